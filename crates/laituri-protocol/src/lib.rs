@@ -1,1 +1,287 @@
-//! placeholder
+//! The wire protocol between Laituri terminals, the central server and merchants' systems.
+//!
+//! This crate is the only place that defines types which cross the network. Both sides depend on
+//! it, so a change here is a protocol change: bump [`PROTOCOL_VERSION`] when an old peer could
+//! misread the new shape. It holds data and pure conversions only; it must never do I/O.
+//!
+//! Events are immutable facts stated as deltas (DESIGN.md section 3). An [`Event`] carries its
+//! body as `type` + `schema` + JSON `payload` rather than as a Rust enum on the wire, so that a
+//! server can reject one event it does not understand without failing the whole batch.
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+pub mod api;
+pub mod master;
+
+pub use api::*;
+pub use master::*;
+
+/// Version of this protocol. Sent by the terminal on enrolment and on every sync call in the
+/// [`PROTOCOL_HEADER`] header; the server refuses versions it does not speak with a clear message.
+pub const PROTOCOL_VERSION: u32 = 1;
+
+/// HTTP header that carries [`PROTOCOL_VERSION`].
+pub const PROTOCOL_HEADER: &str = "x-laituri-protocol";
+
+/// Schema version of event payloads written by this build.
+pub const EVENT_SCHEMA: u16 = 1;
+
+/// Why a payload could not be read back into an [`EventBody`].
+#[derive(Debug, thiserror::Error)]
+pub enum EventDecodeError {
+    #[error(
+        "unknown event type {0:?}: update the server or the terminal so both speak the same protocol"
+    )]
+    UnknownType(String),
+    #[error("event schema {0} is newer than this build understands ({EVENT_SCHEMA})")]
+    SchemaTooNew(u16),
+    #[error("event payload does not match its type: {0}")]
+    BadPayload(String),
+}
+
+/// One floor action as stored in a terminal's outbox and pushed to the server.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Event {
+    /// UUIDv7: globally unique, roughly time-ordered, generated on the device.
+    pub event_id: Uuid,
+    pub device_id: Uuid,
+    /// Gapless per-device sequence number, starting at 1. The only ordering that matters.
+    pub seq: u64,
+    /// The operator who performed the action.
+    pub operator_id: String,
+    /// Device clock in Unix milliseconds: for audit only, never for ordering.
+    pub device_time_ms: i64,
+    #[serde(rename = "type")]
+    pub event_type: String,
+    pub schema: u16,
+    pub payload: serde_json::Value,
+}
+
+impl Event {
+    /// Builds an event from a typed body.
+    pub fn new(
+        event_id: Uuid,
+        device_id: Uuid,
+        seq: u64,
+        operator_id: impl Into<String>,
+        device_time_ms: i64,
+        body: &EventBody,
+    ) -> Event {
+        let (event_type, payload) = body.to_wire();
+        Event {
+            event_id,
+            device_id,
+            seq,
+            operator_id: operator_id.into(),
+            device_time_ms,
+            event_type: event_type.to_string(),
+            schema: EVENT_SCHEMA,
+            payload,
+        }
+    }
+
+    /// Reads the typed body back.
+    pub fn body(&self) -> Result<EventBody, EventDecodeError> {
+        EventBody::from_wire(&self.event_type, self.schema, &self.payload)
+    }
+}
+
+/// Condition of received goods. Anything but `Good` goes to the warehouse's quarantine location.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum GoodsCondition {
+    Good,
+    Damaged,
+    Expired,
+    ShortShelfLife,
+}
+
+impl GoodsCondition {
+    pub fn is_quarantine(self) -> bool {
+        self != GoodsCondition::Good
+    }
+    pub fn as_str(self) -> &'static str {
+        match self {
+            GoodsCondition::Good => "good",
+            GoodsCondition::Damaged => "damaged",
+            GoodsCondition::Expired => "expired",
+            GoodsCondition::ShortShelfLife => "short_shelf_life",
+        }
+    }
+    pub fn parse(s: &str) -> Option<GoodsCondition> {
+        Some(match s {
+            "good" => GoodsCondition::Good,
+            "damaged" => GoodsCondition::Damaged,
+            "expired" => GoodsCondition::Expired,
+            "short_shelf_life" => GoodsCondition::ShortShelfLife,
+            _ => return None,
+        })
+    }
+}
+
+/// Expected against received for one product of a closed receipt.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReceiptLineSummary {
+    pub product_id: String,
+    pub expected: i64,
+    pub received: i64,
+    /// Part of `received` that went to quarantine.
+    pub quarantined: i64,
+}
+
+/// The typed content of an [`Event`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", content = "payload", rename_all = "snake_case")]
+pub enum EventBody {
+    /// A receipt was started at a dock, against an inbound notice or blind for a merchant.
+    ReceiptOpened {
+        receipt_id: Uuid,
+        merchant_id: String,
+        notice_id: Option<String>,
+        dock: String,
+    },
+    /// `quantity` units of a product arrived (a delta, never an absolute level). Good goods go into
+    /// `container` at `location`; anything else goes to `location` = the quarantine location.
+    GoodsReceived {
+        receipt_id: Uuid,
+        merchant_id: String,
+        product_id: String,
+        quantity: i64,
+        lot: Option<String>,
+        /// ISO date (YYYY-MM-DD).
+        expiry: Option<String>,
+        serial: Option<String>,
+        container: String,
+        location: String,
+        condition: GoodsCondition,
+        /// The raw scan that identified the goods, for audit.
+        barcode: String,
+    },
+    /// A barcode the terminal could not match to a product of the receipt's merchant.
+    UnknownBarcode {
+        receipt_id: Uuid,
+        merchant_id: String,
+        raw: String,
+    },
+    /// The receipt was closed; the summary is what the operator saw when closing.
+    ReceiptClosed {
+        receipt_id: Uuid,
+        notice_id: Option<String>,
+        lines: Vec<ReceiptLineSummary>,
+    },
+}
+
+impl EventBody {
+    /// The wire name of this event's type.
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            EventBody::ReceiptOpened { .. } => "receipt_opened",
+            EventBody::GoodsReceived { .. } => "goods_received",
+            EventBody::UnknownBarcode { .. } => "unknown_barcode",
+            EventBody::ReceiptClosed { .. } => "receipt_closed",
+        }
+    }
+
+    fn to_wire(&self) -> (&'static str, serde_json::Value) {
+        let mut tagged = serde_json::to_value(self).expect("event bodies always serialize");
+        let payload = tagged
+            .as_object_mut()
+            .and_then(|o| o.remove("payload"))
+            .unwrap_or(serde_json::Value::Null);
+        (self.type_name(), payload)
+    }
+
+    fn from_wire(
+        event_type: &str,
+        schema: u16,
+        payload: &serde_json::Value,
+    ) -> Result<EventBody, EventDecodeError> {
+        if schema > EVENT_SCHEMA {
+            return Err(EventDecodeError::SchemaTooNew(schema));
+        }
+        const KNOWN: [&str; 4] = [
+            "receipt_opened",
+            "goods_received",
+            "unknown_barcode",
+            "receipt_closed",
+        ];
+        if !KNOWN.contains(&event_type) {
+            return Err(EventDecodeError::UnknownType(event_type.to_string()));
+        }
+        let tagged = serde_json::json!({ "type": event_type, "payload": payload });
+        serde_json::from_value(tagged).map_err(|e| EventDecodeError::BadPayload(e.to_string()))
+    }
+}
+
+/// Hash of an operator's PIN as shipped to terminals, so a terminal can check a PIN offline
+/// without ever holding the PIN itself. Salted with the operator id so equal PINs differ.
+pub fn pin_hash(operator_id: &str, pin: &str) -> String {
+    let mut h = Sha256::new();
+    h.update(b"laituri-pin-v1\0");
+    h.update(operator_id.as_bytes());
+    h.update(b"\0");
+    h.update(pin.as_bytes());
+    h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn event_body_round_trips_through_the_wire_shape() {
+        let body = EventBody::GoodsReceived {
+            receipt_id: Uuid::nil(),
+            merchant_id: "M1".into(),
+            product_id: "P1".into(),
+            quantity: 5,
+            lot: Some("L1".into()),
+            expiry: Some("2027-01-31".into()),
+            serial: None,
+            container: "T-0001".into(),
+            location: "DOCK-1".into(),
+            condition: GoodsCondition::Good,
+            barcode: "]C1010...".into(),
+        };
+        let ev = Event::new(Uuid::nil(), Uuid::nil(), 1, "op", 0, &body);
+        assert_eq!(ev.event_type, "goods_received");
+        assert_eq!(ev.payload["quantity"], 5);
+        let json = serde_json::to_string(&ev).unwrap();
+        let back: Event = serde_json::from_str(&json).unwrap();
+        assert_eq!(back.body().unwrap(), body);
+    }
+
+    #[test]
+    fn unknown_type_and_newer_schema_are_decode_errors_not_panics() {
+        let mut ev = Event::new(
+            Uuid::nil(),
+            Uuid::nil(),
+            1,
+            "op",
+            0,
+            &EventBody::UnknownBarcode {
+                receipt_id: Uuid::nil(),
+                merchant_id: "M".into(),
+                raw: "x".into(),
+            },
+        );
+        ev.event_type = "teleported".into();
+        assert!(matches!(ev.body(), Err(EventDecodeError::UnknownType(_))));
+        ev.event_type = "unknown_barcode".into();
+        ev.schema = EVENT_SCHEMA + 1;
+        assert!(matches!(ev.body(), Err(EventDecodeError::SchemaTooNew(_))));
+        ev.schema = EVENT_SCHEMA;
+        ev.payload = serde_json::json!({"nonsense": true});
+        assert!(matches!(ev.body(), Err(EventDecodeError::BadPayload(_))));
+    }
+
+    #[test]
+    fn pin_hash_depends_on_operator_and_pin() {
+        assert_eq!(pin_hash("a", "1234"), pin_hash("a", "1234"));
+        assert_ne!(pin_hash("a", "1234"), pin_hash("b", "1234"));
+        assert_ne!(pin_hash("a", "1234"), pin_hash("a", "1235"));
+        assert_eq!(pin_hash("a", "1").len(), 64);
+    }
+}

@@ -1,0 +1,209 @@
+//! Master data as it travels: merchants, products, locations, operators, inbound notices.
+//!
+//! Merchants' systems send these to the server through the integration API; terminals receive the
+//! same shapes through the pull change log. Ids are strings chosen by the warehouse (they appear on
+//! labels and in merchants' systems), not database keys.
+
+use serde::{Deserialize, Serialize};
+
+/// A web shop whose goods the warehouse stores, with the rules that apply to its goods.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Merchant {
+    pub id: String,
+    pub name: String,
+    #[serde(default)]
+    pub rules: MerchantRules,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MerchantRules {
+    /// Goods with fewer days than this left before expiry go to quarantine on receipt.
+    pub min_shelf_life_days: u32,
+    /// Receiving more than expected by more than this percentage asks the operator to confirm.
+    pub over_receipt_tolerance_pct: u32,
+}
+
+impl Default for MerchantRules {
+    fn default() -> Self {
+        MerchantRules {
+            min_shelf_life_days: 0,
+            over_receipt_tolerance_pct: 0,
+        }
+    }
+}
+
+/// One barcode of a product. A case code counts as `pack_qty` units.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProductBarcode {
+    /// A GTIN normalised to 14 digits, or any other code exactly as scanned.
+    pub code: String,
+    #[serde(default = "one")]
+    pub pack_qty: u32,
+}
+
+fn one() -> u32 {
+    1
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Product {
+    pub id: String,
+    pub merchant_id: String,
+    pub name: String,
+    pub barcodes: Vec<ProductBarcode>,
+    #[serde(default)]
+    pub track_lot: bool,
+    #[serde(default)]
+    pub track_expiry: bool,
+    #[serde(default)]
+    pub track_serial: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LocationKind {
+    Dock,
+    Bin,
+    Quarantine,
+    Packing,
+}
+
+impl LocationKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LocationKind::Dock => "dock",
+            LocationKind::Bin => "bin",
+            LocationKind::Quarantine => "quarantine",
+            LocationKind::Packing => "packing",
+        }
+    }
+    pub fn parse(s: &str) -> Option<LocationKind> {
+        Some(match s {
+            "dock" => LocationKind::Dock,
+            "bin" => LocationKind::Bin,
+            "quarantine" => LocationKind::Quarantine,
+            "packing" => LocationKind::Packing,
+            _ => return None,
+        })
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Location {
+    /// The code printed on the location label, e.g. `A-01-02` or `DOCK-1`.
+    pub code: String,
+    pub kind: LocationKind,
+    /// Zone name; bins of a merchant's zone hold that merchant's goods.
+    #[serde(default)]
+    pub zone: String,
+    /// Position in the walking route; lower comes first.
+    #[serde(default)]
+    pub walk_order: u32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    Receiving,
+    Putaway,
+    Picking,
+    Packing,
+    Returns,
+    Counting,
+    Lead,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Receiving => "receiving",
+            Role::Putaway => "putaway",
+            Role::Picking => "picking",
+            Role::Packing => "packing",
+            Role::Returns => "returns",
+            Role::Counting => "counting",
+            Role::Lead => "lead",
+        }
+    }
+}
+
+/// A person on the floor. Terminals get the PIN only as [`crate::pin_hash`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Operator {
+    pub id: String,
+    pub name: String,
+    /// What the operator's badge barcode says.
+    pub badge: String,
+    #[serde(default)]
+    pub pin_hash: Option<String>,
+    pub roles: Vec<Role>,
+    /// BCP 47 language tag, e.g. `fi`, `en`, `sv`.
+    #[serde(default = "default_language")]
+    pub language: String,
+}
+
+fn default_language() -> String {
+    "en".to_string()
+}
+
+/// An operator as a merchant system or admin sends it: with the PIN in clear, which the server
+/// hashes and never stores or forwards.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OperatorInput {
+    pub id: String,
+    pub name: String,
+    pub badge: String,
+    #[serde(default)]
+    pub pin: Option<String>,
+    pub roles: Vec<Role>,
+    #[serde(default = "default_language")]
+    pub language: String,
+}
+
+impl OperatorInput {
+    pub fn into_operator(self) -> Operator {
+        let pin_hash = self.pin.as_deref().map(|p| crate::pin_hash(&self.id, p));
+        Operator {
+            id: self.id,
+            name: self.name,
+            badge: self.badge,
+            pin_hash,
+            roles: self.roles,
+            language: self.language,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NoticeStatus {
+    Open,
+    Closed,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NoticeLine {
+    pub product_id: String,
+    pub expected_qty: i64,
+}
+
+/// An advance shipping notice (ASN): what a merchant's supplier says is on its way.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InboundNotice {
+    pub id: String,
+    pub merchant_id: String,
+    /// The reference printed on the delivery papers, scannable.
+    pub reference: String,
+    /// SSCCs (18 digits) of the pallets or parcels announced.
+    #[serde(default)]
+    pub ssccs: Vec<String>,
+    #[serde(default)]
+    pub supplier: String,
+    pub lines: Vec<NoticeLine>,
+    #[serde(default = "open")]
+    pub status: NoticeStatus,
+}
+
+fn open() -> NoticeStatus {
+    NoticeStatus::Open
+}
