@@ -3,3 +3,6 @@
 //! This crate owns scan interpretation and the state machines of the floor flows. It must never do
 //! I/O: no SQLite, no HTTP, no Slint, no clock reads (callers pass "today" and "now" in). That keeps
 //! every rule testable with plain case tables and reusable by the terminal, the server and the tools.
+
+pub mod calendar;
+pub mod receiving;
