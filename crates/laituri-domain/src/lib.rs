@@ -6,3 +6,4 @@
 
 pub mod calendar;
 pub mod receiving;
+pub mod scan;
