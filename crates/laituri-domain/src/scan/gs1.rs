@@ -7,6 +7,8 @@
 //! kind of scan something is (that is `mod.rs`), and never look at more than a bounded window
 //! per element: every loop moves forward, so the work is linear in the length of the scan.
 
+use std::collections::{HashMap, HashSet};
+
 use serde::ser::{Serialize, SerializeMap, Serializer};
 
 use super::ai_table::{self, Ai, AiDef, Comp, Cset, Lint};
@@ -225,13 +227,23 @@ fn check_digit_error(el: &Element) -> Option<String> {
     ))
 }
 
+/// Scanned text as it may appear in a one-line message: control characters escaped, long
+/// garbage cut short.
 fn shown(s: &str) -> String {
-    // Long garbage stays readable in a one-line message.
     const MAX: usize = 40;
-    match s.char_indices().nth(MAX) {
-        Some((i, _)) => format!("{}…", &s[..i]),
-        None => s.to_string(),
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if i == MAX {
+            out.push('…');
+            break;
+        }
+        if c.is_control() {
+            out.extend(c.escape_debug());
+        } else {
+            out.push(c);
+        }
     }
+    out
 }
 
 fn push(out: &mut Parsed, el: Element) {
@@ -334,7 +346,8 @@ pub(crate) fn parse_raw(data: &str, subst: Option<char>, today: Date) -> Parsed 
             ));
         } else {
             out.errors.push(format!(
-                "character {c:?} is not allowed in ({ai}) {} (offset {pos}) — the scanner may send a wrong separator; check its FNC1/GS setting",
+                "character '{}' is not allowed in ({ai}) {} (offset {pos}) — the scanner may send a wrong separator; check its FNC1/GS setting",
+                c.escape_debug(),
                 def.title
             ));
         }
@@ -418,19 +431,16 @@ pub(crate) fn parse_bracketed(data: &str, today: Date) -> Parsed {
 
 /// The same AI twice with different values contradicts itself (two lots on one item); the same
 /// AI twice with the same value is harmless (a label printed with overlapping barcodes).
+/// One pass with a map from AI to its first value: linear in the number of elements.
 pub(crate) fn check_repeats(parsed: &mut Parsed) {
-    let els = &parsed.elements;
-    for (i, a) in els.iter().enumerate() {
-        if els[..i].iter().any(|b| b.ai == a.ai) {
-            continue; // reported at the first occurrence
-        }
-        if els[i + 1..]
-            .iter()
-            .any(|b| b.ai == a.ai && b.value != a.value)
-        {
+    let mut first: HashMap<Ai, usize> = HashMap::new();
+    let mut reported: HashSet<Ai> = HashSet::new();
+    for (i, el) in parsed.elements.iter().enumerate() {
+        let j = *first.entry(el.ai).or_insert(i);
+        if parsed.elements[j].value != el.value && reported.insert(el.ai) {
             parsed.errors.push(format!(
                 "AI ({}) {} appears twice with different values — scan one label at a time",
-                a.ai, a.title
+                el.ai, el.title
             ));
         }
     }

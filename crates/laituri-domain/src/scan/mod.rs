@@ -508,7 +508,7 @@ fn ean(data: &str, sym: Symbology) -> Scan {
     }
     let wrong_length = |want: &str| {
         format!(
-            "a {name} barcode ({}) must have {want} digits, this one has {} — rescan",
+            "an {name} barcode ({}) must have {want} digits, this one has {} — rescan",
             sym.id(),
             data.len()
         )

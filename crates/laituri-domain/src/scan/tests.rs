@@ -258,3 +258,13 @@ fn long_and_hostile_inputs_do_not_panic() {
         let _ = interpret(input, &opts());
     }
 }
+
+/// Many elements, each AI repeated: the repeat check is one pass, not a comparison of every
+/// pair (which would be quadratic in the number of elements).
+#[test]
+fn many_repeated_elements_parse() {
+    let many = format!("]C1{}10B", "10A\u{1d}21X\u{1d}".repeat(100_000));
+    let s = interpret(&many, &opts());
+    assert_eq!(s.elements.len(), 200_001);
+    assert_eq!(s.errors.len(), 1);
+}
