@@ -264,6 +264,32 @@ impl Receipt {
         }
     }
 
+    /// Rebuilds a receipt from what the device recorded before a restart: the tallies of each
+    /// `(product id, name, units, condition)` and the container in use. Nothing is pending.
+    pub fn restore(
+        setup: Setup,
+        container: Option<String>,
+        recorded: &[(String, String, i64, Condition)],
+    ) -> Receipt {
+        let mut r = Receipt::new(setup);
+        r.container = container;
+        for (id, name, units, condition) in recorded {
+            let product = Product {
+                id: id.clone(),
+                name: name.clone(),
+                track_lot: false,
+                track_expiry: false,
+                track_serial: false,
+            };
+            let line = r.line_mut(&product);
+            line.received += units;
+            if *condition != Condition::Good {
+                line.quarantined += units;
+            }
+        }
+        r
+    }
+
     pub fn setup(&self) -> &Setup {
         &self.setup
     }

@@ -394,3 +394,27 @@ fn a_complete_receipt_closes_with_an_ok_tone() {
         ],
     );
 }
+
+#[test]
+fn a_restored_receipt_continues_its_tallies() {
+    let (before, _) = run(
+        true,
+        vec![
+            (tote(), Tone::Ok),
+            (item(plain(), 4), Tone::Ok),
+            (Input::Damaged(1), Tone::Warning),
+        ],
+    );
+    let recorded = vec![
+        ("P".to_string(), "Product P".to_string(), 4, Condition::Good),
+        (
+            "P".to_string(),
+            "Product P".to_string(),
+            1,
+            Condition::Damaged,
+        ),
+    ];
+    let restored = Receipt::restore(setup(true), Some("T-0001".into()), &recorded);
+    assert_eq!(restored.summary(), before.summary());
+    assert_eq!(restored.expects(), Expect::Item);
+}
