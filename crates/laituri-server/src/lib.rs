@@ -1,1 +1,224 @@
-//! placeholder
+//! Laituri's central server: device enrolment and sync (push/pull), the integration API for
+//! merchants' systems, and the storage behind them.
+//!
+//! This file owns the server's edges: [`ServerConfig`], [`serve`] for the binary and
+//! [`ServerHandle`] for tests and the terminal's demo (a server on its own thread with its own
+//! tokio runtime). It must never hold business rules; those live in [`push`] (events) and
+//! [`master`] (master data), behind the [`store::Store`] trait.
+//!
+//! Codemap:
+//! - [`http`]: axum router, extractors, error answers. Every answer is protocol JSON.
+//! - [`push`]: the rules of applying a batch of events, backend-independent.
+//! - [`store`]: the `Store` trait and its SQLite implementation.
+//! - [`master`], [`gtin`], [`date`]: pure checks and normalisation.
+//! - [`demo`]: the deterministic demo warehouse and the guide that goes with it.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use anyhow::Context;
+use axum::serve::ListenerExt;
+use tokio::sync::{Notify, oneshot};
+
+pub mod date;
+pub mod demo;
+pub mod gtin;
+pub mod http;
+pub mod master;
+pub mod push;
+pub mod store;
+
+pub use store::sqlite::SqliteStore;
+pub use store::{Store, StoreError};
+
+/// How long a stopping server lets requests in flight finish before it drops them.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
+
+#[derive(Clone)]
+pub struct ServerConfig {
+    /// The SQLite database file; created (with its schema) when missing.
+    pub db_path: PathBuf,
+    /// Where to listen; port 0 picks a free port.
+    pub bind: SocketAddr,
+    /// Bearer key of the integration and admin API.
+    pub admin_key: String,
+    pub warehouse_id: String,
+    pub warehouse_name: String,
+}
+
+impl ServerConfig {
+    /// A local configuration for tests and the demo: loopback on a free port, admin key
+    /// `demo-admin`, warehouse `WH-DEMO`.
+    pub fn local(db_path: impl Into<PathBuf>) -> ServerConfig {
+        ServerConfig {
+            db_path: db_path.into(),
+            bind: SocketAddr::from(([127, 0, 0, 1], 0)),
+            admin_key: demo::ADMIN_KEY.to_string(),
+            warehouse_id: demo::WAREHOUSE_ID.to_string(),
+            warehouse_name: demo::WAREHOUSE_NAME.to_string(),
+        }
+    }
+
+    /// Opens the configured store (creating and migrating the database as needed).
+    pub fn open_store(&self) -> anyhow::Result<SqliteStore> {
+        if self.warehouse_id.trim().is_empty() {
+            anyhow::bail!("the warehouse id is empty: pass --warehouse-id");
+        }
+        SqliteStore::open(&self.db_path, &self.warehouse_id)
+            .with_context(|| format!("opening the database {}", self.db_path.display()))
+    }
+}
+
+impl std::fmt::Debug for ServerConfig {
+    /// Leaves the admin key out, so a logged configuration does not leak it.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ServerConfig")
+            .field("db_path", &self.db_path)
+            .field("bind", &self.bind)
+            .field("admin_key", &"<redacted>")
+            .field("warehouse_id", &self.warehouse_id)
+            .field("warehouse_name", &self.warehouse_name)
+            .finish()
+    }
+}
+
+fn app_state(config: &ServerConfig, store: SqliteStore) -> anyhow::Result<http::AppState> {
+    if config.admin_key.trim().is_empty() {
+        anyhow::bail!(
+            "the admin key is empty: pass --admin-key or set LAITURI_ADMIN_KEY, otherwise anyone \
+             could change the warehouse's master data"
+        );
+    }
+    Ok(http::AppState::new(
+        Arc::new(store),
+        config.admin_key.clone(),
+        config.warehouse_id.clone(),
+        config.warehouse_name.clone(),
+    ))
+}
+
+/// Serves until `shutdown` completes, then lets requests in flight finish (for a few seconds).
+pub async fn serve(
+    config: ServerConfig,
+    listener: tokio::net::TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let opened = config.clone();
+    let store = tokio::task::spawn_blocking(move || opened.open_store())
+        .await
+        .context("opening the store")??;
+    let state = app_state(&config, store)?;
+    serve_state(state, listener, shutdown).await
+}
+
+async fn serve_state(
+    state: http::AppState,
+    listener: tokio::net::TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let addr = listener.local_addr()?;
+    // Responses are small and latency matters more than packet count on a sync call.
+    let listener = listener.tap_io(|tcp| {
+        let _ = tcp.set_nodelay(true);
+    });
+    let stopping = Arc::new(Notify::new());
+    let signal = stopping.clone();
+    let server = axum::serve(listener, http::router(state)).with_graceful_shutdown(async move {
+        shutdown.await;
+        signal.notify_one();
+    });
+    tracing::info!(%addr, "laituri-server listening");
+    tokio::select! {
+        r = server.into_future() => r.context("serving HTTP")?,
+        _ = async {
+            stopping.notified().await;
+            tokio::time::sleep(SHUTDOWN_GRACE).await;
+        } => tracing::warn!("requests still running after the shutdown grace period were dropped"),
+    }
+    tracing::info!(%addr, "laituri-server stopped");
+    Ok(())
+}
+
+/// A server running on its own thread with its own tokio runtime, for tests and demos.
+/// Dropping the handle stops the server too.
+pub struct ServerHandle {
+    addr: SocketAddr,
+    stop: Option<oneshot::Sender<()>>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl ServerHandle {
+    /// Opens the database, binds, and returns once the server accepts connections.
+    pub fn start(config: ServerConfig) -> anyhow::Result<ServerHandle> {
+        let store = config.open_store()?;
+        let state = app_state(&config, store)?;
+        // Binding here (not on the server thread) makes "address in use" an error of `start`,
+        // and the listener is already accepting when `start` returns.
+        let std_listener = std::net::TcpListener::bind(config.bind)
+            .with_context(|| format!("binding {}", config.bind))?;
+        std_listener.set_nonblocking(true)?;
+        let addr = std_listener.local_addr()?;
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .thread_name("laituri-server")
+            .enable_all()
+            .build()
+            .context("starting the server's runtime")?;
+        let (stop_tx, stop_rx) = oneshot::channel::<()>();
+        let thread = std::thread::Builder::new()
+            .name(format!("laituri-server {addr}"))
+            .spawn(move || {
+                let result = runtime.block_on(async move {
+                    let listener = tokio::net::TcpListener::from_std(std_listener)?;
+                    serve_state(state, listener, async move {
+                        let _ = stop_rx.await;
+                    })
+                    .await
+                });
+                if let Err(e) = result {
+                    tracing::error!(error = %format!("{e:#}"), "server stopped with an error");
+                }
+                // Blocking store calls still running get a bounded time to finish.
+                runtime.shutdown_timeout(SHUTDOWN_GRACE);
+            })
+            .context("spawning the server thread")?;
+        Ok(ServerHandle {
+            addr,
+            stop: Some(stop_tx),
+            thread: Some(thread),
+        })
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// `http://IP:PORT`, the base URL to which the protocol's paths are appended.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Stops gracefully and waits until the server thread has ended (the port is free again).
+    pub fn stop(mut self) {
+        self.shutdown();
+    }
+
+    fn shutdown(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+impl Drop for ServerHandle {
+    fn drop(&mut self) {
+        self.shutdown();
+    }
+}

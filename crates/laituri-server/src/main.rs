@@ -1,1 +1,86 @@
-fn main() {}
+//! The `laituri-server` binary: flags, logging, the demo seed, and Ctrl-C.
+//!
+//! It is glue only: everything it does is in the library, so tests exercise the same code.
+//! It is the one place that reads the clock for the library (today's date for the demo guide).
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::Parser;
+use laituri_server::date::Date;
+use laituri_server::{ServerConfig, demo};
+use tracing_subscriber::EnvFilter;
+
+/// Laituri's central server: device sync and the integration API over HTTP+JSON.
+#[derive(Debug, Parser)]
+#[command(version)]
+struct Args {
+    /// SQLite database file (created when missing).
+    #[arg(long = "db", default_value = "laituri-server.sqlite3")]
+    db: PathBuf,
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    bind: SocketAddr,
+    /// Bearer key of the integration/admin API. With --seed-demo it defaults to the demo's key.
+    #[arg(long, env = "LAITURI_ADMIN_KEY", hide_env_values = true)]
+    admin_key: Option<String>,
+    #[arg(long, default_value = demo::WAREHOUSE_ID)]
+    warehouse_id: String,
+    #[arg(long, default_value = demo::WAREHOUSE_NAME)]
+    warehouse_name: String,
+    /// Seed the demo warehouse (idempotent) and print the guide before serving.
+    #[arg(long)]
+    seed_demo: bool,
+}
+
+fn today_utc() -> Date {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64);
+    Date::from_unix_days(secs.div_euclid(86_400))
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
+        )
+        .init();
+    let args = Args::parse();
+    let admin_key = match (args.admin_key, args.seed_demo) {
+        (Some(k), _) => k,
+        (None, true) => demo::ADMIN_KEY.to_string(),
+        (None, false) => anyhow::bail!(
+            "no admin key: pass --admin-key KEY or set LAITURI_ADMIN_KEY (or use --seed-demo, \
+             whose key is {:?})",
+            demo::ADMIN_KEY
+        ),
+    };
+    let config = ServerConfig {
+        db_path: args.db,
+        bind: args.bind,
+        admin_key,
+        warehouse_id: args.warehouse_id,
+        warehouse_name: args.warehouse_name,
+    };
+    if args.seed_demo {
+        let seeded = config.clone();
+        let guide = tokio::task::spawn_blocking(move || demo::seed(&seeded, today_utc())).await??;
+        println!("{guide}");
+        println!(
+            "Integration API: Authorization: Bearer {}",
+            config.admin_key
+        );
+    }
+    let listener = tokio::net::TcpListener::bind(config.bind)
+        .await
+        .with_context(|| format!("binding {}", config.bind))?;
+    println!("Listening on http://{}", listener.local_addr()?);
+    laituri_server::serve(config, listener, async {
+        let _ = tokio::signal::ctrl_c().await;
+        tracing::info!("Ctrl-C: shutting down");
+    })
+    .await
+}

@@ -1,0 +1,86 @@
+//! The device API: enrolment, push and pull.
+//!
+//! It owns the order of checks of a device call: protocol version, token, body, the token's device
+//! against the body's, the batch's seqs; then one store call. It must never apply an event itself
+//! (that is [`crate::push`], inside the store's transaction).
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::HeaderMap;
+use laituri_protocol::{
+    EnrolRequest, EnrolResponse, PROTOCOL_VERSION, PullQuery, PullResponse, PushRequest,
+    PushResponse,
+};
+
+use super::extract::{
+    DeviceAuth, JsonBody, QueryParams, check_protocol, new_token, token_hash, version_failure,
+};
+use super::{ApiFailure, AppState, blocking};
+use crate::push::check_batch;
+
+/// Changes per pull page when the terminal does not say.
+pub const DEFAULT_PULL_LIMIT: u32 = 500;
+/// Upper bound of a pull page: bounds the server's memory per request whatever the catalogue size.
+pub const MAX_PULL_LIMIT: u32 = 5000;
+
+pub async fn enrol(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    JsonBody(req): JsonBody<EnrolRequest>,
+) -> Result<Json<EnrolResponse>, ApiFailure> {
+    check_protocol(&headers)?;
+    if req.protocol_version != PROTOCOL_VERSION {
+        return Err(version_failure(&req.protocol_version.to_string()));
+    }
+    let mut req = req;
+    req.enrolment_code = req.enrolment_code.trim().to_string();
+    if req.enrolment_code.is_empty() {
+        return Err(ApiFailure::bad_request(
+            "the enrolment code is empty: type or scan the code a shift lead gives you",
+        ));
+    }
+    let token = new_token();
+    let hash = token_hash(&token);
+    let device_id = req.device_id;
+    let last_seq = blocking(&state, move |s| s.enrol_device(&req, &hash)).await?;
+    tracing::info!(%device_id, last_seq, "device enrolled");
+    Ok(Json(EnrolResponse {
+        token,
+        warehouse_id: state.inner.warehouse_id.clone(),
+        warehouse_name: state.inner.warehouse_name.clone(),
+        last_seq,
+    }))
+}
+
+pub async fn push(
+    auth: DeviceAuth,
+    State(state): State<AppState>,
+    JsonBody(req): JsonBody<PushRequest>,
+) -> Result<Json<PushResponse>, ApiFailure> {
+    if req.device_id != auth.device_id {
+        return Err(ApiFailure::forbidden(format!(
+            "this token belongs to device {}, but the push is for device {}: a terminal pushes \
+             only its own events with its own token",
+            auth.device_id, req.device_id
+        )));
+    }
+    check_batch(&req.events).map_err(ApiFailure::bad_request)?;
+    let device_id = req.device_id;
+    let resp = blocking(&state, move |s| s.push(device_id, &req.events)).await?;
+    Ok(Json(resp))
+}
+
+pub async fn pull(
+    _auth: DeviceAuth,
+    State(state): State<AppState>,
+    QueryParams(q): QueryParams<PullQuery>,
+) -> Result<Json<PullResponse>, ApiFailure> {
+    let limit = q
+        .limit
+        .unwrap_or(DEFAULT_PULL_LIMIT)
+        .clamp(1, MAX_PULL_LIMIT);
+    let cursor = q.cursor;
+    Ok(Json(
+        blocking(&state, move |s| s.pull(cursor, limit)).await?,
+    ))
+}

@@ -1,0 +1,265 @@
+//! The integration API for merchants' systems and the warehouse's admin: master data in, stock,
+//! receipts and exceptions out, enrolment codes.
+//!
+//! It owns the request shapes of these endpoints (one object or an array on POST, keyset pages on
+//! GET) and answers with protocol types only. Every call needs the admin key. It must never store
+//! an operator's PIN in clear (see [`crate::master::prepare_operators`]).
+//!
+//! Scoping: only the warehouse-wide admin key exists today. Rows carry `warehouse_id` (and, where it
+//! applies, `merchant_id`), so a merchant-scoped integration key can later filter by them.
+
+use axum::Json;
+use axum::extract::rejection::PathRejection;
+use axum::extract::{Path, State};
+use axum::response::{IntoResponse, Response};
+use laituri_protocol::{
+    EnrolmentCode, ExceptionView, InboundNotice, Location, Merchant, Operator, OperatorInput,
+    Product, ReceiptView, StockRow,
+};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use super::extract::{Admin, OneOrMany, QueryParams, RawBody, json_failure, new_enrolment_code};
+use super::{ApiFailure, AppState, blocking};
+use crate::master;
+use crate::store::{Page, StockFilter, Store, StoreError, UpsertSummary};
+
+/// Rows per listing page when the caller does not say, and the most it may ask for.
+pub const DEFAULT_PAGE: u32 = 1000;
+pub const MAX_PAGE: u32 = 10_000;
+
+#[derive(Debug, Deserialize)]
+pub struct PageParams {
+    after: Option<String>,
+    limit: Option<u32>,
+}
+
+impl PageParams {
+    fn page(self) -> Page {
+        Page {
+            after: self.after.filter(|a| !a.is_empty()),
+            limit: self.limit.unwrap_or(DEFAULT_PAGE).clamp(1, MAX_PAGE),
+        }
+    }
+}
+
+type Prepare<I, T> = fn(Vec<I>) -> Result<Vec<T>, String>;
+type Put<T> = fn(&dyn Store, &[T]) -> Result<UpsertSummary, StoreError>;
+
+/// Shared body of every POST: check and normalise, store in one transaction, answer what was
+/// stored (normalised) in the shape it was sent.
+async fn upsert<I, T>(
+    state: AppState,
+    body: OneOrMany<I>,
+    prepare: Prepare<I, T>,
+    put: Put<T>,
+) -> Result<Response, ApiFailure>
+where
+    T: Serialize + Send + Sync + 'static,
+{
+    let single = body.single;
+    let items = prepare(body.items).map_err(ApiFailure::bad_request)?;
+    let items = blocking(&state, move |s| put(s, &items).map(|_| items)).await?;
+    Ok(match (single, items.first()) {
+        (true, Some(item)) => Json(item).into_response(),
+        _ => Json(items).into_response(),
+    })
+}
+
+pub async fn post_merchants(
+    _: Admin,
+    State(state): State<AppState>,
+    body: OneOrMany<Merchant>,
+) -> Result<Response, ApiFailure> {
+    upsert(state, body, master::prepare_merchants, |s, i| {
+        s.upsert_merchants(i)
+    })
+    .await
+}
+
+pub async fn post_products(
+    _: Admin,
+    State(state): State<AppState>,
+    body: OneOrMany<Product>,
+) -> Result<Response, ApiFailure> {
+    upsert(state, body, master::prepare_products, |s, i| {
+        s.upsert_products(i)
+    })
+    .await
+}
+
+pub async fn post_locations(
+    _: Admin,
+    State(state): State<AppState>,
+    body: OneOrMany<Location>,
+) -> Result<Response, ApiFailure> {
+    upsert(state, body, master::prepare_locations, |s, i| {
+        s.upsert_locations(i)
+    })
+    .await
+}
+
+pub async fn post_operators(
+    _: Admin,
+    State(state): State<AppState>,
+    body: OneOrMany<OperatorInput>,
+) -> Result<Response, ApiFailure> {
+    upsert(state, body, master::prepare_operators, |s, i| {
+        s.upsert_operators(i)
+    })
+    .await
+}
+
+pub async fn post_notices(
+    _: Admin,
+    State(state): State<AppState>,
+    body: OneOrMany<InboundNotice>,
+) -> Result<Response, ApiFailure> {
+    upsert(state, body, master::prepare_notices, |s, i| {
+        s.upsert_notices(i)
+    })
+    .await
+}
+
+pub async fn get_merchants(
+    _: Admin,
+    State(state): State<AppState>,
+    QueryParams(p): QueryParams<PageParams>,
+) -> Result<Json<Vec<Merchant>>, ApiFailure> {
+    let page = p.page();
+    Ok(Json(blocking(&state, move |s| s.merchants(&page)).await?))
+}
+
+pub async fn get_products(
+    _: Admin,
+    State(state): State<AppState>,
+    QueryParams(p): QueryParams<PageParams>,
+) -> Result<Json<Vec<Product>>, ApiFailure> {
+    let page = p.page();
+    Ok(Json(blocking(&state, move |s| s.products(&page)).await?))
+}
+
+pub async fn get_locations(
+    _: Admin,
+    State(state): State<AppState>,
+    QueryParams(p): QueryParams<PageParams>,
+) -> Result<Json<Vec<Location>>, ApiFailure> {
+    let page = p.page();
+    Ok(Json(blocking(&state, move |s| s.locations(&page)).await?))
+}
+
+pub async fn get_operators(
+    _: Admin,
+    State(state): State<AppState>,
+    QueryParams(p): QueryParams<PageParams>,
+) -> Result<Json<Vec<Operator>>, ApiFailure> {
+    let page = p.page();
+    Ok(Json(blocking(&state, move |s| s.operators(&page)).await?))
+}
+
+pub async fn get_notices(
+    _: Admin,
+    State(state): State<AppState>,
+    QueryParams(p): QueryParams<PageParams>,
+) -> Result<Json<Vec<InboundNotice>>, ApiFailure> {
+    let page = p.page();
+    Ok(Json(blocking(&state, move |s| s.notices(&page)).await?))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct StockParams {
+    merchant_id: Option<String>,
+    product_id: Option<String>,
+    location: Option<String>,
+}
+
+pub async fn get_stock(
+    _: Admin,
+    State(state): State<AppState>,
+    QueryParams(p): QueryParams<StockParams>,
+) -> Result<Json<Vec<StockRow>>, ApiFailure> {
+    // `?location=` (empty) means "any", as a form with an empty field would send it.
+    let some = |v: Option<String>| v.filter(|s| !s.is_empty());
+    let filter = StockFilter {
+        merchant_id: some(p.merchant_id),
+        product_id: some(p.product_id),
+        location: some(p.location),
+    };
+    Ok(Json(blocking(&state, move |s| s.stock(&filter)).await?))
+}
+
+pub async fn get_receipts(
+    _: Admin,
+    State(state): State<AppState>,
+) -> Result<Json<Vec<ReceiptView>>, ApiFailure> {
+    Ok(Json(blocking(&state, |s| s.receipts()).await?))
+}
+
+pub async fn get_receipt(
+    _: Admin,
+    State(state): State<AppState>,
+    path: Result<Path<String>, PathRejection>,
+) -> Result<Json<ReceiptView>, ApiFailure> {
+    let Path(raw) = path.map_err(|e| ApiFailure::bad_request(e.body_text()))?;
+    let id = Uuid::parse_str(&raw).map_err(|_| {
+        ApiFailure::bad_request(format!(
+            "{raw:?} is not a receipt id: receipt ids are UUIDs as listed by GET {}",
+            laituri_protocol::paths::RECEIPTS
+        ))
+    })?;
+    match blocking(&state, move |s| s.receipt(id)).await? {
+        Some(r) => Ok(Json(r)),
+        None => Err(ApiFailure::not_found(format!(
+            "receipt {id} is not known: it may not have been synced from its terminal yet"
+        ))),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ExceptionParams {
+    limit: Option<u32>,
+}
+
+pub async fn get_exceptions(
+    _: Admin,
+    State(state): State<AppState>,
+    QueryParams(p): QueryParams<ExceptionParams>,
+) -> Result<Json<Vec<ExceptionView>>, ApiFailure> {
+    let limit = p.limit.unwrap_or(DEFAULT_PAGE).clamp(1, MAX_PAGE);
+    Ok(Json(blocking(&state, move |s| s.exceptions(limit)).await?))
+}
+
+pub async fn get_enrolment_codes(
+    _: Admin,
+    State(state): State<AppState>,
+) -> Result<Json<Vec<EnrolmentCode>>, ApiFailure> {
+    Ok(Json(blocking(&state, |s| s.enrolment_codes()).await?))
+}
+
+/// Adds the code in the body, or a new random one when the body is empty. Answers the code.
+pub async fn post_enrolment_code(
+    _: Admin,
+    State(state): State<AppState>,
+    RawBody(body): RawBody,
+) -> Result<(axum::http::StatusCode, Json<EnrolmentCode>), ApiFailure> {
+    let code = if body.iter().all(u8::is_ascii_whitespace) {
+        new_enrolment_code()
+    } else {
+        let req: EnrolmentCode = serde_json::from_slice(&body)
+            .map_err(|e| json_failure(&e, "an EnrolmentCode object ({\"code\": \"...\"})"))?;
+        let code = req.code.trim().to_string();
+        if code.is_empty() {
+            return Err(ApiFailure::bad_request(
+                "the enrolment code is empty: send {\"code\": \"...\"} or an empty body for a \
+                 random code",
+            ));
+        }
+        code
+    };
+    let stored = code.clone();
+    blocking(&state, move |s| s.add_enrolment_code(&stored)).await?;
+    Ok((
+        axum::http::StatusCode::CREATED,
+        Json(EnrolmentCode { code }),
+    ))
+}

@@ -1,0 +1,170 @@
+//! The HTTP face of the server: the axum router on the paths of [`laituri_protocol::paths`].
+//!
+//! It owns routing, the shared [`AppState`], and the hop from async handlers to the blocking
+//! [`Store`] ([`blocking`]). Handlers translate HTTP to store calls and back; they must never hold
+//! business rules (those live in [`crate::push`] and [`crate::master`]) and never block a runtime
+//! thread on the database.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, Request};
+use axum::http::{StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use laituri_protocol::{PROTOCOL_VERSION, paths};
+
+use crate::store::{Store, StoreError};
+
+mod device;
+pub mod error;
+pub mod extract;
+mod integration;
+
+pub use error::ApiFailure;
+
+/// The hand-written OpenAPI 3.1 description served at [`paths::OPENAPI`].
+pub const OPENAPI_JSON: &str = include_str!("../openapi.json");
+
+/// Large enough for a push of thousands of events or a catalogue batch of tens of thousands of
+/// products; larger requests are refused with a message to split them.
+const BODY_LIMIT: usize = 32 * 1024 * 1024;
+
+#[derive(Clone)]
+pub struct AppState {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    store: Arc<dyn Store>,
+    admin_key: String,
+    warehouse_id: String,
+    warehouse_name: String,
+}
+
+impl AppState {
+    pub fn new(
+        store: Arc<dyn Store>,
+        admin_key: String,
+        warehouse_id: String,
+        warehouse_name: String,
+    ) -> AppState {
+        AppState {
+            inner: Arc::new(Inner {
+                store,
+                admin_key,
+                warehouse_id,
+                warehouse_name,
+            }),
+        }
+    }
+}
+
+/// Runs a store call on the blocking pool: the store blocks, the runtime's threads must not.
+pub async fn blocking<T: Send + 'static>(
+    state: &AppState,
+    f: impl FnOnce(&dyn Store) -> Result<T, StoreError> + Send + 'static,
+) -> Result<T, ApiFailure> {
+    let store = state.inner.store.clone();
+    tokio::task::spawn_blocking(move || f(&*store))
+        .await
+        .map_err(ApiFailure::internal)?
+        .map_err(ApiFailure::from)
+}
+
+pub fn router(state: AppState) -> Router {
+    let receipt_path = format!("{}/{{receipt_id}}", paths::RECEIPTS);
+    Router::new()
+        .route(paths::HEALTH, get(health))
+        .route(paths::OPENAPI, get(openapi))
+        .route(paths::ENROL, axum::routing::post(device::enrol))
+        .route(paths::PUSH, axum::routing::post(device::push))
+        .route(paths::PULL, get(device::pull))
+        .route(
+            paths::MERCHANTS,
+            get(integration::get_merchants).post(integration::post_merchants),
+        )
+        .route(
+            paths::PRODUCTS,
+            get(integration::get_products).post(integration::post_products),
+        )
+        .route(
+            paths::LOCATIONS,
+            get(integration::get_locations).post(integration::post_locations),
+        )
+        .route(
+            paths::OPERATORS,
+            get(integration::get_operators).post(integration::post_operators),
+        )
+        .route(
+            paths::INBOUND_NOTICES,
+            get(integration::get_notices).post(integration::post_notices),
+        )
+        .route(paths::STOCK, get(integration::get_stock))
+        .route(paths::RECEIPTS, get(integration::get_receipts))
+        .route(&receipt_path, get(integration::get_receipt))
+        .route(paths::EXCEPTIONS, get(integration::get_exceptions))
+        .route(
+            paths::ENROLMENT_CODES,
+            get(integration::get_enrolment_codes).post(integration::post_enrolment_code),
+        )
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(middleware::from_fn(log_request))
+        .with_state(state)
+}
+
+async fn health(axum::extract::State(state): axum::extract::State<AppState>) -> Response {
+    axum::Json(serde_json::json!({
+        "status": "ok",
+        "protocol_version": PROTOCOL_VERSION,
+        "warehouse_id": state.inner.warehouse_id,
+        "warehouse_name": state.inner.warehouse_name,
+    }))
+    .into_response()
+}
+
+async fn openapi() -> Response {
+    ([(header::CONTENT_TYPE, "application/json")], OPENAPI_JSON).into_response()
+}
+
+async fn not_found(req: Request) -> ApiFailure {
+    ApiFailure::not_found(format!(
+        "there is no endpoint {} {}: see {} for the paths this server serves",
+        req.method(),
+        req.uri().path(),
+        paths::OPENAPI
+    ))
+}
+
+async fn method_not_allowed(req: Request) -> ApiFailure {
+    ApiFailure::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        format!(
+            "{} does not accept {}: see {} for the methods of each path",
+            req.uri().path(),
+            req.method(),
+            paths::OPENAPI
+        ),
+    )
+}
+
+/// One log line per request: method, path (never the query, which may name people), status, time.
+async fn log_request(req: Request, next: Next) -> Response {
+    let method = req.method().clone();
+    let path = req.uri().path().to_string();
+    let start = Instant::now();
+    let resp = next.run(req).await;
+    let status = resp.status();
+    let ms = start.elapsed().as_secs_f64() * 1000.0;
+    if status.is_server_error() {
+        tracing::warn!(%method, %path, status = status.as_u16(), ms, "request failed");
+    } else {
+        tracing::debug!(%method, %path, status = status.as_u16(), ms, "request");
+    }
+    resp
+}

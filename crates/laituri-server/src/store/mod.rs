@@ -1,0 +1,123 @@
+//! The storage boundary: the [`Store`] trait every backend implements, and its error type.
+//!
+//! The trait speaks only protocol types and plain Rust; it must never expose a backend's types
+//! (no rusqlite, no SQL), so that a PostgreSQL backend can be added next to [`sqlite::SqliteStore`]
+//! and the same test suite run against both. The rules of applying events live in
+//! [`crate::push`] and reach a backend's transaction through [`crate::push::Ledger`], so a second
+//! backend gets them for free.
+//!
+//! The trait is synchronous on purpose: the SQLite backend has one writer connection, and the HTTP
+//! layer calls every method from `tokio::task::spawn_blocking`. A PostgreSQL backend can use the
+//! synchronous `postgres` client the same way, or the trait can grow async twins then.
+//!
+//! A store serves one warehouse (the `warehouse_id` it was opened with) and stamps every row it
+//! writes with it, so several sites can share a database later and integration keys can be scoped.
+
+use laituri_protocol::{
+    EnrolRequest, EnrolmentCode, Event, ExceptionView, InboundNotice, Location, Merchant, Operator,
+    Product, PullResponse, PushResponse, ReceiptView, StockRow,
+};
+use uuid::Uuid;
+
+pub mod sqlite;
+
+/// Why a store call failed. Each variant knows whether retrying can help.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The first new event of a push is ahead of what the server has: events are missing.
+    #[error(
+        "events are missing before seq {expected}: send the device's events again from seq {expected}"
+    )]
+    Gap { expected: u64 },
+    /// The request cannot succeed as sent; the message says what to change.
+    #[error("{0}")]
+    Invalid(String),
+    /// The enrolment code is not known.
+    #[error(
+        "enrolment code {0:?} is not known: ask a shift lead for the warehouse's current enrolment code"
+    )]
+    UnknownEnrolmentCode(String),
+    /// The backend failed. `transient` is true when retrying later may succeed (busy, locked, I/O).
+    #[error("storage failed: {message}")]
+    Backend { message: String, transient: bool },
+}
+
+impl StoreError {
+    /// True when sending the same request again can never succeed.
+    pub fn is_permanent(&self) -> bool {
+        match self {
+            // A gap heals when the device sends the missing events: the same request stays wrong.
+            StoreError::Gap { .. }
+            | StoreError::Invalid(_)
+            | StoreError::UnknownEnrolmentCode(_) => true,
+            StoreError::Backend { transient, .. } => !transient,
+        }
+    }
+
+    pub(crate) fn invalid(msg: impl Into<String>) -> StoreError {
+        StoreError::Invalid(msg.into())
+    }
+}
+
+/// A keyset page of a master-data listing: rows with an id greater than `after`, at most `limit`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Page {
+    pub after: Option<String>,
+    pub limit: u32,
+}
+
+/// Filters of `GET STOCK`; `None` means any.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct StockFilter {
+    pub merchant_id: Option<String>,
+    pub product_id: Option<String>,
+    pub location: Option<String>,
+}
+
+/// What an upsert did: how many items it received and how many actually changed (and so were
+/// appended to the change log; re-sending identical data appends nothing).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct UpsertSummary {
+    pub received: usize,
+    pub changed: usize,
+}
+
+/// Storage of one warehouse's devices, events, master data, stock and change log.
+pub trait Store: Send + Sync + 'static {
+    fn warehouse_id(&self) -> &str;
+
+    /// Adds an enrolment code; adding an existing one is a no-op.
+    fn add_enrolment_code(&self, code: &str) -> Result<(), StoreError>;
+    fn enrolment_codes(&self) -> Result<Vec<EnrolmentCode>, StoreError>;
+    /// Enrols (or re-enrols) a device under a new token hash, replacing any older token of the
+    /// same device. Answers the device's recorded `last_seq`.
+    fn enrol_device(&self, req: &EnrolRequest, token_hash: &str) -> Result<u64, StoreError>;
+    /// The device a token hash belongs to.
+    fn device_for_token(&self, token_hash: &str) -> Result<Option<Uuid>, StoreError>;
+
+    /// Applies a batch of one device's events in one transaction (DESIGN.md section 3). The batch
+    /// must already be checked to hold consecutive ascending seqs ([`crate::push::check_batch`]).
+    fn push(&self, device_id: Uuid, events: &[Event]) -> Result<PushResponse, StoreError>;
+    /// Changes after `cursor`, at most `limit` of them.
+    fn pull(&self, cursor: u64, limit: u32) -> Result<PullResponse, StoreError>;
+
+    fn upsert_merchants(&self, items: &[Merchant]) -> Result<UpsertSummary, StoreError>;
+    fn upsert_products(&self, items: &[Product]) -> Result<UpsertSummary, StoreError>;
+    fn upsert_locations(&self, items: &[Location]) -> Result<UpsertSummary, StoreError>;
+    /// Operators arrive with `pin_hash` only; see [`laituri_protocol::OperatorInput`].
+    fn upsert_operators(&self, items: &[Operator]) -> Result<UpsertSummary, StoreError>;
+    fn upsert_notices(&self, items: &[InboundNotice]) -> Result<UpsertSummary, StoreError>;
+
+    fn merchants(&self, page: &Page) -> Result<Vec<Merchant>, StoreError>;
+    fn products(&self, page: &Page) -> Result<Vec<Product>, StoreError>;
+    fn locations(&self, page: &Page) -> Result<Vec<Location>, StoreError>;
+    fn operators(&self, page: &Page) -> Result<Vec<Operator>, StoreError>;
+    fn notices(&self, page: &Page) -> Result<Vec<InboundNotice>, StoreError>;
+
+    /// Non-zero stock rows matching the filter.
+    fn stock(&self, filter: &StockFilter) -> Result<Vec<StockRow>, StoreError>;
+    fn receipts(&self) -> Result<Vec<ReceiptView>, StoreError>;
+    fn receipt(&self, receipt_id: Uuid) -> Result<Option<ReceiptView>, StoreError>;
+    /// The newest `limit` exceptions, oldest first.
+    fn exceptions(&self, limit: u32) -> Result<Vec<ExceptionView>, StoreError>;
+}

@@ -1,0 +1,1104 @@
+//! The embedded SQLite backend of [`Store`]: one database file per site, the default and the demo.
+//!
+//! It owns the connection set-up (WAL, `synchronous=FULL`, foreign keys, busy timeout), the
+//! migrations in `migrations/NNNN_name.sql` (append-only, tracked in `user_version` by
+//! rusqlite_migration), and the mapping between rows and protocol types. All writes go through ONE
+//! writer connection behind a mutex: SQLite has one writer anyway, and serialising in-process
+//! keeps `SQLITE_BUSY` out of the hot path and makes change-log cursors commit in order. Reads use
+//! a small pool of reader connections, which WAL lets run beside the writer.
+//!
+//! It must never decide a business rule (those are in [`crate::push`] and [`crate::master`]) and
+//! never be called from an async task directly: every method blocks, so callers use
+//! `spawn_blocking`.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, PoisonError};
+use std::time::Duration;
+
+use laituri_protocol::{
+    Change, ChangeRecord, EnrolRequest, EnrolmentCode, Event, EventOutcome, ExceptionView,
+    GoodsCondition, InboundNotice, Location, LocationKind, Merchant, NoticeStatus, Operator,
+    Product, PullResponse, PushResponse, ReceiptLineSummary, ReceiptView, StockRow,
+};
+use rusqlite::{
+    Connection, ErrorCode, OptionalExtension, Transaction, TransactionBehavior, params,
+};
+use rusqlite_migration::{M, Migrations};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use uuid::Uuid;
+
+use super::{Page, StockFilter, Store, StoreError, UpsertSummary};
+use crate::push::{self, Ledger, NoticeRef, ReceiptRef, Recorded, StockKey};
+
+/// The schema, oldest first. Append new files; never edit a shipped one.
+const MIGRATION_LIST: &[M<'static>] = &[M::up(include_str!("../../migrations/0001_init.sql"))];
+
+pub(crate) const MIGRATIONS: Migrations<'static> = Migrations::from_slice(MIGRATION_LIST);
+
+/// Idle reader connections kept open; more are opened on demand and closed after use.
+const MAX_IDLE_READERS: usize = 8;
+
+/// How long a connection waits for a lock held by another process before giving up.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+pub struct SqliteStore {
+    warehouse_id: String,
+    path: PathBuf,
+    writer: Mutex<Connection>,
+    readers: Mutex<Vec<Connection>>,
+}
+
+impl From<rusqlite::Error> for StoreError {
+    fn from(e: rusqlite::Error) -> StoreError {
+        // Busy, locked and I/O trouble can pass; anything else (constraint, corruption, SQL bugs)
+        // will fail again the same way.
+        let transient = matches!(
+            e.sqlite_error_code(),
+            Some(
+                ErrorCode::DatabaseBusy
+                    | ErrorCode::DatabaseLocked
+                    | ErrorCode::SystemIoFailure
+                    | ErrorCode::DiskFull
+                    | ErrorCode::CannotOpen
+                    | ErrorCode::OutOfMemory
+            )
+        );
+        StoreError::Backend {
+            message: e.to_string(),
+            transient,
+        }
+    }
+}
+
+fn corrupt(what: impl std::fmt::Display) -> StoreError {
+    StoreError::Backend {
+        message: format!("unreadable row in the database: {what}"),
+        transient: false,
+    }
+}
+
+fn to_json<T: Serialize>(value: &T) -> String {
+    serde_json::to_string(value).expect("protocol types always serialize")
+}
+
+fn from_json<T: DeserializeOwned>(data: &str) -> Result<T, StoreError> {
+    serde_json::from_str(data).map_err(corrupt)
+}
+
+fn parse_uuid(s: &str) -> Result<Uuid, StoreError> {
+    Uuid::parse_str(s).map_err(corrupt)
+}
+
+fn to_i64(n: u64) -> Result<i64, StoreError> {
+    i64::try_from(n)
+        .map_err(|_| StoreError::invalid(format!("{n} is too large for a seq or cursor")))
+}
+
+fn open_connection(path: &Path) -> Result<Connection, StoreError> {
+    let conn = Connection::open(path)?;
+    conn.busy_timeout(BUSY_TIMEOUT)?;
+    // journal_mode answers with the mode in force; anything but WAL would silently lose the
+    // concurrency of readers beside the writer.
+    let mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
+    if !mode.eq_ignore_ascii_case("wal") {
+        return Err(StoreError::Backend {
+            message: format!(
+                "{} cannot use WAL journaling (got {mode}): put the database on a local disk",
+                path.display()
+            ),
+            transient: false,
+        });
+    }
+    // FULL: a committed push survives power loss, which is what an ack promises the terminal.
+    conn.pragma_update(None, "synchronous", "FULL")?;
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    conn.set_prepared_statement_cache_capacity(64);
+    Ok(conn)
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database at `path` and migrates it to the latest schema.
+    pub fn open(path: &Path, warehouse_id: &str) -> Result<SqliteStore, StoreError> {
+        let mut writer = open_connection(path)?;
+        MIGRATIONS
+            .to_latest(&mut writer)
+            .map_err(|e| StoreError::Backend {
+                message: format!("migrating {} failed: {e}", path.display()),
+                transient: false,
+            })?;
+        Ok(SqliteStore {
+            warehouse_id: warehouse_id.to_string(),
+            path: path.to_path_buf(),
+            writer: Mutex::new(writer),
+            readers: Mutex::new(Vec::new()),
+        })
+    }
+
+    /// Runs `f` in one IMMEDIATE transaction on the writer; commits only when `f` returns `Ok`.
+    fn write<T>(
+        &self,
+        f: impl FnOnce(&Transaction<'_>) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        // A panic while holding the lock leaves no open transaction behind (it rolls back on
+        // drop), so a poisoned mutex is safe to keep using.
+        let mut conn = self.writer.lock().unwrap_or_else(PoisonError::into_inner);
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let out = f(&tx)?;
+        tx.commit()?;
+        Ok(out)
+    }
+
+    /// Runs `f` on a reader connection inside one read transaction (one consistent snapshot).
+    fn read<T>(
+        &self,
+        f: impl FnOnce(&Connection) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let pooled = self
+            .readers
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .pop();
+        let conn = match pooled {
+            Some(c) => c,
+            None => open_connection(&self.path)?,
+        };
+        let out = {
+            let tx = conn.unchecked_transaction()?;
+            let out = f(&tx);
+            tx.finish()?;
+            out
+        };
+        let mut pool = self.readers.lock().unwrap_or_else(PoisonError::into_inner);
+        if pool.len() < MAX_IDLE_READERS {
+            pool.push(conn);
+        }
+        out
+    }
+
+    fn list<T: DeserializeOwned>(&self, sql: &str, page: &Page) -> Result<Vec<T>, StoreError> {
+        self.read(|conn| {
+            let mut stmt = conn.prepare_cached(sql)?;
+            let after = page.after.as_deref().unwrap_or("");
+            let rows = stmt.query_map(params![self.warehouse_id, after, page.limit], |r| {
+                r.get::<_, String>(0)
+            })?;
+            rows.map(|data| from_json(&data?)).collect()
+        })
+    }
+}
+
+/// True when the stored `data` of the row equals `data`: re-sending identical master data then
+/// appends nothing to the change log, so idempotent feeds (and the demo seed) cost terminals nothing.
+fn unchanged(
+    tx: &Transaction<'_>,
+    table: &str,
+    key: &str,
+    wh: &str,
+    id: &str,
+    data: &str,
+) -> Result<bool, StoreError> {
+    let sql = format!("SELECT data FROM {table} WHERE warehouse_id = ?1 AND {key} = ?2");
+    let stored: Option<String> = tx
+        .prepare_cached(&sql)?
+        .query_row(params![wh, id], |r| r.get(0))
+        .optional()?;
+    Ok(stored.as_deref() == Some(data))
+}
+
+fn append_change(
+    tx: &Transaction<'_>,
+    wh: &str,
+    entity: &str,
+    entity_id: &str,
+    merchant_id: Option<&str>,
+    data: &str,
+) -> Result<(), StoreError> {
+    tx.prepare_cached(
+        "INSERT INTO changes (warehouse_id, merchant_id, entity, entity_id, data)
+         VALUES (?1, ?2, ?3, ?4, ?5)",
+    )?
+    .execute(params![wh, merchant_id, entity, entity_id, data])?;
+    Ok(())
+}
+
+fn change_from_row(entity: &str, data: &str) -> Result<Change, StoreError> {
+    Ok(match entity {
+        "merchant" => Change::Merchant(from_json(data)?),
+        "product" => Change::Product(from_json(data)?),
+        "location" => Change::Location(from_json(data)?),
+        "operator" => Change::Operator(from_json(data)?),
+        "inbound_notice" => Change::InboundNotice(from_json(data)?),
+        other => return Err(corrupt(format!("unknown change entity {other:?}"))),
+    })
+}
+
+fn merchant_exists(tx: &Connection, wh: &str, id: &str) -> Result<bool, StoreError> {
+    Ok(tx
+        .prepare_cached("SELECT 1 FROM merchants WHERE warehouse_id = ?1 AND id = ?2")?
+        .query_row(params![wh, id], |_| Ok(()))
+        .optional()?
+        .is_some())
+}
+
+fn product_merchant(tx: &Connection, wh: &str, id: &str) -> Result<Option<String>, StoreError> {
+    Ok(tx
+        .prepare_cached("SELECT merchant_id FROM products WHERE warehouse_id = ?1 AND id = ?2")?
+        .query_row(params![wh, id], |r| r.get(0))
+        .optional()?)
+}
+
+fn notice_status_str(s: NoticeStatus) -> &'static str {
+    match s {
+        NoticeStatus::Open => "open",
+        NoticeStatus::Closed => "closed",
+    }
+}
+
+/// The SQLite side of [`Ledger`]: the push rules' view of one write transaction.
+struct SqliteLedger<'a, 't> {
+    tx: &'a Transaction<'t>,
+    wh: &'a str,
+}
+
+impl Ledger for SqliteLedger<'_, '_> {
+    fn last_seq(&mut self, device_id: Uuid) -> Result<u64, StoreError> {
+        let seq: Option<i64> = self
+            .tx
+            .prepare_cached("SELECT last_seq FROM devices WHERE device_id = ?1")?
+            .query_row([device_id.to_string()], |r| r.get(0))
+            .optional()?;
+        match seq {
+            Some(s) => Ok(s as u64),
+            None => Err(StoreError::invalid(format!(
+                "device {device_id} is not enrolled: enrol it with an enrolment code first"
+            ))),
+        }
+    }
+
+    fn set_last_seq(&mut self, device_id: Uuid, seq: u64) -> Result<(), StoreError> {
+        self.tx
+            .prepare_cached("UPDATE devices SET last_seq = ?2 WHERE device_id = ?1")?
+            .execute(params![device_id.to_string(), to_i64(seq)?])?;
+        Ok(())
+    }
+
+    fn recorded(&mut self, device_id: Uuid, seq: u64) -> Result<Option<Recorded>, StoreError> {
+        let row = self
+            .tx
+            .prepare_cached(
+                "SELECT event_id, outcome, reject_code, reject_reason FROM events
+                 WHERE device_id = ?1 AND seq = ?2",
+            )?
+            .query_row(params![device_id.to_string(), to_i64(seq)?], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, Option<String>>(2)?,
+                    r.get::<_, Option<String>>(3)?,
+                ))
+            })
+            .optional()?;
+        let Some((event_id, outcome, code, reason)) = row else {
+            return Ok(None);
+        };
+        let outcome = match outcome.as_str() {
+            "applied" => EventOutcome::Applied,
+            _ => EventOutcome::Rejected {
+                code: code.unwrap_or_default(),
+                reason: reason.unwrap_or_default(),
+            },
+        };
+        Ok(Some(Recorded {
+            event_id: parse_uuid(&event_id)?,
+            outcome,
+        }))
+    }
+
+    fn event_id_applied(&mut self, event_id: Uuid) -> Result<bool, StoreError> {
+        Ok(self
+            .tx
+            .prepare_cached("SELECT 1 FROM events WHERE event_id = ?1 AND outcome = 'applied'")?
+            .query_row([event_id.to_string()], |_| Ok(()))
+            .optional()?
+            .is_some())
+    }
+
+    fn record_event(&mut self, event: &Event, outcome: &EventOutcome) -> Result<(), StoreError> {
+        let (kind, code, reason) = match outcome.effective() {
+            EventOutcome::Rejected { code, reason } => {
+                ("rejected", Some(code.as_str()), Some(reason.as_str()))
+            }
+            _ => ("applied", None, None),
+        };
+        self.tx
+            .prepare_cached(
+                "INSERT INTO events (warehouse_id, device_id, seq, event_id, operator_id,
+                     device_time_ms, type, schema, payload, outcome, reject_code, reject_reason)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+            )?
+            .execute(params![
+                self.wh,
+                event.device_id.to_string(),
+                to_i64(event.seq)?,
+                event.event_id.to_string(),
+                event.operator_id,
+                event.device_time_ms,
+                event.event_type,
+                event.schema,
+                to_json(&event.payload),
+                kind,
+                code,
+                reason,
+            ])?;
+        Ok(())
+    }
+
+    fn record_exception(
+        &mut self,
+        x: &ExceptionView,
+        merchant_id: Option<&str>,
+    ) -> Result<(), StoreError> {
+        self.tx
+            .prepare_cached(
+                "INSERT INTO exceptions (warehouse_id, merchant_id, device_id, seq, event_id, kind, message)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            )?
+            .execute(params![
+                self.wh,
+                merchant_id,
+                x.device_id.to_string(),
+                to_i64(x.seq)?,
+                x.event_id.to_string(),
+                x.kind,
+                x.message,
+            ])?;
+        Ok(())
+    }
+
+    fn merchant_exists(&mut self, merchant_id: &str) -> Result<bool, StoreError> {
+        merchant_exists(self.tx, self.wh, merchant_id)
+    }
+
+    fn product_merchant(&mut self, product_id: &str) -> Result<Option<String>, StoreError> {
+        product_merchant(self.tx, self.wh, product_id)
+    }
+
+    fn location_kind(&mut self, code: &str) -> Result<Option<LocationKind>, StoreError> {
+        let kind: Option<String> = self
+            .tx
+            .prepare_cached("SELECT kind FROM locations WHERE warehouse_id = ?1 AND code = ?2")?
+            .query_row(params![self.wh, code], |r| r.get(0))
+            .optional()?;
+        kind.map(|k| LocationKind::parse(&k).ok_or_else(|| corrupt(format!("location kind {k:?}"))))
+            .transpose()
+    }
+
+    fn notice(&mut self, notice_id: &str) -> Result<Option<NoticeRef>, StoreError> {
+        let row: Option<(String, String)> = self
+            .tx
+            .prepare_cached(
+                "SELECT merchant_id, status FROM inbound_notices WHERE warehouse_id = ?1 AND id = ?2",
+            )?
+            .query_row(params![self.wh, notice_id], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?;
+        Ok(row.map(|(merchant_id, status)| NoticeRef {
+            merchant_id,
+            status: if status == "closed" {
+                NoticeStatus::Closed
+            } else {
+                NoticeStatus::Open
+            },
+        }))
+    }
+
+    fn receipt(&mut self, receipt_id: Uuid) -> Result<Option<ReceiptRef>, StoreError> {
+        Ok(self
+            .tx
+            .prepare_cached(
+                "SELECT merchant_id, notice_id, closed FROM receipts
+                 WHERE receipt_id = ?1 AND warehouse_id = ?2",
+            )?
+            .query_row(params![receipt_id.to_string(), self.wh], |r| {
+                Ok(ReceiptRef {
+                    merchant_id: r.get(0)?,
+                    notice_id: r.get(1)?,
+                    closed: r.get(2)?,
+                })
+            })
+            .optional()?)
+    }
+
+    fn open_receipt(
+        &mut self,
+        receipt_id: Uuid,
+        merchant_id: &str,
+        notice_id: Option<&str>,
+        device_id: Uuid,
+        dock: &str,
+    ) -> Result<(), StoreError> {
+        self.tx
+            .prepare_cached(
+                "INSERT INTO receipts (receipt_id, warehouse_id, merchant_id, notice_id, device_id, dock)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            )?
+            .execute(params![
+                receipt_id.to_string(),
+                self.wh,
+                merchant_id,
+                notice_id,
+                device_id.to_string(),
+                dock
+            ])?;
+        Ok(())
+    }
+
+    fn add_stock(&mut self, key: &StockKey, delta: i64) -> Result<(), StoreError> {
+        self.tx
+            .prepare_cached(
+                "INSERT INTO stock (warehouse_id, merchant_id, product_id, location, container, lot,
+                     expiry, condition, quantity)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+                 ON CONFLICT (warehouse_id, merchant_id, product_id, location, container, lot,
+                     expiry, condition)
+                 DO UPDATE SET quantity = quantity + excluded.quantity",
+            )?
+            .execute(params![
+                self.wh,
+                key.merchant_id,
+                key.product_id,
+                key.location,
+                key.container.as_deref().unwrap_or(""),
+                key.lot.as_deref().unwrap_or(""),
+                key.expiry.as_deref().unwrap_or(""),
+                key.condition.as_str(),
+                delta,
+            ])?;
+        Ok(())
+    }
+
+    fn tally_receipt(
+        &mut self,
+        receipt_id: Uuid,
+        product_id: &str,
+        received: i64,
+        quarantined: i64,
+    ) -> Result<(), StoreError> {
+        self.tx
+            .prepare_cached(
+                "INSERT INTO receipt_tally (receipt_id, product_id, received, quarantined)
+                 VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT (receipt_id, product_id) DO UPDATE SET
+                     received = received + excluded.received,
+                     quarantined = quarantined + excluded.quarantined",
+            )?
+            .execute(params![
+                receipt_id.to_string(),
+                product_id,
+                received,
+                quarantined
+            ])?;
+        Ok(())
+    }
+
+    fn close_receipt(
+        &mut self,
+        receipt_id: Uuid,
+        lines: &[ReceiptLineSummary],
+    ) -> Result<(), StoreError> {
+        self.tx
+            .prepare_cached("UPDATE receipts SET closed = 1, summary = ?2 WHERE receipt_id = ?1")?
+            .execute(params![receipt_id.to_string(), to_json(&lines)])?;
+        Ok(())
+    }
+
+    fn close_notice(&mut self, notice_id: &str) -> Result<(), StoreError> {
+        let data: Option<String> = self
+            .tx
+            .prepare_cached("SELECT data FROM inbound_notices WHERE warehouse_id = ?1 AND id = ?2")?
+            .query_row(params![self.wh, notice_id], |r| r.get(0))
+            .optional()?;
+        let Some(data) = data else { return Ok(()) };
+        let mut notice: InboundNotice = from_json(&data)?;
+        if notice.status == NoticeStatus::Closed {
+            return Ok(());
+        }
+        notice.status = NoticeStatus::Closed;
+        let data = to_json(&notice);
+        self.tx
+            .prepare_cached(
+                "UPDATE inbound_notices SET status = 'closed', data = ?3
+                 WHERE warehouse_id = ?1 AND id = ?2",
+            )?
+            .execute(params![self.wh, notice_id, data])?;
+        append_change(
+            self.tx,
+            self.wh,
+            "inbound_notice",
+            notice_id,
+            Some(&notice.merchant_id),
+            &data,
+        )
+    }
+}
+
+/// Lines of a receipt: the operator's summary once closed; while open, the notice's expected
+/// quantities merged with what was received so far.
+fn receipt_lines(
+    conn: &Connection,
+    wh: &str,
+    receipt_id: &str,
+    notice_id: Option<&str>,
+    summary: Option<String>,
+) -> Result<Vec<ReceiptLineSummary>, StoreError> {
+    if let Some(summary) = summary {
+        return from_json(&summary);
+    }
+    let mut lines: Vec<ReceiptLineSummary> = Vec::new();
+    if let Some(notice_id) = notice_id {
+        let data: Option<String> = conn
+            .prepare_cached("SELECT data FROM inbound_notices WHERE warehouse_id = ?1 AND id = ?2")?
+            .query_row(params![wh, notice_id], |r| r.get(0))
+            .optional()?;
+        if let Some(data) = data {
+            let notice: InboundNotice = from_json(&data)?;
+            for l in notice.lines {
+                match lines.iter_mut().find(|x| x.product_id == l.product_id) {
+                    Some(x) => x.expected += l.expected_qty,
+                    None => lines.push(ReceiptLineSummary {
+                        product_id: l.product_id,
+                        expected: l.expected_qty,
+                        received: 0,
+                        quarantined: 0,
+                    }),
+                }
+            }
+        }
+    }
+    let mut stmt = conn.prepare_cached(
+        "SELECT product_id, received, quarantined FROM receipt_tally
+         WHERE receipt_id = ?1 ORDER BY product_id",
+    )?;
+    let rows = stmt.query_map([receipt_id], |r| {
+        Ok((
+            r.get::<_, String>(0)?,
+            r.get::<_, i64>(1)?,
+            r.get::<_, i64>(2)?,
+        ))
+    })?;
+    for row in rows {
+        let (product_id, received, quarantined) = row?;
+        match lines.iter_mut().find(|x| x.product_id == product_id) {
+            Some(x) => {
+                x.received = received;
+                x.quarantined = quarantined;
+            }
+            None => lines.push(ReceiptLineSummary {
+                product_id,
+                expected: 0,
+                received,
+                quarantined,
+            }),
+        }
+    }
+    Ok(lines)
+}
+
+const RECEIPT_COLUMNS: &str =
+    "SELECT receipt_id, merchant_id, notice_id, device_id, dock, closed, summary FROM receipts";
+
+fn receipt_from_row(
+    conn: &Connection,
+    wh: &str,
+    r: &rusqlite::Row<'_>,
+) -> Result<ReceiptView, StoreError> {
+    let receipt_id: String = r.get("receipt_id")?;
+    let notice_id: Option<String> = r.get("notice_id")?;
+    let device_id: String = r.get("device_id")?;
+    let summary: Option<String> = r.get("summary")?;
+    let lines = receipt_lines(conn, wh, &receipt_id, notice_id.as_deref(), summary)?;
+    Ok(ReceiptView {
+        receipt_id: parse_uuid(&receipt_id)?,
+        merchant_id: r.get("merchant_id")?,
+        notice_id,
+        device_id: parse_uuid(&device_id)?,
+        dock: r.get("dock")?,
+        closed: r.get("closed")?,
+        lines,
+    })
+}
+
+impl Store for SqliteStore {
+    fn warehouse_id(&self) -> &str {
+        &self.warehouse_id
+    }
+
+    fn add_enrolment_code(&self, code: &str) -> Result<(), StoreError> {
+        self.write(|tx| {
+            tx.prepare_cached(
+                "INSERT INTO enrolment_codes (warehouse_id, code) VALUES (?1, ?2)
+                 ON CONFLICT DO NOTHING",
+            )?
+            .execute(params![self.warehouse_id, code])?;
+            Ok(())
+        })
+    }
+
+    fn enrolment_codes(&self) -> Result<Vec<EnrolmentCode>, StoreError> {
+        self.read(|conn| {
+            let mut stmt = conn.prepare_cached(
+                "SELECT code FROM enrolment_codes WHERE warehouse_id = ?1 ORDER BY code",
+            )?;
+            let rows = stmt.query_map([&self.warehouse_id], |r| {
+                Ok(EnrolmentCode { code: r.get(0)? })
+            })?;
+            Ok(rows.collect::<Result<_, _>>()?)
+        })
+    }
+
+    fn enrol_device(&self, req: &EnrolRequest, token_hash: &str) -> Result<u64, StoreError> {
+        self.write(|tx| {
+            let known = tx
+                .prepare_cached(
+                    "SELECT 1 FROM enrolment_codes WHERE warehouse_id = ?1 AND code = ?2",
+                )?
+                .query_row(params![self.warehouse_id, req.enrolment_code], |_| Ok(()))
+                .optional()?
+                .is_some();
+            if !known {
+                return Err(StoreError::UnknownEnrolmentCode(req.enrolment_code.clone()));
+            }
+            // Re-enrolling keeps the device's history (and last_seq) and replaces its token.
+            tx.prepare_cached(
+                "INSERT INTO devices (device_id, warehouse_id, name, token_hash)
+                 VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT (device_id) DO UPDATE SET
+                     name = excluded.name, token_hash = excluded.token_hash",
+            )?
+            .execute(params![
+                req.device_id.to_string(),
+                self.warehouse_id,
+                req.device_name,
+                token_hash
+            ])?;
+            let last_seq: i64 = tx
+                .prepare_cached("SELECT last_seq FROM devices WHERE device_id = ?1")?
+                .query_row([req.device_id.to_string()], |r| r.get(0))?;
+            Ok(last_seq as u64)
+        })
+    }
+
+    fn device_for_token(&self, token_hash: &str) -> Result<Option<Uuid>, StoreError> {
+        self.read(|conn| {
+            let id: Option<String> = conn
+                .prepare_cached(
+                    "SELECT device_id FROM devices WHERE token_hash = ?1 AND warehouse_id = ?2",
+                )?
+                .query_row(params![token_hash, self.warehouse_id], |r| r.get(0))
+                .optional()?;
+            id.map(|s| parse_uuid(&s)).transpose()
+        })
+    }
+
+    fn push(&self, device_id: Uuid, events: &[Event]) -> Result<PushResponse, StoreError> {
+        self.write(|tx| {
+            let mut ledger = SqliteLedger {
+                tx,
+                wh: &self.warehouse_id,
+            };
+            push::push_batch(&mut ledger, device_id, events)
+        })
+    }
+
+    fn pull(&self, cursor: u64, limit: u32) -> Result<PullResponse, StoreError> {
+        let cursor_i = to_i64(cursor)?;
+        self.read(|conn| {
+            // One row more than asked tells whether another page waits, without a COUNT.
+            let mut stmt = conn.prepare_cached(
+                "SELECT cursor, entity, data FROM changes
+                 WHERE cursor > ?1 AND warehouse_id = ?2 ORDER BY cursor LIMIT ?3",
+            )?;
+            let mut rows =
+                stmt.query(params![cursor_i, self.warehouse_id, i64::from(limit) + 1])?;
+            let mut changes = Vec::with_capacity(limit.min(5000) as usize);
+            let mut has_more = false;
+            while let Some(row) = rows.next()? {
+                if changes.len() == limit as usize {
+                    has_more = true;
+                    break;
+                }
+                let c: i64 = row.get(0)?;
+                let entity: String = row.get(1)?;
+                let data: String = row.get(2)?;
+                changes.push(ChangeRecord {
+                    cursor: c as u64,
+                    change: change_from_row(&entity, &data)?,
+                });
+            }
+            let next_cursor = changes.last().map_or(cursor, |c| c.cursor);
+            Ok(PullResponse {
+                changes,
+                next_cursor,
+                has_more,
+            })
+        })
+    }
+
+    fn upsert_merchants(&self, items: &[Merchant]) -> Result<UpsertSummary, StoreError> {
+        let wh = self.warehouse_id.as_str();
+        self.write(|tx| {
+            let mut changed = 0;
+            for m in items {
+                let data = to_json(m);
+                if unchanged(tx, "merchants", "id", wh, &m.id, &data)? {
+                    continue;
+                }
+                tx.prepare_cached(
+                    "INSERT INTO merchants (warehouse_id, id, data) VALUES (?1, ?2, ?3)
+                     ON CONFLICT (warehouse_id, id) DO UPDATE SET data = excluded.data",
+                )?
+                .execute(params![wh, m.id, data])?;
+                append_change(tx, wh, "merchant", &m.id, Some(&m.id), &data)?;
+                changed += 1;
+            }
+            Ok(UpsertSummary {
+                received: items.len(),
+                changed,
+            })
+        })
+    }
+
+    fn upsert_products(&self, items: &[Product]) -> Result<UpsertSummary, StoreError> {
+        let wh = self.warehouse_id.as_str();
+        self.write(|tx| {
+            let mut changed = 0;
+            for p in items {
+                if !merchant_exists(tx, wh, &p.merchant_id)? {
+                    return Err(StoreError::invalid(format!(
+                        "product {} names merchant {}, which is not known: send the merchant \
+                         first (POST {}); nothing of this request was stored",
+                        p.id,
+                        p.merchant_id,
+                        laituri_protocol::paths::MERCHANTS
+                    )));
+                }
+                if let Some(owner) = product_merchant(tx, wh, &p.id)?
+                    && owner != p.merchant_id
+                {
+                    return Err(StoreError::invalid(format!(
+                        "product {} already belongs to merchant {owner}: product ids are unique \
+                         in the warehouse, so give this one another id; nothing was stored",
+                        p.id
+                    )));
+                }
+                let data = to_json(p);
+                if unchanged(tx, "products", "id", wh, &p.id, &data)? {
+                    continue;
+                }
+                tx.prepare_cached(
+                    "INSERT INTO products (warehouse_id, id, merchant_id, data) VALUES (?1, ?2, ?3, ?4)
+                     ON CONFLICT (warehouse_id, id) DO UPDATE SET
+                         merchant_id = excluded.merchant_id, data = excluded.data",
+                )?
+                .execute(params![wh, p.id, p.merchant_id, data])?;
+                append_change(tx, wh, "product", &p.id, Some(&p.merchant_id), &data)?;
+                changed += 1;
+            }
+            Ok(UpsertSummary {
+                received: items.len(),
+                changed,
+            })
+        })
+    }
+
+    fn upsert_locations(&self, items: &[Location]) -> Result<UpsertSummary, StoreError> {
+        let wh = self.warehouse_id.as_str();
+        self.write(|tx| {
+            let mut changed = 0;
+            for l in items {
+                let data = to_json(l);
+                if unchanged(tx, "locations", "code", wh, &l.code, &data)? {
+                    continue;
+                }
+                tx.prepare_cached(
+                    "INSERT INTO locations (warehouse_id, code, kind, data) VALUES (?1, ?2, ?3, ?4)
+                     ON CONFLICT (warehouse_id, code) DO UPDATE SET
+                         kind = excluded.kind, data = excluded.data",
+                )?
+                .execute(params![wh, l.code, l.kind.as_str(), data])?;
+                append_change(tx, wh, "location", &l.code, None, &data)?;
+                changed += 1;
+            }
+            Ok(UpsertSummary {
+                received: items.len(),
+                changed,
+            })
+        })
+    }
+
+    fn upsert_operators(&self, items: &[Operator]) -> Result<UpsertSummary, StoreError> {
+        let wh = self.warehouse_id.as_str();
+        self.write(|tx| {
+            let mut changed = 0;
+            for o in items {
+                let holder: Option<String> = tx
+                    .prepare_cached(
+                        "SELECT id FROM operators WHERE warehouse_id = ?1 AND badge = ?2",
+                    )?
+                    .query_row(params![wh, o.badge], |r| r.get(0))
+                    .optional()?;
+                if let Some(holder) = holder
+                    && holder != o.id
+                {
+                    return Err(StoreError::invalid(format!(
+                        "badge {} already belongs to operator {holder}: a badge logs in one \
+                         person, so give operator {} another badge; nothing was stored",
+                        o.badge, o.id
+                    )));
+                }
+                let data = to_json(o);
+                if unchanged(tx, "operators", "id", wh, &o.id, &data)? {
+                    continue;
+                }
+                tx.prepare_cached(
+                    "INSERT INTO operators (warehouse_id, id, badge, data) VALUES (?1, ?2, ?3, ?4)
+                     ON CONFLICT (warehouse_id, id) DO UPDATE SET
+                         badge = excluded.badge, data = excluded.data",
+                )?
+                .execute(params![wh, o.id, o.badge, data])?;
+                append_change(tx, wh, "operator", &o.id, None, &data)?;
+                changed += 1;
+            }
+            Ok(UpsertSummary {
+                received: items.len(),
+                changed,
+            })
+        })
+    }
+
+    fn upsert_notices(&self, items: &[InboundNotice]) -> Result<UpsertSummary, StoreError> {
+        let wh = self.warehouse_id.as_str();
+        self.write(|tx| {
+            let mut changed = 0;
+            for n in items {
+                if !merchant_exists(tx, wh, &n.merchant_id)? {
+                    return Err(StoreError::invalid(format!(
+                        "inbound notice {} names merchant {}, which is not known: send the \
+                         merchant first; nothing of this request was stored",
+                        n.id, n.merchant_id
+                    )));
+                }
+                for line in &n.lines {
+                    match product_merchant(tx, wh, &line.product_id)? {
+                        Some(owner) if owner == n.merchant_id => {}
+                        Some(owner) => {
+                            return Err(StoreError::invalid(format!(
+                                "inbound notice {} expects product {}, which belongs to merchant \
+                                 {owner}, not {}: fix the line; nothing was stored",
+                                n.id, line.product_id, n.merchant_id
+                            )));
+                        }
+                        None => {
+                            return Err(StoreError::invalid(format!(
+                                "inbound notice {} expects product {}, which is not known: send \
+                                 the product first (POST {}); nothing was stored",
+                                n.id,
+                                line.product_id,
+                                laituri_protocol::paths::PRODUCTS
+                            )));
+                        }
+                    }
+                }
+                let data = to_json(n);
+                if unchanged(tx, "inbound_notices", "id", wh, &n.id, &data)? {
+                    continue;
+                }
+                tx.prepare_cached(
+                    "INSERT INTO inbound_notices (warehouse_id, id, merchant_id, status, data)
+                     VALUES (?1, ?2, ?3, ?4, ?5)
+                     ON CONFLICT (warehouse_id, id) DO UPDATE SET
+                         merchant_id = excluded.merchant_id, status = excluded.status,
+                         data = excluded.data",
+                )?
+                .execute(params![
+                    wh,
+                    n.id,
+                    n.merchant_id,
+                    notice_status_str(n.status),
+                    data
+                ])?;
+                append_change(tx, wh, "inbound_notice", &n.id, Some(&n.merchant_id), &data)?;
+                changed += 1;
+            }
+            Ok(UpsertSummary {
+                received: items.len(),
+                changed,
+            })
+        })
+    }
+
+    fn merchants(&self, page: &Page) -> Result<Vec<Merchant>, StoreError> {
+        self.list(
+            "SELECT data FROM merchants WHERE warehouse_id = ?1 AND id > ?2 ORDER BY id LIMIT ?3",
+            page,
+        )
+    }
+
+    fn products(&self, page: &Page) -> Result<Vec<Product>, StoreError> {
+        self.list(
+            "SELECT data FROM products WHERE warehouse_id = ?1 AND id > ?2 ORDER BY id LIMIT ?3",
+            page,
+        )
+    }
+
+    fn locations(&self, page: &Page) -> Result<Vec<Location>, StoreError> {
+        self.list(
+            "SELECT data FROM locations WHERE warehouse_id = ?1 AND code > ?2 ORDER BY code LIMIT ?3",
+            page,
+        )
+    }
+
+    fn operators(&self, page: &Page) -> Result<Vec<Operator>, StoreError> {
+        self.list(
+            "SELECT data FROM operators WHERE warehouse_id = ?1 AND id > ?2 ORDER BY id LIMIT ?3",
+            page,
+        )
+    }
+
+    fn notices(&self, page: &Page) -> Result<Vec<InboundNotice>, StoreError> {
+        self.list(
+            "SELECT data FROM inbound_notices WHERE warehouse_id = ?1 AND id > ?2
+             ORDER BY id LIMIT ?3",
+            page,
+        )
+    }
+
+    fn stock(&self, filter: &StockFilter) -> Result<Vec<StockRow>, StoreError> {
+        self.read(|conn| {
+            // Only the filters given become conditions, so SQLite can use the matching index.
+            let mut sql = String::from(
+                "SELECT merchant_id, product_id, location, container, lot, expiry, condition, quantity
+                 FROM stock WHERE warehouse_id = ?1 AND quantity <> 0",
+            );
+            let mut args: Vec<&str> = vec![&self.warehouse_id];
+            for (column, value) in [
+                ("merchant_id", &filter.merchant_id),
+                ("product_id", &filter.product_id),
+                ("location", &filter.location),
+            ] {
+                if let Some(v) = value {
+                    args.push(v);
+                    sql.push_str(&format!(" AND {column} = ?{}", args.len()));
+                }
+            }
+            sql.push_str(" ORDER BY merchant_id, product_id, location, container, lot, expiry, condition");
+            let mut stmt = conn.prepare_cached(&sql)?;
+            let none_if_empty = |s: String| (!s.is_empty()).then_some(s);
+            let rows = stmt.query_map(rusqlite::params_from_iter(args), |r| {
+                Ok((
+                    StockRow {
+                        merchant_id: r.get(0)?,
+                        product_id: r.get(1)?,
+                        location: r.get(2)?,
+                        container: none_if_empty(r.get(3)?),
+                        lot: none_if_empty(r.get(4)?),
+                        expiry: none_if_empty(r.get(5)?),
+                        condition: GoodsCondition::Good,
+                        quantity: r.get(7)?,
+                    },
+                    r.get::<_, String>(6)?,
+                ))
+            })?;
+            rows.map(|row| {
+                let (mut row, condition) = row?;
+                row.condition = GoodsCondition::parse(&condition)
+                    .ok_or_else(|| corrupt(format!("condition {condition:?}")))?;
+                Ok(row)
+            })
+            .collect()
+        })
+    }
+
+    fn receipts(&self) -> Result<Vec<ReceiptView>, StoreError> {
+        self.read(|conn| {
+            let sql = format!("{RECEIPT_COLUMNS} WHERE warehouse_id = ?1 ORDER BY rowid");
+            let mut stmt = conn.prepare_cached(&sql)?;
+            let mut rows = stmt.query([&self.warehouse_id])?;
+            let mut out = Vec::new();
+            while let Some(r) = rows.next()? {
+                out.push(receipt_from_row(conn, &self.warehouse_id, r)?);
+            }
+            Ok(out)
+        })
+    }
+
+    fn receipt(&self, receipt_id: Uuid) -> Result<Option<ReceiptView>, StoreError> {
+        self.read(|conn| {
+            let sql = format!("{RECEIPT_COLUMNS} WHERE warehouse_id = ?1 AND receipt_id = ?2");
+            let mut stmt = conn.prepare_cached(&sql)?;
+            let mut rows = stmt.query(params![self.warehouse_id, receipt_id.to_string()])?;
+            match rows.next()? {
+                Some(r) => Ok(Some(receipt_from_row(conn, &self.warehouse_id, r)?)),
+                None => Ok(None),
+            }
+        })
+    }
+
+    fn exceptions(&self, limit: u32) -> Result<Vec<ExceptionView>, StoreError> {
+        self.read(|conn| {
+            let mut stmt = conn.prepare_cached(
+                "SELECT device_id, seq, event_id, kind, message FROM (
+                     SELECT * FROM exceptions WHERE warehouse_id = ?1 ORDER BY id DESC LIMIT ?2
+                 ) ORDER BY id",
+            )?;
+            let rows = stmt.query_map(params![self.warehouse_id, limit], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, i64>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, String>(3)?,
+                    r.get::<_, String>(4)?,
+                ))
+            })?;
+            rows.map(|row| {
+                let (device_id, seq, event_id, kind, message) = row?;
+                Ok(ExceptionView {
+                    device_id: parse_uuid(&device_id)?,
+                    seq: seq as u64,
+                    event_id: parse_uuid(&event_id)?,
+                    kind,
+                    message,
+                })
+            })
+            .collect()
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn migrations_are_valid() {
+        MIGRATIONS.validate().unwrap();
+    }
+
+    #[test]
+    fn opening_twice_keeps_data_and_schema() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.sqlite3");
+        {
+            let s = SqliteStore::open(&path, "WH").unwrap();
+            s.add_enrolment_code("C1").unwrap();
+        }
+        let s = SqliteStore::open(&path, "WH").unwrap();
+        assert_eq!(
+            s.enrolment_codes().unwrap(),
+            vec![EnrolmentCode { code: "C1".into() }]
+        );
+        // Another warehouse in the same file sees none of it.
+        let other = SqliteStore::open(&path, "WH2").unwrap();
+        assert!(other.enrolment_codes().unwrap().is_empty());
+    }
+}
