@@ -1,3 +1,16 @@
 //! The Laituri terminal as a library, so that integration tests drive the same code the binary runs.
+//!
+//! Codemap: [`terminal`] is the core (controllers, no Slint); [`ui`] the adapters between Slint
+//! and the core; [`store`] the durable local SQLite store and outbox; [`sync`] the worker that
+//! talks to the central server; [`feedback`] the sounds; [`config`] files and settings; [`app`]
+//! start-up; [`scan_cli`] the `laituri scan` command.
 
+pub mod app;
+pub mod config;
+pub mod feedback;
+pub mod labels;
 pub mod scan_cli;
+pub mod store;
+pub mod sync;
+pub mod terminal;
+pub mod ui;

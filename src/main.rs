@@ -4,27 +4,77 @@ use std::path::PathBuf;
 
 use anyhow::Result;
 use clap::{Parser, Subcommand};
+use laituri::config::{Config, Paths};
 
 #[derive(Parser, Debug)]
-#[command(name = "laituri", version, about = "Offline-first terminal for the warehouse floor")]
+#[command(
+    name = "laituri",
+    version,
+    about = "Offline-first terminal for the warehouse floor"
+)]
 struct Cli {
+    /// Keep every file (database, configuration) in this directory instead of the platform's.
+    #[arg(long, global = true, env = "LAITURI_DATA_DIR")]
+    data_dir: Option<PathBuf>,
+    /// The configuration file (default: laituri.toml in the configuration directory).
+    #[arg(long, global = true, env = "LAITURI_CONFIG")]
+    config: Option<PathBuf>,
     #[command(subcommand)]
     command: Option<Command>,
 }
 
 #[derive(Subcommand, Debug)]
 enum Command {
+    /// Run the terminal (the default).
+    Run {
+        /// Central server URL (overrides the configuration file).
+        #[arg(long)]
+        server: Option<String>,
+        /// Enrolment code from the shift lead (overrides the configuration file).
+        #[arg(long)]
+        enrolment_code: Option<String>,
+        /// No sounds.
+        #[arg(long)]
+        mute: bool,
+    },
     /// Interpret raw scans read from stdin, one per line, and print one JSON object per line.
     Scan(laituri::scan_cli::ScanArgs),
 }
 
 fn main() -> Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
     let cli = Cli::parse();
     match cli.command {
         Some(Command::Scan(args)) => laituri::scan_cli::run_stdio(&args),
-        None => {
-            let _ = PathBuf::new();
-            Ok(())
-        }
+        Some(Command::Run {
+            server,
+            enrolment_code,
+            mute,
+        }) => run(&cli.data_dir, &cli.config, server, enrolment_code, mute),
+        None => run(&cli.data_dir, &cli.config, None, None, false),
     }
+}
+
+fn run(
+    data_dir: &Option<PathBuf>,
+    config_file: &Option<PathBuf>,
+    server: Option<String>,
+    enrolment_code: Option<String>,
+    mute: bool,
+) -> Result<()> {
+    let paths = Paths::resolve(data_dir.as_deref(), config_file.as_deref())?;
+    let mut config = Config::load(&paths.config_file)?;
+    if let Some(s) = server {
+        config.server_url = s;
+    }
+    if enrolment_code.is_some() {
+        config.enrolment_code = enrolment_code;
+    }
+    config.mute |= mute;
+    laituri::app::run(&paths, &config)
 }

@@ -1,0 +1,62 @@
+//! Starting the terminal: open the store, start the sync worker, show the window.
+//!
+//! Start-up does only what the first scan needs (open the store, build the window); sounds are
+//! decoded once, and the sync worker starts on its own thread so the network never delays the
+//! first frame.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use anyhow::{Context, Result};
+use slint::ComponentHandle;
+
+use crate::config::{Config, Paths};
+use crate::feedback::Speaker;
+use crate::store::Store;
+use crate::sync::{SyncConfig, SyncHandle};
+use crate::terminal::{Terminal, system_today};
+use crate::ui::{self, AppWindow, Ctx};
+
+/// Runs the terminal until its window is closed.
+pub fn run(paths: &Paths, config: &Config) -> Result<()> {
+    std::fs::create_dir_all(&paths.data_dir)
+        .with_context(|| format!("creating {}", paths.data_dir.display()))?;
+    let db = paths.database();
+    let store = Store::open(&db).with_context(|| format!("opening {}", db.display()))?;
+    let terminal = Terminal::new(store, config.core(), Box::new(system_today));
+    let speaker = if config.mute {
+        Speaker::silent()
+    } else {
+        Speaker::open()
+    };
+    let window = AppWindow::new().context("opening the window")?;
+    let ctx = Rc::new(Ctx {
+        terminal: RefCell::new(terminal),
+        speaker,
+    });
+    ui::connect(&window, ctx.clone());
+
+    let mut sync_config = SyncConfig::new(db, config.server_url.clone());
+    sync_config.enrolment_code = config.enrolment_code.clone();
+    sync_config.device_name = config.device_name.clone();
+    let weak = window.as_weak();
+    let sync = SyncHandle::start(sync_config, move |status| {
+        let _ = weak.upgrade_in_event_loop(move |ui| {
+            ui::apply_status(&ui, &status);
+            ui::on_sync_progress(&ui, &status);
+        });
+    })
+    .context("starting the sync worker")?;
+    ctx.terminal.borrow_mut().set_waker(sync.waker());
+
+    tracing::info!(data_dir = %paths.data_dir.display(), server = %config.server_url, "terminal ready");
+    if std::env::var_os("LAITURI_EXIT_WHEN_READY").is_some() {
+        // Used by the start-up benchmark: the window is built and shown, then we leave.
+        window.show()?;
+        println!("scan-ready");
+        return Ok(());
+    }
+    window.run().context("running the window")?;
+    sync.stop();
+    Ok(())
+}

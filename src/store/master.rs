@@ -1,0 +1,329 @@
+//! Master data on the device: applying pulled changes, and the look-ups a scan needs.
+//!
+//! Look-ups are point queries on a primary key or index; lists are bounded by a LIMIT. A page of
+//! pulled changes is applied together with its new cursor in one transaction, so a crash never
+//! leaves the cursor ahead of the data.
+
+use laituri_protocol::{Change, ChangeRecord, InboundNotice, NoticeLine, NoticeStatus, Role};
+use rusqlite::{OptionalExtension, Row, Transaction, params};
+
+use super::{Result, Store, StoreError};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MerchantRow {
+    pub id: String,
+    pub name: String,
+    pub min_shelf_life_days: u32,
+    pub over_receipt_tolerance_pct: u32,
+}
+
+impl MerchantRow {
+    fn from_row(r: &Row) -> rusqlite::Result<MerchantRow> {
+        Ok(MerchantRow {
+            id: r.get("id")?,
+            name: r.get("name")?,
+            min_shelf_life_days: r.get("min_shelf_life_days")?,
+            over_receipt_tolerance_pct: r.get("over_receipt_tolerance")?,
+        })
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OperatorRow {
+    pub id: String,
+    pub name: String,
+    pub badge: String,
+    pub pin_hash: Option<String>,
+    pub roles: Vec<String>,
+    pub language: String,
+}
+
+impl OperatorRow {
+    fn from_row(r: &Row) -> rusqlite::Result<OperatorRow> {
+        let roles: String = r.get("roles")?;
+        Ok(OperatorRow {
+            id: r.get("id")?,
+            name: r.get("name")?,
+            badge: r.get("badge")?,
+            pin_hash: r.get("pin_hash")?,
+            roles: roles
+                .split(',')
+                .filter(|s| !s.is_empty())
+                .map(str::to_string)
+                .collect(),
+            language: r.get("language")?,
+        })
+    }
+
+    pub fn has_role(&self, role: Role) -> bool {
+        self.roles.iter().any(|r| r == role.as_str() || r == "lead")
+    }
+}
+
+/// A product matched by one of its barcodes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProductMatch {
+    pub product_id: String,
+    pub merchant_id: String,
+    pub name: String,
+    pub pack_qty: u32,
+    pub track_lot: bool,
+    pub track_expiry: bool,
+    pub track_serial: bool,
+}
+
+impl ProductMatch {
+    fn from_row(r: &Row) -> rusqlite::Result<ProductMatch> {
+        Ok(ProductMatch {
+            product_id: r.get("id")?,
+            merchant_id: r.get("merchant_id")?,
+            name: r.get("name")?,
+            pack_qty: r.get("pack_qty")?,
+            track_lot: r.get("track_lot")?,
+            track_expiry: r.get("track_expiry")?,
+            track_serial: r.get("track_serial")?,
+        })
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NoticeRow {
+    pub id: String,
+    pub merchant_id: String,
+    pub reference: String,
+    pub supplier: String,
+    pub open: bool,
+    pub lines: Vec<NoticeLine>,
+}
+
+impl NoticeRow {
+    fn from_row(r: &Row) -> rusqlite::Result<NoticeRow> {
+        let lines: String = r.get("lines_json")?;
+        let status: String = r.get("status")?;
+        Ok(NoticeRow {
+            id: r.get("id")?,
+            merchant_id: r.get("merchant_id")?,
+            reference: r.get("reference")?,
+            supplier: r.get("supplier")?,
+            open: status == "open",
+            lines: serde_json::from_str(&lines).unwrap_or_default(),
+        })
+    }
+}
+
+impl Store {
+    /// Applies one page of pulled changes and the cursor after it, in one transaction.
+    pub fn apply_changes(&mut self, changes: &[ChangeRecord], next_cursor: u64) -> Result<()> {
+        self.write(|tx| {
+            for record in changes {
+                apply_change(tx, &record.change)?;
+            }
+            tx.execute(
+                "UPDATE device SET pull_cursor = ?1 WHERE id = 1",
+                [next_cursor as i64],
+            )?;
+            Ok(())
+        })
+    }
+
+    pub fn pull_cursor(&self) -> Result<u64> {
+        let c: i64 =
+            self.conn()
+                .query_row("SELECT pull_cursor FROM device WHERE id = 1", [], |r| {
+                    r.get(0)
+                })?;
+        Ok(c as u64)
+    }
+
+    pub fn operator_by_badge(&self, badge: &str) -> Result<Option<OperatorRow>> {
+        Ok(self
+            .conn()
+            .prepare_cached("SELECT * FROM operators WHERE badge = ?1")?
+            .query_row([badge], OperatorRow::from_row)
+            .optional()?)
+    }
+
+    pub fn merchant(&self, id: &str) -> Result<Option<MerchantRow>> {
+        Ok(self
+            .conn()
+            .prepare_cached("SELECT * FROM merchants WHERE id = ?1")?
+            .query_row([id], MerchantRow::from_row)
+            .optional()?)
+    }
+
+    /// Merchants for the blind-receipt menu; a warehouse serves tens, the LIMIT keeps it bounded.
+    pub fn merchants(&self, limit: u32) -> Result<Vec<MerchantRow>> {
+        let mut stmt = self
+            .conn()
+            .prepare_cached("SELECT * FROM merchants ORDER BY name LIMIT ?1")?;
+        let rows = stmt.query_map([limit], MerchantRow::from_row)?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Products with this barcode, of any merchant (a GTIN can be shared by two merchants' goods).
+    pub fn products_by_barcode(&self, code: &str) -> Result<Vec<ProductMatch>> {
+        let mut stmt = self.conn().prepare_cached(
+            "SELECT p.*, b.pack_qty FROM barcodes b JOIN products p ON p.id = b.product_id
+             WHERE b.code = ?1 ORDER BY p.id LIMIT 16",
+        )?;
+        let rows = stmt.query_map([code], ProductMatch::from_row)?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    pub fn product_name(&self, id: &str) -> Result<Option<String>> {
+        Ok(self
+            .conn()
+            .prepare_cached("SELECT name FROM products WHERE id = ?1")?
+            .query_row([id], |r| r.get(0))
+            .optional()?)
+    }
+
+    pub fn product_tracking(&self, id: &str) -> Result<Option<ProductMatch>> {
+        Ok(self
+            .conn()
+            .prepare_cached("SELECT p.*, 1 AS pack_qty FROM products p WHERE p.id = ?1")?
+            .query_row([id], ProductMatch::from_row)
+            .optional()?)
+    }
+
+    /// Open notices for the receiving menu, bounded.
+    pub fn open_notices(&self, limit: u32) -> Result<Vec<NoticeRow>> {
+        let mut stmt = self.conn().prepare_cached(
+            "SELECT * FROM notices WHERE status = 'open'
+             AND id NOT IN (SELECT notice_id FROM receipts WHERE notice_id IS NOT NULL AND status = 'closed')
+             ORDER BY id LIMIT ?1",
+        )?;
+        let rows = stmt.query_map([limit], NoticeRow::from_row)?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    pub fn notice(&self, id: &str) -> Result<Option<NoticeRow>> {
+        Ok(self
+            .conn()
+            .prepare_cached("SELECT * FROM notices WHERE id = ?1")?
+            .query_row([id], NoticeRow::from_row)
+            .optional()?)
+    }
+
+    /// The notice whose reference or one of whose SSCCs was scanned.
+    pub fn notice_by_code(&self, code: &str) -> Result<Option<NoticeRow>> {
+        let by_ref = self
+            .conn()
+            .prepare_cached("SELECT * FROM notices WHERE reference = ?1 OR id = ?1 LIMIT 1")?
+            .query_row([code], NoticeRow::from_row)
+            .optional()?;
+        if by_ref.is_some() {
+            return Ok(by_ref);
+        }
+        Ok(self
+            .conn()
+            .prepare_cached(
+                "SELECT n.* FROM notice_ssccs s JOIN notices n ON n.id = s.notice_id WHERE s.sscc = ?1",
+            )?
+            .query_row([code], NoticeRow::from_row)
+            .optional()?)
+    }
+
+    /// The code of the first location of this kind in walking order, e.g. the quarantine area.
+    pub fn first_location_of_kind(&self, kind: &str) -> Result<Option<String>> {
+        Ok(self
+            .conn()
+            .prepare_cached(
+                "SELECT code FROM locations WHERE kind = ?1 ORDER BY walk_order, code LIMIT 1",
+            )?
+            .query_row([kind], |r| r.get(0))
+            .optional()?)
+    }
+}
+
+fn apply_change(tx: &Transaction, change: &Change) -> Result<()> {
+    match change {
+        Change::Merchant(m) => {
+            tx.prepare_cached(
+                "INSERT OR REPLACE INTO merchants (id, name, min_shelf_life_days, over_receipt_tolerance)
+                 VALUES (?1, ?2, ?3, ?4)",
+            )?
+            .execute(params![
+                m.id,
+                m.name,
+                m.rules.min_shelf_life_days,
+                m.rules.over_receipt_tolerance_pct
+            ])?;
+        }
+        Change::Product(p) => {
+            tx.prepare_cached(
+                "INSERT OR REPLACE INTO products (id, merchant_id, name, track_lot, track_expiry, track_serial)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            )?
+            .execute(params![
+                p.id,
+                p.merchant_id,
+                p.name,
+                p.track_lot,
+                p.track_expiry,
+                p.track_serial
+            ])?;
+            tx.prepare_cached("DELETE FROM barcodes WHERE product_id = ?1")?
+                .execute([&p.id])?;
+            let mut ins = tx.prepare_cached(
+                "INSERT OR REPLACE INTO barcodes (code, product_id, merchant_id, pack_qty) VALUES (?1, ?2, ?3, ?4)",
+            )?;
+            for b in &p.barcodes {
+                ins.execute(params![b.code, p.id, p.merchant_id, b.pack_qty.max(1)])?;
+            }
+        }
+        Change::Location(l) => {
+            tx.prepare_cached(
+                "INSERT OR REPLACE INTO locations (code, kind, zone, walk_order) VALUES (?1, ?2, ?3, ?4)",
+            )?
+            .execute(params![l.code, l.kind.as_str(), l.zone, l.walk_order])?;
+        }
+        Change::Operator(o) => {
+            let roles: Vec<&str> = o.roles.iter().map(|r| r.as_str()).collect();
+            // A badge moved to another operator: the old holder loses it.
+            tx.prepare_cached("DELETE FROM operators WHERE badge = ?1 AND id <> ?2")?
+                .execute([&o.badge, &o.id])?;
+            tx.prepare_cached(
+                "INSERT OR REPLACE INTO operators (id, name, badge, pin_hash, roles, language)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            )?
+            .execute(params![
+                o.id,
+                o.name,
+                o.badge,
+                o.pin_hash,
+                roles.join(","),
+                o.language
+            ])?;
+        }
+        Change::InboundNotice(n) => apply_notice(tx, n)?,
+    }
+    Ok(())
+}
+
+fn apply_notice(tx: &Transaction, n: &InboundNotice) -> Result<()> {
+    let status = match n.status {
+        NoticeStatus::Open => "open",
+        NoticeStatus::Closed => "closed",
+    };
+    tx.prepare_cached(
+        "INSERT OR REPLACE INTO notices (id, merchant_id, reference, supplier, status, lines_json)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    )?
+    .execute(params![
+        n.id,
+        n.merchant_id,
+        n.reference,
+        n.supplier,
+        status,
+        serde_json::to_string(&n.lines).map_err(StoreError::from)?
+    ])?;
+    tx.prepare_cached("DELETE FROM notice_ssccs WHERE notice_id = ?1")?
+        .execute([&n.id])?;
+    let mut ins =
+        tx.prepare_cached("INSERT OR REPLACE INTO notice_ssccs (sscc, notice_id) VALUES (?1, ?2)")?;
+    for s in &n.ssccs {
+        ins.execute([s, &n.id])?;
+    }
+    Ok(())
+}

@@ -1,0 +1,574 @@
+//! The sync worker: moves the outbox to the server and pulls master data, on its own thread.
+//!
+//! It owns a tokio runtime and its own connection to the store file; the UI thread never waits
+//! for it. It is split the way DESIGN.md section 3 reads: find what to send (the outbox after
+//! `acked_through`), decide what an answer means ([`classify`], a pure function with a case
+//! table), then carry it out (record results, heal a gap, re-enrol, back off). Delivery is
+//! at-least-once; the server's per-device seq makes the effect exactly-once.
+//!
+//! It must never drop or reorder an event, and never treat a transient failure as permanent.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use laituri_protocol::{
+    ApiError, EnrolRequest, EnrolResponse, PROTOCOL_HEADER, PROTOCOL_VERSION, PullResponse,
+    PushRequest, PushResponse, paths,
+};
+use rand::RngExt;
+use tokio::sync::Notify;
+
+use crate::store::{Store, SyncCounts};
+
+#[derive(Debug, Clone)]
+pub struct SyncConfig {
+    pub db_path: PathBuf,
+    /// Base URL of the central server, e.g. `http://127.0.0.1:8080`.
+    pub server_url: String,
+    pub enrolment_code: Option<String>,
+    pub device_name: String,
+    /// Events per push request.
+    pub batch_size: u32,
+    /// Changes per pull page.
+    pub pull_limit: u32,
+    /// How often to pull when nothing else wakes the worker.
+    pub poll_interval: Duration,
+    /// First retry delay after a transient failure; doubles up to `max_backoff`, with jitter.
+    pub min_backoff: Duration,
+    pub max_backoff: Duration,
+    pub request_timeout: Duration,
+}
+
+impl SyncConfig {
+    pub fn new(db_path: PathBuf, server_url: impl Into<String>) -> SyncConfig {
+        SyncConfig {
+            db_path,
+            server_url: server_url.into(),
+            enrolment_code: None,
+            device_name: "laituri".into(),
+            batch_size: 500,
+            pull_limit: 1000,
+            poll_interval: Duration::from_secs(5),
+            min_backoff: Duration::from_millis(250),
+            max_backoff: Duration::from_secs(30),
+            request_timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+/// What the header shows.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct SyncStatus {
+    pub online: bool,
+    pub enrolled: bool,
+    pub counts: SyncCounts,
+    /// The last problem, for a person: what is wrong and what to do.
+    pub problem: Option<String>,
+    /// Master data changed since the last status: lists on screen may need a refresh.
+    pub master_data_changed: bool,
+}
+
+/// What one HTTP answer to a push means for the worker.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PushVerdict {
+    /// Record the results; send the next batch at once.
+    Recorded,
+    /// The server expects an earlier seq: resend from there.
+    ResendFrom(u64),
+    /// The token is no longer valid: enrol again.
+    Reenrol,
+    /// Nothing will change until a person updates the terminal or the server.
+    Stop(String),
+    /// Try the same batch again later.
+    Retry(String),
+}
+
+/// Decides what an answer to a push means. Pure, so its cases are a table.
+pub fn classify(status: u16, error: Option<&ApiError>) -> PushVerdict {
+    match status {
+        200 => PushVerdict::Recorded,
+        409 => match error.and_then(|e| e.expected_seq) {
+            Some(seq) => PushVerdict::ResendFrom(seq),
+            None => PushVerdict::Retry("the server reported a conflict without a seq".into()),
+        },
+        401 | 403 => PushVerdict::Reenrol,
+        426 => PushVerdict::Stop(
+            error
+                .map(|e| e.message.clone())
+                .unwrap_or_else(|| "the server speaks another protocol version".into()),
+        ),
+        408 | 429 | 500..=599 => {
+            PushVerdict::Retry(format!("server busy or failing (HTTP {status})"))
+        }
+        _ => PushVerdict::Retry(format!(
+            "server refused the batch (HTTP {status}): {}",
+            error
+                .map(|e| e.message.as_str())
+                .unwrap_or("no reason given")
+        )),
+    }
+}
+
+/// Runs one full round (enrol if needed, push everything, pull everything) and returns the
+/// status, on the calling thread. For tests, tools and the scanning driver.
+pub fn sync_once(config: &SyncConfig) -> SyncStatus {
+    let rt = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            return SyncStatus {
+                problem: Some(format!("no runtime: {e}")),
+                ..SyncStatus::default()
+            };
+        }
+    };
+    let mut worker = Worker::new(
+        config.clone(),
+        Arc::new(Notify::new()),
+        Arc::new(AtomicBool::new(false)),
+        Box::new(|_| {}),
+    );
+    rt.block_on(async {
+        let mut store = match Store::open(&config.db_path) {
+            Ok(s) => s,
+            Err(e) => {
+                return SyncStatus {
+                    problem: Some(e.to_string()),
+                    ..SyncStatus::default()
+                };
+            }
+        };
+        let mut status = SyncStatus::default();
+        match worker.round(&mut store, &mut status).await {
+            Ok(()) => status.online = true,
+            Err(RoundError::Transient(why)) | Err(RoundError::Permanent(why)) => {
+                status.problem = Some(why)
+            }
+        }
+        status.enrolled = store.device().map(|d| d.token.is_some()).unwrap_or(false);
+        status.counts = store.counts().unwrap_or_default();
+        status
+    })
+}
+
+/// Runs the worker on its own thread until [`SyncHandle::stop`].
+pub struct SyncHandle {
+    wake: Arc<Notify>,
+    stopping: Arc<AtomicBool>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl SyncHandle {
+    /// Starts the worker. `on_status` is called from the worker thread after every round.
+    pub fn start(
+        config: SyncConfig,
+        on_status: impl Fn(SyncStatus) + Send + 'static,
+    ) -> std::io::Result<SyncHandle> {
+        let wake = Arc::new(Notify::new());
+        let stopping = Arc::new(AtomicBool::new(false));
+        let (w, s) = (wake.clone(), stopping.clone());
+        let thread = std::thread::Builder::new()
+            .name("laituri-sync".into())
+            .spawn(move || {
+                let rt = match tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                {
+                    Ok(rt) => rt,
+                    Err(e) => {
+                        tracing::error!("sync worker could not start its runtime: {e}");
+                        return;
+                    }
+                };
+                rt.block_on(Worker::new(config, w, s, Box::new(on_status)).run());
+            })?;
+        Ok(SyncHandle {
+            wake,
+            stopping,
+            thread: Some(thread),
+        })
+    }
+
+    /// Asks the worker to push now (a new event was committed).
+    pub fn wake(&self) {
+        self.wake.notify_one();
+    }
+
+    /// A cheap handle the UI can keep to wake the worker.
+    pub fn waker(&self) -> Arc<Notify> {
+        self.wake.clone()
+    }
+
+    pub fn stop(mut self) {
+        self.shutdown();
+    }
+
+    fn shutdown(&mut self) {
+        self.stopping.store(true, Ordering::SeqCst);
+        self.wake.notify_one();
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+impl Drop for SyncHandle {
+    fn drop(&mut self) {
+        self.shutdown();
+    }
+}
+
+type StatusFn = Box<dyn Fn(SyncStatus) + Send>;
+
+struct Worker {
+    config: SyncConfig,
+    wake: Arc<Notify>,
+    stopping: Arc<AtomicBool>,
+    on_status: StatusFn,
+    http: reqwest::Client,
+    failures: u32,
+    stopped_reason: Option<String>,
+}
+
+/// Why one round ended early.
+enum RoundError {
+    Transient(String),
+    Permanent(String),
+}
+
+impl Worker {
+    fn new(
+        config: SyncConfig,
+        wake: Arc<Notify>,
+        stopping: Arc<AtomicBool>,
+        on_status: StatusFn,
+    ) -> Worker {
+        let http = reqwest::Client::builder()
+            .timeout(config.request_timeout)
+            .connect_timeout(config.request_timeout.min(Duration::from_secs(3)))
+            .build()
+            .unwrap_or_default();
+        Worker {
+            config,
+            wake,
+            stopping,
+            on_status,
+            http,
+            failures: 0,
+            stopped_reason: None,
+        }
+    }
+
+    async fn run(mut self) {
+        let mut store = match Store::open(&self.config.db_path) {
+            Ok(s) => s,
+            Err(e) => {
+                (self.on_status)(SyncStatus {
+                    problem: Some(e.to_string()),
+                    ..SyncStatus::default()
+                });
+                return;
+            }
+        };
+        while !self.stopping.load(Ordering::SeqCst) {
+            let mut status = SyncStatus::default();
+            let wait = match self.round(&mut store, &mut status).await {
+                Ok(()) => {
+                    self.failures = 0;
+                    status.online = true;
+                    self.config.poll_interval
+                }
+                Err(RoundError::Transient(why)) => {
+                    self.failures = self.failures.saturating_add(1);
+                    tracing::info!("sync: {why}; retrying");
+                    status.problem = Some(why);
+                    self.backoff()
+                }
+                Err(RoundError::Permanent(why)) => {
+                    tracing::warn!("sync stopped: {why}");
+                    self.stopped_reason = Some(why.clone());
+                    status.problem = Some(why);
+                    self.config.max_backoff
+                }
+            };
+            status.enrolled = store.device().map(|d| d.token.is_some()).unwrap_or(false);
+            status.counts = store.counts().unwrap_or_default();
+            (self.on_status)(status);
+            if self.stopping.load(Ordering::SeqCst) {
+                break;
+            }
+            let _ = tokio::time::timeout(wait, self.wake.notified()).await;
+        }
+    }
+
+    /// Full jitter: a random delay up to the exponential bound, so a room of terminals coming
+    /// back from a Wi-Fi drop does not hit the server in step.
+    fn backoff(&self) -> Duration {
+        let exp = self.config.min_backoff.as_millis() as u64 * (1u64 << self.failures.min(16));
+        let cap = exp.min(self.config.max_backoff.as_millis() as u64).max(1);
+        Duration::from_millis(rand::rng().random_range(cap / 2..=cap))
+    }
+
+    async fn round(
+        &mut self,
+        store: &mut Store,
+        status: &mut SyncStatus,
+    ) -> Result<(), RoundError> {
+        if let Some(why) = &self.stopped_reason {
+            return Err(RoundError::Permanent(why.clone()));
+        }
+        let token = self.ensure_enrolled(store).await?;
+        self.push_all(store, &token).await?;
+        status.master_data_changed = self.pull_all(store, &token).await?;
+        Ok(())
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{}", self.config.server_url.trim_end_matches('/'), path)
+    }
+
+    async fn ensure_enrolled(&mut self, store: &mut Store) -> Result<String, RoundError> {
+        let device = store
+            .device()
+            .map_err(|e| RoundError::Transient(e.to_string()))?;
+        if let Some(token) = device.token {
+            return Ok(token);
+        }
+        let Some(code) = self.config.enrolment_code.clone() else {
+            return Err(RoundError::Permanent(
+                "This terminal is not enrolled: set enrolment_code in the configuration (ask the shift lead for a code).".into(),
+            ));
+        };
+        let req = EnrolRequest {
+            enrolment_code: code,
+            device_id: device.device_id,
+            device_name: self.config.device_name.clone(),
+            protocol_version: PROTOCOL_VERSION,
+        };
+        let resp = self
+            .http
+            .post(self.url(paths::ENROL))
+            .header(PROTOCOL_HEADER, PROTOCOL_VERSION.to_string())
+            .json(&req)
+            .send()
+            .await
+            .map_err(|e| RoundError::Transient(offline(&e)))?;
+        let status = resp.status().as_u16();
+        let bytes = resp
+            .bytes()
+            .await
+            .map_err(|e| RoundError::Transient(offline(&e)))?;
+        if status != 200 {
+            let msg = serde_json::from_slice::<ApiError>(&bytes)
+                .map(|e| e.message)
+                .unwrap_or_else(|_| format!("HTTP {status}"));
+            return Err(if (400..500).contains(&status) && status != 429 {
+                RoundError::Permanent(format!("Enrolment refused: {msg}"))
+            } else {
+                RoundError::Transient(format!("Enrolment failed: {msg}"))
+            });
+        }
+        let enrolled: EnrolResponse = serde_json::from_slice(&bytes).map_err(|e| {
+            RoundError::Transient(format!("the server answered enrolment with garbage: {e}"))
+        })?;
+        store
+            .set_enrolment(
+                &enrolled.token,
+                &enrolled.warehouse_id,
+                &enrolled.warehouse_name,
+            )
+            .map_err(|e| RoundError::Transient(e.to_string()))?;
+        tracing::info!(warehouse = %enrolled.warehouse_name, "enrolled");
+        Ok(enrolled.token)
+    }
+
+    async fn push_all(&mut self, store: &mut Store, token: &str) -> Result<(), RoundError> {
+        let device_id = store
+            .device()
+            .map_err(|e| RoundError::Transient(e.to_string()))?
+            .device_id;
+        loop {
+            if self.stopping.load(Ordering::SeqCst) {
+                return Ok(());
+            }
+            let events = store
+                .pending_batch(self.config.batch_size)
+                .map_err(|e| RoundError::Transient(e.to_string()))?;
+            if events.is_empty() {
+                return Ok(());
+            }
+            let body = PushRequest { device_id, events };
+            let resp = self
+                .http
+                .post(self.url(paths::PUSH))
+                .bearer_auth(token)
+                .header(PROTOCOL_HEADER, PROTOCOL_VERSION.to_string())
+                .json(&body)
+                .send()
+                .await
+                .map_err(|e| RoundError::Transient(offline(&e)))?;
+            let status = resp.status().as_u16();
+            let bytes = resp
+                .bytes()
+                .await
+                .map_err(|e| RoundError::Transient(offline(&e)))?;
+            let api_error = (status != 200)
+                .then(|| serde_json::from_slice::<ApiError>(&bytes).ok())
+                .flatten();
+            match classify(status, api_error.as_ref()) {
+                PushVerdict::Recorded => {
+                    let answer: PushResponse = serde_json::from_slice(&bytes).map_err(|e| {
+                        RoundError::Transient(format!(
+                            "the server answered a push with garbage: {e}"
+                        ))
+                    })?;
+                    store
+                        .record_push_results(&answer.results, answer.acked_through)
+                        .map_err(|e| RoundError::Transient(e.to_string()))?;
+                    if answer.results.is_empty() && answer.acked_through < body.events[0].seq {
+                        return Err(RoundError::Transient(
+                            "the server recorded nothing of the batch".into(),
+                        ));
+                    }
+                }
+                PushVerdict::ResendFrom(seq) => {
+                    tracing::warn!(
+                        expected = seq,
+                        "server reported a gap; resending from there"
+                    );
+                    store
+                        .rewind_acked_through(seq.saturating_sub(1))
+                        .map_err(|e| RoundError::Transient(e.to_string()))?;
+                    if seq > body.events[0].seq {
+                        // The server claims to have more than we sent: a server from another
+                        // history. Nothing sensible to resend; a person must look.
+                        return Err(RoundError::Permanent(format!(
+                            "The server expects seq {seq} but this terminal sent {}: the server's records do not match this terminal. Tell the shift lead.",
+                            body.events[0].seq
+                        )));
+                    }
+                }
+                PushVerdict::Reenrol => {
+                    store
+                        .clear_token()
+                        .map_err(|e| RoundError::Transient(e.to_string()))?;
+                    return Err(RoundError::Transient(
+                        "the server no longer knows this terminal's token; enrolling again".into(),
+                    ));
+                }
+                PushVerdict::Stop(why) => return Err(RoundError::Permanent(why)),
+                PushVerdict::Retry(why) => return Err(RoundError::Transient(why)),
+            }
+        }
+    }
+
+    /// Pulls pages until the server has no more. Returns whether anything changed.
+    async fn pull_all(&mut self, store: &mut Store, token: &str) -> Result<bool, RoundError> {
+        let mut changed = false;
+        loop {
+            let cursor = store
+                .pull_cursor()
+                .map_err(|e| RoundError::Transient(e.to_string()))?;
+            let resp = self
+                .http
+                .get(format!(
+                    "{}?cursor={cursor}&limit={}",
+                    self.url(paths::PULL),
+                    self.config.pull_limit
+                ))
+                .bearer_auth(token)
+                .header(PROTOCOL_HEADER, PROTOCOL_VERSION.to_string())
+                .send()
+                .await
+                .map_err(|e| RoundError::Transient(offline(&e)))?;
+            let status = resp.status().as_u16();
+            let bytes = resp
+                .bytes()
+                .await
+                .map_err(|e| RoundError::Transient(offline(&e)))?;
+            if status == 401 || status == 403 {
+                store
+                    .clear_token()
+                    .map_err(|e| RoundError::Transient(e.to_string()))?;
+                return Err(RoundError::Transient(
+                    "token refused on pull; enrolling again".into(),
+                ));
+            }
+            if status != 200 {
+                return Err(RoundError::Transient(format!(
+                    "pull failed (HTTP {status})"
+                )));
+            }
+            let page: PullResponse = serde_json::from_slice(&bytes).map_err(|e| {
+                RoundError::Transient(format!("the server answered a pull with garbage: {e}"))
+            })?;
+            if page.next_cursor < cursor {
+                return Err(RoundError::Transient(
+                    "the server sent a cursor that goes backwards".into(),
+                ));
+            }
+            if !page.changes.is_empty() || page.next_cursor != cursor {
+                store
+                    .apply_changes(&page.changes, page.next_cursor)
+                    .map_err(|e| RoundError::Transient(e.to_string()))?;
+                changed |= !page.changes.is_empty();
+            }
+            if !page.has_more || self.stopping.load(Ordering::SeqCst) {
+                return Ok(changed);
+            }
+        }
+    }
+}
+
+fn offline(e: &reqwest::Error) -> String {
+    if e.is_timeout() {
+        "Offline: the server did not answer in time. Keep working; everything is saved on the device.".into()
+    } else if e.is_connect() {
+        "Offline: cannot reach the server. Keep working; everything is saved on the device.".into()
+    } else {
+        format!("Offline: {e}. Keep working; everything is saved on the device.")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn err(code: &str, expected_seq: Option<u64>) -> ApiError {
+        ApiError {
+            code: code.into(),
+            message: "m".into(),
+            expected_seq,
+        }
+    }
+
+    #[test]
+    fn push_answers_are_classified() {
+        let cases: Vec<(u16, Option<ApiError>, PushVerdict)> = vec![
+            (200, None, PushVerdict::Recorded),
+            (409, Some(err("gap", Some(7))), PushVerdict::ResendFrom(7)),
+            (401, None, PushVerdict::Reenrol),
+            (403, Some(err("forbidden", None)), PushVerdict::Reenrol),
+            (
+                426,
+                Some(err("protocol_version", None)),
+                PushVerdict::Stop("m".into()),
+            ),
+        ];
+        for (status, e, want) in cases {
+            assert_eq!(classify(status, e.as_ref()), want, "HTTP {status}");
+        }
+        for status in [408, 429, 500, 502, 503, 504, 400, 404] {
+            assert!(
+                matches!(classify(status, None), PushVerdict::Retry(_)),
+                "HTTP {status} must be retried, never dropped"
+            );
+        }
+        assert!(matches!(classify(409, None), PushVerdict::Retry(_)));
+    }
+}

@@ -1,0 +1,420 @@
+//! The terminal's core: who is logged in, which screen is up, and what a scan means there.
+//!
+//! This is the controller layer of DESIGN.md section 2. It holds no Slint types: the UI adapters
+//! call it and map what it returns to the screen; the headless tests and the scanning driver call
+//! it the same way. A scan goes parse -> look-up -> flow step -> durable commit -> [`Reply`], all on
+//! the calling thread, with point queries only. It never touches the network: it only wakes the
+//! sync worker after a commit.
+
+pub mod messages;
+pub mod receiving;
+
+use std::sync::Arc;
+
+use laituri_domain::calendar::Date;
+use laituri_domain::scan::{self, ScanKind, ScanOptions};
+use laituri_protocol::Role;
+use tokio::sync::Notify;
+
+use crate::store::{OperatorRow, Store, StoreError};
+use messages::{Lang, Text};
+pub use receiving::{ReceivingController, ReceivingView};
+
+/// The tone of an answer: the colour on screen and the sound.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tone {
+    Ok,
+    Warning,
+    Error,
+    Done,
+}
+
+impl From<laituri_domain::receiving::Tone> for Tone {
+    fn from(t: laituri_domain::receiving::Tone) -> Tone {
+        use laituri_domain::receiving::Tone as T;
+        match t {
+            T::Ok => Tone::Ok,
+            T::Warning => Tone::Warning,
+            T::Error => Tone::Error,
+            T::Done => Tone::Done,
+        }
+    }
+}
+
+/// The answer to one scan or button: what to play, show and whether it must be acknowledged.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reply {
+    pub tone: Tone,
+    pub text: Text,
+}
+
+impl Reply {
+    pub fn new(tone: Tone, text: Text) -> Reply {
+        Reply { tone, text }
+    }
+    /// Errors need an acknowledgement before the next scan is taken.
+    pub fn needs_ack(&self) -> bool {
+        self.tone == Tone::Error
+    }
+}
+
+impl From<StoreError> for Reply {
+    fn from(e: StoreError) -> Reply {
+        Reply::new(Tone::Error, Text::Store(e.to_string()))
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Screen {
+    /// Waiting for a badge.
+    Login,
+    /// A badge was scanned; its operator has a PIN.
+    Pin,
+    Home,
+    /// Receiving: choose a notice or a merchant for a blind receipt.
+    ReceivingStart,
+    /// Receiving: scanning goods.
+    Receiving,
+    ScannerCheck,
+    Exceptions,
+    About,
+}
+
+/// Settings the core needs from the configuration.
+#[derive(Debug, Clone)]
+pub struct CoreConfig {
+    pub fnc1_substitute: Option<char>,
+    /// Where received goods are put down.
+    pub dock: String,
+    /// Label prefixes that mark a tote or license plate.
+    pub container_prefixes: Vec<String>,
+}
+
+impl Default for CoreConfig {
+    fn default() -> Self {
+        CoreConfig {
+            fnc1_substitute: None,
+            dock: "DOCK-1".into(),
+            container_prefixes: vec!["T-".into(), "LP-".into()],
+        }
+    }
+}
+
+/// Today's date on the device. Production reads the clock; tests pin a date.
+pub type Today = Box<dyn Fn() -> Date>;
+
+pub fn system_today() -> Date {
+    let days = crate::store::now_ms().div_euclid(86_400_000);
+    Date::from_day_number(days)
+}
+
+pub struct Terminal {
+    store: Store,
+    config: CoreConfig,
+    today: Today,
+    operator: Option<OperatorRow>,
+    /// Operator waiting for a PIN.
+    pin_for: Option<OperatorRow>,
+    pin_failures: u32,
+    screen: Screen,
+    receiving: Option<ReceivingController>,
+    waker: Option<Arc<Notify>>,
+}
+
+impl Terminal {
+    pub fn new(store: Store, config: CoreConfig, today: Today) -> Terminal {
+        Terminal {
+            store,
+            config,
+            today,
+            operator: None,
+            pin_for: None,
+            pin_failures: 0,
+            screen: Screen::Login,
+            receiving: None,
+            waker: None,
+        }
+    }
+
+    /// The sync worker to wake after each commit.
+    pub fn set_waker(&mut self, waker: Arc<Notify>) {
+        self.waker = Some(waker);
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    pub fn store_mut(&mut self) -> &mut Store {
+        &mut self.store
+    }
+
+    pub fn screen(&self) -> &Screen {
+        &self.screen
+    }
+
+    pub fn operator(&self) -> Option<&OperatorRow> {
+        self.operator.as_ref()
+    }
+
+    /// The operator whose PIN is being asked for.
+    pub fn pin_operator_name(&self) -> Option<String> {
+        self.pin_for.as_ref().map(|o| o.name.clone())
+    }
+
+    pub fn lang(&self) -> Lang {
+        Lang::from_tag(
+            self.operator
+                .as_ref()
+                .map(|o| o.language.as_str())
+                .unwrap_or("en"),
+        )
+    }
+
+    pub fn today(&self) -> Date {
+        (self.today)()
+    }
+
+    pub fn scan_options(&self) -> ScanOptions {
+        ScanOptions {
+            today: self.today(),
+            fnc1_substitute: self.config.fnc1_substitute,
+        }
+    }
+
+    pub fn receiving(&self) -> Option<&ReceivingController> {
+        self.receiving.as_ref()
+    }
+
+    fn committed(&self) {
+        if let Some(w) = &self.waker {
+            w.notify_one();
+        }
+    }
+
+    /// One scan from the scanner (or the scan field), routed by the screen that is up.
+    pub fn scan(&mut self, raw: &str) -> Option<Reply> {
+        let scan = scan::interpret(raw, &self.scan_options());
+        if scan.kind == ScanKind::Empty {
+            return None;
+        }
+        let reply = match self.screen {
+            Screen::Login => self.login_scan(&scan),
+            // On the PIN screen a badge switches operator; anything else is a PIN typed on a
+            // keyboard and ended with Enter.
+            Screen::Pin => match self.store.operator_by_badge(scan.data.trim()) {
+                Ok(Some(_)) => self.login_scan(&scan),
+                _ => self.enter_pin(scan.data.trim()),
+            },
+            Screen::ReceivingStart => self.receiving_start_scan(&scan),
+            Screen::Receiving => match self.receiving.as_mut() {
+                Some(r) => {
+                    let operator = self
+                        .operator
+                        .as_ref()
+                        .map(|o| o.id.clone())
+                        .unwrap_or_default();
+                    let today = (self.today)();
+                    let reply = r.scan(&mut self.store, &self.config, &operator, &scan, today);
+                    self.committed();
+                    reply
+                }
+                None => Reply::new(Tone::Error, Text::NothingToDo),
+            },
+            // The scanner check shows the scan; it does not act on it.
+            Screen::ScannerCheck => return None,
+            Screen::Home | Screen::Exceptions | Screen::About => {
+                Reply::new(Tone::Warning, Text::ChooseFromMenu)
+            }
+        };
+        Some(reply)
+    }
+
+    fn login_scan(&mut self, scan: &scan::Scan) -> Reply {
+        let badge = scan.data.trim();
+        match self.store.operator_by_badge(badge) {
+            Ok(Some(op)) if op.pin_hash.is_some() => {
+                let name = op.name.clone();
+                self.pin_for = Some(op);
+                self.pin_failures = 0;
+                self.screen = Screen::Pin;
+                Reply::new(Tone::Ok, Text::EnterPin { name })
+            }
+            Ok(Some(op)) => self.log_in(op),
+            Ok(None) => Reply::new(
+                Tone::Error,
+                Text::UnknownBadge {
+                    badge: badge.to_string(),
+                },
+            ),
+            Err(e) => e.into(),
+        }
+    }
+
+    fn log_in(&mut self, op: OperatorRow) -> Reply {
+        let name = op.name.clone();
+        self.operator = Some(op);
+        self.pin_for = None;
+        self.screen = Screen::Home;
+        // A receipt left open on this device by this operator (a crash, a battery) resumes.
+        if let Ok(Some(open)) = self.store.last_open_receipt()
+            && self
+                .operator
+                .as_ref()
+                .is_some_and(|o| o.id == open.operator_id)
+            && let Ok(ctrl) = ReceivingController::resume(&self.store, &self.config, open)
+        {
+            self.receiving = Some(ctrl);
+        }
+        Reply::new(Tone::Ok, Text::Welcome { name })
+    }
+
+    /// A PIN typed on the keypad after a badge scan.
+    pub fn enter_pin(&mut self, pin: &str) -> Reply {
+        let Some(op) = self.pin_for.clone() else {
+            self.screen = Screen::Login;
+            return Reply::new(Tone::Error, Text::ScanBadgeFirst);
+        };
+        if op.pin_hash.as_deref() == Some(&laituri_protocol::pin_hash(&op.id, pin)) {
+            self.log_in(op)
+        } else {
+            self.pin_failures += 1;
+            if self.pin_failures >= 3 {
+                self.pin_for = None;
+                self.screen = Screen::Login;
+                Reply::new(Tone::Error, Text::PinLocked)
+            } else {
+                Reply::new(Tone::Error, Text::WrongPin)
+            }
+        }
+    }
+
+    /// Log out (or switch operator): back to the badge screen. An open receipt stays open on the
+    /// device and resumes for the same operator.
+    pub fn log_out(&mut self) {
+        self.operator = None;
+        self.pin_for = None;
+        self.receiving = None;
+        self.screen = Screen::Login;
+    }
+
+    pub fn can(&self, role: Role) -> bool {
+        self.operator.as_ref().is_some_and(|o| o.has_role(role))
+    }
+
+    /// Opens a screen from the home menu; refuses what the operator's roles do not allow.
+    pub fn open(&mut self, screen: Screen) -> Result<(), Reply> {
+        if self.operator.is_none() && !matches!(screen, Screen::ScannerCheck | Screen::About) {
+            return Err(Reply::new(Tone::Error, Text::ScanBadgeFirst));
+        }
+        let screen = match screen {
+            Screen::ReceivingStart | Screen::Receiving => {
+                if !self.can(Role::Receiving) {
+                    return Err(Reply::new(Tone::Error, Text::NotAllowed));
+                }
+                match &self.receiving {
+                    Some(r) if !r.is_closed() => Screen::Receiving,
+                    _ => Screen::ReceivingStart,
+                }
+            }
+            other => other,
+        };
+        self.screen = screen;
+        Ok(())
+    }
+
+    /// Back to the home menu (or the badge screen when nobody is logged in).
+    pub fn home(&mut self) {
+        if self.receiving.as_ref().is_some_and(|r| r.is_closed()) {
+            self.receiving = None;
+        }
+        self.screen = if self.operator.is_some() {
+            Screen::Home
+        } else {
+            Screen::Login
+        };
+    }
+
+    fn receiving_start_scan(&mut self, scan: &scan::Scan) -> Reply {
+        let code = scan
+            .sscc()
+            .map(str::to_string)
+            .unwrap_or_else(|| scan.text().unwrap_or(&scan.data).to_string());
+        match self.store.notice_by_code(&code) {
+            Ok(Some(n)) if n.open => self.start_notice(&n.id),
+            Ok(Some(n)) => Reply::new(
+                Tone::Error,
+                Text::NoticeClosed {
+                    reference: n.reference,
+                },
+            ),
+            Ok(None) => Reply::new(Tone::Error, Text::UnknownNotice { code }),
+            Err(e) => e.into(),
+        }
+    }
+
+    /// Starts receiving against an inbound notice.
+    pub fn start_notice(&mut self, notice_id: &str) -> Reply {
+        let operator = self
+            .operator
+            .as_ref()
+            .map(|o| o.id.clone())
+            .unwrap_or_default();
+        match ReceivingController::start(
+            &mut self.store,
+            &self.config,
+            &operator,
+            receiving::Start::Notice(notice_id.to_string()),
+        ) {
+            Ok((ctrl, reply)) => {
+                self.receiving = Some(ctrl);
+                self.screen = Screen::Receiving;
+                self.committed();
+                reply
+            }
+            Err(reply) => reply,
+        }
+    }
+
+    /// Starts a blind receipt for a merchant.
+    pub fn start_blind(&mut self, merchant_id: &str) -> Reply {
+        let operator = self
+            .operator
+            .as_ref()
+            .map(|o| o.id.clone())
+            .unwrap_or_default();
+        match ReceivingController::start(
+            &mut self.store,
+            &self.config,
+            &operator,
+            receiving::Start::Blind(merchant_id.to_string()),
+        ) {
+            Ok((ctrl, reply)) => {
+                self.receiving = Some(ctrl);
+                self.screen = Screen::Receiving;
+                self.committed();
+                reply
+            }
+            Err(reply) => reply,
+        }
+    }
+
+    /// A button or keypad entry on the receiving screen.
+    pub fn receiving_action(&mut self, action: receiving::Action) -> Reply {
+        let operator = self
+            .operator
+            .as_ref()
+            .map(|o| o.id.clone())
+            .unwrap_or_default();
+        let today = (self.today)();
+        let Some(r) = self.receiving.as_mut() else {
+            return Reply::new(Tone::Error, Text::NothingToDo);
+        };
+        let reply = r.action(&mut self.store, &operator, action, today);
+        self.committed();
+        reply
+    }
+}
+
+#[cfg(test)]
+mod tests;

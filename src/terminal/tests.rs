@@ -1,0 +1,313 @@
+//! The terminal core driven as the UI drives it, on a real SQLite file: login, a whole receipt by
+//! scans, a commit that fails, and a receipt resumed after a restart.
+
+use laituri_domain::calendar::Date;
+use laituri_domain::receiving::{Expect, Message};
+use laituri_domain::scan::check_digit;
+use laituri_protocol::{
+    Change, ChangeRecord, InboundNotice, Location, LocationKind, Merchant, MerchantRules,
+    NoticeLine, NoticeStatus, OperatorInput, Product, ProductBarcode, Role,
+};
+
+use super::receiving::Action;
+use super::*;
+
+/// A GTIN-13 with a correct check digit from a 12-digit payload.
+pub fn gtin13(payload: &str) -> String {
+    format!("{payload}{}", check_digit(payload).unwrap())
+}
+
+pub fn fixtures() -> Vec<Change> {
+    let merchant = Merchant {
+        id: "M1".into(),
+        name: "Nordic Pantry".into(),
+        rules: MerchantRules {
+            min_shelf_life_days: 60,
+            over_receipt_tolerance_pct: 10,
+        },
+    };
+    let product = |id: &str, payload: &str, lot: bool, pack: Option<&str>| Product {
+        id: id.into(),
+        merchant_id: "M1".into(),
+        name: format!("Item {id}"),
+        barcodes: std::iter::once(ProductBarcode {
+            code: format!("0{}", gtin13(payload)),
+            pack_qty: 1,
+        })
+        .chain(pack.map(|p| ProductBarcode {
+            code: format!("1{}", gtin13(p)),
+            pack_qty: 6,
+        }))
+        .map(|mut b| {
+            // Case codes: the 14-digit form with indicator 1 needs its own check digit.
+            let body = &b.code[..13];
+            b.code = format!("{body}{}", check_digit(body).unwrap());
+            b
+        })
+        .collect(),
+        track_lot: lot,
+        track_expiry: lot,
+        track_serial: false,
+    };
+    vec![
+        Change::Merchant(merchant),
+        Change::Product(product("P1", "641234500001", false, Some("641234500001"))),
+        Change::Product(product("P2", "641234500002", true, None)),
+        Change::Location(Location {
+            code: "QUARANTINE".into(),
+            kind: LocationKind::Quarantine,
+            zone: String::new(),
+            walk_order: 0,
+        }),
+        Change::Operator(
+            OperatorInput {
+                id: "aino".into(),
+                name: "Aino".into(),
+                badge: "OP-1001".into(),
+                pin: None,
+                roles: vec![Role::Receiving],
+                language: "en".into(),
+            }
+            .into_operator(),
+        ),
+        Change::Operator(
+            OperatorInput {
+                id: "mikko".into(),
+                name: "Mikko".into(),
+                badge: "OP-1002".into(),
+                pin: Some("1234".into()),
+                roles: vec![Role::Picking],
+                language: "fi".into(),
+            }
+            .into_operator(),
+        ),
+        Change::InboundNotice(InboundNotice {
+            id: "ASN-1".into(),
+            merchant_id: "M1".into(),
+            reference: "ASN-1".into(),
+            ssccs: vec!["364123450000000013".into()],
+            supplier: "Supplier".into(),
+            lines: vec![
+                NoticeLine {
+                    product_id: "P1".into(),
+                    expected_qty: 8,
+                },
+                NoticeLine {
+                    product_id: "P2".into(),
+                    expected_qty: 1,
+                },
+            ],
+            status: NoticeStatus::Open,
+        }),
+    ]
+}
+
+fn terminal_at(path: &std::path::Path) -> Terminal {
+    let mut store = Store::open(path).unwrap();
+    let records: Vec<ChangeRecord> = fixtures()
+        .into_iter()
+        .enumerate()
+        .map(|(i, change)| ChangeRecord {
+            cursor: i as u64 + 1,
+            change,
+        })
+        .collect();
+    store.apply_changes(&records, records.len() as u64).unwrap();
+    Terminal::new(
+        store,
+        CoreConfig::default(),
+        Box::new(|| Date::new(2026, 6, 1).unwrap()),
+    )
+}
+
+fn tone(reply: Option<Reply>) -> Tone {
+    reply.expect("a scan gets an answer").tone
+}
+
+#[test]
+fn badge_login_with_and_without_pin() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut t = terminal_at(&dir.path().join("t.sqlite3"));
+    assert_eq!(tone(t.scan("NOBODY")), Tone::Error);
+    assert_eq!(t.screen(), &Screen::Login);
+
+    assert_eq!(tone(t.scan("OP-1002\r\n")), Tone::Ok);
+    assert_eq!(t.screen(), &Screen::Pin);
+    assert_eq!(t.enter_pin("0000").tone, Tone::Error);
+    assert_eq!(t.enter_pin("1234").tone, Tone::Ok);
+    assert_eq!(t.screen(), &Screen::Home);
+    assert_eq!(t.lang(), messages::Lang::Fi);
+    // Mikko picks; he may not receive.
+    assert!(t.open(Screen::ReceivingStart).is_err());
+
+    t.log_out();
+    assert_eq!(t.screen(), &Screen::Login);
+    t.scan("OP-1002");
+    for _ in 0..3 {
+        assert_eq!(t.enter_pin("9999").tone, Tone::Error);
+    }
+    assert_eq!(t.screen(), &Screen::Login, "three wrong PINs: badge again");
+
+    assert_eq!(tone(t.scan("OP-1001")), Tone::Ok);
+    assert_eq!(t.screen(), &Screen::Home, "no PIN: straight in");
+    assert!(t.open(Screen::ReceivingStart).is_ok());
+}
+
+#[test]
+fn a_notice_received_by_scans_records_every_action_in_the_outbox() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut t = terminal_at(&dir.path().join("t.sqlite3"));
+    t.scan("OP-1001");
+    t.open(Screen::ReceivingStart).unwrap();
+    // The notice by its SSCC, as printed on the pallet label.
+    assert_eq!(tone(t.scan("]C100364123450000000013")), Tone::Ok);
+    assert_eq!(t.screen(), &Screen::Receiving);
+
+    let each = format!("0{}", gtin13("641234500001"));
+    let case = {
+        let body = format!("1{}", &gtin13("641234500001")[..12]);
+        format!("{body}{}", check_digit(&body).unwrap())
+    };
+    let food = gtin13("641234500002");
+    let steps: Vec<(String, Tone)> = vec![
+        (each[1..].to_string(), Tone::Error), // no tote yet
+        ("T-0001".into(), Tone::Ok),
+        (each[1..].to_string(), Tone::Ok),
+        (each[1..].to_string(), Tone::Ok),
+        (format!("]C101{case}"), Tone::Ok), // a case of 6
+        (
+            format!("]C101{}17270131\x1d10LOT42", format!("0{food}")),
+            Tone::Ok,
+        ),
+        ("4006381333931".into(), Tone::Error), // a real EAN-13 nobody here sells
+        ("]C101123456789012341".into(), Tone::Error), // wrong check digit: unreadable
+    ];
+    for (raw, want) in &steps {
+        let reply = t.scan(raw).unwrap();
+        assert_eq!(
+            reply.tone,
+            *want,
+            "{raw:?}: {}",
+            reply.text.render(messages::Lang::En)
+        );
+    }
+    let view = t.receiving().unwrap().view(t.store());
+    let got: Vec<_> = view
+        .lines
+        .iter()
+        .map(|l| (l.product_id.as_str(), l.expected, l.received))
+        .collect();
+    assert_eq!(got, vec![("P1", 8, 8), ("P2", 1, 1)]);
+    assert_eq!(view.recent.len(), 4);
+
+    assert_eq!(t.receiving_action(Action::RequestClose).tone, Tone::Ok);
+    assert_eq!(t.receiving_action(Action::Confirm).tone, Tone::Done);
+
+    let types: Vec<_> = t
+        .store()
+        .pending_batch(100)
+        .unwrap()
+        .into_iter()
+        .map(|e| e.event_type)
+        .collect();
+    assert_eq!(
+        types,
+        [
+            "receipt_opened",
+            "goods_received",
+            "goods_received",
+            "goods_received",
+            "goods_received",
+            "unknown_barcode",
+            "receipt_closed"
+        ]
+    );
+    assert_eq!(t.store().counts().unwrap().open_exceptions, 1);
+    // A closed notice leaves the list of open notices.
+    assert!(t.store().open_notices(10).unwrap().is_empty());
+}
+
+#[test]
+fn lot_and_expiry_are_asked_for_when_the_label_lacks_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut t = terminal_at(&dir.path().join("t.sqlite3"));
+    t.scan("OP-1001");
+    t.open(Screen::ReceivingStart).unwrap();
+    t.scan("ASN-1");
+    t.scan("T-1");
+    assert_eq!(tone(t.scan(&gtin13("641234500002"))), Tone::Warning);
+    assert_eq!(t.receiving().unwrap().expects(), Expect::Lot);
+    assert_eq!(tone(t.scan("LOT-7")), Tone::Warning);
+    assert_eq!(t.receiving().unwrap().expects(), Expect::Expiry);
+    assert_eq!(
+        t.receiving_action(Action::Expiry("2701".into())).tone,
+        Tone::Error
+    );
+    // Expires within the merchant's 60 days: received into quarantine with a warning.
+    let r = t.receiving_action(Action::Expiry("260615".into()));
+    assert_eq!(r.tone, Tone::Warning, "{r:?}");
+    assert!(matches!(
+        r.text,
+        Text::Receiving(Message::Quarantined { .. })
+    ));
+    let lines = t
+        .store()
+        .recent_receipt_lines(t.receiving().unwrap().open_receipt().receipt_id, 5)
+        .unwrap();
+    assert_eq!(lines[0].condition, "short_shelf_life");
+}
+
+#[test]
+fn a_failed_commit_changes_nothing_and_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut t = terminal_at(&dir.path().join("t.sqlite3"));
+    t.scan("OP-1001");
+    t.open(Screen::ReceivingStart).unwrap();
+    t.scan("ASN-1");
+    t.scan("T-1");
+    t.store()
+        .conn()
+        .execute_batch(
+            "CREATE TRIGGER full BEFORE INSERT ON outbox BEGIN SELECT RAISE(FAIL, 'database or disk is full'); END;",
+        )
+        .unwrap();
+    let before = t.receiving().unwrap().view(t.store());
+    let reply = t.scan(&gtin13("641234500001")).unwrap();
+    assert_eq!(reply.tone, Tone::Error);
+    assert!(reply.needs_ack());
+    let after = t.receiving().unwrap().view(t.store());
+    assert_eq!(before, after, "the receipt did not move");
+    t.store()
+        .conn()
+        .execute_batch("DROP TRIGGER full;")
+        .unwrap();
+    assert_eq!(
+        tone(t.scan(&gtin13("641234500001"))),
+        Tone::Ok,
+        "works again once space is back"
+    );
+}
+
+#[test]
+fn an_open_receipt_resumes_after_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("t.sqlite3");
+    {
+        let mut t = terminal_at(&path);
+        t.scan("OP-1001");
+        t.open(Screen::ReceivingStart).unwrap();
+        t.scan("ASN-1");
+        t.scan("T-9");
+        t.scan(&gtin13("641234500001"));
+        t.receiving_action(Action::AddQuantity(2));
+        // The battery is pulled here: no logout, no close.
+    }
+    let mut t = terminal_at(&path);
+    t.scan("OP-1001");
+    t.open(Screen::Receiving).unwrap();
+    assert_eq!(t.screen(), &Screen::Receiving);
+    let view = t.receiving().unwrap().view(t.store());
+    assert_eq!(view.lines[0].received, 3);
+    assert_eq!(view.container.as_deref(), Some("T-9"));
+    assert_eq!(tone(t.scan(&gtin13("641234500001"))), Tone::Ok);
+}

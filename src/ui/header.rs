@@ -1,0 +1,78 @@
+//! Adapter of the header every screen shows: operator, online, pending events, oldest age,
+//! open exceptions. Sync status arrives from the worker thread through the event loop.
+
+use slint::ComponentHandle;
+
+use super::{AppWindow, HeaderAdapter, Shared};
+use crate::store::now_ms;
+use crate::sync::SyncStatus;
+use crate::terminal::{Screen, Terminal};
+
+pub fn connect(ui: &AppWindow, ctx: Shared) {
+    let weak = ui.as_weak();
+    ui.global::<HeaderAdapter>().on_exceptions_tapped(move || {
+        if let Some(ui) = weak.upgrade() {
+            super::open(&ui, &ctx, Screen::Exceptions);
+        }
+    });
+}
+
+pub fn refresh_operator(ui: &AppWindow, t: &Terminal) {
+    let name = t.operator().map(|o| o.name.clone()).unwrap_or_default();
+    ui.global::<HeaderAdapter>().set_operator(name.into());
+}
+
+/// "45 s", "12 min", "3 h": how long the oldest event has waited.
+pub fn format_age(ms: i64) -> String {
+    let s = (ms / 1000).max(0);
+    match s {
+        0..=59 => format!("{s} s"),
+        60..=3599 => format!("{} min", s / 60),
+        _ => format!("{} h", s / 3600),
+    }
+}
+
+/// Shows a status the sync worker reported.
+pub fn apply_status(ui: &AppWindow, status: &SyncStatus) {
+    let h = ui.global::<HeaderAdapter>();
+    h.set_online(status.online);
+    h.set_pending(status.counts.pending().min(i32::MAX as u64) as i32);
+    h.set_oldest(
+        status
+            .counts
+            .oldest_pending_ms
+            .map(|t| format_age(now_ms() - t))
+            .unwrap_or_default()
+            .into(),
+    );
+    h.set_exceptions(status.counts.open_exceptions.min(i32::MAX as u64) as i32);
+    h.set_problem(status.problem.clone().unwrap_or_default().into());
+}
+
+/// Shows the queue as the UI thread's own store sees it right after a commit.
+pub fn refresh_counts(ui: &AppWindow, t: &Terminal) {
+    if let Ok(counts) = t.store().counts() {
+        let h = ui.global::<HeaderAdapter>();
+        h.set_pending(counts.pending().min(i32::MAX as u64) as i32);
+        h.set_exceptions(counts.open_exceptions.min(i32::MAX as u64) as i32);
+        if let Some(t0) = counts.oldest_pending_ms {
+            h.set_oldest(format_age(now_ms() - t0).into());
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn ages_read_naturally() {
+        for (ms, want) in [
+            (0, "0 s"),
+            (59_999, "59 s"),
+            (60_000, "1 min"),
+            (7_200_000, "2 h"),
+            (-5, "0 s"),
+        ] {
+            assert_eq!(super::format_age(ms), want);
+        }
+    }
+}

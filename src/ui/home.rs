@@ -1,0 +1,52 @@
+//! Adapter of the home menu: the tasks the operator's roles allow.
+
+use laituri_protocol::Role;
+use slint::ComponentHandle;
+
+use super::{AppWindow, HomeAdapter, MenuItem, Shared};
+use crate::terminal::{Screen, Terminal};
+
+/// Menu entries: id, label, and the role that unlocks it (None = everyone).
+const MENU: [(&str, &str, Option<Role>); 4] = [
+    ("receiving", "Receiving", Some(Role::Receiving)),
+    ("exceptions", "Exceptions", None),
+    ("scanner-check", "Scanner check", None),
+    ("about", "About", None),
+];
+
+pub fn connect(ui: &AppWindow, ctx: Shared) {
+    let home = ui.global::<HomeAdapter>();
+    {
+        let (weak, ctx) = (ui.as_weak(), ctx.clone());
+        home.on_open(move |id| {
+            let Some(ui) = weak.upgrade() else { return };
+            let screen = match id.as_str() {
+                "receiving" => Screen::ReceivingStart,
+                "exceptions" => Screen::Exceptions,
+                "scanner-check" => Screen::ScannerCheck,
+                _ => Screen::About,
+            };
+            super::open(&ui, &ctx, screen);
+        });
+    }
+    let weak = ui.as_weak();
+    home.on_log_out(move || {
+        if let Some(ui) = weak.upgrade() {
+            ctx.terminal.borrow_mut().log_out();
+            super::clear_feedback(&ui);
+            super::refresh(&ui, &ctx);
+        }
+    });
+}
+
+pub fn refresh(ui: &AppWindow, t: &Terminal) {
+    let items: Vec<MenuItem> = MENU
+        .iter()
+        .filter(|(_, _, role)| role.is_none_or(|r| t.can(r)))
+        .map(|(id, label, _)| MenuItem {
+            id: (*id).into(),
+            label: (*label).into(),
+        })
+        .collect();
+    ui.global::<HomeAdapter>().set_items(super::model(items));
+}

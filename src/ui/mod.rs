@@ -1,0 +1,193 @@
+//! The UI adapter layer: the only code that touches generated Slint types.
+//!
+//! One module per view, each with `connect` (sets the view's callbacks) and `refresh` (maps the
+//! core's state to the view's adapter global). Controllers never see Slint; `.slint` files hold
+//! no business rules. Closures capture weak window handles only. Every list pushed here is
+//! bounded (a notice's lines, the recent scans, a LIMIT), so a refresh never grows with the data.
+
+mod about;
+mod exceptions;
+mod header;
+mod home;
+mod login;
+mod receiving;
+mod receiving_start;
+mod scanner_check;
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use slint::{ComponentHandle, ModelRc, SharedString, VecModel};
+
+use crate::feedback::{Sound, Speaker};
+use crate::terminal::{Reply, Screen as CoreScreen, Terminal, Tone as CoreTone};
+
+slint::include_modules!();
+
+pub use header::{apply_status, format_age};
+
+/// What every adapter shares: the core and the speaker, on the UI thread.
+pub struct Ctx {
+    pub terminal: RefCell<Terminal>,
+    pub speaker: Speaker,
+}
+
+pub type Shared = Rc<Ctx>;
+
+/// Wires every view's callbacks and shows the current screen.
+pub fn connect(ui: &AppWindow, ctx: Shared) {
+    CURRENT.with(|c| *c.borrow_mut() = Some(ctx.clone()));
+    let app = ui.global::<AppAdapter>();
+    {
+        let (weak, ctx) = (ui.as_weak(), ctx.clone());
+        app.on_scan_submitted(move |raw| {
+            if let Some(ui) = weak.upgrade() {
+                on_scan(&ui, &ctx, raw.as_str());
+            }
+        });
+    }
+    {
+        let weak = ui.as_weak();
+        app.on_acknowledge(move || {
+            if let Some(ui) = weak.upgrade() {
+                let app = ui.global::<AppAdapter>();
+                app.set_needs_ack(false);
+                app.set_tone(Tone::None);
+            }
+        });
+    }
+    header::connect(ui, ctx.clone());
+    login::connect(ui, ctx.clone());
+    home::connect(ui, ctx.clone());
+    receiving_start::connect(ui, ctx.clone());
+    receiving::connect(ui, ctx.clone());
+    scanner_check::connect(ui, ctx.clone());
+    exceptions::connect(ui, ctx.clone());
+    about::connect(ui, ctx.clone());
+    refresh(ui, &ctx);
+}
+
+thread_local! {
+    /// The context of the window on this (the UI) thread, for reports from the sync worker,
+    /// which can only carry `Send` values into the event loop.
+    static CURRENT: RefCell<Option<Shared>> = const { RefCell::new(None) };
+}
+
+/// The sync worker finished a round: line states, lists and counts may have changed.
+pub fn on_sync_progress(ui: &AppWindow, status: &crate::sync::SyncStatus) {
+    CURRENT.with(|c| {
+        if let Some(ctx) = c.borrow().as_ref() {
+            let screen = ctx.terminal.borrow().screen().clone();
+            let affected = match screen {
+                CoreScreen::Receiving | CoreScreen::Exceptions | CoreScreen::Login => true,
+                CoreScreen::ReceivingStart | CoreScreen::Home => status.master_data_changed,
+                _ => false,
+            };
+            if affected {
+                refresh(ui, ctx);
+            }
+        }
+    });
+}
+
+/// One scan from the wedge, as the scan field delivered it.
+pub fn on_scan(ui: &AppWindow, ctx: &Ctx, raw: &str) {
+    let app = ui.global::<AppAdapter>();
+    if app.get_needs_ack() {
+        // The scan is refused loudly, never taken silently: the operator must first see the error.
+        ctx.speaker.play(Sound::Error);
+        return;
+    }
+    if *ctx.terminal.borrow().screen() == CoreScreen::ScannerCheck {
+        scanner_check::show(ui, ctx, raw);
+        return;
+    }
+    let reply = ctx.terminal.borrow_mut().scan(raw);
+    answer(ui, ctx, reply);
+}
+
+/// Plays and shows a reply, then refreshes the screen it left the terminal on.
+pub fn answer(ui: &AppWindow, ctx: &Ctx, reply: Option<Reply>) {
+    if let Some(reply) = reply {
+        let app = ui.global::<AppAdapter>();
+        let (sound, tone) = match reply.tone {
+            CoreTone::Ok => (Sound::Ok, Tone::Ok),
+            CoreTone::Warning => (Sound::Warning, Tone::Warning),
+            CoreTone::Error => (Sound::Error, Tone::Error),
+            CoreTone::Done => (Sound::Done, Tone::Done),
+        };
+        ctx.speaker.play(sound);
+        let lang = ctx.terminal.borrow().lang();
+        app.set_feedback(reply.text.render(lang).into());
+        app.set_tone(tone);
+        app.set_needs_ack(reply.needs_ack());
+    }
+    refresh(ui, ctx);
+}
+
+/// Shows a reply-less screen change: clears the feedback line.
+pub fn clear_feedback(ui: &AppWindow) {
+    let app = ui.global::<AppAdapter>();
+    app.set_feedback(SharedString::new());
+    app.set_tone(Tone::None);
+    app.set_needs_ack(false);
+}
+
+/// Pushes the current screen and its data.
+pub fn refresh(ui: &AppWindow, ctx: &Ctx) {
+    let t = ctx.terminal.borrow();
+    let screen = match t.screen() {
+        CoreScreen::Login | CoreScreen::Pin => Screen::Login,
+        CoreScreen::Home => Screen::Home,
+        CoreScreen::ReceivingStart => Screen::ReceivingStart,
+        CoreScreen::Receiving => Screen::Receiving,
+        CoreScreen::ScannerCheck => Screen::ScannerCheck,
+        CoreScreen::Exceptions => Screen::Exceptions,
+        CoreScreen::About => Screen::About,
+    };
+    ui.global::<AppAdapter>().set_screen(screen);
+    header::refresh_operator(ui, &t);
+    match t.screen() {
+        CoreScreen::Login | CoreScreen::Pin => login::refresh(ui, &t),
+        CoreScreen::Home => home::refresh(ui, &t),
+        CoreScreen::ReceivingStart => receiving_start::refresh(ui, &t),
+        CoreScreen::Receiving => receiving::refresh(ui, &t),
+        CoreScreen::Exceptions => exceptions::refresh(ui, &t),
+        CoreScreen::About => about::refresh(ui, &t),
+        CoreScreen::ScannerCheck => {}
+    }
+}
+
+/// A Slint model from a vector.
+pub(crate) fn model<T: Clone + 'static>(items: Vec<T>) -> ModelRc<T> {
+    ModelRc::new(VecModel::from(items))
+}
+
+/// Opens a screen from a button, showing the refusal if the operator may not.
+pub(crate) fn open(ui: &AppWindow, ctx: &Ctx, screen: CoreScreen) {
+    let result = ctx.terminal.borrow_mut().open(screen);
+    match result {
+        Ok(()) => {
+            clear_feedback(ui);
+            refresh(ui, ctx);
+        }
+        Err(reply) => answer(ui, ctx, Some(reply)),
+    }
+}
+
+/// Back to the menu.
+pub(crate) fn home(ui: &AppWindow, ctx: &Ctx) {
+    ctx.terminal.borrow_mut().home();
+    clear_feedback(ui);
+    refresh(ui, ctx);
+}
+
+/// Connects a view's `back` callback to [`home`].
+pub(crate) fn on_back<F: Fn(Box<dyn Fn()>)>(ui: &AppWindow, ctx: Shared, set: F) {
+    let weak = ui.as_weak();
+    set(Box::new(move || {
+        if let Some(ui) = weak.upgrade() {
+            home(&ui, &ctx);
+        }
+    }));
+}

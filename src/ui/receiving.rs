@@ -1,0 +1,124 @@
+//! Adapter of the receiving screen: prompt, container, expected against received, and the
+//! recent scans each marked saved, confirmed or rejected.
+
+use laituri_domain::receiving::Expect;
+use slint::ComponentHandle;
+
+use super::{AppWindow, ReceiptLine, ReceivingAdapter, RecentScan, Shared};
+use crate::store::LineState;
+use crate::terminal::Terminal;
+use crate::terminal::messages::Text;
+use crate::terminal::receiving::Action;
+
+fn act(ui: &AppWindow, ctx: &super::Ctx, action: Action) {
+    let reply = ctx.terminal.borrow_mut().receiving_action(action);
+    super::answer(ui, ctx, Some(reply));
+    super::header::refresh_counts(ui, &ctx.terminal.borrow());
+}
+
+/// A keypad number; anything unparsable becomes 0, which the flow refuses with a message.
+fn number(s: &str) -> i64 {
+    s.trim().parse().unwrap_or(0)
+}
+
+pub fn connect(ui: &AppWindow, ctx: Shared) {
+    let r = ui.global::<ReceivingAdapter>();
+    macro_rules! on {
+        ($setter:ident, |$($arg:ident),*| $action:expr) => {{
+            let (weak, ctx) = (ui.as_weak(), ctx.clone());
+            r.$setter(move |$($arg),*| {
+                if let Some(ui) = weak.upgrade() {
+                    act(&ui, &ctx, $action);
+                }
+            });
+        }};
+    }
+    on!(on_add_quantity, |v| Action::AddQuantity(number(&v)));
+    on!(on_damaged, |v| Action::Damaged(number(&v)));
+    on!(on_expiry_typed, |v| Action::Expiry(v.to_string()));
+    on!(on_confirm, || Action::Confirm);
+    on!(on_cancel, || Action::Cancel);
+    on!(on_request_close, || Action::RequestClose);
+    super::on_back(ui, ctx, |f| r.on_back(f));
+}
+
+fn prompt(t: &Terminal, expects: &Expect, pending: Option<&str>) -> String {
+    use laituri_domain::receiving::Message as M;
+    let lang = t.lang();
+    let name = pending.unwrap_or_default().to_string();
+    let text = match expects {
+        Expect::Container => Text::ScanContainer,
+        Expect::Lot => Text::Receiving(M::NeedLot { name }),
+        Expect::Expiry => Text::Receiving(M::NeedExpiry { name }),
+        Expect::Serial => Text::Receiving(M::NeedSerial { name }),
+        Expect::ConfirmOverReceipt | Expect::ConfirmClose => {
+            return match lang {
+                crate::terminal::messages::Lang::Fi => "Vahvista tai peru.".into(),
+                _ => "Confirm or cancel.".into(),
+            };
+        }
+        Expect::Nothing => Text::Receiving(M::ReceiptClosed),
+        Expect::Item => {
+            return match lang {
+                crate::terminal::messages::Lang::Fi => "Lue tuotteet".into(),
+                _ => "Scan items".into(),
+            };
+        }
+    };
+    text.render(lang)
+}
+
+pub fn refresh(ui: &AppWindow, t: &Terminal) {
+    let Some(ctrl) = t.receiving() else { return };
+    let view = ctrl.view(t.store());
+    let r = ui.global::<ReceivingAdapter>();
+    r.set_title(view.title.clone().into());
+    r.set_merchant(view.merchant.clone().into());
+    r.set_container(view.container.clone().unwrap_or_default().into());
+    r.set_prompt(prompt(t, &view.expects, view.pending.as_deref()).into());
+    r.set_confirm_mode(matches!(
+        view.expects,
+        Expect::ConfirmOverReceipt | Expect::ConfirmClose
+    ));
+    r.set_expiry_mode(view.expects == Expect::Expiry);
+    r.set_closed(view.closed);
+    let has_expected = !view.title.is_empty();
+    r.set_lines(super::model(
+        view.lines
+            .iter()
+            .map(|l| ReceiptLine {
+                name: l.name.clone().into(),
+                expected: l.expected as i32,
+                received: l.received as i32,
+                quarantined: l.quarantined as i32,
+                has_expected,
+            })
+            .collect(),
+    ));
+    r.set_recent(super::model(
+        view.recent
+            .iter()
+            .map(|(line, name)| {
+                let mut text = format!("+{} {name}", line.quantity);
+                if let Some(lot) = &line.lot {
+                    text.push_str(&format!(" · {lot}"));
+                }
+                if let Some(exp) = &line.expiry {
+                    text.push_str(&format!(" · {exp}"));
+                }
+                if line.condition != "good" {
+                    text.push_str(&format!(" · {}", line.condition));
+                }
+                RecentScan {
+                    text: text.into(),
+                    state: match line.state {
+                        LineState::Saved => "saved",
+                        LineState::Confirmed => "confirmed",
+                        LineState::Rejected => "rejected",
+                    }
+                    .into(),
+                }
+            })
+            .collect(),
+    ));
+}

@@ -1,0 +1,115 @@
+//! Adapter of the scanner check screen: what the scanner really sent and how it reads.
+
+use laituri_domain::scan;
+use slint::ComponentHandle;
+
+use super::{AppWindow, Ctx, ElementRow, ScannerCheckAdapter, Shared};
+
+pub fn connect(ui: &AppWindow, ctx: Shared) {
+    let check = ui.global::<ScannerCheckAdapter>();
+    super::on_back(ui, ctx, |f| check.on_back(f));
+}
+
+/// Control characters made visible: GS as `<GS>`, others as `<0xNN>`.
+pub fn visible(raw: &str) -> String {
+    raw.chars()
+        .map(|c| match c {
+            '\u{1d}' => "<GS>".to_string(),
+            '\r' => "<CR>".to_string(),
+            '\n' => "<LF>".to_string(),
+            '\t' => "<TAB>".to_string(),
+            c if c.is_control() => format!("<0x{:02X}>", c as u32),
+            c => c.to_string(),
+        })
+        .collect()
+}
+
+pub fn show(ui: &AppWindow, ctx: &Ctx, raw: &str) {
+    let opts = ctx.terminal.borrow().scan_options();
+    let s = scan::interpret(raw, &opts);
+    let check = ui.global::<ScannerCheckAdapter>();
+    check.set_raw(visible(raw).into());
+    check.set_bytes(
+        raw.bytes()
+            .map(|b| format!("{b:02x}"))
+            .collect::<Vec<_>>()
+            .join(" ")
+            .into(),
+    );
+    let symbology = match &s.symbology {
+        Some(sym) if sym.is_gs1() => format!("{} (GS1)", sym.id()),
+        Some(sym) => sym.id().to_string(),
+        None => "none sent".to_string(),
+    };
+    check.set_symbology(symbology.into());
+    let kind = format!("{:?}", s.kind).to_lowercase();
+    check.set_kind(
+        if s.heuristic {
+            format!("{kind} (guessed)")
+        } else {
+            kind
+        }
+        .into(),
+    );
+    check.set_valid(s.valid);
+    let mut rows: Vec<ElementRow> = s
+        .elements
+        .iter()
+        .map(|e| {
+            let mut detail = Vec::new();
+            if let Some(d) = e.date {
+                detail.push(format!("{:04}-{:02}-{:02}", d.year, d.month, d.day));
+            }
+            if let Some(dec) = &e.decimal {
+                detail.push(dec.to_string());
+            }
+            match e.check_digit_ok {
+                Some(true) => detail.push("check digit ok".into()),
+                Some(false) => detail.push("CHECK DIGIT WRONG".into()),
+                None => {}
+            }
+            ElementRow {
+                ai: e.ai.to_string().into(),
+                title: e.title.into(),
+                value: e.value.clone().into(),
+                detail: detail.join(" · ").into(),
+            }
+        })
+        .collect();
+    if let Some(g) = &s.gtin
+        && s.elements.is_empty()
+    {
+        rows.push(ElementRow {
+            ai: "GTIN".into(),
+            title: format!("{:?}", g.format).into(),
+            value: g.gtin14.clone().into(),
+            detail: if g.check_digit_ok {
+                "check digit ok"
+            } else {
+                "CHECK DIGIT WRONG"
+            }
+            .into(),
+        });
+    }
+    if let Some(text) = s.text() {
+        rows.push(ElementRow {
+            ai: "text".into(),
+            title: "Plain text (location, tote, badge ...)".into(),
+            value: text.into(),
+            detail: Default::default(),
+        });
+    }
+    check.set_elements(super::model(rows));
+    let mut problems = s.errors.clone();
+    problems.extend(s.warnings.iter().map(|w| format!("note: {w}")));
+    check.set_errors(problems.join("\n").into());
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn control_characters_are_made_visible() {
+        assert_eq!(super::visible("]C1\u{1d}10A\r\n"), "]C1<GS>10A<CR><LF>");
+        assert_eq!(super::visible("\u{4}"), "<0x04>");
+    }
+}
