@@ -220,10 +220,14 @@ fn catalogue(
                 code: unit.clone(),
                 pack_qty: 1,
             }];
-            if n % case_every == 0 {
+            if n.is_multiple_of(case_every) {
                 barcodes.push(ProductBarcode {
                     code: case_gtin14(&unit),
-                    pack_qty: if n % (2 * case_every) == 0 { 12 } else { 6 },
+                    pack_qty: if n.is_multiple_of(2 * case_every) {
+                        12
+                    } else {
+                        6
+                    },
                 });
             }
             out.push(Product {

@@ -157,7 +157,9 @@ mod tests {
 
     #[test]
     fn product_barcodes_are_normalised_and_deduplicated() {
-        let cases: &[(&[(&str, u32)], Result<&[&str], ()>)] = &[
+        // (barcodes sent, codes stored or Err when the product is refused)
+        type Case<'a> = (&'a [(&'a str, u32)], Result<&'a [&'a str], ()>);
+        let cases: &[Case] = &[
             (&[("6291041500213", 1)], Ok(&["06291041500213"])),
             (
                 &[("6291041500213", 1), ("06291041500213", 1)],

@@ -1,0 +1,211 @@
+//! Shared helpers of the end-to-end tests: a real server on 127.0.0.1:0 with a temporary
+//! database, driven over HTTP with reqwest.
+//!
+//! Helpers only build requests and decode answers; they never look inside the database, so the
+//! tests see the server exactly as a terminal or a merchant's system does.
+
+#![allow(dead_code)] // Each test file uses a different subset.
+
+use laituri_protocol::{
+    EnrolRequest, EnrolResponse, Event, EventBody, PROTOCOL_HEADER, PROTOCOL_VERSION, PullResponse,
+    PushRequest, paths,
+};
+use laituri_server::date::Date;
+use laituri_server::{ServerConfig, ServerHandle, demo};
+use reqwest::{Client, Response, StatusCode};
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+use uuid::Uuid;
+
+pub const ADMIN: &str = demo::ADMIN_KEY;
+
+pub fn today() -> Date {
+    Date::parse_iso("2026-03-15").unwrap()
+}
+
+pub struct TestServer {
+    pub dir: tempfile::TempDir,
+    pub config: ServerConfig,
+    pub handle: Option<ServerHandle>,
+    pub url: String,
+    pub client: Client,
+}
+
+impl TestServer {
+    /// An empty server (no master data, no enrolment codes).
+    pub fn start() -> TestServer {
+        let dir = tempfile::tempdir().unwrap();
+        let config = ServerConfig::local(dir.path().join("server.sqlite3"));
+        let handle = ServerHandle::start(config.clone()).unwrap();
+        let url = handle.url();
+        TestServer {
+            dir,
+            config,
+            handle: Some(handle),
+            url,
+            client: client(),
+        }
+    }
+
+    /// A server with the demo warehouse seeded.
+    pub fn seeded() -> TestServer {
+        let s = TestServer::start();
+        demo::seed(&s.config, today()).unwrap();
+        s
+    }
+
+    /// Stops the server and starts a new one on the same database and the same port.
+    pub fn restart(&mut self) {
+        let old = self.handle.take().unwrap();
+        let addr = old.addr();
+        old.stop();
+        let mut config = self.config.clone();
+        config.bind = addr;
+        let handle = ServerHandle::start(config).unwrap();
+        assert_eq!(handle.addr(), addr);
+        self.handle = Some(handle);
+        // Pooled connections went away with the old server.
+        self.client = client();
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.url)
+    }
+
+    pub async fn admin_get<T: DeserializeOwned>(&self, path: &str) -> T {
+        let resp = self
+            .client
+            .get(self.url(path))
+            .bearer_auth(ADMIN)
+            .send()
+            .await
+            .unwrap();
+        json_ok(resp).await
+    }
+
+    pub async fn admin_post(&self, path: &str, body: &Value) -> Response {
+        self.client
+            .post(self.url(path))
+            .bearer_auth(ADMIN)
+            .json(body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn enrol_with(&self, code: &str, device_id: Uuid) -> Response {
+        self.client
+            .post(self.url(paths::ENROL))
+            .header(PROTOCOL_HEADER, PROTOCOL_VERSION.to_string())
+            .json(&EnrolRequest {
+                enrolment_code: code.into(),
+                device_id,
+                device_name: "test scanner".into(),
+                protocol_version: PROTOCOL_VERSION,
+            })
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// Enrols a new device with the demo code; the server must have it.
+    pub async fn device(&self) -> Device {
+        let id = Uuid::now_v7();
+        let resp: EnrolResponse = json_ok(self.enrol_with(demo::ENROLMENT_CODE, id).await).await;
+        Device {
+            id,
+            token: resp.token,
+            next_seq: resp.last_seq + 1,
+        }
+    }
+
+    pub async fn push(&self, device: &Device, events: &[Event]) -> Response {
+        self.client
+            .post(self.url(paths::PUSH))
+            .bearer_auth(&device.token)
+            .header(PROTOCOL_HEADER, PROTOCOL_VERSION.to_string())
+            .json(&PushRequest {
+                device_id: device.id,
+                events: events.to_vec(),
+            })
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn pull(&self, device: &Device, cursor: u64, limit: Option<u32>) -> PullResponse {
+        let mut url = format!("{}?cursor={cursor}", self.url(paths::PULL));
+        if let Some(l) = limit {
+            url.push_str(&format!("&limit={l}"));
+        }
+        let resp = self
+            .client
+            .get(url)
+            .bearer_auth(&device.token)
+            .send()
+            .await
+            .unwrap();
+        json_ok(resp).await
+    }
+}
+
+fn client() -> Client {
+    Client::builder()
+        .timeout(std::time::Duration::from_secs(20))
+        .build()
+        .unwrap()
+}
+
+/// Decodes a 2xx answer, or fails the test with the server's message.
+pub async fn json_ok<T: DeserializeOwned>(resp: Response) -> T {
+    let status = resp.status();
+    let text = resp.text().await.unwrap();
+    assert!(
+        status.is_success(),
+        "expected success, got {status}: {text}"
+    );
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}: {text}"))
+}
+
+/// Asserts an error answer: its status, that it is `ApiError` JSON with `code`, and that it has a
+/// message. Returns the decoded error.
+pub async fn api_error(
+    resp: Response,
+    status: StatusCode,
+    code: &str,
+) -> laituri_protocol::ApiError {
+    let got = resp.status();
+    let text = resp.text().await.unwrap();
+    assert_eq!(got, status, "{text}");
+    let err: laituri_protocol::ApiError =
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("not ApiError JSON ({e}): {text}"));
+    assert_eq!(err.code, code, "{text}");
+    assert!(
+        err.message.len() > 20,
+        "a message that says what to do: {text}"
+    );
+    err
+}
+
+/// A simulated terminal: its id, token and next seq.
+pub struct Device {
+    pub id: Uuid,
+    pub token: String,
+    pub next_seq: u64,
+}
+
+impl Device {
+    /// The next event of this device (consumes a seq).
+    pub fn event(&mut self, body: &EventBody) -> Event {
+        let seq = self.next_seq;
+        self.next_seq += 1;
+        Event::new(
+            Uuid::now_v7(),
+            self.id,
+            seq,
+            "OP-1001",
+            1_700_000_000_000,
+            body,
+        )
+    }
+}
