@@ -69,10 +69,10 @@ async fn main() -> anyhow::Result<()> {
         let seeded = config.clone();
         let guide = tokio::task::spawn_blocking(move || demo::seed(&seeded, today_utc())).await??;
         println!("{guide}");
-        println!(
-            "Integration API: Authorization: Bearer {}",
-            config.admin_key
-        );
+        // Only the demo's well-known key is printed; a real key stays out of terminals and logs.
+        if config.admin_key == demo::ADMIN_KEY {
+            println!("Integration API: Authorization: Bearer {}", demo::ADMIN_KEY);
+        }
     }
     let listener = tokio::net::TcpListener::bind(config.bind)
         .await
