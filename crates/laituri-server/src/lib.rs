@@ -162,18 +162,36 @@ impl ServerHandle {
             .with_context(|| format!("binding {}", config.bind))?;
         std_listener.set_nonblocking(true)?;
         let addr = std_listener.local_addr()?;
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .thread_name("laituri-server")
-            .enable_all()
-            .build()
-            .context("starting the server's runtime")?;
         let (stop_tx, stop_rx) = oneshot::channel::<()>();
+        let (ready_tx, ready_rx) = std::sync::mpsc::channel::<anyhow::Result<()>>();
+        // The runtime is built and dropped on the server thread, never on the caller's: the
+        // caller may itself be inside a runtime (an async test), where dropping one panics.
         let thread = std::thread::Builder::new()
             .name(format!("laituri-server {addr}"))
             .spawn(move || {
+                let runtime = match tokio::runtime::Builder::new_multi_thread()
+                    .worker_threads(2)
+                    .thread_name("laituri-server")
+                    .enable_all()
+                    .build()
+                {
+                    Ok(rt) => rt,
+                    Err(e) => {
+                        let _ = ready_tx.send(Err(
+                            anyhow::Error::new(e).context("starting the server's runtime")
+                        ));
+                        return;
+                    }
+                };
                 let result = runtime.block_on(async move {
-                    let listener = tokio::net::TcpListener::from_std(std_listener)?;
+                    let listener = match tokio::net::TcpListener::from_std(std_listener) {
+                        Ok(l) => l,
+                        Err(e) => {
+                            let _ = ready_tx.send(Err(e.into()));
+                            return Ok(());
+                        }
+                    };
+                    let _ = ready_tx.send(Ok(()));
                     serve_state(state, listener, async move {
                         let _ = stop_rx.await;
                     })
@@ -186,6 +204,13 @@ impl ServerHandle {
                 runtime.shutdown_timeout(SHUTDOWN_GRACE);
             })
             .context("spawning the server thread")?;
+        let ready = ready_rx
+            .recv()
+            .unwrap_or_else(|_| Err(anyhow::anyhow!("the server thread ended before serving")));
+        if let Err(e) = ready {
+            let _ = thread.join();
+            return Err(e);
+        }
         Ok(ServerHandle {
             addr,
             stop: Some(stop_tx),

@@ -15,7 +15,7 @@ use laituri_protocol::{
 use super::extract::{
     DeviceAuth, JsonBody, QueryParams, check_protocol, new_token, token_hash, version_failure,
 };
-use super::{ApiFailure, AppState, blocking};
+use super::{ApiFailure, AppState, blocking, blocking_write};
 use crate::push::check_batch;
 
 /// Changes per pull page when the terminal does not say.
@@ -42,7 +42,7 @@ pub async fn enrol(
     let token = new_token();
     let hash = token_hash(&token);
     let device_id = req.device_id;
-    let last_seq = blocking(&state, move |s| s.enrol_device(&req, &hash)).await?;
+    let last_seq = blocking_write(&state, move |s| s.enrol_device(&req, &hash)).await?;
     tracing::info!(%device_id, last_seq, "device enrolled");
     Ok(Json(EnrolResponse {
         token,
@@ -66,7 +66,7 @@ pub async fn push(
     }
     check_batch(&req.events).map_err(ApiFailure::bad_request)?;
     let device_id = req.device_id;
-    let resp = blocking(&state, move |s| s.push(device_id, &req.events)).await?;
+    let resp = blocking_write(&state, move |s| s.push(device_id, &req.events)).await?;
     Ok(Json(resp))
 }
 

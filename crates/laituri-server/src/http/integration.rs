@@ -20,7 +20,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::extract::{Admin, OneOrMany, QueryParams, RawBody, json_failure, new_enrolment_code};
-use super::{ApiFailure, AppState, blocking};
+use super::{ApiFailure, AppState, blocking, blocking_write};
 use crate::master;
 use crate::store::{Page, StockFilter, Store, StoreError, UpsertSummary};
 
@@ -59,7 +59,7 @@ where
 {
     let single = body.single;
     let items = prepare(body.items).map_err(ApiFailure::bad_request)?;
-    let items = blocking(&state, move |s| put(s, &items).map(|_| items)).await?;
+    let items = blocking_write(&state, move |s| put(s, &items).map(|_| items)).await?;
     Ok(match (single, items.first()) {
         (true, Some(item)) => Json(item).into_response(),
         _ => Json(items).into_response(),
@@ -257,7 +257,7 @@ pub async fn post_enrolment_code(
         code
     };
     let stored = code.clone();
-    blocking(&state, move |s| s.add_enrolment_code(&stored)).await?;
+    blocking_write(&state, move |s| s.add_enrolment_code(&stored)).await?;
     Ok((
         axum::http::StatusCode::CREATED,
         Json(EnrolmentCode { code }),

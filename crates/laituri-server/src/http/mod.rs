@@ -15,6 +15,7 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use laituri_protocol::{PROTOCOL_VERSION, paths};
+use tokio::sync::Semaphore;
 
 use crate::store::{Store, StoreError};
 
@@ -32,6 +33,9 @@ pub const OPENAPI_JSON: &str = include_str!("../openapi.json");
 /// products; larger requests are refused with a message to split them.
 const BODY_LIMIT: usize = 32 * 1024 * 1024;
 
+/// Store writes handed to the blocking pool at once: one running, one ready to take the lock.
+const WRITERS_IN_FLIGHT: usize = 2;
+
 #[derive(Clone)]
 pub struct AppState {
     inner: Arc<Inner>,
@@ -39,6 +43,10 @@ pub struct AppState {
 
 struct Inner {
     store: Arc<dyn Store>,
+    /// Writes wait here, as cheap async tasks, rather than as blocked threads on the store's
+    /// writer lock: with hundreds of devices pushing at once the blocking pool would otherwise
+    /// fill with threads that only wait, and reads (token checks, pulls) would queue behind them.
+    writers: Semaphore,
     admin_key: String,
     warehouse_id: String,
     warehouse_name: String,
@@ -54,6 +62,7 @@ impl AppState {
         AppState {
             inner: Arc::new(Inner {
                 store,
+                writers: Semaphore::new(WRITERS_IN_FLIGHT),
                 admin_key,
                 warehouse_id,
                 warehouse_name,
@@ -72,6 +81,20 @@ pub async fn blocking<T: Send + 'static>(
         .await
         .map_err(ApiFailure::internal)?
         .map_err(ApiFailure::from)
+}
+
+/// Like [`blocking`], for calls that write: waits for a writer slot first.
+pub async fn blocking_write<T: Send + 'static>(
+    state: &AppState,
+    f: impl FnOnce(&dyn Store) -> Result<T, StoreError> + Send + 'static,
+) -> Result<T, ApiFailure> {
+    let _slot = state
+        .inner
+        .writers
+        .acquire()
+        .await
+        .map_err(ApiFailure::internal)?;
+    blocking(state, f).await
 }
 
 pub fn router(state: AppState) -> Router {
