@@ -709,11 +709,12 @@ impl fmt::Display for DemoGuide {
         for n in &self.notices {
             writeln!(f)?;
             writeln!(f, "   {} ({}): {}", n.reference, n.merchant_name, n.story)?;
+            let labels: Vec<String> = n.ssccs.iter().map(|s| format!("(00){s}")).collect();
             writeln!(
                 f,
-                "   scan the reference {} or an SSCC: {}",
+                "   scan the reference {} or a pallet label (SSCC): {}",
                 n.reference,
-                n.ssccs.join(", ")
+                labels.join(", ")
             )?;
             for s in &n.scans {
                 let q = if s.to_quarantine {

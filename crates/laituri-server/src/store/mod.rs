@@ -121,3 +121,26 @@ pub trait Store: Send + Sync + 'static {
     /// The newest `limit` exceptions, oldest first.
     fn exceptions(&self, limit: u32) -> Result<Vec<ExceptionView>, StoreError>;
 }
+
+#[cfg(test)]
+mod tests {
+    use super::StoreError;
+
+    #[test]
+    fn errors_know_whether_retrying_can_help() {
+        let backend = |transient| StoreError::Backend {
+            message: "x".into(),
+            transient,
+        };
+        let cases = [
+            (StoreError::Gap { expected: 3 }, true),
+            (StoreError::invalid("x"), true),
+            (StoreError::UnknownEnrolmentCode("x".into()), true),
+            (backend(true), false),
+            (backend(false), true),
+        ];
+        for (e, permanent) in cases {
+            assert_eq!(e.is_permanent(), permanent, "{e}");
+        }
+    }
+}

@@ -1085,6 +1085,34 @@ mod tests {
     }
 
     #[test]
+    fn connections_are_durable_wal_with_foreign_keys() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = SqliteStore::open(&dir.path().join("s.sqlite3"), "WH").unwrap();
+        let conn = s.writer.lock().unwrap();
+        let get = |pragma: &str| -> String {
+            conn.query_row(&format!("PRAGMA {pragma}"), [], |r| {
+                r.get::<_, rusqlite::types::Value>(0)
+            })
+            .map(|v| match v {
+                rusqlite::types::Value::Integer(i) => i.to_string(),
+                rusqlite::types::Value::Text(t) => t,
+                other => format!("{other:?}"),
+            })
+            .unwrap()
+        };
+        // (pragma, expected): synchronous 2 = FULL
+        for (pragma, expect) in [
+            ("journal_mode", "wal"),
+            ("synchronous", "2"),
+            ("foreign_keys", "1"),
+            ("busy_timeout", "5000"),
+            ("user_version", "1"),
+        ] {
+            assert_eq!(get(pragma), expect, "{pragma}");
+        }
+    }
+
+    #[test]
     fn opening_twice_keeps_data_and_schema() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("s.sqlite3");
