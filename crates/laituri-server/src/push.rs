@@ -149,6 +149,8 @@ pub fn push_batch<L: Ledger>(
     device_id: Uuid,
     events: &[Event],
 ) -> Result<PushResponse, StoreError> {
+    // The planning below relies on consecutive seqs; checked here so no caller can skip it.
+    check_batch(events).map_err(StoreError::Invalid)?;
     let last_seq = ledger.last_seq(device_id)?;
     let Some(first) = events.first() else {
         return Ok(PushResponse {

@@ -95,8 +95,8 @@ pub trait Store: Send + Sync + 'static {
     /// The device a token hash belongs to.
     fn device_for_token(&self, token_hash: &str) -> Result<Option<Uuid>, StoreError>;
 
-    /// Applies a batch of one device's events in one transaction (DESIGN.md section 3). The batch
-    /// must already be checked to hold consecutive ascending seqs ([`crate::push::check_batch`]).
+    /// Applies a batch of one device's events in one transaction (DESIGN.md section 3). A batch
+    /// whose seqs are not consecutive and ascending is [`StoreError::Invalid`].
     fn push(&self, device_id: Uuid, events: &[Event]) -> Result<PushResponse, StoreError>;
     /// Changes after `cursor`, at most `limit` of them.
     fn pull(&self, cursor: u64, limit: u32) -> Result<PullResponse, StoreError>;
