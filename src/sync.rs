@@ -436,6 +436,12 @@ impl Worker {
                         ));
                     }
                 }
+                PushVerdict::ResendFrom(seq) if seq == body.events[0].seq => {
+                    // We sent exactly what it asks for: a faulty server; do not loop on it.
+                    return Err(RoundError::Transient(format!(
+                        "the server asks for seq {seq}, which it was just sent"
+                    )));
+                }
                 PushVerdict::ResendFrom(seq) => {
                     tracing::warn!(
                         expected = seq,

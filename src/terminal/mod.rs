@@ -223,6 +223,23 @@ impl Terminal {
             },
             // The scanner check shows the scan; it does not act on it.
             Screen::ScannerCheck => return None,
+            // From the menu, a notice's reference or SSCC starts receiving it at once: the
+            // clerk at the dock scans the delivery papers and goes.
+            Screen::Home if self.can(Role::Receiving) => {
+                self.screen = Screen::ReceivingStart;
+                let reply = self.receiving_start_scan(&scan);
+                match reply.text {
+                    Text::UnknownNotice { .. } => {
+                        self.screen = Screen::Home;
+                        Reply::new(Tone::Warning, Text::ChooseFromMenu)
+                    }
+                    _ if reply.tone == Tone::Error => {
+                        self.screen = Screen::Home;
+                        reply
+                    }
+                    _ => reply,
+                }
+            }
             Screen::Home | Screen::Exceptions | Screen::About => {
                 Reply::new(Tone::Warning, Text::ChooseFromMenu)
             }

@@ -311,3 +311,14 @@ fn an_open_receipt_resumes_after_a_restart() {
     assert_eq!(view.container.as_deref(), Some("T-9"));
     assert_eq!(tone(t.scan(&gtin13("641234500001"))), Tone::Ok);
 }
+
+#[test]
+fn scanning_a_notice_on_the_menu_starts_receiving_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut t = terminal_at(&dir.path().join("t.sqlite3"));
+    t.scan("OP-1001");
+    assert_eq!(tone(t.scan("NOT-A-NOTICE")), Tone::Warning);
+    assert_eq!(t.screen(), &Screen::Home);
+    assert_eq!(tone(t.scan("ASN-1")), Tone::Ok);
+    assert_eq!(t.screen(), &Screen::Receiving);
+}

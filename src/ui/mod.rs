@@ -99,11 +99,20 @@ pub fn on_scan(ui: &AppWindow, ctx: &Ctx, raw: &str) {
         return;
     }
     if *ctx.terminal.borrow().screen() == CoreScreen::ScannerCheck {
+        // The check screen shows what arrived, before any cleaning.
         scanner_check::show(ui, ctx, raw);
         return;
     }
-    let reply = ctx.terminal.borrow_mut().scan(raw);
+    let reply = ctx.terminal.borrow_mut().scan(&strip_key_codes(raw));
     answer(ui, ctx, reply);
+}
+
+/// Removes the characters the windowing layer uses for keys that type nothing (modifiers,
+/// arrows, function keys), should any reach the scan field. GS (ASCII 29) stays: it is FNC1.
+pub fn strip_key_codes(raw: &str) -> String {
+    raw.chars()
+        .filter(|c| !matches!(*c as u32, 0x10..=0x18 | 0xF700..=0xF8FF))
+        .collect()
 }
 
 /// Plays and shows a reply, then refreshes the screen it left the terminal on.

@@ -23,10 +23,20 @@ fn number(s: &str) -> i64 {
 
 pub fn connect(ui: &AppWindow, ctx: Shared) {
     let r = ui.global::<ReceivingAdapter>();
+    // Each button maps to one action; `on!(setter, action)` for buttons, `on!(setter, |v| ..)`
+    // for keypad entries that carry the typed value.
     macro_rules! on {
-        ($setter:ident, |$($arg:ident),*| $action:expr) => {{
+        ($setter:ident, |$arg:ident| $action:expr) => {{
             let (weak, ctx) = (ui.as_weak(), ctx.clone());
-            r.$setter(move |$($arg),*| {
+            r.$setter(move |$arg| {
+                if let Some(ui) = weak.upgrade() {
+                    act(&ui, &ctx, $action);
+                }
+            });
+        }};
+        ($setter:ident, $action:expr) => {{
+            let (weak, ctx) = (ui.as_weak(), ctx.clone());
+            r.$setter(move || {
                 if let Some(ui) = weak.upgrade() {
                     act(&ui, &ctx, $action);
                 }
@@ -36,9 +46,9 @@ pub fn connect(ui: &AppWindow, ctx: Shared) {
     on!(on_add_quantity, |v| Action::AddQuantity(number(&v)));
     on!(on_damaged, |v| Action::Damaged(number(&v)));
     on!(on_expiry_typed, |v| Action::Expiry(v.to_string()));
-    on!(on_confirm, || Action::Confirm);
-    on!(on_cancel, || Action::Cancel);
-    on!(on_request_close, || Action::RequestClose);
+    on!(on_confirm, Action::Confirm);
+    on!(on_cancel, Action::Cancel);
+    on!(on_request_close, Action::RequestClose);
     super::on_back(ui, ctx, |f| r.on_back(f));
 }
 

@@ -1,0 +1,172 @@
+//! Smoke test of the real binary in a real X window (Xvfb): scans are typed the way a
+//! keyboard-wedge scanner types them (xdotool: the characters, then Enter), and the receipt must
+//! reach the real server. Needs `Xvfb` and `xdotool` (scripts/setup-debian.sh installs them);
+//! without them the test fails, it does not skip.
+
+mod support;
+
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// Kills the child when dropped, so a failing assertion leaves no process behind.
+struct Killed(Child);
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn need(tool: &str) {
+    let found = Command::new("sh")
+        .args(["-c", &format!("command -v {tool}")])
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false);
+    assert!(
+        found,
+        "{tool} is not installed: run scripts/setup-debian.sh (it installs xvfb and xdotool)"
+    );
+}
+
+/// Waits for `check` to hold, polling; panics with `what` after `limit`.
+fn wait_for(what: &str, limit: Duration, mut check: impl FnMut() -> bool) {
+    let start = Instant::now();
+    while !check() {
+        assert!(start.elapsed() < limit, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+fn xdotool(display: &str, args: &[&str]) -> String {
+    let out = Command::new("xdotool")
+        .args(args)
+        .env("DISPLAY", display)
+        .output()
+        .expect("xdotool runs");
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+/// A display number nobody uses: the first free one from a pid-derived start.
+fn free_display() -> String {
+    let start = 100 + (std::process::id() % 400);
+    (start..start + 100)
+        .find(|n| !Path::new(&format!("/tmp/.X11-unix/X{n}")).exists())
+        .map(|n| format!(":{n}"))
+        .expect("a free X display number")
+}
+
+#[test]
+fn a_receipt_scanned_into_the_real_window_reaches_the_server() {
+    need("Xvfb");
+    need("xdotool");
+    let dir = tempfile::tempdir().unwrap();
+    let server = support::start_demo_server(dir.path());
+    let url = server.handle.url();
+
+    let display = free_display();
+    let _xvfb = Killed(
+        Command::new("Xvfb")
+            .args([display.as_str(), "-noreset", "-screen", "0", "800x900x24"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("Xvfb starts"),
+    );
+    let socket = format!("/tmp/.X11-unix/X{}", &display[1..]);
+    wait_for("Xvfb", Duration::from_secs(20), || {
+        Path::new(&socket).exists()
+    });
+
+    let data = dir.path().join("terminal");
+    std::fs::create_dir_all(&data).unwrap();
+    std::fs::write(
+        data.join("laituri.toml"),
+        format!(
+            "server_url = \"{url}\"\nenrolment_code = \"{}\"\ndevice_name = \"smoke\"\nmute = true\n",
+            laituri_server::demo::ENROLMENT_CODE
+        ),
+    )
+    .unwrap();
+    let _app = Killed(
+        Command::new(env!("CARGO_BIN_EXE_laituri"))
+            .args(["--data-dir", data.to_str().unwrap(), "run"])
+            .env("DISPLAY", &display)
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("laituri starts"),
+    );
+
+    // The window is up, and the terminal has enrolled and pulled the demo warehouse.
+    let mut window = String::new();
+    wait_for("the Laituri window", Duration::from_secs(60), || {
+        window = xdotool(&display, &["search", "--name", "^Laituri$"]);
+        !window.is_empty()
+    });
+    let window = window.lines().next().unwrap().to_string();
+    let db = data.join("laituri.sqlite3");
+    wait_for(
+        "enrolment and the first pull",
+        Duration::from_secs(60),
+        || {
+            rusqlite::Connection::open(&db)
+                .and_then(|c| {
+                    c.query_row("SELECT count(*) FROM operators", [], |r| r.get::<_, i64>(0))
+                })
+                .map(|n| n > 0)
+                .unwrap_or(false)
+        },
+    );
+    xdotool(&display, &["windowfocus", "--sync", &window]);
+
+    let type_scan = |code: &str| {
+        xdotool(
+            &display,
+            &["type", "--delay", "8", "--window", &window, code],
+        );
+        xdotool(&display, &["key", "--window", &window, "Return"]);
+    };
+    let op = server
+        .guide
+        .operators
+        .iter()
+        .find(|o| o.pin.is_none() && o.roles.contains(&laituri_protocol::Role::Receiving))
+        .expect("a receiving operator without PIN");
+    let notice = &server.guide.notices[0];
+    let item = notice
+        .scans
+        .iter()
+        .find(|s| !s.code.starts_with('('))
+        .expect("a plain GTIN on the first notice");
+
+    type_scan(&op.badge);
+    type_scan(&notice.reference); // from the menu, the notice reference starts receiving
+    type_scan(&server.guide.totes[0]);
+    type_scan(&item.code);
+    type_scan(&item.code);
+
+    let units = 2 * (item.units / i64::from(item.times));
+    let shot = std::env::var("LAITURI_SMOKE_SCREENSHOT").ok();
+    let screenshot = |path: &str| {
+        let _ = Command::new("import")
+            .args(["-window", "root", path])
+            .env("DISPLAY", &display)
+            .status();
+    };
+    if let Some(path) = &shot {
+        std::thread::sleep(Duration::from_millis(300));
+        screenshot(path);
+    }
+    wait_for("the receipt on the server", Duration::from_secs(60), || {
+        support::server_stock(&url, &notice.merchant_id)
+            .iter()
+            .filter(|r| r.product_id == item.product_id && r.location == "DOCK-1")
+            .map(|r| r.quantity)
+            .sum::<i64>()
+            == units
+    });
+}

@@ -1,0 +1,92 @@
+//! Shared helpers of the terminal's integration tests: a real server with the demo warehouse on
+//! 127.0.0.1:0, a terminal store synced with it, and reads of the server's integration API.
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+
+use laituri::sync::{SyncConfig, SyncStatus, sync_once};
+use laituri_protocol::{ExceptionView, PROTOCOL_HEADER, PROTOCOL_VERSION, StockRow};
+use laituri_server::{ServerConfig, ServerHandle};
+
+pub struct DemoServer {
+    pub handle: ServerHandle,
+    pub config: ServerConfig,
+    pub guide: laituri_server::demo::DemoGuide,
+}
+
+/// The date the demo's expiry dates are relative to, fixed so tests never depend on the clock.
+pub fn today() -> laituri_domain::calendar::Date {
+    laituri_domain::calendar::Date::new(2026, 11, 22).unwrap()
+}
+
+/// The same date for the server's demo seed.
+pub fn server_today() -> laituri_server::date::Date {
+    let d = today();
+    laituri_server::date::Date::from_ymd(d.year, u32::from(d.month), u32::from(d.day)).unwrap()
+}
+
+pub fn start_demo_server(dir: &Path) -> DemoServer {
+    let config = ServerConfig::local(dir.join("server.sqlite3"));
+    let guide = laituri_server::demo::seed(&config, server_today()).expect("demo seed");
+    let handle = ServerHandle::start(config.clone()).expect("server starts");
+    DemoServer {
+        handle,
+        config,
+        guide,
+    }
+}
+
+pub fn sync_config(db: PathBuf, server_url: &str) -> SyncConfig {
+    let mut c = SyncConfig::new(db, server_url);
+    c.enrolment_code = Some(laituri_server::demo::ENROLMENT_CODE.into());
+    c.device_name = "test-terminal".into();
+    c
+}
+
+/// Runs one sync round and requires it to have reached the server.
+pub fn sync_ok(config: &SyncConfig) -> SyncStatus {
+    let status = sync_once(config);
+    assert!(status.online, "sync failed: {:?}", status.problem);
+    status
+}
+
+fn get<T: serde::de::DeserializeOwned>(url: String) -> T {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let resp = reqwest::Client::new()
+            .get(&url)
+            .bearer_auth(laituri_server::demo::ADMIN_KEY)
+            .header(PROTOCOL_HEADER, PROTOCOL_VERSION.to_string())
+            .send()
+            .await
+            .expect("server answers");
+        assert!(resp.status().is_success(), "{url}: {}", resp.status());
+        resp.json().await.expect("valid JSON")
+    })
+}
+
+/// The server's stock rows for a merchant.
+pub fn server_stock(base_url: &str, merchant_id: &str) -> Vec<StockRow> {
+    get(format!(
+        "{base_url}{}?merchant_id={merchant_id}",
+        laituri_protocol::paths::STOCK
+    ))
+}
+
+pub fn server_exceptions(base_url: &str) -> Vec<ExceptionView> {
+    get(format!("{base_url}{}", laituri_protocol::paths::EXCEPTIONS))
+}
+
+/// Sums stock per (product, location).
+pub fn totals(rows: &[StockRow]) -> std::collections::BTreeMap<(String, String), i64> {
+    let mut m = std::collections::BTreeMap::new();
+    for r in rows {
+        *m.entry((r.product_id.clone(), r.location.clone()))
+            .or_insert(0) += r.quantity;
+    }
+    m
+}

@@ -1,0 +1,302 @@
+//! Sync end to end: the terminal core and its sync worker against the real server on
+//! 127.0.0.1 with a temporary database. Offline receiving then reconnect, the same batch twice,
+//! a gap after the server was restored from a backup, and a rejected event that must not block
+//! the events behind it.
+
+mod support;
+
+use std::net::SocketAddr;
+use std::path::Path;
+
+use laituri::feedback::Speaker;
+use laituri::store::{LineState, Store};
+use laituri::sync::SyncConfig;
+use laituri::terminal::{CoreConfig, Screen, Terminal, Tone};
+use laituri_protocol::{PROTOCOL_HEADER, PROTOCOL_VERSION, PushRequest, PushResponse, paths};
+use laituri_server::{ServerConfig, ServerHandle};
+
+/// A receiving operator without a PIN, and a product of a merchant with a plain GTIN.
+struct Demo {
+    badge: String,
+    merchant: String,
+    gtin: String,
+    product: String,
+}
+
+fn demo_facts(guide: &laituri_server::demo::DemoGuide) -> Demo {
+    let op = guide
+        .operators
+        .iter()
+        .find(|o| o.pin.is_none() && o.roles.contains(&laituri_protocol::Role::Receiving))
+        .expect("a receiving operator without PIN");
+    let (notice, scan) = guide
+        .notices
+        .iter()
+        .flat_map(|n| n.scans.iter().map(move |s| (n, s)))
+        .find(|(_, s)| !s.code.starts_with('(') && s.units == i64::from(s.times))
+        .expect("a plain single-unit GTIN");
+    Demo {
+        badge: op.badge.clone(),
+        merchant: notice.merchant_id.clone(),
+        gtin: scan.code.clone(),
+        product: scan.product_id.clone(),
+    }
+}
+
+fn terminal(db: &Path, config: CoreConfig) -> Terminal {
+    let _ = Speaker::silent();
+    Terminal::new(Store::open(db).unwrap(), config, Box::new(support::today))
+}
+
+/// Logs in, starts a blind receipt and scans `n` units of the demo product into a tote.
+fn receive(t: &mut Terminal, d: &Demo, tote: &str, n: usize) {
+    if t.operator().is_none() {
+        t.scan(&d.badge);
+    }
+    t.open(Screen::ReceivingStart).unwrap();
+    let r = t.start_blind(&d.merchant);
+    assert_eq!(r.tone, Tone::Ok, "{r:?}");
+    assert_eq!(t.scan(tote).unwrap().tone, Tone::Ok);
+    for _ in 0..n {
+        let r = t.scan(&d.gtin).unwrap();
+        assert_eq!(r.tone, Tone::Ok, "{r:?}");
+    }
+    t.home();
+}
+
+fn dock_units(url: &str, d: &Demo) -> i64 {
+    support::server_stock(url, &d.merchant)
+        .iter()
+        .filter(|r| r.product_id == d.product && r.location == "DOCK-1")
+        .map(|r| r.quantity)
+        .sum()
+}
+
+fn free_port() -> SocketAddr {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+}
+
+#[test]
+fn fifty_items_received_offline_arrive_once_when_the_server_comes_up() {
+    let dir = tempfile::tempdir().unwrap();
+    let addr = free_port();
+    let mut config = ServerConfig::local(dir.path().join("server.sqlite3"));
+    config.bind = addr;
+    let guide = laituri_server::demo::seed(&config, support::server_today()).unwrap();
+    let d = demo_facts(&guide);
+    let url = format!("http://{addr}");
+    let db = dir.path().join("t.sqlite3");
+    let sync = support::sync_config(db.clone(), &url);
+
+    // First contact: enrol and pull the warehouse, then the server goes away.
+    let server = ServerHandle::start(config.clone()).unwrap();
+    support::sync_ok(&sync);
+    server.stop();
+
+    let mut t = terminal(&db, CoreConfig::default());
+    receive(&mut t, &d, "T-0001", 50);
+    let offline = laituri::sync::sync_once(&sync);
+    assert!(!offline.online);
+    assert!(
+        offline.problem.as_deref().unwrap_or("").contains("Offline"),
+        "{offline:?}"
+    );
+    assert_eq!(offline.counts.pending(), 51, "receipt_opened + 50 items");
+
+    let server = ServerHandle::start(config).unwrap();
+    let status = support::sync_ok(&sync);
+    assert_eq!(status.counts.pending(), 0);
+    assert_eq!(dock_units(&url, &d), 50);
+    // Syncing again sends nothing and counts nothing twice.
+    support::sync_ok(&sync);
+    assert_eq!(dock_units(&url, &d), 50);
+    server.stop();
+}
+
+#[test]
+fn the_same_batch_pushed_twice_is_counted_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = support::start_demo_server(dir.path());
+    let d = demo_facts(&server.guide);
+    let url = server.handle.url();
+    let db = dir.path().join("t.sqlite3");
+    let sync = support::sync_config(db.clone(), &url);
+    support::sync_ok(&sync);
+
+    let mut t = terminal(&db, CoreConfig::default());
+    receive(&mut t, &d, "T-0001", 5);
+    let store = Store::open(&db).unwrap();
+    let body = PushRequest {
+        device_id: store.device().unwrap().device_id,
+        events: store.pending_batch(100).unwrap(),
+    };
+    let token = store.device().unwrap().token.unwrap();
+    let push = |body: &PushRequest| -> PushResponse {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            reqwest::Client::new()
+                .post(format!("{url}{}", paths::PUSH))
+                .bearer_auth(&token)
+                .header(PROTOCOL_HEADER, PROTOCOL_VERSION.to_string())
+                .json(body)
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap()
+        })
+    };
+    let first = push(&body);
+    let second = push(&body);
+    assert_eq!(first.acked_through, 6);
+    assert_eq!(second.acked_through, 6);
+    assert!(
+        second
+            .results
+            .iter()
+            .all(|r| matches!(r.outcome, laituri_protocol::EventOutcome::Duplicate { .. })),
+        "{second:?}"
+    );
+    assert_eq!(dock_units(&url, &d), 5);
+    // The terminal never heard the answers; its own push is all duplicates and settles the queue.
+    let status = support::sync_ok(&sync);
+    assert_eq!(status.counts.pending(), 0);
+    assert_eq!(dock_units(&url, &d), 5);
+}
+
+#[test]
+fn a_server_restored_from_backup_reports_a_gap_and_the_terminal_heals_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let addr = free_port();
+    let server_db = dir.path().join("server.sqlite3");
+    let mut config = ServerConfig::local(&server_db);
+    config.bind = addr;
+    let guide = laituri_server::demo::seed(&config, support::server_today()).unwrap();
+    let d = demo_facts(&guide);
+    let url = format!("http://{addr}");
+    let db = dir.path().join("t.sqlite3");
+    let sync = support::sync_config(db.clone(), &url);
+    let mut t = terminal(&db, CoreConfig::default());
+
+    let server = ServerHandle::start(config.clone()).unwrap();
+    support::sync_ok(&sync);
+    receive(&mut t, &d, "T-0001", 3);
+    support::sync_ok(&sync); // server has seqs 1..=4
+    server.stop();
+    let backup = dir.path().join("backup.sqlite3");
+    std::fs::copy(&server_db, &backup).unwrap();
+
+    let server = ServerHandle::start(config.clone()).unwrap();
+    receive(&mut t, &d, "T-0002", 4);
+    support::sync_ok(&sync); // server has seqs 1..=9
+    server.stop();
+
+    // The server's disk is restored from the backup: it forgot seqs 5..=9.
+    for suffix in ["-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", server_db.display()));
+    }
+    std::fs::copy(&backup, &server_db).unwrap();
+    let server = ServerHandle::start(config).unwrap();
+    assert_eq!(dock_units(&url, &d), 3);
+
+    receive(&mut t, &d, "T-0003", 2); // seqs 10..=12: a gap for the server
+    let status = support::sync_ok(&sync);
+    assert_eq!(status.counts.pending(), 0, "{status:?}");
+    assert_eq!(dock_units(&url, &d), 9, "every beeped item exactly once");
+    server.stop();
+}
+
+#[test]
+fn a_rejected_event_becomes_an_exception_and_the_rest_goes_through() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = support::start_demo_server(dir.path());
+    let d = demo_facts(&server.guide);
+    let url = server.handle.url();
+    let db = dir.path().join("t.sqlite3");
+    let sync = support::sync_config(db.clone(), &url);
+    support::sync_ok(&sync);
+
+    // A terminal configured with a dock the server does not know: its receipt is refused.
+    let wrong = CoreConfig {
+        dock: "DOCK-99".into(),
+        ..CoreConfig::default()
+    };
+    let mut t = terminal(&db, wrong);
+    receive(&mut t, &d, "T-0001", 2);
+    drop(t);
+    let mut t = terminal(&db, CoreConfig::default());
+    receive(&mut t, &d, "T-0002", 3);
+
+    let status = support::sync_ok(&sync);
+    assert_eq!(
+        status.counts.pending(),
+        0,
+        "nothing is stuck behind the rejection"
+    );
+    assert!(status.counts.open_exceptions >= 1, "{status:?}");
+    assert_eq!(dock_units(&url, &d), 3);
+
+    let store = Store::open(&db).unwrap();
+    let exceptions = store.open_exceptions(10).unwrap();
+    assert!(!exceptions.is_empty());
+    assert!(
+        exceptions.iter().all(|e| !e.message.is_empty()),
+        "{exceptions:?}"
+    );
+    let server_side = support::server_exceptions(&url);
+    assert!(!server_side.is_empty(), "a lead sees it on the server too");
+    // The rejected receipt's lines show as rejected on the device.
+    let rejected = store.open_exceptions(10).unwrap()[0].seq.unwrap();
+    assert_eq!(store.line_state(rejected).unwrap(), LineState::Rejected);
+}
+
+#[test]
+fn a_server_answering_garbage_loses_nothing() {
+    // A "server" that answers every request with 200 and a body that is not JSON.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let s2 = stop.clone();
+    listener.set_nonblocking(true).unwrap();
+    let garbage = std::thread::spawn(move || {
+        use std::io::{Read, Write};
+        while !s2.load(std::sync::atomic::Ordering::SeqCst) {
+            match listener.accept() {
+                Ok((mut c, _)) => {
+                    c.set_nonblocking(false).unwrap();
+                    let mut buf = [0u8; 65536];
+                    let _ = c.read(&mut buf);
+                    let body = "<html>proxy says hello</html>";
+                    let _ = write!(
+                        c,
+                        "HTTP/1.1 200 OK\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                        body.len()
+                    );
+                }
+                Err(_) => std::thread::sleep(std::time::Duration::from_millis(5)),
+            }
+        }
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("t.sqlite3");
+    let config = SyncConfig {
+        enrolment_code: Some("X".into()),
+        ..SyncConfig::new(db.clone(), format!("http://{addr}"))
+    };
+    let status = laituri::sync::sync_once(&config);
+    assert!(!status.online);
+    assert!(
+        status.problem.as_deref().unwrap_or("").contains("garbage"),
+        "{status:?}"
+    );
+    assert!(!status.enrolled);
+    stop.store(true, std::sync::atomic::Ordering::SeqCst);
+    garbage.join().unwrap();
+}
