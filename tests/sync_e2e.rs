@@ -85,7 +85,7 @@ fn fifty_items_received_offline_arrive_once_when_the_server_comes_up() {
     let addr = free_port();
     let mut config = ServerConfig::local(dir.path().join("server.sqlite3"));
     config.bind = addr;
-    let guide = laituri_server::demo::seed(&config, support::server_today()).unwrap();
+    let guide = laituri_server::demo::seed(&config, support::today()).unwrap();
     let d = demo_facts(&guide);
     let url = format!("http://{addr}");
     let db = dir.path().join("t.sqlite3");
@@ -178,7 +178,7 @@ fn a_server_restored_from_backup_reports_a_gap_and_the_terminal_heals_it() {
     let server_db = dir.path().join("server.sqlite3");
     let mut config = ServerConfig::local(&server_db);
     config.bind = addr;
-    let guide = laituri_server::demo::seed(&config, support::server_today()).unwrap();
+    let guide = laituri_server::demo::seed(&config, support::today()).unwrap();
     let d = demo_facts(&guide);
     let url = format!("http://{addr}");
     let db = dir.path().join("t.sqlite3");

@@ -20,15 +20,9 @@ pub fn today() -> laituri_domain::calendar::Date {
     laituri_domain::calendar::Date::new(2026, 11, 22).unwrap()
 }
 
-/// The same date for the server's demo seed.
-pub fn server_today() -> laituri_server::date::Date {
-    let d = today();
-    laituri_server::date::Date::from_ymd(d.year, u32::from(d.month), u32::from(d.day)).unwrap()
-}
-
 pub fn start_demo_server(dir: &Path) -> DemoServer {
     let config = ServerConfig::local(dir.join("server.sqlite3"));
-    let guide = laituri_server::demo::seed(&config, server_today()).expect("demo seed");
+    let guide = laituri_server::demo::seed(&config, today()).expect("demo seed");
     let handle = ServerHandle::start(config.clone()).expect("server starts");
     DemoServer {
         handle,

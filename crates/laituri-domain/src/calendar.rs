@@ -70,6 +70,16 @@ impl Date {
     pub fn add_days(self, days: i64) -> Date {
         Date::from_day_number(self.day_number() + days)
     }
+
+    /// The date as GS1 labels print it (YYMMDD), e.g. for (17) expiry.
+    pub fn yymmdd(self) -> String {
+        format!(
+            "{:02}{:02}{:02}",
+            self.year.rem_euclid(100),
+            self.month,
+            self.day
+        )
+    }
 }
 
 /// Days in a month of the Gregorian calendar.
@@ -131,6 +141,12 @@ mod tests {
             Date::parse_iso("2026-11-22").map(|d| d.to_string()),
             Some("2026-11-22".into())
         );
+    }
+
+    #[test]
+    fn yymmdd_is_the_gs1_form() {
+        assert_eq!(Date::new(2027, 1, 31).unwrap().yymmdd(), "270131");
+        assert_eq!(Date::new(2100, 12, 5).unwrap().yymmdd(), "001205");
     }
 
     #[test]

@@ -9,11 +9,11 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use laituri_domain::calendar::Date;
 use laituri_protocol::{
     EnrolRequest, EnrolResponse, Event, EventBody, GoodsCondition, PROTOCOL_HEADER,
     PROTOCOL_VERSION, PushRequest, PushResponse, paths,
 };
-use laituri_server::date::Date;
 use laituri_server::{ServerConfig, ServerHandle, demo};
 use uuid::Uuid;
 

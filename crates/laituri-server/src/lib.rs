@@ -24,9 +24,7 @@ use anyhow::Context;
 use axum::serve::ListenerExt;
 use tokio::sync::{Notify, oneshot};
 
-pub mod date;
 pub mod demo;
-pub mod gtin;
 pub mod http;
 pub mod master;
 pub mod push;

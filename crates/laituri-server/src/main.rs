@@ -8,7 +8,7 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::Parser;
-use laituri_server::date::Date;
+use laituri_domain::calendar::Date;
 use laituri_server::{ServerConfig, demo};
 use tracing_subscriber::EnvFilter;
 
@@ -38,7 +38,7 @@ fn today_utc() -> Date {
     let secs = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs() as i64);
-    Date::from_unix_days(secs.div_euclid(86_400))
+    Date::from_day_number(secs.div_euclid(86_400))
 }
 
 #[tokio::main]

@@ -1,7 +1,7 @@
 //! Checks and normalisation of master data arriving through the integration API.
 //!
 //! It owns the shape rules that need no database: non-empty ids, GTINs padded to 14 digits
-//! ([`crate::gtin::normalise`]), PINs turned into hashes, SSCCs of 18 digits. Rules that need the
+//! ([`laituri_domain::scan::master_data_key`]), PINs turned into hashes, SSCCs of 18 digits. Rules that need the
 //! database (the merchant of a product exists, a badge is not taken) live in the store's upserts.
 //! It must never keep a PIN in clear past [`prepare_operators`], and never do I/O.
 
@@ -9,7 +9,7 @@ use laituri_protocol::{
     InboundNotice, Location, Merchant, Operator, OperatorInput, Product, ProductBarcode,
 };
 
-use crate::gtin;
+use laituri_domain::scan as gtin;
 
 fn require(value: &str, what: &str, index: usize) -> Result<(), String> {
     if value.trim().is_empty() {
@@ -52,7 +52,7 @@ pub fn prepare_products(items: Vec<Product>) -> Result<Vec<Product>, String> {
                         p.id, b.code
                     ));
                 }
-                let code = gtin::normalise(&b.code);
+                let code = gtin::master_data_key(&b.code);
                 match barcodes.iter().find(|x| x.code == code) {
                     Some(x) if x.pack_qty != b.pack_qty => {
                         return Err(format!(

@@ -14,8 +14,8 @@ use laituri_protocol::{
 };
 use uuid::Uuid;
 
-use crate::date::Date;
 use crate::store::StoreError;
+use laituri_domain::calendar::Date;
 
 /// Checks that a batch's seqs are consecutive and ascending (the protocol's promise).
 pub fn check_batch(events: &[Event]) -> Result<(), String> {

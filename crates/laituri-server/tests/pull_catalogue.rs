@@ -18,7 +18,7 @@ async fn a_catalogue_of_twelve_thousand_products_pulls_in_pages_of_at_most_5000(
     let products: Vec<Value> = (0..12_000)
         .map(|n| {
             let body = format!("641111{n:06}");
-            let code = laituri_server::gtin::with_check_digit(&body).unwrap();
+            let code = laituri_domain::scan::with_check_digit(&body).unwrap();
             json!({"id": format!("BULK-{n:05}"), "merchant_id": "kettu-outdoor",
                    "name": format!("Bulk item {n}"), "barcodes": [{"code": code}]})
         })

@@ -30,6 +30,22 @@ pub fn verify(digits: &str) -> Option<(bool, u8)> {
         .then(|| (last - b'0' == expected, expected))
 }
 
+/// `payload` followed by its check digit.
+pub fn with_check_digit(payload: &str) -> Option<String> {
+    check_digit(payload).map(|c| format!("{payload}{c}"))
+}
+
+/// The key a barcode is stored under in master data: a GTIN (8, 12, 13 or 14 digits) as its
+/// GTIN-14, any other code trimmed but otherwise as printed. Scans are looked up by the same key.
+pub fn master_data_key(code: &str) -> String {
+    let code = code.trim();
+    if code.bytes().all(|b| b.is_ascii_digit()) && matches!(code.len(), 8 | 12 | 13 | 14) {
+        format!("{code:0>14}")
+    } else {
+        code.to_string()
+    }
+}
+
 /// Which GTIN a code is, judged from its GTIN-14 form (leading zeros), so that a UPC-A sent as
 /// 13 digits and the same code sent as 12 are the same GTIN-12.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

@@ -38,7 +38,9 @@ pub use ai_table::{Ai, decimal_places};
 pub use date::{Date, Time, gs1_century};
 pub use decimal::Decimal;
 pub use gs1::Element;
-pub use gtin::{Gtin, GtinFormat, check_digit, expand_upce};
+pub use gtin::{
+    Gtin, GtinFormat, check_digit, expand_upce, master_data_key, verify, with_check_digit,
+};
 
 /// What the interpreter needs to know from outside.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

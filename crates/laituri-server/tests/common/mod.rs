@@ -6,11 +6,11 @@
 
 #![allow(dead_code)] // Each test file uses a different subset.
 
+use laituri_domain::calendar::Date;
 use laituri_protocol::{
     EnrolRequest, EnrolResponse, Event, EventBody, PROTOCOL_HEADER, PROTOCOL_VERSION, PullResponse,
     PushRequest, paths,
 };
-use laituri_server::date::Date;
 use laituri_server::{ServerConfig, ServerHandle, demo};
 use reqwest::{Client, Response, StatusCode};
 use serde::de::DeserializeOwned;
