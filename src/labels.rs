@@ -90,7 +90,8 @@ fn is_predefined_length(ai: &str) -> bool {
     )
 }
 
-/// An EAN-13 (13 digits, or a GTIN-14 with a leading 0) or EAN-8 barcode.
+/// An EAN-13 (13 digits, or a GTIN-14 with a leading 0) or EAN-8 barcode; a GTIN-14 case
+/// code as GS1-128.
 pub fn ean_svg(gtin: &str) -> Result<String, LabelError> {
     let digits = match gtin.len() {
         14 if gtin.starts_with('0') => &gtin[1..],
@@ -100,6 +101,8 @@ pub fn ean_svg(gtin: &str) -> Result<String, LabelError> {
     let encoded = match digits.len() {
         13 => EAN13::new(digits).map_err(|e| err(e.to_string()))?.encode(),
         8 => EAN8::new(digits).map_err(|e| err(e.to_string()))?.encode(),
+        // A case code (GTIN-14 with an indicator digit) goes on a GS1-128 label as (01).
+        14 => return gs1_128_svg(&format!("(01){digits}")),
         _ => return code128_svg(gtin),
     };
     svg(&encoded, 100).map_err(err)

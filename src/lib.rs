@@ -3,10 +3,12 @@
 //! Codemap: [`terminal`] is the core (controllers, no Slint); [`ui`] the adapters between Slint
 //! and the core; [`store`] the durable local SQLite store and outbox; [`sync`] the worker that
 //! talks to the central server; [`feedback`] the sounds; [`config`] files and settings; [`app`]
-//! start-up; [`scan_cli`] the `laituri scan` command.
+//! start-up; [`demo`] the demo with an embedded server; [`labels`] barcodes and ZPL;
+//! [`scan_cli`] the `laituri scan` command.
 
 pub mod app;
 pub mod config;
+pub mod demo;
 pub mod feedback;
 pub mod labels;
 pub mod scan_cli;

@@ -1,5 +1,6 @@
 //! The `laituri` binary: glue only. Each subcommand hands over to a library module.
 
+use std::io::IsTerminal;
 use std::path::PathBuf;
 
 use anyhow::Result;
@@ -37,6 +38,18 @@ enum Command {
         #[arg(long)]
         mute: bool,
     },
+    /// Start a demo: the terminal and an embedded central server with a demo warehouse.
+    Demo {
+        /// No sounds.
+        #[arg(long)]
+        mute: bool,
+        /// Throw away the demo's data from earlier runs and start over.
+        #[arg(long)]
+        reset: bool,
+        /// Seed and write the barcode sheet, but open no window.
+        #[arg(long)]
+        no_window: bool,
+    },
     /// Interpret raw scans read from stdin, one per line, and print one JSON object per line.
     Scan(laituri::scan_cli::ScanArgs),
 }
@@ -47,10 +60,26 @@ fn main() -> Result<()> {
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
         )
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
         .init();
     let cli = Cli::parse();
     match cli.command {
         Some(Command::Scan(args)) => laituri::scan_cli::run_stdio(&args),
+        Some(Command::Demo {
+            mute,
+            reset,
+            no_window,
+        }) => {
+            let paths = Paths::resolve(cli.data_dir.as_deref(), cli.config.as_deref())?;
+            laituri::demo::run(
+                &paths,
+                &laituri::demo::DemoOptions {
+                    mute,
+                    reset,
+                    no_window,
+                },
+            )
+        }
         Some(Command::Run {
             server,
             enrolment_code,

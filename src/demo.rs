@@ -1,0 +1,193 @@
+//! `laituri demo`: a terminal and an embedded central server with a seeded demo warehouse.
+//!
+//! The server runs in this process on a free loopback port with its own database under the demo
+//! directory; the terminal enrols with the demo code and pulls the warehouse like any terminal.
+//! A barcode sheet (HTML with SVG barcodes) lets a person with a real scanner scan the screen or a
+//! printout. Both databases persist between runs (`--reset` starts over).
+
+use std::fmt::Write as _;
+use std::path::PathBuf;
+
+use anyhow::{Context, Result};
+use laituri_server::demo::DemoGuide;
+use laituri_server::{ServerConfig, ServerHandle};
+
+use crate::config::{Config, Paths};
+use crate::labels::{code128_svg, ean_svg, gs1_128_svg, html_escape};
+use crate::terminal::system_today;
+
+/// Where the demo keeps its files: `<data dir>/demo`.
+pub fn demo_dir(paths: &Paths) -> PathBuf {
+    paths.data_dir.join("demo")
+}
+
+pub struct DemoOptions {
+    pub mute: bool,
+    pub reset: bool,
+    /// Start the server and write the sheet, but do not open the window (for scripts and tests).
+    pub no_window: bool,
+}
+
+pub fn run(paths: &Paths, opts: &DemoOptions) -> Result<()> {
+    let dir = demo_dir(paths);
+    if opts.reset && dir.exists() {
+        std::fs::remove_dir_all(&dir).with_context(|| format!("removing {}", dir.display()))?;
+    }
+    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+
+    let config = ServerConfig::local(dir.join("server.sqlite3"));
+    let guide = laituri_server::demo::seed(&config, system_today()).context("seeding the demo")?;
+    let server = ServerHandle::start(config).context("starting the demo server")?;
+    let sheet = dir.join("demo-barcodes.html");
+    std::fs::write(&sheet, barcode_sheet(&guide))
+        .with_context(|| format!("writing {}", sheet.display()))?;
+
+    println!("{guide}");
+    println!(
+        "Barcodes to scan from the screen or a printout: {}",
+        sheet.display()
+    );
+    println!(
+        "Central server: {} (integration API key: {})",
+        server.url(),
+        laituri_server::demo::ADMIN_KEY
+    );
+    println!("Typing works too: type a code into the window and press Enter, as a scanner does.");
+
+    let terminal_paths = Paths {
+        data_dir: dir.join("terminal"),
+        config_file: dir.join("terminal").join("laituri.toml"),
+    };
+    let terminal_config = Config {
+        server_url: server.url(),
+        enrolment_code: Some(guide.enrolment_code.clone()),
+        device_name: "demo terminal".into(),
+        mute: opts.mute,
+        ..Config::default()
+    };
+    let result = if opts.no_window {
+        Ok(())
+    } else {
+        crate::app::run(&terminal_paths, &terminal_config)
+    };
+    server.stop();
+    result
+}
+
+fn svg_or_note(svg: Result<String, crate::labels::LabelError>) -> String {
+    svg.unwrap_or_else(|e| format!("<p class=err>{}</p>", html_escape(&e.to_string())))
+}
+
+/// One barcode with its caption.
+fn cell(out: &mut String, svg: String, caption: &str, note: &str) {
+    let _ = write!(
+        out,
+        "<figure>{svg}<figcaption><b>{}</b><br>{}</figcaption></figure>",
+        html_escape(caption),
+        html_escape(note)
+    );
+}
+
+/// The demo's barcodes as a printable HTML page: badges, notices, items, totes.
+pub fn barcode_sheet(guide: &DemoGuide) -> String {
+    let mut out = String::from(
+        "<!doctype html><meta charset=utf-8><title>Laituri demo barcodes</title>\
+         <style>body{font-family:sans-serif;margin:2em}figure{display:inline-block;margin:1em;\
+         text-align:center;vertical-align:top}svg{max-width:360px;height:auto}\
+         h2{page-break-before:auto}.err{color:#b00}</style>\
+         <h1>Laituri demo barcodes</h1>",
+    );
+    let _ = write!(
+        out,
+        "<p>{} &middot; dates relative to {}</p><h2>Badges</h2>",
+        html_escape(&guide.warehouse_name),
+        guide.today
+    );
+    for o in &guide.operators {
+        let pin = o
+            .pin
+            .as_deref()
+            .map(|p| format!("PIN {p}"))
+            .unwrap_or_default();
+        cell(
+            &mut out,
+            svg_or_note(code128_svg(&o.badge)),
+            &o.badge,
+            &format!("{} {pin}", o.name),
+        );
+    }
+    for n in &guide.notices {
+        let _ = write!(
+            out,
+            "<h2>{} &middot; {}</h2><p>{}</p>",
+            html_escape(&n.reference),
+            html_escape(&n.merchant_name),
+            html_escape(&n.story)
+        );
+        cell(
+            &mut out,
+            svg_or_note(code128_svg(&n.reference)),
+            &n.reference,
+            "notice reference",
+        );
+        for sscc in &n.ssccs {
+            cell(
+                &mut out,
+                svg_or_note(gs1_128_svg(&format!("(00){sscc}"))),
+                &format!("(00){sscc}"),
+                "pallet SSCC",
+            );
+        }
+        for s in &n.scans {
+            let svg = if s.code.starts_with('(') {
+                gs1_128_svg(&s.code)
+            } else {
+                ean_svg(&s.code)
+            };
+            let times = if s.times == 1 {
+                "scan once".to_string()
+            } else {
+                format!("scan {} times", s.times)
+            };
+            cell(
+                &mut out,
+                svg_or_note(svg),
+                &s.product_name,
+                &format!("{} · {times} · {}", s.code, s.note),
+            );
+        }
+    }
+    out.push_str("<h2>Totes</h2>");
+    for t in &guide.totes {
+        cell(&mut out, svg_or_note(code128_svg(t)), t, "tote label");
+    }
+    out.push_str("<h2>An unknown barcode</h2>");
+    cell(
+        &mut out,
+        svg_or_note(ean_svg(&guide.unknown_barcode)),
+        &guide.unknown_barcode,
+        "no product has it: the terminal records an exception",
+    );
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_sheet_has_a_barcode_for_every_code_of_the_guide() {
+        let guide = laituri_server::demo::guide(system_today());
+        let html = barcode_sheet(&guide);
+        assert!(!html.contains("class=err"), "a demo code failed to encode");
+        let codes = guide.operators.len()
+            + guide
+                .notices
+                .iter()
+                .map(|n| 1 + n.ssccs.len() + n.scans.len())
+                .sum::<usize>()
+            + guide.totes.len()
+            + 1;
+        assert_eq!(html.matches("<svg").count(), codes);
+    }
+}
