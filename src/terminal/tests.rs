@@ -175,10 +175,7 @@ fn a_notice_received_by_scans_records_every_action_in_the_outbox() {
         (each[1..].to_string(), Tone::Ok),
         (each[1..].to_string(), Tone::Ok),
         (format!("]C101{case}"), Tone::Ok), // a case of 6
-        (
-            format!("]C101{}17270131\x1d10LOT42", format!("0{food}")),
-            Tone::Ok,
-        ),
+        (format!("]C1010{food}17270131\x1d10LOT42"), Tone::Ok),
         ("4006381333931".into(), Tone::Error), // a real EAN-13 nobody here sells
         ("]C101123456789012341".into(), Tone::Error), // wrong check digit: unreadable
     ];

@@ -15,21 +15,12 @@ pub struct Merchant {
     pub rules: MerchantRules,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct MerchantRules {
     /// Goods with fewer days than this left before expiry go to quarantine on receipt.
     pub min_shelf_life_days: u32,
     /// Receiving more than expected by more than this percentage asks the operator to confirm.
     pub over_receipt_tolerance_pct: u32,
-}
-
-impl Default for MerchantRules {
-    fn default() -> Self {
-        MerchantRules {
-            min_shelf_life_days: 0,
-            over_receipt_tolerance_pct: 0,
-        }
-    }
 }
 
 /// One barcode of a product. A case code counts as `pack_qty` units.
