@@ -102,16 +102,22 @@ fn rig() -> Rig {
     }
 }
 
-/// Logs in with a badge that needs no PIN.
-fn log_in_without_pin(r: &Rig) {
+/// Logs in a receiving operator who speaks `lang`, with the PIN on the keypad if they have one.
+fn log_in(r: &Rig, lang: &str) {
     let op = r
         .server
         .guide
         .operators
         .iter()
-        .find(|o| o.roles.contains(&Role::Receiving) && o.pin.is_none())
-        .expect("a receiving operator without PIN");
+        .find(|o| o.roles.contains(&Role::Receiving) && o.language == lang)
+        .expect("a receiving operator speaking the language");
     scan(&r.window, &op.badge);
+    if let Some(pin) = &op.pin {
+        for digit in pin.chars() {
+            tap(&r.window, &digit.to_string());
+        }
+        tap(&r.window, "Enter");
+    }
     assert_eq!(*r.ctx.terminal.borrow().screen(), Screen::Home);
 }
 
@@ -128,7 +134,7 @@ fn needs_ack(window: &AppWindow) -> bool {
 #[test]
 fn short_and_over_by_keypad_with_damaged_goods_and_confirmation() {
     let r = rig();
-    log_in_without_pin(&r);
+    log_in(&r, "en");
     let notice = r
         .server
         .guide
@@ -225,6 +231,24 @@ fn short_and_over_by_keypad_with_damaged_goods_and_confirmation() {
         stock.get(&(over.product_id.clone(), "DOCK-1".to_string())),
         Some(&i64::from(over.times))
     );
+}
+
+#[test]
+fn a_finnish_operator_gets_finnish_screens_and_the_next_one_english() {
+    let r = rig();
+    assert_eq!(value(&r.window, "Prompt"), "Scan your badge");
+    log_in(&r, "fi");
+    // The menu and the fixed labels are Finnish; so is what the terminal says.
+    tap(&r.window, "Vastaanotto");
+    assert_eq!(screen(&r), Screen::ReceivingStart);
+    assert!(value(&r.window, "Prompt").starts_with("Lue saapumisilmoituksen viite"));
+    scan(&r.window, "NO-SUCH-NOTICE");
+    assert!(value(&r.window, "Feedback").contains("ei löydy"));
+    tap(&r.window, "Kuittaa");
+    tap(&r.window, "Takaisin");
+    tap(&r.window, "Kirjaudu ulos");
+    // Nobody logged in: English again.
+    assert_eq!(value(&r.window, "Prompt"), "Scan your badge");
 }
 
 #[test]

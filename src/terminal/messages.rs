@@ -14,11 +14,53 @@ pub enum Lang {
 }
 
 impl Lang {
+    /// The tag of the screens' translation catalogue (ui/translations/<tag>).
+    pub fn tag(self) -> &'static str {
+        match self {
+            Lang::En => "en",
+            Lang::Fi => "fi",
+        }
+    }
+
     pub fn from_tag(tag: &str) -> Lang {
         match tag.split(['-', '_']).next().unwrap_or("") {
             "fi" => Lang::Fi,
             _ => Lang::En,
         }
+    }
+}
+
+/// Labels the adapters compose in Rust (menu entries, list details).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Label {
+    Receiving,
+    Exceptions,
+    ScannerCheck,
+    About,
+}
+
+impl Label {
+    pub fn render(self, lang: Lang) -> &'static str {
+        match (self, lang) {
+            (Label::Receiving, Lang::En) => "Receiving",
+            (Label::Receiving, Lang::Fi) => "Vastaanotto",
+            (Label::Exceptions, Lang::En) => "Exceptions",
+            (Label::Exceptions, Lang::Fi) => "Poikkeamat",
+            (Label::ScannerCheck, Lang::En) => "Scanner check",
+            (Label::ScannerCheck, Lang::Fi) => "Lukijan tarkistus",
+            (Label::About, Lang::En) => "About",
+            (Label::About, Lang::Fi) => "Tietoja",
+        }
+    }
+}
+
+/// "3 lines" in the operator's language.
+pub fn lines(lang: Lang, n: usize) -> String {
+    match (lang, n) {
+        (Lang::En, 1) => "1 line".into(),
+        (Lang::En, n) => format!("{n} lines"),
+        (Lang::Fi, 1) => "1 rivi".into(),
+        (Lang::Fi, n) => format!("{n} riviä"),
     }
 }
 

@@ -4,14 +4,15 @@ use laituri_protocol::Role;
 use slint::ComponentHandle;
 
 use super::{AppWindow, HomeAdapter, MenuItem, Shared};
+use crate::terminal::messages::Label;
 use crate::terminal::{Screen, Terminal};
 
 /// Menu entries: id, label, and the role that unlocks it (None = everyone).
-const MENU: [(&str, &str, Option<Role>); 4] = [
-    ("receiving", "Receiving", Some(Role::Receiving)),
-    ("exceptions", "Exceptions", None),
-    ("scanner-check", "Scanner check", None),
-    ("about", "About", None),
+const MENU: [(&str, Label, Option<Role>); 4] = [
+    ("receiving", Label::Receiving, Some(Role::Receiving)),
+    ("exceptions", Label::Exceptions, None),
+    ("scanner-check", Label::ScannerCheck, None),
+    ("about", Label::About, None),
 ];
 
 pub fn connect(ui: &AppWindow, ctx: Shared) {
@@ -40,12 +41,13 @@ pub fn connect(ui: &AppWindow, ctx: Shared) {
 }
 
 pub fn refresh(ui: &AppWindow, t: &Terminal) {
+    let lang = t.lang();
     let items: Vec<MenuItem> = MENU
         .iter()
         .filter(|(_, _, role)| role.is_none_or(|r| t.can(r)))
         .map(|(id, label, _)| MenuItem {
             id: (*id).into(),
-            label: (*label).into(),
+            label: label.render(lang).into(),
         })
         .collect();
     ui.global::<HomeAdapter>().set_items(super::model(items));

@@ -155,6 +155,10 @@ pub fn refresh(ui: &AppWindow, ctx: &Ctx) {
         CoreScreen::About => Screen::About,
     };
     ui.global::<AppAdapter>().set_screen(screen);
+    // The screens speak the operator's language (English before anyone logs in).
+    if let Err(e) = slint::select_bundled_translation(t.lang().tag()) {
+        tracing::debug!("no translation for {}: {e}", t.lang().tag());
+    }
     header::refresh_operator(ui, &t);
     match t.screen() {
         CoreScreen::Login | CoreScreen::Pin => login::refresh(ui, &t),

@@ -4,6 +4,7 @@ use slint::ComponentHandle;
 
 use super::{AppWindow, MerchantItem, NoticeItem, ReceivingStartAdapter, Shared};
 use crate::terminal::Terminal;
+use crate::terminal::messages;
 
 /// How many open notices the list shows; more are reached by scanning their reference.
 const NOTICE_LIMIT: u32 = 50;
@@ -49,7 +50,12 @@ pub fn refresh(ui: &AppWindow, t: &Terminal) {
         .map(|n| NoticeItem {
             id: n.id.clone().into(),
             label: n.reference.clone().into(),
-            detail: format!("{} · {} lines", name_of(&n.merchant_id), n.lines.len()).into(),
+            detail: format!(
+                "{} · {}",
+                name_of(&n.merchant_id),
+                messages::lines(t.lang(), n.lines.len())
+            )
+            .into(),
         })
         .collect();
     let merchant_items: Vec<MerchantItem> = merchants
