@@ -350,19 +350,7 @@ impl Worker {
             device_name: self.config.device_name.clone(),
             protocol_version: PROTOCOL_VERSION,
         };
-        let resp = self
-            .http
-            .post(self.url(paths::ENROL))
-            .header(PROTOCOL_HEADER, PROTOCOL_VERSION.to_string())
-            .json(&req)
-            .send()
-            .await
-            .map_err(|e| RoundError::Transient(offline(&e)))?;
-        let status = resp.status().as_u16();
-        let bytes = resp
-            .bytes()
-            .await
-            .map_err(|e| RoundError::Transient(offline(&e)))?;
+        let (status, bytes) = call(self.http.post(self.url(paths::ENROL)).json(&req)).await?;
         if status != 200 {
             let msg = serde_json::from_slice::<ApiError>(&bytes)
                 .map(|e| e.message)
@@ -403,20 +391,8 @@ impl Worker {
                 return Ok(());
             }
             let body = PushRequest { device_id, events };
-            let resp = self
-                .http
-                .post(self.url(paths::PUSH))
-                .bearer_auth(token)
-                .header(PROTOCOL_HEADER, PROTOCOL_VERSION.to_string())
-                .json(&body)
-                .send()
-                .await
-                .map_err(|e| RoundError::Transient(offline(&e)))?;
-            let status = resp.status().as_u16();
-            let bytes = resp
-                .bytes()
-                .await
-                .map_err(|e| RoundError::Transient(offline(&e)))?;
+            let request = self.http.post(self.url(paths::PUSH)).bearer_auth(token);
+            let (status, bytes) = call(request.json(&body)).await?;
             let api_error = (status != 200)
                 .then(|| serde_json::from_slice::<ApiError>(&bytes).ok())
                 .flatten();
@@ -480,23 +456,12 @@ impl Worker {
             let cursor = store
                 .pull_cursor()
                 .map_err(|e| RoundError::Transient(e.to_string()))?;
-            let resp = self
-                .http
-                .get(format!(
-                    "{}?cursor={cursor}&limit={}",
-                    self.url(paths::PULL),
-                    self.config.pull_limit
-                ))
-                .bearer_auth(token)
-                .header(PROTOCOL_HEADER, PROTOCOL_VERSION.to_string())
-                .send()
-                .await
-                .map_err(|e| RoundError::Transient(offline(&e)))?;
-            let status = resp.status().as_u16();
-            let bytes = resp
-                .bytes()
-                .await
-                .map_err(|e| RoundError::Transient(offline(&e)))?;
+            let url = format!(
+                "{}?cursor={cursor}&limit={}",
+                self.url(paths::PULL),
+                self.config.pull_limit
+            );
+            let (status, bytes) = call(self.http.get(url).bearer_auth(token)).await?;
             if status == 401 || status == 403 {
                 store
                     .clear_token()
@@ -529,6 +494,22 @@ impl Worker {
             }
         }
     }
+}
+
+/// Sends one request with the protocol header; answers its status and body. A request that got
+/// no complete answer is a transient failure: the events stay in the outbox.
+async fn call(request: reqwest::RequestBuilder) -> Result<(u16, Vec<u8>), RoundError> {
+    let resp = request
+        .header(PROTOCOL_HEADER, PROTOCOL_VERSION.to_string())
+        .send()
+        .await
+        .map_err(|e| RoundError::Transient(offline(&e)))?;
+    let status = resp.status().as_u16();
+    let body = resp
+        .bytes()
+        .await
+        .map_err(|e| RoundError::Transient(offline(&e)))?;
+    Ok((status, body.to_vec()))
 }
 
 fn offline(e: &reqwest::Error) -> String {

@@ -148,6 +148,18 @@ impl Store {
         Ok(())
     }
 
+    /// Caps this connection's database at `pages` pages (never below its current size), so that
+    /// a write which needs more fails with `StoreError::DiskFull`: how the fault-injection suite
+    /// fills the disk. Returns the cap in force.
+    pub fn set_max_page_count(&self, pages: u64) -> Result<u64> {
+        let cap: i64 = self
+            .conn
+            .query_row(&format!("PRAGMA max_page_count = {pages}"), [], |r| {
+                r.get(0)
+            })?;
+        Ok(cap as u64)
+    }
+
     pub fn device(&self) -> Result<Device> {
         let (id, token, warehouse_name): (String, Option<String>, Option<String>) =
             self.conn.query_row(

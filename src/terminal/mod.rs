@@ -207,20 +207,17 @@ impl Terminal {
                 _ => self.enter_pin(scan.data.trim()),
             },
             Screen::ReceivingStart => self.receiving_start_scan(&scan),
-            Screen::Receiving => match self.receiving.as_mut() {
-                Some(r) => {
-                    let operator = self
-                        .operator
-                        .as_ref()
-                        .map(|o| o.id.clone())
-                        .unwrap_or_default();
-                    let today = (self.today)();
-                    let reply = r.scan(&mut self.store, &self.config, &operator, &scan, today);
-                    self.committed();
-                    reply
+            Screen::Receiving => {
+                let (operator, today) = (self.operator_id(), (self.today)());
+                match self.receiving.as_mut() {
+                    Some(r) => {
+                        let reply = r.scan(&mut self.store, &self.config, &operator, &scan, today);
+                        self.committed();
+                        reply
+                    }
+                    None => Reply::new(Tone::Error, Text::NothingToDo),
                 }
-                None => Reply::new(Tone::Error, Text::NothingToDo),
-            },
+            }
             // The scanner check shows the scan; it does not act on it.
             Screen::ScannerCheck => return None,
             // From the menu, a notice's reference or SSCC starts receiving it at once: the
@@ -372,40 +369,17 @@ impl Terminal {
 
     /// Starts receiving against an inbound notice.
     pub fn start_notice(&mut self, notice_id: &str) -> Reply {
-        let operator = self
-            .operator
-            .as_ref()
-            .map(|o| o.id.clone())
-            .unwrap_or_default();
-        match ReceivingController::start(
-            &mut self.store,
-            &self.config,
-            &operator,
-            receiving::Start::Notice(notice_id.to_string()),
-        ) {
-            Ok((ctrl, reply)) => {
-                self.receiving = Some(ctrl);
-                self.screen = Screen::Receiving;
-                self.committed();
-                reply
-            }
-            Err(reply) => reply,
-        }
+        self.start_receipt(receiving::Start::Notice(notice_id.to_string()))
     }
 
     /// Starts a blind receipt for a merchant.
     pub fn start_blind(&mut self, merchant_id: &str) -> Reply {
-        let operator = self
-            .operator
-            .as_ref()
-            .map(|o| o.id.clone())
-            .unwrap_or_default();
-        match ReceivingController::start(
-            &mut self.store,
-            &self.config,
-            &operator,
-            receiving::Start::Blind(merchant_id.to_string()),
-        ) {
+        self.start_receipt(receiving::Start::Blind(merchant_id.to_string()))
+    }
+
+    fn start_receipt(&mut self, start: receiving::Start) -> Reply {
+        let operator = self.operator_id();
+        match ReceivingController::start(&mut self.store, &self.config, &operator, start) {
             Ok((ctrl, reply)) => {
                 self.receiving = Some(ctrl);
                 self.screen = Screen::Receiving;
@@ -416,13 +390,17 @@ impl Terminal {
         }
     }
 
-    /// A button or keypad entry on the receiving screen.
-    pub fn receiving_action(&mut self, action: receiving::Action) -> Reply {
-        let operator = self
-            .operator
+    /// The logged-in operator's id, recorded on every event.
+    fn operator_id(&self) -> String {
+        self.operator
             .as_ref()
             .map(|o| o.id.clone())
-            .unwrap_or_default();
+            .unwrap_or_default()
+    }
+
+    /// A button or keypad entry on the receiving screen.
+    pub fn receiving_action(&mut self, action: receiving::Action) -> Reply {
+        let operator = self.operator_id();
         let today = (self.today)();
         let Some(r) = self.receiving.as_mut() else {
             return Reply::new(Tone::Error, Text::NothingToDo);
