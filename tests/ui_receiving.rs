@@ -261,6 +261,12 @@ fn the_scanner_check_shows_what_the_scanner_sent() {
         .open(Screen::ScannerCheck)
         .unwrap();
     ui::refresh(&r.window, &r.ctx);
+    assert_eq!(value(&r.window, "Raw scan"), "", "nothing scanned yet");
+    assert_eq!(
+        value(&r.window, "Connection"),
+        "offline",
+        "no sync report yet"
+    );
     scan(&r.window, "]C10106412345000166\u{1d}10A2417\u{1d}17270322");
     assert_eq!(
         value(&r.window, "Raw scan"),
@@ -362,6 +368,15 @@ fn receive_a_notice_with_lots_by_scans_and_see_it_on_the_server() {
         "no scan is taken before the error is acknowledged"
     );
     tap(&window, "Acknowledge");
+
+    // The header counts what waits for the server, right after the scans.
+    let pending: u64 = value(&window, "Pending events").parse().unwrap();
+    let in_outbox = ctx.terminal.borrow().store().counts().unwrap().pending();
+    assert!(in_outbox > 3);
+    assert_eq!(
+        pending, in_outbox,
+        "the header shows the outbox before any sync"
+    );
 
     // Every recent line shows its state: saved on the device, not yet confirmed.
     let states: Vec<String> = ElementHandle::find_by_accessible_label(&window, "State")

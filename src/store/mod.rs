@@ -152,11 +152,11 @@ impl Store {
     /// a write which needs more fails with `StoreError::DiskFull`: how the fault-injection suite
     /// fills the disk. Returns the cap in force.
     pub fn set_max_page_count(&self, pages: u64) -> Result<u64> {
-        let cap: i64 = self
-            .conn
-            .query_row(&format!("PRAGMA max_page_count = {pages}"), [], |r| {
-                r.get(0)
-            })?;
+        let cap: i64 =
+            self.conn
+                .query_row(&format!("PRAGMA max_page_count = {pages}"), [], |r| {
+                    r.get(0)
+                })?;
         Ok(cap as u64)
     }
 

@@ -23,7 +23,6 @@ pub fn connect(ui: &AppWindow, ctx: Shared) {
                     return;
                 }
                 super::refresh(&ui, &ctx);
-                super::header::refresh_counts(&ui, &ctx.terminal.borrow());
             }
         });
     }

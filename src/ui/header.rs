@@ -9,6 +9,11 @@ use crate::sync::SyncStatus;
 use crate::terminal::{Screen, Terminal};
 
 pub fn connect(ui: &AppWindow, ctx: Shared) {
+    // Until the sync worker reports, the terminal does not know it is online.
+    let h = ui.global::<HeaderAdapter>();
+    h.set_online(false);
+    h.set_oldest(Default::default());
+    h.set_problem(Default::default());
     let weak = ui.as_weak();
     ui.global::<HeaderAdapter>().on_exceptions_tapped(move || {
         if let Some(ui) = weak.upgrade() {

@@ -160,6 +160,7 @@ pub fn refresh(ui: &AppWindow, ctx: &Ctx) {
         tracing::debug!("no translation for {}: {e}", t.lang().tag());
     }
     header::refresh_operator(ui, &t);
+    header::refresh_counts(ui, &t);
     match t.screen() {
         CoreScreen::Login | CoreScreen::Pin => login::refresh(ui, &t),
         CoreScreen::Home => home::refresh(ui, &t),

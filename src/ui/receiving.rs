@@ -13,7 +13,6 @@ use crate::terminal::receiving::Action;
 fn act(ui: &AppWindow, ctx: &super::Ctx, action: Action) {
     let reply = ctx.terminal.borrow_mut().receiving_action(action);
     super::answer(ui, ctx, Some(reply));
-    super::header::refresh_counts(ui, &ctx.terminal.borrow());
 }
 
 /// A keypad number; anything unparsable becomes 0, which the flow refuses with a message.

@@ -7,6 +7,13 @@ use super::{AppWindow, Ctx, ElementRow, ScannerCheckAdapter, Shared};
 
 pub fn connect(ui: &AppWindow, ctx: Shared) {
     let check = ui.global::<ScannerCheckAdapter>();
+    // The preview's sample scan must never look like something the scanner sent.
+    check.set_raw(Default::default());
+    check.set_bytes(Default::default());
+    check.set_symbology(Default::default());
+    check.set_kind(Default::default());
+    check.set_elements(super::model(Vec::new()));
+    check.set_errors(Default::default());
     super::on_back(ui, ctx, |f| check.on_back(f));
 }
 
