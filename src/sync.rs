@@ -15,8 +15,8 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 
 use laituri_protocol::{
-    ApiError, EnrolRequest, EnrolResponse, PROTOCOL_HEADER, PROTOCOL_VERSION, PullResponse,
-    PushRequest, PushResponse, paths,
+    ApiError, EnrolRequest, EnrolResponse, Event, EventResult, PROTOCOL_HEADER, PROTOCOL_VERSION,
+    PullResponse, PushRequest, PushResponse, paths,
 };
 use rand::RngExt;
 use tokio::sync::Notify;
@@ -110,6 +110,34 @@ pub fn classify(status: u16, error: Option<&ApiError>) -> PushVerdict {
                 .unwrap_or("no reason given")
         )),
     }
+}
+
+/// What an answer to a push acknowledges of the batch that was sent: the results for events of
+/// the batch (same seq and id), and `acked_through` no further than the results reach in seq
+/// order from the first event. The server's `acked_through` may reach past the batch (an earlier,
+/// bigger push was applied but its answer lost): the events beyond are sent again and answered
+/// as duplicates with their real outcome, so none keeps "saved" forever or hides a rejection; and
+/// an answer that covers nothing it was sent acknowledges nothing.
+pub fn answered(sent: &[Event], answer: &PushResponse) -> (Vec<EventResult>, u64) {
+    let first = sent.first().map_or(1, |e| e.seq);
+    let results: Vec<EventResult> = answer
+        .results
+        .iter()
+        .filter(|r| {
+            r.seq
+                .checked_sub(first)
+                .and_then(|i| sent.get(i as usize))
+                .is_some_and(|e| e.seq == r.seq && e.event_id == r.event_id)
+        })
+        .cloned()
+        .collect();
+    let mut reach = first - 1;
+    for r in &results {
+        if r.seq == reach + 1 {
+            reach = r.seq;
+        }
+    }
+    (results, answer.acked_through.min(reach))
 }
 
 /// Runs one full round (enrol if needed, push everything, pull everything) and returns the
@@ -403,10 +431,11 @@ impl Worker {
                             "the server answered a push with garbage: {e}"
                         ))
                     })?;
+                    let (results, acked_through) = answered(&body.events, &answer);
                     store
-                        .record_push_results(&answer.results, answer.acked_through)
+                        .record_push_results(&results, acked_through)
                         .map_err(|e| RoundError::Transient(e.to_string()))?;
-                    if answer.results.is_empty() && answer.acked_through < body.events[0].seq {
+                    if acked_through < body.events[0].seq {
                         return Err(RoundError::Transient(
                             "the server recorded nothing of the batch".into(),
                         ));
@@ -557,5 +586,70 @@ mod tests {
             );
         }
         assert!(matches!(classify(409, None), PushVerdict::Retry(_)));
+    }
+
+    #[test]
+    fn a_push_answer_acknowledges_only_the_events_it_answers() {
+        use laituri_protocol::{EventBody, EventOutcome};
+        let body = EventBody::UnknownBarcode {
+            receipt_id: uuid::Uuid::nil(),
+            merchant_id: "M".into(),
+            raw: "x".into(),
+        };
+        let device = uuid::Uuid::now_v7();
+        let sent: Vec<Event> = (4..=6)
+            .map(|seq| Event::new(uuid::Uuid::now_v7(), device, seq, "op", 0, &body))
+            .collect();
+        let result = |e: &Event| EventResult {
+            seq: e.seq,
+            event_id: e.event_id,
+            outcome: EventOutcome::Applied,
+        };
+        let all: Vec<EventResult> = sent.iter().map(result).collect();
+        let answer = |acked_through, results: Vec<EventResult>| PushResponse {
+            acked_through,
+            results,
+        };
+        // (answer, results kept, acked_through recorded)
+        let cases = [
+            (answer(6, all.clone()), 3, 6),
+            // An earlier, bigger push was applied but its answer lost: no further than the batch.
+            (answer(40, all.clone()), 3, 6),
+            // Says everything is recorded but answers nothing: nothing is acknowledged.
+            (answer(1_000_000, vec![]), 0, 3),
+            // A stale answer to other events.
+            (
+                answer(
+                    3,
+                    vec![EventResult {
+                        seq: 3,
+                        event_id: uuid::Uuid::now_v7(),
+                        outcome: EventOutcome::Applied,
+                    }],
+                ),
+                0,
+                3,
+            ),
+            // A result with the right seq but another event's id is not this event's.
+            (
+                answer(
+                    6,
+                    vec![
+                        all[0].clone(),
+                        EventResult {
+                            event_id: uuid::Uuid::now_v7(),
+                            ..all[1].clone()
+                        },
+                        all[2].clone(),
+                    ],
+                ),
+                2,
+                4,
+            ),
+        ];
+        for (i, (a, kept, acked)) in cases.into_iter().enumerate() {
+            let (results, through) = answered(&sent, &a);
+            assert_eq!((results.len(), through), (kept, acked), "case {i}");
+        }
     }
 }
