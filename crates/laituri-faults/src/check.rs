@@ -1,0 +1,411 @@
+//! The checker of the offline promise, run after the faults have healed.
+//!
+//! For one terminal (a run): every event of every confirmed action (the oracle) is in the
+//! terminal's outbox and on the server exactly once, applied, with the same event id; every other
+//! committed event is on the server once too, and nothing else is; the outbox drained
+//! (`acked_through == last_seq`) and the server's `last_seq` for the device (from a re-enrolment
+//! with the same device id) is the terminal's. For the whole server: stock equals the seeded
+//! stock plus the fold of every applied `goods_received` event.
+//!
+//! It reads the terminal's store and the server's database directly (read only, by SQL), and the
+//! server's stock and enrolment through the HTTP API, as a merchant's system and a terminal would.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
+use std::time::Duration;
+
+use anyhow::Context;
+use laituri::sync::{SyncConfig, SyncStatus, sync_once};
+use laituri_protocol::{
+    EnrolRequest, EnrolResponse, GoodsCondition, PROTOCOL_HEADER, PROTOCOL_VERSION, StockRow, paths,
+};
+use rusqlite::{Connection, OpenFlags, params};
+use uuid::Uuid;
+
+use crate::oracle;
+
+/// What one run's check found.
+#[derive(Debug, Clone, Default)]
+pub struct RunCheck {
+    pub device_id: Uuid,
+    /// Confirmed actions (oracle lines).
+    pub actions: u64,
+    /// Events of confirmed actions.
+    pub confirmed_events: u64,
+    /// Events the terminal committed (its `last_seq`), confirmed or not.
+    pub committed_events: u64,
+    pub lost: u64,
+    pub duplicated: u64,
+    pub problems: Vec<String>,
+}
+
+impl RunCheck {
+    pub fn ok(&self) -> bool {
+        self.problems.is_empty() && self.lost == 0 && self.duplicated == 0
+    }
+}
+
+/// A stock row's key: merchant, product, location, container, lot, expiry, condition.
+pub type StockKey = (
+    String,
+    String,
+    String,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    String,
+);
+
+fn block_on<T>(f: impl std::future::Future<Output = T>) -> anyhow::Result<T> {
+    Ok(tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?
+        .block_on(f))
+}
+
+fn http() -> anyhow::Result<reqwest::Client> {
+    Ok(reqwest::Client::builder()
+        .timeout(Duration::from_secs(30))
+        .build()?)
+}
+
+/// The server's `last_seq` for a device, as a re-enrolment with the same device id answers it.
+/// This replaces the device's token; a terminal that goes on afterwards enrols again by itself.
+pub fn server_last_seq(server_url: &str, device_id: Uuid) -> anyhow::Result<u64> {
+    let req = EnrolRequest {
+        enrolment_code: laituri_server::demo::ENROLMENT_CODE.into(),
+        device_id,
+        device_name: "fault-checker".into(),
+        protocol_version: PROTOCOL_VERSION,
+    };
+    let resp: EnrolResponse = block_on(async {
+        let r = http()?
+            .post(format!("{server_url}{}", paths::ENROL))
+            .header(PROTOCOL_HEADER, PROTOCOL_VERSION.to_string())
+            .json(&req)
+            .send()
+            .await?;
+        anyhow::ensure!(r.status().is_success(), "re-enrolment: HTTP {}", r.status());
+        Ok::<_, anyhow::Error>(r.json().await?)
+    })??;
+    Ok(resp.last_seq)
+}
+
+/// Every stock row of the warehouse, summed by key, from the integration API.
+pub fn server_stock(server_url: &str) -> anyhow::Result<BTreeMap<StockKey, i64>> {
+    let rows: Vec<StockRow> = block_on(async {
+        let r = http()?
+            .get(format!("{server_url}{}", paths::STOCK))
+            .bearer_auth(laituri_server::demo::ADMIN_KEY)
+            .header(PROTOCOL_HEADER, PROTOCOL_VERSION.to_string())
+            .send()
+            .await?;
+        anyhow::ensure!(r.status().is_success(), "stock: HTTP {}", r.status());
+        Ok::<_, anyhow::Error>(r.json().await?)
+    })??;
+    let mut m = BTreeMap::new();
+    for r in rows {
+        let key = (
+            r.merchant_id,
+            r.product_id,
+            r.location,
+            r.container,
+            r.lot,
+            r.expiry,
+            r.condition.as_str().to_string(),
+        );
+        *m.entry(key).or_insert(0) += r.quantity;
+    }
+    m.retain(|_, q| *q != 0);
+    Ok(m)
+}
+
+/// Runs sync rounds straight to the server until the terminal's outbox is empty.
+pub fn heal(terminal_db: &Path, server_url: &str) -> anyhow::Result<SyncStatus> {
+    let mut c = SyncConfig::new(terminal_db.to_path_buf(), server_url);
+    c.enrolment_code = Some(laituri_server::demo::ENROLMENT_CODE.into());
+    c.device_name = "fault-healer".into();
+    let mut last = None;
+    for _ in 0..30 {
+        let status = sync_once(&c);
+        if status.online && status.counts.pending() == 0 {
+            return Ok(status);
+        }
+        last = Some(status);
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    anyhow::bail!("the outbox did not drain after 30 sync rounds: {last:?}")
+}
+
+fn open_read(path: &Path) -> anyhow::Result<Connection> {
+    // Read-write open (the file is in WAL mode and may have no -shm yet), but only SELECTs.
+    let c = Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )
+    .with_context(|| format!("opening {}", path.display()))?;
+    c.busy_timeout(Duration::from_secs(10))?;
+    Ok(c)
+}
+
+struct ServerEvent {
+    seq: u64,
+    event_id: Uuid,
+    outcome: String,
+}
+
+/// Checks one terminal against the oracle and the server. Call after [`heal`].
+pub fn check_run(
+    server_db: &Path,
+    server_url: &str,
+    terminal_db: &Path,
+    oracle_path: &Path,
+) -> anyhow::Result<RunCheck> {
+    let entries = oracle::read(oracle_path)?;
+    let mut check = RunCheck {
+        actions: entries.len() as u64,
+        ..RunCheck::default()
+    };
+
+    // The terminal.
+    let t = open_read(terminal_db)?;
+    let (device_id, last_seq, acked_through): (String, i64, i64) = t.query_row(
+        "SELECT device_id, last_seq, acked_through FROM device WHERE id = 1",
+        [],
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+    )?;
+    let device_id: Uuid = device_id.parse()?;
+    let (last_seq, acked_through) = (last_seq as u64, acked_through as u64);
+    check.device_id = device_id;
+    check.committed_events = last_seq;
+    let mut outbox: BTreeMap<u64, (Uuid, String)> = BTreeMap::new();
+    {
+        let mut stmt = t.prepare("SELECT seq, event_id, state FROM outbox ORDER BY seq")?;
+        let rows = stmt.query_map([], |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+            ))
+        })?;
+        for row in rows {
+            let (seq, id, state) = row?;
+            outbox.insert(seq as u64, (id.parse()?, state));
+        }
+    }
+    drop(t);
+    if outbox.keys().copied().ne(1..=last_seq) {
+        check.problems.push(format!(
+            "the outbox is not the gapless seqs 1..={last_seq}: {} rows",
+            outbox.len()
+        ));
+    }
+    if acked_through != last_seq {
+        check.problems.push(format!(
+            "the outbox did not drain: acked_through {acked_through}, last_seq {last_seq}"
+        ));
+    }
+    let pending = outbox.values().filter(|(_, s)| s == "pending").count();
+    if pending > 0 {
+        check
+            .problems
+            .push(format!("{pending} outbox events still pending"));
+    }
+
+    // The server.
+    let s = open_read(server_db)?;
+    let mut on_server: BTreeMap<u64, ServerEvent> = BTreeMap::new();
+    let mut id_count: HashMap<Uuid, u64> = HashMap::new();
+    {
+        let mut stmt = s.prepare(
+            "SELECT seq, event_id, outcome FROM events WHERE device_id = ?1 ORDER BY seq",
+        )?;
+        let rows = stmt.query_map(params![device_id.to_string()], |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+            ))
+        })?;
+        for row in rows {
+            let (seq, id, outcome) = row?;
+            let e = ServerEvent {
+                seq: seq as u64,
+                event_id: id.parse()?,
+                outcome,
+            };
+            if on_server.contains_key(&e.seq) {
+                check.duplicated += 1;
+                check
+                    .problems
+                    .push(format!("seq {} recorded twice on the server", e.seq));
+            }
+            on_server.insert(e.seq, e);
+        }
+    }
+    // An event id counted under any device or seq more than once.
+    {
+        let mut stmt = s.prepare(
+            "SELECT event_id, count(*) FROM events WHERE event_id IN
+                 (SELECT event_id FROM events WHERE device_id = ?1)
+             GROUP BY event_id HAVING count(*) > 1",
+        )?;
+        let rows = stmt.query_map(params![device_id.to_string()], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?))
+        })?;
+        for row in rows {
+            let (id, n) = row?;
+            id_count.insert(id.parse()?, n as u64);
+        }
+    }
+    drop(s);
+    for (id, n) in &id_count {
+        check.duplicated += n - 1;
+        check
+            .problems
+            .push(format!("event {id} recorded {n} times on the server"));
+    }
+
+    // Every confirmed event: in the outbox, and on the server once, applied, with its id.
+    for entry in &entries {
+        for e in &entry.events {
+            check.confirmed_events += 1;
+            match outbox.get(&e.seq) {
+                Some((id, _)) if *id == e.event_id => {}
+                other => {
+                    check.lost += 1;
+                    check.problems.push(format!(
+                        "confirmed seq {} ({}) is not in the terminal's outbox as confirmed: {other:?}",
+                        e.seq, e.event_id
+                    ));
+                    continue;
+                }
+            }
+            match on_server.get(&e.seq) {
+                Some(s) if s.event_id == e.event_id && s.outcome == "applied" => {}
+                Some(s) => {
+                    check.lost += 1;
+                    check.problems.push(format!(
+                        "confirmed seq {} is on the server as {} ({})",
+                        e.seq, s.event_id, s.outcome
+                    ));
+                }
+                None => {
+                    check.lost += 1;
+                    check.problems.push(format!(
+                        "confirmed seq {} ({}) never reached the server",
+                        e.seq, e.event_id
+                    ));
+                }
+            }
+        }
+    }
+    // Every committed event reached the server once; nothing else appeared.
+    for (seq, (id, _)) in &outbox {
+        match on_server.get(seq) {
+            Some(s) if s.event_id == *id => {
+                if s.outcome != "applied" {
+                    check
+                        .problems
+                        .push(format!("seq {seq} was {} by the server", s.outcome));
+                }
+            }
+            Some(s) => check.problems.push(format!(
+                "seq {seq} is {id} on the terminal but {} on the server",
+                s.event_id
+            )),
+            None => check.problems.push(format!(
+                "committed seq {seq} ({id}) never reached the server"
+            )),
+        }
+    }
+    for (seq, s) in &on_server {
+        if !outbox.contains_key(seq) {
+            check.duplicated += 1;
+            check.problems.push(format!(
+                "the server has seq {seq} ({}) that the terminal never committed",
+                s.event_id
+            ));
+        }
+    }
+
+    let server_last = server_last_seq(server_url, device_id)?;
+    if server_last != last_seq {
+        check.problems.push(format!(
+            "the server's last_seq is {server_last}, the terminal's {last_seq}"
+        ));
+    }
+    Ok(check)
+}
+
+/// The fold of every applied `goods_received` event on the server, by stock key.
+pub fn fold_applied_goods(server_db: &Path) -> anyhow::Result<BTreeMap<StockKey, i64>> {
+    let s = open_read(server_db)?;
+    let mut stmt = s.prepare(
+        "SELECT payload FROM events WHERE type = 'goods_received' AND outcome = 'applied'",
+    )?;
+    let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
+    let mut m = BTreeMap::new();
+    for row in rows {
+        let p: serde_json::Value = serde_json::from_str(&row?)?;
+        let text = |k: &str| p[k].as_str().unwrap_or_default().to_string();
+        let opt = |k: &str| p[k].as_str().filter(|s| !s.is_empty()).map(str::to_string);
+        let condition: GoodsCondition = serde_json::from_value(p["condition"].clone())?;
+        let key = (
+            text("merchant_id"),
+            text("product_id"),
+            text("location"),
+            opt("container"),
+            opt("lot"),
+            opt("expiry"),
+            condition.as_str().to_string(),
+        );
+        *m.entry(key).or_insert(0) += p["quantity"].as_i64().unwrap_or(0);
+    }
+    m.retain(|_, q| *q != 0);
+    Ok(m)
+}
+
+/// What the stock check found: units short of and beyond `baseline` + the fold.
+#[derive(Debug, Clone, Default)]
+pub struct StockCheck {
+    pub units: i64,
+    pub short: u64,
+    pub excess: u64,
+    pub problems: Vec<String>,
+}
+
+/// Server stock must be the seeded stock plus the fold of the applied events, key by key.
+pub fn check_stock(
+    server_db: &Path,
+    server_url: &str,
+    baseline: &BTreeMap<StockKey, i64>,
+) -> anyhow::Result<StockCheck> {
+    let mut expected = baseline.clone();
+    for (k, q) in fold_applied_goods(server_db)? {
+        *expected.entry(k).or_insert(0) += q;
+    }
+    expected.retain(|_, q| *q != 0);
+    let actual = server_stock(server_url)?;
+    let mut c = StockCheck {
+        units: actual.values().sum(),
+        ..StockCheck::default()
+    };
+    let keys: std::collections::BTreeSet<&StockKey> =
+        expected.keys().chain(actual.keys()).collect();
+    for k in keys {
+        let want = expected.get(k).copied().unwrap_or(0);
+        let have = actual.get(k).copied().unwrap_or(0);
+        if have < want {
+            c.short += (want - have) as u64;
+        } else if have > want {
+            c.excess += (have - want) as u64;
+        }
+        if have != want {
+            c.problems.push(format!(
+                "stock {k:?}: {have} on the server, {want} from the events"
+            ));
+        }
+    }
+    Ok(c)
+}

@@ -1,0 +1,105 @@
+//! Laituri's fault-injection suite: proof of the offline promise (DESIGN.md sections 3 and 8).
+//!
+//! "A success beep is never lost and never counted twice, whatever the Wi-Fi, the battery or the
+//! server does." The pieces:
+//! - [`driver`]: the scanning driver, the real terminal core and sync worker with no window. It
+//!   writes every action the terminal confirmed to an [`oracle`] file before the next action. The
+//!   binary `laituri-driver` runs it as a process that a test can kill -9.
+//! - [`server`]: the central server as a process (`laituri-faults-server`), to kill -9 as well.
+//! - `laituri_faultproxy::FaultProxy` between terminal and server for network faults, and
+//!   [`badhttp`] for a server that answers 500, 503, 429 or garbage.
+//! - [`check`]: the checker. Every confirmed event is on the server exactly once, nothing else
+//!   appears, server stock is the fold of the applied events, the outbox drained and the server's
+//!   `last_seq` is the terminal's.
+//! - [`scenario`]: the faults, each over seeded runs, shared by the tests and the soak mode.
+//!
+//! Everything listens on 127.0.0.1 only, and every loop has a bound.
+
+pub mod badhttp;
+pub mod check;
+pub mod driver;
+pub mod oracle;
+pub mod scenario;
+pub mod server;
+
+use std::fmt;
+
+use laituri_domain::calendar::Date;
+
+/// The date the demo's expiry dates are relative to, fixed so runs never depend on the clock.
+pub fn today() -> Date {
+    Date::new(2026, 11, 22).expect("a valid date")
+}
+
+/// What the driver scans: a receiving operator without a PIN, a merchant, and a plain GTIN of
+/// one of its products that counts one unit per scan and asks for no lot or expiry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DemoFacts {
+    pub badge: String,
+    pub merchant: String,
+    pub gtin: String,
+    pub product: String,
+}
+
+impl DemoFacts {
+    pub fn from_guide(guide: &laituri_server::demo::DemoGuide) -> anyhow::Result<DemoFacts> {
+        let op = guide
+            .operators
+            .iter()
+            .find(|o| o.pin.is_none() && o.roles.contains(&laituri_protocol::Role::Receiving))
+            .ok_or_else(|| anyhow::anyhow!("the demo has no receiving operator without a PIN"))?;
+        let (notice, scan) = guide
+            .notices
+            .iter()
+            .flat_map(|n| n.scans.iter().map(move |s| (n, s)))
+            .find(|(_, s)| {
+                !s.code.starts_with('(') && s.units == i64::from(s.times) && !s.to_quarantine
+            })
+            .ok_or_else(|| anyhow::anyhow!("the demo has no plain single-unit GTIN"))?;
+        Ok(DemoFacts {
+            badge: op.badge.clone(),
+            merchant: notice.merchant_id.clone(),
+            gtin: scan.code.clone(),
+            product: scan.product_id.clone(),
+        })
+    }
+}
+
+/// The figures of a fault run, added up over runs and scenarios.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Totals {
+    /// Terminals driven from a new store to a checked end.
+    pub runs: u64,
+    /// kill -9 of a driver or of the server.
+    pub kills: u64,
+    /// Faults that hit a connection, a request or a write: resets, lost responses, blackholes,
+    /// refused connections, error and garbage answers, refused writes.
+    pub faults: u64,
+    /// Actions the terminal confirmed (the oracle's lines).
+    pub actions: u64,
+    /// Confirmed events that did not reach the server, or stock short of the events' fold.
+    pub lost: u64,
+    /// Events counted more than once or that appeared from nowhere, or stock beyond the fold.
+    pub duplicated: u64,
+}
+
+impl std::ops::AddAssign for Totals {
+    fn add_assign(&mut self, o: Totals) {
+        self.runs += o.runs;
+        self.kills += o.kills;
+        self.faults += o.faults;
+        self.actions += o.actions;
+        self.lost += o.lost;
+        self.duplicated += o.duplicated;
+    }
+}
+
+impl fmt::Display for Totals {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "runs={} kills={} faults={} actions={} lost={} duplicated={}",
+            self.runs, self.kills, self.faults, self.actions, self.lost, self.duplicated
+        )
+    }
+}

@@ -1,0 +1,612 @@
+//! The faults, each over seeded runs: what the tests run briefly and the soak mode for minutes.
+//!
+//! A [`Rig`] is one server process with the demo warehouse, a fault proxy in front of it and a
+//! directory for the runs. A run is one new terminal store driven by the scanning driver until it
+//! has scanned its items, while a scenario does its worst; then the faults heal, the outbox drains
+//! straight to the server, and [`check::check_run`] judges it. After all runs the rig checks that
+//! the server's stock is the fold of the applied events.
+//!
+//! Every wait has a deadline and every loop a bound; only 127.0.0.1 is used.
+
+use std::collections::BTreeMap;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use laituri::store::Store;
+use laituri::sync::SyncHandle;
+use laituri::terminal::Tone;
+use laituri_faultproxy::{Fault, FaultProxy, Stats};
+use laituri_protocol::{
+    EventOutcome, PROTOCOL_HEADER, PROTOCOL_VERSION, PushRequest, PushResponse, paths,
+};
+use rand::rngs::SmallRng;
+use rand::{RngExt, SeedableRng};
+
+use crate::badhttp::HttpFaults;
+use crate::check::{self, RunCheck, StockKey};
+use crate::driver::{DriverConfig, DriverSummary, Session};
+use crate::server::{self, ServerProcess};
+use crate::{DemoFacts, Totals};
+
+/// Where the binaries are.
+#[derive(Debug, Clone)]
+pub struct Bins {
+    pub driver: PathBuf,
+    pub server: PathBuf,
+}
+
+/// The files of one run.
+#[derive(Debug, Clone)]
+pub struct RunFiles {
+    pub name: String,
+    pub db: PathBuf,
+    pub oracle: PathBuf,
+    pub log: PathBuf,
+}
+
+/// One server, its proxy, and the runs against them.
+pub struct Rig {
+    pub dir: PathBuf,
+    pub bins: Bins,
+    pub server_db: PathBuf,
+    pub server: ServerProcess,
+    pub proxy: FaultProxy,
+    pub facts: DemoFacts,
+    baseline: BTreeMap<StockKey, i64>,
+    pub totals: Totals,
+    pub problems: Vec<String>,
+    runs: u64,
+    /// Print one line per run.
+    pub verbose: bool,
+}
+
+fn proxy_faults(s: Stats) -> u64 {
+    s.resets + s.dropped_responses + s.blackholed + s.upstream_failures
+}
+
+impl Rig {
+    /// Seeds a server database in `dir`, starts the server process and a proxy in front.
+    pub fn new(bins: &Bins, dir: &Path) -> anyhow::Result<Rig> {
+        std::fs::create_dir_all(dir)?;
+        let server_db = dir.join("server.sqlite3");
+        let guide = server::seed(&server_db)?;
+        let facts = DemoFacts::from_guide(&guide)?;
+        let server = ServerProcess::start(&bins.server, &server_db, &dir.join("server.log"))?;
+        let proxy = FaultProxy::start(server.addr())?;
+        let baseline = check::server_stock(&server.url())?;
+        Ok(Rig {
+            dir: dir.to_path_buf(),
+            bins: bins.clone(),
+            server_db,
+            server,
+            proxy,
+            facts,
+            baseline,
+            totals: Totals::default(),
+            problems: Vec::new(),
+            runs: 0,
+            verbose: true,
+        })
+    }
+
+    pub fn new_run(&mut self, scenario: &str) -> RunFiles {
+        self.runs += 1;
+        let name = format!("{scenario}-{:03}", self.runs);
+        let run_dir = self.dir.join(&name);
+        let _ = std::fs::create_dir_all(&run_dir);
+        RunFiles {
+            db: run_dir.join("terminal.sqlite3"),
+            oracle: run_dir.join("oracle.jsonl"),
+            log: run_dir.join("driver.log"),
+            name,
+        }
+    }
+
+    /// A driver configuration for `run` through the proxy, varied by `rng`.
+    pub fn driver_config(&self, run: &RunFiles, rng: &mut SmallRng) -> DriverConfig {
+        let mut c = DriverConfig::new(
+            run.db.clone(),
+            self.proxy.url(),
+            run.oracle.clone(),
+            &self.facts,
+        );
+        c.items = rng.random_range(15..=30);
+        c.pace_ms = rng.random_range(0..=8);
+        c.jitter_ms = rng.random_range(0..=8);
+        c.seed = rng.random();
+        c.batch_size = rng.random_range(1..=12);
+        c.pull_limit = rng.random_range(5..=50);
+        c.receipt_items = rng.random_range(4..=12);
+        c.tote_prefix = format!("T-{}-", run.name);
+        c
+    }
+
+    /// Enrols and pulls a new terminal straight from the server, with no fault.
+    pub fn prime(&self, run: &RunFiles) -> anyhow::Result<()> {
+        check::heal(&run.db, &self.server.url()).map(|_| ())
+    }
+
+    pub fn spawn_driver(&self, config: &DriverConfig, log: &Path) -> anyhow::Result<Child> {
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(log)?;
+        Command::new(&self.bins.driver)
+            .args(config.to_args())
+            .env("RUST_LOG", "warn")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(log)
+            .spawn()
+            .with_context(|| format!("starting {}", self.bins.driver.display()))
+    }
+
+    /// Waits for a driver to end by itself; kills it and fails after `limit`.
+    pub fn wait_driver(
+        &self,
+        mut child: Child,
+        limit: Duration,
+        run: &RunFiles,
+    ) -> anyhow::Result<DriverSummary> {
+        let deadline = Instant::now() + limit;
+        loop {
+            if let Some(status) = child.try_wait()? {
+                let mut out = String::new();
+                if let Some(mut o) = child.stdout.take() {
+                    let _ = o.read_to_string(&mut out);
+                }
+                anyhow::ensure!(
+                    status.success(),
+                    "driver of {} failed ({status}); see {}",
+                    run.name,
+                    run.log.display()
+                );
+                let line = out.lines().last().unwrap_or_default();
+                return serde_json::from_str(line)
+                    .with_context(|| format!("driver summary of {}: {out:?}", run.name));
+            }
+            if Instant::now() > deadline {
+                let _ = child.kill();
+                let _ = child.wait();
+                anyhow::bail!(
+                    "driver of {} still running after {limit:?}; see {}",
+                    run.name,
+                    run.log.display()
+                );
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+
+    /// Runs a driver for up to `after` and kills it with SIGKILL if it is still running.
+    /// Returns whether it was killed (false: it had finished by itself).
+    pub fn kill_driver_after(&mut self, mut child: Child, after: Duration) -> anyhow::Result<bool> {
+        let deadline = Instant::now() + after;
+        while Instant::now() < deadline {
+            if let Some(status) = child.try_wait()? {
+                anyhow::ensure!(status.success(), "driver failed before its kill: {status}");
+                return Ok(false);
+            }
+            std::thread::sleep(Duration::from_millis(2));
+        }
+        child.kill()?;
+        child.wait()?;
+        self.totals.kills += 1;
+        Ok(true)
+    }
+
+    /// Heals everything, drains the outbox straight to the server and checks the run.
+    pub fn finish_run(&mut self, run: &RunFiles) -> anyhow::Result<RunCheck> {
+        self.proxy.set(Fault::None);
+        if !self.server.is_running() {
+            let addr = self.server.restart()?;
+            self.proxy.set_upstream(addr);
+        }
+        check::heal(&run.db, &self.server.url())
+            .with_context(|| format!("healing {}", run.name))?;
+        let c = check::check_run(&self.server_db, &self.server.url(), &run.db, &run.oracle)?;
+        self.totals.runs += 1;
+        self.totals.actions += c.actions;
+        self.totals.lost += c.lost;
+        self.totals.duplicated += c.duplicated;
+        for p in &c.problems {
+            self.problems.push(format!("{}: {p}", run.name));
+        }
+        if self.verbose {
+            println!(
+                "{}: actions={} confirmed_events={} committed_events={} lost={} duplicated={}{}",
+                run.name,
+                c.actions,
+                c.confirmed_events,
+                c.committed_events,
+                c.lost,
+                c.duplicated,
+                if c.problems.is_empty() {
+                    String::new()
+                } else {
+                    format!(" PROBLEMS: {:?}", c.problems)
+                }
+            );
+        }
+        Ok(c)
+    }
+
+    /// The last check: server stock is the seeded stock plus the fold of the applied events.
+    pub fn finish(&mut self) -> anyhow::Result<Totals> {
+        self.proxy.set(Fault::None);
+        let s = check::check_stock(&self.server_db, &self.server.url(), &self.baseline)?;
+        self.totals.lost += s.short;
+        self.totals.duplicated += s.excess;
+        self.problems.extend(s.problems);
+        self.totals.faults += proxy_faults(self.proxy.stats());
+        Ok(self.totals)
+    }
+}
+
+fn sleep_ms(rng: &mut SmallRng, range: std::ops::RangeInclusive<u64>) -> Duration {
+    Duration::from_millis(rng.random_range(range))
+}
+
+/// kill -9 of the terminal at random moments (mid-commit, mid-push, mid-pull, mid-enrolment),
+/// then a restart on the same store and oracle, until the driver finishes by itself.
+pub fn terminal_kills(rig: &mut Rig, seed: u64, runs: u32) -> anyhow::Result<()> {
+    let mut rng = SmallRng::seed_from_u64(seed);
+    for _ in 0..runs {
+        let run = rig.new_run("terminal-kill");
+        let mut config = rig.driver_config(&run, &mut rng);
+        // Half the terminals are new: their first kills land in enrolment and the first pull.
+        if rng.random_bool(0.5) {
+            rig.prime(&run)?;
+        }
+        rig.proxy.set(match rng.random_range(0..3) {
+            0 => Fault::None,
+            1 => Fault::Delay {
+                one_way_ms: rng.random_range(1..=20),
+                jitter_ms: 10,
+            },
+            _ => Fault::Seeded {
+                seed: rng.random(),
+                p_reset: 0.1,
+                p_drop_response: 0.1,
+                p_blackhole: 0.0,
+            },
+        });
+        config.items = rng.random_range(40..=80);
+        config.pace_ms = rng.random_range(0..=4);
+        let kills = rng.random_range(3..=8);
+        for _ in 0..kills {
+            let child = rig.spawn_driver(&config, &run.log)?;
+            if !rig.kill_driver_after(child, sleep_ms(&mut rng, 10..=400))? {
+                break;
+            }
+        }
+        config.drain = Duration::from_secs(10);
+        let child = rig.spawn_driver(&config, &run.log)?;
+        rig.wait_driver(child, Duration::from_secs(120), &run)?;
+        rig.finish_run(&run)?;
+    }
+    Ok(())
+}
+
+/// kill -9 of the server at random moments while terminals scan and push (before its commit,
+/// between commit and answer: the proxy's delay widens that window), then a restart on the
+/// same database.
+pub fn server_kills(rig: &mut Rig, seed: u64, runs: u32) -> anyhow::Result<()> {
+    let mut rng = SmallRng::seed_from_u64(seed);
+    for _ in 0..runs {
+        let run = rig.new_run("server-kill");
+        rig.prime(&run)?;
+        let mut config = rig.driver_config(&run, &mut rng);
+        config.pace_ms = rng.random_range(5..=15);
+        config.drain = Duration::from_secs(20);
+        rig.proxy.set(if rng.random_bool(0.6) {
+            Fault::Delay {
+                one_way_ms: rng.random_range(5..=60),
+                jitter_ms: 20,
+            }
+        } else {
+            Fault::None
+        });
+        let mut child = rig.spawn_driver(&config, &run.log)?;
+        for _ in 0..rng.random_range(2..=4) {
+            std::thread::sleep(sleep_ms(&mut rng, 30..=500));
+            rig.server.kill9();
+            rig.totals.kills += 1;
+            std::thread::sleep(sleep_ms(&mut rng, 0..=400));
+            let addr = rig.server.restart()?;
+            rig.proxy.set_upstream(addr);
+            if child.try_wait()?.is_some() {
+                break;
+            }
+        }
+        rig.proxy.set(Fault::None);
+        rig.wait_driver(child, Duration::from_secs(120), &run)?;
+        rig.finish_run(&run)?;
+    }
+    Ok(())
+}
+
+/// Network faults through the proxy while terminals scan: lost requests and responses, resets,
+/// blackholes longer than the request timeout, delay and jitter, a thin link, a flapping link.
+pub fn network(rig: &mut Rig, seed: u64, runs: u32) -> anyhow::Result<()> {
+    let mut rng = SmallRng::seed_from_u64(seed);
+    for _ in 0..runs {
+        let run = rig.new_run("network");
+        rig.prime(&run)?;
+        let mut config = rig.driver_config(&run, &mut rng);
+        config.pace_ms = rng.random_range(5..=20);
+        config.drain = Duration::from_secs(20);
+        let child = rig.spawn_driver(&config, &run.log)?;
+        let phases = rng.random_range(3..=5);
+        for _ in 0..phases {
+            let (fault, ms) = match rng.random_range(0..7) {
+                0 => (
+                    Fault::Seeded {
+                        seed: rng.random(),
+                        p_reset: 0.2,
+                        p_drop_response: 0.25,
+                        p_blackhole: 0.1,
+                    },
+                    rng.random_range(500..=1500),
+                ),
+                1 => (Fault::DropResponse, rng.random_range(200..=800)),
+                2 => (Fault::Reset, rng.random_range(200..=800)),
+                // Longer than the driver's request timeout (1 s).
+                3 => (Fault::Blackhole, rng.random_range(1200..=2000)),
+                4 => (
+                    Fault::Delay {
+                        one_way_ms: rng.random_range(50..=400),
+                        jitter_ms: rng.random_range(0..=300),
+                    },
+                    rng.random_range(500..=1500),
+                ),
+                5 => (
+                    Fault::Bandwidth {
+                        bytes_per_sec: rng.random_range(2_000..=20_000),
+                    },
+                    rng.random_range(500..=1500),
+                ),
+                _ => (
+                    Fault::Flap {
+                        up_ms: rng.random_range(50..=300),
+                        down_ms: rng.random_range(50..=300),
+                    },
+                    rng.random_range(500..=1500),
+                ),
+            };
+            rig.proxy.set(fault);
+            std::thread::sleep(Duration::from_millis(ms));
+        }
+        rig.proxy.set(Fault::None);
+        rig.wait_driver(child, Duration::from_secs(120), &run)?;
+        rig.finish_run(&run)?;
+    }
+    Ok(())
+}
+
+/// A server that answers 500, 503, 429 or garbage (HTML, truncated or foreign JSON, an empty
+/// body, an answer that records nothing), before or after doing the work.
+pub fn bad_server(rig: &mut Rig, seed: u64, runs: u32) -> anyhow::Result<()> {
+    let mut rng = SmallRng::seed_from_u64(seed);
+    for _ in 0..runs {
+        let run = rig.new_run("bad-server");
+        if rng.random_bool(0.5) {
+            rig.prime(&run)?;
+        }
+        let front = HttpFaults::start(&rig.server.url(), rng.random(), 0.5)?;
+        let mut config = rig.driver_config(&run, &mut rng);
+        config.server_url = front.url();
+        config.drain = Duration::from_secs(10);
+        let child = rig.spawn_driver(&config, &run.log)?;
+        rig.wait_driver(child, Duration::from_secs(120), &run)?;
+        rig.totals.faults += front.faults();
+        front.stop();
+        rig.finish_run(&run)?;
+    }
+    Ok(())
+}
+
+/// Every event of a terminal's outbox, acknowledged or not, as it was pushed.
+fn outbox_events(db: &Path) -> anyhow::Result<Vec<laituri_protocol::Event>> {
+    let device_id = Store::open(db)?.device()?.device_id;
+    let c = rusqlite::Connection::open(db)?;
+    let mut stmt = c.prepare(
+        "SELECT seq, event_id, operator_id, device_time_ms, type, schema, payload
+         FROM outbox ORDER BY seq",
+    )?;
+    let rows = stmt.query_map([], |r| {
+        Ok((
+            r.get::<_, i64>(0)?,
+            r.get::<_, String>(1)?,
+            r.get::<_, String>(2)?,
+            r.get::<_, i64>(3)?,
+            r.get::<_, String>(4)?,
+            r.get::<_, u16>(5)?,
+            r.get::<_, String>(6)?,
+        ))
+    })?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (seq, id, operator_id, device_time_ms, event_type, schema, payload) = row?;
+        out.push(laituri_protocol::Event {
+            event_id: id.parse()?,
+            device_id,
+            seq: seq as u64,
+            operator_id,
+            device_time_ms,
+            event_type,
+            schema,
+            payload: serde_json::from_str(&payload)?,
+        });
+    }
+    Ok(out)
+}
+
+fn push_raw(
+    server_url: &str,
+    token: &str,
+    body: &PushRequest,
+) -> anyhow::Result<(u16, Option<PushResponse>)> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    rt.block_on(async {
+        let r = reqwest::Client::new()
+            .post(format!("{server_url}{}", paths::PUSH))
+            .bearer_auth(token)
+            .header(PROTOCOL_HEADER, PROTOCOL_VERSION.to_string())
+            .json(body)
+            .send()
+            .await?;
+        let status = r.status().as_u16();
+        let bytes = r.bytes().await?;
+        Ok((status, serde_json::from_slice(&bytes).ok()))
+    })
+}
+
+/// Replays of old batches straight to the server after later events were applied: the whole
+/// early batch, a slice of it, the whole outbox, and an early seq with a forged event id. None
+/// may change anything.
+pub fn replay(rig: &mut Rig, seed: u64, runs: u32) -> anyhow::Result<()> {
+    let mut rng = SmallRng::seed_from_u64(seed);
+    for _ in 0..runs {
+        let run = rig.new_run("replay");
+        rig.prime(&run)?;
+        let mut config = rig.driver_config(&run, &mut rng);
+        config.items = rng.random_range(5..=10);
+        // Offline: everything stays in the outbox, where the batch is captured.
+        rig.proxy.set(Fault::Reset);
+        let child = rig.spawn_driver(&config, &run.log)?;
+        rig.wait_driver(child, Duration::from_secs(60), &run)?;
+        let (captured, device_id, token) = {
+            let store = Store::open(&run.db)?;
+            let device = store.device()?;
+            (
+                store.pending_batch(1000)?,
+                device.device_id,
+                device.token.context("a primed terminal has a token")?,
+            )
+        };
+        anyhow::ensure!(!captured.is_empty(), "nothing captured to replay");
+        // Back online; more scanning on top, then everything drains.
+        rig.proxy.set(Fault::None);
+        config.items += rng.random_range(5..=15);
+        config.drain = Duration::from_secs(10);
+        let child = rig.spawn_driver(&config, &run.log)?;
+        rig.wait_driver(child, Duration::from_secs(60), &run)?;
+        check::heal(&run.db, &rig.server.url())?;
+        let before = check::server_stock(&rig.server.url())?;
+        let whole = outbox_events(&run.db)?;
+        let url = rig.server.url();
+        let from = rng.random_range(0..captured.len());
+        let to = rng.random_range(from + 1..=captured.len());
+        let mut forged = captured[..1].to_vec();
+        forged[0].event_id = uuid::Uuid::now_v7();
+        for (what, events) in [
+            ("the captured batch", captured.clone()),
+            ("a slice of it", captured[from..to].to_vec()),
+            ("the whole outbox", whole),
+            ("a forged event id", forged),
+        ] {
+            let body = PushRequest { device_id, events };
+            let (status, answer) = push_raw(&url, &token, &body)?;
+            rig.totals.faults += 1;
+            let Some(answer) = answer.filter(|_| status == 200) else {
+                rig.problems
+                    .push(format!("{}: replay of {what}: HTTP {status}", run.name));
+                continue;
+            };
+            for r in &answer.results {
+                let fine = match &r.outcome {
+                    EventOutcome::Duplicate { .. } => what != "a forged event id",
+                    EventOutcome::Rejected { code, .. } => {
+                        what == "a forged event id" && code == "seq_conflict"
+                    }
+                    EventOutcome::Applied => false,
+                };
+                if !fine {
+                    rig.problems.push(format!(
+                        "{}: replay of {what}: seq {} answered {:?}",
+                        run.name, r.seq, r.outcome
+                    ));
+                }
+            }
+        }
+        let after = check::server_stock(&url)?;
+        if before != after {
+            rig.problems
+                .push(format!("{}: stock changed by replays", run.name));
+        }
+        rig.finish_run(&run)?;
+    }
+    Ok(())
+}
+
+/// A full disk on the terminal: the store may not grow, so a write fails with SQLITE_FULL. The
+/// action is refused with a message that says nothing was saved, nothing is half-written, the
+/// flow stays where it was; with space again the same action goes through.
+pub fn disk_full(rig: &mut Rig, seed: u64, runs: u32) -> anyhow::Result<()> {
+    let mut rng = SmallRng::seed_from_u64(seed);
+    for _ in 0..runs {
+        let run = rig.new_run("disk-full");
+        rig.prime(&run)?;
+        let mut config = rig.driver_config(&run, &mut rng);
+        config.items = rng.random_range(20..=40);
+        let sync = SyncHandle::start(config.sync_config(), |_| {})?;
+        let mut session = Session::open(&config)?;
+        session.terminal.set_waker(sync.waker());
+        session.log_in()?;
+        let full_after = rng.random_range(1..=5);
+        while session.items_total < full_after {
+            session.step()?;
+        }
+        // No more room: the store keeps the pages it has.
+        session.terminal.store().set_max_page_count(1)?;
+        let mut refused = 0;
+        for _ in 0..5000 {
+            let before = session.snapshot()?;
+            if session.step()? {
+                continue;
+            }
+            refused += 1;
+            let reply = session
+                .last_reply
+                .clone()
+                .context("a refusal has a reply")?;
+            let said = reply.text.render(session.terminal.lang());
+            if reply.tone != Tone::Error || !said.contains("nothing was saved") {
+                rig.problems.push(format!(
+                    "{}: a full disk answered {:?}: {said}",
+                    run.name, reply.tone
+                ));
+            }
+            let after = session.snapshot()?;
+            if before != after {
+                rig.problems.push(format!(
+                    "{}: a refused write changed the terminal: {before:?} -> {after:?}",
+                    run.name
+                ));
+            }
+            if refused >= 3 {
+                break;
+            }
+        }
+        if refused == 0 {
+            rig.problems
+                .push(format!("{}: the store never filled up", run.name));
+        }
+        rig.totals.faults += refused;
+        // Space again: the same flow goes on from where it was.
+        session.terminal.store().set_max_page_count(1 << 30)?;
+        while session.items_total < config.items {
+            anyhow::ensure!(session.step()?, "refused after the disk had room again");
+        }
+        drop(session);
+        sync.stop();
+        rig.finish_run(&run)?;
+    }
+    Ok(())
+}

@@ -1,0 +1,123 @@
+//! The central server as a child process, so that a test can kill -9 it mid-commit.
+//!
+//! `laituri-faults-server --db FILE` serves the real server on 127.0.0.1 with a free port and
+//! prints `listening ADDR` as its first line. [`ServerProcess`] starts it, reads the address,
+//! kills it with SIGKILL and starts it again on the same database (on a new port: the fault proxy
+//! in front follows with `set_upstream`).
+
+use std::io::{BufRead, BufReader};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use anyhow::Context;
+use laituri_server::ServerConfig;
+
+/// Seeds the demo warehouse into a new server database and returns its guide.
+pub fn seed(db: &Path) -> anyhow::Result<laituri_server::demo::DemoGuide> {
+    laituri_server::demo::seed(&ServerConfig::local(db), crate::today())
+}
+
+pub struct ServerProcess {
+    bin: PathBuf,
+    db: PathBuf,
+    log: PathBuf,
+    child: Option<Child>,
+    addr: SocketAddr,
+}
+
+impl ServerProcess {
+    /// Starts the server binary `bin` on `db`; its stderr goes to `log` (appended).
+    pub fn start(bin: &Path, db: &Path, log: &Path) -> anyhow::Result<ServerProcess> {
+        let mut s = ServerProcess {
+            bin: bin.to_path_buf(),
+            db: db.to_path_buf(),
+            log: log.to_path_buf(),
+            child: None,
+            addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+        };
+        s.spawn()?;
+        Ok(s)
+    }
+
+    fn spawn(&mut self) -> anyhow::Result<()> {
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&self.log)?;
+        let mut child = Command::new(&self.bin)
+            .arg("--db")
+            .arg(&self.db)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(log)
+            .spawn()
+            .with_context(|| format!("starting {}", self.bin.display()))?;
+        let stdout = child.stdout.take().context("the server's stdout")?;
+        // The first line says where it listens; read it on a thread so a hung server cannot
+        // hang the test.
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let mut line = String::new();
+            let _ = BufReader::new(stdout).read_line(&mut line);
+            let _ = tx.send(line);
+        });
+        let line = match rx.recv_timeout(Duration::from_secs(30)) {
+            Ok(l) => l,
+            Err(_) => {
+                let _ = child.kill();
+                let _ = child.wait();
+                anyhow::bail!("the server did not say where it listens within 30 s");
+            }
+        };
+        let addr = line
+            .trim()
+            .strip_prefix("listening ")
+            .and_then(|a| a.parse().ok());
+        let Some(addr) = addr else {
+            let _ = child.kill();
+            let _ = child.wait();
+            anyhow::bail!(
+                "the server did not start: {line:?} (see {})",
+                self.log.display()
+            );
+        };
+        self.addr = addr;
+        self.child = Some(child);
+        Ok(())
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// SIGKILL: no graceful shutdown, no flush beyond what SQLite already made durable.
+    pub fn kill9(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+
+    /// Starts the server again on the same database; returns its new address.
+    pub fn restart(&mut self) -> anyhow::Result<SocketAddr> {
+        self.kill9();
+        self.spawn()?;
+        Ok(self.addr)
+    }
+
+    pub fn is_running(&self) -> bool {
+        self.child.is_some()
+    }
+}
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        self.kill9();
+    }
+}

@@ -1,0 +1,95 @@
+//! The offline promise under faults: every action the terminal confirmed reaches the server
+//! exactly once, nothing else appears, and the server's stock is the fold of what it applied.
+//!
+//! Each test is one kind of fault over seeded runs against a real server process and real
+//! terminal processes (the scanning driver), with the fault proxy between them. Each prints its
+//! totals as one line (`cargo test -p laituri-faults -- --nocapture` shows them).
+
+use std::path::Path;
+
+use laituri_faults::Totals;
+use laituri_faults::scenario::{self, Bins, Rig};
+
+fn bins() -> Bins {
+    Bins {
+        driver: env!("CARGO_BIN_EXE_laituri-driver").into(),
+        server: env!("CARGO_BIN_EXE_laituri-faults-server").into(),
+    }
+}
+
+/// Runs `scenario` on a rig of its own, checks the stock at the end, and requires a clean bill.
+fn suite(name: &str, scenario: impl FnOnce(&mut Rig) -> anyhow::Result<()>) -> Totals {
+    let dir = tempfile::tempdir().unwrap();
+    let mut rig = Rig::new(&bins(), dir.path()).expect("the rig starts");
+    let outcome = scenario(&mut rig);
+    if let Err(e) = &outcome {
+        keep_for_inspection(dir.path());
+        panic!("{name}: {e:#}");
+    }
+    let totals = rig.finish().expect("the stock check runs");
+    println!("fault totals, {name}: {totals}");
+    if !rig.problems.is_empty() {
+        keep_for_inspection(dir.path());
+    }
+    assert!(
+        rig.problems.is_empty(),
+        "{name}: {}",
+        rig.problems.join("\n")
+    );
+    assert_eq!(totals.lost, 0, "{name}: confirmed actions lost");
+    assert_eq!(totals.duplicated, 0, "{name}: actions counted twice");
+    assert!(totals.actions > 0, "{name}: nothing was scanned");
+    totals
+}
+
+/// A failed run's files stay for a person to read.
+fn keep_for_inspection(dir: &Path) {
+    let keep = std::env::temp_dir().join(format!(
+        "laituri-faults-{}",
+        dir.file_name().unwrap_or_default().to_string_lossy()
+    ));
+    let _ = std::process::Command::new("cp")
+        .arg("-r")
+        .arg(dir)
+        .arg(&keep)
+        .status();
+    eprintln!("the failed run's files are in {}", keep.display());
+}
+
+#[test]
+fn kill_9_of_the_terminal_at_random_moments_loses_and_doubles_nothing() {
+    let t = suite("terminal kill -9", |rig| {
+        scenario::terminal_kills(rig, 11, 10)
+    });
+    assert!(t.kills > 0, "{t}");
+}
+
+#[test]
+fn kill_9_of_the_server_before_and_after_its_commit_loses_and_doubles_nothing() {
+    let t = suite("server kill -9", |rig| scenario::server_kills(rig, 23, 5));
+    assert!(t.kills > 0, "{t}");
+}
+
+#[test]
+fn lost_requests_and_responses_resets_blackholes_and_flapping_lose_and_double_nothing() {
+    let t = suite("network", |rig| scenario::network(rig, 37, 6));
+    assert!(t.faults > 0, "{t}");
+}
+
+#[test]
+fn a_server_answering_errors_and_garbage_loses_and_doubles_nothing() {
+    let t = suite("bad server", |rig| scenario::bad_server(rig, 41, 5));
+    assert!(t.faults > 0, "{t}");
+}
+
+#[test]
+fn replayed_old_batches_change_nothing() {
+    let t = suite("replay", |rig| scenario::replay(rig, 53, 3));
+    assert!(t.faults > 0, "{t}");
+}
+
+#[test]
+fn a_full_disk_refuses_the_action_with_a_message_and_writes_nothing() {
+    let t = suite("disk full", |rig| scenario::disk_full(rig, 67, 3));
+    assert!(t.faults > 0, "{t}");
+}
