@@ -261,6 +261,10 @@ struct Worker {
     http: reqwest::Client,
     failures: u32,
     stopped_reason: Option<String>,
+    /// Events in the next push: halved after a push got no answer, doubled back up to
+    /// `batch_size` after one was recorded, so a batch too big for a slow link within the
+    /// request timeout is not resent whole forever.
+    batch_limit: u32,
 }
 
 /// Why one round ended early.
@@ -282,6 +286,7 @@ impl Worker {
             .build()
             .unwrap_or_default();
         Worker {
+            batch_limit: config.batch_size.max(1),
             config,
             wake,
             stopping,
@@ -413,14 +418,20 @@ impl Worker {
                 return Ok(());
             }
             let events = store
-                .pending_batch(self.config.batch_size)
+                .pending_batch(self.batch_limit)
                 .map_err(|e| RoundError::Transient(e.to_string()))?;
             if events.is_empty() {
                 return Ok(());
             }
             let body = PushRequest { device_id, events };
             let request = self.http.post(self.url(paths::PUSH)).bearer_auth(token);
-            let (status, bytes) = call(request.json(&body)).await?;
+            let (status, bytes) = match call(request.json(&body)).await {
+                Ok(answer) => answer,
+                Err(e) => {
+                    self.batch_limit = (body.events.len() as u32 / 2).max(1);
+                    return Err(e);
+                }
+            };
             let api_error = (status != 200)
                 .then(|| serde_json::from_slice::<ApiError>(&bytes).ok())
                 .flatten();
@@ -435,6 +446,10 @@ impl Worker {
                     store
                         .record_push_results(&results, acked_through)
                         .map_err(|e| RoundError::Transient(e.to_string()))?;
+                    self.batch_limit = self
+                        .batch_limit
+                        .saturating_mul(2)
+                        .min(self.config.batch_size.max(1));
                     if acked_through < body.events[0].seq {
                         return Err(RoundError::Transient(
                             "the server recorded nothing of the batch".into(),

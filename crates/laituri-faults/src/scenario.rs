@@ -610,3 +610,39 @@ pub fn disk_full(rig: &mut Rig, seed: u64, runs: u32) -> anyhow::Result<()> {
     }
     Ok(())
 }
+
+/// A thin link: a long offline queue pushed through a link so slow that a full batch cannot
+/// arrive within the request timeout. The outbox must still drain.
+pub fn thin_link(rig: &mut Rig, seed: u64, runs: u32) -> anyhow::Result<()> {
+    let mut rng = SmallRng::seed_from_u64(seed);
+    for _ in 0..runs {
+        let run = rig.new_run("thin-link");
+        rig.prime(&run)?;
+        let mut config = rig.driver_config(&run, &mut rng);
+        config.items = rng.random_range(40..=50);
+        config.pace_ms = 0;
+        config.jitter_ms = 0;
+        config.receipt_items = 1000;
+        // Offline while scanning: the whole receipt waits in the outbox.
+        rig.proxy.set(Fault::Reset);
+        let child = rig.spawn_driver(&config, &run.log)?;
+        rig.wait_driver(child, Duration::from_secs(60), &run)?;
+        // Back, but thin: 6 kB/s each way, a 1 s timeout, batches of up to 500 events (about
+        // 500 bytes each): the whole queue in one push cannot make it in time.
+        rig.proxy.set(Fault::Bandwidth {
+            bytes_per_sec: 6_000,
+        });
+        config.batch_size = 500;
+        config.drain = Duration::from_secs(60);
+        let child = rig.spawn_driver(&config, &run.log)?;
+        let summary = rig.wait_driver(child, Duration::from_secs(120), &run)?;
+        if summary.pending > 0 {
+            rig.problems.push(format!(
+                "{}: {} events still pending after 60 s on a 6 kB/s link",
+                run.name, summary.pending
+            ));
+        }
+        rig.finish_run(&run)?;
+    }
+    Ok(())
+}

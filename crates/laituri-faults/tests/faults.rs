@@ -93,3 +93,8 @@ fn a_full_disk_refuses_the_action_with_a_message_and_writes_nothing() {
     let t = suite("disk full", |rig| scenario::disk_full(rig, 67, 3));
     assert!(t.faults > 0, "{t}");
 }
+
+#[test]
+fn a_thin_link_still_drains_a_long_queue() {
+    suite("thin link", |rig| scenario::thin_link(rig, 71, 1));
+}
