@@ -198,6 +198,18 @@ impl Terminal {
         if scan.kind == ScanKind::Empty {
             return None;
         }
+        // Another operator's badge switches operator on any working screen: a handheld changes
+        // hands between shifts, and the badge must never be recorded as an unknown barcode.
+        if !matches!(
+            self.screen,
+            Screen::Login | Screen::Pin | Screen::ScannerCheck
+        ) && scan.kind == ScanKind::Plain
+            && let Ok(Some(other)) = self.store.operator_by_badge(scan.data.trim())
+            && self.operator.as_ref().is_none_or(|o| o.id != other.id)
+        {
+            self.log_out();
+            return Some(self.login_scan(&scan));
+        }
         let reply = match self.screen {
             Screen::Login => self.login_scan(&scan),
             // On the PIN screen a badge switches operator; anything else is a PIN typed on a

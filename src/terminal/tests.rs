@@ -319,3 +319,23 @@ fn scanning_a_notice_on_the_menu_starts_receiving_it() {
     assert_eq!(tone(t.scan("ASN-1")), Tone::Ok);
     assert_eq!(t.screen(), &Screen::Receiving);
 }
+
+#[test]
+fn another_badge_switches_operator_and_is_never_an_unknown_barcode() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut t = terminal_at(&dir.path().join("t.sqlite3"));
+    t.scan("OP-1001");
+    t.open(Screen::ReceivingStart).unwrap();
+    t.scan("ASN-1");
+    t.scan("T-1");
+    assert_eq!(tone(t.scan("OP-1002")), Tone::Ok);
+    assert_eq!(t.screen(), &Screen::Pin, "Mikko's badge asks for his PIN");
+    assert_eq!(t.store().counts().unwrap().open_exceptions, 0);
+    assert_eq!(t.enter_pin("1234").tone, Tone::Ok);
+    assert_eq!(t.operator().unwrap().id, "mikko");
+    // Aino's receipt stays open on the device and resumes when she is back.
+    t.scan("OP-1001");
+    assert_eq!(t.operator().unwrap().id, "aino");
+    t.open(Screen::Receiving).unwrap();
+    assert_eq!(t.screen(), &Screen::Receiving);
+}
