@@ -294,14 +294,9 @@ pub fn terminal_kills(rig: &mut Rig, seed: u64, runs: u32) -> anyhow::Result<()>
 /// kill -9 of the server at random moments while terminals scan and push (before its commit,
 /// between commit and answer: the proxy's delay widens that window), then a restart on the
 /// same database.
-pub fn server_kills(rig: &mut Rig, seed: u64, runs: u32) -> anyhow::Result<()> {
+pub fn server_kills(rig: &mut Rig, seed: u64, rounds: u32) -> anyhow::Result<()> {
     let mut rng = SmallRng::seed_from_u64(seed);
-    for _ in 0..runs {
-        let run = rig.new_run("server-kill");
-        rig.prime(&run)?;
-        let mut config = rig.driver_config(&run, &mut rng);
-        config.pace_ms = rng.random_range(5..=15);
-        config.drain = Duration::from_secs(20);
+    for _ in 0..rounds {
         rig.proxy.set(if rng.random_bool(0.6) {
             Fault::Delay {
                 one_way_ms: rng.random_range(5..=60),
@@ -310,7 +305,17 @@ pub fn server_kills(rig: &mut Rig, seed: u64, runs: u32) -> anyhow::Result<()> {
         } else {
             Fault::None
         });
-        let mut child = rig.spawn_driver(&config, &run.log)?;
+        // One to three terminals at once, so the server dies with several pushes in flight.
+        let mut drivers = Vec::new();
+        for _ in 0..rng.random_range(1..=3) {
+            let run = rig.new_run("server-kill");
+            rig.prime(&run)?;
+            let mut config = rig.driver_config(&run, &mut rng);
+            config.pace_ms = rng.random_range(5..=15);
+            config.drain = Duration::from_secs(20);
+            let child = rig.spawn_driver(&config, &run.log)?;
+            drivers.push((run, child));
+        }
         for _ in 0..rng.random_range(2..=4) {
             std::thread::sleep(sleep_ms(&mut rng, 30..=500));
             rig.server.kill9();
@@ -318,13 +323,16 @@ pub fn server_kills(rig: &mut Rig, seed: u64, runs: u32) -> anyhow::Result<()> {
             std::thread::sleep(sleep_ms(&mut rng, 0..=400));
             let addr = rig.server.restart()?;
             rig.proxy.set_upstream(addr);
-            if child.try_wait()?.is_some() {
-                break;
-            }
         }
         rig.proxy.set(Fault::None);
-        rig.wait_driver(child, Duration::from_secs(120), &run)?;
-        rig.finish_run(&run)?;
+        let mut ended = Vec::new();
+        for (run, child) in drivers {
+            rig.wait_driver(child, Duration::from_secs(120), &run)?;
+            ended.push(run);
+        }
+        for run in &ended {
+            rig.finish_run(run)?;
+        }
     }
     Ok(())
 }

@@ -66,7 +66,7 @@ fn kill_9_of_the_terminal_at_random_moments_loses_and_doubles_nothing() {
 
 #[test]
 fn kill_9_of_the_server_before_and_after_its_commit_loses_and_doubles_nothing() {
-    let t = suite("server kill -9", |rig| scenario::server_kills(rig, 23, 5));
+    let t = suite("server kill -9", |rig| scenario::server_kills(rig, 23, 4));
     assert!(t.kills > 0, "{t}");
 }
 
