@@ -57,6 +57,10 @@ pub struct Rig {
     pub facts: DemoFacts,
     baseline: BTreeMap<StockKey, i64>,
     pub totals: Totals,
+    /// Events the terminals committed, and those of them the operator was told about: the
+    /// difference is what a kill -9 cut between the commit and the beep.
+    pub committed_events: u64,
+    pub confirmed_events: u64,
     pub problems: Vec<String>,
     runs: u64,
     /// Print one line per run.
@@ -86,6 +90,8 @@ impl Rig {
             facts,
             baseline,
             totals: Totals::default(),
+            committed_events: 0,
+            confirmed_events: 0,
             problems: Vec::new(),
             runs: 0,
             verbose: true,
@@ -212,6 +218,8 @@ impl Rig {
         self.totals.actions += c.actions;
         self.totals.lost += c.lost;
         self.totals.duplicated += c.duplicated;
+        self.committed_events += c.committed_events;
+        self.confirmed_events += c.confirmed_events;
         for p in &c.problems {
             self.problems.push(format!("{}: {p}", run.name));
         }

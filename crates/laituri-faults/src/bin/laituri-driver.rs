@@ -142,13 +142,14 @@ fn soak(a: SoakArgs) -> anyhow::Result<()> {
         round += 1;
         let seed = a.seed.wrapping_mul(1_000_003).wrapping_add(round);
         type Scenario = fn(&mut Rig, u64, u32) -> anyhow::Result<()>;
-        let scenarios: [(&str, Scenario, u32); 6] = [
+        let scenarios: [(&str, Scenario, u32); 7] = [
             ("terminal kills", scenario::terminal_kills, 4),
             ("server kills", scenario::server_kills, 2),
             ("network", scenario::network, 2),
             ("bad server", scenario::bad_server, 2),
             ("replay", scenario::replay, 1),
             ("disk full", scenario::disk_full, 1),
+            ("thin link", scenario::thin_link, 1),
         ];
         for (name, run, runs) in scenarios {
             if Instant::now() >= until {
@@ -170,6 +171,12 @@ fn soak(a: SoakArgs) -> anyhow::Result<()> {
         started.elapsed().as_secs_f64() / 60.0,
         rig.problems.len()
     );
+    println!(
+        "soak: events committed={} confirmed={} committed-but-killed-before-the-beep={}",
+        rig.committed_events,
+        rig.confirmed_events,
+        rig.committed_events - rig.confirmed_events
+    );
     for p in &rig.problems {
         println!("problem: {p}");
     }
@@ -181,13 +188,19 @@ fn soak(a: SoakArgs) -> anyhow::Result<()> {
 }
 
 fn main() -> anyhow::Result<()> {
+    let args = Args::parse();
+    // The soak fills disks on purpose: the terminal's "not saved" errors are expected there.
+    let quiet = match args.command {
+        Cmd::Soak(_) => "warn,laituri::terminal::receiving=off",
+        Cmd::Scan(_) => "warn",
+    };
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
         .with_env_filter(
-            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("warn")),
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(quiet)),
         )
         .init();
-    match Args::parse().command {
+    match args.command {
         Cmd::Scan(a) => scan(a),
         Cmd::Soak(a) => soak(a),
     }
