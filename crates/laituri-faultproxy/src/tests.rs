@@ -170,12 +170,15 @@ fn reset_closes_with_a_reset_and_the_server_never_sees_it() {
     let proxy = FaultProxy::start(echo.addr).unwrap();
     proxy.set(Fault::Reset);
     let mut s = connect(&proxy);
-    let _ = s.write_all(b"x");
+    // The reset shows on the write when it arrived first, else on the read.
+    let w = s.write_all(b"x");
     let mut buf = [0u8; 8];
     let r = s.read(&mut buf);
+    let reset =
+        |e: &std::io::Error| matches!(e.kind(), ErrorKind::ConnectionReset | ErrorKind::BrokenPipe);
     assert!(
-        matches!(&r, Err(e) if e.kind() == ErrorKind::ConnectionReset),
-        "a reset, not a clean close: {r:?}"
+        w.as_ref().is_err_and(reset) || r.as_ref().is_err_and(reset),
+        "a reset, not a clean close: write {w:?}, read {r:?}"
     );
     assert_eq!(echo.accepted(), 0);
     assert_eq!(proxy.stats().resets, 1);
@@ -291,8 +294,9 @@ fn seeded_faults_repeat_with_the_seed_and_follow_the_probabilities() {
             p_drop_response: 0.3,
             p_blackhole: 0.2,
         });
-        (0..20)
-            .map(|_| try_once(&proxy, b"x", Duration::from_millis(300)))
+        // Long enough that a forwarded answer always arrives, even on a busy machine.
+        (0..12)
+            .map(|_| try_once(&proxy, b"x", Duration::from_millis(1500)))
             .collect()
     };
     let a = outcomes(7);
