@@ -35,6 +35,7 @@ data="$target_dir/bench-data/start"
 mkdir -p "$data"
 rm -f "$data"/laituri.sqlite3*
 cp "$store" "$data/laituri.sqlite3"
+sync "$data/laituri.sqlite3" # written back now, not during the runs; evictable
 cat > "$data/laituri.toml" <<'EOF'
 server_url = "http://127.0.0.1:9"
 enrolment_code = "DEMO-ENROL"
