@@ -535,6 +535,14 @@ pub fn replay(rig: &mut Rig, seed: u64, runs: u32) -> anyhow::Result<()> {
                     .push(format!("{}: replay of {what}: HTTP {status}", run.name));
                 continue;
             };
+            if answer.results.len() != body.events.len() {
+                rig.problems.push(format!(
+                    "{}: replay of {what}: {} results for {} events",
+                    run.name,
+                    answer.results.len(),
+                    body.events.len()
+                ));
+            }
             for r in &answer.results {
                 let fine = match &r.outcome {
                     EventOutcome::Duplicate { .. } => what != "a forged event id",
@@ -557,6 +565,23 @@ pub fn replay(rig: &mut Rig, seed: u64, runs: u32) -> anyhow::Result<()> {
                 .push(format!("{}: stock changed by replays", run.name));
         }
         rig.finish_run(&run)?;
+        // The check enrolled the device again: the old token is refused and changes nothing.
+        let body = PushRequest {
+            device_id,
+            events: captured,
+        };
+        let (status, _) = push_raw(&url, &token, &body)?;
+        rig.totals.faults += 1;
+        if status != 401 && status != 403 {
+            rig.problems.push(format!(
+                "{}: a replay with a replaced token answered HTTP {status}",
+                run.name
+            ));
+        }
+        if check::server_stock(&url)? != after {
+            rig.problems
+                .push(format!("{}: stock changed by a stale replay", run.name));
+        }
     }
     Ok(())
 }
