@@ -90,13 +90,19 @@ impl Store {
 
     /// The next `limit` events the server has not recorded, in seq order.
     pub fn pending_batch(&self, limit: u32) -> Result<Vec<Event>> {
-        let device = self.device()?;
         let acked = self.counts()?.acked_through;
+        self.events_after(acked, limit)
+    }
+
+    /// Up to `limit` events of the outbox with a seq after `seq`, in seq order, as they are
+    /// pushed, whatever the server answered for them.
+    pub fn events_after(&self, seq: u64, limit: u32) -> Result<Vec<Event>> {
+        let device = self.device()?;
         let mut stmt = self.conn().prepare_cached(
             "SELECT seq, event_id, operator_id, device_time_ms, type, schema, payload
              FROM outbox WHERE seq > ?1 ORDER BY seq LIMIT ?2",
         )?;
-        let rows = stmt.query_map(params![acked as i64, limit], |r| {
+        let rows = stmt.query_map(params![seq as i64, limit], |r| {
             let event_id: String = r.get(1)?;
             let payload: String = r.get(6)?;
             Ok((

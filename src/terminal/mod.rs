@@ -20,26 +20,8 @@ use crate::store::{OperatorRow, Store, StoreError};
 use messages::{Lang, Text};
 pub use receiving::{ReceivingController, ReceivingView};
 
-/// The tone of an answer: the colour on screen and the sound.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Tone {
-    Ok,
-    Warning,
-    Error,
-    Done,
-}
-
-impl From<laituri_domain::receiving::Tone> for Tone {
-    fn from(t: laituri_domain::receiving::Tone) -> Tone {
-        use laituri_domain::receiving::Tone as T;
-        match t {
-            T::Ok => Tone::Ok,
-            T::Warning => Tone::Warning,
-            T::Error => Tone::Error,
-            T::Done => Tone::Done,
-        }
-    }
-}
+/// The tone of an answer: the colour on screen and the sound. The floor flows decide it.
+pub use laituri_domain::receiving::Tone;
 
 /// The answer to one scan or button: what to play, show and whether it must be acknowledged.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -200,10 +200,7 @@ impl ReceivingController {
             return e.into();
         }
         self.receipt = step.next;
-        Reply::new(
-            step.feedback.tone.into(),
-            Text::Receiving(step.feedback.message),
-        )
+        Reply::new(step.feedback.tone, Text::Receiving(step.feedback.message))
     }
 
     pub fn action(

@@ -427,38 +427,7 @@ pub fn bad_server(rig: &mut Rig, seed: u64, runs: u32) -> anyhow::Result<()> {
 
 /// Every event of a terminal's outbox, acknowledged or not, as it was pushed.
 fn outbox_events(db: &Path) -> anyhow::Result<Vec<laituri_protocol::Event>> {
-    let device_id = Store::open(db)?.device()?.device_id;
-    let c = rusqlite::Connection::open(db)?;
-    let mut stmt = c.prepare(
-        "SELECT seq, event_id, operator_id, device_time_ms, type, schema, payload
-         FROM outbox ORDER BY seq",
-    )?;
-    let rows = stmt.query_map([], |r| {
-        Ok((
-            r.get::<_, i64>(0)?,
-            r.get::<_, String>(1)?,
-            r.get::<_, String>(2)?,
-            r.get::<_, i64>(3)?,
-            r.get::<_, String>(4)?,
-            r.get::<_, u16>(5)?,
-            r.get::<_, String>(6)?,
-        ))
-    })?;
-    let mut out = Vec::new();
-    for row in rows {
-        let (seq, id, operator_id, device_time_ms, event_type, schema, payload) = row?;
-        out.push(laituri_protocol::Event {
-            event_id: id.parse()?,
-            device_id,
-            seq: seq as u64,
-            operator_id,
-            device_time_ms,
-            event_type,
-            schema,
-            payload: serde_json::from_str(&payload)?,
-        });
-    }
-    Ok(out)
+    Ok(Store::open(db)?.events_after(0, u32::MAX)?)
 }
 
 fn push_raw(
