@@ -32,6 +32,9 @@ impl LineState {
     }
 }
 
+/// The header counts open exceptions up to this many ("999" means "999 or more").
+pub const EXCEPTIONS_COUNT_CAP: u64 = 999;
+
 /// What the header shows about the queue.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct SyncCounts {
@@ -39,6 +42,7 @@ pub struct SyncCounts {
     pub acked_through: u64,
     /// Device time of the oldest pending event.
     pub oldest_pending_ms: Option<i64>,
+    /// Open exceptions, at most [`EXCEPTIONS_COUNT_CAP`].
     pub open_exceptions: u64,
 }
 
@@ -190,10 +194,13 @@ impl Store {
             .prepare_cached("SELECT device_time_ms FROM outbox WHERE seq = ?1")?
             .query_row([acked + 1], |r| r.get(0))
             .optional()?;
+        // Counted up to a cap, so the header's figure never costs more than a bounded scan.
         let open_exceptions: i64 = self
             .conn()
-            .prepare_cached("SELECT count(*) FROM exceptions WHERE acknowledged = 0")?
-            .query_row([], |r| r.get(0))?;
+            .prepare_cached(
+                "SELECT count(*) FROM (SELECT 1 FROM exceptions WHERE acknowledged = 0 LIMIT ?1)",
+            )?
+            .query_row([EXCEPTIONS_COUNT_CAP as i64], |r| r.get(0))?;
         Ok(SyncCounts {
             last_seq: last_seq as u64,
             acked_through: acked as u64,
