@@ -21,7 +21,7 @@ use laituri_protocol::{
 use rand::RngExt;
 use tokio::sync::Notify;
 
-use crate::store::{Store, SyncCounts};
+use crate::store::{Store, StoreError, SyncCounts};
 
 #[derive(Debug, Clone)]
 pub struct SyncConfig {
@@ -146,17 +146,13 @@ pub fn answered(sent: &[Event], answer: &PushResponse) -> (Vec<EventResult>, u64
 /// Runs one full round (enrol if needed, push everything, pull everything) and returns the
 /// status, on the calling thread. For tests, tools and the scanning driver.
 pub fn sync_once(config: &SyncConfig) -> SyncStatus {
-    let rt = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
+    let problem = |why: String| SyncStatus {
+        problem: Some(why),
+        ..SyncStatus::default()
+    };
+    let rt = match runtime() {
         Ok(rt) => rt,
-        Err(e) => {
-            return SyncStatus {
-                problem: Some(format!("no runtime: {e}")),
-                ..SyncStatus::default()
-            };
-        }
+        Err(e) => return problem(format!("no runtime: {e}")),
     };
     let mut worker = Worker::new(
         config.clone(),
@@ -165,26 +161,18 @@ pub fn sync_once(config: &SyncConfig) -> SyncStatus {
         Box::new(|_| {}),
     );
     rt.block_on(async {
-        let mut store = match Store::open(&config.db_path) {
-            Ok(s) => s,
-            Err(e) => {
-                return SyncStatus {
-                    problem: Some(e.to_string()),
-                    ..SyncStatus::default()
-                };
-            }
-        };
-        let mut status = SyncStatus::default();
-        match worker.round(&mut store, &mut status).await {
-            Ok(()) => status.online = true,
-            Err(RoundError::Transient(why)) | Err(RoundError::Permanent(why)) => {
-                status.problem = Some(why)
-            }
+        match Store::open(&config.db_path) {
+            Ok(mut store) => worker.round_with_status(&mut store).await.0,
+            Err(e) => problem(e.to_string()),
         }
-        status.enrolled = store.device().map(|d| d.token.is_some()).unwrap_or(false);
-        status.counts = store.counts().unwrap_or_default();
-        status
     })
+}
+
+/// The worker's runtime: one thread is plenty for one connection to one server.
+fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
 }
 
 /// Runs the worker on its own thread until [`SyncHandle::stop`].
@@ -206,10 +194,7 @@ impl SyncHandle {
         let thread = std::thread::Builder::new()
             .name("laituri-sync".into())
             .spawn(move || {
-                let rt = match tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()
-                {
+                let rt = match runtime() {
                     Ok(rt) => rt,
                     Err(e) => {
                         tracing::error!("sync worker could not start its runtime: {e}");
@@ -276,6 +261,22 @@ enum RoundError {
     Permanent(String),
 }
 
+/// The worker's own store failing (busy, full) is retried like the network: the outbox is
+/// untouched by a failed write, so nothing is lost by trying again later.
+impl From<StoreError> for RoundError {
+    fn from(e: StoreError) -> RoundError {
+        RoundError::Transient(e.to_string())
+    }
+}
+
+impl RoundError {
+    fn why(&self) -> &str {
+        match self {
+            RoundError::Transient(why) | RoundError::Permanent(why) => why,
+        }
+    }
+}
+
 impl Worker {
     fn new(
         config: SyncConfig,
@@ -312,34 +313,45 @@ impl Worker {
             }
         };
         while !self.stopping.load(Ordering::SeqCst) {
-            let mut status = SyncStatus::default();
-            let wait = match self.round(&mut store, &mut status).await {
+            let (status, result) = self.round_with_status(&mut store).await;
+            let wait = match result {
                 Ok(()) => {
                     self.failures = 0;
-                    status.online = true;
                     self.config.poll_interval
                 }
                 Err(RoundError::Transient(why)) => {
                     self.failures = self.failures.saturating_add(1);
                     tracing::info!("sync: {why}; retrying");
-                    status.problem = Some(why);
                     self.backoff()
                 }
                 Err(RoundError::Permanent(why)) => {
                     tracing::warn!("sync stopped: {why}");
-                    self.stopped_reason = Some(why.clone());
-                    status.problem = Some(why);
+                    self.stopped_reason = Some(why);
                     self.config.max_backoff
                 }
             };
-            status.enrolled = store.device().map(|d| d.token.is_some()).unwrap_or(false);
-            status.counts = store.counts().unwrap_or_default();
             (self.on_status)(status);
             if self.stopping.load(Ordering::SeqCst) {
                 break;
             }
             let _ = tokio::time::timeout(wait, self.wake.notified()).await;
         }
+    }
+
+    /// One round, and the status it leaves for the header.
+    async fn round_with_status(
+        &mut self,
+        store: &mut Store,
+    ) -> (SyncStatus, Result<(), RoundError>) {
+        let mut status = SyncStatus::default();
+        let result = self.round(store, &mut status).await;
+        match &result {
+            Ok(()) => status.online = true,
+            Err(e) => status.problem = Some(e.why().to_string()),
+        }
+        status.enrolled = store.device().map(|d| d.token.is_some()).unwrap_or(false);
+        status.counts = store.counts().unwrap_or_default();
+        (status, result)
     }
 
     /// Full jitter: a random delay up to the exponential bound, so a room of terminals coming
@@ -369,9 +381,7 @@ impl Worker {
     }
 
     async fn ensure_enrolled(&mut self, store: &mut Store) -> Result<String, RoundError> {
-        let device = store
-            .device()
-            .map_err(|e| RoundError::Transient(e.to_string()))?;
+        let device = store.device()?;
         if let Some(token) = device.token {
             return Ok(token);
         }
@@ -400,29 +410,22 @@ impl Worker {
         let enrolled: EnrolResponse = serde_json::from_slice(&bytes).map_err(|e| {
             RoundError::Transient(format!("the server answered enrolment with garbage: {e}"))
         })?;
-        store
-            .set_enrolment(
-                &enrolled.token,
-                &enrolled.warehouse_id,
-                &enrolled.warehouse_name,
-            )
-            .map_err(|e| RoundError::Transient(e.to_string()))?;
+        store.set_enrolment(
+            &enrolled.token,
+            &enrolled.warehouse_id,
+            &enrolled.warehouse_name,
+        )?;
         tracing::info!(warehouse = %enrolled.warehouse_name, "enrolled");
         Ok(enrolled.token)
     }
 
     async fn push_all(&mut self, store: &mut Store, token: &str) -> Result<(), RoundError> {
-        let device_id = store
-            .device()
-            .map_err(|e| RoundError::Transient(e.to_string()))?
-            .device_id;
+        let device_id = store.device()?.device_id;
         loop {
             if self.stopping.load(Ordering::SeqCst) {
                 return Ok(());
             }
-            let events = store
-                .pending_batch(self.batch_limit)
-                .map_err(|e| RoundError::Transient(e.to_string()))?;
+            let events = store.pending_batch(self.batch_limit)?;
             if events.is_empty() {
                 return Ok(());
             }
@@ -446,9 +449,7 @@ impl Worker {
                         ))
                     })?;
                     let (results, acked_through) = answered(&body.events, &answer);
-                    store
-                        .record_push_results(&results, acked_through)
-                        .map_err(|e| RoundError::Transient(e.to_string()))?;
+                    store.record_push_results(&results, acked_through)?;
                     self.batch_limit = self
                         .batch_limit
                         .saturating_mul(2)
@@ -470,9 +471,6 @@ impl Worker {
                         expected = seq,
                         "server reported a gap; resending from there"
                     );
-                    store
-                        .rewind_acked_through(seq.saturating_sub(1))
-                        .map_err(|e| RoundError::Transient(e.to_string()))?;
                     if seq > body.events[0].seq {
                         // The server claims to have more than we sent: a server from another
                         // history. Nothing sensible to resend; a person must look.
@@ -481,15 +479,9 @@ impl Worker {
                             body.events[0].seq
                         )));
                     }
+                    store.rewind_acked_through(seq.saturating_sub(1))?;
                 }
-                PushVerdict::Reenrol => {
-                    store
-                        .clear_token()
-                        .map_err(|e| RoundError::Transient(e.to_string()))?;
-                    return Err(RoundError::Transient(
-                        "the server no longer knows this terminal's token; enrolling again".into(),
-                    ));
-                }
+                PushVerdict::Reenrol => return Err(token_refused(store)?),
                 PushVerdict::Stop(why) => return Err(RoundError::Permanent(why)),
                 PushVerdict::Retry(why) => return Err(RoundError::Transient(why)),
             }
@@ -500,22 +492,15 @@ impl Worker {
     async fn pull_all(&mut self, store: &mut Store, token: &str) -> Result<bool, RoundError> {
         let mut changed = false;
         loop {
-            let cursor = store
-                .pull_cursor()
-                .map_err(|e| RoundError::Transient(e.to_string()))?;
+            let cursor = store.pull_cursor()?;
             let url = format!(
                 "{}?cursor={cursor}&limit={}",
                 self.url(paths::PULL),
                 self.config.pull_limit
             );
             let (status, bytes) = call(self.http.get(url).bearer_auth(token)).await?;
-            if status == 401 || status == 403 {
-                store
-                    .clear_token()
-                    .map_err(|e| RoundError::Transient(e.to_string()))?;
-                return Err(RoundError::Transient(
-                    "token refused on pull; enrolling again".into(),
-                ));
+            if classify(status, None) == PushVerdict::Reenrol {
+                return Err(token_refused(store)?);
             }
             if status != 200 {
                 return Err(RoundError::Transient(format!(
@@ -531,9 +516,7 @@ impl Worker {
                 ));
             }
             if !page.changes.is_empty() || page.next_cursor != cursor {
-                store
-                    .apply_changes(&page.changes, page.next_cursor)
-                    .map_err(|e| RoundError::Transient(e.to_string()))?;
+                store.apply_changes(&page.changes, page.next_cursor)?;
                 changed |= !page.changes.is_empty();
             }
             if !page.has_more || self.stopping.load(Ordering::SeqCst) {
@@ -541,6 +524,15 @@ impl Worker {
             }
         }
     }
+}
+
+/// The server no longer knows this terminal's token: forget it, so the next round enrols again
+/// (same device id, so the server continues the same history).
+fn token_refused(store: &mut Store) -> Result<RoundError, StoreError> {
+    store.clear_token()?;
+    Ok(RoundError::Transient(
+        "the server no longer knows this terminal's token; enrolling again".into(),
+    ))
 }
 
 /// Sends one request with the protocol header; answers its status and body. A request that got
