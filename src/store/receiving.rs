@@ -26,6 +26,8 @@ pub struct OpenReceipt {
 pub struct ReceiptLineRow {
     pub seq: u64,
     pub product_id: String,
+    /// The product's name, or its id when master data does not know it (yet).
+    pub product_name: String,
     pub quantity: i64,
     pub lot: Option<String>,
     pub expiry: Option<String>,
@@ -251,8 +253,10 @@ impl Store {
         limit: u32,
     ) -> Result<Vec<ReceiptLineRow>> {
         let mut stmt = self.conn().prepare_cached(
-            "SELECT l.seq, l.product_id, l.quantity, l.lot, l.expiry, l.container, l.condition, o.state
+            "SELECT l.seq, l.product_id, l.quantity, l.lot, l.expiry, l.container, l.condition, o.state,
+                    coalesce(p.name, l.product_id)
              FROM receipt_lines l JOIN outbox o ON o.seq = l.seq
+             LEFT JOIN products p ON p.id = l.product_id
              WHERE l.receipt_id = ?1 ORDER BY l.seq DESC LIMIT ?2",
         )?;
         let rows = stmt.query_map(params![receipt_id.to_string(), limit], |r| {
@@ -260,6 +264,7 @@ impl Store {
             Ok(ReceiptLineRow {
                 seq: r.get::<_, i64>(0)? as u64,
                 product_id: r.get(1)?,
+                product_name: r.get(8)?,
                 quantity: r.get(2)?,
                 lot: r.get(3)?,
                 expiry: r.get(4)?,
@@ -315,6 +320,10 @@ mod tests {
         let lines = s.recent_receipt_lines(r.receipt_id, 100).unwrap();
         assert_eq!(lines.len(), 1);
         assert_eq!(lines[0].seq, 2);
+        assert_eq!(
+            lines[0].product_name, "P",
+            "no master data: the id stands in"
+        );
         assert_eq!(lines[0].state, LineState::Saved);
         let batch = s.pending_batch(100).unwrap();
         let types: Vec<_> = batch.iter().map(|e| e.event_type.as_str()).collect();

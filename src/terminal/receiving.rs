@@ -46,7 +46,7 @@ pub struct ReceivingView {
     pub pending: Option<String>,
     pub lines: Vec<LineSummary>,
     /// Newest first, with where each stands with the server.
-    pub recent: Vec<(ReceiptLineRow, String)>,
+    pub recent: Vec<ReceiptLineRow>,
     pub closed: bool,
 }
 
@@ -338,17 +338,7 @@ impl ReceivingController {
     pub fn view(&self, store: &Store) -> ReceivingView {
         let recent = store
             .recent_receipt_lines(self.open.receipt_id, RECENT_LINES)
-            .unwrap_or_default()
-            .into_iter()
-            .map(|l| {
-                let name = store
-                    .product_name(&l.product_id)
-                    .ok()
-                    .flatten()
-                    .unwrap_or_else(|| l.product_id.clone());
-                (l, name)
-            })
-            .collect();
+            .unwrap_or_default();
         ReceivingView {
             title: self.title.clone(),
             merchant: self.merchant_name.clone(),

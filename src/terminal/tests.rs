@@ -196,6 +196,16 @@ fn a_notice_received_by_scans_records_every_action_in_the_outbox() {
         .collect();
     assert_eq!(got, vec![("P1", 8, 8), ("P2", 1, 1)]);
     assert_eq!(view.recent.len(), 4);
+    let names: Vec<&str> = view
+        .recent
+        .iter()
+        .map(|l| l.product_name.as_str())
+        .collect();
+    assert_eq!(
+        names,
+        ["Item P2", "Item P1", "Item P1", "Item P1"],
+        "newest first"
+    );
 
     assert_eq!(t.receiving_action(Action::RequestClose).tone, Tone::Ok);
     assert_eq!(t.receiving_action(Action::Confirm).tone, Tone::Done);

@@ -107,8 +107,8 @@ pub fn refresh(ui: &AppWindow, t: &Terminal) {
     r.set_recent(super::model(
         view.recent
             .iter()
-            .map(|(line, name)| {
-                let mut text = format!("+{} {name}", line.quantity);
+            .map(|line| {
+                let mut text = format!("+{} {}", line.quantity, line.product_name);
                 if let Some(lot) = &line.lot {
                     text.push_str(&format!(" · {lot}"));
                 }
