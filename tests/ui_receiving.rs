@@ -252,6 +252,54 @@ fn a_finnish_operator_gets_finnish_screens_and_the_next_one_english() {
 }
 
 #[test]
+fn blind_receipt_exceptions_done_and_about() {
+    let r = rig();
+    log_in(&r, "en");
+    tap(&r.window, "Receiving");
+    let merchant = &r.server.guide.notices[0].merchant_name;
+    tap(&r.window, &format!("Blind receipt {merchant}"));
+    assert_eq!(screen(&r), Screen::Receiving);
+    assert!(
+        r.ctx
+            .terminal
+            .borrow()
+            .receiving()
+            .unwrap()
+            .view(r.ctx.terminal.borrow().store())
+            .title
+            .is_empty()
+    );
+    scan(&r.window, "T-0009");
+    scan(&r.window, &r.server.guide.unknown_barcode);
+    tap(&r.window, "Acknowledge");
+    assert_eq!(value(&r.window, "Exceptions"), "1");
+
+    // The header's exception count opens the list; each is marked done by the lead.
+    tap(&r.window, "Exceptions");
+    assert_eq!(screen(&r), Screen::Exceptions);
+    let id = r.ctx.terminal.borrow().store().open_exceptions(10).unwrap()[0].id;
+    tap(&r.window, &format!("Done {id}"));
+    assert_eq!(value(&r.window, "Exceptions"), "0");
+    assert!(
+        r.ctx
+            .terminal
+            .borrow()
+            .store()
+            .open_exceptions(10)
+            .unwrap()
+            .is_empty()
+    );
+    tap(&r.window, "Menu");
+    assert_eq!(screen(&r), Screen::Home);
+
+    // The About screen (licence, AboutSlint) opens from the menu and returns to it.
+    tap(&r.window, "About");
+    assert_eq!(screen(&r), Screen::About);
+    tap(&r.window, "Menu");
+    assert_eq!(screen(&r), Screen::Home);
+}
+
+#[test]
 fn the_scanner_check_shows_what_the_scanner_sent() {
     let r = rig();
     // The check works before anyone logs in: it is the first thing done with a new scanner.
