@@ -4,7 +4,9 @@
 //! pulled changes is applied together with its new cursor in one transaction, so a crash never
 //! leaves the cursor ahead of the data.
 
-use laituri_protocol::{Change, ChangeRecord, InboundNotice, NoticeLine, NoticeStatus, Role};
+use laituri_protocol::{
+    Change, ChangeRecord, EntityKind, InboundNotice, NoticeLine, NoticeStatus, Removed, Role,
+};
 use rusqlite::{OptionalExtension, Row, Transaction, params};
 
 use super::{Result, Store, StoreError};
@@ -15,15 +17,19 @@ pub struct MerchantRow {
     pub name: String,
     pub min_shelf_life_days: u32,
     pub over_receipt_tolerance_pct: u32,
+    /// Storage zones of the merchant, in order of preference.
+    pub zones: Vec<String>,
 }
 
 impl MerchantRow {
     fn from_row(r: &Row) -> rusqlite::Result<MerchantRow> {
+        let zones: String = r.get("zones")?;
         Ok(MerchantRow {
             id: r.get("id")?,
             name: r.get("name")?,
             min_shelf_life_days: r.get("min_shelf_life_days")?,
             over_receipt_tolerance_pct: r.get("over_receipt_tolerance")?,
+            zones: serde_json::from_str(&zones).unwrap_or_default(),
         })
     }
 }
@@ -113,14 +119,42 @@ impl NoticeRow {
 
 impl Store {
     /// Applies one page of pulled changes and the cursor after it, in one transaction.
+    ///
+    /// A page from another epoch than the one the cursor belongs to (the server's database was
+    /// restored from a backup) must not be applied on top: the caller starts again from cursor 0
+    /// with [`Store::restart_pull`].
     pub fn apply_changes(&mut self, changes: &[ChangeRecord], next_cursor: u64) -> Result<()> {
+        let me = self.device()?.device_id.to_string();
         self.write(|tx| {
             for record in changes {
-                apply_change(tx, &record.change)?;
+                apply_change(tx, &record.change, &me)?;
             }
             tx.execute(
                 "UPDATE device SET pull_cursor = ?1 WHERE id = 1",
                 [next_cursor as i64],
+            )?;
+            Ok(())
+        })
+    }
+
+    /// The epoch of the change log the pull cursor belongs to ('' before the first pull).
+    pub fn pull_epoch(&self) -> Result<String> {
+        Ok(self
+            .conn()
+            .query_row("SELECT pull_epoch FROM device WHERE id = 1", [], |r| {
+                r.get(0)
+            })?)
+    }
+
+    /// Starts pulling again from cursor 0 under `epoch`: pulled stock and tasks are dropped (the
+    /// new log brings them again); master data is overwritten as it arrives. The device's own
+    /// unconfirmed moves stay.
+    pub fn restart_pull(&mut self, epoch: &str) -> Result<()> {
+        self.write(|tx| {
+            tx.execute_batch("DELETE FROM stock_pulled; DELETE FROM tasks;")?;
+            tx.execute(
+                "UPDATE device SET pull_cursor = 0, pull_epoch = ?1 WHERE id = 1",
+                [epoch],
             )?;
             Ok(())
         })
@@ -236,18 +270,19 @@ impl Store {
     }
 }
 
-fn apply_change(tx: &Transaction, change: &Change) -> Result<()> {
+fn apply_change(tx: &Transaction, change: &Change, me: &str) -> Result<()> {
     match change {
         Change::Merchant(m) => {
             tx.prepare_cached(
-                "INSERT OR REPLACE INTO merchants (id, name, min_shelf_life_days, over_receipt_tolerance)
-                 VALUES (?1, ?2, ?3, ?4)",
+                "INSERT OR REPLACE INTO merchants (id, name, min_shelf_life_days, over_receipt_tolerance, zones)
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
             )?
             .execute(params![
                 m.id,
                 m.name,
                 m.rules.min_shelf_life_days,
-                m.rules.over_receipt_tolerance_pct
+                m.rules.over_receipt_tolerance_pct,
+                serde_json::to_string(&m.zones)?
             ])?;
         }
         Change::Product(p) => {
@@ -274,9 +309,16 @@ fn apply_change(tx: &Transaction, change: &Change) -> Result<()> {
         }
         Change::Location(l) => {
             tx.prepare_cached(
-                "INSERT OR REPLACE INTO locations (code, kind, zone, walk_order) VALUES (?1, ?2, ?3, ?4)",
+                "INSERT OR REPLACE INTO locations (code, kind, zone, walk_order, capacity)
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
             )?
-            .execute(params![l.code, l.kind.as_str(), l.zone, l.walk_order])?;
+            .execute(params![
+                l.code,
+                l.kind.as_str(),
+                l.zone,
+                l.walk_order,
+                l.capacity
+            ])?;
         }
         Change::Operator(o) => {
             let roles: Vec<&str> = o.roles.iter().map(|r| r.as_str()).collect();
@@ -297,6 +339,28 @@ fn apply_change(tx: &Transaction, change: &Change) -> Result<()> {
             ])?;
         }
         Change::InboundNotice(n) => apply_notice(tx, n)?,
+        Change::Task(t) => super::tasks::apply_task(tx, t)?,
+        Change::Stock(level) => super::stock::apply_stock_level(tx, level, me)?,
+        Change::WorkPacket(p) => super::tasks::apply_packet(tx, p)?,
+        Change::Removed(Removed { kind, id }) => {
+            let sql = match kind {
+                EntityKind::Merchant => "DELETE FROM merchants WHERE id = ?1",
+                EntityKind::Product => "DELETE FROM products WHERE id = ?1",
+                EntityKind::Location => "DELETE FROM locations WHERE code = ?1",
+                EntityKind::Operator => "DELETE FROM operators WHERE id = ?1",
+                EntityKind::InboundNotice => "DELETE FROM notices WHERE id = ?1",
+                EntityKind::Task => "DELETE FROM tasks WHERE task_id = ?1",
+                EntityKind::WorkPacket => {
+                    super::tasks::lose_lease(tx, id, "released")?;
+                    return Ok(());
+                }
+            };
+            tx.prepare_cached(sql)?.execute([id])?;
+            if *kind == EntityKind::Product {
+                tx.prepare_cached("DELETE FROM barcodes WHERE product_id = ?1")?
+                    .execute([id])?;
+            }
+        }
     }
     Ok(())
 }

@@ -11,6 +11,8 @@
 mod master;
 mod outbox;
 mod receiving;
+mod stock;
+mod tasks;
 
 use std::path::Path;
 use std::sync::LazyLock;
@@ -23,10 +25,16 @@ use uuid::Uuid;
 pub use master::{MerchantRow, NoticeRow, OperatorRow, ProductMatch};
 pub use outbox::{ExceptionRow, LineState, SyncCounts};
 pub use receiving::{OpenReceipt, ReceiptLineRow};
+pub use stock::StockRowLocal;
+pub use tasks::{LeaseRow, OpenJob};
 
 /// The migrations, in order. Shipped files are never edited: add a new one.
-static MIGRATIONS: LazyLock<Migrations<'static>> =
-    LazyLock::new(|| Migrations::new(vec![M::up(include_str!("../../migrations/0001_init.sql"))]));
+static MIGRATIONS: LazyLock<Migrations<'static>> = LazyLock::new(|| {
+    Migrations::new(vec![
+        M::up(include_str!("../../migrations/0001_init.sql")),
+        M::up(include_str!("../../migrations/0002_flows.sql")),
+    ])
+});
 
 /// Why the store could not do what was asked. Messages say what to do next.
 #[derive(Debug, thiserror::Error)]

@@ -83,6 +83,7 @@ pub(crate) fn append(tx: &Transaction, operator_id: &str, body: &EventBody) -> R
     ])?;
     tx.prepare_cached("UPDATE device SET last_seq = ?1 WHERE id = 1")?
         .execute([seq as i64])?;
+    super::stock::record_moves(tx, seq, body)?;
     Ok(seq)
 }
 
@@ -148,6 +149,8 @@ impl Store {
             for r in results {
                 let (state, reject) = match r.outcome.effective() {
                     EventOutcome::Rejected { code, reason } => ("rejected", Some((code, reason))),
+                    // The goods moved on the server's books; the rest needs a person.
+                    EventOutcome::Partial { code, reason } => ("applied", Some((code, reason))),
                     _ => ("applied", None),
                 };
                 let changed = tx
@@ -155,6 +158,9 @@ impl Store {
                         "UPDATE outbox SET state = ?2 WHERE seq = ?1 AND state = 'pending'",
                     )?
                     .execute(params![r.seq as i64, state])?;
+                if state == "rejected" && changed == 1 {
+                    super::stock::drop_moves_of(tx, r.seq)?;
+                }
                 if let (Some((code, reason)), 1) = (reject, changed) {
                     tx.prepare_cached(
                         "INSERT INTO exceptions (seq, kind, message, created_ms) VALUES (?1, ?2, ?3, ?4)",

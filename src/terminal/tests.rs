@@ -25,6 +25,7 @@ pub fn fixtures() -> Vec<Change> {
             min_shelf_life_days: 60,
             over_receipt_tolerance_pct: 10,
         },
+        zones: vec!["A".into()],
     };
     let product = |id: &str, payload: &str, lot: bool, pack: Option<&str>| Product {
         id: id.into(),
@@ -58,6 +59,7 @@ pub fn fixtures() -> Vec<Change> {
             kind: LocationKind::Quarantine,
             zone: String::new(),
             walk_order: 0,
+            capacity: None,
         }),
         Change::Operator(
             OperatorInput {

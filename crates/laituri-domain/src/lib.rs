@@ -5,5 +5,7 @@
 //! every rule testable with plain case tables and reusable by the terminal, the server and the tools.
 
 pub mod calendar;
+pub mod flow;
+pub mod putaway;
 pub mod receiving;
 pub mod scan;

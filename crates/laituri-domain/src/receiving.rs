@@ -11,6 +11,8 @@
 //! I/O or read a clock: `today` is a parameter.
 
 use crate::calendar::Date;
+pub use crate::flow::Tone;
+use crate::flow::{self, Flow};
 
 /// The merchant's rules that receiving applies.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -122,14 +124,6 @@ pub enum Fact {
     },
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Tone {
-    Ok,
-    Warning,
-    Error,
-    Done,
-}
-
 /// What to tell the operator. The terminal renders it in the operator's language.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Message {
@@ -181,11 +175,8 @@ pub enum Message {
     ReceiptClosed,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Feedback {
-    pub tone: Tone,
-    pub message: Message,
-}
+/// What to tell the operator about a receiving step.
+pub type Feedback = flow::Feedback<Message>;
 
 /// What the receipt waits for next; the terminal uses it to read a scan and to prompt.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -232,12 +223,7 @@ pub struct Receipt {
 }
 
 /// The result of one input.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Step {
-    pub next: Receipt,
-    pub facts: Vec<Fact>,
-    pub feedback: Feedback,
-}
+pub type Step = flow::Step<Receipt, Fact, Message>;
 
 /// Largest quantity one keypad entry may add: a typo guard, not a business rule.
 pub const MAX_KEYPAD_QUANTITY: i64 = 99_999;
@@ -632,18 +618,26 @@ impl Receipt {
     }
 }
 
-fn ok(message: Message) -> Feedback {
-    Feedback {
-        tone: Tone::Ok,
-        message,
+impl Flow for Receipt {
+    type Input = Input;
+    type Fact = Fact;
+    type Message = Message;
+
+    fn step(&self, input: Input, today: Date) -> Step {
+        Receipt::step(self, input, today)
+    }
+
+    fn is_finished(&self) -> bool {
+        self.is_closed()
     }
 }
 
+fn ok(message: Message) -> Feedback {
+    Feedback::ok(message)
+}
+
 fn error(message: Message) -> Feedback {
-    Feedback {
-        tone: Tone::Error,
-        message,
-    }
+    Feedback::error(message)
 }
 
 #[cfg(test)]

@@ -518,7 +518,7 @@ pub fn replay(rig: &mut Rig, seed: u64, runs: u32) -> anyhow::Result<()> {
                     EventOutcome::Rejected { code, .. } => {
                         what == "a forged event id" && code == "seq_conflict"
                     }
-                    EventOutcome::Applied => false,
+                    EventOutcome::Applied | EventOutcome::Partial { .. } => false,
                 };
                 if !fine {
                     rig.problems.push(format!(

@@ -7,7 +7,9 @@
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::{Event, InboundNotice, Location, Merchant, Operator, Product};
+use crate::{
+    Event, InboundNotice, Location, Merchant, Operator, Product, StockLevel, Task, WorkPacket,
+};
 
 pub mod paths {
     pub const ENROL: &str = "/api/v1/devices/enrol";
@@ -24,6 +26,10 @@ pub mod paths {
     pub const RECEIPTS: &str = "/api/v1/integration/receipts";
     pub const EXCEPTIONS: &str = "/api/v1/integration/exceptions";
     pub const ENROLMENT_CODES: &str = "/api/v1/admin/enrolment-codes";
+    pub const TASKS: &str = "/api/v1/integration/tasks";
+    pub const LEASE: &str = "/api/v1/tasks/lease";
+    pub const RENEW: &str = "/api/v1/tasks/renew";
+    pub const RELEASE: &str = "/api/v1/tasks/release";
 }
 
 /// Every error the server answers, whatever the endpoint.
@@ -76,6 +82,13 @@ pub enum EventOutcome {
         code: String,
         reason: String,
     },
+    /// The event's stock moves were applied (the goods did move) but the rest was refused, e.g.
+    /// task progress under a lease another device holds now (`code` = `task_taken`). The
+    /// terminal shows it as an exception, like a rejection.
+    Partial {
+        code: String,
+        reason: String,
+    },
 }
 
 impl EventOutcome {
@@ -119,6 +132,34 @@ pub enum Change {
     Location(Location),
     Operator(Operator),
     InboundNotice(InboundNotice),
+    /// A task's state, for every device (putaway work to take, who holds what).
+    Task(Task),
+    /// A stock level after an event changed it.
+    Stock(StockLevel),
+    /// A work packet, addressed to the one device that holds its lease.
+    WorkPacket(WorkPacket),
+    /// Something the device must forget: a deactivated operator, a released or finished task's
+    /// packet, purged personal data.
+    Removed(Removed),
+}
+
+/// What a tombstone removes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EntityKind {
+    Merchant,
+    Product,
+    Location,
+    Operator,
+    InboundNotice,
+    Task,
+    WorkPacket,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Removed {
+    pub kind: EntityKind,
+    pub id: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -135,6 +176,11 @@ pub struct PullResponse {
     pub next_cursor: u64,
     /// More changes are waiting: pull again at once.
     pub has_more: bool,
+    /// The change log's epoch. It changes when the server's database was restored from a backup
+    /// (cursors of the old log mean nothing in the new one): a terminal that sees another epoch
+    /// than the one it pulled under starts again from cursor 0.
+    #[serde(default)]
+    pub epoch: String,
 }
 
 /// A row of `GET STOCK?merchant_id=&product_id=&location=`.

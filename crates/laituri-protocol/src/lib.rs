@@ -14,13 +14,17 @@ use uuid::Uuid;
 
 pub mod api;
 pub mod master;
+pub mod stock;
+pub mod tasks;
 
 pub use api::*;
 pub use master::*;
+pub use stock::*;
+pub use tasks::*;
 
 /// Version of this protocol. Sent by the terminal on enrolment and on every sync call in the
 /// [`PROTOCOL_HEADER`] header; the server refuses versions it does not speak with a clear message.
-pub const PROTOCOL_VERSION: u32 = 1;
+pub const PROTOCOL_VERSION: u32 = 2;
 
 /// HTTP header that carries [`PROTOCOL_VERSION`].
 pub const PROTOCOL_HEADER: &str = "x-laituri-protocol";
@@ -171,6 +175,62 @@ pub enum EventBody {
         notice_id: Option<String>,
         lines: Vec<ReceiptLineSummary>,
     },
+    /// Goods went from a tote or license plate into a bin. `suggested` is the bin the terminal
+    /// proposed; a different bin carries the operator's `override_reason`.
+    PutAway {
+        container: String,
+        #[serde(default)]
+        task: Option<TaskClaim>,
+        #[serde(default)]
+        suggested: Option<String>,
+        #[serde(default)]
+        override_reason: Option<OverrideReason>,
+        moves: Vec<StockMove>,
+    },
+    /// The operator found a bin full: it is suggested no more until its stock changes.
+    BinFull {
+        location: String,
+        #[serde(default)]
+        task: Option<TaskClaim>,
+    },
+    /// A tote or license plate was scanned empty: its putaway is finished (the task, if any, is
+    /// done and its lease released).
+    PutawayFinished {
+        container: String,
+        #[serde(default)]
+        task: Option<TaskClaim>,
+    },
+}
+
+/// Why the operator put goods into another bin than the one suggested.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OverrideReason {
+    /// The suggested bin is blocked, damaged or not where the label says.
+    Blocked,
+    /// The goods do not fit the suggested bin.
+    DoesNotFit,
+    /// A closer bin of the same zone was chosen.
+    Closer,
+    /// A shift lead said so.
+    LeadInstruction,
+}
+
+impl OverrideReason {
+    pub const ALL: [OverrideReason; 4] = [
+        OverrideReason::Blocked,
+        OverrideReason::DoesNotFit,
+        OverrideReason::Closer,
+        OverrideReason::LeadInstruction,
+    ];
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OverrideReason::Blocked => "blocked",
+            OverrideReason::DoesNotFit => "does_not_fit",
+            OverrideReason::Closer => "closer",
+            OverrideReason::LeadInstruction => "lead_instruction",
+        }
+    }
 }
 
 impl EventBody {
@@ -181,6 +241,69 @@ impl EventBody {
             EventBody::GoodsReceived { .. } => "goods_received",
             EventBody::UnknownBarcode { .. } => "unknown_barcode",
             EventBody::ReceiptClosed { .. } => "receipt_closed",
+            EventBody::PutAway { .. } => "put_away",
+            EventBody::BinFull { .. } => "bin_full",
+            EventBody::PutawayFinished { .. } => "putaway_finished",
+        }
+    }
+
+    /// Every type name this build speaks, in one place.
+    pub const TYPES: [&'static str; 7] = [
+        "receipt_opened",
+        "goods_received",
+        "unknown_barcode",
+        "receipt_closed",
+        "put_away",
+        "bin_full",
+        "putaway_finished",
+    ];
+
+    /// The stock moves this event states (empty for bookkeeping-only events). The server applies
+    /// every event's moves through one path, and the terminal's local stock view adds them.
+    pub fn moves(&self) -> Vec<StockMove> {
+        match self {
+            EventBody::GoodsReceived {
+                merchant_id,
+                product_id,
+                quantity,
+                lot,
+                expiry,
+                serial,
+                container,
+                location,
+                condition,
+                ..
+            } => vec![StockMove {
+                merchant_id: merchant_id.clone(),
+                product_id: product_id.clone(),
+                quantity: *quantity,
+                lot: lot.clone().filter(|s| !s.is_empty()),
+                expiry: expiry.clone().filter(|s| !s.is_empty()),
+                serial: serial.clone().filter(|s| !s.is_empty()),
+                condition: *condition,
+                from: None,
+                to: Some(Place {
+                    location: location.clone(),
+                    container: Some(container.clone()).filter(|c| !c.is_empty()),
+                }),
+                reason: None,
+            }],
+            EventBody::PutAway { moves, .. } => moves.clone(),
+            EventBody::ReceiptOpened { .. }
+            | EventBody::UnknownBarcode { .. }
+            | EventBody::ReceiptClosed { .. }
+            | EventBody::BinFull { .. }
+            | EventBody::PutawayFinished { .. } => Vec::new(),
+        }
+    }
+
+    /// The lease this event was recorded under, if it belongs to a leased task.
+    pub fn task(&self) -> Option<&TaskClaim> {
+        match self {
+            EventBody::PutAway { task, .. }
+            | EventBody::BinFull { task, .. }
+            | EventBody::PutawayFinished { task, .. } => task.as_ref(),
+            _ => None,
         }
     }
 
@@ -201,13 +324,7 @@ impl EventBody {
         if schema > EVENT_SCHEMA {
             return Err(EventDecodeError::SchemaTooNew(schema));
         }
-        const KNOWN: [&str; 4] = [
-            "receipt_opened",
-            "goods_received",
-            "unknown_barcode",
-            "receipt_closed",
-        ];
-        if !KNOWN.contains(&event_type) {
+        if !EventBody::TYPES.contains(&event_type) {
             return Err(EventDecodeError::UnknownType(event_type.to_string()));
         }
         let tagged = serde_json::json!({ "type": event_type, "payload": payload });

@@ -13,6 +13,9 @@ pub struct Merchant {
     pub name: String,
     #[serde(default)]
     pub rules: MerchantRules,
+    /// Storage zones whose empty bins may take this merchant's goods, in order of preference.
+    #[serde(default)]
+    pub zones: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -90,6 +93,9 @@ pub struct Location {
     /// Position in the walking route; lower comes first.
     #[serde(default)]
     pub walk_order: u32,
+    /// How many units the location holds, when known; putaway suggests no bin past it.
+    #[serde(default)]
+    pub capacity: Option<u32>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

@@ -251,24 +251,28 @@ fn locations() -> Vec<Location> {
             kind: LocationKind::Dock,
             zone: "DOCK".into(),
             walk_order: 1,
+            capacity: None,
         },
         Location {
             code: "DOCK-2".into(),
             kind: LocationKind::Dock,
             zone: "DOCK".into(),
             walk_order: 2,
+            capacity: None,
         },
         Location {
             code: QUARANTINE.into(),
             kind: LocationKind::Quarantine,
             zone: "QUARANTINE".into(),
             walk_order: 3,
+            capacity: None,
         },
         Location {
             code: "PACK-1".into(),
             kind: LocationKind::Packing,
             zone: "PACK".into(),
             walk_order: 4,
+            capacity: None,
         },
     ];
     // Aisles walked as a snake: bays up the odd aisles and down the even ones, so walk_order is
@@ -288,6 +292,7 @@ fn locations() -> Vec<Location> {
                     kind: LocationKind::Bin,
                     zone: zone.to_string(),
                     walk_order: walk,
+                    capacity: None,
                 });
             }
         }
@@ -550,6 +555,7 @@ pub fn data() -> DemoData {
                 min_shelf_life_days: 60,
                 over_receipt_tolerance_pct: 10,
             },
+            zones: vec![NORDIC.to_string()],
         },
         Merchant {
             id: KETTU.into(),
@@ -558,6 +564,7 @@ pub fn data() -> DemoData {
                 min_shelf_life_days: 0,
                 over_receipt_tolerance_pct: 5,
             },
+            zones: vec![KETTU.to_string()],
         },
     ];
     let mut products = catalogue(

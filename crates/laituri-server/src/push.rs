@@ -474,6 +474,15 @@ pub fn apply_event<L: Ledger>(
             }
             Ok(EventOutcome::Applied)
         }
+        EventBody::PutAway { .. }
+        | EventBody::BinFull { .. }
+        | EventBody::PutawayFinished { .. } => Ok(rejected(
+            "unsupported_event_type",
+            format!(
+                "this server does not apply {} events yet: update the server",
+                event.event_type
+            ),
+        )),
     }
 }
 
@@ -824,15 +833,16 @@ mod tests {
             let mut ledger = fake();
             let evs = events(&bodies);
             let resp = push_batch(&mut ledger, DEV, &evs).unwrap();
-            let got: Vec<&str> = resp
-                .results
-                .iter()
-                .map(|r| match &r.outcome {
-                    EventOutcome::Applied => "applied",
-                    EventOutcome::Rejected { code, .. } => code.as_str(),
-                    EventOutcome::Duplicate { .. } => "duplicate",
-                })
-                .collect();
+            let got: Vec<&str> =
+                resp.results
+                    .iter()
+                    .map(|r| match &r.outcome {
+                        EventOutcome::Applied => "applied",
+                        EventOutcome::Rejected { code, .. }
+                        | EventOutcome::Partial { code, .. } => code.as_str(),
+                        EventOutcome::Duplicate { .. } => "duplicate",
+                    })
+                    .collect();
             assert_eq!(got, expect, "{name}");
             assert_eq!(
                 resp.acked_through,

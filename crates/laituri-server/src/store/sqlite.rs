@@ -302,9 +302,14 @@ impl Ledger for SqliteLedger<'_, '_> {
         let Some((event_id, outcome, code, reason)) = row else {
             return Ok(None);
         };
-        let outcome = match outcome.as_str() {
-            "applied" => EventOutcome::Applied,
-            _ => EventOutcome::Rejected {
+        let outcome = match (outcome.as_str(), code) {
+            ("applied", None) => EventOutcome::Applied,
+            // Applied with a refusal noted: the stock moves took effect, the rest did not.
+            ("applied", Some(code)) => EventOutcome::Partial {
+                code,
+                reason: reason.unwrap_or_default(),
+            },
+            (_, code) => EventOutcome::Rejected {
                 code: code.unwrap_or_default(),
                 reason: reason.unwrap_or_default(),
             },
@@ -328,6 +333,9 @@ impl Ledger for SqliteLedger<'_, '_> {
         let (kind, code, reason) = match outcome.effective() {
             EventOutcome::Rejected { code, reason } => {
                 ("rejected", Some(code.as_str()), Some(reason.as_str()))
+            }
+            EventOutcome::Partial { code, reason } => {
+                ("applied", Some(code.as_str()), Some(reason.as_str()))
             }
             _ => ("applied", None, None),
         };
@@ -740,6 +748,7 @@ impl Store for SqliteStore {
                 changes,
                 next_cursor,
                 has_more,
+                epoch: String::new(),
             })
         })
     }
