@@ -391,3 +391,55 @@ fn apply_notice(tx: &Transaction, n: &InboundNotice) -> Result<()> {
     }
     Ok(())
 }
+
+/// A location as the terminal knows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LocationRow {
+    pub code: String,
+    pub kind: String,
+    pub zone: String,
+    pub walk_order: u32,
+    pub capacity: Option<i64>,
+}
+
+impl LocationRow {
+    fn from_row(r: &Row) -> rusqlite::Result<LocationRow> {
+        Ok(LocationRow {
+            code: r.get("code")?,
+            kind: r.get("kind")?,
+            zone: r.get("zone")?,
+            walk_order: r.get("walk_order")?,
+            capacity: r.get("capacity")?,
+        })
+    }
+}
+
+impl Store {
+    pub fn location(&self, code: &str) -> Result<Option<LocationRow>> {
+        Ok(self
+            .conn()
+            .prepare_cached("SELECT * FROM locations WHERE code = ?1")?
+            .query_row([code], LocationRow::from_row)
+            .optional()?)
+    }
+
+    /// Bins of a zone in walking order, at most `limit`.
+    pub fn bins_of_zone(&self, zone: &str, limit: u32) -> Result<Vec<LocationRow>> {
+        let mut stmt = self.conn().prepare_cached(
+            "SELECT * FROM locations WHERE zone = ?1 AND kind = 'bin' ORDER BY walk_order, code LIMIT ?2",
+        )?;
+        let rows = stmt.query_map(params![zone, limit], LocationRow::from_row)?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// The merchant whose zones include `zone`, if any.
+    pub fn zone_owner(&self, zone: &str) -> Result<Option<String>> {
+        Ok(self
+            .conn()
+            .prepare_cached(
+                "SELECT m.id FROM merchants m, json_each(m.zones) z WHERE z.value = ?1 LIMIT 1",
+            )?
+            .query_row([zone], |r| r.get(0))
+            .optional()?)
+    }
+}

@@ -22,7 +22,7 @@ use rusqlite::{Connection, OpenFlags, Transaction};
 use rusqlite_migration::{M, Migrations};
 use uuid::Uuid;
 
-pub use master::{MerchantRow, NoticeRow, OperatorRow, ProductMatch};
+pub use master::{LocationRow, MerchantRow, NoticeRow, OperatorRow, ProductMatch};
 pub use outbox::{ExceptionRow, LineState, SyncCounts};
 pub use receiving::{OpenReceipt, ReceiptLineRow};
 pub use stock::StockRowLocal;

@@ -93,6 +93,26 @@ impl Store {
         self.write(|tx| bodies.iter().map(|b| append(tx, operator_id, b)).collect())
     }
 
+    /// Appends one flow step's events in one transaction; with `close_job`, the device's open
+    /// job ends in the same transaction.
+    pub fn append_events_closing_job(
+        &mut self,
+        operator_id: &str,
+        bodies: &[EventBody],
+        close_job: bool,
+    ) -> Result<Vec<u64>> {
+        self.write(|tx| {
+            let seqs = bodies
+                .iter()
+                .map(|b| append(tx, operator_id, b))
+                .collect::<Result<Vec<u64>>>()?;
+            if close_job {
+                Store::set_open_job_tx(tx, None)?;
+            }
+            Ok(seqs)
+        })
+    }
+
     /// The next `limit` events the server has not recorded, in seq order.
     pub fn pending_batch(&self, limit: u32) -> Result<Vec<Event>> {
         let acked = self.counts()?.acked_through;

@@ -5,6 +5,7 @@
 //! happened and what to do next. Finnish and English are complete; Swedish falls back to English
 //! until its translation is written.
 
+use laituri_domain::putaway::{Message as PutawayMessage, Why};
 use laituri_domain::receiving::{Condition, LineSummary, Message};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -34,6 +35,11 @@ impl Lang {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Label {
     Receiving,
+    Putaway,
+    ReasonBlocked,
+    ReasonDoesNotFit,
+    ReasonCloser,
+    ReasonLead,
     Exceptions,
     ScannerCheck,
     About,
@@ -44,6 +50,16 @@ impl Label {
         match (self, lang) {
             (Label::Receiving, Lang::En) => "Receiving",
             (Label::Receiving, Lang::Fi) => "Vastaanotto",
+            (Label::Putaway, Lang::En) => "Putaway",
+            (Label::Putaway, Lang::Fi) => "Hyllytys",
+            (Label::ReasonBlocked, Lang::En) => "Bin blocked or damaged",
+            (Label::ReasonBlocked, Lang::Fi) => "Paikka tukossa tai rikki",
+            (Label::ReasonDoesNotFit, Lang::En) => "Goods do not fit",
+            (Label::ReasonDoesNotFit, Lang::Fi) => "Tavara ei mahdu",
+            (Label::ReasonCloser, Lang::En) => "Closer bin",
+            (Label::ReasonCloser, Lang::Fi) => "Lähempi paikka",
+            (Label::ReasonLead, Lang::En) => "Shift lead said so",
+            (Label::ReasonLead, Lang::Fi) => "Vuoroesihenkilön ohje",
             (Label::Exceptions, Lang::En) => "Exceptions",
             (Label::Exceptions, Lang::Fi) => "Poikkeamat",
             (Label::ScannerCheck, Lang::En) => "Scanner check",
@@ -66,23 +82,57 @@ pub fn lines(lang: Lang, n: usize) -> String {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Text {
-    Welcome { name: String },
-    EnterPin { name: String },
+    Welcome {
+        name: String,
+    },
+    EnterPin {
+        name: String,
+    },
     WrongPin,
     PinLocked,
     ScanBadgeFirst,
-    UnknownBadge { badge: String },
+    UnknownBadge {
+        badge: String,
+    },
     NotAllowed,
     ChooseFromMenu,
     NothingToDo,
     ScanContainer,
-    UnknownNotice { code: String },
-    NoticeClosed { reference: String },
+    UnknownNotice {
+        code: String,
+    },
+    NoticeClosed {
+        reference: String,
+    },
     UnknownMerchant,
-    Unreadable { why: String },
-    BadDate { typed: String },
+    Unreadable {
+        why: String,
+    },
+    BadDate {
+        typed: String,
+    },
     Store(String),
     Receiving(Message),
+    Putaway(PutawayMessage),
+    ToteEmpty {
+        container: String,
+    },
+    PutawayStopped {
+        container: String,
+        left: i64,
+    },
+    OtherToteOpen {
+        open: String,
+        scanned: String,
+    },
+    /// A scan from the menu would start another job while one is open.
+    FinishJobFirst {
+        job: String,
+    },
+    NoPutawayTask,
+    TaskTaken {
+        task: String,
+    },
 }
 
 fn condition(lang: Lang, c: Condition) -> &'static str {
@@ -158,6 +208,43 @@ impl Text {
             (Text::BadDate { typed }, Fi) => format!("{typed} ei ole päivämäärä. Näppäile muodossa VVKKPP, esim. 270131."),
             (Text::Store(e), _) => e.clone(),
             (Text::Receiving(m), lang) => receiving(m, lang),
+            (Text::Putaway(m), lang) => putaway(m, lang),
+            (Text::ToteEmpty { container }, En) => {
+                format!("{container} holds nothing to put away on this terminal. Scan another tote.")
+            }
+            (Text::ToteEmpty { container }, Fi) => {
+                format!("{container}: ei hyllytettävää tällä päätteellä. Lue toinen laatikko.")
+            }
+            (Text::PutawayStopped { container, left }, En) => format!(
+                "Putaway of {container} stopped: {left} units stay in it. Leave the tote at the dock."
+            ),
+            (Text::PutawayStopped { container, left }, Fi) => format!(
+                "Laatikon {container} hyllytys lopetettu: {left} kpl jää siihen. Jätä laatikko laiturille."
+            ),
+            (Text::OtherToteOpen { open, scanned }, En) => format!(
+                "{scanned} is another tote. Finish {open} first, or stop it from the menu."
+            ),
+            (Text::OtherToteOpen { open, scanned }, Fi) => format!(
+                "{scanned} on eri laatikko. Hyllytä ensin {open} tai lopeta se valikosta."
+            ),
+            (Text::FinishJobFirst { job }, En) => {
+                format!("{job} is still open. Finish it, or stop it, before starting another job.")
+            }
+            (Text::FinishJobFirst { job }, Fi) => {
+                format!("{job} on vielä kesken. Saata se loppuun tai lopeta ennen uutta työtä.")
+            }
+            (Text::NoPutawayTask, En) => {
+                "No putaway task is waiting. Scan a tote from the dock to put it away.".into()
+            }
+            (Text::NoPutawayTask, Fi) => {
+                "Hyllytystehtäviä ei ole. Lue laiturilta laatikko hyllyttääksesi sen.".into()
+            }
+            (Text::TaskTaken { task }, En) => format!(
+                "Task {task} is taken by another device. Choose another task or scan a tote."
+            ),
+            (Text::TaskTaken { task }, Fi) => format!(
+                "Tehtävä {task} on toisella laitteella. Valitse toinen tehtävä tai lue laatikko."
+            ),
         }
     }
 }
@@ -282,5 +369,150 @@ fn receiving(m: &Message, lang: Lang) -> String {
         }
         (Message::ReceiptClosed, En) => "This receipt is closed. Go back to the menu.".into(),
         (Message::ReceiptClosed, Fi) => "Vastaanotto on suljettu. Palaa valikkoon.".into(),
+    }
+}
+
+fn putaway(m: &PutawayMessage, lang: Lang) -> String {
+    use Lang::*;
+    use PutawayMessage as P;
+    match (m, lang) {
+        (P::ScanItem { lines }, En) => format!("The tote holds {lines} kinds of goods: scan one."),
+        (P::ScanItem { lines }, Fi) => {
+            format!("Laatikossa on {lines} eri tuotetta: lue yksi niistä.")
+        }
+        (
+            P::Suggest {
+                name,
+                quantity,
+                bin,
+                why,
+            },
+            En,
+        ) => {
+            let why = match why {
+                Why::SameGoods => "holds the same goods",
+                Why::Empty => "empty",
+            };
+            format!("Put {quantity} × {name} into {bin} ({why}): scan the bin.")
+        }
+        (
+            P::Suggest {
+                name,
+                quantity,
+                bin,
+                why,
+            },
+            Fi,
+        ) => {
+            let why = match why {
+                Why::SameGoods => "samaa tuotetta",
+                Why::Empty => "tyhjä",
+            };
+            format!("Hyllytä {quantity} × {name} paikkaan {bin} ({why}): lue paikka.")
+        }
+        (P::NoSuggestion { name, quantity }, En) => format!(
+            "No free bin is known for {quantity} × {name}: scan any free bin of the merchant's zone."
+        ),
+        (P::NoSuggestion { name, quantity }, Fi) => format!(
+            "Vapaata paikkaa ei tiedetä: {quantity} × {name}. Lue mikä tahansa vapaa paikka asiakkaan alueelta."
+        ),
+        (
+            P::PutAway {
+                name,
+                quantity,
+                bin,
+                left,
+            },
+            En,
+        ) => {
+            if *left > 0 {
+                format!("{quantity} × {name} into {bin}. {left} more of it in the tote.")
+            } else {
+                format!("{quantity} × {name} into {bin}.")
+            }
+        }
+        (
+            P::PutAway {
+                name,
+                quantity,
+                bin,
+                left,
+            },
+            Fi,
+        ) => {
+            if *left > 0 {
+                format!("{quantity} × {name} paikkaan {bin}. Laatikossa vielä {left}.")
+            } else {
+                format!("{quantity} × {name} paikkaan {bin}.")
+            }
+        }
+        (P::ToteEmpty, En) => "The tote is empty: putaway done. Take the tote back.".into(),
+        (P::ToteEmpty, Fi) => "Laatikko on tyhjä: hyllytys valmis. Palauta laatikko.".into(),
+        (P::BinMarkedFull { bin }, En) => {
+            format!("{bin} marked full. Follow the next suggestion.")
+        }
+        (P::BinMarkedFull { bin }, Fi) => {
+            format!("{bin} merkitty täydeksi. Seuraa uutta ehdotusta.")
+        }
+        (P::ChooseReason { bin, suggested }, En) => format!(
+            "{bin} is not the suggested {suggested}: choose why, or cancel and scan {suggested}."
+        ),
+        (P::ChooseReason { bin, suggested }, Fi) => {
+            format!("{bin} ei ole ehdotettu {suggested}: valitse syy tai peru ja lue {suggested}.")
+        }
+        (P::NotInTote { name }, En) => {
+            format!("{name} is not in this tote. Put it aside and scan an item of the tote.")
+        }
+        (P::NotInTote { name }, Fi) => {
+            format!("{name} ei ole tässä laatikossa. Laita sivuun ja lue laatikon tuote.")
+        }
+        (
+            P::MoreThanTote {
+                name,
+                asked,
+                in_tote,
+            },
+            En,
+        ) => format!("{asked} is more than the {in_tote} × {name} in the tote. Count again."),
+        (
+            P::MoreThanTote {
+                name,
+                asked,
+                in_tote,
+            },
+            Fi,
+        ) => format!("{asked} on enemmän kuin laatikon {in_tote} × {name}. Laske uudelleen."),
+        (P::UnknownCode { raw }, En) => {
+            format!("{raw} is neither a bin nor an item of this tote. Scan the bin label.")
+        }
+        (P::UnknownCode { raw }, Fi) => {
+            format!("{raw} ei ole paikka eikä laatikon tuote. Lue paikan tarra.")
+        }
+        (P::NotABin { code }, En) => format!("{code} is not a storage bin. Scan a bin label."),
+        (P::NotABin { code }, Fi) => format!("{code} ei ole hyllypaikka. Lue hyllypaikan tarra."),
+        (P::OtherMerchantsZone { code, zone }, En) => format!(
+            "{code} is in zone {zone} of another merchant. Scan a bin of this merchant's zone."
+        ),
+        (P::OtherMerchantsZone { code, zone }, Fi) => format!(
+            "{code} on toisen asiakkaan alueella {zone}. Lue tämän asiakkaan alueen paikka."
+        ),
+        (P::ScanItemFirst, En) => "Scan an item of the tote first, then the bin.".into(),
+        (P::ScanItemFirst, Fi) => "Lue ensin laatikon tuote, sitten paikka.".into(),
+        (P::NothingSuggested, En) => "No bin was suggested: scan a bin.".into(),
+        (P::NothingSuggested, Fi) => "Paikkaa ei ehdotettu: lue paikka.".into(),
+        (P::FindingBin { name }, En) => format!("Finding a bin for {name}."),
+        (P::FindingBin { name }, Fi) => format!("Haetaan paikkaa tuotteelle {name}."),
+        (P::BadQuantity, En) => "That quantity is not possible. Enter it again.".into(),
+        (P::BadQuantity, Fi) => "Määrä ei ole mahdollinen. Näppäile uudelleen.".into(),
+        (P::Cancelled, En) => {
+            "Cancelled: nothing recorded. The goods stay in the tote; scan an item to go on.".into()
+        }
+        (P::Cancelled, Fi) => {
+            "Peruttu: mitään ei kirjattu. Tavarat jäävät laatikkoon; lue tuote jatkaaksesi.".into()
+        }
+        (P::EmptyTote, En) => "The tote is empty. Scan another tote.".into(),
+        (P::EmptyTote, Fi) => "Laatikko on tyhjä. Lue toinen laatikko.".into(),
+        (P::Finished, En) => "This tote is done. Go back to the menu.".into(),
+        (P::Finished, Fi) => "Tämä laatikko on valmis. Palaa valikkoon.".into(),
     }
 }

@@ -7,7 +7,10 @@
 //! sync worker after a commit.
 
 pub mod messages;
+pub mod putaway;
 pub mod receiving;
+pub mod recognise;
+pub mod seam;
 
 use std::sync::Arc;
 
@@ -18,6 +21,7 @@ use tokio::sync::Notify;
 
 use crate::store::{OperatorRow, Store, StoreError};
 use messages::{Lang, Text};
+pub use putaway::{PutawayController, PutawayView};
 pub use receiving::{ReceivingController, ReceivingView};
 
 /// The tone of an answer: the colour on screen and the sound. The floor flows decide it.
@@ -57,6 +61,8 @@ pub enum Screen {
     ReceivingStart,
     /// Receiving: scanning goods.
     Receiving,
+    /// Putaway: a tote into bins.
+    Putaway,
     ScannerCheck,
     Exceptions,
     About,
@@ -100,6 +106,7 @@ pub struct Terminal {
     pin_failures: u32,
     screen: Screen,
     receiving: Option<ReceivingController>,
+    putaway: Option<PutawayController>,
     waker: Option<Arc<Notify>>,
 }
 
@@ -114,6 +121,7 @@ impl Terminal {
             pin_failures: 0,
             screen: Screen::Login,
             receiving: None,
+            putaway: None,
             waker: None,
         }
     }
@@ -168,6 +176,22 @@ impl Terminal {
         self.receiving.as_ref()
     }
 
+    pub fn putaway(&self) -> Option<&PutawayController> {
+        self.putaway.as_ref()
+    }
+
+    /// The job open on this device, by the text that names it, if any (one job at a time).
+    fn open_job_name(&self) -> Option<String> {
+        if let Some(r) = self.receiving.as_ref().filter(|r| !r.is_closed()) {
+            let o = r.open_receipt();
+            return Some(o.notice_id.clone().unwrap_or_else(|| o.merchant_id.clone()));
+        }
+        self.putaway
+            .as_ref()
+            .filter(|p| !p.is_finished())
+            .map(|p| p.container().to_string())
+    }
+
     fn committed(&self) {
         if let Some(w) = &self.waker {
             w.notify_one();
@@ -212,10 +236,50 @@ impl Terminal {
                     None => Reply::new(Tone::Error, Text::NothingToDo),
                 }
             }
+            Screen::Putaway => {
+                let (operator, today) = (self.operator_id(), (self.today)());
+                match self.putaway.as_mut() {
+                    Some(p) => {
+                        let reply = p.scan(&mut self.store, &self.config, &operator, &scan, today);
+                        self.committed();
+                        reply
+                    }
+                    None => Reply::new(Tone::Error, Text::NothingToDo),
+                }
+            }
             // The scanner check shows the scan; it does not act on it.
             Screen::ScannerCheck => return None,
+            // From the menu, a tote or license plate with goods to put away starts putaway.
+            Screen::Home
+                if self.can(Role::Putaway)
+                    && matches!(
+                        recognise::recognise(&self.store, &self.config, &scan),
+                        Ok(recognise::Label::Container(_))
+                    ) =>
+            {
+                let label = recognise::recognise(&self.store, &self.config, &scan);
+                match label {
+                    Ok(recognise::Label::Container(c)) => self.start_putaway(&c, None),
+                    _ => Reply::new(Tone::Warning, Text::ChooseFromMenu),
+                }
+            }
             // From the menu, a notice's reference or SSCC starts receiving it at once: the
             // clerk at the dock scans the delivery papers and goes.
+            Screen::Home
+                if self.can(Role::Receiving)
+                    && self.putaway.as_ref().is_some_and(|p| !p.is_finished())
+                    && matches!(
+                        recognise::recognise(&self.store, &self.config, &scan),
+                        Ok(recognise::Label::Notice(_))
+                    ) =>
+            {
+                Reply::new(
+                    Tone::Error,
+                    Text::FinishJobFirst {
+                        job: self.open_job_name().unwrap_or_default(),
+                    },
+                )
+            }
             Screen::Home if self.can(Role::Receiving) => {
                 self.screen = Screen::ReceivingStart;
                 let reply = self.receiving_start_scan(&scan);
@@ -274,6 +338,19 @@ impl Terminal {
         {
             self.receiving = Some(ctrl);
         }
+        // So does a putaway this operator left open.
+        if let Ok(Some(job)) = self.store.open_job()
+            && job.flow == putaway::FLOW
+            && self
+                .operator
+                .as_ref()
+                .is_some_and(|o| o.id == job.operator_id)
+        {
+            match PutawayController::resume(&self.store, &job) {
+                Ok(ctrl) => self.putaway = Some(ctrl),
+                Err(e) => tracing::warn!("the open putaway could not be resumed: {e}"),
+            }
+        }
         Reply::new(Tone::Ok, Text::Welcome { name })
     }
 
@@ -303,6 +380,7 @@ impl Terminal {
         self.operator = None;
         self.pin_for = None;
         self.receiving = None;
+        self.putaway = None;
         self.screen = Screen::Login;
     }
 
@@ -325,6 +403,15 @@ impl Terminal {
                     _ => Screen::ReceivingStart,
                 }
             }
+            Screen::Putaway => {
+                if !self.can(Role::Putaway) {
+                    return Err(Reply::new(Tone::Error, Text::NotAllowed));
+                }
+                match &self.putaway {
+                    Some(p) if !p.is_finished() => Screen::Putaway,
+                    _ => return Err(Reply::new(Tone::Warning, Text::NoPutawayTask)),
+                }
+            }
             other => other,
         };
         self.screen = screen;
@@ -335,6 +422,9 @@ impl Terminal {
     pub fn home(&mut self) {
         if self.receiving.as_ref().is_some_and(|r| r.is_closed()) {
             self.receiving = None;
+        }
+        if self.putaway.as_ref().is_some_and(|p| p.is_finished()) {
+            self.putaway = None;
         }
         self.screen = if self.operator.is_some() {
             Screen::Home
@@ -382,6 +472,56 @@ impl Terminal {
             }
             Err(reply) => reply,
         }
+    }
+
+    /// Starts putting away a tote or license plate (a tote in hand is its own claim).
+    pub fn start_putaway(
+        &mut self,
+        container: &str,
+        claim: Option<laituri_protocol::TaskClaim>,
+    ) -> Reply {
+        if let Some(job) = self.open_job_name()
+            && self
+                .putaway
+                .as_ref()
+                .is_none_or(|p| p.container() != container)
+        {
+            return Reply::new(Tone::Error, Text::FinishJobFirst { job });
+        }
+        if let Some(p) = self.putaway.as_ref().filter(|p| !p.is_finished()) {
+            let _ = p;
+            self.screen = Screen::Putaway;
+            return Reply::new(
+                Tone::Ok,
+                Text::Putaway(self.putaway.as_ref().map(|p| p.view().prompt).unwrap()),
+            );
+        }
+        let operator = self.operator_id();
+        match PutawayController::start(&mut self.store, &operator, container, claim) {
+            Ok((ctrl, reply)) => {
+                self.putaway = Some(ctrl);
+                self.screen = Screen::Putaway;
+                reply
+            }
+            Err(reply) => reply,
+        }
+    }
+
+    /// A button or keypad entry on the putaway screen.
+    pub fn putaway_action(&mut self, action: putaway::Action) -> Reply {
+        let operator = self.operator_id();
+        let today = (self.today)();
+        let Some(p) = self.putaway.as_mut() else {
+            return Reply::new(Tone::Error, Text::NothingToDo);
+        };
+        let stop = action == putaway::Action::Stop;
+        let reply = p.action(&mut self.store, &operator, action, today);
+        if stop {
+            self.putaway = None;
+            self.screen = Screen::Home;
+        }
+        self.committed();
+        reply
     }
 
     /// The logged-in operator's id, recorded on every event.

@@ -192,15 +192,13 @@ impl ReceivingController {
     /// Feeds one input to the state machine; records its facts; adopts the next state only
     /// when the commit succeeded.
     fn apply(&mut self, store: &mut Store, operator: &str, input: Input, today: Date) -> Reply {
-        let step = self.receipt.step(input, today);
-        if !step.facts.is_empty()
-            && let Err(e) = store.record_receiving(&self.open, operator, &step.facts)
-        {
-            tracing::error!("receiving step not saved: {e}");
-            return e.into();
+        let open = &self.open;
+        match super::seam::advance(&mut self.receipt, input, today, |facts| {
+            store.record_receiving(open, operator, facts).map(drop)
+        }) {
+            Ok(feedback) => Reply::new(feedback.tone, Text::Receiving(feedback.message)),
+            Err(e) => e.into(),
         }
-        self.receipt = step.next;
-        Reply::new(step.feedback.tone, Text::Receiving(step.feedback.message))
     }
 
     pub fn action(

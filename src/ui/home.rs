@@ -8,8 +8,9 @@ use crate::terminal::messages::Label;
 use crate::terminal::{Screen, Terminal};
 
 /// Menu entries: id, label, and the role that unlocks it (None = everyone).
-const MENU: [(&str, Label, Option<Role>); 4] = [
+const MENU: [(&str, Label, Option<Role>); 5] = [
     ("receiving", Label::Receiving, Some(Role::Receiving)),
+    ("putaway", Label::Putaway, Some(Role::Putaway)),
     ("exceptions", Label::Exceptions, None),
     ("scanner-check", Label::ScannerCheck, None),
     ("about", Label::About, None),
@@ -23,6 +24,7 @@ pub fn connect(ui: &AppWindow, ctx: Shared) {
             let Some(ui) = weak.upgrade() else { return };
             let screen = match id.as_str() {
                 "receiving" => Screen::ReceivingStart,
+                "putaway" => Screen::Putaway,
                 "exceptions" => Screen::Exceptions,
                 "scanner-check" => Screen::ScannerCheck,
                 _ => Screen::About,

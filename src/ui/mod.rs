@@ -10,6 +10,7 @@ mod exceptions;
 mod header;
 mod home;
 mod login;
+mod putaway;
 mod receiving;
 mod receiving_start;
 mod scanner_check;
@@ -61,6 +62,7 @@ pub fn connect(ui: &AppWindow, ctx: Shared) {
     home::connect(ui, ctx.clone());
     receiving_start::connect(ui, ctx.clone());
     receiving::connect(ui, ctx.clone());
+    putaway::connect(ui, ctx.clone());
     scanner_check::connect(ui, ctx.clone());
     exceptions::connect(ui, ctx.clone());
     about::connect(ui, ctx.clone());
@@ -79,7 +81,10 @@ pub fn on_sync_progress(ui: &AppWindow, status: &crate::sync::SyncStatus) {
         if let Some(ctx) = c.borrow().as_ref() {
             let screen = ctx.terminal.borrow().screen().clone();
             let affected = match screen {
-                CoreScreen::Receiving | CoreScreen::Exceptions | CoreScreen::Login => true,
+                CoreScreen::Receiving
+                | CoreScreen::Putaway
+                | CoreScreen::Exceptions
+                | CoreScreen::Login => true,
                 CoreScreen::ReceivingStart | CoreScreen::Home => status.master_data_changed,
                 _ => false,
             };
@@ -150,6 +155,7 @@ pub fn refresh(ui: &AppWindow, ctx: &Ctx) {
         CoreScreen::Home => Screen::Home,
         CoreScreen::ReceivingStart => Screen::ReceivingStart,
         CoreScreen::Receiving => Screen::Receiving,
+        CoreScreen::Putaway => Screen::Putaway,
         CoreScreen::ScannerCheck => Screen::ScannerCheck,
         CoreScreen::Exceptions => Screen::Exceptions,
         CoreScreen::About => Screen::About,
@@ -166,6 +172,7 @@ pub fn refresh(ui: &AppWindow, ctx: &Ctx) {
         CoreScreen::Home => home::refresh(ui, &t),
         CoreScreen::ReceivingStart => receiving_start::refresh(ui, &t),
         CoreScreen::Receiving => receiving::refresh(ui, &t),
+        CoreScreen::Putaway => putaway::refresh(ui, &t),
         CoreScreen::Exceptions => exceptions::refresh(ui, &t),
         CoreScreen::About => about::refresh(ui, &t),
         CoreScreen::ScannerCheck => {}

@@ -9,6 +9,8 @@ use laituri::sync::{SyncConfig, SyncStatus, sync_once};
 use laituri_protocol::{ExceptionView, PROTOCOL_HEADER, PROTOCOL_VERSION, StockRow};
 use laituri_server::{ServerConfig, ServerHandle};
 
+pub mod ui;
+
 pub struct DemoServer {
     pub handle: ServerHandle,
     pub config: ServerConfig,

@@ -72,7 +72,8 @@ fn suggestion_case_table() {
     let same_full = bin("A-03", "Z1", 30, Some(4), 4, 4);
     let mixed = bin("A-01", "Z1", 10, None, 5, 2);
     let other_zone = bin("C-01", "Z9", 1, None, 0, 0);
-    let cases: Vec<(&str, Vec<Bin>, Vec<&str>, Option<(&str, Why)>)> = vec![
+    type Case<'a> = (&'a str, Vec<Bin>, Vec<&'a str>, Option<(&'a str, Why)>);
+    let cases: Vec<Case> = vec![
         ("nothing at all", vec![], vec![], None),
         (
             "same goods first, even far away",

@@ -1,0 +1,442 @@
+//! The putaway controller: a tote (or license plate) into bins, suggestions computed on the
+//! device from its local stock view, so it works offline.
+//!
+//! A tote in the operator's hand is its own claim: started by scanning it, putaway needs no
+//! lease. Started from the task list, it carries the task's lease ([`TaskClaim`]) on every event,
+//! so the server can tell progress under a lease another device holds now. Scans are read with
+//! [`super::recognise`]; facts go through [`super::seam::advance`], like every flow.
+
+use laituri_domain::calendar::Date;
+use laituri_domain::putaway::{
+    Bin, Expect, Fact, Goods, Input, ItemScan, Message, OverrideReason, Place as DomainPlace,
+    Putaway, ToteLine,
+};
+use laituri_domain::scan::Scan;
+use laituri_protocol::{EventBody, GoodsCondition, Place, StockMove, TaskClaim};
+
+use super::messages::Text;
+use super::recognise::{Label, recognise};
+use super::{CoreConfig, Reply, Tone};
+use crate::store::{OpenJob, Store, StoreError};
+
+/// The flow's name in the open-job record.
+pub const FLOW: &str = "putaway";
+
+/// How many bins of a zone the suggestion looks at for an empty one.
+const EMPTY_BINS_SCANNED: u32 = 60;
+
+/// Buttons and keypad entries of the putaway screen.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Action {
+    Quantity(i64),
+    BinFull,
+    Reason(OverrideReason),
+    Cancel,
+    /// Stop this tote: what is left stays in it (nothing is recorded for it).
+    Stop,
+}
+
+/// What the putaway screen shows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PutawayView {
+    pub container: String,
+    pub expects: Expect,
+    pub prompt: Message,
+    /// The bin to scan now, in large type.
+    pub suggested: Option<String>,
+    pub quantity: Option<i64>,
+    /// What is left in the tote: name, lot, units.
+    pub left: Vec<(String, Option<String>, i64)>,
+    pub finished: bool,
+}
+
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+struct JobKey {
+    container: String,
+    claim: Option<TaskClaim>,
+}
+
+pub struct PutawayController {
+    job: Putaway,
+    container: String,
+    /// Where the tote stands (its goods' location), the `from` of every move.
+    at: String,
+    claim: Option<TaskClaim>,
+}
+
+fn date_of(s: &Option<String>) -> Option<Date> {
+    s.as_deref().and_then(Date::parse_iso)
+}
+
+impl PutawayController {
+    /// Starts putting away a container from what the local stock view says it holds. Records the
+    /// open job so that it resumes after a crash.
+    pub fn start(
+        store: &mut Store,
+        operator: &str,
+        container: &str,
+        claim: Option<TaskClaim>,
+    ) -> Result<(PutawayController, Reply), Reply> {
+        let ctrl = Self::load(store, container, claim.clone())?;
+        if ctrl.job.lines().is_empty() {
+            return Err(Reply::new(
+                Tone::Error,
+                Text::ToteEmpty {
+                    container: container.to_string(),
+                },
+            ));
+        }
+        store.set_open_job(Some(&OpenJob {
+            flow: FLOW.into(),
+            operator_id: operator.to_string(),
+            key: serde_json::to_value(JobKey {
+                container: container.to_string(),
+                claim,
+            })
+            .map_err(StoreError::from)?,
+        }))?;
+        let mut ctrl = ctrl;
+        let reply = ctrl.feed_candidates(store, None);
+        Ok((ctrl, reply))
+    }
+
+    /// Picks up the putaway this device left open.
+    pub fn resume(store: &Store, job: &OpenJob) -> Result<PutawayController, StoreError> {
+        let key: JobKey = serde_json::from_value(job.key.clone())?;
+        let mut ctrl = Self::load(store, &key.container, key.claim)
+            .map_err(|r| StoreError::Data(format!("{:?}", r.text)))?;
+        ctrl.feed_candidates(store, None);
+        Ok(ctrl)
+    }
+
+    fn load(
+        store: &Store,
+        container: &str,
+        claim: Option<TaskClaim>,
+    ) -> Result<PutawayController, Reply> {
+        let rows = store.container_contents(container)?;
+        let mut at = String::new();
+        let mut lines: Vec<ToteLine> = Vec::new();
+        let mut merchant = None;
+        for r in rows
+            .iter()
+            .filter(|r| r.condition == GoodsCondition::Good && r.quantity > 0)
+        {
+            at = r.location.clone();
+            merchant.get_or_insert_with(|| r.merchant_id.clone());
+            let name = store
+                .product_name(&r.product_id)?
+                .unwrap_or_else(|| r.product_id.clone());
+            lines.push(ToteLine {
+                goods: Goods {
+                    merchant_id: r.merchant_id.clone(),
+                    product_id: r.product_id.clone(),
+                    name,
+                    lot: r.lot.clone(),
+                    expiry: date_of(&r.expiry),
+                    serial: None,
+                },
+                quantity: r.quantity,
+            });
+        }
+        let zones = match merchant {
+            Some(m) => store.merchant(&m)?.map(|m| m.zones).unwrap_or_default(),
+            None => Vec::new(),
+        };
+        Ok(PutawayController {
+            job: Putaway::new(container.to_string(), zones, lines),
+            container: container.to_string(),
+            at,
+            claim,
+        })
+    }
+
+    pub fn is_finished(&self) -> bool {
+        use laituri_domain::flow::Flow;
+        self.job.is_finished()
+    }
+
+    pub fn container(&self) -> &str {
+        &self.container
+    }
+
+    /// The product of the goods in hand, if any are selected.
+    pub fn selected_product(&self) -> Option<String> {
+        self.job.selected().map(|g| g.product_id.clone())
+    }
+
+    pub fn claim(&self) -> Option<&TaskClaim> {
+        self.claim.as_ref()
+    }
+
+    /// Candidate bins for the selected goods: where the same goods are, then the bins of the
+    /// merchant's zones, each with what it holds now on the device's view.
+    fn candidates(&self, store: &Store) -> Result<Vec<Bin>, StoreError> {
+        let Some(goods) = self.job.selected() else {
+            return Ok(Vec::new());
+        };
+        let mut codes: Vec<String> = Vec::new();
+        for row in store.product_places(&goods.merchant_id, &goods.product_id)? {
+            if row.container.is_none() && !codes.contains(&row.location) {
+                codes.push(row.location);
+            }
+        }
+        let zones = store
+            .merchant(&goods.merchant_id)?
+            .map(|m| m.zones)
+            .unwrap_or_default();
+        let mut bins = Vec::new();
+        let consider = |loc: crate::store::LocationRow, bins: &mut Vec<Bin>| {
+            if loc.kind != "bin" || bins.iter().any(|b: &Bin| b.code == loc.code) {
+                return Ok::<_, StoreError>(());
+            }
+            let contents = store.location_contents(&loc.code)?;
+            let occupied: i64 = contents.iter().map(|r| r.quantity.max(0)).sum();
+            let same: i64 = contents
+                .iter()
+                .filter(|r| {
+                    r.merchant_id == goods.merchant_id
+                        && r.product_id == goods.product_id
+                        && r.lot == goods.lot
+                })
+                .map(|r| r.quantity.max(0))
+                .sum();
+            bins.push(Bin {
+                code: loc.code,
+                zone: loc.zone,
+                walk_order: loc.walk_order,
+                capacity: loc.capacity,
+                occupied,
+                same_goods: same,
+                mixed: occupied > same,
+            });
+            Ok(())
+        };
+        for code in codes {
+            if let Some(loc) = store.location(&code)? {
+                consider(loc, &mut bins)?;
+            }
+        }
+        for zone in &zones {
+            for loc in store.bins_of_zone(zone, EMPTY_BINS_SCANNED)? {
+                consider(loc, &mut bins)?;
+            }
+        }
+        Ok(bins)
+    }
+
+    /// Answers the state machine's request for candidates, if it has one. The reply is the
+    /// suggestion, or `after` when a step with facts came first (its answer matters more).
+    fn feed_candidates(&mut self, store: &Store, after: Option<Reply>) -> Reply {
+        if self.job.expects() != Expect::Candidates {
+            return after.unwrap_or_else(|| self.prompt_reply());
+        }
+        let bins = match self.candidates(store) {
+            Ok(b) => b,
+            Err(e) => return e.into(),
+        };
+        let step = self
+            .job
+            .step(Input::Candidates(bins), Date::from_day_number(0));
+        self.job = step.next;
+        after.unwrap_or(Reply::new(
+            step.feedback.tone,
+            Text::Putaway(step.feedback.message),
+        ))
+    }
+
+    fn prompt_reply(&self) -> Reply {
+        Reply::new(Tone::Ok, Text::Putaway(self.job.prompt()))
+    }
+
+    fn apply(&mut self, store: &mut Store, operator: &str, input: Input, today: Date) -> Reply {
+        let (container, at, claim) = (self.container.clone(), self.at.clone(), self.claim.clone());
+        let result = super::seam::advance(&mut self.job, input, today, |facts| {
+            record(store, operator, &container, &at, claim.as_ref(), facts)
+        });
+        match result {
+            Ok(feedback) => {
+                let reply = Reply::new(feedback.tone, Text::Putaway(feedback.message));
+                // A selection answers with the suggestion; a recorded put keeps its own answer.
+                let keep = reply.tone != Tone::Ok
+                    || matches!(reply.text, Text::Putaway(Message::PutAway { .. }));
+                self.feed_candidates(store, keep.then_some(reply))
+            }
+            Err(e) => e.into(),
+        }
+    }
+
+    pub fn action(
+        &mut self,
+        store: &mut Store,
+        operator: &str,
+        action: Action,
+        today: Date,
+    ) -> Reply {
+        let input = match action {
+            Action::Quantity(n) => Input::Quantity(n),
+            Action::BinFull => Input::BinFull,
+            Action::Reason(r) => Input::Reason(r),
+            Action::Cancel => Input::Cancel,
+            Action::Stop => return self.stop(store),
+        };
+        self.apply(store, operator, input, today)
+    }
+
+    /// Leaves the tote: the job is closed, what is left stays in the tote (its putaway task,
+    /// if any, stays open for someone else).
+    pub fn stop(&mut self, store: &mut Store) -> Reply {
+        if let Err(e) = store.set_open_job(None) {
+            return e.into();
+        }
+        Reply::new(
+            Tone::Warning,
+            Text::PutawayStopped {
+                container: self.container.clone(),
+                left: self.job.units_left(),
+            },
+        )
+    }
+
+    pub fn scan(
+        &mut self,
+        store: &mut Store,
+        config: &CoreConfig,
+        operator: &str,
+        scan: &Scan,
+        today: Date,
+    ) -> Reply {
+        let input = match recognise(store, config, scan) {
+            Ok(Label::Location(loc)) => {
+                let zone_owner = match store.zone_owner(&loc.zone) {
+                    Ok(o) => o,
+                    Err(e) => return e.into(),
+                };
+                Input::Location(DomainPlace {
+                    is_bin: loc.kind == "bin",
+                    code: loc.code,
+                    zone: loc.zone,
+                    zone_owner,
+                })
+            }
+            Ok(Label::Product { matches, .. }) => {
+                // The product of the tote's merchant when the barcode is shared.
+                let merchant = self
+                    .job
+                    .lines()
+                    .first()
+                    .map(|l| l.goods.merchant_id.clone());
+                let m = matches
+                    .iter()
+                    .find(|m| Some(&m.merchant_id) == merchant.as_ref())
+                    .unwrap_or(&matches[0]);
+                let count = i64::from(scan.count().unwrap_or(1).max(1));
+                Input::Item(ItemScan {
+                    merchant_id: m.merchant_id.clone(),
+                    product_id: m.product_id.clone(),
+                    name: m.name.clone(),
+                    units: i64::from(m.pack_qty) * count,
+                    lot: scan.lot().map(str::to_string),
+                    expiry: scan.expiry().or(scan.best_before()),
+                    serial: scan.serial().map(str::to_string),
+                })
+            }
+            Ok(Label::Container(c)) if c == self.container => {
+                return self.prompt_reply();
+            }
+            Ok(Label::Container(c)) => {
+                return Reply::new(
+                    Tone::Error,
+                    Text::OtherToteOpen {
+                        open: self.container.clone(),
+                        scanned: c,
+                    },
+                );
+            }
+            Ok(Label::Unreadable(why)) => return Reply::new(Tone::Error, Text::Unreadable { why }),
+            Ok(Label::Badge(_) | Label::Notice(_) | Label::Unknown(_)) => {
+                Input::Unknown(scan.data.clone())
+            }
+            Err(e) => return e.into(),
+        };
+        self.apply(store, operator, input, today)
+    }
+
+    pub fn view(&self) -> PutawayView {
+        PutawayView {
+            container: self.container.clone(),
+            expects: self.job.expects(),
+            prompt: self.job.prompt(),
+            suggested: self.job.suggestion().map(|s| s.bin.clone()),
+            quantity: self.job.quantity(),
+            left: self
+                .job
+                .lines()
+                .iter()
+                .map(|l| (l.goods.name.clone(), l.goods.lot.clone(), l.quantity))
+                .collect(),
+            finished: self.is_finished(),
+        }
+    }
+}
+
+fn reason_to_wire(r: OverrideReason) -> laituri_protocol::OverrideReason {
+    use laituri_protocol::OverrideReason as W;
+    match r {
+        OverrideReason::Blocked => W::Blocked,
+        OverrideReason::DoesNotFit => W::DoesNotFit,
+        OverrideReason::Closer => W::Closer,
+        OverrideReason::LeadInstruction => W::LeadInstruction,
+    }
+}
+
+/// Writes one step's facts, in order, in one transaction; the last one closes the open job.
+fn record(
+    store: &mut Store,
+    operator: &str,
+    container: &str,
+    at: &str,
+    claim: Option<&TaskClaim>,
+    facts: &[Fact],
+) -> Result<(), StoreError> {
+    let bodies: Vec<EventBody> = facts
+        .iter()
+        .map(|f| match f {
+            Fact::PutAway {
+                goods,
+                quantity,
+                bin,
+                suggested,
+                reason,
+            } => EventBody::PutAway {
+                container: container.to_string(),
+                task: claim.cloned(),
+                suggested: suggested.clone(),
+                override_reason: reason.map(reason_to_wire),
+                moves: vec![StockMove {
+                    merchant_id: goods.merchant_id.clone(),
+                    product_id: goods.product_id.clone(),
+                    quantity: *quantity,
+                    lot: goods.lot.clone(),
+                    expiry: goods.expiry.map(|d| d.to_string()),
+                    serial: goods.serial.clone(),
+                    condition: GoodsCondition::Good,
+                    from: Some(Place::in_container(at, container)),
+                    to: Some(Place::at(bin.clone())),
+                    reason: None,
+                }],
+            },
+            Fact::BinFull { bin } => EventBody::BinFull {
+                location: bin.clone(),
+                task: claim.cloned(),
+            },
+            Fact::Finished => EventBody::PutawayFinished {
+                container: container.to_string(),
+                task: claim.cloned(),
+            },
+        })
+        .collect();
+    let finished = facts.contains(&Fact::Finished);
+    store.append_events_closing_job(operator, &bodies, finished)?;
+    Ok(())
+}
