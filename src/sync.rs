@@ -510,6 +510,20 @@ impl Worker {
             let page: PullResponse = serde_json::from_slice(&bytes).map_err(|e| {
                 RoundError::Transient(format!("the server answered a pull with garbage: {e}"))
             })?;
+            // Another epoch: the server's database was restored from a backup, and cursors of
+            // the log this terminal pulled mean nothing in the new one. Start again from 0.
+            let epoch = store.pull_epoch()?;
+            if page.epoch != epoch && !page.epoch.is_empty() {
+                if epoch.is_empty() {
+                    // The first epoch this terminal hears of: nothing to compare with.
+                    store.set_pull_epoch(&page.epoch)?;
+                } else {
+                    tracing::warn!(old = %epoch, new = %page.epoch, "the server's change log has a new epoch; pulling again from the start");
+                    store.restart_pull(&page.epoch)?;
+                    changed = true;
+                    continue;
+                }
+            }
             if page.next_cursor < cursor {
                 return Err(RoundError::Transient(
                     "the server sent a cursor that goes backwards".into(),

@@ -146,6 +146,13 @@ impl Store {
             })?)
     }
 
+    /// Records the epoch the cursor belongs to (the first pull, or a server that had none).
+    pub fn set_pull_epoch(&mut self, epoch: &str) -> Result<()> {
+        self.conn()
+            .execute("UPDATE device SET pull_epoch = ?1 WHERE id = 1", [epoch])?;
+        Ok(())
+    }
+
     /// Starts pulling again from cursor 0 under `epoch`: pulled stock and tasks are dropped (the
     /// new log brings them again); master data is overwritten as it arrives. The device's own
     /// unconfirmed moves stay.
