@@ -82,3 +82,16 @@ CREATE TABLE open_job (
     key          TEXT NOT NULL,
     opened_ms    INTEGER NOT NULL
 ) STRICT;
+
+-- Tasks the operator asked to take: the sync worker leases them (it needs the server) and
+-- writes the answer; the terminal then starts the job or says the task was taken.
+CREATE TABLE lease_wanted (
+    task_id       TEXT PRIMARY KEY,
+    operator_id   TEXT NOT NULL,
+    requested_ms  INTEGER NOT NULL,
+    answer        TEXT,                    -- NULL while waiting; 'granted', or why not
+    reason        TEXT
+) STRICT;
+
+-- A flow's recent lines come from its own events, newest first.
+CREATE INDEX outbox_by_type ON outbox (type, seq);

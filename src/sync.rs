@@ -15,8 +15,9 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 
 use laituri_protocol::{
-    ApiError, EnrolRequest, EnrolResponse, Event, EventResult, PROTOCOL_HEADER, PROTOCOL_VERSION,
-    PullResponse, PushRequest, PushResponse, paths,
+    ApiError, EnrolRequest, EnrolResponse, Event, EventResult, LeaseRequest, LeaseResponse,
+    PROTOCOL_HEADER, PROTOCOL_VERSION, PullResponse, PushRequest, PushResponse, RenewRequest,
+    RenewResponse, TaskClaim, paths,
 };
 use rand::RngExt;
 use tokio::sync::Notify;
@@ -372,7 +373,8 @@ impl Worker {
         }
         let token = self.ensure_enrolled(store).await?;
         self.push_all(store, &token).await?;
-        status.master_data_changed = self.pull_all(store, &token).await?;
+        let leased = self.leases(store, &token).await?;
+        status.master_data_changed = self.pull_all(store, &token).await? || leased;
         Ok(())
     }
 
@@ -486,6 +488,83 @@ impl Worker {
                 PushVerdict::Retry(why) => return Err(RoundError::Transient(why)),
             }
         }
+    }
+
+    /// Renews every lease the device holds and takes the tasks the operator asked for. A lease
+    /// the server no longer grants is recorded as lost with the reason; a task another device
+    /// holds is answered as refused, for the terminal to say so. Returns whether anything
+    /// changed that a screen shows.
+    async fn leases(&mut self, store: &mut Store, token: &str) -> Result<bool, RoundError> {
+        let held = store.held_leases()?;
+        let mut changed = false;
+        if !held.is_empty() {
+            let body = RenewRequest {
+                leases: held
+                    .iter()
+                    .map(|l| TaskClaim {
+                        task_id: l.task_id.clone(),
+                        token: l.token,
+                    })
+                    .collect(),
+            };
+            let request = self.http.post(self.url(paths::RENEW)).bearer_auth(token);
+            let (status, bytes) = call(request.json(&body)).await?;
+            match status {
+                200 => {
+                    let answer: RenewResponse = serde_json::from_slice(&bytes).map_err(|e| {
+                        RoundError::Transient(format!(
+                            "the server answered a lease renewal with garbage: {e}"
+                        ))
+                    })?;
+                    let lost: Vec<(String, String)> = answer
+                        .lost
+                        .into_iter()
+                        .map(|l| (l.task_id, l.reason))
+                        .collect();
+                    changed |= !lost.is_empty();
+                    store.record_renewal(&answer.renewed, &lost)?;
+                }
+                401 | 403 => return Err(token_refused(store)?),
+                _ => {
+                    return Err(RoundError::Transient(format!(
+                        "lease renewal failed (HTTP {status})"
+                    )));
+                }
+            }
+        }
+        for task_id in store.leases_wanted()? {
+            let body = LeaseRequest {
+                task_id: Some(task_id.clone()),
+                kind: None,
+            };
+            let request = self.http.post(self.url(paths::LEASE)).bearer_auth(token);
+            let (status, bytes) = call(request.json(&body)).await?;
+            match status {
+                200 => {
+                    let answer: LeaseResponse = serde_json::from_slice(&bytes).map_err(|e| {
+                        RoundError::Transient(format!(
+                            "the server answered a lease with garbage: {e}"
+                        ))
+                    })?;
+                    store.answer_wanted(&task_id, Some(&answer.packet), None)?;
+                }
+                401 | 403 => return Err(token_refused(store)?),
+                400..=499 if status != 408 && status != 429 => {
+                    let error = serde_json::from_slice::<ApiError>(&bytes).ok();
+                    let (code, message) = error
+                        .map(|e| (e.code, e.message))
+                        .unwrap_or_else(|| ("refused".into(), format!("HTTP {status}")));
+                    store.answer_wanted(&task_id, None, Some((&code, &message)))?;
+                }
+                _ => {
+                    return Err(RoundError::Transient(format!(
+                        "taking task {task_id} failed (HTTP {status})"
+                    )));
+                }
+            }
+            changed = true;
+        }
+        Ok(changed)
     }
 
     /// Pulls pages until the server has no more. Returns whether anything changed.

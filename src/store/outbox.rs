@@ -113,6 +113,45 @@ impl Store {
         })
     }
 
+    /// The newest `limit` events of one type, newest first, with where each stands.
+    pub fn recent_events(
+        &self,
+        event_type: &str,
+        limit: u32,
+    ) -> Result<Vec<(EventBody, LineState)>> {
+        let device_id = self.device()?.device_id;
+        let mut stmt = self.conn().prepare_cached(
+            "SELECT type, schema, payload, state FROM outbox WHERE type = ?1
+             ORDER BY seq DESC LIMIT ?2",
+        )?;
+        let rows = stmt.query_map(params![event_type, limit], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, i64>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, String>(3)?,
+            ))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (event_type, schema, payload, state) = row?;
+            let event = Event {
+                event_id: Uuid::nil(),
+                device_id,
+                seq: 0,
+                operator_id: String::new(),
+                device_time_ms: 0,
+                event_type,
+                schema: schema as u16,
+                payload: serde_json::from_str(&payload)?,
+            };
+            if let Ok(body) = event.body() {
+                out.push((body, LineState::from_db(&state)));
+            }
+        }
+        Ok(out)
+    }
+
     /// The next `limit` events the server has not recorded, in seq order.
     pub fn pending_batch(&self, limit: u32) -> Result<Vec<Event>> {
         let acked = self.counts()?.acked_through;

@@ -205,4 +205,66 @@ impl Store {
     pub fn set_open_job(&mut self, job: Option<&OpenJob>) -> Result<()> {
         self.write(|tx| Store::set_open_job_tx(tx, job))
     }
+
+    /// Asks the sync worker to lease a task for `operator_id`.
+    pub fn want_lease(&mut self, task_id: &str, operator_id: &str) -> Result<()> {
+        self.conn().execute(
+            "INSERT OR REPLACE INTO lease_wanted (task_id, operator_id, requested_ms) VALUES (?1, ?2, ?3)",
+            params![task_id, operator_id, now_ms()],
+        )?;
+        Ok(())
+    }
+
+    /// Tasks waiting for the server to lease them.
+    pub fn leases_wanted(&self) -> Result<Vec<String>> {
+        let mut stmt = self.conn().prepare_cached(
+            "SELECT task_id FROM lease_wanted WHERE answer IS NULL ORDER BY requested_ms LIMIT 10",
+        )?;
+        let rows = stmt.query_map([], |r| r.get(0))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// The server's answer to a wanted lease: `None` = granted (the packet is stored with it),
+    /// `Some((code, reason))` = refused.
+    pub fn answer_wanted(
+        &mut self,
+        task_id: &str,
+        granted: Option<&WorkPacket>,
+        refused: Option<(&str, &str)>,
+    ) -> Result<()> {
+        self.write(|tx| {
+            if let Some(p) = granted {
+                apply_packet(tx, p)?;
+            }
+            let (answer, reason) = match refused {
+                Some((code, reason)) => (code, Some(reason)),
+                None => ("granted", None),
+            };
+            tx.prepare_cached(
+                "UPDATE lease_wanted SET answer = ?2, reason = ?3 WHERE task_id = ?1",
+            )?
+            .execute(params![task_id, answer, reason])?;
+            Ok(())
+        })
+    }
+
+    /// A wanted lease the server answered, taken off the list: (task id, operator, answer, reason).
+    pub fn take_answered_lease(
+        &mut self,
+    ) -> Result<Option<(String, String, String, Option<String>)>> {
+        self.write(|tx| {
+            let row: Option<(String, String, String, Option<String>)> = tx
+                .prepare_cached(
+                    "SELECT task_id, operator_id, answer, reason FROM lease_wanted
+                     WHERE answer IS NOT NULL ORDER BY requested_ms LIMIT 1",
+                )?
+                .query_row([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+                .optional()?;
+            if let Some((task_id, ..)) = &row {
+                tx.prepare_cached("DELETE FROM lease_wanted WHERE task_id = ?1")?
+                    .execute([task_id])?;
+            }
+            Ok(row)
+        })
+    }
 }

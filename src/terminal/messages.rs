@@ -133,6 +133,8 @@ pub enum Text {
     TaskTaken {
         task: String,
     },
+    TakingTask,
+    ScanTote,
 }
 
 fn condition(lang: Lang, c: Condition) -> &'static str {
@@ -239,6 +241,14 @@ impl Text {
             (Text::NoPutawayTask, Fi) => {
                 "Hyllytystehtäviä ei ole. Lue laiturilta laatikko hyllyttääksesi sen.".into()
             }
+            (Text::TakingTask, En) => {
+                "Taking the task from the server. If it takes long, scan the tote instead.".into()
+            }
+            (Text::TakingTask, Fi) => {
+                "Tehtävää haetaan palvelimelta. Jos se kestää, lue laatikko.".into()
+            }
+            (Text::ScanTote, En) => "Scan a tote or license plate label.".into(),
+            (Text::ScanTote, Fi) => "Lue laatikon tai kuormalavan tarra.".into(),
             (Text::TaskTaken { task }, En) => format!(
                 "Task {task} is taken by another device. Choose another task or scan a tote."
             ),

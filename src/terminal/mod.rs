@@ -6,6 +6,7 @@
 //! the calling thread, with point queries only. It never touches the network: it only wakes the
 //! sync worker after a commit.
 
+pub mod flows;
 pub mod messages;
 pub mod putaway;
 pub mod receiving;
@@ -61,6 +62,8 @@ pub enum Screen {
     ReceivingStart,
     /// Receiving: scanning goods.
     Receiving,
+    /// Putaway: scan a tote or take a task.
+    PutawayStart,
     /// Putaway: a tote into bins.
     Putaway,
     ScannerCheck,
@@ -247,6 +250,11 @@ impl Terminal {
                     None => Reply::new(Tone::Error, Text::NothingToDo),
                 }
             }
+            Screen::PutawayStart => match recognise::recognise(&self.store, &self.config, &scan) {
+                Ok(recognise::Label::Container(c)) => self.start_putaway(&c, None),
+                Ok(_) => Reply::new(Tone::Error, Text::ScanTote),
+                Err(e) => e.into(),
+            },
             // The scanner check shows the scan; it does not act on it.
             Screen::ScannerCheck => return None,
             // From the menu, a tote or license plate with goods to put away starts putaway.
@@ -393,25 +401,20 @@ impl Terminal {
         if self.operator.is_none() && !matches!(screen, Screen::ScannerCheck | Screen::About) {
             return Err(Reply::new(Tone::Error, Text::ScanBadgeFirst));
         }
+        if let Some(role) = flows::role_for(&screen)
+            && !self.can(role)
+        {
+            return Err(Reply::new(Tone::Error, Text::NotAllowed));
+        }
         let screen = match screen {
-            Screen::ReceivingStart | Screen::Receiving => {
-                if !self.can(Role::Receiving) {
-                    return Err(Reply::new(Tone::Error, Text::NotAllowed));
-                }
-                match &self.receiving {
-                    Some(r) if !r.is_closed() => Screen::Receiving,
-                    _ => Screen::ReceivingStart,
-                }
-            }
-            Screen::Putaway => {
-                if !self.can(Role::Putaway) {
-                    return Err(Reply::new(Tone::Error, Text::NotAllowed));
-                }
-                match &self.putaway {
-                    Some(p) if !p.is_finished() => Screen::Putaway,
-                    _ => return Err(Reply::new(Tone::Warning, Text::NoPutawayTask)),
-                }
-            }
+            Screen::ReceivingStart | Screen::Receiving => match &self.receiving {
+                Some(r) if !r.is_closed() => Screen::Receiving,
+                _ => Screen::ReceivingStart,
+            },
+            Screen::PutawayStart | Screen::Putaway => match &self.putaway {
+                Some(p) if !p.is_finished() => Screen::Putaway,
+                _ => Screen::PutawayStart,
+            },
             other => other,
         };
         self.screen = screen;
@@ -505,6 +508,54 @@ impl Terminal {
             }
             Err(reply) => reply,
         }
+    }
+
+    /// Asks the server (through the sync worker) for a putaway task; the answer arrives with a
+    /// sync round ([`Terminal::lease_answered`]). Taking a task needs the server: a tote in hand
+    /// can always be put away by scanning it.
+    pub fn take_task(&mut self, task_id: &str) -> Reply {
+        if let Some(job) = self.open_job_name() {
+            return Reply::new(Tone::Error, Text::FinishJobFirst { job });
+        }
+        let operator = self.operator_id();
+        if let Err(e) = self.store.want_lease(task_id, &operator) {
+            return e.into();
+        }
+        self.committed();
+        Reply::new(Tone::Ok, Text::TakingTask)
+    }
+
+    /// The task the operator asked for, while the server has not answered.
+    pub fn task_wanted(&self) -> Option<String> {
+        let id = self.store.leases_wanted().ok()?.into_iter().next()?;
+        Some(
+            self.store
+                .lease(&id)
+                .ok()
+                .flatten()
+                .and_then(|l| l.packet.task.container)
+                .unwrap_or(id),
+        )
+    }
+
+    /// A task the operator asked for was answered by the server: starts its putaway under the
+    /// lease, or says another device has it. `None` when nothing was answered.
+    pub fn lease_answered(&mut self) -> Option<Reply> {
+        let (task_id, operator, answer, reason) = self.store.take_answered_lease().ok()??;
+        if self.operator.as_ref().is_none_or(|o| o.id != operator) {
+            return None;
+        }
+        if answer != "granted" {
+            tracing::info!(task = %task_id, "task not granted: {answer} {reason:?}");
+            return Some(Reply::new(Tone::Error, Text::TaskTaken { task: task_id }));
+        }
+        let lease = self.store.lease(&task_id).ok()??;
+        let claim = laituri_protocol::TaskClaim {
+            task_id: task_id.clone(),
+            token: lease.packet.lease.token,
+        };
+        let container = lease.packet.task.container.clone()?;
+        Some(self.start_putaway(&container, Some(claim)))
     }
 
     /// A button or keypad entry on the putaway screen.

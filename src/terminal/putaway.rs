@@ -17,10 +17,13 @@ use laituri_protocol::{EventBody, GoodsCondition, Place, StockMove, TaskClaim};
 use super::messages::Text;
 use super::recognise::{Label, recognise};
 use super::{CoreConfig, Reply, Tone};
-use crate::store::{OpenJob, Store, StoreError};
+use crate::store::{LineState, OpenJob, Store, StoreError};
 
 /// The flow's name in the open-job record.
 pub const FLOW: &str = "putaway";
+
+/// How many recent put-away lines the screen lists.
+pub const RECENT_LINES: u32 = 30;
 
 /// How many bins of a zone the suggestion looks at for an empty one.
 const EMPTY_BINS_SCANNED: u32 = 60;
@@ -360,6 +363,36 @@ impl PutawayController {
             Err(e) => return e.into(),
         };
         self.apply(store, operator, input, today)
+    }
+
+    /// What this tote put away, newest first, each with where its event stands: "6 × Oat
+    /// drink 1 l → A-01-03". Bounded by [`RECENT_LINES`].
+    pub fn recent(&self, store: &Store) -> Vec<(String, LineState)> {
+        let events = store
+            .recent_events("put_away", RECENT_LINES)
+            .unwrap_or_default();
+        let mut out = Vec::new();
+        for (body, state) in events {
+            let EventBody::PutAway {
+                container, moves, ..
+            } = body
+            else {
+                continue;
+            };
+            if container != self.container {
+                continue;
+            }
+            for m in moves {
+                let name = store
+                    .product_name(&m.product_id)
+                    .ok()
+                    .flatten()
+                    .unwrap_or(m.product_id);
+                let to = m.to.map(|p| p.location).unwrap_or_default();
+                out.push((format!("{} × {name} → {to}", m.quantity), state));
+            }
+        }
+        out
     }
 
     pub fn view(&self) -> PutawayView {

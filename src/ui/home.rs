@@ -1,20 +1,9 @@
 //! Adapter of the home menu: the tasks the operator's roles allow.
 
-use laituri_protocol::Role;
 use slint::ComponentHandle;
 
 use super::{AppWindow, HomeAdapter, MenuItem, Shared};
-use crate::terminal::messages::Label;
-use crate::terminal::{Screen, Terminal};
-
-/// Menu entries: id, label, and the role that unlocks it (None = everyone).
-const MENU: [(&str, Label, Option<Role>); 5] = [
-    ("receiving", Label::Receiving, Some(Role::Receiving)),
-    ("putaway", Label::Putaway, Some(Role::Putaway)),
-    ("exceptions", Label::Exceptions, None),
-    ("scanner-check", Label::ScannerCheck, None),
-    ("about", Label::About, None),
-];
+use crate::terminal::{Screen, Terminal, flows};
 
 pub fn connect(ui: &AppWindow, ctx: Shared) {
     let home = ui.global::<HomeAdapter>();
@@ -22,13 +11,7 @@ pub fn connect(ui: &AppWindow, ctx: Shared) {
         let (weak, ctx) = (ui.as_weak(), ctx.clone());
         home.on_open(move |id| {
             let Some(ui) = weak.upgrade() else { return };
-            let screen = match id.as_str() {
-                "receiving" => Screen::ReceivingStart,
-                "putaway" => Screen::Putaway,
-                "exceptions" => Screen::Exceptions,
-                "scanner-check" => Screen::ScannerCheck,
-                _ => Screen::About,
-            };
+            let screen = flows::by_id(id.as_str()).map_or(Screen::About, |e| e.opens.clone());
             super::open(&ui, &ctx, screen);
         });
     }
@@ -44,12 +27,12 @@ pub fn connect(ui: &AppWindow, ctx: Shared) {
 
 pub fn refresh(ui: &AppWindow, t: &Terminal) {
     let lang = t.lang();
-    let items: Vec<MenuItem> = MENU
+    let items: Vec<MenuItem> = flows::MENU
         .iter()
-        .filter(|(_, _, role)| role.is_none_or(|r| t.can(r)))
-        .map(|(id, label, _)| MenuItem {
-            id: (*id).into(),
-            label: label.render(lang).into(),
+        .filter(|e| e.role.is_none_or(|r| t.can(r)))
+        .map(|e| MenuItem {
+            id: e.id.into(),
+            label: e.label.render(lang).into(),
         })
         .collect();
     ui.global::<HomeAdapter>().set_items(super::model(items));

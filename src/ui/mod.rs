@@ -11,6 +11,7 @@ mod header;
 mod home;
 mod login;
 mod putaway;
+mod putaway_start;
 mod receiving;
 mod receiving_start;
 mod scanner_check;
@@ -63,6 +64,7 @@ pub fn connect(ui: &AppWindow, ctx: Shared) {
     receiving_start::connect(ui, ctx.clone());
     receiving::connect(ui, ctx.clone());
     putaway::connect(ui, ctx.clone());
+    putaway_start::connect(ui, ctx.clone());
     scanner_check::connect(ui, ctx.clone());
     exceptions::connect(ui, ctx.clone());
     about::connect(ui, ctx.clone());
@@ -79,13 +81,21 @@ thread_local! {
 pub fn on_sync_progress(ui: &AppWindow, status: &crate::sync::SyncStatus) {
     CURRENT.with(|c| {
         if let Some(ctx) = c.borrow().as_ref() {
+            // A task the operator asked for was answered: start it, or say why not.
+            let answered = ctx.terminal.borrow_mut().lease_answered();
+            if answered.is_some() {
+                answer(ui, ctx, answered);
+                return;
+            }
             let screen = ctx.terminal.borrow().screen().clone();
             let affected = match screen {
                 CoreScreen::Receiving
                 | CoreScreen::Putaway
                 | CoreScreen::Exceptions
                 | CoreScreen::Login => true,
-                CoreScreen::ReceivingStart | CoreScreen::Home => status.master_data_changed,
+                CoreScreen::ReceivingStart | CoreScreen::PutawayStart | CoreScreen::Home => {
+                    status.master_data_changed
+                }
                 _ => false,
             };
             if affected {
@@ -155,6 +165,7 @@ pub fn refresh(ui: &AppWindow, ctx: &Ctx) {
         CoreScreen::Home => Screen::Home,
         CoreScreen::ReceivingStart => Screen::ReceivingStart,
         CoreScreen::Receiving => Screen::Receiving,
+        CoreScreen::PutawayStart => Screen::PutawayStart,
         CoreScreen::Putaway => Screen::Putaway,
         CoreScreen::ScannerCheck => Screen::ScannerCheck,
         CoreScreen::Exceptions => Screen::Exceptions,
@@ -172,10 +183,21 @@ pub fn refresh(ui: &AppWindow, ctx: &Ctx) {
         CoreScreen::Home => home::refresh(ui, &t),
         CoreScreen::ReceivingStart => receiving_start::refresh(ui, &t),
         CoreScreen::Receiving => receiving::refresh(ui, &t),
+        CoreScreen::PutawayStart => putaway_start::refresh(ui, &t),
         CoreScreen::Putaway => putaway::refresh(ui, &t),
         CoreScreen::Exceptions => exceptions::refresh(ui, &t),
         CoreScreen::About => about::refresh(ui, &t),
         CoreScreen::ScannerCheck => {}
+    }
+}
+
+/// The mark of a line on screen, from where its event stands.
+pub(crate) fn mark(state: crate::store::LineState) -> LineMark {
+    use crate::store::LineState;
+    match state {
+        LineState::Saved => LineMark::Saved,
+        LineState::Confirmed => LineMark::Confirmed,
+        LineState::Rejected => LineMark::Rejected,
     }
 }
 

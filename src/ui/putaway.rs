@@ -4,7 +4,7 @@
 use laituri_domain::putaway::{Expect, OverrideReason};
 use slint::ComponentHandle;
 
-use super::{AppWindow, PutawayAdapter, ReasonItem, Shared, ToteItem};
+use super::{AppWindow, FlowLine, PutawayAdapter, ReasonItem, Shared, ToteItem};
 use crate::terminal::Terminal;
 use crate::terminal::messages::{Label, Text};
 use crate::terminal::putaway::Action;
@@ -89,6 +89,15 @@ pub fn refresh(ui: &AppWindow, t: &Terminal) {
                 name: name.clone().into(),
                 lot: lot.clone().unwrap_or_default().into(),
                 quantity: *q as i32,
+            })
+            .collect(),
+    ));
+    p.set_recent(super::model(
+        ctrl.recent(t.store())
+            .into_iter()
+            .map(|(text, state)| FlowLine {
+                text: text.into(),
+                mark: super::mark(state),
             })
             .collect(),
     ));

@@ -4,8 +4,7 @@
 use laituri_domain::receiving::Expect;
 use slint::ComponentHandle;
 
-use super::{AppWindow, ReceiptLine, ReceivingAdapter, RecentScan, Shared};
-use crate::store::LineState;
+use super::{AppWindow, FlowLine, ReceiptLine, ReceivingAdapter, Shared};
 use crate::terminal::Terminal;
 use crate::terminal::messages::Text;
 use crate::terminal::receiving::Action;
@@ -118,14 +117,9 @@ pub fn refresh(ui: &AppWindow, t: &Terminal) {
                 if line.condition != "good" {
                     text.push_str(&format!(" · {}", line.condition));
                 }
-                RecentScan {
+                FlowLine {
                     text: text.into(),
-                    state: match line.state {
-                        LineState::Saved => "saved",
-                        LineState::Confirmed => "confirmed",
-                        LineState::Rejected => "rejected",
-                    }
-                    .into(),
+                    mark: super::mark(line.state),
                 }
             })
             .collect(),

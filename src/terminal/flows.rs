@@ -1,0 +1,70 @@
+//! The one list of what the home menu offers: each entry's id, label, the role it needs and the
+//! screens that belong to it. The menu, role gating and the screen a menu tap opens all read
+//! this list, so a new flow adds one line here (and its screen to [`Screen`]).
+
+use laituri_protocol::Role;
+
+use super::Screen;
+use super::messages::Label;
+
+pub struct Entry {
+    /// The id the menu sends back when tapped.
+    pub id: &'static str,
+    pub label: Label,
+    /// The role that unlocks it; `None` = everyone.
+    pub role: Option<Role>,
+    /// The screen a tap opens (the flow's start screen).
+    pub opens: Screen,
+    /// Every screen of the entry, for role gating.
+    pub screens: &'static [Screen],
+}
+
+pub const MENU: [Entry; 5] = [
+    Entry {
+        id: "receiving",
+        label: Label::Receiving,
+        role: Some(Role::Receiving),
+        opens: Screen::ReceivingStart,
+        screens: &[Screen::ReceivingStart, Screen::Receiving],
+    },
+    Entry {
+        id: "putaway",
+        label: Label::Putaway,
+        role: Some(Role::Putaway),
+        opens: Screen::PutawayStart,
+        screens: &[Screen::PutawayStart, Screen::Putaway],
+    },
+    Entry {
+        id: "exceptions",
+        label: Label::Exceptions,
+        role: None,
+        opens: Screen::Exceptions,
+        screens: &[Screen::Exceptions],
+    },
+    Entry {
+        id: "scanner-check",
+        label: Label::ScannerCheck,
+        role: None,
+        opens: Screen::ScannerCheck,
+        screens: &[Screen::ScannerCheck],
+    },
+    Entry {
+        id: "about",
+        label: Label::About,
+        role: None,
+        opens: Screen::About,
+        screens: &[Screen::About],
+    },
+];
+
+/// The menu entry a tap sent back.
+pub fn by_id(id: &str) -> Option<&'static Entry> {
+    MENU.iter().find(|e| e.id == id)
+}
+
+/// The role a screen needs, if any.
+pub fn role_for(screen: &Screen) -> Option<Role> {
+    MENU.iter()
+        .find(|e| e.screens.contains(screen))
+        .and_then(|e| e.role)
+}
