@@ -26,7 +26,7 @@ pub use master::{LocationRow, MerchantRow, NoticeRow, OperatorRow, ProductMatch}
 pub use outbox::{ExceptionRow, LineState, SyncCounts};
 pub use receiving::{OpenReceipt, ReceiptLineRow};
 pub use stock::StockRowLocal;
-pub use tasks::{LeaseRow, OpenJob};
+pub use tasks::{AnsweredLease, LeaseRow, OpenJob};
 
 /// The migrations, in order. Shipped files are never edited: add a new one.
 static MIGRATIONS: LazyLock<Migrations<'static>> = LazyLock::new(|| {

@@ -19,6 +19,17 @@ pub struct LeaseRow {
     pub lost: Option<String>,
 }
 
+/// The server's answer to a task the operator asked for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AnsweredLease {
+    pub task_id: String,
+    pub operator_id: String,
+    pub granted: bool,
+    /// `granted`, or the server's error code (e.g. `task_taken`).
+    pub code: String,
+    pub reason: Option<String>,
+}
+
 /// The job this device has open: which flow, for whom, and the flow's own key.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OpenJob {
@@ -248,10 +259,8 @@ impl Store {
         })
     }
 
-    /// A wanted lease the server answered, taken off the list: (task id, operator, answer, reason).
-    pub fn take_answered_lease(
-        &mut self,
-    ) -> Result<Option<(String, String, String, Option<String>)>> {
+    /// A wanted lease the server answered, taken off the list.
+    pub fn take_answered_lease(&mut self) -> Result<Option<AnsweredLease>> {
         self.write(|tx| {
             let row: Option<(String, String, String, Option<String>)> = tx
                 .prepare_cached(
@@ -264,7 +273,15 @@ impl Store {
                 tx.prepare_cached("DELETE FROM lease_wanted WHERE task_id = ?1")?
                     .execute([task_id])?;
             }
-            Ok(row)
+            Ok(
+                row.map(|(task_id, operator_id, answer, reason)| AnsweredLease {
+                    task_id,
+                    operator_id,
+                    granted: answer == "granted",
+                    code: answer,
+                    reason,
+                }),
+            )
         })
     }
 }

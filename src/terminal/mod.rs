@@ -541,12 +541,17 @@ impl Terminal {
     /// A task the operator asked for was answered by the server: starts its putaway under the
     /// lease, or says another device has it. `None` when nothing was answered.
     pub fn lease_answered(&mut self) -> Option<Reply> {
-        let (task_id, operator, answer, reason) = self.store.take_answered_lease().ok()??;
-        if self.operator.as_ref().is_none_or(|o| o.id != operator) {
+        let answered = self.store.take_answered_lease().ok()??;
+        let task_id = answered.task_id;
+        if self
+            .operator
+            .as_ref()
+            .is_none_or(|o| o.id != answered.operator_id)
+        {
             return None;
         }
-        if answer != "granted" {
-            tracing::info!(task = %task_id, "task not granted: {answer} {reason:?}");
+        if !answered.granted {
+            tracing::info!(task = %task_id, code = %answered.code, "task not granted: {:?}", answered.reason);
             return Some(Reply::new(Tone::Error, Text::TaskTaken { task: task_id }));
         }
         let lease = self.store.lease(&task_id).ok()??;
