@@ -8,7 +8,8 @@
 //!
 //! Codemap:
 //! - [`http`]: axum router, extractors, error answers. Every answer is protocol JSON.
-//! - [`push`]: the rules of applying a batch of events, backend-independent.
+//! - [`push`]: the rules of applying a batch of events, backend-independent; one file per flow.
+//! - [`tasks`]: the rules of tasks and leases; [`clock`]: the server's (injectable) clock.
 //! - [`store`]: the `Store` trait and its SQLite implementation.
 //! - [`master`], [`gtin`], [`date`]: pure checks and normalisation.
 //! - [`demo`]: the deterministic demo warehouse and the guide that goes with it.
@@ -24,11 +25,13 @@ use anyhow::Context;
 use axum::serve::ListenerExt;
 use tokio::sync::{Notify, oneshot};
 
+pub mod clock;
 pub mod demo;
 pub mod http;
 pub mod master;
 pub mod push;
 pub mod store;
+pub mod tasks;
 
 pub use store::sqlite::SqliteStore;
 pub use store::{Store, StoreError};

@@ -144,7 +144,7 @@ async fn device_calls_refuse_bad_auth_and_other_protocol_versions() {
         (
             "newer protocol",
             Some(dev.token.as_str()),
-            Some("2"),
+            Some("999"),
             dev.id,
             StatusCode::UPGRADE_REQUIRED,
             "protocol_version",

@@ -283,10 +283,14 @@ mod tests {
 
     #[test]
     fn protocol_header_missing_or_current_passes() {
+        let (current, next) = (
+            PROTOCOL_VERSION.to_string(),
+            (PROTOCOL_VERSION + 1).to_string(),
+        );
         let cases = [
             (None, true),
-            (Some("1"), true),
-            (Some("2"), false),
+            (Some(current.as_str()), true),
+            (Some(next.as_str()), false),
             (Some("x"), false),
         ];
         for (value, ok) in cases {

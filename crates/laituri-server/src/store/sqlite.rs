@@ -18,7 +18,8 @@ use std::time::Duration;
 use laituri_protocol::{
     Change, ChangeRecord, EnrolRequest, EnrolmentCode, Event, EventOutcome, ExceptionView,
     GoodsCondition, InboundNotice, Location, LocationKind, Merchant, NoticeStatus, Operator,
-    Product, PullResponse, PushResponse, ReceiptLineSummary, ReceiptView, StockRow,
+    OverrideReason, Product, PullResponse, PushResponse, ReceiptLineSummary, ReceiptView, StockRow,
+    Task, TaskKind, TaskStatus,
 };
 use rusqlite::{
     Connection, ErrorCode, OptionalExtension, Transaction, TransactionBehavior, params,
@@ -30,9 +31,13 @@ use uuid::Uuid;
 
 use super::{Page, StockFilter, Store, StoreError, UpsertSummary};
 use crate::push::{self, Ledger, NoticeRef, ReceiptRef, Recorded, StockKey};
+use crate::tasks::TaskRow;
 
 /// The schema, oldest first. Append new files; never edit a shipped one.
-const MIGRATION_LIST: &[M<'static>] = &[M::up(include_str!("../../migrations/0001_init.sql"))];
+const MIGRATION_LIST: &[M<'static>] = &[
+    M::up(include_str!("../../migrations/0001_init.sql")),
+    M::up(include_str!("../../migrations/0002_flows_tasks_epoch.sql")),
+];
 
 pub(crate) const MIGRATIONS: Migrations<'static> = Migrations::from_slice(MIGRATION_LIST);
 
@@ -214,12 +219,57 @@ fn append_change(
     merchant_id: Option<&str>,
     data: &str,
 ) -> Result<(), StoreError> {
+    append_change_for(tx, wh, None, entity, entity_id, merchant_id, data)
+}
+
+/// Appends a change for one device (`Some`) or every device (`None`).
+fn append_change_for(
+    tx: &Transaction<'_>,
+    wh: &str,
+    device: Option<Uuid>,
+    entity: &str,
+    entity_id: &str,
+    merchant_id: Option<&str>,
+    data: &str,
+) -> Result<(), StoreError> {
     tx.prepare_cached(
-        "INSERT INTO changes (warehouse_id, merchant_id, entity, entity_id, data)
-         VALUES (?1, ?2, ?3, ?4, ?5)",
+        "INSERT INTO changes (warehouse_id, merchant_id, entity, entity_id, data, device_id)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
     )?
-    .execute(params![wh, merchant_id, entity, entity_id, data])?;
+    .execute(params![
+        wh,
+        merchant_id,
+        entity,
+        entity_id,
+        data,
+        device.map(|d| d.to_string())
+    ])?;
     Ok(())
+}
+
+/// The change log's row of a change: entity name, entity id and the JSON of the inner value.
+fn change_row(change: &Change) -> (&'static str, String, String) {
+    match change {
+        Change::Merchant(m) => ("merchant", m.id.clone(), to_json(m)),
+        Change::Product(p) => ("product", p.id.clone(), to_json(p)),
+        Change::Location(l) => ("location", l.code.clone(), to_json(l)),
+        Change::Operator(o) => ("operator", o.id.clone(), to_json(o)),
+        Change::InboundNotice(n) => ("inbound_notice", n.id.clone(), to_json(n)),
+        Change::Task(t) => ("task", t.task_id.clone(), to_json(t)),
+        Change::Stock(s) => (
+            "stock",
+            format!(
+                "{}|{}|{}|{}",
+                s.product_id,
+                s.location,
+                s.container.as_deref().unwrap_or(""),
+                s.lot.as_deref().unwrap_or("")
+            ),
+            to_json(s),
+        ),
+        Change::WorkPacket(w) => ("work_packet", w.task.task_id.clone(), to_json(w)),
+        Change::Removed(r) => ("removed", r.id.clone(), to_json(r)),
+    }
 }
 
 fn change_from_row(entity: &str, data: &str) -> Result<Change, StoreError> {
@@ -229,8 +279,101 @@ fn change_from_row(entity: &str, data: &str) -> Result<Change, StoreError> {
         "location" => Change::Location(from_json(data)?),
         "operator" => Change::Operator(from_json(data)?),
         "inbound_notice" => Change::InboundNotice(from_json(data)?),
+        "task" => Change::Task(from_json(data)?),
+        "stock" => Change::Stock(from_json(data)?),
+        "work_packet" => Change::WorkPacket(from_json(data)?),
+        "removed" => Change::Removed(from_json(data)?),
         other => return Err(corrupt(format!("unknown change entity {other:?}"))),
     })
+}
+
+const TASK_COLUMNS: &str = "SELECT task_id, kind, merchant_id, priority, status, container, lines,
+    reason, leased_to, lease_token, lease_expires_ms, fence FROM tasks";
+
+fn task_status_str(s: TaskStatus) -> &'static str {
+    match s {
+        TaskStatus::Open => "open",
+        TaskStatus::Leased => "leased",
+        TaskStatus::Done => "done",
+        TaskStatus::Cancelled => "cancelled",
+    }
+}
+
+fn task_from_row(r: &rusqlite::Row<'_>) -> Result<TaskRow, StoreError> {
+    let kind: String = r.get(1)?;
+    let status: String = r.get(4)?;
+    let lines: String = r.get(6)?;
+    let holder: Option<String> = r.get(8)?;
+    let token: Option<i64> = r.get(9)?;
+    let fence: i64 = r.get(11)?;
+    let status = match status.as_str() {
+        "open" => TaskStatus::Open,
+        "leased" => TaskStatus::Leased,
+        "done" => TaskStatus::Done,
+        "cancelled" => TaskStatus::Cancelled,
+        other => return Err(corrupt(format!("task status {other:?}"))),
+    };
+    let holder = holder.map(|h| parse_uuid(&h)).transpose()?;
+    let mut row = TaskRow {
+        task: Task {
+            task_id: r.get(0)?,
+            kind: TaskKind::parse(&kind).ok_or_else(|| corrupt(format!("task kind {kind:?}")))?,
+            merchant_id: r.get(2)?,
+            priority: r.get(3)?,
+            status,
+            container: r.get(5)?,
+            lines: from_json(&lines)?,
+            leased_to: None,
+            reason: r.get(7)?,
+        },
+        holder,
+        lease_token: token.map(|t| t as u64),
+        lease_expires_ms: r.get(10)?,
+        fence: fence as u64,
+    };
+    row.task = row.public();
+    Ok(row)
+}
+
+fn load_task(conn: &Connection, wh: &str, task_id: &str) -> Result<Option<TaskRow>, StoreError> {
+    let sql = format!("{TASK_COLUMNS} WHERE warehouse_id = ?1 AND task_id = ?2");
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let mut rows = stmt.query(params![wh, task_id])?;
+    match rows.next()? {
+        Some(r) => Ok(Some(task_from_row(r)?)),
+        None => Ok(None),
+    }
+}
+
+fn save_task(tx: &Connection, wh: &str, row: &TaskRow) -> Result<(), StoreError> {
+    let t = &row.task;
+    tx.prepare_cached(
+        "INSERT INTO tasks (warehouse_id, task_id, kind, merchant_id, priority, status, container,
+             lines, reason, leased_to, lease_token, lease_expires_ms, fence)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
+         ON CONFLICT (warehouse_id, task_id) DO UPDATE SET
+             kind = excluded.kind, merchant_id = excluded.merchant_id,
+             priority = excluded.priority, status = excluded.status,
+             container = excluded.container, lines = excluded.lines, reason = excluded.reason,
+             leased_to = excluded.leased_to, lease_token = excluded.lease_token,
+             lease_expires_ms = excluded.lease_expires_ms, fence = excluded.fence",
+    )?
+    .execute(params![
+        wh,
+        t.task_id,
+        t.kind.as_str(),
+        t.merchant_id,
+        t.priority,
+        task_status_str(t.status),
+        t.container,
+        to_json(&t.lines),
+        t.reason,
+        row.holder.map(|h| h.to_string()),
+        row.lease_token.map(to_i64).transpose()?,
+        row.lease_expires_ms,
+        to_i64(row.fence)?,
+    ])?;
+    Ok(())
 }
 
 fn merchant_exists(tx: &Connection, wh: &str, id: &str) -> Result<bool, StoreError> {
@@ -461,17 +604,19 @@ impl Ledger for SqliteLedger<'_, '_> {
         Ok(())
     }
 
-    fn add_stock(&mut self, key: &StockKey, delta: i64) -> Result<(), StoreError> {
-        self.tx
+    fn add_stock(&mut self, key: &StockKey, delta: i64) -> Result<i64, StoreError> {
+        Ok(self
+            .tx
             .prepare_cached(
                 "INSERT INTO stock (warehouse_id, merchant_id, product_id, location, container, lot,
                      expiry, condition, quantity)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
                  ON CONFLICT (warehouse_id, merchant_id, product_id, location, container, lot,
                      expiry, condition)
-                 DO UPDATE SET quantity = quantity + excluded.quantity",
+                 DO UPDATE SET quantity = quantity + excluded.quantity
+                 RETURNING quantity",
             )?
-            .execute(params![
+            .query_row(params![
                 self.wh,
                 key.merchant_id,
                 key.product_id,
@@ -481,6 +626,172 @@ impl Ledger for SqliteLedger<'_, '_> {
                 key.expiry.as_deref().unwrap_or(""),
                 key.condition.as_str(),
                 delta,
+            ],
+            |r| r.get(0),
+        )?)
+    }
+
+    fn append_change(
+        &mut self,
+        device: Option<Uuid>,
+        merchant_id: Option<&str>,
+        change: &Change,
+    ) -> Result<(), StoreError> {
+        let (entity, id, data) = change_row(change);
+        append_change_for(self.tx, self.wh, device, entity, &id, merchant_id, &data)
+    }
+
+    fn task(&mut self, task_id: &str) -> Result<Option<TaskRow>, StoreError> {
+        load_task(self.tx, self.wh, task_id)
+    }
+
+    fn save_task(&mut self, row: &TaskRow) -> Result<(), StoreError> {
+        save_task(self.tx, self.wh, row)
+    }
+
+    fn putaway_task_of(&mut self, container: &str) -> Result<Option<TaskRow>, StoreError> {
+        let sql = format!(
+            "{TASK_COLUMNS} WHERE warehouse_id = ?1 AND container = ?2 AND kind = 'putaway'
+             AND status IN ('open', 'leased') ORDER BY rowid DESC LIMIT 1"
+        );
+        let mut stmt = self.tx.prepare_cached(&sql)?;
+        let mut rows = stmt.query(params![self.wh, container])?;
+        match rows.next()? {
+            Some(r) => Ok(Some(task_from_row(r)?)),
+            None => Ok(None),
+        }
+    }
+
+    fn active_task_with_reason(
+        &mut self,
+        kind: TaskKind,
+        reason: &str,
+    ) -> Result<bool, StoreError> {
+        Ok(self
+            .tx
+            .prepare_cached(
+                "SELECT 1 FROM tasks WHERE warehouse_id = ?1 AND kind = ?2 AND reason = ?3
+                 AND status IN ('open', 'leased') LIMIT 1",
+            )?
+            .query_row(params![self.wh, kind.as_str(), reason], |_| Ok(()))
+            .optional()?
+            .is_some())
+    }
+
+    fn record_receipt_container(
+        &mut self,
+        receipt_id: Uuid,
+        location: &str,
+        container: &str,
+    ) -> Result<(), StoreError> {
+        self.tx
+            .prepare_cached(
+                "INSERT INTO receipt_containers (warehouse_id, receipt_id, location, container)
+                 VALUES (?1, ?2, ?3, ?4) ON CONFLICT DO NOTHING",
+            )?
+            .execute(params![
+                self.wh,
+                receipt_id.to_string(),
+                location,
+                container
+            ])?;
+        Ok(())
+    }
+
+    fn receipt_containers(
+        &mut self,
+        receipt_id: Uuid,
+    ) -> Result<Vec<(String, String)>, StoreError> {
+        let mut stmt = self.tx.prepare_cached(
+            "SELECT location, container FROM receipt_containers
+             WHERE warehouse_id = ?1 AND receipt_id = ?2 ORDER BY container, location",
+        )?;
+        let rows = stmt.query_map(params![self.wh, receipt_id.to_string()], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn container_stock(
+        &mut self,
+        location: &str,
+        container: &str,
+    ) -> Result<Vec<(StockKey, i64)>, StoreError> {
+        let mut stmt = self.tx.prepare_cached(
+            "SELECT merchant_id, product_id, lot, expiry, condition, quantity FROM stock
+             WHERE warehouse_id = ?1 AND location = ?2 AND container = ?3
+             ORDER BY product_id, lot, expiry, condition",
+        )?;
+        let rows = stmt.query_map(params![self.wh, location, container], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, String>(3)?,
+                r.get::<_, String>(4)?,
+                r.get::<_, i64>(5)?,
+            ))
+        })?;
+        let none_if_empty = |s: String| (!s.is_empty()).then_some(s);
+        rows.map(|row| {
+            let (merchant_id, product_id, lot, expiry, condition, quantity) = row?;
+            let condition = GoodsCondition::parse(&condition)
+                .ok_or_else(|| corrupt(format!("condition {condition:?}")))?;
+            Ok((
+                StockKey {
+                    merchant_id,
+                    product_id,
+                    location: location.to_string(),
+                    container: Some(container.to_string()),
+                    lot: none_if_empty(lot),
+                    expiry: none_if_empty(expiry),
+                    condition,
+                },
+                quantity,
+            ))
+        })
+        .collect()
+    }
+
+    fn record_override(
+        &mut self,
+        event: &Event,
+        container: &str,
+        suggested: Option<&str>,
+        location: &str,
+        reason: Option<OverrideReason>,
+    ) -> Result<(), StoreError> {
+        self.tx
+            .prepare_cached(
+                "INSERT INTO putaway_overrides (warehouse_id, device_id, seq, container, suggested,
+                     location, override_reason)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            )?
+            .execute(params![
+                self.wh,
+                event.device_id.to_string(),
+                to_i64(event.seq)?,
+                container,
+                suggested,
+                location,
+                reason.map(OverrideReason::as_str),
+            ])?;
+        Ok(())
+    }
+
+    fn record_bin_full(&mut self, event: &Event, location: &str) -> Result<(), StoreError> {
+        self.tx
+            .prepare_cached(
+                "INSERT INTO bins_full (warehouse_id, location, device_id, seq)
+                 VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT (warehouse_id, location) DO UPDATE SET
+                     device_id = excluded.device_id, seq = excluded.seq",
+            )?
+            .execute(params![
+                self.wh,
+                location,
+                event.device_id.to_string(),
+                to_i64(event.seq)?
             ])?;
         Ok(())
     }
@@ -1115,7 +1426,7 @@ mod tests {
             ("synchronous", "2"),
             ("foreign_keys", "1"),
             ("busy_timeout", "5000"),
-            ("user_version", "1"),
+            ("user_version", "2"),
         ] {
             assert_eq!(get(pragma), expect, "{pragma}");
         }

@@ -1,21 +1,27 @@
 //! The rules of a push (DESIGN.md section 3, points 3-5), independent of any database.
 //!
 //! It owns: the shape check of a batch ([`check_batch`]), the split of a batch into duplicates and
-//! new events or a gap ([`plan`], a pure function), and the validation and effects of each event
-//! ([`apply_event`]). A backend runs [`push_batch`] inside ONE transaction of its own through the
+//! new events or a gap ([`plan`], a pure function), and the dispatch of each new event
+//! ([`apply_event`]) to its flow's rules: [`receiving`], [`putaway`]. Every flow changes stock
+//! only through [`moves`]; flows never touch duplicates, gaps or `acked_through`. A backend runs [`push_batch`] inside ONE transaction of its own through the
 //! [`Ledger`] trait, so every backend applies exactly the same rules.
 //!
 //! It must never reject an event because stock would go negative (physical reality wins), never
 //! let one bad event block the ones after it, and never change anything for a duplicate.
 
 use laituri_protocol::{
-    Event, EventBody, EventDecodeError, EventOutcome, EventResult, ExceptionView, GoodsCondition,
-    LocationKind, NoticeStatus, PushResponse, ReceiptLineSummary,
+    Change, Event, EventBody, EventDecodeError, EventOutcome, EventResult, ExceptionView,
+    GoodsCondition, LocationKind, NoticeStatus, OverrideReason, PushResponse, ReceiptLineSummary,
+    TaskKind,
 };
 use uuid::Uuid;
 
 use crate::store::StoreError;
-use laituri_domain::calendar::Date;
+use crate::tasks::TaskRow;
+
+pub mod moves;
+mod putaway;
+mod receiving;
 
 /// Checks that a batch's seqs are consecutive and ascending (the protocol's promise).
 pub fn check_batch(events: &[Event]) -> Result<(), String> {
@@ -124,8 +130,50 @@ pub trait Ledger {
         device_id: Uuid,
         dock: &str,
     ) -> Result<(), StoreError>;
-    /// Adds a delta to a stock row, creating it at zero first.
-    fn add_stock(&mut self, key: &StockKey, delta: i64) -> Result<(), StoreError>;
+    /// Adds a delta to a stock row, creating it at zero first. Answers the row's new level.
+    fn add_stock(&mut self, key: &StockKey, delta: i64) -> Result<i64, StoreError>;
+    /// Appends a change to the pull log, for `device` only or (`None`) for every device.
+    fn append_change(
+        &mut self,
+        device: Option<Uuid>,
+        merchant_id: Option<&str>,
+        change: &Change,
+    ) -> Result<(), StoreError>;
+    fn task(&mut self, task_id: &str) -> Result<Option<TaskRow>, StoreError>;
+    /// Inserts or replaces a task (appends nothing to the change log).
+    fn save_task(&mut self, row: &TaskRow) -> Result<(), StoreError>;
+    /// The open or leased putaway task of a container, if any.
+    fn putaway_task_of(&mut self, container: &str) -> Result<Option<TaskRow>, StoreError>;
+    /// True when an open or leased task of `kind` has this reason.
+    fn active_task_with_reason(&mut self, kind: TaskKind, reason: &str)
+    -> Result<bool, StoreError>;
+    /// Remembers that a receipt put good goods into a container at a location.
+    fn record_receipt_container(
+        &mut self,
+        receipt_id: Uuid,
+        location: &str,
+        container: &str,
+    ) -> Result<(), StoreError>;
+    /// The (location, container) pairs a receipt put good goods into.
+    fn receipt_containers(&mut self, receipt_id: Uuid)
+    -> Result<Vec<(String, String)>, StoreError>;
+    /// Every stock row of a container at a location, with its level.
+    fn container_stock(
+        &mut self,
+        location: &str,
+        container: &str,
+    ) -> Result<Vec<(StockKey, i64)>, StoreError>;
+    /// Records a putaway into another bin than suggested, for a lead.
+    fn record_override(
+        &mut self,
+        event: &Event,
+        container: &str,
+        suggested: Option<&str>,
+        location: &str,
+        reason: Option<OverrideReason>,
+    ) -> Result<(), StoreError>;
+    /// Records that a bin was reported full.
+    fn record_bin_full(&mut self, event: &Event, location: &str) -> Result<(), StoreError>;
     fn tally_receipt(
         &mut self,
         receipt_id: Uuid,
@@ -199,7 +247,9 @@ pub fn push_batch<L: Ledger>(
     for event in new_events {
         let outcome = apply_event(ledger, device_id, event)?;
         ledger.record_event(event, &outcome)?;
-        if let EventOutcome::Rejected { code, reason } = &outcome {
+        if let EventOutcome::Rejected { code, reason } | EventOutcome::Partial { code, reason } =
+            &outcome
+        {
             let merchant = merchant_of(event);
             ledger.record_exception(
                 &ExceptionView {
@@ -240,7 +290,7 @@ fn merchant_of(event: &Event) -> Option<String> {
         .map(str::to_string)
 }
 
-fn rejected(code: &str, reason: impl Into<String>) -> EventOutcome {
+pub(crate) fn rejected(code: &str, reason: impl Into<String>) -> EventOutcome {
     EventOutcome::Rejected {
         code: code.to_string(),
         reason: reason.into(),
@@ -286,207 +336,30 @@ pub fn apply_event<L: Ledger>(
         }
     };
     match body {
-        EventBody::ReceiptOpened {
-            receipt_id,
-            merchant_id,
-            notice_id,
-            dock,
-        } => {
-            if let Some(r) = check_merchant(ledger, &merchant_id)? {
-                return Ok(r);
-            }
-            if ledger.location_kind(&dock)?.is_none() {
-                return Ok(unknown_location(&dock));
-            }
-            if let Some(notice_id) = notice_id.as_deref() {
-                match ledger.notice(notice_id)? {
-                    None => {
-                        return Ok(rejected(
-                            "unknown_notice",
-                            format!(
-                                "inbound notice {notice_id} is not known to the server: start a blind \
-                                 receipt for the merchant instead, or ask the merchant to send the notice"
-                            ),
-                        ));
-                    }
-                    Some(n) if n.merchant_id != merchant_id => {
-                        return Ok(rejected(
-                            "notice_of_other_merchant",
-                            format!(
-                                "inbound notice {notice_id} belongs to merchant {}, not {merchant_id}: \
-                                 open the receipt for the notice's merchant",
-                                n.merchant_id
-                            ),
-                        ));
-                    }
-                    // A closed notice is still accepted: the goods are physically at the dock,
-                    // and a second receipt against it is for a lead to sort out, not to refuse.
-                    Some(_) => {}
-                }
-            }
-            if ledger.receipt(receipt_id)?.is_some() {
-                return Ok(rejected(
-                    "receipt_exists",
-                    format!(
-                        "receipt {receipt_id} was already opened: the terminal must give each \
-                         receipt a new id"
-                    ),
-                ));
-            }
-            ledger.open_receipt(
-                receipt_id,
-                &merchant_id,
-                notice_id.as_deref(),
-                caller,
-                &dock,
-            )?;
-            Ok(EventOutcome::Applied)
-        }
-        EventBody::GoodsReceived {
-            receipt_id,
-            merchant_id,
-            product_id,
-            quantity,
-            lot,
-            expiry,
-            serial: _,
-            container,
-            location,
-            condition,
-            barcode: _,
-        } => {
-            if let Some(r) = check_open_receipt(ledger, receipt_id, &merchant_id)? {
-                return Ok(r);
-            }
-            if let Some(r) = check_merchant(ledger, &merchant_id)? {
-                return Ok(r);
-            }
-            match ledger.product_merchant(&product_id)? {
-                None => {
-                    return Ok(rejected(
-                        "unknown_product",
-                        format!(
-                            "product {product_id} is not known to the server: record the barcode as \
-                             unknown and set the goods aside for a shift lead"
-                        ),
-                    ));
-                }
-                Some(owner) if owner != merchant_id => {
-                    return Ok(rejected(
-                        "product_of_other_merchant",
-                        format!(
-                            "product {product_id} belongs to merchant {owner}, not {merchant_id}: \
-                             set the goods aside and tell a shift lead; they were not booked"
-                        ),
-                    ));
-                }
-                Some(_) => {}
-            }
-            if ledger.location_kind(&location)?.is_none() {
-                return Ok(unknown_location(&location));
-            }
-            if quantity == 0 {
-                return Ok(rejected(
-                    "zero_quantity",
-                    "a receipt of 0 units changes nothing: scan the item again or key in the quantity",
-                ));
-            }
-            if let Some(e) = expiry.as_deref()
-                && Date::parse_iso(e).is_none()
-            {
-                return Ok(rejected(
-                    "bad_expiry",
-                    format!(
-                        "expiry {e:?} is not a date in YYYY-MM-DD form: scan the item's GS1 label \
-                         again or key in the expiry date"
-                    ),
-                ));
-            }
-            let empty_as_none = |s: Option<String>| s.filter(|s| !s.is_empty());
-            let key = StockKey {
-                merchant_id,
-                product_id,
-                location,
-                container: empty_as_none(Some(container)),
-                lot: empty_as_none(lot),
-                expiry: empty_as_none(expiry),
-                condition,
-            };
-            ledger.add_stock(&key, quantity)?;
-            let quarantined = if condition.is_quarantine() {
-                quantity
-            } else {
-                0
-            };
-            ledger.tally_receipt(receipt_id, &key.product_id, quantity, quarantined)?;
-            Ok(EventOutcome::Applied)
-        }
-        EventBody::UnknownBarcode {
-            receipt_id,
-            merchant_id,
-            raw,
-        } => {
-            if ledger.receipt(receipt_id)?.is_none() {
-                return Ok(unknown_receipt(receipt_id));
-            }
-            if let Some(r) = check_merchant(ledger, &merchant_id)? {
-                return Ok(r);
-            }
-            ledger.record_exception(
-                &ExceptionView {
-                    device_id: caller,
-                    seq: event.seq,
-                    event_id: event.event_id,
-                    kind: "unknown_barcode".into(),
-                    message: format!(
-                        "unknown barcode {raw:?} on receipt {receipt_id} of merchant {merchant_id}: \
-                         find the goods set aside at the dock, then add the barcode to the right \
-                         product through the integration API or return the goods"
-                    ),
-                },
-                Some(&merchant_id),
-            )?;
-            Ok(EventOutcome::Applied)
-        }
-        EventBody::ReceiptClosed {
-            receipt_id,
-            notice_id,
-            lines,
-        } => {
-            let receipt = match ledger.receipt(receipt_id)? {
-                None => return Ok(unknown_receipt(receipt_id)),
-                Some(r) if r.closed => return Ok(closed_receipt(receipt_id)),
-                Some(r) => r,
-            };
-            if notice_id != receipt.notice_id {
-                return Ok(rejected(
-                    "notice_mismatch",
-                    format!(
-                        "receipt {receipt_id} was opened for notice {:?} but closed for {:?}: \
-                         close it for the notice it was opened with",
-                        receipt.notice_id, notice_id
-                    ),
-                ));
-            }
-            ledger.close_receipt(receipt_id, &lines)?;
-            if let Some(notice_id) = receipt.notice_id.as_deref() {
-                ledger.close_notice(notice_id)?;
-            }
-            Ok(EventOutcome::Applied)
-        }
-        EventBody::PutAway { .. }
+        body @ (EventBody::ReceiptOpened { .. }
+        | EventBody::GoodsReceived { .. }
+        | EventBody::UnknownBarcode { .. }
+        | EventBody::ReceiptClosed { .. }) => receiving::apply(ledger, caller, event, body),
+        body @ (EventBody::PutAway { .. }
         | EventBody::BinFull { .. }
-        | EventBody::PutawayFinished { .. } => Ok(rejected(
-            "unsupported_event_type",
-            format!(
-                "this server does not apply {} events yet: update the server",
-                event.event_type
-            ),
-        )),
+        | EventBody::PutawayFinished { .. }) => putaway::apply(ledger, caller, event, body),
     }
 }
 
-fn check_merchant<L: Ledger>(
+/// Saves a task and tells every device about it.
+pub(crate) fn save_and_publish_task<L: Ledger>(
+    ledger: &mut L,
+    row: &TaskRow,
+) -> Result<(), StoreError> {
+    ledger.save_task(row)?;
+    ledger.append_change(
+        None,
+        Some(&row.task.merchant_id),
+        &Change::Task(row.public()),
+    )
+}
+
+pub(crate) fn check_merchant<L: Ledger>(
     ledger: &mut L,
     merchant_id: &str,
 ) -> Result<Option<EventOutcome>, StoreError> {
@@ -501,46 +374,7 @@ fn check_merchant<L: Ledger>(
     }))
 }
 
-fn check_open_receipt<L: Ledger>(
-    ledger: &mut L,
-    receipt_id: Uuid,
-    merchant_id: &str,
-) -> Result<Option<EventOutcome>, StoreError> {
-    Ok(match ledger.receipt(receipt_id)? {
-        None => Some(unknown_receipt(receipt_id)),
-        Some(r) if r.closed => Some(closed_receipt(receipt_id)),
-        Some(r) if r.merchant_id != merchant_id => Some(rejected(
-            "merchant_mismatch",
-            format!(
-                "receipt {receipt_id} is for merchant {}, but the goods say {merchant_id}: \
-                 receive them on a receipt of their own merchant",
-                r.merchant_id
-            ),
-        )),
-        Some(_) => None,
-    })
-}
-
-fn unknown_receipt(receipt_id: Uuid) -> EventOutcome {
-    rejected(
-        "receipt_not_open",
-        format!(
-            "receipt {receipt_id} was never opened on the server: open a new receipt and scan the \
-             goods again"
-        ),
-    )
-}
-
-fn closed_receipt(receipt_id: Uuid) -> EventOutcome {
-    rejected(
-        "receipt_closed",
-        format!(
-            "receipt {receipt_id} is already closed: open a new receipt for goods that arrive later"
-        ),
-    )
-}
-
-fn unknown_location(code: &str) -> EventOutcome {
+pub(crate) fn unknown_location(code: &str) -> EventOutcome {
     rejected(
         "unknown_location",
         format!(
@@ -551,7 +385,7 @@ fn unknown_location(code: &str) -> EventOutcome {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use std::collections::{BTreeMap, HashMap};
 
     use laituri_protocol::GoodsCondition;
@@ -610,17 +444,23 @@ mod tests {
 
     /// An in-memory ledger: enough to pin the rules down without a database.
     #[derive(Default)]
-    struct Fake {
-        last_seq: u64,
-        recorded: BTreeMap<u64, Recorded>,
-        applied_ids: Vec<Uuid>,
-        exceptions: Vec<ExceptionView>,
-        merchants: Vec<&'static str>,
-        products: HashMap<&'static str, &'static str>,
-        locations: Vec<&'static str>,
-        receipts: HashMap<Uuid, ReceiptRef>,
-        stock: HashMap<StockKey, i64>,
-        closed_notices: Vec<String>,
+    pub(crate) struct Fake {
+        pub last_seq: u64,
+        pub recorded: BTreeMap<u64, Recorded>,
+        pub applied_ids: Vec<Uuid>,
+        pub exceptions: Vec<ExceptionView>,
+        pub merchants: Vec<&'static str>,
+        pub products: HashMap<&'static str, &'static str>,
+        pub locations: Vec<&'static str>,
+        pub bins: Vec<&'static str>,
+        pub receipts: HashMap<Uuid, ReceiptRef>,
+        pub stock: HashMap<StockKey, i64>,
+        pub closed_notices: Vec<String>,
+        pub changes: Vec<(Option<Uuid>, Change)>,
+        pub tasks: BTreeMap<String, TaskRow>,
+        pub receipt_containers: Vec<(Uuid, String, String)>,
+        pub overrides: Vec<String>,
+        pub bins_full: Vec<String>,
     }
 
     impl Ledger for Fake {
@@ -663,6 +503,9 @@ mod tests {
             Ok(self.products.get(p).map(|m| m.to_string()))
         }
         fn location_kind(&mut self, c: &str) -> Result<Option<LocationKind>, StoreError> {
+            if self.bins.contains(&c) {
+                return Ok(Some(LocationKind::Bin));
+            }
             Ok(self.locations.contains(&c).then_some(LocationKind::Dock))
         }
         fn notice(&mut self, _: &str) -> Result<Option<NoticeRef>, StoreError> {
@@ -687,8 +530,97 @@ mod tests {
             self.receipts.insert(id, r);
             Ok(())
         }
-        fn add_stock(&mut self, k: &StockKey, d: i64) -> Result<(), StoreError> {
-            *self.stock.entry(k.clone()).or_default() += d;
+        fn add_stock(&mut self, k: &StockKey, d: i64) -> Result<i64, StoreError> {
+            let level = self.stock.entry(k.clone()).or_default();
+            *level += d;
+            Ok(*level)
+        }
+        fn append_change(
+            &mut self,
+            device: Option<Uuid>,
+            _: Option<&str>,
+            change: &Change,
+        ) -> Result<(), StoreError> {
+            self.changes.push((device, change.clone()));
+            Ok(())
+        }
+        fn task(&mut self, id: &str) -> Result<Option<TaskRow>, StoreError> {
+            Ok(self.tasks.get(id).cloned())
+        }
+        fn save_task(&mut self, row: &TaskRow) -> Result<(), StoreError> {
+            self.tasks.insert(row.task.task_id.clone(), row.clone());
+            Ok(())
+        }
+        fn putaway_task_of(&mut self, c: &str) -> Result<Option<TaskRow>, StoreError> {
+            Ok(self
+                .tasks
+                .values()
+                .find(|t| {
+                    t.task.kind == TaskKind::Putaway
+                        && t.task.container.as_deref() == Some(c)
+                        && matches!(
+                            t.task.status,
+                            laituri_protocol::TaskStatus::Open
+                                | laituri_protocol::TaskStatus::Leased
+                        )
+                })
+                .cloned())
+        }
+        fn active_task_with_reason(&mut self, k: TaskKind, r: &str) -> Result<bool, StoreError> {
+            Ok(self.tasks.values().any(|t| {
+                t.task.kind == k
+                    && t.task.reason.as_deref() == Some(r)
+                    && matches!(
+                        t.task.status,
+                        laituri_protocol::TaskStatus::Open | laituri_protocol::TaskStatus::Leased
+                    )
+            }))
+        }
+        fn record_receipt_container(
+            &mut self,
+            r: Uuid,
+            l: &str,
+            c: &str,
+        ) -> Result<(), StoreError> {
+            let entry = (r, l.to_string(), c.to_string());
+            if !self.receipt_containers.contains(&entry) {
+                self.receipt_containers.push(entry);
+            }
+            Ok(())
+        }
+        fn receipt_containers(&mut self, r: Uuid) -> Result<Vec<(String, String)>, StoreError> {
+            Ok(self
+                .receipt_containers
+                .iter()
+                .filter(|x| x.0 == r)
+                .map(|x| (x.1.clone(), x.2.clone()))
+                .collect())
+        }
+        fn container_stock(
+            &mut self,
+            l: &str,
+            c: &str,
+        ) -> Result<Vec<(StockKey, i64)>, StoreError> {
+            Ok(self
+                .stock
+                .iter()
+                .filter(|(k, _)| k.location == l && k.container.as_deref() == Some(c))
+                .map(|(k, q)| (k.clone(), *q))
+                .collect())
+        }
+        fn record_override(
+            &mut self,
+            _: &Event,
+            _: &str,
+            _: Option<&str>,
+            l: &str,
+            _: Option<OverrideReason>,
+        ) -> Result<(), StoreError> {
+            self.overrides.push(l.to_string());
+            Ok(())
+        }
+        fn record_bin_full(&mut self, _: &Event, l: &str) -> Result<(), StoreError> {
+            self.bins_full.push(l.to_string());
             Ok(())
         }
         fn tally_receipt(&mut self, _: Uuid, _: &str, _: i64, _: i64) -> Result<(), StoreError> {
@@ -704,13 +636,14 @@ mod tests {
         }
     }
 
-    const DEV: Uuid = Uuid::from_u128(7);
-    const RECEIPT: Uuid = Uuid::from_u128(42);
+    pub(crate) const DEV: Uuid = Uuid::from_u128(7);
+    pub(crate) const RECEIPT: Uuid = Uuid::from_u128(42);
 
-    fn fake() -> Fake {
+    pub(crate) fn fake() -> Fake {
         let mut f = Fake {
             merchants: vec!["M1", "M2"],
             locations: vec!["DOCK-1", "QUARANTINE"],
+            bins: vec!["A-01", "A-02"],
             ..Fake::default()
         };
         f.products.insert("P1", "M1");
@@ -718,7 +651,7 @@ mod tests {
         f
     }
 
-    fn goods(product: &str, quantity: i64, location: &str) -> EventBody {
+    pub(crate) fn goods(product: &str, quantity: i64, location: &str) -> EventBody {
         EventBody::GoodsReceived {
             receipt_id: RECEIPT,
             merchant_id: "M1".into(),
@@ -734,7 +667,7 @@ mod tests {
         }
     }
 
-    fn opened() -> EventBody {
+    pub(crate) fn opened() -> EventBody {
         EventBody::ReceiptOpened {
             receipt_id: RECEIPT,
             merchant_id: "M1".into(),
@@ -743,7 +676,7 @@ mod tests {
         }
     }
 
-    fn closed() -> EventBody {
+    pub(crate) fn closed() -> EventBody {
         EventBody::ReceiptClosed {
             receipt_id: RECEIPT,
             notice_id: None,
@@ -751,7 +684,7 @@ mod tests {
         }
     }
 
-    fn events(bodies: &[EventBody]) -> Vec<Event> {
+    pub(crate) fn events(bodies: &[EventBody]) -> Vec<Event> {
         bodies
             .iter()
             .enumerate()
@@ -809,9 +742,9 @@ mod tests {
                 ],
             ),
             (
-                "negative stock is physical reality, not an error",
+                "quantities are positive: the direction is in from and to",
                 vec![opened(), goods("P1", -3, "DOCK-1")],
-                vec!["applied", "applied"],
+                vec!["applied", "negative_quantity"],
             ),
             (
                 "receipt of an unknown merchant",
