@@ -257,22 +257,14 @@ impl Terminal {
             },
             // The scanner check shows the scan; it does not act on it.
             Screen::ScannerCheck => return None,
-            // From the menu, a tote or license plate with goods to put away starts putaway.
-            Screen::Home
-                if self.can(Role::Putaway)
-                    && matches!(
-                        recognise::recognise(&self.store, &self.config, &scan),
-                        Ok(recognise::Label::Container(_))
-                    ) =>
-            {
-                let label = recognise::recognise(&self.store, &self.config, &scan);
-                match label {
-                    Ok(recognise::Label::Container(c)) => self.start_putaway(&c, None),
-                    _ => Reply::new(Tone::Warning, Text::ChooseFromMenu),
+            // From the menu, a tote or license plate with goods to put away starts putaway, and
+            // so does an item that lies in one.
+            Screen::Home if self.can(Role::Putaway) && self.putaway_container(&scan).is_some() => {
+                match self.putaway_container(&scan) {
+                    Some(c) => self.start_putaway(&c, None),
+                    None => Reply::new(Tone::Warning, Text::ChooseFromMenu),
                 }
             }
-            // From the menu, a notice's reference or SSCC starts receiving it at once: the
-            // clerk at the dock scans the delivery papers and goes.
             Screen::Home
                 if self.can(Role::Receiving)
                     && self.putaway.as_ref().is_some_and(|p| !p.is_finished())
@@ -474,6 +466,35 @@ impl Terminal {
                 reply
             }
             Err(reply) => reply,
+        }
+    }
+
+    /// The container a scan on the menu means for putaway: the tote itself, or the one tote on
+    /// the device's view that holds the scanned item.
+    fn putaway_container(&self, scan: &scan::Scan) -> Option<String> {
+        match recognise::recognise(&self.store, &self.config, scan).ok()? {
+            recognise::Label::Container(c) => Some(c),
+            recognise::Label::Product { matches, .. } => {
+                let mut totes: Vec<String> = Vec::new();
+                for m in &matches {
+                    for row in self
+                        .store
+                        .product_places(&m.merchant_id, &m.product_id)
+                        .ok()?
+                    {
+                        if let Some(c) = row.container
+                            && row.quantity > 0
+                            && row.condition == laituri_protocol::GoodsCondition::Good
+                            && !totes.contains(&c)
+                        {
+                            totes.push(c);
+                        }
+                    }
+                }
+                // Only an unambiguous item says which tote is in hand.
+                (totes.len() == 1).then(|| totes.remove(0))
+            }
+            _ => None,
         }
     }
 

@@ -61,13 +61,41 @@ pub fn fixtures() -> Vec<Change> {
             walk_order: 0,
             capacity: None,
         }),
+        Change::Location(Location {
+            code: "DOCK-1".into(),
+            kind: LocationKind::Dock,
+            zone: "DOCK".into(),
+            walk_order: 1,
+            capacity: None,
+        }),
+        Change::Location(Location {
+            code: "A-01".into(),
+            kind: LocationKind::Bin,
+            zone: "A".into(),
+            walk_order: 10,
+            capacity: Some(5),
+        }),
+        Change::Location(Location {
+            code: "A-02".into(),
+            kind: LocationKind::Bin,
+            zone: "A".into(),
+            walk_order: 20,
+            capacity: None,
+        }),
+        Change::Location(Location {
+            code: "B-01".into(),
+            kind: LocationKind::Bin,
+            zone: "B".into(),
+            walk_order: 5,
+            capacity: None,
+        }),
         Change::Operator(
             OperatorInput {
                 id: "aino".into(),
                 name: "Aino".into(),
                 badge: "OP-1001".into(),
                 pin: None,
-                roles: vec![Role::Receiving],
+                roles: vec![Role::Receiving, Role::Putaway],
                 language: "en".into(),
             }
             .into_operator(),
@@ -350,4 +378,86 @@ fn another_badge_switches_operator_and_is_never_an_unknown_barcode() {
     assert_eq!(t.operator().unwrap().id, "aino");
     t.open(Screen::Receiving).unwrap();
     assert_eq!(t.screen(), &Screen::Receiving);
+}
+
+#[test]
+fn a_tote_is_put_away_offline_one_job_at_a_time_and_resumes_after_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("t.sqlite3");
+    let item = gtin13("641234500001");
+    {
+        let mut t = terminal_at(&path);
+        t.scan("OP-1001");
+        assert_eq!(tone(t.scan("ASN-1")), Tone::Ok);
+        t.scan("T-1");
+        for _ in 0..3 {
+            assert_eq!(tone(t.scan(&item)), Tone::Ok);
+        }
+        // A receipt is open: a tote scanned on the menu does not start a second job.
+        t.home();
+        let reply = t.scan("T-1").unwrap();
+        assert!(
+            matches!(reply.text, Text::FinishJobFirst { .. }),
+            "{reply:?}"
+        );
+        assert_eq!(t.screen(), &Screen::Home);
+        t.open(Screen::Receiving).unwrap();
+        t.receiving_action(Action::RequestClose);
+        assert_eq!(t.receiving_action(Action::Confirm).tone, Tone::Done);
+        t.home();
+
+        // An item of the tote, scanned on the menu, starts putting that tote away.
+        assert_eq!(tone(t.scan(&item)), Tone::Ok);
+        assert_eq!(t.screen(), &Screen::Putaway);
+        let view = t.putaway().unwrap().view();
+        assert_eq!(
+            view.suggested.as_deref(),
+            Some("A-01"),
+            "empty bin of the merchant's zone first"
+        );
+        assert_eq!(view.quantity, Some(3));
+        let before = t.store().counts().unwrap().last_seq;
+        // Wrong scans record nothing: a dock, a bin of a zone that is nobody's is allowed only
+        // with a reason, an unknown code.
+        assert_eq!(tone(t.scan("DOCK-1")), Tone::Error);
+        assert_eq!(tone(t.scan("NO-SUCH-THING")), Tone::Error);
+        assert_eq!(t.store().counts().unwrap().last_seq, before);
+        // The battery is pulled here.
+    }
+    let mut t = terminal_at(&path);
+    t.scan("OP-1001");
+    t.open(Screen::PutawayStart).unwrap();
+    assert_eq!(t.screen(), &Screen::Putaway, "the open putaway resumes");
+    assert_eq!(tone(t.scan("A-01")), Tone::Done);
+    assert!(t.putaway().unwrap().is_finished());
+    assert!(
+        t.store()
+            .container_contents("T-1")
+            .unwrap()
+            .iter()
+            .all(|r| r.quantity == 0)
+    );
+    let in_bin: i64 = t
+        .store()
+        .location_contents("A-01")
+        .unwrap()
+        .iter()
+        .map(|r| r.quantity)
+        .sum();
+    assert_eq!(in_bin, 3);
+    let types: Vec<String> = t
+        .store()
+        .pending_batch(100)
+        .unwrap()
+        .into_iter()
+        .map(|e| e.event_type)
+        .rev()
+        .take(2)
+        .collect();
+    assert_eq!(types, ["putaway_finished", "put_away"]);
+    assert_eq!(
+        t.store().open_job().unwrap(),
+        None,
+        "the job ended with the tote"
+    );
 }
