@@ -4,8 +4,9 @@
 
 use laituri_protocol::Role;
 
-use super::Screen;
+use super::job::Resume;
 use super::messages::Label;
+use super::{Screen, putaway, receiving};
 
 pub struct Entry {
     /// The id the menu sends back when tapped.
@@ -17,6 +18,8 @@ pub struct Entry {
     pub opens: Screen,
     /// Every screen of the entry, for role gating.
     pub screens: &'static [Screen],
+    /// How a job of this flow left open on the device resumes at log-in.
+    pub resume: Option<Resume>,
 }
 
 pub const MENU: [Entry; 5] = [
@@ -26,6 +29,7 @@ pub const MENU: [Entry; 5] = [
         role: Some(Role::Receiving),
         opens: Screen::ReceivingStart,
         screens: &[Screen::ReceivingStart, Screen::Receiving],
+        resume: Some(receiving::resume_for),
     },
     Entry {
         id: "putaway",
@@ -33,6 +37,7 @@ pub const MENU: [Entry; 5] = [
         role: Some(Role::Putaway),
         opens: Screen::PutawayStart,
         screens: &[Screen::PutawayStart, Screen::Putaway],
+        resume: Some(putaway::resume_for),
     },
     Entry {
         id: "exceptions",
@@ -40,6 +45,7 @@ pub const MENU: [Entry; 5] = [
         role: None,
         opens: Screen::Exceptions,
         screens: &[Screen::Exceptions],
+        resume: None,
     },
     Entry {
         id: "scanner-check",
@@ -47,6 +53,7 @@ pub const MENU: [Entry; 5] = [
         role: None,
         opens: Screen::ScannerCheck,
         screens: &[Screen::ScannerCheck],
+        resume: None,
     },
     Entry {
         id: "about",
@@ -54,12 +61,18 @@ pub const MENU: [Entry; 5] = [
         role: None,
         opens: Screen::About,
         screens: &[Screen::About],
+        resume: None,
     },
 ];
 
 /// The menu entry a tap sent back.
 pub fn by_id(id: &str) -> Option<&'static Entry> {
     MENU.iter().find(|e| e.id == id)
+}
+
+/// The entry a screen belongs to.
+pub fn of_screen(screen: &Screen) -> Option<&'static Entry> {
+    MENU.iter().find(|e| e.screens.contains(screen))
 }
 
 /// The role a screen needs, if any.

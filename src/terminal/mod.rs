@@ -7,6 +7,7 @@
 //! sync worker after a commit.
 
 pub mod flows;
+pub mod job;
 pub mod messages;
 pub mod putaway;
 pub mod receiving;
@@ -108,8 +109,8 @@ pub struct Terminal {
     pin_for: Option<OperatorRow>,
     pin_failures: u32,
     screen: Screen,
-    receiving: Option<ReceivingController>,
-    putaway: Option<PutawayController>,
+    /// The one job open on this device (DESIGN.md section 1), whatever its flow.
+    job: Option<Box<dyn job::Job>>,
     waker: Option<Arc<Notify>>,
 }
 
@@ -123,8 +124,7 @@ impl Terminal {
             pin_for: None,
             pin_failures: 0,
             screen: Screen::Login,
-            receiving: None,
-            putaway: None,
+            job: None,
             waker: None,
         }
     }
@@ -175,24 +175,70 @@ impl Terminal {
         }
     }
 
+    /// The open job if it is of flow `C`.
+    pub fn job_as<C: job::Job>(&self) -> Option<&C> {
+        let job: &dyn std::any::Any = self.job.as_deref()?;
+        job.downcast_ref::<C>()
+    }
+
     pub fn receiving(&self) -> Option<&ReceivingController> {
-        self.receiving.as_ref()
+        self.job_as()
     }
 
     pub fn putaway(&self) -> Option<&PutawayController> {
-        self.putaway.as_ref()
+        self.job_as()
     }
 
     /// The job open on this device, by the text that names it, if any (one job at a time).
     fn open_job_name(&self) -> Option<String> {
-        if let Some(r) = self.receiving.as_ref().filter(|r| !r.is_closed()) {
-            let o = r.open_receipt();
-            return Some(o.notice_id.clone().unwrap_or_else(|| o.merchant_id.clone()));
-        }
-        self.putaway
+        self.job
             .as_ref()
-            .filter(|p| !p.is_finished())
-            .map(|p| p.container().to_string())
+            .filter(|j| !j.is_finished())
+            .map(|j| j.name())
+    }
+
+    /// Runs `f` on the open job if it is of flow `C` (a button of that flow's screen), then
+    /// wakes the sync worker.
+    pub fn with_job<C: job::Job>(
+        &mut self,
+        f: impl FnOnce(&mut C, &mut job::JobCtx) -> Reply,
+    ) -> Reply {
+        let operator = self.operator_id();
+        let today = (self.today)();
+        let Some(job) = self.job.as_deref_mut() else {
+            return Reply::new(Tone::Error, Text::NothingToDo);
+        };
+        let job: &mut dyn std::any::Any = job;
+        let Some(ctrl) = job.downcast_mut::<C>() else {
+            return Reply::new(Tone::Error, Text::NothingToDo);
+        };
+        let mut cx = job::JobCtx {
+            store: &mut self.store,
+            config: &self.config,
+            operator: &operator,
+            today,
+        };
+        let reply = f(ctrl, &mut cx);
+        self.committed();
+        reply
+    }
+
+    /// A scan on the open job's screen.
+    fn job_scan(&mut self, scan: &scan::Scan) -> Reply {
+        let operator = self.operator_id();
+        let today = (self.today)();
+        let Some(job) = self.job.as_mut() else {
+            return Reply::new(Tone::Error, Text::NothingToDo);
+        };
+        let mut cx = job::JobCtx {
+            store: &mut self.store,
+            config: &self.config,
+            operator: &operator,
+            today,
+        };
+        let reply = job.scan(&mut cx, scan);
+        self.committed();
+        reply
     }
 
     fn committed(&self) {
@@ -228,28 +274,8 @@ impl Terminal {
                 _ => self.enter_pin(scan.data.trim()),
             },
             Screen::ReceivingStart => self.receiving_start_scan(&scan),
-            Screen::Receiving => {
-                let (operator, today) = (self.operator_id(), (self.today)());
-                match self.receiving.as_mut() {
-                    Some(r) => {
-                        let reply = r.scan(&mut self.store, &self.config, &operator, &scan, today);
-                        self.committed();
-                        reply
-                    }
-                    None => Reply::new(Tone::Error, Text::NothingToDo),
-                }
-            }
-            Screen::Putaway => {
-                let (operator, today) = (self.operator_id(), (self.today)());
-                match self.putaway.as_mut() {
-                    Some(p) => {
-                        let reply = p.scan(&mut self.store, &self.config, &operator, &scan, today);
-                        self.committed();
-                        reply
-                    }
-                    None => Reply::new(Tone::Error, Text::NothingToDo),
-                }
-            }
+            // A flow's working screen: the open job reads the scan.
+            Screen::Receiving | Screen::Putaway => self.job_scan(&scan),
             Screen::PutawayStart => match recognise::recognise(&self.store, &self.config, &scan) {
                 Ok(recognise::Label::Container(c)) => self.start_putaway(&c, None),
                 Ok(_) => Reply::new(Tone::Error, Text::ScanTote),
@@ -267,7 +293,7 @@ impl Terminal {
             }
             Screen::Home
                 if self.can(Role::Receiving)
-                    && self.putaway.as_ref().is_some_and(|p| !p.is_finished())
+                    && self.putaway().is_some_and(|p| !p.is_finished())
                     && matches!(
                         recognise::recognise(&self.store, &self.config, &scan),
                         Ok(recognise::Label::Notice(_))
@@ -328,27 +354,17 @@ impl Terminal {
         self.operator = Some(op);
         self.pin_for = None;
         self.screen = Screen::Home;
-        // A receipt left open on this device by this operator (a crash, a battery) resumes.
-        if let Ok(Some(open)) = self.store.last_open_receipt()
-            && self
-                .operator
-                .as_ref()
-                .is_some_and(|o| o.id == open.operator_id)
-            && let Ok(ctrl) = ReceivingController::resume(&self.store, &self.config, open)
-        {
-            self.receiving = Some(ctrl);
-        }
-        // So does a putaway this operator left open.
-        if let Ok(Some(job)) = self.store.open_job()
-            && job.flow == putaway::FLOW
-            && self
-                .operator
-                .as_ref()
-                .is_some_and(|o| o.id == job.operator_id)
-        {
-            match PutawayController::resume(&self.store, &job) {
-                Ok(ctrl) => self.putaway = Some(ctrl),
-                Err(e) => tracing::warn!("the open putaway could not be resumed: {e}"),
+        // A job this operator left open on this device (a crash, a battery) resumes.
+        let operator = self.operator_id();
+        for entry in &flows::MENU {
+            let Some(resume) = entry.resume else { continue };
+            match resume(&self.store, &self.config, &operator) {
+                Ok(Some(job)) => {
+                    self.job = Some(job);
+                    break;
+                }
+                Ok(None) => {}
+                Err(e) => tracing::warn!("an open {} job could not be resumed: {e}", entry.id),
             }
         }
         Reply::new(Tone::Ok, Text::Welcome { name })
@@ -379,8 +395,7 @@ impl Terminal {
     pub fn log_out(&mut self) {
         self.operator = None;
         self.pin_for = None;
-        self.receiving = None;
-        self.putaway = None;
+        self.job = None;
         self.screen = Screen::Login;
     }
 
@@ -398,16 +413,13 @@ impl Terminal {
         {
             return Err(Reply::new(Tone::Error, Text::NotAllowed));
         }
-        let screen = match screen {
-            Screen::ReceivingStart | Screen::Receiving => match &self.receiving {
-                Some(r) if !r.is_closed() => Screen::Receiving,
-                _ => Screen::ReceivingStart,
+        // A flow's screens lead to its open job, or to its start screen.
+        let screen = match flows::of_screen(&screen) {
+            Some(entry) if entry.resume.is_some() => match &self.job {
+                Some(j) if !j.is_finished() && entry.screens.contains(&j.screen()) => j.screen(),
+                _ => entry.opens.clone(),
             },
-            Screen::PutawayStart | Screen::Putaway => match &self.putaway {
-                Some(p) if !p.is_finished() => Screen::Putaway,
-                _ => Screen::PutawayStart,
-            },
-            other => other,
+            _ => screen,
         };
         self.screen = screen;
         Ok(())
@@ -415,11 +427,8 @@ impl Terminal {
 
     /// Back to the home menu (or the badge screen when nobody is logged in).
     pub fn home(&mut self) {
-        if self.receiving.as_ref().is_some_and(|r| r.is_closed()) {
-            self.receiving = None;
-        }
-        if self.putaway.as_ref().is_some_and(|p| p.is_finished()) {
-            self.putaway = None;
+        if self.job.as_ref().is_some_and(|j| j.is_finished()) {
+            self.job = None;
         }
         self.screen = if self.operator.is_some() {
             Screen::Home
@@ -456,13 +465,27 @@ impl Terminal {
         self.start_receipt(receiving::Start::Blind(merchant_id.to_string()))
     }
 
+    /// Refuses to start a job while another is open: a scan never silently abandons one.
+    fn busy(&self) -> Option<Reply> {
+        self.open_job_name()
+            .map(|job| Reply::new(Tone::Error, Text::FinishJobFirst { job }))
+    }
+
+    /// Makes `job` the device's open job and shows its screen.
+    fn begin(&mut self, job: Box<dyn job::Job>) {
+        self.screen = job.screen();
+        self.job = Some(job);
+        self.committed();
+    }
+
     fn start_receipt(&mut self, start: receiving::Start) -> Reply {
+        if let Some(refusal) = self.busy() {
+            return refusal;
+        }
         let operator = self.operator_id();
         match ReceivingController::start(&mut self.store, &self.config, &operator, start) {
             Ok((ctrl, reply)) => {
-                self.receiving = Some(ctrl);
-                self.screen = Screen::Receiving;
-                self.committed();
+                self.begin(Box::new(ctrl));
                 reply
             }
             Err(reply) => reply,
@@ -504,27 +527,22 @@ impl Terminal {
         container: &str,
         claim: Option<laituri_protocol::TaskClaim>,
     ) -> Reply {
-        if let Some(job) = self.open_job_name()
-            && self
-                .putaway
-                .as_ref()
-                .is_none_or(|p| p.container() != container)
+        // The tote already open: back to it.
+        if let Some(prompt) = self
+            .putaway()
+            .filter(|p| !p.is_finished() && p.container() == container)
+            .map(|p| p.view().prompt)
         {
-            return Reply::new(Tone::Error, Text::FinishJobFirst { job });
-        }
-        if let Some(p) = self.putaway.as_ref().filter(|p| !p.is_finished()) {
-            let _ = p;
             self.screen = Screen::Putaway;
-            return Reply::new(
-                Tone::Ok,
-                Text::Putaway(self.putaway.as_ref().map(|p| p.view().prompt).unwrap()),
-            );
+            return Reply::new(Tone::Ok, Text::Putaway(prompt));
+        }
+        if let Some(refusal) = self.busy() {
+            return refusal;
         }
         let operator = self.operator_id();
         match PutawayController::start(&mut self.store, &operator, container, claim) {
             Ok((ctrl, reply)) => {
-                self.putaway = Some(ctrl);
-                self.screen = Screen::Putaway;
+                self.begin(Box::new(ctrl));
                 reply
             }
             Err(reply) => reply,
@@ -586,18 +604,14 @@ impl Terminal {
 
     /// A button or keypad entry on the putaway screen.
     pub fn putaway_action(&mut self, action: putaway::Action) -> Reply {
-        let operator = self.operator_id();
-        let today = (self.today)();
-        let Some(p) = self.putaway.as_mut() else {
-            return Reply::new(Tone::Error, Text::NothingToDo);
-        };
         let stop = action == putaway::Action::Stop;
-        let reply = p.action(&mut self.store, &operator, action, today);
-        if stop {
-            self.putaway = None;
+        let reply = self.with_job(|p: &mut PutawayController, cx| {
+            p.action(cx.store, cx.operator, action, cx.today)
+        });
+        if stop && reply.tone != Tone::Error {
+            self.job = None;
             self.screen = Screen::Home;
         }
-        self.committed();
         reply
     }
 
@@ -611,14 +625,9 @@ impl Terminal {
 
     /// A button or keypad entry on the receiving screen.
     pub fn receiving_action(&mut self, action: receiving::Action) -> Reply {
-        let operator = self.operator_id();
-        let today = (self.today)();
-        let Some(r) = self.receiving.as_mut() else {
-            return Reply::new(Tone::Error, Text::NothingToDo);
-        };
-        let reply = r.action(&mut self.store, &operator, action, today);
-        self.committed();
-        reply
+        self.with_job(|r: &mut ReceivingController, cx| {
+            r.action(cx.store, cx.operator, action, cx.today)
+        })
     }
 }
 

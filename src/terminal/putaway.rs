@@ -473,3 +473,35 @@ fn record(
     store.append_events_closing_job(operator, &bodies, finished)?;
     Ok(())
 }
+
+impl super::job::Job for PutawayController {
+    fn screen(&self) -> super::Screen {
+        super::Screen::Putaway
+    }
+
+    fn name(&self) -> String {
+        self.container.clone()
+    }
+
+    fn is_finished(&self) -> bool {
+        PutawayController::is_finished(self)
+    }
+
+    fn scan(&mut self, cx: &mut super::job::JobCtx, scan: &Scan) -> Reply {
+        PutawayController::scan(self, cx.store, cx.config, cx.operator, scan, cx.today)
+    }
+}
+
+/// A putaway this device left open for `operator` resumes at log-in.
+pub fn resume_for(
+    store: &Store,
+    _config: &CoreConfig,
+    operator: &str,
+) -> Result<Option<Box<dyn super::job::Job>>, StoreError> {
+    match store.open_job()? {
+        Some(job) if job.flow == FLOW && job.operator_id == operator => {
+            Ok(Some(Box::new(PutawayController::resume(store, &job)?)))
+        }
+        _ => Ok(None),
+    }
+}

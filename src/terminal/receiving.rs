@@ -366,3 +366,38 @@ pub fn parse_typed_date(s: &str) -> Option<Date> {
         _ => None,
     }
 }
+
+impl super::job::Job for ReceivingController {
+    fn screen(&self) -> super::Screen {
+        super::Screen::Receiving
+    }
+
+    fn name(&self) -> String {
+        self.open
+            .notice_id
+            .clone()
+            .unwrap_or_else(|| self.merchant_name.clone())
+    }
+
+    fn is_finished(&self) -> bool {
+        self.is_closed()
+    }
+
+    fn scan(&mut self, cx: &mut super::job::JobCtx, scan: &Scan) -> Reply {
+        ReceivingController::scan(self, cx.store, cx.config, cx.operator, scan, cx.today)
+    }
+}
+
+/// A receipt this device left open for `operator` (a crash, a battery) resumes at log-in.
+pub fn resume_for(
+    store: &Store,
+    config: &CoreConfig,
+    operator: &str,
+) -> Result<Option<Box<dyn super::job::Job>>, StoreError> {
+    match store.last_open_receipt()? {
+        Some(open) if open.operator_id == operator => Ok(Some(Box::new(
+            ReceivingController::resume(store, config, open)?,
+        ))),
+        _ => Ok(None),
+    }
+}
