@@ -98,6 +98,11 @@ pub trait Store: Send + Sync + 'static {
     /// Applies a batch of one device's events in one transaction (DESIGN.md section 3). A batch
     /// whose seqs are not consecutive and ascending is [`StoreError::Invalid`].
     fn push(&self, device_id: Uuid, events: &[Event]) -> Result<PushResponse, StoreError>;
+    /// The change log's epoch: made when the database is created, returned by every pull.
+    fn epoch(&self) -> Result<String, StoreError>;
+    /// Makes a new epoch, after the database was restored from a backup: every terminal then
+    /// pulls from the start. Answers the new epoch.
+    fn new_epoch(&self) -> Result<String, StoreError>;
     /// Changes after `cursor`, at most `limit` of them.
     fn pull(&self, cursor: u64, limit: u32) -> Result<PullResponse, StoreError>;
 

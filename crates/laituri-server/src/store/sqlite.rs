@@ -30,6 +30,7 @@ use serde::de::DeserializeOwned;
 use uuid::Uuid;
 
 use super::{Page, StockFilter, Store, StoreError, UpsertSummary};
+use crate::clock::Clock;
 use crate::push::{self, Ledger, NoticeRef, ReceiptRef, Recorded, StockKey};
 use crate::tasks::TaskRow;
 
@@ -52,6 +53,7 @@ pub struct SqliteStore {
     path: PathBuf,
     writer: Mutex<Connection>,
     readers: Mutex<Vec<Connection>>,
+    clock: Clock,
 }
 
 impl From<rusqlite::Error> for StoreError {
@@ -132,12 +134,25 @@ impl SqliteStore {
                 message: format!("migrating {} failed: {e}", path.display()),
                 transient: false,
             })?;
+        // The change log's epoch is made with the database (for this warehouse) and kept.
+        writer.execute(
+            "INSERT INTO change_epoch (warehouse_id, epoch) VALUES (?1, ?2)
+             ON CONFLICT (warehouse_id) DO NOTHING",
+            params![warehouse_id, new_epoch_id()],
+        )?;
         Ok(SqliteStore {
             warehouse_id: warehouse_id.to_string(),
             path: path.to_path_buf(),
             writer: Mutex::new(writer),
             readers: Mutex::new(Vec::new()),
+            clock: Clock::system(),
         })
+    }
+
+    /// The same store reading lease expiry from `clock`.
+    pub fn with_clock(mut self, clock: Clock) -> SqliteStore {
+        self.clock = clock;
+        self
     }
 
     /// Runs `f` in one IMMEDIATE transaction on the writer; commits only when `f` returns `Ok`.
@@ -191,6 +206,21 @@ impl SqliteStore {
             rows.map(|data| from_json(&data?)).collect()
         })
     }
+}
+
+/// A random epoch id: 128 bits, hex.
+fn new_epoch_id() -> String {
+    let mut bytes = [0u8; 16];
+    rand::fill(&mut bytes[..]);
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn epoch_of(conn: &Connection, wh: &str) -> Result<String, StoreError> {
+    Ok(conn
+        .prepare_cached("SELECT epoch FROM change_epoch WHERE warehouse_id = ?1")?
+        .query_row([wh], |r| r.get(0))
+        .optional()?
+        .unwrap_or_default())
 }
 
 /// True when the stored `data` of the row equals `data`: re-sending identical master data then
@@ -1059,9 +1089,28 @@ impl Store for SqliteStore {
                 changes,
                 next_cursor,
                 has_more,
-                epoch: String::new(),
+                epoch: epoch_of(conn, &self.warehouse_id)?,
             })
         })
+    }
+
+    fn epoch(&self) -> Result<String, StoreError> {
+        self.read(|conn| epoch_of(conn, &self.warehouse_id))
+    }
+
+    fn new_epoch(&self) -> Result<String, StoreError> {
+        let epoch = new_epoch_id();
+        self.write(|tx| {
+            tx.prepare_cached(
+                "INSERT INTO change_epoch (warehouse_id, epoch) VALUES (?1, ?2)
+                 ON CONFLICT (warehouse_id) DO UPDATE SET
+                     epoch = excluded.epoch,
+                     created_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')",
+            )?
+            .execute(params![self.warehouse_id, epoch])?;
+            Ok(())
+        })?;
+        Ok(epoch)
     }
 
     fn upsert_merchants(&self, items: &[Merchant]) -> Result<UpsertSummary, StoreError> {
