@@ -244,6 +244,11 @@ fn catalogue(
     out
 }
 
+/// A bin's capacity in units, 40 to 200 in steps of 40: varied, and the same on every run.
+fn bin_capacity(aisle: u32, bay: u32) -> u32 {
+    40 * (1 + (aisle * 3 + bay * 7) % 5)
+}
+
 fn locations() -> Vec<Location> {
     let mut out = vec![
         Location {
@@ -292,7 +297,7 @@ fn locations() -> Vec<Location> {
                     kind: LocationKind::Bin,
                     zone: zone.to_string(),
                     walk_order: walk,
-                    capacity: None,
+                    capacity: Some(bin_capacity(aisle, bay)),
                 });
             }
         }
@@ -841,5 +846,28 @@ mod tests {
         assert_eq!(a.notices, b.notices);
         let (n1, _) = notices_and_plans(&a.products, Date::from_day_number(20_000));
         assert_eq!(n1, a.notices);
+    }
+
+    #[test]
+    fn every_merchant_zone_has_bins_and_every_bin_a_capacity() {
+        let d = data();
+        let bins: Vec<&Location> = d
+            .locations
+            .iter()
+            .filter(|l| l.kind == LocationKind::Bin)
+            .collect();
+        for m in &d.merchants {
+            assert_eq!(m.zones, vec![m.id.clone()], "{}", m.id);
+            assert!(bins.iter().any(|b| b.zone == m.id), "{} has no bins", m.id);
+        }
+        for b in bins {
+            assert!(
+                d.merchants.iter().any(|m| m.zones.contains(&b.zone)),
+                "{}",
+                b.code
+            );
+            let c = b.capacity.expect("a capacity");
+            assert!((40..=200).contains(&c), "{}: {c}", b.code);
+        }
     }
 }

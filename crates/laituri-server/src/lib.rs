@@ -49,6 +49,8 @@ pub struct ServerConfig {
     pub admin_key: String,
     pub warehouse_id: String,
     pub warehouse_name: String,
+    /// The clock of lease expiry; tests pass [`clock::Clock::manual`] to move time by hand.
+    pub clock: clock::Clock,
 }
 
 impl ServerConfig {
@@ -61,6 +63,7 @@ impl ServerConfig {
             admin_key: demo::ADMIN_KEY.to_string(),
             warehouse_id: demo::WAREHOUSE_ID.to_string(),
             warehouse_name: demo::WAREHOUSE_NAME.to_string(),
+            clock: clock::Clock::system(),
         }
     }
 
@@ -70,6 +73,7 @@ impl ServerConfig {
             anyhow::bail!("the warehouse id is empty: pass --warehouse-id");
         }
         SqliteStore::open(&self.db_path, &self.warehouse_id)
+            .map(|s| s.with_clock(self.clock.clone()))
             .with_context(|| format!("opening the database {}", self.db_path.display()))
     }
 }
@@ -83,6 +87,7 @@ impl std::fmt::Debug for ServerConfig {
             .field("admin_key", &"<redacted>")
             .field("warehouse_id", &self.warehouse_id)
             .field("warehouse_name", &self.warehouse_name)
+            .field("clock", &self.clock)
             .finish()
     }
 }

@@ -32,6 +32,10 @@ struct Args {
     /// Seed the demo warehouse (idempotent) and print the guide before serving.
     #[arg(long)]
     seed_demo: bool,
+    /// Make a new change-log epoch before serving. Use it once after restoring the database from
+    /// a backup: every terminal then pulls its data again from the start.
+    #[arg(long)]
+    new_epoch: bool,
 }
 
 fn today_utc() -> Date {
@@ -66,7 +70,17 @@ async fn main() -> anyhow::Result<()> {
         admin_key,
         warehouse_id: args.warehouse_id,
         warehouse_name: args.warehouse_name,
+        clock: laituri_server::clock::Clock::system(),
     };
+    if args.new_epoch {
+        let opened = config.clone();
+        let epoch = tokio::task::spawn_blocking(move || -> anyhow::Result<String> {
+            use laituri_server::Store;
+            Ok(opened.open_store()?.new_epoch()?)
+        })
+        .await??;
+        println!("New change-log epoch {epoch}: terminals will pull everything again");
+    }
     if args.seed_demo {
         let seeded = config.clone();
         let guide = tokio::task::spawn_blocking(move || demo::seed(&seeded, today_utc())).await??;

@@ -197,3 +197,29 @@ async fn the_demo_seed_is_idempotent_complete_and_its_gtins_are_valid() {
             .any(|b| b.code == format!("{:0>14}", guide.unknown_barcode))
     }));
 }
+
+#[tokio::test]
+async fn every_pull_answers_the_epoch_and_a_new_epoch_after_a_restore_changes_it() {
+    let mut s = TestServer::seeded();
+    let dev = s.device().await;
+    let first = s.pull(&dev, 0, Some(1)).await.epoch;
+    assert_eq!(first.len(), 32, "{first:?}");
+    assert_eq!(s.pull(&dev, 0, Some(1)).await.epoch, first);
+    // A restart keeps the epoch: the log is the same log.
+    s.restart();
+    assert_eq!(s.pull(&dev, 0, Some(1)).await.epoch, first);
+
+    // After a restore the operator makes a new epoch (the binary's --new-epoch does this).
+    s.handle.take().unwrap().stop();
+    let made = {
+        use laituri_server::Store;
+        s.config.open_store().unwrap().new_epoch().unwrap()
+    };
+    assert_ne!(made, first);
+    let mut config = s.config.clone();
+    config.bind = "127.0.0.1:0".parse().unwrap();
+    let handle = laituri_server::ServerHandle::start(config).unwrap();
+    s.url = handle.url();
+    s.handle = Some(handle);
+    assert_eq!(s.pull(&dev, 0, Some(1)).await.epoch, made);
+}

@@ -7,9 +7,10 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::HeaderMap;
+use axum::http::StatusCode;
 use laituri_protocol::{
-    EnrolRequest, EnrolResponse, PROTOCOL_VERSION, PullQuery, PullResponse, PushRequest,
-    PushResponse,
+    EnrolRequest, EnrolResponse, LeaseRequest, LeaseResponse, PROTOCOL_VERSION, PullQuery,
+    PullResponse, PushRequest, PushResponse, ReleaseRequest, RenewRequest, RenewResponse,
 };
 
 use super::extract::{
@@ -71,7 +72,7 @@ pub async fn push(
 }
 
 pub async fn pull(
-    _auth: DeviceAuth,
+    auth: DeviceAuth,
     State(state): State<AppState>,
     QueryParams(q): QueryParams<PullQuery>,
 ) -> Result<Json<PullResponse>, ApiFailure> {
@@ -80,7 +81,43 @@ pub async fn pull(
         .unwrap_or(DEFAULT_PULL_LIMIT)
         .clamp(1, MAX_PULL_LIMIT);
     let cursor = q.cursor;
+    let device = auth.device_id;
     Ok(Json(
-        blocking(&state, move |s| s.pull(cursor, limit)).await?,
+        blocking(&state, move |s| s.pull(device, cursor, limit)).await?,
     ))
+}
+
+/// `POST LEASE`: 200 with the work packet; 409 `task_taken` while another device holds an
+/// unexpired lease, 409 `task_finished` for a done task, 404 `unknown_task` / `no_task`.
+pub async fn lease(
+    auth: DeviceAuth,
+    State(state): State<AppState>,
+    JsonBody(req): JsonBody<LeaseRequest>,
+) -> Result<Json<LeaseResponse>, ApiFailure> {
+    let device = auth.device_id;
+    let packet = blocking_write(&state, move |s| s.lease(device, &req)).await?;
+    Ok(Json(LeaseResponse { packet }))
+}
+
+/// `POST RENEW`: 200 with the leases renewed and the ones lost (never an error per lease).
+pub async fn renew(
+    auth: DeviceAuth,
+    State(state): State<AppState>,
+    JsonBody(req): JsonBody<RenewRequest>,
+) -> Result<Json<RenewResponse>, ApiFailure> {
+    let device = auth.device_id;
+    Ok(Json(
+        blocking_write(&state, move |s| s.renew(device, &req)).await?,
+    ))
+}
+
+/// `POST RELEASE`: 204; releasing a lease the device no longer holds changes nothing.
+pub async fn release(
+    auth: DeviceAuth,
+    State(state): State<AppState>,
+    JsonBody(req): JsonBody<ReleaseRequest>,
+) -> Result<StatusCode, ApiFailure> {
+    let device = auth.device_id;
+    blocking_write(&state, move |s| s.release(device, &req.claim)).await?;
+    Ok(StatusCode::NO_CONTENT)
 }

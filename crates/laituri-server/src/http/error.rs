@@ -66,6 +66,12 @@ impl From<StoreError> for ApiFailure {
                 f
             }
             StoreError::Invalid(message) => ApiFailure::bad_request(message),
+            StoreError::Conflict { code, message } => {
+                ApiFailure::new(StatusCode::CONFLICT, code, message)
+            }
+            StoreError::NotFound { code, message } => {
+                ApiFailure::new(StatusCode::NOT_FOUND, code, message)
+            }
             StoreError::UnknownEnrolmentCode(_) => ApiFailure::new(
                 StatusCode::UNAUTHORIZED,
                 "bad_enrolment_code",

@@ -14,7 +14,7 @@ use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
 use laituri_protocol::{
     EnrolmentCode, ExceptionView, InboundNotice, Location, Merchant, Operator, OperatorInput,
-    Product, ReceiptView, StockRow,
+    Product, ReceiptView, StockRow, Task,
 };
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -262,4 +262,29 @@ pub async fn post_enrolment_code(
         axum::http::StatusCode::CREATED,
         Json(EnrolmentCode { code }),
     ))
+}
+
+pub async fn get_tasks(
+    _: Admin,
+    State(state): State<AppState>,
+) -> Result<Json<Vec<Task>>, ApiFailure> {
+    Ok(Json(blocking(&state, |s| s.tasks()).await?))
+}
+
+/// Deactivates an operator: 204, and terminals are told to forget them; 404 when not known.
+pub async fn delete_operator(
+    _: Admin,
+    State(state): State<AppState>,
+    path: Result<Path<String>, PathRejection>,
+) -> Result<axum::http::StatusCode, ApiFailure> {
+    let Path(id) = path.map_err(|e| ApiFailure::bad_request(e.body_text()))?;
+    let key = id.clone();
+    if blocking_write(&state, move |s| s.deactivate_operator(&key)).await? {
+        Ok(axum::http::StatusCode::NO_CONTENT)
+    } else {
+        Err(ApiFailure::not_found(format!(
+            "operator {id} is not known or already deactivated: list the operators with GET {}",
+            laituri_protocol::paths::OPERATORS
+        )))
+    }
 }

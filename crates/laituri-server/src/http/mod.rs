@@ -99,12 +99,21 @@ pub async fn blocking_write<T: Send + 'static>(
 
 pub fn router(state: AppState) -> Router {
     let receipt_path = format!("{}/{{receipt_id}}", paths::RECEIPTS);
+    let operator_path = format!("{}/{{operator_id}}", paths::OPERATORS);
     Router::new()
         .route(paths::HEALTH, get(health))
         .route(paths::OPENAPI, get(openapi))
         .route(paths::ENROL, axum::routing::post(device::enrol))
         .route(paths::PUSH, axum::routing::post(device::push))
         .route(paths::PULL, get(device::pull))
+        .route(paths::LEASE, axum::routing::post(device::lease))
+        .route(paths::RENEW, axum::routing::post(device::renew))
+        .route(paths::RELEASE, axum::routing::post(device::release))
+        .route(paths::TASKS, get(integration::get_tasks))
+        .route(
+            &operator_path,
+            axum::routing::delete(integration::delete_operator),
+        )
         .route(
             paths::MERCHANTS,
             get(integration::get_merchants).post(integration::post_merchants),

@@ -14,8 +14,9 @@
 //! writes with it, so several sites can share a database later and integration keys can be scoped.
 
 use laituri_protocol::{
-    EnrolRequest, EnrolmentCode, Event, ExceptionView, InboundNotice, Location, Merchant, Operator,
-    Product, PullResponse, PushResponse, ReceiptView, StockRow,
+    EnrolRequest, EnrolmentCode, Event, ExceptionView, InboundNotice, LeaseRequest, Location,
+    Merchant, Operator, Product, PullResponse, PushResponse, ReceiptView, RenewRequest,
+    RenewResponse, StockRow, Task, TaskClaim, WorkPacket,
 };
 use uuid::Uuid;
 
@@ -37,6 +38,12 @@ pub enum StoreError {
         "enrolment code {0:?} is not known: ask a shift lead for the warehouse's current enrolment code"
     )]
     UnknownEnrolmentCode(String),
+    /// The request conflicts with the current state (e.g. `task_taken`); `code` is stable.
+    #[error("{message}")]
+    Conflict { code: &'static str, message: String },
+    /// What the request names does not exist (e.g. `unknown_task`, `no_task`).
+    #[error("{message}")]
+    NotFound { code: &'static str, message: String },
     /// The backend failed. `transient` is true when retrying later may succeed (busy, locked, I/O).
     #[error("storage failed: {message}")]
     Backend { message: String, transient: bool },
@@ -49,7 +56,9 @@ impl StoreError {
             // A gap heals when the device sends the missing events: the same request stays wrong.
             StoreError::Gap { .. }
             | StoreError::Invalid(_)
-            | StoreError::UnknownEnrolmentCode(_) => true,
+            | StoreError::UnknownEnrolmentCode(_)
+            | StoreError::Conflict { .. }
+            | StoreError::NotFound { .. } => true,
             StoreError::Backend { transient, .. } => !transient,
         }
     }
@@ -98,8 +107,27 @@ pub trait Store: Send + Sync + 'static {
     /// Applies a batch of one device's events in one transaction (DESIGN.md section 3). A batch
     /// whose seqs are not consecutive and ascending is [`StoreError::Invalid`].
     fn push(&self, device_id: Uuid, events: &[Event]) -> Result<PushResponse, StoreError>;
-    /// Changes after `cursor`, at most `limit` of them.
-    fn pull(&self, cursor: u64, limit: u32) -> Result<PullResponse, StoreError>;
+    /// The change log's epoch: made when the database is created, returned by every pull.
+    fn epoch(&self) -> Result<String, StoreError>;
+    /// Makes a new epoch, after the database was restored from a backup: every terminal then
+    /// pulls from the start. Answers the new epoch.
+    fn new_epoch(&self) -> Result<String, StoreError>;
+    /// Changes after `cursor` for `device_id` (addressed to every device or to it), at most
+    /// `limit` of them.
+    fn pull(&self, device_id: Uuid, cursor: u64, limit: u32) -> Result<PullResponse, StoreError>;
+
+    /// Leases a task (by id, or the most urgent open one of a kind) to a device and answers its
+    /// work packet. Another device's unexpired lease is [`StoreError::Conflict`] `task_taken`.
+    fn lease(&self, device_id: Uuid, req: &LeaseRequest) -> Result<WorkPacket, StoreError>;
+    /// Renews the device's leases; answers which it still holds and why it lost the others.
+    fn renew(&self, device_id: Uuid, req: &RenewRequest) -> Result<RenewResponse, StoreError>;
+    /// Gives a task back (idempotent: a lease the device no longer holds changes nothing).
+    fn release(&self, device_id: Uuid, claim: &TaskClaim) -> Result<(), StoreError>;
+    /// Every task, oldest first.
+    fn tasks(&self) -> Result<Vec<Task>, StoreError>;
+    /// Deactivates an operator: no longer listed or shipped, and a tombstone tells terminals to
+    /// forget them. Answers false when the operator is not known (or already inactive).
+    fn deactivate_operator(&self, operator_id: &str) -> Result<bool, StoreError>;
 
     fn upsert_merchants(&self, items: &[Merchant]) -> Result<UpsertSummary, StoreError>;
     fn upsert_products(&self, items: &[Product]) -> Result<UpsertSummary, StoreError>;

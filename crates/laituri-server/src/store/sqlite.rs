@@ -16,10 +16,11 @@ use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
 use laituri_protocol::{
-    Change, ChangeRecord, EnrolRequest, EnrolmentCode, Event, EventOutcome, ExceptionView,
-    GoodsCondition, InboundNotice, Location, LocationKind, Merchant, NoticeStatus, Operator,
-    OverrideReason, Product, PullResponse, PushResponse, ReceiptLineSummary, ReceiptView, StockRow,
-    Task, TaskKind, TaskStatus,
+    Change, ChangeRecord, EnrolRequest, EnrolmentCode, EntityKind, Event, EventOutcome,
+    ExceptionView, GoodsCondition, InboundNotice, LeaseRequest, Location, LocationKind, LostLease,
+    Merchant, NoticeStatus, Operator, OverrideReason, Product, PullResponse, PushResponse,
+    ReceiptLineSummary, ReceiptView, Removed, RenewRequest, RenewResponse, StockRow, Task,
+    TaskClaim, TaskKind, TaskStatus, WorkPacket,
 };
 use rusqlite::{
     Connection, ErrorCode, OptionalExtension, Transaction, TransactionBehavior, params,
@@ -30,8 +31,9 @@ use serde::de::DeserializeOwned;
 use uuid::Uuid;
 
 use super::{Page, StockFilter, Store, StoreError, UpsertSummary};
+use crate::clock::Clock;
 use crate::push::{self, Ledger, NoticeRef, ReceiptRef, Recorded, StockKey};
-use crate::tasks::TaskRow;
+use crate::tasks::{self, LeaseRefusal, Renewal, TaskRow};
 
 /// The schema, oldest first. Append new files; never edit a shipped one.
 const MIGRATION_LIST: &[M<'static>] = &[
@@ -52,6 +54,7 @@ pub struct SqliteStore {
     path: PathBuf,
     writer: Mutex<Connection>,
     readers: Mutex<Vec<Connection>>,
+    clock: Clock,
 }
 
 impl From<rusqlite::Error> for StoreError {
@@ -132,12 +135,25 @@ impl SqliteStore {
                 message: format!("migrating {} failed: {e}", path.display()),
                 transient: false,
             })?;
+        // The change log's epoch is made with the database (for this warehouse) and kept.
+        writer.execute(
+            "INSERT INTO change_epoch (warehouse_id, epoch) VALUES (?1, ?2)
+             ON CONFLICT (warehouse_id) DO NOTHING",
+            params![warehouse_id, new_epoch_id()],
+        )?;
         Ok(SqliteStore {
             warehouse_id: warehouse_id.to_string(),
             path: path.to_path_buf(),
             writer: Mutex::new(writer),
             readers: Mutex::new(Vec::new()),
+            clock: Clock::system(),
         })
+    }
+
+    /// The same store reading lease expiry from `clock`.
+    pub fn with_clock(mut self, clock: Clock) -> SqliteStore {
+        self.clock = clock;
+        self
     }
 
     /// Runs `f` in one IMMEDIATE transaction on the writer; commits only when `f` returns `Ok`.
@@ -193,6 +209,21 @@ impl SqliteStore {
     }
 }
 
+/// A random epoch id: 128 bits, hex.
+fn new_epoch_id() -> String {
+    let mut bytes = [0u8; 16];
+    rand::fill(&mut bytes[..]);
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn epoch_of(conn: &Connection, wh: &str) -> Result<String, StoreError> {
+    Ok(conn
+        .prepare_cached("SELECT epoch FROM change_epoch WHERE warehouse_id = ?1")?
+        .query_row([wh], |r| r.get(0))
+        .optional()?
+        .unwrap_or_default())
+}
+
 /// True when the stored `data` of the row equals `data`: re-sending identical master data then
 /// appends nothing to the change log, so idempotent feeds (and the demo seed) cost terminals nothing.
 fn unchanged(
@@ -245,6 +276,117 @@ fn append_change_for(
         device.map(|d| d.to_string())
     ])?;
     Ok(())
+}
+
+fn append(
+    tx: &Transaction<'_>,
+    wh: &str,
+    device: Option<Uuid>,
+    merchant_id: Option<&str>,
+    change: &Change,
+) -> Result<(), StoreError> {
+    let (entity, id, data) = change_row(change);
+    append_change_for(tx, wh, device, entity, &id, merchant_id, &data)
+}
+
+/// Saves a task and tells every device.
+fn publish_task(tx: &Transaction<'_>, wh: &str, row: &TaskRow) -> Result<(), StoreError> {
+    save_task(tx, wh, row)?;
+    append(
+        tx,
+        wh,
+        None,
+        Some(&row.task.merchant_id),
+        &Change::Task(row.public()),
+    )
+}
+
+/// Tells one device to forget a task's work packet.
+fn remove_packet(
+    tx: &Transaction<'_>,
+    wh: &str,
+    device: Uuid,
+    row: &TaskRow,
+) -> Result<(), StoreError> {
+    let removed = Change::Removed(Removed {
+        kind: EntityKind::WorkPacket,
+        id: row.task.task_id.clone(),
+    });
+    append(tx, wh, Some(device), Some(&row.task.merchant_id), &removed)
+}
+
+/// The most urgent task of `kind` that may be leased now: open, or leased with an expired lease.
+fn next_task(
+    conn: &Connection,
+    wh: &str,
+    kind: TaskKind,
+    now_ms: i64,
+) -> Result<Option<TaskRow>, StoreError> {
+    let sql = format!(
+        "{TASK_COLUMNS} WHERE warehouse_id = ?1 AND kind = ?2
+         AND (status = 'open' OR (status = 'leased' AND lease_expires_ms <= ?3))
+         ORDER BY priority DESC, rowid LIMIT 1"
+    );
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let mut rows = stmt.query(params![wh, kind.as_str(), now_ms])?;
+    match rows.next()? {
+        Some(r) => Ok(Some(task_from_row(r)?)),
+        None => Ok(None),
+    }
+}
+
+/// Everything a device needs to finish the task offline.
+fn work_packet(conn: &Connection, wh: &str, row: &TaskRow) -> Result<WorkPacket, StoreError> {
+    let task = row.public();
+    let lease = row
+        .lease()
+        .ok_or_else(|| corrupt(format!("task {} has no lease", task.task_id)))?;
+    let merchant: Merchant =
+        {
+            let data: Option<String> = conn
+                .prepare_cached("SELECT data FROM merchants WHERE warehouse_id = ?1 AND id = ?2")?
+                .query_row(params![wh, task.merchant_id], |r| r.get(0))
+                .optional()?;
+            from_json(&data.ok_or_else(|| {
+                corrupt(format!("task {} names an unknown merchant", task.task_id))
+            })?)?
+        };
+    let mut product_ids: Vec<&str> = task
+        .lines
+        .iter()
+        .map(|l| l.goods.product_id.as_str())
+        .collect();
+    product_ids.sort_unstable();
+    product_ids.dedup();
+    let mut products = Vec::with_capacity(product_ids.len());
+    for id in product_ids {
+        let data: Option<String> = conn
+            .prepare_cached("SELECT data FROM products WHERE warehouse_id = ?1 AND id = ?2")?
+            .query_row(params![wh, id], |r| r.get(0))
+            .optional()?;
+        if let Some(data) = data {
+            products.push(from_json::<Product>(&data)?);
+        }
+    }
+    let mut stmt = conn.prepare_cached(
+        "SELECT data FROM locations WHERE warehouse_id = ?1 AND kind = 'bin' ORDER BY code",
+    )?;
+    let bins = stmt.query_map([wh], |r| r.get::<_, String>(0))?;
+    let mut locations = Vec::new();
+    for data in bins {
+        let l: Location = from_json(&data?)?;
+        if merchant.zones.contains(&l.zone) {
+            locations.push(l);
+        }
+    }
+    locations.sort_by(|a, b| a.walk_order.cmp(&b.walk_order).then(a.code.cmp(&b.code)));
+    Ok(WorkPacket {
+        task,
+        lease,
+        merchant,
+        products,
+        locations,
+    })
 }
 
 /// The change log's row of a change: entity name, entity id and the JSON of the inner value.
@@ -637,8 +779,7 @@ impl Ledger for SqliteLedger<'_, '_> {
         merchant_id: Option<&str>,
         change: &Change,
     ) -> Result<(), StoreError> {
-        let (entity, id, data) = change_row(change);
-        append_change_for(self.tx, self.wh, device, entity, &id, merchant_id, &data)
+        append(self.tx, self.wh, device, merchant_id, change)
     }
 
     fn task(&mut self, task_id: &str) -> Result<Option<TaskRow>, StoreError> {
@@ -1029,16 +1170,22 @@ impl Store for SqliteStore {
         })
     }
 
-    fn pull(&self, cursor: u64, limit: u32) -> Result<PullResponse, StoreError> {
+    fn pull(&self, device_id: Uuid, cursor: u64, limit: u32) -> Result<PullResponse, StoreError> {
         let cursor_i = to_i64(cursor)?;
         self.read(|conn| {
             // One row more than asked tells whether another page waits, without a COUNT.
             let mut stmt = conn.prepare_cached(
                 "SELECT cursor, entity, data FROM changes
-                 WHERE cursor > ?1 AND warehouse_id = ?2 ORDER BY cursor LIMIT ?3",
+                 WHERE cursor > ?1 AND warehouse_id = ?2
+                     AND (device_id IS NULL OR device_id = ?4)
+                 ORDER BY cursor LIMIT ?3",
             )?;
-            let mut rows =
-                stmt.query(params![cursor_i, self.warehouse_id, i64::from(limit) + 1])?;
+            let mut rows = stmt.query(params![
+                cursor_i,
+                self.warehouse_id,
+                i64::from(limit) + 1,
+                device_id.to_string()
+            ])?;
             let mut changes = Vec::with_capacity(limit.min(5000) as usize);
             let mut has_more = false;
             while let Some(row) = rows.next()? {
@@ -1059,8 +1206,173 @@ impl Store for SqliteStore {
                 changes,
                 next_cursor,
                 has_more,
-                epoch: String::new(),
+                epoch: epoch_of(conn, &self.warehouse_id)?,
             })
+        })
+    }
+
+    fn epoch(&self) -> Result<String, StoreError> {
+        self.read(|conn| epoch_of(conn, &self.warehouse_id))
+    }
+
+    fn new_epoch(&self) -> Result<String, StoreError> {
+        let epoch = new_epoch_id();
+        self.write(|tx| {
+            tx.prepare_cached(
+                "INSERT INTO change_epoch (warehouse_id, epoch) VALUES (?1, ?2)
+                 ON CONFLICT (warehouse_id) DO UPDATE SET
+                     epoch = excluded.epoch,
+                     created_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')",
+            )?
+            .execute(params![self.warehouse_id, epoch])?;
+            Ok(())
+        })?;
+        Ok(epoch)
+    }
+
+    fn lease(&self, device_id: Uuid, req: &LeaseRequest) -> Result<WorkPacket, StoreError> {
+        let now = self.clock.now_ms();
+        let wh = self.warehouse_id.as_str();
+        self.write(|tx| {
+            let row = match (&req.task_id, req.kind) {
+                (Some(id), _) => load_task(tx, wh, id)?.ok_or_else(|| StoreError::NotFound {
+                    code: "unknown_task",
+                    message: format!(
+                        "task {id} is not known: pull to see the current tasks, or lease the \
+                         next task of a kind"
+                    ),
+                })?,
+                (None, Some(kind)) => {
+                    next_task(tx, wh, kind, now)?.ok_or_else(|| StoreError::NotFound {
+                        code: "no_task",
+                        message: format!(
+                            "there is no {} task waiting: try again later or ask a shift lead \
+                             for work",
+                            kind.as_str()
+                        ),
+                    })?
+                }
+                (None, None) => {
+                    return Err(StoreError::invalid(
+                        "a lease request needs a task_id or a kind: send {\"kind\": \"putaway\"} \
+                         to get the next task",
+                    ));
+                }
+            };
+            let grant = tasks::grant(&row, device_id, now).map_err(|r| match r {
+                LeaseRefusal::Taken { .. } => StoreError::Conflict {
+                    code: "task_taken",
+                    message: format!(
+                        "task {} is held by another device: lease another task, or ask a shift \
+                         lead if that device is out of use (its lease runs out by itself)",
+                        row.task.task_id
+                    ),
+                },
+                LeaseRefusal::Finished(status) => StoreError::Conflict {
+                    code: "task_finished",
+                    message: format!(
+                        "task {} is {}: nothing is left to do on it; lease another task",
+                        row.task.task_id,
+                        task_status_str(status)
+                    ),
+                },
+            })?;
+            let packet = work_packet(tx, wh, &grant.row)?;
+            publish_task(tx, wh, &grant.row)?;
+            if let Some(loser) = grant.taken_from {
+                remove_packet(tx, wh, loser, &grant.row)?;
+            }
+            append(
+                tx,
+                wh,
+                Some(device_id),
+                Some(&grant.row.task.merchant_id),
+                &Change::WorkPacket(packet.clone()),
+            )?;
+            Ok(packet)
+        })
+    }
+
+    fn renew(&self, device_id: Uuid, req: &RenewRequest) -> Result<RenewResponse, StoreError> {
+        let now = self.clock.now_ms();
+        let wh = self.warehouse_id.as_str();
+        self.write(|tx| {
+            let mut out = RenewResponse {
+                renewed: Vec::new(),
+                lost: Vec::new(),
+            };
+            for claim in &req.leases {
+                let row = load_task(tx, wh, &claim.task_id)?;
+                match tasks::renew(row.as_ref(), device_id, claim, now) {
+                    Renewal::Renewed(next) => {
+                        save_task(tx, wh, &next)?;
+                        out.renewed.extend(next.lease());
+                    }
+                    Renewal::Lost { reason, update } => {
+                        if let Some(next) = update {
+                            publish_task(tx, wh, &next)?;
+                            remove_packet(tx, wh, device_id, &next)?;
+                        }
+                        out.lost.push(LostLease {
+                            task_id: claim.task_id.clone(),
+                            reason: reason.to_string(),
+                        });
+                    }
+                }
+            }
+            Ok(out)
+        })
+    }
+
+    fn release(&self, device_id: Uuid, claim: &TaskClaim) -> Result<(), StoreError> {
+        let wh = self.warehouse_id.as_str();
+        self.write(|tx| {
+            let row = load_task(tx, wh, &claim.task_id)?.ok_or_else(|| StoreError::NotFound {
+                code: "unknown_task",
+                message: format!(
+                    "task {} is not known: forget its work packet; nothing to release",
+                    claim.task_id
+                ),
+            })?;
+            if let Some(next) = tasks::release(&row, device_id, claim) {
+                publish_task(tx, wh, &next)?;
+                remove_packet(tx, wh, device_id, &next)?;
+            }
+            Ok(())
+        })
+    }
+
+    fn tasks(&self) -> Result<Vec<Task>, StoreError> {
+        self.read(|conn| {
+            let sql = format!("{TASK_COLUMNS} WHERE warehouse_id = ?1 ORDER BY rowid");
+            let mut stmt = conn.prepare_cached(&sql)?;
+            let mut rows = stmt.query([&self.warehouse_id])?;
+            let mut out = Vec::new();
+            while let Some(r) = rows.next()? {
+                out.push(task_from_row(r)?.public());
+            }
+            Ok(out)
+        })
+    }
+
+    fn deactivate_operator(&self, operator_id: &str) -> Result<bool, StoreError> {
+        let wh = self.warehouse_id.as_str();
+        self.write(|tx| {
+            let n = tx
+                .prepare_cached(
+                    "UPDATE operators SET active = 0
+                     WHERE warehouse_id = ?1 AND id = ?2 AND active = 1",
+                )?
+                .execute(params![wh, operator_id])?;
+            if n == 0 {
+                return Ok(false);
+            }
+            let removed = Change::Removed(Removed {
+                kind: EntityKind::Operator,
+                id: operator_id.to_string(),
+            });
+            append(tx, wh, None, None, &removed)?;
+            Ok(true)
         })
     }
 
@@ -1177,13 +1489,21 @@ impl Store for SqliteStore {
                     )));
                 }
                 let data = to_json(o);
-                if unchanged(tx, "operators", "id", wh, &o.id, &data)? {
+                // Sending a deactivated operator again brings them back, even unchanged.
+                let active = tx
+                    .prepare_cached(
+                        "SELECT 1 FROM operators WHERE warehouse_id = ?1 AND id = ?2 AND active = 1",
+                    )?
+                    .query_row(params![wh, o.id], |_| Ok(()))
+                    .optional()?
+                    .is_some();
+                if active && unchanged(tx, "operators", "id", wh, &o.id, &data)? {
                     continue;
                 }
                 tx.prepare_cached(
                     "INSERT INTO operators (warehouse_id, id, badge, data) VALUES (?1, ?2, ?3, ?4)
                      ON CONFLICT (warehouse_id, id) DO UPDATE SET
-                         badge = excluded.badge, data = excluded.data",
+                         badge = excluded.badge, data = excluded.data, active = 1",
                 )?
                 .execute(params![wh, o.id, o.badge, data])?;
                 append_change(tx, wh, "operator", &o.id, None, &data)?;
@@ -1280,7 +1600,8 @@ impl Store for SqliteStore {
 
     fn operators(&self, page: &Page) -> Result<Vec<Operator>, StoreError> {
         self.list(
-            "SELECT data FROM operators WHERE warehouse_id = ?1 AND id > ?2 ORDER BY id LIMIT ?3",
+            "SELECT data FROM operators WHERE warehouse_id = ?1 AND active = 1 AND id > ?2
+             ORDER BY id LIMIT ?3",
             page,
         )
     }

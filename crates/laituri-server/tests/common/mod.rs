@@ -34,8 +34,21 @@ pub struct TestServer {
 impl TestServer {
     /// An empty server (no master data, no enrolment codes).
     pub fn start() -> TestServer {
+        TestServer::start_with_clock(laituri_server::clock::Clock::system())
+    }
+
+    /// A server with the demo warehouse seeded whose clock the test moves by hand.
+    pub fn seeded_with_clock(clock: laituri_server::clock::Clock) -> TestServer {
+        let s = TestServer::start_with_clock(clock);
+        demo::seed(&s.config, today()).unwrap();
+        s
+    }
+
+    /// An empty server reading lease expiry from `clock`.
+    pub fn start_with_clock(clock: laituri_server::clock::Clock) -> TestServer {
         let dir = tempfile::tempdir().unwrap();
-        let config = ServerConfig::local(dir.path().join("server.sqlite3"));
+        let mut config = ServerConfig::local(dir.path().join("server.sqlite3"));
+        config.clock = clock;
         let handle = ServerHandle::start(config.clone()).unwrap();
         let url = handle.url();
         TestServer {
@@ -128,6 +141,23 @@ impl TestServer {
                 device_id: device.id,
                 events: events.to_vec(),
             })
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// POSTs a device call (lease, renew, release) with the device's token.
+    pub async fn device_post<B: serde::Serialize>(
+        &self,
+        device: &Device,
+        path: &str,
+        body: &B,
+    ) -> Response {
+        self.client
+            .post(self.url(path))
+            .bearer_auth(&device.token)
+            .header(PROTOCOL_HEADER, PROTOCOL_VERSION.to_string())
+            .json(body)
             .send()
             .await
             .unwrap()
