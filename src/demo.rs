@@ -88,7 +88,7 @@ fn cell(out: &mut String, svg: String, caption: &str, note: &str) {
     );
 }
 
-/// The demo's barcodes as a printable HTML page: badges, notices, items, totes.
+/// The demo's barcodes as a printable HTML page: badges, notices, items, totes, bins.
 pub fn barcode_sheet(guide: &DemoGuide) -> String {
     let mut out = String::from(
         "<!doctype html><meta charset=utf-8><title>Laituri demo barcodes</title>\
@@ -161,6 +161,10 @@ pub fn barcode_sheet(guide: &DemoGuide) -> String {
     for t in &guide.totes {
         cell(&mut out, svg_or_note(code128_svg(t)), t, "tote label");
     }
+    out.push_str("<h2>Bins (putaway)</h2>");
+    for b in &guide.bins {
+        cell(&mut out, svg_or_note(code128_svg(b)), b, "bin label");
+    }
     out.push_str("<h2>An unknown barcode</h2>");
     cell(
         &mut out,
@@ -187,6 +191,7 @@ mod tests {
                 .map(|n| 1 + n.ssccs.len() + n.scans.len())
                 .sum::<usize>()
             + guide.totes.len()
+            + guide.bins.len()
             + 1;
         assert_eq!(html.matches("<svg").count(), codes);
     }

@@ -277,7 +277,7 @@ impl Store {
     }
 }
 
-fn apply_change(tx: &Transaction, change: &Change, me: &str) -> Result<()> {
+pub(crate) fn apply_change(tx: &Transaction, change: &Change, me: &str) -> Result<()> {
     match change {
         Change::Merchant(m) => {
             tx.prepare_cached(

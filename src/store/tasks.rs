@@ -6,7 +6,7 @@
 //! device. The open job is what makes "one job at a time" survive a crash: a flow records its key
 //! when it starts and clears it when it ends, and log-in resumes it for the same operator.
 
-use laituri_protocol::{Lease, Task, TaskKind, TaskStatus, WorkPacket};
+use laituri_protocol::{Change, Lease, Task, TaskKind, TaskStatus, WorkPacket};
 use rusqlite::{OptionalExtension, Transaction, params};
 
 use super::{Result, Store, StoreError, now_ms};
@@ -64,7 +64,18 @@ pub(crate) fn apply_task(tx: &Transaction, t: &Task) -> Result<()> {
     Ok(())
 }
 
+/// Stores a work packet: the lease, the task, and the master data the task needs offline (the
+/// merchant's rules, every product with every barcode, the locations), so the task can be
+/// finished with no server even when the last pull missed some of it.
 pub(crate) fn apply_packet(tx: &Transaction, p: &WorkPacket) -> Result<()> {
+    let me = "";
+    super::master::apply_change(tx, &Change::Merchant(p.merchant.clone()), me)?;
+    for product in &p.products {
+        super::master::apply_change(tx, &Change::Product(product.clone()), me)?;
+    }
+    for location in &p.locations {
+        super::master::apply_change(tx, &Change::Location(location.clone()), me)?;
+    }
     tx.prepare_cached(
         "INSERT INTO leases (task_id, token, expires_at_ms, packet) VALUES (?1, ?2, ?3, ?4)
          ON CONFLICT (task_id) DO UPDATE SET token = excluded.token,

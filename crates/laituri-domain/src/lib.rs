@@ -6,6 +6,7 @@
 
 pub mod calendar;
 pub mod flow;
+pub mod layout;
 pub mod putaway;
 pub mod receiving;
 pub mod scan;

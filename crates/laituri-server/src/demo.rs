@@ -25,6 +25,7 @@ use crate::ServerConfig;
 use crate::master;
 use crate::store::{Store, StoreError};
 use laituri_domain::calendar::Date;
+use laituri_domain::layout::{ZoneShape, walk_order};
 use laituri_domain::scan as gtin;
 
 /// The enrolment code every demo terminal can use.
@@ -67,6 +68,8 @@ pub struct DemoGuide {
     pub unknown_barcode: String,
     /// Tote labels to print and receive into.
     pub totes: Vec<String>,
+    /// Bin labels to put the totes away into, in walking order per zone.
+    pub bins: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -280,25 +283,23 @@ fn locations() -> Vec<Location> {
             capacity: None,
         },
     ];
-    // Aisles walked as a snake: bays up the odd aisles and down the even ones, so walk_order is
-    // the order a picker passes the bins in.
-    let mut walk = 100;
-    for (letter, zone) in [("A", NORDIC), ("B", KETTU)] {
+    // Each merchant's zone has three aisles of six bays with two levels. Aisles are walked as a
+    // snake (up the odd aisles, down the even ones), so walk_order is the order a person passes
+    // the bins in.
+    let shape = ZoneShape { bays: 6, levels: 2 };
+    for (z, (letter, zone)) in [("A", NORDIC), ("B", KETTU)].into_iter().enumerate() {
+        let first = 100 + z as u32 * 1000;
         for aisle in 1..=3u32 {
-            let bays: Vec<u32> = if aisle % 2 == 1 {
-                (1..=6).collect()
-            } else {
-                (1..=6).rev().collect()
-            };
-            for bay in bays {
-                walk += 10;
-                out.push(Location {
-                    code: format!("{letter}-{aisle:02}-{bay:02}"),
-                    kind: LocationKind::Bin,
-                    zone: zone.to_string(),
-                    walk_order: walk,
-                    capacity: Some(bin_capacity(aisle, bay)),
-                });
+            for bay in 1..=shape.bays {
+                for level in 1..=shape.levels {
+                    out.push(Location {
+                        code: format!("{letter}-{aisle:02}-{bay:02}-{level}"),
+                        kind: LocationKind::Bin,
+                        zone: zone.to_string(),
+                        walk_order: walk_order(first, shape, aisle, bay, level),
+                        capacity: Some(bin_capacity(aisle, bay)),
+                    });
+                }
             }
         }
     }
@@ -652,6 +653,25 @@ pub fn guide(today: Date) -> DemoGuide {
         notices,
         unknown_barcode: gtin13(NORDIC_PREFIX, 99_999),
         totes: (1..=10).map(|n| format!("T-{n:04}")).collect(),
+        bins: {
+            // The first bins of each merchant's zone in walking order: enough to put the demo's
+            // totes away with a scanner and a printed sheet.
+            let mut bins: Vec<Location> = locations()
+                .into_iter()
+                .filter(|l| l.kind == LocationKind::Bin)
+                .collect();
+            bins.sort_by_key(|l| l.walk_order);
+            let mut out = Vec::new();
+            for zone in [NORDIC, KETTU] {
+                out.extend(
+                    bins.iter()
+                        .filter(|l| l.zone == zone)
+                        .take(12)
+                        .map(|l| l.code.clone()),
+                );
+            }
+            out
+        },
     }
 }
 
@@ -745,9 +765,33 @@ impl fmt::Display for DemoGuide {
             }
         }
         writeln!(f)?;
+        let putters: Vec<&str> = self
+            .operators
+            .iter()
+            .filter(|o| o.roles.contains(&Role::Putaway))
+            .map(|o| o.badge.as_str())
+            .collect();
         writeln!(
             f,
-            "4. Scan {} to see an unknown barcode recorded for a shift lead.",
+            "4. Put the tote away ({}): close the receipt, go to the menu and scan the tote",
+            putters.join(", ")
+        )?;
+        writeln!(
+            f,
+            "   (or take its task under Putaway). The terminal suggests a bin of the merchant's zone"
+        )?;
+        writeln!(
+            f,
+            "   in large type: scan that bin label. \"Bin full\" gives the next suggestion; another"
+        )?;
+        writeln!(
+            f,
+            "   bin of the zone asks why. Bins are A-aisle-bay-level (Nordic Pantry) and B-... (Kettu)."
+        )?;
+        writeln!(f)?;
+        writeln!(
+            f,
+            "5. Scan {} to see an unknown barcode recorded for a shift lead.",
             self.unknown_barcode
         )?;
         Ok(())

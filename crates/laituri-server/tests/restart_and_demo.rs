@@ -153,8 +153,8 @@ async fn the_demo_seed_is_idempotent_complete_and_its_gtins_are_valid() {
         "DOCK-2",
         "QUARANTINE",
         "PACK-1",
-        "A-01-01",
-        "B-01-01",
+        "A-01-01-1",
+        "B-03-06-2",
     ] {
         assert!(locations.iter().any(|l| l.code == code), "{code}");
     }
