@@ -564,6 +564,14 @@ impl Putaway {
                     .is_none_or(|s| l.goods.serial.as_ref() == Some(s))
         };
         if let Some(mut sel) = current {
+            if matches(&self.lines[sel.line]) && sel.scanned == 0 && sel.counted.is_none() {
+                // Goods selected without a scan (a tote of one kind): the first scan of the item
+                // identifies it and keeps the suggested quantity; scans after it count.
+                sel.scanned = item.units;
+                let message = self.suggest_message(&sel);
+                self.awaiting = Awaiting::Bin(sel);
+                return Feedback::ok(message);
+            }
             if matches(&self.lines[sel.line]) {
                 let in_tote = self.lines[sel.line].quantity;
                 let counted = sel.counted.unwrap_or(sel.scanned) + item.units;

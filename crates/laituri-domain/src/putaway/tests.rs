@@ -250,6 +250,22 @@ fn putaway_case_table() {
             Tone::Ok,
         ),
         (
+            "a tote of one kind: the first item scan identifies, the next ones count",
+            tote(vec![line("P", None, 4)]),
+            vec![item("P", 1), place("A-01", Some("M1"))],
+            vec![put("P", 4, "A-01", Some("A-01"), None), Fact::Finished],
+            Expect::Nothing,
+            Tone::Done,
+        ),
+        (
+            "a tote of one kind counted by scans",
+            tote(vec![line("P", None, 4)]),
+            vec![item("P", 1), item("P", 1), place("A-01", Some("M1"))],
+            vec![put("P", 2, "A-01", Some("A-01"), None)],
+            Expect::Bin,
+            Tone::Ok,
+        ),
+        (
             "mixed tote: an item selects its line",
             tote(vec![line("P", None, 1), line("Q", None, 1)]),
             vec![item("Q", 1), place("A-01", Some("M1"))],
