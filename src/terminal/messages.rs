@@ -135,6 +135,12 @@ pub enum Text {
     },
     TakingTask,
     ScanTote,
+    /// A scan arrived while an error waits for its acknowledgement.
+    AcknowledgeFirst,
+    /// A label that is not an item where an item is wanted (a location, a notice, a badge).
+    NotAnItem {
+        code: String,
+    },
 }
 
 fn condition(lang: Lang, c: Condition) -> &'static str {
@@ -247,6 +253,18 @@ impl Text {
             (Text::TakingTask, Fi) => {
                 "Tehtävää haetaan palvelimelta. Jos se kestää, lue laatikko.".into()
             }
+            (Text::AcknowledgeFirst, En) => {
+                "Scan refused: acknowledge the error first (OK or Enter), then scan again.".into()
+            }
+            (Text::AcknowledgeFirst, Fi) => {
+                "Lukua ei otettu: kuittaa virhe ensin (OK tai Enter) ja lue uudelleen.".into()
+            }
+            (Text::NotAnItem { code }, En) => {
+                format!("{code} is a label, not an item: nothing recorded. Scan the item's barcode.")
+            }
+            (Text::NotAnItem { code }, Fi) => {
+                format!("{code} on tarra, ei tuote: mitään ei kirjattu. Lue tuotteen viivakoodi.")
+            }
             (Text::ScanTote, En) => "Scan a tote or license plate label.".into(),
             (Text::ScanTote, Fi) => "Lue laatikon tai kuormalavan tarra.".into(),
             (Text::TaskTaken { task }, En) => format!(
@@ -263,6 +281,8 @@ fn receiving(m: &Message, lang: Lang) -> String {
     use Lang::*;
     match (m, lang) {
         (Message::ScanContainer, l) => Text::ScanContainer.render(l),
+        (Message::ScanItems, En) => "Scan items.".into(),
+        (Message::ScanItems, Fi) => "Lue tuotteet.".into(),
         (Message::ContainerSet { container }, En) => {
             format!("Goods go into {container}. Scan items.")
         }
@@ -363,8 +383,14 @@ fn receiving(m: &Message, lang: Lang) -> String {
         (Message::SerialNeedsSingleUnits { name }, Fi) => {
             format!("{name} seurataan sarjanumerolla: lue jokainen kappale erikseen.")
         }
-        (Message::Cancelled, En) => "Cancelled. Nothing was recorded.".into(),
-        (Message::Cancelled, Fi) => "Peruttu. Mitään ei kirjattu.".into(),
+        (Message::Cancelled { item: Some(name) }, En) => format!(
+            "Cancelled: nothing recorded for {name}. Put it aside, or scan it again to receive it."
+        ),
+        (Message::Cancelled { item: Some(name) }, Fi) => format!(
+            "Peruttu: tuotteesta {name} ei kirjattu mitään. Laita se sivuun tai lue uudelleen."
+        ),
+        (Message::Cancelled { item: None }, En) => "Cancelled. Nothing was recorded.".into(),
+        (Message::Cancelled { item: None }, Fi) => "Peruttu. Mitään ei kirjattu.".into(),
         (Message::ConfirmClose { lines }, En) => {
             format!("Close the receipt? {}", summary(lines))
         }

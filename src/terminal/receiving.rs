@@ -12,8 +12,9 @@ use laituri_domain::receiving::{
 use laituri_domain::scan::{Scan, ScanKind};
 
 use super::messages::Text;
+use super::recognise::{Label, recognise};
 use super::{CoreConfig, Reply, Tone};
-use crate::store::{OpenReceipt, ProductMatch, ReceiptLineRow, Store, StoreError};
+use crate::store::{OpenReceipt, ReceiptLineRow, Store, StoreError};
 
 /// How many recent scans the receiving screen lists.
 pub const RECENT_LINES: u32 = 30;
@@ -44,6 +45,8 @@ pub struct ReceivingView {
     pub expects: Expect,
     /// The product whose details are being asked for.
     pub pending: Option<String>,
+    /// What the receipt asks for now, with what it is about.
+    pub prompt: laituri_domain::receiving::Message,
     pub lines: Vec<LineSummary>,
     /// Newest first, with where each stands with the server.
     pub recent: Vec<ReceiptLineRow>,
@@ -264,6 +267,16 @@ impl ReceivingController {
                 if let Some(d) = parse_typed_date(&scan.data) {
                     return Ok(Input::Expiry(d));
                 }
+                // Six or eight digits typed for a date are a date gone wrong, never a barcode.
+                let typed = scan.data.trim();
+                if matches!(typed.len(), 6 | 8) && typed.bytes().all(|b| b.is_ascii_digit()) {
+                    return Err(Reply::new(
+                        Tone::Error,
+                        Text::BadDate {
+                            typed: typed.to_string(),
+                        },
+                    ));
+                }
             }
             Expect::Serial => {
                 if let Some(serial) = scan.serial().filter(|_| scan.gtin14().is_none()) {
@@ -277,43 +290,42 @@ impl ReceivingController {
             }
             _ => {}
         }
-        // A container: a tote or license-plate label, or a pallet's SSCC.
-        if let Some(t) = text
-            && config
-                .container_prefixes
-                .iter()
-                .any(|p| t.starts_with(p.as_str()))
-        {
-            return Ok(Input::Container(t.to_string()));
-        }
-        if let Some(sscc) = scan.sscc()
-            && scan.gtin14().is_none()
-        {
-            return Ok(Input::Container(sscc.to_string()));
-        }
-        if !scan.valid {
-            // A misread: nothing is recorded, the operator rescans.
-            return Err(Reply::new(
-                Tone::Error,
-                Text::Unreadable {
-                    why: scan.errors.first().cloned().unwrap_or_default(),
-                },
-            ));
-        }
-        // An item: by GTIN, else by the code as printed.
-        let code = scan
-            .reading(ScanKind::Gtin)
-            .and_then(|s| s.gtin14())
-            .or(scan.gtin14())
-            .map(str::to_string)
-            .or_else(|| text.map(str::to_string))
-            .unwrap_or_else(|| scan.data.clone());
-        let matches = store.products_by_barcode(&code)?;
-        let mine: Option<&ProductMatch> = matches
-            .iter()
-            .find(|m| m.merchant_id == self.open.merchant_id);
-        let Some(m) = mine else {
-            return Ok(Input::Unknown(scan.data.clone()));
+        // Everything else is read by the one label recognition every flow uses.
+        let m = match recognise(store, config, scan)? {
+            Label::Container(c) => return Ok(Input::Container(c)),
+            // A pallet label (SSCC) of a notice is the license plate the goods stay on.
+            Label::Notice(_) if scan.sscc().is_some() && scan.gtin14().is_none() => {
+                return Ok(Input::Container(
+                    scan.sscc().unwrap_or_default().to_string(),
+                ));
+            }
+            Label::Notice(n) => {
+                return Err(Reply::new(
+                    Tone::Error,
+                    Text::NotAnItem { code: n.reference },
+                ));
+            }
+            Label::Location(l) => {
+                return Err(Reply::new(Tone::Error, Text::NotAnItem { code: l.code }));
+            }
+            Label::Badge(b) => {
+                return Err(Reply::new(Tone::Error, Text::NotAnItem { code: b.badge }));
+            }
+            Label::Unreadable(why) => {
+                // A misread: nothing is recorded, the operator rescans.
+                return Err(Reply::new(Tone::Error, Text::Unreadable { why }));
+            }
+            Label::Unknown(raw) => return Ok(Input::Unknown(raw)),
+            Label::Product { matches, .. } => {
+                match matches
+                    .into_iter()
+                    .find(|m| m.merchant_id == self.open.merchant_id)
+                {
+                    Some(m) => m,
+                    // Another merchant's product is not this receipt's: recorded for the lead.
+                    None => return Ok(Input::Unknown(scan.data.clone())),
+                }
+            }
         };
         let count = i64::from(scan.count().unwrap_or(1).max(1));
         Ok(Input::Item(ItemScan {
@@ -343,6 +355,7 @@ impl ReceivingController {
             container: self.receipt.container().map(str::to_string),
             expects: self.receipt.expects(),
             pending: self.receipt.pending_product().map(|p| p.name.clone()),
+            prompt: self.receipt.prompt(),
             lines: self.receipt.summary(),
             recent,
             closed: self.receipt.is_closed(),

@@ -6,7 +6,7 @@ use slint::ComponentHandle;
 use super::{AppWindow, HeaderAdapter, Shared};
 use crate::store::now_ms;
 use crate::sync::SyncStatus;
-use crate::terminal::{Screen, Terminal};
+use crate::terminal::{Screen, Terminal, flows};
 
 pub fn connect(ui: &AppWindow, ctx: Shared) {
     // Until the sync worker reports, the terminal does not know it is online.
@@ -22,9 +22,14 @@ pub fn connect(ui: &AppWindow, ctx: Shared) {
     });
 }
 
+/// The operator and, on a flow's screens, the flow's name from the one list of flows.
 pub fn refresh_operator(ui: &AppWindow, t: &Terminal) {
     let name = t.operator().map(|o| o.name.clone()).unwrap_or_default();
-    ui.global::<HeaderAdapter>().set_operator(name.into());
+    let title = match flows::of_screen(t.screen()).filter(|e| e.role.is_some()) {
+        Some(entry) if !name.is_empty() => format!("{name} · {}", entry.label.render(t.lang())),
+        _ => name,
+    };
+    ui.global::<HeaderAdapter>().set_operator(title.into());
 }
 
 /// "45 s", "12 min", "3 h": how long the oldest event has waited.

@@ -30,13 +30,11 @@ pub fn refresh(ui: &AppWindow, t: &Terminal) {
     let login = ui.global::<LoginAdapter>();
     login.set_pin_mode(*t.screen() == Screen::Pin);
     login.set_pin_for(t.pin_operator_name().unwrap_or_default().into());
-    let device = t
-        .store()
-        .device()
-        .map(|d| {
-            d.warehouse_name
-                .unwrap_or_else(|| "not enrolled yet".into())
-        })
-        .unwrap_or_default();
-    login.set_device(device.into());
+    let device = t.store().device().ok();
+    let enrolled = device
+        .as_ref()
+        .is_some_and(|d| d.token.is_some() || d.warehouse_name.is_some());
+    login.set_enrolled(enrolled);
+    let name = device.and_then(|d| d.warehouse_name).unwrap_or_default();
+    login.set_device(name.into());
 }

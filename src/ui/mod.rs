@@ -22,6 +22,7 @@ use std::rc::Rc;
 use slint::{ComponentHandle, ModelRc, SharedString, VecModel};
 
 use crate::feedback::{Sound, Speaker};
+use crate::terminal::messages::Text;
 use crate::terminal::{Reply, Screen as CoreScreen, Terminal, Tone as CoreTone};
 
 slint::include_modules!();
@@ -109,8 +110,15 @@ pub fn on_sync_progress(ui: &AppWindow, status: &crate::sync::SyncStatus) {
 pub fn on_scan(ui: &AppWindow, ctx: &Ctx, raw: &str) {
     let app = ui.global::<AppAdapter>();
     if app.get_needs_ack() {
-        // The scan is refused loudly, never taken silently: the operator must first see the error.
+        // The scan is refused loudly and visibly, never taken silently: a muted terminal or a
+        // loud dock still shows that the error waits for its acknowledgement.
         ctx.speaker.play(Sound::Error);
+        let lang = ctx.terminal.borrow().lang();
+        let first = Text::AcknowledgeFirst.render(lang);
+        let shown = app.get_feedback().to_string();
+        if !shown.ends_with(&first) {
+            app.set_feedback(format!("{shown}\n{first}").into());
+        }
         return;
     }
     if *ctx.terminal.borrow().screen() == CoreScreen::ScannerCheck {
@@ -172,6 +180,8 @@ pub fn refresh(ui: &AppWindow, ctx: &Ctx) {
         CoreScreen::About => Screen::About,
     };
     ui.global::<AppAdapter>().set_screen(screen);
+    ui.global::<AppAdapter>()
+        .set_secret(*t.screen() == CoreScreen::Pin);
     // The screens speak the operator's language (English before anyone logs in).
     if let Err(e) = slint::select_bundled_translation(t.lang().tag()) {
         tracing::debug!("no translation for {}: {e}", t.lang().tag());

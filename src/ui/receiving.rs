@@ -50,32 +50,6 @@ pub fn connect(ui: &AppWindow, ctx: Shared) {
     super::on_back(ui, ctx, |f| r.on_back(f));
 }
 
-fn prompt(t: &Terminal, expects: &Expect, pending: Option<&str>) -> String {
-    use laituri_domain::receiving::Message as M;
-    let lang = t.lang();
-    let name = pending.unwrap_or_default().to_string();
-    let text = match expects {
-        Expect::Container => Text::ScanContainer,
-        Expect::Lot => Text::Receiving(M::NeedLot { name }),
-        Expect::Expiry => Text::Receiving(M::NeedExpiry { name }),
-        Expect::Serial => Text::Receiving(M::NeedSerial { name }),
-        Expect::ConfirmOverReceipt | Expect::ConfirmClose => {
-            return match lang {
-                crate::terminal::messages::Lang::Fi => "Vahvista tai peru.".into(),
-                _ => "Confirm or cancel.".into(),
-            };
-        }
-        Expect::Nothing => Text::Receiving(M::ReceiptClosed),
-        Expect::Item => {
-            return match lang {
-                crate::terminal::messages::Lang::Fi => "Lue tuotteet".into(),
-                _ => "Scan items".into(),
-            };
-        }
-    };
-    text.render(lang)
-}
-
 pub fn refresh(ui: &AppWindow, t: &Terminal) {
     let Some(ctrl) = t.receiving() else { return };
     let view = ctrl.view(t.store());
@@ -83,12 +57,16 @@ pub fn refresh(ui: &AppWindow, t: &Terminal) {
     r.set_title(view.title.clone().into());
     r.set_merchant(view.merchant.clone().into());
     r.set_container(view.container.clone().unwrap_or_default().into());
-    r.set_prompt(prompt(t, &view.expects, view.pending.as_deref()).into());
+    r.set_prompt(Text::Receiving(view.prompt.clone()).render(t.lang()).into());
     r.set_confirm_mode(matches!(
         view.expects,
         Expect::ConfirmOverReceipt | Expect::ConfirmClose
     ));
     r.set_expiry_mode(view.expects == Expect::Expiry);
+    r.set_detail_mode(matches!(
+        view.expects,
+        Expect::Lot | Expect::Expiry | Expect::Serial
+    ));
     r.set_closed(view.closed);
     let has_expected = !view.title.is_empty();
     r.set_lines(super::model(

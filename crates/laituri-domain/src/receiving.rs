@@ -128,6 +128,8 @@ pub enum Fact {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Message {
     ScanContainer,
+    /// The receipt waits for items.
+    ScanItems,
     ContainerSet {
         container: String,
     },
@@ -165,7 +167,11 @@ pub enum Message {
     SerialNeedsSingleUnits {
         name: String,
     },
-    Cancelled,
+    /// The unit in hand was dropped: nothing recorded for it (`None` when nothing was in hand,
+    /// e.g. closing was cancelled).
+    Cancelled {
+        item: Option<String>,
+    },
     ConfirmClose {
         lines: Vec<LineSummary>,
     },
@@ -313,6 +319,35 @@ impl Receipt {
         }
     }
 
+    /// What the receipt asks for now, with what it is about (also after an error in between):
+    /// "7 is more than the 6 expected of Oat flakes: confirm or cancel".
+    pub fn prompt(&self) -> Message {
+        let name = |i: &ItemScan| i.product.name.clone();
+        match &self.awaiting {
+            Awaiting::Closed => Message::ReceiptClosed,
+            Awaiting::Lot(i) => Message::NeedLot { name: name(i) },
+            Awaiting::Expiry(i) => Message::NeedExpiry { name: name(i) },
+            Awaiting::Serial(i) => Message::NeedSerial { name: name(i) },
+            Awaiting::OverReceipt(i) => {
+                let (received, expected) = self
+                    .lines
+                    .iter()
+                    .find(|l| l.product_id == i.product.id)
+                    .map_or((0, 0), |l| (l.received, l.expected));
+                Message::ConfirmOverReceipt {
+                    name: name(i),
+                    would_be: received + i.units,
+                    expected,
+                }
+            }
+            Awaiting::CloseConfirm => Message::ConfirmClose {
+                lines: self.summary(),
+            },
+            Awaiting::Scanning if self.container.is_none() => Message::ScanContainer,
+            Awaiting::Scanning => Message::ScanItems,
+        }
+    }
+
     pub fn expects(&self) -> Expect {
         match &self.awaiting {
             Awaiting::Closed => Expect::Nothing,
@@ -415,7 +450,17 @@ impl Receipt {
                 self.continue_item(merged, today, facts)
             }
             (Awaiting::OverReceipt(item), Input::Confirm) => self.record(item, today, facts, true),
-            (_, Input::Cancel) => ok(Message::Cancelled),
+            // Cancel drops the unit in hand without recording it: a warning, never a success.
+            (
+                Awaiting::Lot(i)
+                | Awaiting::Expiry(i)
+                | Awaiting::Serial(i)
+                | Awaiting::OverReceipt(i),
+                Input::Cancel,
+            ) => Feedback::warning(Message::Cancelled {
+                item: Some(i.product.name),
+            }),
+            (_, Input::Cancel) => Feedback::warning(Message::Cancelled { item: None }),
             (waiting, _) => {
                 self.awaiting = waiting;
                 error(Message::FinishCurrentFirst)

@@ -275,7 +275,7 @@ fn over_receipt_beyond_tolerance_asks_to_confirm() {
             (item(plain(), 1), Tone::Error),
             (Input::Confirm, Tone::Ok),
             (item(plain(), 1), Tone::Warning),
-            (Input::Cancel, Tone::Ok),
+            (Input::Cancel, Tone::Warning),
         ],
     );
     assert_eq!(r.summary()[0].received, 12);
@@ -362,7 +362,7 @@ fn closing_shows_expected_against_received_and_then_refuses_input() {
             (tote(), Tone::Ok),
             (item(plain(), 1), Tone::Ok),
             (Input::RequestClose, Tone::Warning),
-            (Input::Cancel, Tone::Ok),
+            (Input::Cancel, Tone::Warning),
             (Input::RequestClose, Tone::Warning),
             (Input::Confirm, Tone::Done),
             (item(plain(), 1), Tone::Error),

@@ -1,0 +1,230 @@
+//! The floor as a person meets it, pinned through the real Slint components, the real store and
+//! the real server on 127.0.0.1:0: a mistyped date is a date error, never an unknown barcode; a
+//! scan refused while an error waits says so on screen; a lot or expiry prompt can be left with a
+//! visible Cancel that is not shown as success; a confirmation says what it confirms, also after
+//! an error in between; a PIN never echoes; a terminal that is not enrolled says so.
+
+mod support;
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use i_slint_backend_testing::{ElementHandle, init_no_event_loop};
+use laituri::feedback::Speaker;
+use laituri::store::Store;
+use laituri::terminal::{CoreConfig, Screen, Terminal};
+use laituri::ui::{self, AppWindow, Ctx};
+use slint::ComponentHandle;
+use support::ui::{key, scan, tap, value};
+
+struct Rig {
+    _dir: tempfile::TempDir,
+    server: Option<support::DemoServer>,
+    ctx: Rc<Ctx>,
+    window: AppWindow,
+}
+
+/// A window over a store; synced with a demo server unless `enrolled` is false.
+fn rig(enrolled: bool) -> Rig {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("terminal.sqlite3");
+    let server = enrolled.then(|| {
+        let server = support::start_demo_server(dir.path());
+        let sync = support::sync_config(db.clone(), &server.handle.url());
+        support::sync_ok(&sync);
+        server
+    });
+    init_no_event_loop();
+    let terminal = Terminal::new(
+        Store::open(&db).unwrap(),
+        CoreConfig::default(),
+        Box::new(support::today),
+    );
+    let ctx = Rc::new(Ctx {
+        terminal: RefCell::new(terminal),
+        speaker: Speaker::silent(),
+    });
+    let window = AppWindow::new().unwrap();
+    ui::connect(&window, ctx.clone());
+    window.show().unwrap();
+    Rig {
+        _dir: dir,
+        server,
+        ctx,
+        window,
+    }
+}
+
+fn has(window: &AppWindow, label: &str) -> bool {
+    ElementHandle::find_by_accessible_label(window, label)
+        .next()
+        .is_some()
+}
+
+fn exceptions(r: &Rig) -> u64 {
+    r.ctx
+        .terminal
+        .borrow()
+        .store()
+        .counts()
+        .unwrap()
+        .open_exceptions
+}
+
+/// Logs in the English-speaking receiving operator with a PIN (typed on the hardware keys).
+fn log_in(r: &Rig) {
+    let guide = &r.server.as_ref().unwrap().guide;
+    let op = guide
+        .operators
+        .iter()
+        .find(|o| o.pin.is_some() && o.language == "en")
+        .expect("an English operator with a PIN");
+    scan(&r.window, &op.badge);
+    scan(&r.window, op.pin.as_deref().unwrap());
+    assert_eq!(
+        *r.ctx.terminal.borrow().screen(),
+        Screen::Home,
+        "{}",
+        value(&r.window, "Feedback")
+    );
+}
+
+#[test]
+fn a_mistyped_date_is_a_date_error_and_a_lot_prompt_can_be_left() {
+    let r = rig(true);
+    log_in(&r);
+    let guide = &r.server.as_ref().unwrap().guide;
+    let notice = guide
+        .notices
+        .iter()
+        .find(|n| n.scans.iter().any(|s| s.code.contains("(17)")))
+        .expect("a notice with best-before dates");
+    let gs1 = notice
+        .scans
+        .iter()
+        .find(|s| s.code.starts_with("(01)0") && s.code.contains("(10)"))
+        .unwrap();
+    // The plain EAN-13 inside the GS1 label: the product without its lot and date.
+    let ean = gs1.code[5..18].to_string();
+    scan(&r.window, &notice.reference);
+    scan(&r.window, &guide.totes[0]);
+    let before = exceptions(&r);
+
+    scan(&r.window, &ean);
+    assert!(value(&r.window, "Prompt").contains(&gs1.product_name));
+    if value(&r.window, "Prompt").to_lowercase().contains("lot") {
+        scan(&r.window, "A2417");
+    }
+    // A date typed wrong on the hardware keys.
+    scan(&r.window, "271340");
+    assert!(
+        value(&r.window, "Feedback").contains("271340 is not a date"),
+        "{}",
+        value(&r.window, "Feedback")
+    );
+    assert_eq!(
+        exceptions(&r),
+        before,
+        "no unknown-barcode exception for a typo"
+    );
+
+    // Rule 2: a scan while the error waits is refused on screen, not only by sound.
+    scan(&r.window, &ean);
+    assert!(
+        value(&r.window, "Feedback").contains("acknowledge the error first"),
+        "{}",
+        value(&r.window, "Feedback")
+    );
+    tap(&r.window, "Acknowledge");
+
+    // Rule 3: the waiting step can be left with a visible Cancel; not in the success colour.
+    assert!(
+        has(&r.window, "Cancel"),
+        "Cancel is on screen while a date is asked for"
+    );
+    tap(&r.window, "Cancel");
+    let feedback = value(&r.window, "Feedback");
+    assert!(feedback.contains("nothing recorded"), "{feedback}");
+    assert!(
+        feedback.contains(&gs1.product_name),
+        "says what to do with it: {feedback}"
+    );
+    let tone = r.window.global::<ui::AppAdapter>().get_tone();
+    assert_eq!(tone, ui::Tone::Warning);
+}
+
+#[test]
+fn a_confirmation_says_what_it_confirms_also_after_an_error() {
+    let r = rig(true);
+    log_in(&r);
+    let guide = &r.server.as_ref().unwrap().guide;
+    let (notice, over) = guide
+        .notices
+        .iter()
+        .flat_map(|n| n.scans.iter().map(move |s| (n, s)))
+        .find(|(_, s)| s.note.starts_with("over"))
+        .expect("a line received over its tolerance");
+    let expected = notice
+        .expected
+        .iter()
+        .find(|l| l.product_id == over.product_id)
+        .unwrap()
+        .expected_qty;
+    scan(&r.window, &notice.reference);
+    scan(&r.window, &guide.totes[1]);
+    let mut asked_at = None;
+    for n in 1..=over.times {
+        scan(&r.window, &over.code);
+        if has(&r.window, "Confirm") {
+            asked_at = Some(n as i64);
+            break;
+        }
+    }
+    let n = asked_at.expect("the over-receipt asks for confirmation");
+    let prompt = value(&r.window, "Prompt");
+    for part in [
+        n.to_string(),
+        expected.to_string(),
+        over.product_name.clone(),
+    ] {
+        assert!(prompt.contains(&part), "{prompt:?} lacks {part:?}");
+    }
+    // An error in between: a location label where an item is wanted.
+    scan(&r.window, "DOCK-2");
+    assert!(has(&r.window, "Acknowledge"));
+    tap(&r.window, "Acknowledge");
+    assert_eq!(
+        value(&r.window, "Prompt"),
+        prompt,
+        "still says what it confirms"
+    );
+    tap(&r.window, "Confirm");
+    assert!(
+        !has(&r.window, "Acknowledge"),
+        "{}",
+        value(&r.window, "Feedback")
+    );
+}
+
+#[test]
+fn a_pin_typed_on_the_hardware_keys_shows_as_dots() {
+    let r = rig(true);
+    let guide = &r.server.as_ref().unwrap().guide;
+    let op = guide.operators.iter().find(|o| o.pin.is_some()).unwrap();
+    scan(&r.window, &op.badge);
+    assert_eq!(*r.ctx.terminal.borrow().screen(), Screen::Pin);
+    let pin = op.pin.as_deref().unwrap();
+    for ch in pin.chars() {
+        key(&r.window, ch.to_string().into());
+    }
+    let shown = value(&r.window, "Scan field");
+    assert_eq!(shown, "•".repeat(pin.len()));
+    assert!(!shown.contains(pin));
+}
+
+#[test]
+fn a_terminal_that_is_not_enrolled_says_so_and_what_to_do() {
+    let r = rig(false);
+    assert_eq!(value(&r.window, "Prompt"), "This terminal is not enrolled");
+    assert!(value(&r.window, "Detail").contains("enrolment code"));
+}
