@@ -425,6 +425,7 @@ pub static TABLE: &[AiDef] = &[
     def("714", "714", false, X20, "NHRN AIM"),
     def("715", "715", false, X20, "NHRN NDC"),
     def("716", "716", false, X20, "NHRN AIC"),
+    def("717", "717", false, X20, "NHRN SRN"),
     def("7230", "7230", false, X2_X28, "CERT # 1"),
     def("7231", "7231", false, X2_X28, "CERT # 2"),
     def("7232", "7232", false, X2_X28, "CERT # 3"),
@@ -688,6 +689,7 @@ mod tests {
         check("4012", Some("401"));
         check("7239", Some("7239"));
         check("8030", Some("8030"));
+        check("717ABC", Some("717"));
         check("9A", None);
         check("", None);
         check("Ä", None);
