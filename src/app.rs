@@ -35,6 +35,8 @@ pub fn run(paths: &Paths, config: &Config) -> Result<()> {
         speaker,
     });
     ui::connect(&window, ctx.clone());
+    // Kept alive while the window runs.
+    let _fill = config.fullscreen.then(|| fill_the_screen(&window));
 
     let mut sync_config = SyncConfig::new(db, config.server_url.clone());
     sync_config.enrolment_code = config.enrolment_code.clone();
@@ -60,4 +62,48 @@ pub fn run(paths: &Paths, config: &Config) -> Result<()> {
     window.run().context("running the window")?;
     sync.stop();
     Ok(())
+}
+
+/// A packing station's kiosk: the window fills the screen and the layout turns landscape. The
+/// full-screen request is a hint that needs a window manager; a kiosk often has none, so once
+/// the window exists (a few frames after the event loop starts) it is also sized to its monitor
+/// and moved to its corner. The look-up gives up after a few seconds, with one log line.
+fn fill_the_screen(window: &AppWindow) -> Rc<slint::Timer> {
+    use slint::winit_030::WinitWindowAccessor;
+    window.window().set_fullscreen(true);
+    let weak = window.as_weak();
+    let tries = std::cell::Cell::new(0u32);
+    let timer = Rc::new(slint::Timer::default());
+    let handle = Rc::downgrade(&timer);
+    timer.start(
+        slint::TimerMode::Repeated,
+        std::time::Duration::from_millis(50),
+        move || {
+            let Some(ui) = weak.upgrade() else { return };
+            tries.set(tries.get() + 1);
+            let monitor = ui
+                .window()
+                .with_winit_window(|w| w.current_monitor().map(|m| (m.position(), m.size())))
+                .flatten();
+            match monitor {
+                Some((at, size)) => {
+                    ui.window()
+                        .set_position(slint::PhysicalPosition::new(at.x, at.y));
+                    ui.window()
+                        .set_size(slint::PhysicalSize::new(size.width, size.height));
+                    if let Some(t) = handle.upgrade() {
+                        t.stop();
+                    }
+                }
+                None if tries.get() >= 100 => {
+                    tracing::warn!("no monitor found: the window keeps its size");
+                    if let Some(t) = handle.upgrade() {
+                        t.stop();
+                    }
+                }
+                None => {}
+            }
+        },
+    );
+    timer
 }

@@ -28,6 +28,8 @@ pub struct Config {
     pub container_prefixes: Vec<String>,
     /// No sounds (a quiet test bench); the colours still show.
     pub mute: bool,
+    /// The window fills the screen (a packing station's kiosk).
+    pub fullscreen: bool,
 }
 
 impl Default for Config {
@@ -41,6 +43,7 @@ impl Default for Config {
             dock: core.dock,
             container_prefixes: core.container_prefixes,
             mute: false,
+            fullscreen: false,
         }
     }
 }

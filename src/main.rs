@@ -37,6 +37,9 @@ enum Command {
         /// No sounds.
         #[arg(long)]
         mute: bool,
+        /// Fill the screen (a packing station's kiosk).
+        #[arg(long)]
+        fullscreen: bool,
     },
     /// Start a demo: the terminal and an embedded central server with a demo warehouse.
     Demo {
@@ -84,8 +87,16 @@ fn main() -> Result<()> {
             server,
             enrolment_code,
             mute,
-        }) => run(&cli.data_dir, &cli.config, server, enrolment_code, mute),
-        None => run(&cli.data_dir, &cli.config, None, None, false),
+            fullscreen,
+        }) => run(
+            &cli.data_dir,
+            &cli.config,
+            server,
+            enrolment_code,
+            mute,
+            fullscreen,
+        ),
+        None => run(&cli.data_dir, &cli.config, None, None, false, false),
     }
 }
 
@@ -95,6 +106,7 @@ fn run(
     server: Option<String>,
     enrolment_code: Option<String>,
     mute: bool,
+    fullscreen: bool,
 ) -> Result<()> {
     let paths = Paths::resolve(data_dir.as_deref(), config_file.as_deref())?;
     let mut config = Config::load(&paths.config_file)?;
@@ -105,5 +117,6 @@ fn run(
         config.enrolment_code = enrolment_code;
     }
     config.mute |= mute;
+    config.fullscreen |= fullscreen;
     laituri::app::run(&paths, &config)
 }

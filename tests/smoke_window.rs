@@ -170,3 +170,53 @@ fn a_receipt_scanned_into_the_real_window_reaches_the_server() {
             == units
     });
 }
+
+#[test]
+fn a_station_window_fills_the_screen() {
+    need("Xvfb");
+    need("xdotool");
+    let dir = tempfile::tempdir().unwrap();
+    let display = free_display();
+    let _xvfb = Killed(
+        Command::new("Xvfb")
+            .args([display.as_str(), "-noreset", "-screen", "0", "1280x800x24"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("Xvfb starts"),
+    );
+    let socket = format!("/tmp/.X11-unix/X{}", &display[1..]);
+    wait_for("Xvfb", Duration::from_secs(20), || {
+        Path::new(&socket).exists()
+    });
+    // The kiosk's configuration file asks for it; no server is needed to open the window.
+    let data = dir.path().join("station");
+    std::fs::create_dir_all(&data).unwrap();
+    std::fs::write(
+        data.join("laituri.toml"),
+        "mute = true\nfullscreen = true\n",
+    )
+    .unwrap();
+    let _app = Killed(
+        Command::new(env!("CARGO_BIN_EXE_laituri"))
+            .args(["--data-dir", data.to_str().unwrap(), "run"])
+            .env("DISPLAY", &display)
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("laituri starts"),
+    );
+    let mut window = String::new();
+    wait_for("the Laituri window", Duration::from_secs(60), || {
+        window = xdotool(&display, &["search", "--name", "^Laituri$"]);
+        !window.is_empty()
+    });
+    let window = window.lines().next().unwrap().to_string();
+    // There is no window manager under Xvfb: the terminal sizes itself to the monitor.
+    wait_for(
+        "the window to fill the 1280x800 screen",
+        Duration::from_secs(30),
+        || xdotool(&display, &["getwindowgeometry", &window]).contains("Geometry: 1280x800"),
+    );
+}
