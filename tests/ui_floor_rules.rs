@@ -228,3 +228,59 @@ fn a_terminal_that_is_not_enrolled_says_so_and_what_to_do() {
     assert_eq!(value(&r.window, "Prompt"), "This terminal is not enrolled");
     assert!(value(&r.window, "Detail").contains("enrolment code"));
 }
+
+#[test]
+fn closing_lists_short_and_over_lines_distinctly() {
+    let r = rig(true);
+    log_in(&r);
+    let guide = &r.server.as_ref().unwrap().guide;
+    let notice = guide
+        .notices
+        .iter()
+        .find(|n| n.scans.iter().any(|s| s.note.starts_with("short:")))
+        .expect("a notice that comes in short");
+    scan(&r.window, &notice.reference);
+    scan(&r.window, &guide.totes[2]);
+    for s in &notice.scans {
+        for _ in 0..s.times {
+            scan(&r.window, &s.code);
+            if has(&r.window, "Confirm") {
+                tap(&r.window, "Confirm");
+            }
+        }
+    }
+    tap(&r.window, "Close receipt");
+    let feedback = value(&r.window, "Feedback");
+    let lines: Vec<String> = notice
+        .scans
+        .iter()
+        .map(|s| value(&r.window, &format!("Line {}", s.product_name)))
+        .collect();
+    assert!(feedback.contains("1 short, 1 over"), "{feedback} {lines:?}");
+    for line in &notice.expected {
+        let s = notice
+            .scans
+            .iter()
+            .find(|s| s.product_id == line.product_id)
+            .unwrap();
+        let received: i64 = notice
+            .scans
+            .iter()
+            .filter(|x| x.product_id == line.product_id)
+            .map(|x| x.units)
+            .sum();
+        let label = format!("Difference {}", s.product_name);
+        let want = match received.cmp(&line.expected_qty) {
+            std::cmp::Ordering::Less => Some(format!("{} missing", line.expected_qty - received)),
+            std::cmp::Ordering::Greater => Some(format!("{} over", received - line.expected_qty)),
+            std::cmp::Ordering::Equal => None,
+        };
+        match want {
+            Some(text) => assert_eq!(value(&r.window, &label), text),
+            None => assert!(
+                !has(&r.window, &label),
+                "{label} shown for a line as expected"
+            ),
+        }
+    }
+}

@@ -156,12 +156,33 @@ fn condition(lang: Lang, c: Condition) -> &'static str {
     }
 }
 
-fn summary(lines: &[LineSummary]) -> String {
-    lines
-        .iter()
-        .map(|l| format!("{}: {}/{}", l.name, l.received, l.expected))
-        .collect::<Vec<_>>()
-        .join(", ")
+/// How the lines of a receipt stand against the notice: as expected, short, over. The list on
+/// screen shows each line; the message only counts them, so it never grows into a paragraph.
+fn close_counts(lines: &[LineSummary]) -> (usize, usize, usize) {
+    let short = lines.iter().filter(|l| l.received < l.expected).count();
+    let over = lines.iter().filter(|l| l.received > l.expected).count();
+    (lines.len() - short - over, short, over)
+}
+
+fn summary(lang: Lang, lines: &[LineSummary]) -> String {
+    let (ok, short, over) = close_counts(lines);
+    let blind = lines.iter().all(|l| l.expected == 0);
+    match (lang, blind) {
+        (Lang::En, true) => format!(
+            "{} received: check the list, then confirm.",
+            self::lines(lang, lines.len())
+        ),
+        (Lang::Fi, true) => format!(
+            "{} vastaanotettu: tarkista lista ja vahvista.",
+            self::lines(lang, lines.len())
+        ),
+        (Lang::En, false) => {
+            format!("{ok} as expected, {short} short, {over} over: check the list, then confirm.")
+        }
+        (Lang::Fi, false) => {
+            format!("{ok} kuten odotettu, {short} vajaana, {over} yli: tarkista lista ja vahvista.")
+        }
+    }
 }
 
 impl Text {
@@ -392,10 +413,10 @@ fn receiving(m: &Message, lang: Lang) -> String {
         (Message::Cancelled { item: None }, En) => "Cancelled. Nothing was recorded.".into(),
         (Message::Cancelled { item: None }, Fi) => "Peruttu. Mitään ei kirjattu.".into(),
         (Message::ConfirmClose { lines }, En) => {
-            format!("Close the receipt? {}", summary(lines))
+            format!("Close the receipt? {}", summary(Lang::En, lines))
         }
         (Message::ConfirmClose { lines }, Fi) => {
-            format!("Suljetaanko vastaanotto? {}", summary(lines))
+            format!("Suljetaanko vastaanotto? {}", summary(Lang::Fi, lines))
         }
         (Message::Closed { .. }, En) => {
             "Receipt closed and saved. Take the totes to putaway.".into()
