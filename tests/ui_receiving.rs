@@ -160,10 +160,13 @@ fn short_and_over_by_keypad_with_damaged_goods_and_confirmation() {
         .to_string();
     assert_eq!(line, format!("{} / {expected}", over.times));
 
-    // Close: the summary shows the short line, and the receipt closes when confirmed.
+    // Close: the summary counts the short lines, the list marks the short line, and the
+    // receipt closes when confirmed.
     tap(&r.window, "Close receipt");
     let summary = value(&r.window, "Feedback");
-    assert!(summary.contains(&short.product_name), "{summary}");
+    assert!(summary.contains("short"), "{summary}");
+    let difference = value(&r.window, &format!("Difference {}", short.product_name));
+    assert!(difference.ends_with("missing"), "{difference}");
     tap(&r.window, "Confirm");
     assert!(r.ctx.terminal.borrow().receiving().unwrap().is_closed());
 
