@@ -284,3 +284,30 @@ fn closing_lists_short_and_over_lines_distinctly() {
         }
     }
 }
+
+#[test]
+fn the_age_of_the_oldest_waiting_action_counts_up_and_the_marks_are_explained() {
+    let r = rig(true);
+    log_in(&r);
+    let guide = &r.server.as_ref().unwrap().guide;
+    let notice = &guide.notices[0];
+    // No sync runs in this test: everything scanned waits, as when offline.
+    scan(&r.window, &notice.reference);
+    scan(&r.window, &guide.totes[3]);
+    let header = r.window.global::<ui::HeaderAdapter>();
+    assert!(header.get_pending() > 0);
+    let before = header.get_oldest().to_string();
+    assert!(before.ends_with(" s"), "{before}");
+    // A second passes on the clock and on the event loop's timers.
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    i_slint_backend_testing::mock_elapsed_time(std::time::Duration::from_millis(1000));
+    let after = header.get_oldest().to_string();
+    assert_ne!(after, before, "the age counts up by itself");
+
+    tap(&r.window, "Menu");
+    tap(&r.window, "About");
+    let legend = value(&r.window, "Legend");
+    for mark in ["✓✓", "✗", "confirmed by the server", "wait to be sent"] {
+        assert!(legend.contains(mark), "{legend}");
+    }
+}

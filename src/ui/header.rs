@@ -1,12 +1,53 @@
 //! Adapter of the header every screen shows: operator, online, pending events, oldest age,
 //! open exceptions. Sync status arrives from the worker thread through the event loop.
 
+use std::cell::Cell;
+
 use slint::ComponentHandle;
 
 use super::{AppWindow, HeaderAdapter, Shared};
 use crate::store::now_ms;
 use crate::sync::SyncStatus;
 use crate::terminal::{Screen, Terminal, flows};
+
+thread_local! {
+    /// When the oldest waiting event was recorded, as last seen (device clock, ms), and the
+    /// timer that counts its age up every second while anything waits.
+    static OLDEST: Cell<Option<i64>> = const { Cell::new(None) };
+    static TICK: slint::Timer = slint::Timer::default();
+}
+
+/// Remembers the oldest waiting event and keeps its age on screen counting up, once a second,
+/// while anything waits (offline the sync worker reports rarely; the age must not freeze). No
+/// timer runs when nothing waits, so an idle terminal stays idle.
+fn track_oldest(ui: &AppWindow, oldest: Option<i64>) {
+    OLDEST.with(|o| o.set(oldest));
+    let h = ui.global::<HeaderAdapter>();
+    h.set_oldest(
+        oldest
+            .map(|t0| format_age(now_ms() - t0))
+            .unwrap_or_default()
+            .into(),
+    );
+    TICK.with(|tick| match oldest {
+        Some(_) if !tick.running() => {
+            let weak = ui.as_weak();
+            tick.start(
+                slint::TimerMode::Repeated,
+                std::time::Duration::from_secs(1),
+                move || {
+                    let (Some(ui), Some(t0)) = (weak.upgrade(), OLDEST.with(|o| o.get())) else {
+                        return;
+                    };
+                    ui.global::<HeaderAdapter>()
+                        .set_oldest(format_age(now_ms() - t0).into());
+                },
+            );
+        }
+        None => tick.stop(),
+        Some(_) => {}
+    });
+}
 
 pub fn connect(ui: &AppWindow, ctx: Shared) {
     // Until the sync worker reports, the terminal does not know it is online.
@@ -47,14 +88,7 @@ pub fn apply_status(ui: &AppWindow, status: &SyncStatus) {
     let h = ui.global::<HeaderAdapter>();
     h.set_online(status.online);
     h.set_pending(status.counts.pending().min(i32::MAX as u64) as i32);
-    h.set_oldest(
-        status
-            .counts
-            .oldest_pending_ms
-            .map(|t| format_age(now_ms() - t))
-            .unwrap_or_default()
-            .into(),
-    );
+    track_oldest(ui, status.counts.oldest_pending_ms);
     h.set_exceptions(status.counts.open_exceptions.min(i32::MAX as u64) as i32);
     h.set_problem(status.problem.clone().unwrap_or_default().into());
 }
@@ -65,9 +99,7 @@ pub fn refresh_counts(ui: &AppWindow, t: &Terminal) {
         let h = ui.global::<HeaderAdapter>();
         h.set_pending(counts.pending().min(i32::MAX as u64) as i32);
         h.set_exceptions(counts.open_exceptions.min(i32::MAX as u64) as i32);
-        if let Some(t0) = counts.oldest_pending_ms {
-            h.set_oldest(format_age(now_ms() - t0).into());
-        }
+        track_oldest(ui, counts.oldest_pending_ms);
     }
 }
 
