@@ -7,6 +7,10 @@
 
 use std::fmt::Write as _;
 use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 use laituri_server::demo::DemoGuide;
@@ -26,6 +30,83 @@ pub struct DemoOptions {
     pub reset: bool,
     /// Start the server and write the sheet, but do not open the window (for scripts and tests).
     pub no_window: bool,
+    /// Take the demo server down for this long, every time it has been up this long, so a
+    /// newcomer sees the terminal work offline and catch up, knowing no ports or paths.
+    pub outage: Option<Duration>,
+}
+
+/// The demo server, taken down and brought back on the same address on a cycle.
+pub struct Outages {
+    stopping: Arc<AtomicBool>,
+    thread: Option<JoinHandle<Option<ServerHandle>>>,
+}
+
+impl Outages {
+    /// Runs `server` up for `up`, then down for `down`, over and over, until [`Outages::stop`].
+    /// Each change is printed, so the person at the demo knows what the header will show.
+    pub fn start(
+        server: ServerHandle,
+        config: ServerConfig,
+        up: Duration,
+        down: Duration,
+    ) -> Outages {
+        let stopping = Arc::new(AtomicBool::new(false));
+        let flag = stopping.clone();
+        let mut config = config;
+        config.bind = server.addr();
+        let thread = std::thread::spawn(move || {
+            let wait = |d: Duration| {
+                let until = Instant::now() + d;
+                while Instant::now() < until {
+                    if flag.load(Ordering::SeqCst) {
+                        return false;
+                    }
+                    std::thread::sleep(Duration::from_millis(50));
+                }
+                true
+            };
+            let mut server = Some(server);
+            loop {
+                if !wait(up) {
+                    return server;
+                }
+                if let Some(s) = server.take() {
+                    s.stop();
+                }
+                println!(
+                    "Demo: the central server is down for {} s: scan on; the header counts what waits.",
+                    down.as_secs()
+                );
+                if !wait(down) {
+                    return None;
+                }
+                match ServerHandle::start(config.clone()) {
+                    Ok(s) => {
+                        println!("Demo: the central server is back: what waited is sent now.");
+                        server = Some(s);
+                    }
+                    Err(e) => {
+                        eprintln!("Demo: the central server could not come back: {e:#}");
+                        return None;
+                    }
+                }
+            }
+        });
+        Outages {
+            stopping,
+            thread: Some(thread),
+        }
+    }
+
+    /// Ends the cycle; the server is stopped if it is up.
+    pub fn stop(mut self) {
+        self.stopping.store(true, Ordering::SeqCst);
+        if let Some(t) = self.thread.take()
+            && let Ok(Some(server)) = t.join()
+        {
+            server.stop();
+        }
+    }
 }
 
 pub fn run(paths: &Paths, opts: &DemoOptions) -> Result<()> {
@@ -37,7 +118,7 @@ pub fn run(paths: &Paths, opts: &DemoOptions) -> Result<()> {
 
     let config = ServerConfig::local(dir.join("server.sqlite3"));
     let guide = laituri_server::demo::seed(&config, system_today()).context("seeding the demo")?;
-    let server = ServerHandle::start(config).context("starting the demo server")?;
+    let server = ServerHandle::start(config.clone()).context("starting the demo server")?;
     let sheet = dir.join("demo-barcodes.html");
     std::fs::write(&sheet, barcode_sheet(&guide))
         .with_context(|| format!("writing {}", sheet.display()))?;
@@ -53,6 +134,16 @@ pub fn run(paths: &Paths, opts: &DemoOptions) -> Result<()> {
         laituri_server::demo::ADMIN_KEY
     );
     println!("Typing works too: type a code into the window and press Enter, as a scanner does.");
+    match opts.outage {
+        Some(d) => println!(
+            "Offline: the central server goes down for {} s every {} s; scan on and watch the header.",
+            d.as_secs(),
+            d.as_secs()
+        ),
+        None => println!(
+            "Offline: run `laituri demo --outage 30` to take the server down for 30 s every 30 s."
+        ),
+    }
 
     let terminal_paths = Paths {
         data_dir: dir.join("terminal"),
@@ -65,12 +156,19 @@ pub fn run(paths: &Paths, opts: &DemoOptions) -> Result<()> {
         mute: opts.mute,
         ..Config::default()
     };
+    let running = match opts.outage {
+        Some(d) => Err(Outages::start(server, config, d, d)),
+        None => Ok(server),
+    };
     let result = if opts.no_window {
         Ok(())
     } else {
         crate::app::run(&terminal_paths, &terminal_config)
     };
-    server.stop();
+    match running {
+        Ok(server) => server.stop(),
+        Err(outages) => outages.stop(),
+    }
     result
 }
 
@@ -178,6 +276,40 @@ pub fn barcode_sheet(guide: &DemoGuide) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn up(addr: std::net::SocketAddr) -> bool {
+        std::net::TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_ok()
+    }
+
+    fn wait_until(what: &str, mut check: impl FnMut() -> bool) {
+        let start = Instant::now();
+        while !check() {
+            assert!(
+                start.elapsed() < Duration::from_secs(20),
+                "timed out: {what}"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    #[test]
+    fn the_demo_server_goes_down_and_comes_back_on_the_same_address() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = ServerConfig::local(dir.path().join("server.sqlite3"));
+        let server = ServerHandle::start(config.clone()).unwrap();
+        let addr = server.addr();
+        assert!(up(addr));
+        let outages = Outages::start(
+            server,
+            config,
+            Duration::from_millis(200),
+            Duration::from_millis(500),
+        );
+        wait_until("the server goes down", || !up(addr));
+        wait_until("the server comes back", || up(addr));
+        outages.stop();
+        assert!(!up(addr), "stopping the demo stops its server");
+    }
 
     #[test]
     fn the_sheet_has_a_barcode_for_every_code_of_the_guide() {

@@ -52,6 +52,9 @@ enum Command {
         /// Seed and write the barcode sheet, but open no window.
         #[arg(long)]
         no_window: bool,
+        /// Take the demo's server down for SECS seconds every SECS seconds, to see offline work.
+        #[arg(long, value_name = "SECS")]
+        outage: Option<u64>,
     },
     /// Interpret raw scans read from stdin, one per line, and print one JSON object per line.
     Scan(laituri::scan_cli::ScanArgs),
@@ -72,6 +75,7 @@ fn main() -> Result<()> {
             mute,
             reset,
             no_window,
+            outage,
         }) => {
             let paths = Paths::resolve(cli.data_dir.as_deref(), cli.config.as_deref())?;
             laituri::demo::run(
@@ -80,6 +84,9 @@ fn main() -> Result<()> {
                     mute,
                     reset,
                     no_window,
+                    outage: outage
+                        .filter(|s| *s > 0)
+                        .map(std::time::Duration::from_secs),
                 },
             )
         }
