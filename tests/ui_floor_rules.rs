@@ -311,3 +311,40 @@ fn the_age_of_the_oldest_waiting_action_counts_up_and_the_marks_are_explained() 
         assert!(legend.contains(mark), "{legend}");
     }
 }
+
+#[test]
+fn another_merchants_product_and_a_product_on_the_badge_screen_are_named() {
+    let r = rig(true);
+    let guide = &r.server.as_ref().unwrap().guide;
+    let nordic = guide
+        .notices
+        .iter()
+        .find(|n| n.merchant_name == "Nordic Pantry")
+        .unwrap();
+    let kettu = guide
+        .notices
+        .iter()
+        .find(|n| n.merchant_name != nordic.merchant_name)
+        .unwrap();
+    let kettu_item = kettu
+        .scans
+        .iter()
+        .find(|s| !s.code.starts_with('('))
+        .unwrap();
+
+    scan(&r.window, &kettu_item.code);
+    let feedback = value(&r.window, "Feedback");
+    assert!(feedback.contains("That is a product"), "{feedback}");
+    tap(&r.window, "Acknowledge");
+
+    log_in(&r);
+    scan(&r.window, &nordic.reference);
+    scan(&r.window, &guide.totes[4]);
+    scan(&r.window, &kettu_item.code);
+    let feedback = value(&r.window, "Feedback");
+    assert!(
+        feedback.contains(&format!("belongs to {}", kettu.merchant_name)),
+        "{feedback}"
+    );
+    assert!(feedback.contains(&kettu_item.product_name), "{feedback}");
+}

@@ -137,6 +137,10 @@ pub enum Text {
     ScanTote,
     /// A scan arrived while an error waits for its acknowledgement.
     AcknowledgeFirst,
+    /// A product scanned where a badge is wanted.
+    ProductNotBadge {
+        name: String,
+    },
     /// A label that is not an item where an item is wanted (a location, a notice, a badge).
     NotAnItem {
         code: String,
@@ -203,10 +207,10 @@ impl Text {
                 "Badge {badge} is not known on this terminal. Scan your own badge, or ask the shift lead to add you."
             ),
             (Text::UnknownBadge { badge }, Fi) => format!(
-                "Korttia {badge} ei tunneta. Lue oma korttisi tai pyydä vuoroesimiestä lisäämään sinut."
+                "Korttia {badge} ei tunneta. Lue oma korttisi tai pyydä vuoroesihenkilöä lisäämään sinut."
             ),
             (Text::NotAllowed, En) => "Your role does not include this task. Ask the shift lead.".into(),
-            (Text::NotAllowed, Fi) => "Roolisi ei salli tätä tehtävää. Kysy vuoroesimieheltä.".into(),
+            (Text::NotAllowed, Fi) => "Roolisi ei salli tätä tehtävää. Kysy vuoroesihenkilöltä.".into(),
             (Text::ChooseFromMenu, En) => "Choose a task from the menu first.".into(),
             (Text::ChooseFromMenu, Fi) => "Valitse ensin tehtävä valikosta.".into(),
             (Text::NothingToDo, En) => "Nothing to do here. Go back to the menu.".into(),
@@ -227,10 +231,10 @@ impl Text {
                 format!("Notice {reference} is already received and closed. Ask the shift lead.")
             }
             (Text::NoticeClosed { reference }, Fi) => {
-                format!("Ilmoitus {reference} on jo vastaanotettu ja suljettu. Kysy vuoroesimieheltä.")
+                format!("Ilmoitus {reference} on jo vastaanotettu ja suljettu. Kysy vuoroesihenkilöltä.")
             }
             (Text::UnknownMerchant, En) => "This merchant is not known on this terminal yet. Wait for sync or ask the shift lead.".into(),
-            (Text::UnknownMerchant, Fi) => "Verkkokauppaa ei vielä tunneta tällä päätteellä. Odota synkronointia tai kysy vuoroesimieheltä.".into(),
+            (Text::UnknownMerchant, Fi) => "Verkkokauppaa ei vielä tunneta tällä päätteellä. Odota synkronointia tai kysy vuoroesihenkilöltä.".into(),
             (Text::Unreadable { why }, En) => format!("Scan not readable ({why}). Nothing was recorded: scan again."),
             (Text::Unreadable { why }, Fi) => format!("Viivakoodi ei lukenut oikein ({why}). Mitään ei tallennettu: lue uudelleen."),
             (Text::BadDate { typed }, En) => format!("{typed} is not a date. Type it as YYMMDD, e.g. 270131."),
@@ -273,6 +277,12 @@ impl Text {
             }
             (Text::TakingTask, Fi) => {
                 "Tehtävää haetaan palvelimelta. Jos se kestää, lue laatikko.".into()
+            }
+            (Text::ProductNotBadge { name }, En) => {
+                format!("That is a product ({name}), not a badge: scan your badge first.")
+            }
+            (Text::ProductNotBadge { name }, Fi) => {
+                format!("Tuo on tuote ({name}), ei kulkukortti: lue ensin kulkukorttisi.")
             }
             (Text::AcknowledgeFirst, En) => {
                 "Scan refused: acknowledge the error first (OK or Enter), then scan again.".into()
@@ -388,7 +398,13 @@ fn receiving(m: &Message, lang: Lang) -> String {
             "Unknown barcode {raw}: recorded for the shift lead. Put the item aside and go on."
         ),
         (Message::UnknownRecorded { raw }, Fi) => format!(
-            "Tuntematon viivakoodi {raw}: kirjattu vuoroesimiehelle. Laita tuote sivuun ja jatka."
+            "Tuntematon viivakoodi {raw}: kirjattu vuoroesihenkilölle. Laita tuote sivuun ja jatka."
+        ),
+        (Message::ForeignRecorded { name, merchant }, En) => format!(
+            "{name} belongs to {merchant}, not on this receipt: put it aside; recorded for the shift lead."
+        ),
+        (Message::ForeignRecorded { name, merchant }, Fi) => format!(
+            "{name} kuuluu asiakkaalle {merchant}, ei tähän vastaanottoon: laita sivuun; kirjattu vuoroesihenkilölle."
         ),
         (Message::NoItemYet, En) => "Scan an item first, then enter its quantity.".into(),
         (Message::NoItemYet, Fi) => "Lue ensin tuote, sitten määrä.".into(),

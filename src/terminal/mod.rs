@@ -339,12 +339,21 @@ impl Terminal {
                 Reply::new(Tone::Ok, Text::EnterPin { name })
             }
             Ok(Some(op)) => self.log_in(op),
-            Ok(None) => Reply::new(
-                Tone::Error,
-                Text::UnknownBadge {
-                    badge: badge.to_string(),
-                },
-            ),
+            // A product or another label where a badge is wanted says what it is.
+            Ok(None) => match recognise::recognise(&self.store, &self.config, scan) {
+                Ok(recognise::Label::Product { matches, .. }) => Reply::new(
+                    Tone::Error,
+                    Text::ProductNotBadge {
+                        name: matches[0].name.clone(),
+                    },
+                ),
+                _ => Reply::new(
+                    Tone::Error,
+                    Text::UnknownBadge {
+                        badge: badge.to_string(),
+                    },
+                ),
+            },
             Err(e) => e.into(),
         }
     }

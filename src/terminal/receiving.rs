@@ -317,13 +317,27 @@ impl ReceivingController {
             }
             Label::Unknown(raw) => return Ok(Input::Unknown(raw)),
             Label::Product { matches, .. } => {
+                let matches_first = matches.first().cloned();
                 match matches
                     .into_iter()
                     .find(|m| m.merchant_id == self.open.merchant_id)
                 {
                     Some(m) => m,
-                    // Another merchant's product is not this receipt's: recorded for the lead.
-                    None => return Ok(Input::Unknown(scan.data.clone())),
+                    // Another merchant's product is not this receipt's: recorded for the lead,
+                    // and named as what it is.
+                    None => {
+                        let Some(first) = matches_first else {
+                            return Ok(Input::Unknown(scan.data.clone()));
+                        };
+                        let merchant = store
+                            .merchant(&first.merchant_id)?
+                            .map_or(first.merchant_id.clone(), |m| m.name);
+                        return Ok(Input::Foreign {
+                            raw: scan.data.clone(),
+                            name: first.name,
+                            merchant,
+                        });
+                    }
                 }
             }
         };

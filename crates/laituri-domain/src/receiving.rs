@@ -79,6 +79,13 @@ pub enum Input {
     Damaged(i64),
     /// A barcode that matches nothing of this merchant.
     Unknown(String),
+    /// A barcode of another merchant's product: not on this receipt, recorded like an unknown
+    /// code for the shift lead, but named as what it is.
+    Foreign {
+        raw: String,
+        name: String,
+        merchant: String,
+    },
     Confirm,
     Cancel,
     /// Show expected against received and ask to confirm closing.
@@ -160,6 +167,11 @@ pub enum Message {
     },
     UnknownRecorded {
         raw: String,
+    },
+    /// "belongs to Kettu Outdoor, not on this receipt".
+    ForeignRecorded {
+        name: String,
+        merchant: String,
     },
     NoItemYet,
     BadQuantity,
@@ -386,6 +398,18 @@ impl Receipt {
                 self.awaiting = waiting;
                 facts.push(Fact::UnknownBarcode { raw: raw.clone() });
                 error(Message::UnknownRecorded { raw })
+            }
+            (
+                waiting,
+                Input::Foreign {
+                    raw,
+                    name,
+                    merchant,
+                },
+            ) => {
+                self.awaiting = waiting;
+                facts.push(Fact::UnknownBarcode { raw });
+                error(Message::ForeignRecorded { name, merchant })
             }
             (Awaiting::Scanning, Input::Container(code)) => {
                 self.container = Some(code.clone());
