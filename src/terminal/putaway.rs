@@ -365,9 +365,9 @@ impl PutawayController {
         self.apply(store, operator, input, today)
     }
 
-    /// What this tote put away, newest first, each with where its event stands: "6 × Oat
-    /// drink 1 l → A-01-03". Bounded by [`RECENT_LINES`].
-    pub fn recent(&self, store: &Store) -> Vec<(String, LineState)> {
+    /// What this tote put away, newest first, each with where its event stands: ("6 × Oat
+    /// drink 1 l", "→ A-01-03-1"). Bounded by [`RECENT_LINES`].
+    pub fn recent(&self, store: &Store) -> Vec<(String, String, LineState)> {
         let events = store
             .recent_events("put_away", RECENT_LINES)
             .unwrap_or_default();
@@ -389,7 +389,7 @@ impl PutawayController {
                     .flatten()
                     .unwrap_or(m.product_id);
                 let to = m.to.map(|p| p.location).unwrap_or_default();
-                out.push((format!("{} × {name} → {to}", m.quantity), state));
+                out.push((format!("{} × {name}", m.quantity), format!("→ {to}"), state));
             }
         }
         out

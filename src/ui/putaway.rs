@@ -95,8 +95,9 @@ pub fn refresh(ui: &AppWindow, t: &Terminal) {
     p.set_recent(super::model(
         ctrl.recent(t.store())
             .into_iter()
-            .map(|(text, state)| FlowLine {
+            .map(|(text, detail, state)| FlowLine {
                 text: text.into(),
+                detail: detail.into(),
                 mark: super::mark(state),
             })
             .collect(),

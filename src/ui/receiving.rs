@@ -85,18 +85,19 @@ pub fn refresh(ui: &AppWindow, t: &Terminal) {
         view.recent
             .iter()
             .map(|line| {
-                let mut text = format!("+{} {}", line.quantity, line.product_name);
+                let mut detail: Vec<&str> = Vec::new();
                 if let Some(lot) = &line.lot {
-                    text.push_str(&format!(" · {lot}"));
+                    detail.push(lot);
                 }
                 if let Some(exp) = &line.expiry {
-                    text.push_str(&format!(" · {exp}"));
+                    detail.push(exp);
                 }
                 if line.condition != "good" {
-                    text.push_str(&format!(" · {}", line.condition));
+                    detail.push(&line.condition);
                 }
                 FlowLine {
-                    text: text.into(),
+                    text: format!("+{} {}", line.quantity, line.product_name).into(),
+                    detail: detail.join(" · ").into(),
                     mark: super::mark(line.state),
                 }
             })
