@@ -178,6 +178,13 @@ fn two_terminals_one_putaway_task_a_lease_taken_over_and_a_stale_token() {
         .expect("under the new lease");
     assert!(new_claim.token > claim.token, "fencing tokens only go up");
 
+    // B's next sync learns the lease is gone and the screen says so, once.
+    support::sync_ok(&sync_b);
+    let told = b.lease_lost().expect("the lost lease is told");
+    assert!(matches!(told.text, Text::LeaseLost { .. }), "{told:?}");
+    assert_eq!(told.tone, Tone::Warning);
+    assert!(b.lease_lost().is_none(), "told once");
+
     // B, still holding its old packet, puts the goods away: the goods moved (stock follows),
     // the task progress is refused as taken by another device and shows as an exception.
     let bin = b

@@ -137,6 +137,11 @@ pub enum Text {
     ScanTote,
     /// A scan arrived while an error waits for its acknowledgement.
     AcknowledgeFirst,
+    /// The server took back the lease of the task in hand.
+    LeaseLost {
+        task: String,
+        why: String,
+    },
     /// A product scanned where a badge is wanted.
     ProductNotBadge {
         name: String,
@@ -278,6 +283,12 @@ impl Text {
             (Text::TakingTask, Fi) => {
                 "Tehtävää haetaan palvelimelta. Jos se kestää, lue laatikko.".into()
             }
+            (Text::LeaseLost { task, why }, En) => format!(
+                "The task for {task} is no longer yours ({why}): what you put away still counts. Finish the tote in hand, or stop it and take new work."
+            ),
+            (Text::LeaseLost { task, why }, Fi) => format!(
+                "Tehtävä {task} ei ole enää sinun ({why}): hyllyttämäsi tavarat lasketaan silti. Hyllytä kädessä oleva laatikko loppuun tai lopeta ja ota uusi työ."
+            ),
             (Text::ProductNotBadge { name }, En) => {
                 format!("That is a product ({name}), not a badge: scan your badge first.")
             }

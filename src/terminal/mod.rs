@@ -586,6 +586,28 @@ impl Terminal {
         )
     }
 
+    /// The lease of the open putaway was taken back by the server (it expired, a lead released
+    /// it, another device took the task over): says so once, with what to do. The goods put away
+    /// still count; only the task's progress goes to whoever holds it now.
+    pub fn lease_lost(&mut self) -> Option<Reply> {
+        let task_id = self.putaway()?.claim()?.task_id.clone();
+        let lost = self.store.lease(&task_id).ok()??.lost?;
+        let p = self.with_job(|p: &mut PutawayController, _| {
+            if p.take_lost_notice() {
+                Reply::new(
+                    Tone::Warning,
+                    Text::LeaseLost {
+                        task: p.container().to_string(),
+                        why: lost.clone(),
+                    },
+                )
+            } else {
+                Reply::new(Tone::Ok, Text::NothingToDo)
+            }
+        });
+        (p.tone == Tone::Warning).then_some(p)
+    }
+
     /// A task the operator asked for was answered by the server: starts its putaway under the
     /// lease, or says another device has it. `None` when nothing was answered.
     pub fn lease_answered(&mut self) -> Option<Reply> {

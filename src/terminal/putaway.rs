@@ -65,6 +65,8 @@ pub struct PutawayController {
     /// Where the tote stands (its goods' location), the `from` of every move.
     at: String,
     claim: Option<TaskClaim>,
+    /// The operator was told the lease was lost.
+    lost_told: bool,
 }
 
 fn date_of(s: &Option<String>) -> Option<Date> {
@@ -151,7 +153,13 @@ impl PutawayController {
             container: container.to_string(),
             at,
             claim,
+            lost_told: false,
         })
+    }
+
+    /// True the first time it is asked after the lease was lost: the notice is given once.
+    pub fn take_lost_notice(&mut self) -> bool {
+        !std::mem::replace(&mut self.lost_told, true)
     }
 
     pub fn is_finished(&self) -> bool {

@@ -84,6 +84,7 @@ pub fn on_sync_progress(ui: &AppWindow, status: &crate::sync::SyncStatus) {
         if let Some(ctx) = c.borrow().as_ref() {
             // A task the operator asked for was answered: start it, or say why not.
             let answered = ctx.terminal.borrow_mut().lease_answered();
+            let answered = answered.or_else(|| ctx.terminal.borrow_mut().lease_lost());
             if answered.is_some() {
                 answer(ui, ctx, answered);
                 return;
