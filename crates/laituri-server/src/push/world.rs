@@ -213,9 +213,12 @@ impl World {
                     },
                 );
             }
-            Effect::AddStock { key, delta, .. } => {
-                *self.stock.entry(key.clone()).or_default() += delta;
-            }
+            Effect::AddStock { key, delta, .. } => match self.stock.get_mut(key) {
+                Some(level) => *level += delta,
+                None => {
+                    self.stock.insert(key.clone(), *delta);
+                }
+            },
             Effect::ReceiptContainer {
                 receipt_id,
                 location,

@@ -808,7 +808,8 @@ impl Ledger for SqliteLedger<'_, '_> {
         }
         if !refs.container_stock.is_empty() {
             let sql = format!(
-                "{STOCK_COLUMNS} FROM json_each(?2) AS k CROSS JOIN stock AS s
+                "{STOCK_COLUMNS} FROM json_each(?2) AS k
+                 CROSS JOIN stock AS s INDEXED BY stock_by_location
                  ON s.warehouse_id = ?1 AND s.location = k.value ->> 0
                  AND s.container = k.value ->> 1"
             );
