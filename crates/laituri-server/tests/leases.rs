@@ -86,7 +86,7 @@ fn put(qty: i64, claim: TaskClaim) -> EventBody {
             serial: None,
             condition: GoodsCondition::Good,
             from: Some(Place::in_container("DOCK-1", TOTE)),
-            to: Some(Place::at("B-01-03")),
+            to: Some(Place::at("B-01-03-1")),
             reason: None,
         }],
     }
@@ -195,7 +195,7 @@ async fn leases_grant_refuse_renew_expire_take_over_and_fence_stale_events() {
         other => panic!("expected Partial, got {other:?}"),
     }
     let bin: Vec<StockRow> = s
-        .admin_get(&format!("{}?location=B-01-03", paths::STOCK))
+        .admin_get(&format!("{}?location=B-01-03-1", paths::STOCK))
         .await;
     assert_eq!(bin[0].quantity, 3);
     let ev = a.event(&EventBody::PutawayFinished {

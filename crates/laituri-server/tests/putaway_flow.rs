@@ -14,7 +14,7 @@ use uuid::Uuid;
 const MERCHANT: &str = "kettu-outdoor";
 const PRODUCT: &str = "KO-006";
 const TOTE: &str = "T-0042";
-const BIN: &str = "B-01-01";
+const BIN: &str = "B-01-01-1";
 
 fn opened(receipt: Uuid) -> EventBody {
     EventBody::ReceiptOpened {
@@ -101,7 +101,7 @@ async fn a_putaway_moves_the_goods_from_the_tote_into_the_bin() {
     receive(&s, &mut dev, 6).await;
     let before = s.pull(&dev, 0, Some(5000)).await.next_cursor;
 
-    let evs = [dev.event(&put(4, BIN)), dev.event(&put(2, "B-01-02"))];
+    let evs = [dev.event(&put(4, BIN)), dev.event(&put(2, "B-01-02-1"))];
     let resp: PushResponse = json_ok(s.push(&dev, &evs).await).await;
     assert!(
         resp.results
@@ -113,7 +113,7 @@ async fn a_putaway_moves_the_goods_from_the_tote_into_the_bin() {
     let bin = stock_at(&s, BIN).await;
     assert_eq!(bin.len(), 1);
     assert_eq!((bin[0].quantity, bin[0].container.as_deref()), (4, None));
-    assert_eq!(stock_at(&s, "B-01-02").await[0].quantity, 2);
+    assert_eq!(stock_at(&s, "B-01-02-1").await[0].quantity, 2);
     // The tote is empty: GET STOCK lists no zero rows.
     assert!(stock_at(&s, "DOCK-1").await.is_empty());
 
@@ -133,7 +133,7 @@ async fn a_putaway_moves_the_goods_from_the_tote_into_the_bin() {
             ("DOCK-1".to_string(), 2, Some(4)),
             (BIN.to_string(), 4, Some(4)),
             ("DOCK-1".to_string(), 0, Some(5)),
-            ("B-01-02".to_string(), 2, Some(5)),
+            ("B-01-02-1".to_string(), 2, Some(5)),
         ]
     );
 }

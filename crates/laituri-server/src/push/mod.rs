@@ -1,27 +1,36 @@
 //! The rules of a push (DESIGN.md section 3, points 3-5), independent of any database.
 //!
-//! It owns: the shape check of a batch ([`check_batch`]), the split of a batch into duplicates and
-//! new events or a gap ([`plan`], a pure function), and the dispatch of each new event
-//! ([`apply_event`]) to its flow's rules: [`receiving`], [`putaway`]. Every flow changes stock
-//! only through [`moves`]; flows never touch duplicates, gaps or `acked_through`. A backend runs [`push_batch`] inside ONE transaction of its own through the
-//! [`Ledger`] trait, so every backend applies exactly the same rules.
+//! A push goes in three steps, so every backend applies exactly the same rules:
+//! 1. **Load**: [`Refs::collect`] walks the batch's new events and gathers every id they refer
+//!    to; the backend's [`Ledger::load`] answers them as one [`World`] in a fixed number of
+//!    queries, whatever the batch's size.
+//! 2. **Decide**: each event is checked by its flow's pure rules ([`receiving`], [`putaway`],
+//!    stock through [`moves`]) into a [`Decision`]: an outcome and the [`Effect`]s to write. Each
+//!    decision is applied to the world in memory before the next event is decided.
+//! 3. **Write**: the backend's [`Ledger::write`] writes every effect in order, then records the
+//!    events, all inside the push's ONE transaction.
 //!
-//! It must never reject an event because stock would go negative (physical reality wins), never
-//! let one bad event block the ones after it, and never change anything for a duplicate.
+//! The batch protocol stays here and knows no flow: the shape check ([`check_batch`]), the split
+//! into duplicates and new events or a gap ([`plan`]), `acked_through`, and the exception of a
+//! rejected event. It must never reject an event because stock would go negative (physical
+//! reality wins), never let one bad event block the ones after it, and never change anything for
+//! a duplicate.
+
+use std::collections::BTreeMap;
 
 use laituri_protocol::{
-    Change, Event, EventBody, EventDecodeError, EventOutcome, EventResult, ExceptionView,
-    GoodsCondition, LocationKind, NoticeStatus, OverrideReason, PushResponse, ReceiptLineSummary,
-    TaskKind,
+    Event, EventBody, EventDecodeError, EventOutcome, EventResult, PushResponse,
 };
 use uuid::Uuid;
 
 use crate::store::StoreError;
-use crate::tasks::TaskRow;
 
 pub mod moves;
 mod putaway;
 mod receiving;
+mod world;
+
+pub use world::{Ctx, Decision, Effect, ReceiptRef, Refs, StockKey, World};
 
 /// Checks that a batch's seqs are consecutive and ascending (the protocol's promise).
 pub fn check_batch(events: &[Event]) -> Result<(), String> {
@@ -76,118 +85,20 @@ pub struct Recorded {
     pub outcome: EventOutcome,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct NoticeRef {
-    pub merchant_id: String,
-    pub status: NoticeStatus,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ReceiptRef {
-    pub merchant_id: String,
-    pub notice_id: Option<String>,
-    pub closed: bool,
-}
-
-/// The key of a stock row: one product of one merchant, in one place, lot, expiry and condition.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct StockKey {
-    pub merchant_id: String,
-    pub product_id: String,
-    pub location: String,
-    pub container: Option<String>,
-    pub lot: Option<String>,
-    pub expiry: Option<String>,
-    pub condition: GoodsCondition,
-}
-
-/// The view of one open transaction that the push rules need. Reads see the transaction's own
-/// writes. Every method may fail only for backend reasons; rule violations are decided here.
+/// The per-device bookkeeping of one open push transaction, and the load and write of what the
+/// rules read and decide. Reads see the transaction's own writes. Every method may fail only for
+/// backend reasons; rule violations are decided here, never in a backend.
 pub trait Ledger {
     fn last_seq(&mut self, device_id: Uuid) -> Result<u64, StoreError>;
     fn set_last_seq(&mut self, device_id: Uuid, seq: u64) -> Result<(), StoreError>;
     fn recorded(&mut self, device_id: Uuid, seq: u64) -> Result<Option<Recorded>, StoreError>;
-    /// True when an event with this id was applied before (by any device, at any seq).
-    fn event_id_applied(&mut self, event_id: Uuid) -> Result<bool, StoreError>;
     fn record_event(&mut self, event: &Event, outcome: &EventOutcome) -> Result<(), StoreError>;
-    fn record_exception(
-        &mut self,
-        exception: &ExceptionView,
-        merchant_id: Option<&str>,
-    ) -> Result<(), StoreError>;
-
-    fn merchant_exists(&mut self, merchant_id: &str) -> Result<bool, StoreError>;
-    fn product_merchant(&mut self, product_id: &str) -> Result<Option<String>, StoreError>;
-    fn location_kind(&mut self, code: &str) -> Result<Option<LocationKind>, StoreError>;
-    fn notice(&mut self, notice_id: &str) -> Result<Option<NoticeRef>, StoreError>;
-    fn receipt(&mut self, receipt_id: Uuid) -> Result<Option<ReceiptRef>, StoreError>;
-
-    fn open_receipt(
-        &mut self,
-        receipt_id: Uuid,
-        merchant_id: &str,
-        notice_id: Option<&str>,
-        device_id: Uuid,
-        dock: &str,
-    ) -> Result<(), StoreError>;
-    /// Adds a delta to a stock row, creating it at zero first. Answers the row's new level.
-    fn add_stock(&mut self, key: &StockKey, delta: i64) -> Result<i64, StoreError>;
-    /// Appends a change to the pull log, for `device` only or (`None`) for every device.
-    fn append_change(
-        &mut self,
-        device: Option<Uuid>,
-        merchant_id: Option<&str>,
-        change: &Change,
-    ) -> Result<(), StoreError>;
-    fn task(&mut self, task_id: &str) -> Result<Option<TaskRow>, StoreError>;
-    /// Inserts or replaces a task (appends nothing to the change log).
-    fn save_task(&mut self, row: &TaskRow) -> Result<(), StoreError>;
-    /// The open or leased putaway task of a container, if any.
-    fn putaway_task_of(&mut self, container: &str) -> Result<Option<TaskRow>, StoreError>;
-    /// True when an open or leased task of `kind` has this reason.
-    fn active_task_with_reason(&mut self, kind: TaskKind, reason: &str)
-    -> Result<bool, StoreError>;
-    /// Remembers that a receipt put good goods into a container at a location.
-    fn record_receipt_container(
-        &mut self,
-        receipt_id: Uuid,
-        location: &str,
-        container: &str,
-    ) -> Result<(), StoreError>;
-    /// The (location, container) pairs a receipt put good goods into.
-    fn receipt_containers(&mut self, receipt_id: Uuid)
-    -> Result<Vec<(String, String)>, StoreError>;
-    /// Every stock row of a container at a location, with its level.
-    fn container_stock(
-        &mut self,
-        location: &str,
-        container: &str,
-    ) -> Result<Vec<(StockKey, i64)>, StoreError>;
-    /// Records a putaway into another bin than suggested, for a lead.
-    fn record_override(
-        &mut self,
-        event: &Event,
-        container: &str,
-        suggested: Option<&str>,
-        location: &str,
-        reason: Option<OverrideReason>,
-    ) -> Result<(), StoreError>;
-    /// Records that a bin was reported full.
-    fn record_bin_full(&mut self, event: &Event, location: &str) -> Result<(), StoreError>;
-    fn tally_receipt(
-        &mut self,
-        receipt_id: Uuid,
-        product_id: &str,
-        received: i64,
-        quarantined: i64,
-    ) -> Result<(), StoreError>;
-    fn close_receipt(
-        &mut self,
-        receipt_id: Uuid,
-        lines: &[ReceiptLineSummary],
-    ) -> Result<(), StoreError>;
-    /// Marks a notice closed and appends it again to the change log (if it was not closed yet).
-    fn close_notice(&mut self, notice_id: &str) -> Result<(), StoreError>;
+    /// Everything `refs` names, as the transaction sees it, in a fixed number of queries
+    /// whatever the number of refs. An event id counts as applied when an event with that id
+    /// was recorded applied (or partly applied) before, by any device, at any seq.
+    fn load(&mut self, refs: &Refs) -> Result<World, StoreError>;
+    /// Writes decided effects, in order.
+    fn write(&mut self, effects: &[Effect]) -> Result<(), StoreError>;
 }
 
 /// Applies one checked batch of `device_id`'s events. Runs inside the caller's transaction:
@@ -244,42 +155,90 @@ pub fn push_batch<L: Ledger>(
     }
 
     let new_events = &events[plan.duplicates..];
-    for event in new_events {
-        let outcome = apply_event(ledger, device_id, event)?;
-        ledger.record_event(event, &outcome)?;
+    if let Some(last) = new_events.last() {
+        let bodies: Vec<_> = new_events.iter().map(Event::body).collect();
+        let refs = Refs::collect(new_events, &bodies);
+        let mut world = ledger.load(&refs)?;
+        let more = refs.follow_up(&world);
+        if !more.is_empty() {
+            world.merge(ledger.load(&more)?);
+        }
+        let (outcomes, effects) = decide_batch(&mut world, device_id, new_events, bodies);
+        ledger.write(&effects)?;
+        for (event, outcome) in new_events.iter().zip(outcomes) {
+            ledger.record_event(event, &outcome)?;
+            results.push(EventResult {
+                seq: event.seq,
+                event_id: event.event_id,
+                outcome,
+            });
+        }
+        ledger.set_last_seq(device_id, last.seq)?;
+    }
+    Ok(PushResponse {
+        acked_through: new_events.last().map_or(last_seq, |e| e.seq),
+        results,
+    })
+}
+
+impl Refs {
+    /// Every id the new events of a batch refer to (their decoded `bodies`, in order).
+    pub fn collect(events: &[Event], bodies: &[Result<EventBody, EventDecodeError>]) -> Refs {
+        let mut refs = Refs::default();
+        let mut received = BTreeMap::new();
+        for (event, body) in events.iter().zip(bodies) {
+            refs.event_ids.insert(event.event_id);
+            let Ok(body) = body else { continue };
+            receiving::refs(body, &mut refs, &mut received);
+            putaway::refs(body, &mut refs);
+        }
+        receiving::close_refs(received, &mut refs);
+        refs
+    }
+}
+
+/// Decides the new events of a batch in order over `world`, applying each decision to it before
+/// the next event. Answers each event's outcome and every effect to write, in order. Pure.
+pub fn decide_batch(
+    world: &mut World,
+    caller: Uuid,
+    events: &[Event],
+    bodies: Vec<Result<EventBody, EventDecodeError>>,
+) -> (Vec<EventOutcome>, Vec<Effect>) {
+    let mut outcomes = Vec::with_capacity(events.len());
+    let mut effects = Vec::with_capacity(6 * events.len());
+    for (event, body) in events.iter().zip(bodies) {
+        let Decision {
+            outcome,
+            effects: mut fx,
+        } = decide_event(world, caller, event, body);
         if let EventOutcome::Rejected { code, reason } | EventOutcome::Partial { code, reason } =
             &outcome
         {
-            let merchant = merchant_of(event);
-            ledger.record_exception(
-                &ExceptionView {
-                    device_id,
+            fx.push(Effect::Exception {
+                exception: laituri_protocol::ExceptionView {
+                    device_id: caller,
                     seq: event.seq,
                     event_id: event.event_id,
                     kind: code.clone(),
                     message: reason.clone(),
                 },
-                merchant.as_deref(),
-            )?;
+                merchant_id: merchant_of(event),
+            });
         }
-        results.push(EventResult {
-            seq: event.seq,
-            event_id: event.event_id,
+        for e in &fx {
+            world.apply(e);
+        }
+        if matches!(
             outcome,
-        });
-    }
-
-    let acked_through = match new_events.last() {
-        Some(last) => {
-            ledger.set_last_seq(device_id, last.seq)?;
-            last.seq
+            EventOutcome::Applied | EventOutcome::Partial { .. }
+        ) {
+            world.applied_events.insert(event.event_id);
         }
-        None => last_seq,
-    };
-    Ok(PushResponse {
-        acked_through,
-        results,
-    })
+        effects.extend(fx);
+        outcomes.push(outcome);
+    }
+    (outcomes, effects)
 }
 
 fn merchant_of(event: &Event) -> Option<String> {
@@ -297,34 +256,37 @@ pub(crate) fn rejected(code: &str, reason: impl Into<String>) -> EventOutcome {
     }
 }
 
-/// Validates one new event and, when it is acceptable, applies its effects.
-/// `Ok(Rejected)` is a permanent rule violation; `Err` is a backend failure.
-pub fn apply_event<L: Ledger>(
-    ledger: &mut L,
+/// Decides one new event of `caller` over `world`: the checks every event passes, then its
+/// flow's rules. A rejection has no effects.
+pub fn decide_event(
+    world: &World,
     caller: Uuid,
     event: &Event,
-) -> Result<EventOutcome, StoreError> {
+    body: Result<EventBody, EventDecodeError>,
+) -> Decision {
     if event.device_id != caller {
-        return Ok(rejected(
+        return rejected(
             "wrong_device",
             format!(
                 "event {} says it comes from device {}, but device {caller} sent it: \
                  a terminal pushes only its own events; reset the terminal's database",
                 event.event_id, event.device_id
             ),
-        ));
+        )
+        .into();
     }
-    if ledger.event_id_applied(event.event_id)? {
-        return Ok(rejected(
+    if world.applied_events.contains(&event.event_id) {
+        return rejected(
             "duplicate_event_id",
             format!(
                 "event id {} was already applied under another seq or device: \
                  the terminal must give every event a new id; report it to a shift lead",
                 event.event_id
             ),
-        ));
+        )
+        .into();
     }
-    let body = match event.body() {
+    let body = match body {
         Ok(body) => body,
         Err(e) => {
             let code = match e {
@@ -332,38 +294,23 @@ pub fn apply_event<L: Ledger>(
                 EventDecodeError::SchemaTooNew(_) => "schema_too_new",
                 EventDecodeError::BadPayload(_) => "bad_payload",
             };
-            return Ok(rejected(code, format!("{e}; the event was not applied")));
+            return rejected(code, format!("{e}; the event was not applied")).into();
         }
     };
+    let ctx = Ctx::of(event);
     match body {
         body @ (EventBody::ReceiptOpened { .. }
         | EventBody::GoodsReceived { .. }
         | EventBody::UnknownBarcode { .. }
-        | EventBody::ReceiptClosed { .. }) => receiving::apply(ledger, caller, event, body),
+        | EventBody::ReceiptClosed { .. }) => receiving::decide(body, world, &ctx),
         body @ (EventBody::PutAway { .. }
         | EventBody::BinFull { .. }
-        | EventBody::PutawayFinished { .. }) => putaway::apply(ledger, caller, event, body),
+        | EventBody::PutawayFinished { .. }) => putaway::decide(body, world, &ctx),
     }
 }
 
-/// Saves a task and tells every device about it.
-pub(crate) fn save_and_publish_task<L: Ledger>(
-    ledger: &mut L,
-    row: &TaskRow,
-) -> Result<(), StoreError> {
-    ledger.save_task(row)?;
-    ledger.append_change(
-        None,
-        Some(&row.task.merchant_id),
-        &Change::Task(row.public()),
-    )
-}
-
-pub(crate) fn check_merchant<L: Ledger>(
-    ledger: &mut L,
-    merchant_id: &str,
-) -> Result<Option<EventOutcome>, StoreError> {
-    Ok((!ledger.merchant_exists(merchant_id)?).then(|| {
+pub(crate) fn check_merchant(world: &World, merchant_id: &str) -> Option<EventOutcome> {
+    (!world.merchants.contains(merchant_id)).then(|| {
         rejected(
             "unknown_merchant",
             format!(
@@ -371,7 +318,7 @@ pub(crate) fn check_merchant<L: Ledger>(
                  out of date; sync, then receive the goods again"
             ),
         )
-    }))
+    })
 }
 
 pub(crate) fn unknown_location(code: &str) -> EventOutcome {
@@ -386,9 +333,9 @@ pub(crate) fn unknown_location(code: &str) -> EventOutcome {
 
 #[cfg(test)]
 pub(crate) mod tests {
-    use std::collections::{BTreeMap, HashMap};
+    use std::collections::BTreeMap;
 
-    use laituri_protocol::GoodsCondition;
+    use laituri_protocol::{Change, ExceptionView, GoodsCondition, LocationKind};
 
     use super::*;
 
@@ -442,25 +389,43 @@ pub(crate) mod tests {
         }
     }
 
-    /// An in-memory ledger: enough to pin the rules down without a database.
+    /// An in-memory ledger for the batch protocol: its whole store is one [`World`], loaded
+    /// through [`World::select`] (so a ref the collector forgets shows up as a wrong outcome).
     #[derive(Default)]
     pub(crate) struct Fake {
         pub last_seq: u64,
         pub recorded: BTreeMap<u64, Recorded>,
-        pub applied_ids: Vec<Uuid>,
-        pub exceptions: Vec<ExceptionView>,
-        pub merchants: Vec<&'static str>,
-        pub products: HashMap<&'static str, &'static str>,
-        pub locations: Vec<&'static str>,
-        pub bins: Vec<&'static str>,
-        pub receipts: HashMap<Uuid, ReceiptRef>,
-        pub stock: HashMap<StockKey, i64>,
-        pub closed_notices: Vec<String>,
-        pub changes: Vec<(Option<Uuid>, Change)>,
-        pub tasks: BTreeMap<String, TaskRow>,
-        pub receipt_containers: Vec<(Uuid, String, String)>,
-        pub overrides: Vec<String>,
-        pub bins_full: Vec<String>,
+        pub world: World,
+        /// Every effect written, in order.
+        pub written: Vec<Effect>,
+        pub loads: usize,
+    }
+
+    impl Fake {
+        pub(crate) fn exceptions(&self) -> Vec<&ExceptionView> {
+            exceptions(&self.written)
+        }
+    }
+
+    pub(crate) fn exceptions(effects: &[Effect]) -> Vec<&ExceptionView> {
+        effects
+            .iter()
+            .filter_map(|e| match e {
+                Effect::Exception { exception, .. } => Some(exception),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// The change-log rows among `effects`, with the device each is for.
+    pub(crate) fn changes(effects: &[Effect]) -> Vec<(Option<Uuid>, &Change)> {
+        effects
+            .iter()
+            .filter_map(|e| match e {
+                Effect::Publish { device, change, .. } => Some((*device, change)),
+                _ => None,
+            })
+            .collect()
     }
 
     impl Ledger for Fake {
@@ -474,12 +439,9 @@ pub(crate) mod tests {
         fn recorded(&mut self, _: Uuid, seq: u64) -> Result<Option<Recorded>, StoreError> {
             Ok(self.recorded.get(&seq).cloned())
         }
-        fn event_id_applied(&mut self, id: Uuid) -> Result<bool, StoreError> {
-            Ok(self.applied_ids.contains(&id))
-        }
         fn record_event(&mut self, e: &Event, o: &EventOutcome) -> Result<(), StoreError> {
-            if *o == EventOutcome::Applied {
-                self.applied_ids.push(e.event_id);
+            if matches!(o, EventOutcome::Applied | EventOutcome::Partial { .. }) {
+                self.world.applied_events.insert(e.event_id);
             }
             let rec = Recorded {
                 event_id: e.event_id,
@@ -488,150 +450,15 @@ pub(crate) mod tests {
             self.recorded.insert(e.seq, rec);
             Ok(())
         }
-        fn record_exception(
-            &mut self,
-            x: &ExceptionView,
-            _: Option<&str>,
-        ) -> Result<(), StoreError> {
-            self.exceptions.push(x.clone());
-            Ok(())
+        fn load(&mut self, refs: &Refs) -> Result<World, StoreError> {
+            self.loads += 1;
+            Ok(self.world.select(refs))
         }
-        fn merchant_exists(&mut self, m: &str) -> Result<bool, StoreError> {
-            Ok(self.merchants.contains(&m))
-        }
-        fn product_merchant(&mut self, p: &str) -> Result<Option<String>, StoreError> {
-            Ok(self.products.get(p).map(|m| m.to_string()))
-        }
-        fn location_kind(&mut self, c: &str) -> Result<Option<LocationKind>, StoreError> {
-            if self.bins.contains(&c) {
-                return Ok(Some(LocationKind::Bin));
+        fn write(&mut self, effects: &[Effect]) -> Result<(), StoreError> {
+            for e in effects {
+                self.world.apply(e);
+                self.written.push(e.clone());
             }
-            Ok(self.locations.contains(&c).then_some(LocationKind::Dock))
-        }
-        fn notice(&mut self, _: &str) -> Result<Option<NoticeRef>, StoreError> {
-            Ok(None)
-        }
-        fn receipt(&mut self, id: Uuid) -> Result<Option<ReceiptRef>, StoreError> {
-            Ok(self.receipts.get(&id).cloned())
-        }
-        fn open_receipt(
-            &mut self,
-            id: Uuid,
-            m: &str,
-            n: Option<&str>,
-            _: Uuid,
-            _: &str,
-        ) -> Result<(), StoreError> {
-            let r = ReceiptRef {
-                merchant_id: m.into(),
-                notice_id: n.map(Into::into),
-                closed: false,
-            };
-            self.receipts.insert(id, r);
-            Ok(())
-        }
-        fn add_stock(&mut self, k: &StockKey, d: i64) -> Result<i64, StoreError> {
-            let level = self.stock.entry(k.clone()).or_default();
-            *level += d;
-            Ok(*level)
-        }
-        fn append_change(
-            &mut self,
-            device: Option<Uuid>,
-            _: Option<&str>,
-            change: &Change,
-        ) -> Result<(), StoreError> {
-            self.changes.push((device, change.clone()));
-            Ok(())
-        }
-        fn task(&mut self, id: &str) -> Result<Option<TaskRow>, StoreError> {
-            Ok(self.tasks.get(id).cloned())
-        }
-        fn save_task(&mut self, row: &TaskRow) -> Result<(), StoreError> {
-            self.tasks.insert(row.task.task_id.clone(), row.clone());
-            Ok(())
-        }
-        fn putaway_task_of(&mut self, c: &str) -> Result<Option<TaskRow>, StoreError> {
-            Ok(self
-                .tasks
-                .values()
-                .find(|t| {
-                    t.task.kind == TaskKind::Putaway
-                        && t.task.container.as_deref() == Some(c)
-                        && matches!(
-                            t.task.status,
-                            laituri_protocol::TaskStatus::Open
-                                | laituri_protocol::TaskStatus::Leased
-                        )
-                })
-                .cloned())
-        }
-        fn active_task_with_reason(&mut self, k: TaskKind, r: &str) -> Result<bool, StoreError> {
-            Ok(self.tasks.values().any(|t| {
-                t.task.kind == k
-                    && t.task.reason.as_deref() == Some(r)
-                    && matches!(
-                        t.task.status,
-                        laituri_protocol::TaskStatus::Open | laituri_protocol::TaskStatus::Leased
-                    )
-            }))
-        }
-        fn record_receipt_container(
-            &mut self,
-            r: Uuid,
-            l: &str,
-            c: &str,
-        ) -> Result<(), StoreError> {
-            let entry = (r, l.to_string(), c.to_string());
-            if !self.receipt_containers.contains(&entry) {
-                self.receipt_containers.push(entry);
-            }
-            Ok(())
-        }
-        fn receipt_containers(&mut self, r: Uuid) -> Result<Vec<(String, String)>, StoreError> {
-            Ok(self
-                .receipt_containers
-                .iter()
-                .filter(|x| x.0 == r)
-                .map(|x| (x.1.clone(), x.2.clone()))
-                .collect())
-        }
-        fn container_stock(
-            &mut self,
-            l: &str,
-            c: &str,
-        ) -> Result<Vec<(StockKey, i64)>, StoreError> {
-            Ok(self
-                .stock
-                .iter()
-                .filter(|(k, _)| k.location == l && k.container.as_deref() == Some(c))
-                .map(|(k, q)| (k.clone(), *q))
-                .collect())
-        }
-        fn record_override(
-            &mut self,
-            _: &Event,
-            _: &str,
-            _: Option<&str>,
-            l: &str,
-            _: Option<OverrideReason>,
-        ) -> Result<(), StoreError> {
-            self.overrides.push(l.to_string());
-            Ok(())
-        }
-        fn record_bin_full(&mut self, _: &Event, l: &str) -> Result<(), StoreError> {
-            self.bins_full.push(l.to_string());
-            Ok(())
-        }
-        fn tally_receipt(&mut self, _: Uuid, _: &str, _: i64, _: i64) -> Result<(), StoreError> {
-            Ok(())
-        }
-        fn close_receipt(&mut self, id: Uuid, _: &[ReceiptLineSummary]) -> Result<(), StoreError> {
-            self.receipts.get_mut(&id).unwrap().closed = true;
-            Ok(())
-        }
-        fn close_notice(&mut self, n: &str) -> Result<(), StoreError> {
-            self.closed_notices.push(n.into());
             Ok(())
         }
     }
@@ -639,16 +466,53 @@ pub(crate) mod tests {
     pub(crate) const DEV: Uuid = Uuid::from_u128(7);
     pub(crate) const RECEIPT: Uuid = Uuid::from_u128(42);
 
+    /// Two merchants with a product each, a dock, a quarantine and two bins.
+    pub(crate) fn world() -> World {
+        let mut w = World::default();
+        w.merchants.extend(["M1".to_string(), "M2".to_string()]);
+        for (p, m) in [("P1", "M1"), ("P2", "M2")] {
+            w.products.insert(p.into(), m.into());
+        }
+        for (code, kind) in [
+            ("DOCK-1", LocationKind::Dock),
+            ("QUARANTINE", LocationKind::Dock),
+            ("A-01", LocationKind::Bin),
+            ("A-02", LocationKind::Bin),
+        ] {
+            w.locations.insert(code.into(), kind);
+        }
+        w
+    }
+
     pub(crate) fn fake() -> Fake {
-        let mut f = Fake {
-            merchants: vec!["M1", "M2"],
-            locations: vec!["DOCK-1", "QUARANTINE"],
-            bins: vec!["A-01", "A-02"],
+        Fake {
+            world: world(),
             ..Fake::default()
-        };
-        f.products.insert("P1", "M1");
-        f.products.insert("P2", "M2");
-        f
+        }
+    }
+
+    /// The code of an outcome: "applied", the rejection code, or "partial:" and its code.
+    pub(crate) fn code(o: &EventOutcome) -> String {
+        match o {
+            EventOutcome::Applied => "applied".into(),
+            EventOutcome::Rejected { code, .. } => code.clone(),
+            EventOutcome::Partial { code, .. } => format!("partial:{code}"),
+            EventOutcome::Duplicate { .. } => "duplicate".into(),
+        }
+    }
+
+    /// Decides `bodies` as the new events of one batch over `world`, purely (no ledger): the
+    /// outcome codes and every effect, in order.
+    pub(crate) fn run(world: &mut World, bodies: &[EventBody]) -> (Vec<String>, Vec<Effect>) {
+        let evs = events(bodies);
+        let decoded: Vec<_> = evs.iter().map(Event::body).collect();
+        // A world literal is everything stored: every container a close reads is whole.
+        let refs = Refs::collect(&evs, &decoded);
+        let more = refs.follow_up(world);
+        world.whole_containers.extend(refs.container_stock);
+        world.whole_containers.extend(more.container_stock);
+        let (outcomes, effects) = decide_batch(world, DEV, &evs, decoded);
+        (outcomes.iter().map(code).collect(), effects)
     }
 
     pub(crate) fn goods(product: &str, quantity: i64, location: &str) -> EventBody {
@@ -784,7 +648,7 @@ pub(crate) mod tests {
             );
             let rejections = expect.iter().filter(|c| **c != "applied").count();
             assert_eq!(
-                ledger.exceptions.len(),
+                ledger.exceptions().len(),
                 rejections,
                 "{name}: one exception each"
             );
@@ -800,10 +664,10 @@ pub(crate) mod tests {
             goods("P1", 1, "NOWHERE"),
         ]);
         push_batch(&mut ledger, DEV, &evs).unwrap();
-        let stock_before = ledger.stock.clone();
+        let stock_before = ledger.world.stock.clone();
         let again = push_batch(&mut ledger, DEV, &evs).unwrap();
-        assert_eq!(ledger.stock, stock_before);
-        assert_eq!(ledger.exceptions.len(), 1);
+        assert_eq!(ledger.world.stock, stock_before);
+        assert_eq!(ledger.exceptions().len(), 1);
         assert!(matches!(
             &again.results[1].outcome,
             EventOutcome::Duplicate { original } if **original == EventOutcome::Applied
@@ -837,6 +701,92 @@ pub(crate) mod tests {
             &resp.results[0].outcome,
             EventOutcome::Rejected { code, .. } if code == "wrong_device"
         ));
-        assert!(ledger.receipts.is_empty());
+        assert!(ledger.world.receipts.is_empty());
+    }
+
+    /// The backend is asked twice at most per batch, whatever its size: once for what the
+    /// events name, once for the containers of receipts closed in it.
+    #[test]
+    fn a_batch_is_loaded_in_at_most_two_asks() {
+        for n in [1, 10, 300] {
+            let mut bodies = vec![opened()];
+            bodies.extend((0..n).map(|_| goods("P1", 1, "DOCK-1")));
+            bodies.push(closed());
+            let mut ledger = fake();
+            let resp = push_batch(&mut ledger, DEV, &events(&bodies)).unwrap();
+            assert!(
+                resp.results
+                    .iter()
+                    .all(|r| r.outcome == EventOutcome::Applied)
+            );
+            assert_eq!(
+                ledger.loads, 1,
+                "{n}: nothing was recorded before the batch"
+            );
+            assert_eq!(ledger.world.level(&tote_key()), n as i64);
+        }
+        // Goods received in an earlier batch: closing finds the tote through a second ask.
+        let mut ledger = fake();
+        push_batch(
+            &mut ledger,
+            DEV,
+            &events(&[opened(), goods("P1", 5, "DOCK-1")]),
+        )
+        .unwrap();
+        let later: Vec<Event> = events(&[opened(), opened(), closed()])
+            .into_iter()
+            .skip(2)
+            .collect();
+        ledger.last_seq = 2;
+        ledger.loads = 0;
+        push_batch(&mut ledger, DEV, &later).unwrap();
+        assert_eq!(ledger.loads, 2);
+        let task = ledger
+            .world
+            .putaway_task_of("T-0001")
+            .expect("a putaway task");
+        assert_eq!(task.task.lines[0].goods.quantity, 5);
+    }
+
+    /// Two events of one batch that touch the same stock row see each other, as do events of
+    /// two batches.
+    #[test]
+    fn later_events_see_earlier_ones() {
+        let mut ledger = fake();
+        let evs = events(&[opened(), goods("P1", 4, "DOCK-1"), goods("P1", 2, "DOCK-1")]);
+        push_batch(&mut ledger, DEV, &evs[..2]).unwrap();
+        push_batch(&mut ledger, DEV, &evs[2..]).unwrap();
+        let levels: Vec<i64> = changes(&ledger.written)
+            .into_iter()
+            .filter_map(|(_, c)| match c {
+                Change::Stock(s) => Some(s.quantity),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(levels, vec![4, 6]);
+        let (_, effects) = run(
+            &mut world(),
+            &[opened(), goods("P1", 4, "DOCK-1"), goods("P1", 2, "DOCK-1")],
+        );
+        let levels: Vec<i64> = effects
+            .iter()
+            .filter_map(|e| match e {
+                Effect::AddStock { level, .. } => Some(*level),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(levels, vec![4, 6]);
+    }
+
+    pub(crate) fn tote_key() -> StockKey {
+        StockKey {
+            merchant_id: "M1".into(),
+            product_id: "P1".into(),
+            location: "DOCK-1".into(),
+            container: Some("T-0001".into()),
+            lot: None,
+            expiry: None,
+            condition: GoodsCondition::Good,
+        }
     }
 }

@@ -1,6 +1,6 @@
 //! The one path by which stock changes (DESIGN.md section 3, points 5 and 10): every event's
-//! [`StockMove`]s are validated here, then subtracted from their `from` place and added to their
-//! `to` place through [`Ledger::add_stock`], each touched row announced to terminals as a
+//! [`StockMove`]s are checked here, then subtracted from their `from` place and added to their
+//! `to` place as [`Effect::AddStock`], each touched row announced to terminals as a
 //! [`Change::Stock`] level.
 //!
 //! Stock that would go below zero is applied anyway (the goods physically moved) and raises a
@@ -8,127 +8,150 @@
 //! breaks a rule (quantity, merchant, product, location, expiry) rejects the whole event before
 //! anything is applied.
 
+use std::collections::HashMap;
+
 use laituri_domain::calendar::Date;
 use laituri_protocol::{
-    Change, Event, EventOutcome, ExceptionView, Place, StockLevel, StockMove, Task, TaskKind,
-    TaskLine, TaskStatus,
+    Change, EventOutcome, Place, StockLevel, StockMove, Task, TaskKind, TaskLine, TaskStatus,
 };
 
-use super::{Ledger, StockKey, check_merchant, rejected, unknown_location};
-use crate::store::StoreError;
+use super::world::{Ctx, Effect, Refs, StockKey, World};
+use super::{check_merchant, rejected, unknown_location};
 use crate::tasks::TaskRow;
 
-/// Checks every move; `Some` is the event's rejection, and nothing may be applied then.
-pub(crate) fn validate_moves<L: Ledger>(
-    ledger: &mut L,
-    moves: &[StockMove],
-) -> Result<Option<EventOutcome>, StoreError> {
+/// Adds what deciding `moves` reads: merchants, products, places, the touched stock rows and
+/// the count tasks a negative level would look for.
+pub(crate) fn refs(moves: &[StockMove], refs: &mut Refs) {
     for m in moves {
-        if let Some(r) = check_merchant(ledger, &m.merchant_id)? {
-            return Ok(Some(r));
+        refs.merchants.insert(m.merchant_id.clone());
+        refs.products.insert(m.product_id.clone());
+        if let Some(from) = &m.from {
+            refs.count_reasons
+                .insert(negative_stock_reason(&from.location));
+        }
+        for place in [&m.from, &m.to].into_iter().flatten() {
+            refs.locations.insert(place.location.clone());
+            refs.stock.insert(key_of(m, place));
+        }
+    }
+}
+
+/// Checks every move; `Some` is the event's rejection, and nothing may be applied then.
+pub(crate) fn validate(world: &World, moves: &[StockMove]) -> Option<EventOutcome> {
+    for m in moves {
+        if let Some(r) = check_merchant(world, &m.merchant_id) {
+            return Some(r);
         }
         let (merchant_id, product_id) = (&m.merchant_id, &m.product_id);
-        match ledger.product_merchant(product_id)? {
+        match world.products.get(product_id) {
             None => {
-                return Ok(Some(rejected(
+                return Some(rejected(
                     "unknown_product",
                     format!(
                         "product {product_id} is not known to the server: record the barcode as \
                          unknown and set the goods aside for a shift lead"
                     ),
-                )));
+                ));
             }
-            Some(owner) if owner != *merchant_id => {
-                return Ok(Some(rejected(
+            Some(owner) if owner != merchant_id => {
+                return Some(rejected(
                     "product_of_other_merchant",
                     format!(
                         "product {product_id} belongs to merchant {owner}, not {merchant_id}: \
                          set the goods aside and tell a shift lead; they were not booked"
                     ),
-                )));
+                ));
             }
             Some(_) => {}
         }
         for place in [&m.from, &m.to].into_iter().flatten() {
-            if ledger.location_kind(&place.location)?.is_none() {
-                return Ok(Some(unknown_location(&place.location)));
+            if !world.locations.contains_key(&place.location) {
+                return Some(unknown_location(&place.location));
             }
         }
         if m.from.is_none() && m.to.is_none() {
-            return Ok(Some(rejected(
+            return Some(rejected(
                 "move_without_places",
                 "a stock move needs a place it comes from or goes to: scan the location again",
-            )));
+            ));
         }
         if m.quantity == 0 {
-            return Ok(Some(rejected(
+            return Some(rejected(
                 "zero_quantity",
                 "a move of 0 units changes nothing: scan the item again or key in the quantity",
-            )));
+            ));
         }
         if m.quantity < 0 {
-            return Ok(Some(rejected(
+            return Some(rejected(
                 "negative_quantity",
                 format!(
                     "a move of {} units is not possible: quantities are always positive and the \
                      direction is in from and to; key in the quantity again",
                     m.quantity
                 ),
-            )));
+            ));
         }
         if let Some(e) = m.expiry.as_deref()
             && Date::parse_iso(e).is_none()
         {
-            return Ok(Some(rejected(
+            return Some(rejected(
                 "bad_expiry",
                 format!(
                     "expiry {e:?} is not a date in YYYY-MM-DD form: scan the item's GS1 label \
                      again or key in the expiry date"
                 ),
-            )));
+            ));
         }
     }
-    Ok(None)
+    None
 }
 
-/// Validates and applies `event`'s moves. `Some` is the event's rejection (nothing applied).
-pub(crate) fn apply_moves<L: Ledger>(
-    ledger: &mut L,
-    event: &Event,
+/// Checks `moves` and decides their effects; `Err` is the event's rejection (nothing applied).
+pub(crate) fn decide(
+    world: &World,
+    ctx: &Ctx,
     moves: &[StockMove],
-) -> Result<Option<EventOutcome>, StoreError> {
-    if let Some(r) = validate_moves(ledger, moves)? {
-        return Ok(Some(r));
+) -> Result<Vec<Effect>, EventOutcome> {
+    match validate(world, moves) {
+        Some(r) => Err(r),
+        None => Ok(effects(world, ctx, moves)),
     }
-    apply_valid_moves(ledger, event, moves)?;
-    Ok(None)
 }
 
-/// Applies moves that passed [`validate_moves`].
-pub(crate) fn apply_valid_moves<L: Ledger>(
-    ledger: &mut L,
-    event: &Event,
-    moves: &[StockMove],
-) -> Result<(), StoreError> {
+/// The effects of moves that passed [`validate`]. Moves of one event that touch one row see
+/// each other's levels.
+pub(crate) fn effects(world: &World, ctx: &Ctx, moves: &[StockMove]) -> Vec<Effect> {
+    let mut fx = Vec::with_capacity(2 * moves.len());
+    let mut levels: HashMap<StockKey, i64> = HashMap::new();
+    let mut counts_raised: Vec<String> = Vec::new();
+    let mut add = |fx: &mut Vec<Effect>, key: StockKey, delta: i64| {
+        let level = levels
+            .get(&key)
+            .copied()
+            .unwrap_or_else(|| world.level(&key))
+            + delta;
+        levels.insert(key.clone(), level);
+        let publish = publish_level(ctx, &key, level);
+        fx.push(Effect::AddStock { key, delta, level });
+        fx.push(publish);
+        level
+    };
     for m in moves {
         if let Some(from) = &m.from {
             let key = key_of(m, from);
-            let level = ledger.add_stock(&key, -m.quantity)?;
-            publish_level(ledger, event, &key, level)?;
+            let level = add(&mut fx, key.clone(), -m.quantity);
             if level < 0 {
-                raise_discrepancy(ledger, event, m, &key, level)?;
+                raise_discrepancy(world, ctx, m, &key, level, &mut counts_raised, &mut fx);
             }
         }
         if let Some(to) = &m.to {
-            let key = key_of(m, to);
-            let level = ledger.add_stock(&key, m.quantity)?;
-            publish_level(ledger, event, &key, level)?;
+            add(&mut fx, key_of(m, to), m.quantity);
         }
     }
-    Ok(())
+    fx
 }
 
-fn key_of(m: &StockMove, place: &Place) -> StockKey {
+pub(crate) fn key_of(m: &StockMove, place: &Place) -> StockKey {
     let some = |s: &Option<String>| s.clone().filter(|s| !s.is_empty());
     StockKey {
         merchant_id: m.merchant_id.clone(),
@@ -141,25 +164,23 @@ fn key_of(m: &StockMove, place: &Place) -> StockKey {
     }
 }
 
-fn publish_level<L: Ledger>(
-    ledger: &mut L,
-    event: &Event,
-    key: &StockKey,
-    level: i64,
-) -> Result<(), StoreError> {
-    let change = Change::Stock(StockLevel {
-        merchant_id: key.merchant_id.clone(),
-        product_id: key.product_id.clone(),
-        location: key.location.clone(),
-        container: key.container.clone(),
-        lot: key.lot.clone(),
-        expiry: key.expiry.clone(),
-        condition: key.condition,
-        quantity: level,
-        by_device: Some(event.device_id),
-        by_seq: Some(event.seq),
-    });
-    ledger.append_change(None, Some(&key.merchant_id), &change)
+fn publish_level(ctx: &Ctx, key: &StockKey, level: i64) -> Effect {
+    Effect::Publish {
+        device: None,
+        merchant_id: Some(key.merchant_id.clone()),
+        change: Change::Stock(StockLevel {
+            merchant_id: key.merchant_id.clone(),
+            product_id: key.product_id.clone(),
+            location: key.location.clone(),
+            container: key.container.clone(),
+            lot: key.lot.clone(),
+            expiry: key.expiry.clone(),
+            condition: key.condition,
+            quantity: level,
+            by_device: Some(ctx.device_id),
+            by_seq: Some(ctx.seq),
+        }),
+    }
 }
 
 /// The reason of the count task raised when stock at `location` went below zero.
@@ -167,38 +188,37 @@ pub fn negative_stock_reason(location: &str) -> String {
     format!("stock went negative at {location}")
 }
 
-fn raise_discrepancy<L: Ledger>(
-    ledger: &mut L,
-    event: &Event,
+fn raise_discrepancy(
+    world: &World,
+    ctx: &Ctx,
     m: &StockMove,
     key: &StockKey,
     level: i64,
-) -> Result<(), StoreError> {
+    counts_raised: &mut Vec<String>,
+    fx: &mut Vec<Effect>,
+) {
     let place = match &key.container {
         Some(c) => format!("{} (container {c})", key.location),
         None => key.location.clone(),
     };
-    ledger.record_exception(
-        &ExceptionView {
-            device_id: event.device_id,
-            seq: event.seq,
-            event_id: event.event_id,
-            kind: "negative_stock".into(),
-            message: format!(
+    fx.push(Effect::Exception {
+        exception: ctx.exception(
+            "negative_stock",
+            format!(
                 "stock of product {} at {place} went to {level} when {} units were taken from \
                  it: the move was booked; count the place (a count task was opened) and correct \
                  the stock",
                 key.product_id, m.quantity
             ),
-        },
-        Some(&key.merchant_id),
-    )?;
+        ),
+        merchant_id: Some(key.merchant_id.clone()),
+    });
     let reason = negative_stock_reason(&key.location);
-    if ledger.active_task_with_reason(TaskKind::Count, &reason)? {
-        return Ok(());
+    if counts_raised.contains(&reason) || world.active_task_with_reason(TaskKind::Count, &reason) {
+        return;
     }
     let row = TaskRow::new(Task {
-        task_id: format!("count-{}-{}", key.location, event.event_id),
+        task_id: format!("count-{}-{}", key.location, ctx.event_id),
         kind: TaskKind::Count,
         merchant_id: key.merchant_id.clone(),
         priority: 10,
@@ -215,7 +235,8 @@ fn raise_discrepancy<L: Ledger>(
             ),
         }],
         leased_to: None,
-        reason: Some(reason),
+        reason: Some(reason.clone()),
     });
-    super::save_and_publish_task(ledger, &row)
+    counts_raised.push(reason);
+    fx.extend(Effect::save_and_publish_task(row));
 }

@@ -4,24 +4,35 @@
 //! Stock changes only through [`super::moves`]. Under a lease that is no longer the task's
 //! current one (another device took the task over, or it was given back), the goods still move
 //! but the task's progress is refused: the event is answered `Partial` with code `task_taken`.
+//! Pure: it reads a [`World`] and answers a [`Decision`].
 
 use laituri_protocol::{
-    Change, EntityKind, Event, EventBody, EventOutcome, LocationKind, Removed, TaskClaim,
+    Change, EntityKind, EventBody, EventOutcome, LocationKind, Removed, TaskClaim, TaskStatus,
 };
-use uuid::Uuid;
 
-use super::moves::{apply_valid_moves, validate_moves};
-use super::{Ledger, rejected, unknown_location};
-use crate::store::StoreError;
+use super::moves;
+use super::world::{Ctx, Decision, Effect, Refs, World};
+use super::{rejected, unknown_location};
 use crate::tasks::{self, TaskRow};
 
-/// Applies `put_away`, `bin_full` and `putaway_finished`; anything else is refused.
-pub(super) fn apply<L: Ledger>(
-    ledger: &mut L,
-    caller: Uuid,
-    event: &Event,
-    body: EventBody,
-) -> Result<EventOutcome, StoreError> {
+/// Adds what deciding a putaway event reads.
+pub(super) fn refs(body: &EventBody, refs: &mut Refs) {
+    refs.tasks
+        .extend(body.task().map(|claim| claim.task_id.clone()));
+    match body {
+        EventBody::PutAway { moves, .. } => moves::refs(moves, refs),
+        EventBody::BinFull { location, .. } => {
+            refs.locations.insert(location.clone());
+        }
+        EventBody::PutawayFinished { container, .. } => {
+            refs.putaway_containers.insert(container.clone());
+        }
+        _ => {}
+    }
+}
+
+/// Decides `put_away`, `bin_full` and `putaway_finished`; anything else is refused.
+pub(super) fn decide(body: EventBody, world: &World, ctx: &Ctx) -> Decision {
     match body {
         EventBody::PutAway {
             container,
@@ -31,18 +42,19 @@ pub(super) fn apply<L: Ledger>(
             moves,
         } => {
             if moves.is_empty() {
-                return Ok(rejected(
+                return rejected(
                     "no_moves",
                     "a putaway without goods changes nothing: scan the goods and the bin again",
-                ));
+                )
+                .into();
             }
-            if let Some(r) = validate_moves(ledger, &moves)? {
-                return Ok(r);
+            if let Some(r) = moves::validate(world, &moves) {
+                return r.into();
             }
             for m in &moves {
                 let from_container = m.from.as_ref().and_then(|p| p.container.as_deref());
                 if from_container != Some(container.as_str()) {
-                    return Ok(rejected(
+                    return rejected(
                         "not_from_container",
                         format!(
                             "a putaway of container {container} must take the goods from that \
@@ -50,77 +62,84 @@ pub(super) fn apply<L: Ledger>(
                              put the goods away from it",
                             from_container.unwrap_or("no container")
                         ),
-                    ));
+                    )
+                    .into();
                 }
                 let Some(to) = &m.to else {
-                    return Ok(rejected(
+                    return rejected(
                         "no_bin",
                         "a putaway must say which bin the goods went into: scan the bin's label",
-                    ));
+                    )
+                    .into();
                 };
-                if let Some(r) = check_bin(ledger, &to.location)? {
-                    return Ok(r);
+                if let Some(r) = check_bin(world, &to.location) {
+                    return r.into();
                 }
             }
-            let stale = stale_claim(ledger, caller, task.as_ref())?;
-            apply_valid_moves(ledger, event, &moves)?;
+            let stale = stale_claim(world, ctx, task.as_ref());
+            let mut fx = moves::effects(world, ctx, &moves);
             for m in &moves {
                 let Some(to) = &m.to else { continue };
                 if override_reason.is_some()
                     || suggested.as_deref().is_some_and(|s| s != to.location)
                 {
-                    ledger.record_override(
-                        event,
-                        &container,
-                        suggested.as_deref(),
-                        &to.location,
-                        override_reason,
-                    )?;
+                    fx.push(Effect::Override {
+                        device_id: ctx.device_id,
+                        seq: ctx.seq,
+                        container: container.clone(),
+                        suggested: suggested.clone(),
+                        location: to.location.clone(),
+                        reason: override_reason,
+                    });
                 }
             }
-            Ok(stale.unwrap_or(EventOutcome::Applied))
+            Decision {
+                outcome: stale.unwrap_or(EventOutcome::Applied),
+                effects: fx,
+            }
         }
         EventBody::BinFull { location, task } => {
-            if let Some(r) = check_bin(ledger, &location)? {
-                return Ok(r);
+            if let Some(r) = check_bin(world, &location) {
+                return r.into();
             }
-            let stale = stale_claim(ledger, caller, task.as_ref())?;
+            let stale = stale_claim(world, ctx, task.as_ref());
             // A full bin is a fact whoever holds the task: it is recorded either way.
-            ledger.record_bin_full(event, &location)?;
-            Ok(stale.unwrap_or(EventOutcome::Applied))
+            Decision {
+                outcome: stale.unwrap_or(EventOutcome::Applied),
+                effects: vec![Effect::BinFull {
+                    device_id: ctx.device_id,
+                    seq: ctx.seq,
+                    location,
+                }],
+            }
         }
         EventBody::PutawayFinished { container, task } => {
             let row = match &task {
                 Some(claim) => {
-                    if let Some(stale) = stale_claim(ledger, caller, Some(claim))? {
-                        return Ok(stale);
+                    if let Some(stale) = stale_claim(world, ctx, Some(claim)) {
+                        return stale.into();
                     }
-                    ledger.task(&claim.task_id)?
+                    world.tasks.get(&claim.task_id)
                 }
                 // Without a lease (putaway done offline from the tote): the tote is empty, so its
                 // task is done whoever holds it.
-                None => ledger.putaway_task_of(&container)?,
+                None => world.putaway_task_of(&container),
             };
-            if let Some(row) = row {
-                finish_task(ledger, &row)?;
-            }
-            Ok(EventOutcome::Applied)
+            Decision::applied(row.map(finish_task).unwrap_or_default())
         }
-        other => Ok(rejected(
+        other => rejected(
             "unsupported_event_type",
             format!(
                 "{} is not a putaway event: update the server",
                 other.type_name()
             ),
-        )),
+        )
+        .into(),
     }
 }
 
-fn check_bin<L: Ledger>(
-    ledger: &mut L,
-    location: &str,
-) -> Result<Option<EventOutcome>, StoreError> {
-    Ok(match ledger.location_kind(location)? {
+fn check_bin(world: &World, location: &str) -> Option<EventOutcome> {
+    match world.locations.get(location) {
         None => Some(unknown_location(location)),
         Some(LocationKind::Bin) => None,
         Some(kind) => Some(rejected(
@@ -131,56 +150,53 @@ fn check_bin<L: Ledger>(
                 kind.as_str()
             ),
         )),
-    })
+    }
 }
 
 /// `Some(Partial)` when the event's claim is not the task's current lease.
-fn stale_claim<L: Ledger>(
-    ledger: &mut L,
-    caller: Uuid,
-    claim: Option<&TaskClaim>,
-) -> Result<Option<EventOutcome>, StoreError> {
-    let Some(claim) = claim else { return Ok(None) };
-    let row = ledger.task(&claim.task_id)?;
-    Ok(tasks::check_claim(row.as_ref(), caller, claim)
+fn stale_claim(world: &World, ctx: &Ctx, claim: Option<&TaskClaim>) -> Option<EventOutcome> {
+    let claim = claim?;
+    let row = world.tasks.get(&claim.task_id);
+    tasks::check_claim(row, ctx.device_id, claim)
         .err()
         .map(|reason| EventOutcome::Partial {
             code: "task_taken".into(),
             reason,
-        }))
+        })
 }
 
 /// Marks a task done, tells every device, and takes the work packet back from its holder.
-fn finish_task<L: Ledger>(ledger: &mut L, row: &TaskRow) -> Result<(), StoreError> {
-    if row.task.status == laituri_protocol::TaskStatus::Done {
-        return Ok(());
+fn finish_task(row: &TaskRow) -> Vec<Effect> {
+    if row.task.status == TaskStatus::Done {
+        return Vec::new();
     }
-    let done = tasks::finish(row);
-    super::save_and_publish_task(ledger, &done)?;
+    let mut fx = Effect::save_and_publish_task(tasks::finish(row)).to_vec();
     if let Some(holder) = row.holder {
-        ledger.append_change(
-            Some(holder),
-            Some(&row.task.merchant_id),
-            &Change::Removed(Removed {
+        fx.push(Effect::Publish {
+            device: Some(holder),
+            merchant_id: Some(row.task.merchant_id.clone()),
+            change: Change::Removed(Removed {
                 kind: EntityKind::WorkPacket,
                 id: row.task.task_id.clone(),
             }),
-        )?;
+        });
     }
-    Ok(())
+    fx
 }
 
 #[cfg(test)]
 mod tests {
     use laituri_protocol::{
-        Change, EventBody, EventOutcome, GoodsCondition, OverrideReason, Place, StockMove,
-        TaskClaim, TaskStatus,
+        Change, EventBody, GoodsCondition, OverrideReason, Place, StockMove, Task, TaskClaim,
+        TaskKind, TaskLine, TaskStatus,
     };
     use uuid::Uuid;
 
-    use crate::push::push_batch;
-    use crate::push::tests::{DEV, Fake, closed, events, fake, goods, opened};
-    use crate::tasks;
+    use crate::push::tests::{DEV, changes, exceptions, run, tote_key, world};
+    use crate::push::world::{Effect, World};
+    use crate::tasks::{self, TaskRow};
+
+    const TASK: &str = "putaway-T-0001";
 
     fn mv(qty: i64, from: &str, to: &str) -> StockMove {
         StockMove {
@@ -214,29 +230,36 @@ mod tests {
         }
     }
 
-    fn codes(l: &mut Fake, bodies: &[EventBody]) -> Vec<String> {
-        push_batch(l, DEV, &events(bodies))
-            .unwrap()
-            .results
-            .into_iter()
-            .map(|r| match r.outcome {
-                EventOutcome::Applied => "applied".to_string(),
-                EventOutcome::Rejected { code, .. } => code,
-                EventOutcome::Partial { code, .. } => format!("partial:{code}"),
-                EventOutcome::Duplicate { .. } => "duplicate".into(),
-            })
-            .collect()
+    /// A tote T-0001 at DOCK-1 holding 5 units of P1, with its open putaway task.
+    fn received() -> World {
+        let mut w = world();
+        w.stock.insert(tote_key(), 5);
+        w.whole_containers
+            .insert(("DOCK-1".into(), "T-0001".into()));
+        let row = TaskRow::new(Task {
+            task_id: TASK.into(),
+            kind: TaskKind::Putaway,
+            merchant_id: "M1".into(),
+            priority: 0,
+            status: TaskStatus::Open,
+            container: Some("T-0001".into()),
+            lines: vec![TaskLine {
+                goods: mv(5, "T-0001", "A-01"),
+            }],
+            leased_to: None,
+            reason: None,
+        });
+        w.apply(&Effect::SaveTask(row));
+        w
     }
 
-    fn level(l: &Fake, location: &str, container: Option<&str>) -> i64 {
-        l.stock
+    fn level(w: &World, location: &str, container: Option<&str>) -> i64 {
+        w.stock
             .iter()
             .filter(|(k, _)| k.location == location && k.container.as_deref() == container)
             .map(|(_, q)| q)
             .sum()
     }
-
-    const RECEIVED: usize = 3; // opened, goods (5 into T-0001 at DOCK-1), closed
 
     type Case = (
         &'static str,
@@ -248,7 +271,7 @@ mod tests {
         usize,
     );
 
-    /// (name, putaway events after a 5-unit receipt, outcome codes, tote level, A-01 level,
+    /// (name, putaway events over a tote of 5, outcome codes, tote level, A-01 level,
     /// exceptions, count tasks)
     #[test]
     fn putaway_case_table() {
@@ -366,40 +389,69 @@ mod tests {
                 0,
             ),
         ];
-        for (name, bodies, expect, tote, bin, exceptions, counts) in cases {
-            let mut l = fake();
-            let mut all = vec![opened(), goods("P1", 5, "DOCK-1"), closed()];
-            all.extend(bodies);
-            let got = codes(&mut l, &all);
-            assert_eq!(got[..RECEIVED], ["applied"; RECEIVED], "{name}");
-            assert_eq!(got[RECEIVED..], expect, "{name}");
-            assert_eq!(level(&l, "DOCK-1", Some("T-0001")), tote, "{name}: tote");
-            assert_eq!(level(&l, "A-01", None), bin, "{name}: bin");
-            assert_eq!(l.exceptions.len(), exceptions, "{name}: exceptions");
-            let count_tasks = l
+        for (name, bodies, expect, tote, bin, exception_count, counts) in cases {
+            let mut w = received();
+            let (got, fx) = run(&mut w, &bodies);
+            assert_eq!(got, expect, "{name}");
+            assert_eq!(level(&w, "DOCK-1", Some("T-0001")), tote, "{name}: tote");
+            assert_eq!(level(&w, "A-01", None), bin, "{name}: bin");
+            assert_eq!(exceptions(&fx).len(), exception_count, "{name}: exceptions");
+            let count_tasks = w
                 .tasks
                 .values()
-                .filter(|t| t.task.kind == laituri_protocol::TaskKind::Count)
+                .filter(|t| t.task.kind == TaskKind::Count)
                 .count();
             assert_eq!(count_tasks, counts, "{name}: count tasks");
         }
     }
 
+    /// A count task already open for the place: a second negative level raises none.
+    #[test]
+    fn an_open_count_task_is_not_raised_again() {
+        let mut w = received();
+        let (_, fx) = run(&mut w, &[put(6, "A-01", None)]);
+        let count_id = w
+            .tasks
+            .values()
+            .find(|t| t.task.kind == TaskKind::Count)
+            .map(|t| t.task.task_id.clone())
+            .unwrap();
+        assert!(fx.iter().any(|e| matches!(e, Effect::SaveTask(_))));
+        // The next batch sees the task as it is stored.
+        let (_, fx) = run(&mut w, &[put(1, "A-01", None)]);
+        assert!(!fx.iter().any(|e| matches!(e, Effect::SaveTask(_))));
+        assert_eq!(w.tasks.len(), 2, "{count_id} and the putaway task");
+    }
+
     #[test]
     fn overrides_and_full_bins_are_recorded() {
-        let mut l = fake();
-        let mut all = vec![opened(), goods("P1", 5, "DOCK-1"), closed()];
-        all.extend([
-            put(2, "A-01", None),
-            put(3, "A-02", None),
-            EventBody::BinFull {
-                location: "A-01".into(),
-                task: None,
-            },
-        ]);
-        codes(&mut l, &all);
-        assert_eq!(l.overrides, vec!["A-02".to_string()]);
-        assert_eq!(l.bins_full, vec!["A-01".to_string()]);
+        let (_, fx) = run(
+            &mut received(),
+            &[
+                put(2, "A-01", None),
+                put(3, "A-02", None),
+                EventBody::BinFull {
+                    location: "A-01".into(),
+                    task: None,
+                },
+            ],
+        );
+        let overrides: Vec<&str> = fx
+            .iter()
+            .filter_map(|e| match e {
+                Effect::Override { location, .. } => Some(location.as_str()),
+                _ => None,
+            })
+            .collect();
+        let full: Vec<&str> = fx
+            .iter()
+            .filter_map(|e| match e {
+                Effect::BinFull { location, .. } => Some(location.as_str()),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(overrides, ["A-02"]);
+        assert_eq!(full, ["A-01"]);
     }
 
     /// A putaway under the current lease finishes the task; under a stale token the goods move
@@ -424,41 +476,21 @@ mod tests {
                 TaskStatus::Leased,
             ),
         ] {
-            let mut l = fake();
-            codes(&mut l, &[opened(), goods("P1", 5, "DOCK-1"), closed()]);
-            let id = l.tasks.keys().next().unwrap().clone();
-            let row = tasks::grant(&l.tasks[&id], holder, 0).unwrap().row;
-            l.tasks.insert(id.clone(), row);
-            l.last_seq = 3;
+            let mut w = received();
+            let row = tasks::grant(&w.tasks[TASK], holder, 0).unwrap().row;
+            w.tasks.insert(TASK.into(), row);
             let claim = TaskClaim {
-                task_id: id.clone(),
+                task_id: TASK.into(),
                 token,
             };
-            let evs: Vec<_> = events(&[
-                opened(),
-                opened(),
-                opened(),
-                put(5, "A-01", Some(claim.clone())),
-                finished(Some(claim)),
-            ])
-            .into_iter()
-            .skip(3)
-            .collect();
-            let resp = push_batch(&mut l, DEV, &evs).unwrap();
-            let got: Vec<String> = resp
-                .results
-                .iter()
-                .map(|r| match &r.outcome {
-                    EventOutcome::Applied => "applied".to_string(),
-                    EventOutcome::Partial { code, .. } => format!("partial:{code}"),
-                    other => format!("{other:?}"),
-                })
-                .collect();
+            let (got, fx) = run(
+                &mut w,
+                &[put(5, "A-01", Some(claim.clone())), finished(Some(claim))],
+            );
             assert_eq!(got, vec![expect_put, expect_put], "{name}");
-            assert_eq!(level(&l, "A-01", None), 5, "{name}: goods moved");
-            assert_eq!(l.tasks[&id].task.status, expect_done, "{name}");
-            let removed = l
-                .changes
+            assert_eq!(level(&w, "A-01", None), 5, "{name}: goods moved");
+            assert_eq!(w.tasks[TASK].task.status, expect_done, "{name}");
+            let removed = changes(&fx)
                 .iter()
                 .any(|(to, c)| matches!(c, Change::Removed(_)) && *to == Some(holder));
             assert_eq!(removed, expect_done == TaskStatus::Done, "{name}");

@@ -32,7 +32,7 @@ use uuid::Uuid;
 
 use super::{Page, StockFilter, Store, StoreError, UpsertSummary};
 use crate::clock::Clock;
-use crate::push::{self, Ledger, NoticeRef, ReceiptRef, Recorded, StockKey};
+use crate::push::{self, Effect, Ledger, ReceiptRef, Recorded, Refs, StockKey, World};
 use crate::tasks::{self, LeaseRefusal, Renewal, TaskRow};
 
 /// The schema, oldest first. Append new files; never edit a shipped one.
@@ -605,15 +605,6 @@ impl Ledger for SqliteLedger<'_, '_> {
         }))
     }
 
-    fn event_id_applied(&mut self, event_id: Uuid) -> Result<bool, StoreError> {
-        Ok(self
-            .tx
-            .prepare_cached("SELECT 1 FROM events WHERE event_id = ?1 AND outcome = 'applied'")?
-            .query_row([event_id.to_string()], |_| Ok(()))
-            .optional()?
-            .is_some())
-    }
-
     fn record_event(&mut self, event: &Event, outcome: &EventOutcome) -> Result<(), StoreError> {
         let (kind, code, reason) = match outcome.effective() {
             EventOutcome::Rejected { code, reason } => {
@@ -647,358 +638,398 @@ impl Ledger for SqliteLedger<'_, '_> {
         Ok(())
     }
 
-    fn record_exception(
-        &mut self,
-        x: &ExceptionView,
-        merchant_id: Option<&str>,
-    ) -> Result<(), StoreError> {
-        self.tx
-            .prepare_cached(
-                "INSERT INTO exceptions (warehouse_id, merchant_id, device_id, seq, event_id, kind, message)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-            )?
-            .execute(params![
-                self.wh,
-                merchant_id,
-                x.device_id.to_string(),
-                to_i64(x.seq)?,
-                x.event_id.to_string(),
-                x.kind,
-                x.message,
-            ])?;
+    fn load(&mut self, refs: &Refs) -> Result<World, StoreError> {
+        let mut w = World::default();
+        let (tx, wh) = (self.tx, self.wh);
+        if !refs.merchants.is_empty() {
+            let mut stmt = tx.prepare_cached(
+                "SELECT id FROM merchants
+                 WHERE warehouse_id = ?1 AND id IN (SELECT value FROM json_each(?2))",
+            )?;
+            let rows = stmt.query_map(params![wh, to_json(&refs.merchants)], |r| r.get(0))?;
+            for id in rows {
+                w.merchants.insert(id?);
+            }
+        }
+        if !refs.products.is_empty() {
+            let mut stmt = tx.prepare_cached(
+                "SELECT id, merchant_id FROM products
+                 WHERE warehouse_id = ?1 AND id IN (SELECT value FROM json_each(?2))",
+            )?;
+            let rows = stmt.query_map(params![wh, to_json(&refs.products)], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })?;
+            for row in rows {
+                let (id, merchant): (String, String) = row?;
+                w.products.insert(id, merchant);
+            }
+        }
+        if !refs.locations.is_empty() {
+            let mut stmt = tx.prepare_cached(
+                "SELECT code, kind FROM locations
+                 WHERE warehouse_id = ?1 AND code IN (SELECT value FROM json_each(?2))",
+            )?;
+            let rows = stmt.query_map(params![wh, to_json(&refs.locations)], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })?;
+            for row in rows {
+                let (code, kind): (String, String) = row?;
+                let kind = LocationKind::parse(&kind)
+                    .ok_or_else(|| corrupt(format!("location kind {kind:?}")))?;
+                w.locations.insert(code, kind);
+            }
+        }
+        if !refs.notices.is_empty() {
+            let mut stmt = tx.prepare_cached(
+                "SELECT data FROM inbound_notices
+                 WHERE warehouse_id = ?1 AND id IN (SELECT value FROM json_each(?2))",
+            )?;
+            let rows = stmt.query_map(params![wh, to_json(&refs.notices)], |r| {
+                r.get::<_, String>(0)
+            })?;
+            for data in rows {
+                let notice: InboundNotice = from_json(&data?)?;
+                w.notices.insert(notice.id.clone(), notice);
+            }
+        }
+        if !refs.receipts.is_empty() {
+            let mut stmt = tx.prepare_cached(
+                "SELECT receipt_id, merchant_id, notice_id, closed FROM receipts
+                 WHERE warehouse_id = ?1 AND receipt_id IN (SELECT value FROM json_each(?2))",
+            )?;
+            let rows = stmt.query_map(params![wh, to_json(&refs.receipts)], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    ReceiptRef {
+                        merchant_id: r.get(1)?,
+                        notice_id: r.get(2)?,
+                        closed: r.get(3)?,
+                    },
+                ))
+            })?;
+            for row in rows {
+                let (id, receipt) = row?;
+                w.receipts.insert(parse_uuid(&id)?, receipt);
+            }
+        }
+        if !refs.receipt_containers.is_empty() {
+            let mut stmt = tx.prepare_cached(
+                "SELECT receipt_id, location, container FROM receipt_containers
+                 WHERE warehouse_id = ?1 AND receipt_id IN (SELECT value FROM json_each(?2))",
+            )?;
+            let rows = stmt.query_map(params![wh, to_json(&refs.receipt_containers)], |r| {
+                Ok((r.get::<_, String>(0)?, r.get(1)?, r.get(2)?))
+            })?;
+            for row in rows {
+                let (id, location, container): (String, String, String) = row?;
+                w.receipt_containers
+                    .entry(parse_uuid(&id)?)
+                    .or_default()
+                    .insert((container, location));
+            }
+        }
+        if !refs.tasks.is_empty() {
+            let sql = format!(
+                "{TASK_COLUMNS} WHERE warehouse_id = ?1
+                 AND task_id IN (SELECT value FROM json_each(?2))"
+            );
+            let mut stmt = tx.prepare_cached(&sql)?;
+            let mut rows = stmt.query(params![wh, to_json(&refs.tasks)])?;
+            while let Some(r) = rows.next()? {
+                let row = task_from_row(r)?;
+                w.tasks.insert(row.task.task_id.clone(), row);
+            }
+        }
+        if !refs.putaway_containers.is_empty() {
+            // Oldest first, so the newest open task of a container is the last one.
+            let sql = format!(
+                "{TASK_COLUMNS} WHERE warehouse_id = ?1 AND kind = 'putaway'
+                 AND status IN ('open', 'leased')
+                 AND container IN (SELECT value FROM json_each(?2)) ORDER BY rowid"
+            );
+            let mut stmt = tx.prepare_cached(&sql)?;
+            let mut rows = stmt.query(params![wh, to_json(&refs.putaway_containers)])?;
+            while let Some(r) = rows.next()? {
+                let row = task_from_row(r)?;
+                let id = row.task.task_id.clone();
+                if let Some(c) = &row.task.container {
+                    w.putaway_tasks
+                        .entry(c.clone())
+                        .or_default()
+                        .push(id.clone());
+                }
+                w.tasks.insert(id, row);
+            }
+        }
+        if !refs.count_reasons.is_empty() {
+            let sql = format!(
+                "{TASK_COLUMNS} WHERE warehouse_id = ?1 AND kind = 'count'
+                 AND status IN ('open', 'leased')
+                 AND reason IN (SELECT value FROM json_each(?2))"
+            );
+            let mut stmt = tx.prepare_cached(&sql)?;
+            let mut rows = stmt.query(params![wh, to_json(&refs.count_reasons)])?;
+            while let Some(r) = rows.next()? {
+                let row = task_from_row(r)?;
+                w.tasks.insert(row.task.task_id.clone(), row);
+            }
+        }
+        if !refs.stock.is_empty() {
+            // One JSON array per key, in the primary key's column order; the CROSS JOIN keeps
+            // the keys as the outer loop so each is one primary-key look-up.
+            let keys: Vec<[&str; 7]> = refs
+                .stock
+                .iter()
+                .map(|k| {
+                    [
+                        k.merchant_id.as_str(),
+                        k.product_id.as_str(),
+                        k.location.as_str(),
+                        k.container.as_deref().unwrap_or(""),
+                        k.lot.as_deref().unwrap_or(""),
+                        k.expiry.as_deref().unwrap_or(""),
+                        k.condition.as_str(),
+                    ]
+                })
+                .collect();
+            let sql = format!(
+                "{STOCK_COLUMNS} FROM json_each(?2) AS k CROSS JOIN stock AS s
+                 ON s.warehouse_id = ?1 AND s.merchant_id = k.value ->> 0
+                 AND s.product_id = k.value ->> 1 AND s.location = k.value ->> 2
+                 AND s.container = k.value ->> 3 AND s.lot = k.value ->> 4
+                 AND s.expiry = k.value ->> 5 AND s.condition = k.value ->> 6"
+            );
+            let mut stmt = tx.prepare_cached(&sql)?;
+            let mut rows = stmt.query(params![wh, to_json(&keys)])?;
+            while let Some(r) = rows.next()? {
+                let (key, quantity) = stock_from_row(r)?;
+                w.stock.insert(key, quantity);
+            }
+        }
+        if !refs.container_stock.is_empty() {
+            let sql = format!(
+                "{STOCK_COLUMNS} FROM json_each(?2) AS k
+                 CROSS JOIN stock AS s INDEXED BY stock_by_location
+                 ON s.warehouse_id = ?1 AND s.location = k.value ->> 0
+                 AND s.container = k.value ->> 1"
+            );
+            let mut stmt = tx.prepare_cached(&sql)?;
+            let mut rows = stmt.query(params![wh, to_json(&refs.container_stock)])?;
+            while let Some(r) = rows.next()? {
+                let (key, quantity) = stock_from_row(r)?;
+                w.stock.insert(key, quantity);
+            }
+            w.whole_containers = refs.container_stock.clone();
+        }
+        if !refs.event_ids.is_empty() {
+            let mut stmt = tx.prepare_cached(
+                "SELECT event_id FROM events
+                 WHERE event_id IN (SELECT value FROM json_each(?1)) AND outcome = 'applied'",
+            )?;
+            let rows = stmt.query_map([to_json(&refs.event_ids)], |r| r.get::<_, String>(0))?;
+            for id in rows {
+                w.applied_events.insert(parse_uuid(&id?)?);
+            }
+        }
+        Ok(w)
+    }
+
+    fn write(&mut self, effects: &[Effect]) -> Result<(), StoreError> {
+        for effect in effects {
+            self.write_one(effect)?;
+        }
         Ok(())
     }
+}
 
-    fn merchant_exists(&mut self, merchant_id: &str) -> Result<bool, StoreError> {
-        merchant_exists(self.tx, self.wh, merchant_id)
-    }
+const STOCK_COLUMNS: &str =
+    "SELECT s.merchant_id, s.product_id, s.location, s.container, s.lot, s.expiry, s.condition,
+         s.quantity";
 
-    fn product_merchant(&mut self, product_id: &str) -> Result<Option<String>, StoreError> {
-        product_merchant(self.tx, self.wh, product_id)
-    }
+fn stock_from_row(r: &rusqlite::Row<'_>) -> Result<(StockKey, i64), StoreError> {
+    let none_if_empty = |s: String| (!s.is_empty()).then_some(s);
+    let condition: String = r.get(6)?;
+    let key = StockKey {
+        merchant_id: r.get(0)?,
+        product_id: r.get(1)?,
+        location: r.get(2)?,
+        container: none_if_empty(r.get(3)?),
+        lot: none_if_empty(r.get(4)?),
+        expiry: none_if_empty(r.get(5)?),
+        condition: GoodsCondition::parse(&condition)
+            .ok_or_else(|| corrupt(format!("condition {condition:?}")))?,
+    };
+    Ok((key, r.get(7)?))
+}
 
-    fn location_kind(&mut self, code: &str) -> Result<Option<LocationKind>, StoreError> {
-        let kind: Option<String> = self
-            .tx
-            .prepare_cached("SELECT kind FROM locations WHERE warehouse_id = ?1 AND code = ?2")?
-            .query_row(params![self.wh, code], |r| r.get(0))
-            .optional()?;
-        kind.map(|k| LocationKind::parse(&k).ok_or_else(|| corrupt(format!("location kind {k:?}"))))
-            .transpose()
-    }
-
-    fn notice(&mut self, notice_id: &str) -> Result<Option<NoticeRef>, StoreError> {
-        let row: Option<(String, String)> = self
-            .tx
-            .prepare_cached(
-                "SELECT merchant_id, status FROM inbound_notices WHERE warehouse_id = ?1 AND id = ?2",
-            )?
-            .query_row(params![self.wh, notice_id], |r| Ok((r.get(0)?, r.get(1)?)))
-            .optional()?;
-        Ok(row.map(|(merchant_id, status)| NoticeRef {
-            merchant_id,
-            status: if status == "closed" {
-                NoticeStatus::Closed
-            } else {
-                NoticeStatus::Open
-            },
-        }))
-    }
-
-    fn receipt(&mut self, receipt_id: Uuid) -> Result<Option<ReceiptRef>, StoreError> {
-        Ok(self
-            .tx
-            .prepare_cached(
-                "SELECT merchant_id, notice_id, closed FROM receipts
-                 WHERE receipt_id = ?1 AND warehouse_id = ?2",
-            )?
-            .query_row(params![receipt_id.to_string(), self.wh], |r| {
-                Ok(ReceiptRef {
-                    merchant_id: r.get(0)?,
-                    notice_id: r.get(1)?,
-                    closed: r.get(2)?,
-                })
-            })
-            .optional()?)
-    }
-
-    fn open_receipt(
-        &mut self,
-        receipt_id: Uuid,
-        merchant_id: &str,
-        notice_id: Option<&str>,
-        device_id: Uuid,
-        dock: &str,
-    ) -> Result<(), StoreError> {
-        self.tx
-            .prepare_cached(
-                "INSERT INTO receipts (receipt_id, warehouse_id, merchant_id, notice_id, device_id, dock)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            )?
-            .execute(params![
-                receipt_id.to_string(),
-                self.wh,
+impl SqliteLedger<'_, '_> {
+    fn write_one(&mut self, effect: &Effect) -> Result<(), StoreError> {
+        let (tx, wh) = (self.tx, self.wh);
+        match effect {
+            Effect::OpenReceipt {
+                receipt_id,
                 merchant_id,
                 notice_id,
-                device_id.to_string(),
-                dock
-            ])?;
-        Ok(())
-    }
-
-    fn add_stock(&mut self, key: &StockKey, delta: i64) -> Result<i64, StoreError> {
-        Ok(self
-            .tx
-            .prepare_cached(
-                "INSERT INTO stock (warehouse_id, merchant_id, product_id, location, container, lot,
-                     expiry, condition, quantity)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
-                 ON CONFLICT (warehouse_id, merchant_id, product_id, location, container, lot,
-                     expiry, condition)
-                 DO UPDATE SET quantity = quantity + excluded.quantity
-                 RETURNING quantity",
-            )?
-            .query_row(params![
-                self.wh,
-                key.merchant_id,
-                key.product_id,
-                key.location,
-                key.container.as_deref().unwrap_or(""),
-                key.lot.as_deref().unwrap_or(""),
-                key.expiry.as_deref().unwrap_or(""),
-                key.condition.as_str(),
-                delta,
-            ],
-            |r| r.get(0),
-        )?)
-    }
-
-    fn append_change(
-        &mut self,
-        device: Option<Uuid>,
-        merchant_id: Option<&str>,
-        change: &Change,
-    ) -> Result<(), StoreError> {
-        append(self.tx, self.wh, device, merchant_id, change)
-    }
-
-    fn task(&mut self, task_id: &str) -> Result<Option<TaskRow>, StoreError> {
-        load_task(self.tx, self.wh, task_id)
-    }
-
-    fn save_task(&mut self, row: &TaskRow) -> Result<(), StoreError> {
-        save_task(self.tx, self.wh, row)
-    }
-
-    fn putaway_task_of(&mut self, container: &str) -> Result<Option<TaskRow>, StoreError> {
-        let sql = format!(
-            "{TASK_COLUMNS} WHERE warehouse_id = ?1 AND container = ?2 AND kind = 'putaway'
-             AND status IN ('open', 'leased') ORDER BY rowid DESC LIMIT 1"
-        );
-        let mut stmt = self.tx.prepare_cached(&sql)?;
-        let mut rows = stmt.query(params![self.wh, container])?;
-        match rows.next()? {
-            Some(r) => Ok(Some(task_from_row(r)?)),
-            None => Ok(None),
-        }
-    }
-
-    fn active_task_with_reason(
-        &mut self,
-        kind: TaskKind,
-        reason: &str,
-    ) -> Result<bool, StoreError> {
-        Ok(self
-            .tx
-            .prepare_cached(
-                "SELECT 1 FROM tasks WHERE warehouse_id = ?1 AND kind = ?2 AND reason = ?3
-                 AND status IN ('open', 'leased') LIMIT 1",
-            )?
-            .query_row(params![self.wh, kind.as_str(), reason], |_| Ok(()))
-            .optional()?
-            .is_some())
-    }
-
-    fn record_receipt_container(
-        &mut self,
-        receipt_id: Uuid,
-        location: &str,
-        container: &str,
-    ) -> Result<(), StoreError> {
-        self.tx
-            .prepare_cached(
-                "INSERT INTO receipt_containers (warehouse_id, receipt_id, location, container)
-                 VALUES (?1, ?2, ?3, ?4) ON CONFLICT DO NOTHING",
-            )?
-            .execute(params![
-                self.wh,
-                receipt_id.to_string(),
-                location,
-                container
-            ])?;
-        Ok(())
-    }
-
-    fn receipt_containers(
-        &mut self,
-        receipt_id: Uuid,
-    ) -> Result<Vec<(String, String)>, StoreError> {
-        let mut stmt = self.tx.prepare_cached(
-            "SELECT location, container FROM receipt_containers
-             WHERE warehouse_id = ?1 AND receipt_id = ?2 ORDER BY container, location",
-        )?;
-        let rows = stmt.query_map(params![self.wh, receipt_id.to_string()], |r| {
-            Ok((r.get(0)?, r.get(1)?))
-        })?;
-        Ok(rows.collect::<Result<_, _>>()?)
-    }
-
-    fn container_stock(
-        &mut self,
-        location: &str,
-        container: &str,
-    ) -> Result<Vec<(StockKey, i64)>, StoreError> {
-        let mut stmt = self.tx.prepare_cached(
-            "SELECT merchant_id, product_id, lot, expiry, condition, quantity FROM stock
-             WHERE warehouse_id = ?1 AND location = ?2 AND container = ?3
-             ORDER BY product_id, lot, expiry, condition",
-        )?;
-        let rows = stmt.query_map(params![self.wh, location, container], |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, String>(2)?,
-                r.get::<_, String>(3)?,
-                r.get::<_, String>(4)?,
-                r.get::<_, i64>(5)?,
-            ))
-        })?;
-        let none_if_empty = |s: String| (!s.is_empty()).then_some(s);
-        rows.map(|row| {
-            let (merchant_id, product_id, lot, expiry, condition, quantity) = row?;
-            let condition = GoodsCondition::parse(&condition)
-                .ok_or_else(|| corrupt(format!("condition {condition:?}")))?;
-            Ok((
-                StockKey {
+                device_id,
+                dock,
+            } => {
+                tx.prepare_cached(
+                    "INSERT INTO receipts (receipt_id, warehouse_id, merchant_id, notice_id,
+                         device_id, dock)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                )?
+                .execute(params![
+                    receipt_id.to_string(),
+                    wh,
                     merchant_id,
+                    notice_id,
+                    device_id.to_string(),
+                    dock
+                ])?;
+            }
+            Effect::AddStock { key, delta, .. } => {
+                tx.prepare_cached(
+                    "INSERT INTO stock (warehouse_id, merchant_id, product_id, location, container,
+                         lot, expiry, condition, quantity)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+                     ON CONFLICT (warehouse_id, merchant_id, product_id, location, container, lot,
+                         expiry, condition)
+                     DO UPDATE SET quantity = quantity + excluded.quantity",
+                )?
+                .execute(params![
+                    wh,
+                    key.merchant_id,
+                    key.product_id,
+                    key.location,
+                    key.container.as_deref().unwrap_or(""),
+                    key.lot.as_deref().unwrap_or(""),
+                    key.expiry.as_deref().unwrap_or(""),
+                    key.condition.as_str(),
+                    delta,
+                ])?;
+            }
+            Effect::TallyReceipt {
+                receipt_id,
+                product_id,
+                received,
+                quarantined,
+            } => {
+                tx.prepare_cached(
+                    "INSERT INTO receipt_tally (receipt_id, product_id, received, quarantined)
+                     VALUES (?1, ?2, ?3, ?4)
+                     ON CONFLICT (receipt_id, product_id) DO UPDATE SET
+                         received = received + excluded.received,
+                         quarantined = quarantined + excluded.quarantined",
+                )?
+                .execute(params![
+                    receipt_id.to_string(),
                     product_id,
-                    location: location.to_string(),
-                    container: Some(container.to_string()),
-                    lot: none_if_empty(lot),
-                    expiry: none_if_empty(expiry),
-                    condition,
-                },
-                quantity,
-            ))
-        })
-        .collect()
-    }
-
-    fn record_override(
-        &mut self,
-        event: &Event,
-        container: &str,
-        suggested: Option<&str>,
-        location: &str,
-        reason: Option<OverrideReason>,
-    ) -> Result<(), StoreError> {
-        self.tx
-            .prepare_cached(
-                "INSERT INTO putaway_overrides (warehouse_id, device_id, seq, container, suggested,
-                     location, override_reason)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-            )?
-            .execute(params![
-                self.wh,
-                event.device_id.to_string(),
-                to_i64(event.seq)?,
+                    received,
+                    quarantined
+                ])?;
+            }
+            Effect::ReceiptContainer {
+                receipt_id,
+                location,
+                container,
+            } => {
+                tx.prepare_cached(
+                    "INSERT INTO receipt_containers (warehouse_id, receipt_id, location, container)
+                     VALUES (?1, ?2, ?3, ?4) ON CONFLICT DO NOTHING",
+                )?
+                .execute(params![
+                    wh,
+                    receipt_id.to_string(),
+                    location,
+                    container
+                ])?;
+            }
+            Effect::CloseReceipt { receipt_id, lines } => {
+                tx.prepare_cached(
+                    "UPDATE receipts SET closed = 1, summary = ?2 WHERE receipt_id = ?1",
+                )?
+                .execute(params![receipt_id.to_string(), to_json(lines)])?;
+            }
+            Effect::SaveNotice(notice) => {
+                tx.prepare_cached(
+                    "UPDATE inbound_notices SET status = ?3, data = ?4
+                     WHERE warehouse_id = ?1 AND id = ?2",
+                )?
+                .execute(params![
+                    wh,
+                    notice.id,
+                    notice_status_str(notice.status),
+                    to_json(notice)
+                ])?;
+            }
+            Effect::SaveTask(row) => save_task(tx, wh, row)?,
+            Effect::Publish {
+                device,
+                merchant_id,
+                change,
+            } => append(tx, wh, *device, merchant_id.as_deref(), change)?,
+            Effect::Exception {
+                exception: x,
+                merchant_id,
+            } => {
+                tx.prepare_cached(
+                    "INSERT INTO exceptions (warehouse_id, merchant_id, device_id, seq, event_id,
+                         kind, message)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                )?
+                .execute(params![
+                    wh,
+                    merchant_id,
+                    x.device_id.to_string(),
+                    to_i64(x.seq)?,
+                    x.event_id.to_string(),
+                    x.kind,
+                    x.message,
+                ])?;
+            }
+            Effect::Override {
+                device_id,
+                seq,
                 container,
                 suggested,
                 location,
-                reason.map(OverrideReason::as_str),
-            ])?;
-        Ok(())
-    }
-
-    fn record_bin_full(&mut self, event: &Event, location: &str) -> Result<(), StoreError> {
-        self.tx
-            .prepare_cached(
-                "INSERT INTO bins_full (warehouse_id, location, device_id, seq)
-                 VALUES (?1, ?2, ?3, ?4)
-                 ON CONFLICT (warehouse_id, location) DO UPDATE SET
-                     device_id = excluded.device_id, seq = excluded.seq",
-            )?
-            .execute(params![
-                self.wh,
+                reason,
+            } => {
+                tx.prepare_cached(
+                    "INSERT INTO putaway_overrides (warehouse_id, device_id, seq, container,
+                         suggested, location, override_reason)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                )?
+                .execute(params![
+                    wh,
+                    device_id.to_string(),
+                    to_i64(*seq)?,
+                    container,
+                    suggested,
+                    location,
+                    reason.map(OverrideReason::as_str),
+                ])?;
+            }
+            Effect::BinFull {
+                device_id,
+                seq,
                 location,
-                event.device_id.to_string(),
-                to_i64(event.seq)?
-            ])?;
-        Ok(())
-    }
-
-    fn tally_receipt(
-        &mut self,
-        receipt_id: Uuid,
-        product_id: &str,
-        received: i64,
-        quarantined: i64,
-    ) -> Result<(), StoreError> {
-        self.tx
-            .prepare_cached(
-                "INSERT INTO receipt_tally (receipt_id, product_id, received, quarantined)
-                 VALUES (?1, ?2, ?3, ?4)
-                 ON CONFLICT (receipt_id, product_id) DO UPDATE SET
-                     received = received + excluded.received,
-                     quarantined = quarantined + excluded.quarantined",
-            )?
-            .execute(params![
-                receipt_id.to_string(),
-                product_id,
-                received,
-                quarantined
-            ])?;
-        Ok(())
-    }
-
-    fn close_receipt(
-        &mut self,
-        receipt_id: Uuid,
-        lines: &[ReceiptLineSummary],
-    ) -> Result<(), StoreError> {
-        self.tx
-            .prepare_cached("UPDATE receipts SET closed = 1, summary = ?2 WHERE receipt_id = ?1")?
-            .execute(params![receipt_id.to_string(), to_json(&lines)])?;
-        Ok(())
-    }
-
-    fn close_notice(&mut self, notice_id: &str) -> Result<(), StoreError> {
-        let data: Option<String> = self
-            .tx
-            .prepare_cached("SELECT data FROM inbound_notices WHERE warehouse_id = ?1 AND id = ?2")?
-            .query_row(params![self.wh, notice_id], |r| r.get(0))
-            .optional()?;
-        let Some(data) = data else { return Ok(()) };
-        let mut notice: InboundNotice = from_json(&data)?;
-        if notice.status == NoticeStatus::Closed {
-            return Ok(());
+            } => {
+                tx.prepare_cached(
+                    "INSERT INTO bins_full (warehouse_id, location, device_id, seq)
+                     VALUES (?1, ?2, ?3, ?4)
+                     ON CONFLICT (warehouse_id, location) DO UPDATE SET
+                         device_id = excluded.device_id, seq = excluded.seq",
+                )?
+                .execute(params![
+                    wh,
+                    location,
+                    device_id.to_string(),
+                    to_i64(*seq)?
+                ])?;
+            }
         }
-        notice.status = NoticeStatus::Closed;
-        let data = to_json(&notice);
-        self.tx
-            .prepare_cached(
-                "UPDATE inbound_notices SET status = 'closed', data = ?3
-                 WHERE warehouse_id = ?1 AND id = ?2",
-            )?
-            .execute(params![self.wh, notice_id, data])?;
-        append_change(
-            self.tx,
-            self.wh,
-            "inbound_notice",
-            notice_id,
-            Some(&notice.merchant_id),
-            &data,
-        )
+        Ok(())
     }
 }
 
