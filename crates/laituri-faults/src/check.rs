@@ -1,11 +1,15 @@
 //! The checker of the offline promise, run after the faults have healed.
 //!
 //! For one terminal (a run): every event of every confirmed action (the oracle) is in the
-//! terminal's outbox and on the server exactly once, applied, with the same event id; every other
-//! committed event is on the server once too, and nothing else is; the outbox drained
-//! (`acked_through == last_seq`) and the server's `last_seq` for the device (from a re-enrolment
-//! with the same device id) is the terminal's. For the whole server: stock equals the seeded
-//! stock plus the fold of every applied `goods_received` event.
+//! terminal's outbox and on the server exactly once, applied, with the same event id (a putaway
+//! under a lease another device holds now is answered `Partial`: its goods moved, only the task
+//! progress was refused, so it counts as delivered); every other committed event is on the
+//! server once too, and nothing else is; the outbox drained (`acked_through == last_seq`) and the
+//! server's `last_seq` for the device (from a re-enrolment with the same device id) is the
+//! terminal's. For the whole server: stock equals the seeded stock plus the fold of the stock
+//! moves ([`EventBody::moves`]) of every applied event, whatever its type: goods received into
+//! totes, put away from totes into bins. Rejected events contribute nothing. No stock row may be
+//! below zero: the driver never takes from a tote more than it received into it.
 //!
 //! It reads the terminal's store and the server's database directly (read only, by SQL), and the
 //! server's stock and enrolment through the HTTP API, as a merchant's system and a terminal would.
@@ -17,7 +21,8 @@ use std::time::Duration;
 use anyhow::Context;
 use laituri::sync::{SyncConfig, SyncStatus, sync_once};
 use laituri_protocol::{
-    EnrolRequest, EnrolResponse, GoodsCondition, PROTOCOL_HEADER, PROTOCOL_VERSION, StockRow, paths,
+    EnrolRequest, EnrolResponse, EventBody, PROTOCOL_HEADER, PROTOCOL_VERSION, Place, StockMove,
+    StockRow, paths,
 };
 use rusqlite::{Connection, OpenFlags, params};
 use uuid::Uuid;
@@ -34,6 +39,10 @@ pub struct RunCheck {
     pub confirmed_events: u64,
     /// Events the terminal committed (its `last_seq`), confirmed or not.
     pub committed_events: u64,
+    /// Confirmed `put_away` events (all of them on the server once, applied or partial).
+    pub confirmed_putaways: u64,
+    /// Confirmed events the server answered `Partial` (goods moved, task progress refused).
+    pub partial: u64,
     pub lost: u64,
     pub duplicated: u64,
     pub problems: Vec<String>,
@@ -151,7 +160,9 @@ fn open_read(path: &Path) -> anyhow::Result<Connection> {
 struct ServerEvent {
     seq: u64,
     event_id: Uuid,
+    /// `applied` (also a `Partial` answer, which carries a code) or `rejected`.
     outcome: String,
+    code: Option<String>,
 }
 
 /// Checks one terminal against the oracle and the server. Call after [`heal`].
@@ -218,21 +229,24 @@ pub fn check_run(
     let mut id_count: HashMap<Uuid, u64> = HashMap::new();
     {
         let mut stmt = s.prepare(
-            "SELECT seq, event_id, outcome FROM events WHERE device_id = ?1 ORDER BY seq",
+            "SELECT seq, event_id, outcome, reject_code FROM events WHERE device_id = ?1
+             ORDER BY seq",
         )?;
         let rows = stmt.query_map(params![device_id.to_string()], |r| {
             Ok((
                 r.get::<_, i64>(0)?,
                 r.get::<_, String>(1)?,
                 r.get::<_, String>(2)?,
+                r.get::<_, Option<String>>(3)?,
             ))
         })?;
         for row in rows {
-            let (seq, id, outcome) = row?;
+            let (seq, id, outcome, code) = row?;
             let e = ServerEvent {
                 seq: seq as u64,
                 event_id: id.parse()?,
                 outcome,
+                code,
             };
             if on_server.contains_key(&e.seq) {
                 check.duplicated += 1;
@@ -266,10 +280,14 @@ pub fn check_run(
             .push(format!("event {id} recorded {n} times on the server"));
     }
 
-    // Every confirmed event: in the outbox, and on the server once, applied, with its id.
+    // Every confirmed event: in the outbox, and on the server once, applied (or partial: its
+    // moves applied), with its id.
     for entry in &entries {
         for e in &entry.events {
             check.confirmed_events += 1;
+            if e.event_type == "put_away" {
+                check.confirmed_putaways += 1;
+            }
             match outbox.get(&e.seq) {
                 Some((id, _)) if *id == e.event_id => {}
                 other => {
@@ -282,12 +300,16 @@ pub fn check_run(
                 }
             }
             match on_server.get(&e.seq) {
-                Some(s) if s.event_id == e.event_id && s.outcome == "applied" => {}
+                Some(s) if s.event_id == e.event_id && s.outcome == "applied" => {
+                    if s.code.is_some() {
+                        check.partial += 1;
+                    }
+                }
                 Some(s) => {
                     check.lost += 1;
                     check.problems.push(format!(
-                        "confirmed seq {} is on the server as {} ({})",
-                        e.seq, s.event_id, s.outcome
+                        "confirmed seq {} ({}) is on the server as {} ({} {:?})",
+                        e.seq, e.event_type, s.event_id, s.outcome, s.code
                     ));
                 }
                 None => {
@@ -305,9 +327,10 @@ pub fn check_run(
         match on_server.get(seq) {
             Some(s) if s.event_id == *id => {
                 if s.outcome != "applied" {
-                    check
-                        .problems
-                        .push(format!("seq {seq} was {} by the server", s.outcome));
+                    check.problems.push(format!(
+                        "seq {seq} was {} by the server ({:?})",
+                        s.outcome, s.code
+                    ));
                 }
             }
             Some(s) => check.problems.push(format!(
@@ -338,29 +361,53 @@ pub fn check_run(
     Ok(check)
 }
 
-/// The fold of every applied `goods_received` event on the server, by stock key.
-pub fn fold_applied_goods(server_db: &Path) -> anyhow::Result<BTreeMap<StockKey, i64>> {
+fn key_of(m: &StockMove, place: &Place) -> StockKey {
+    let some = |s: &Option<String>| s.clone().filter(|s| !s.is_empty());
+    (
+        m.merchant_id.clone(),
+        m.product_id.clone(),
+        place.location.clone(),
+        some(&place.container),
+        some(&m.lot),
+        some(&m.expiry),
+        m.condition.as_str().to_string(),
+    )
+}
+
+/// The fold of the stock moves of every applied event on the server (a partial answer's moves
+/// were applied too), by stock key: each move's units leave its `from` place and arrive at its
+/// `to` place. Rejected events are left out.
+pub fn fold_applied_moves(server_db: &Path) -> anyhow::Result<BTreeMap<StockKey, i64>> {
     let s = open_read(server_db)?;
     let mut stmt = s.prepare(
-        "SELECT payload FROM events WHERE type = 'goods_received' AND outcome = 'applied'",
+        "SELECT device_id, seq, type, payload FROM events WHERE outcome = 'applied'
+         ORDER BY device_id, seq",
     )?;
-    let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
+    let rows = stmt.query_map([], |r| {
+        Ok((
+            r.get::<_, String>(0)?,
+            r.get::<_, i64>(1)?,
+            r.get::<_, String>(2)?,
+            r.get::<_, String>(3)?,
+        ))
+    })?;
     let mut m = BTreeMap::new();
     for row in rows {
-        let p: serde_json::Value = serde_json::from_str(&row?)?;
-        let text = |k: &str| p[k].as_str().unwrap_or_default().to_string();
-        let opt = |k: &str| p[k].as_str().filter(|s| !s.is_empty()).map(str::to_string);
-        let condition: GoodsCondition = serde_json::from_value(p["condition"].clone())?;
-        let key = (
-            text("merchant_id"),
-            text("product_id"),
-            text("location"),
-            opt("container"),
-            opt("lot"),
-            opt("expiry"),
-            condition.as_str().to_string(),
-        );
-        *m.entry(key).or_insert(0) += p["quantity"].as_i64().unwrap_or(0);
+        let (device, seq, event_type, payload) = row?;
+        let tagged = serde_json::json!({
+            "type": event_type,
+            "payload": serde_json::from_str::<serde_json::Value>(&payload)?,
+        });
+        let body: EventBody = serde_json::from_value(tagged)
+            .with_context(|| format!("event {device}/{seq} ({event_type}) on the server"))?;
+        for mv in body.moves() {
+            if let Some(from) = &mv.from {
+                *m.entry(key_of(&mv, from)).or_insert(0) -= mv.quantity;
+            }
+            if let Some(to) = &mv.to {
+                *m.entry(key_of(&mv, to)).or_insert(0) += mv.quantity;
+            }
+        }
     }
     m.retain(|_, q| *q != 0);
     Ok(m)
@@ -375,14 +422,15 @@ pub struct StockCheck {
     pub problems: Vec<String>,
 }
 
-/// Server stock must be the seeded stock plus the fold of the applied events, key by key.
+/// Server stock must be the seeded stock plus the fold of the applied events' moves, key by key,
+/// and never below zero.
 pub fn check_stock(
     server_db: &Path,
     server_url: &str,
     baseline: &BTreeMap<StockKey, i64>,
 ) -> anyhow::Result<StockCheck> {
     let mut expected = baseline.clone();
-    for (k, q) in fold_applied_goods(server_db)? {
+    for (k, q) in fold_applied_moves(server_db)? {
         *expected.entry(k).or_insert(0) += q;
     }
     expected.retain(|_, q| *q != 0);
@@ -405,6 +453,10 @@ pub fn check_stock(
             c.problems.push(format!(
                 "stock {k:?}: {have} on the server, {want} from the events"
             ));
+        }
+        if have < 0 {
+            c.problems
+                .push(format!("stock {k:?} is below zero on the server: {have}"));
         }
     }
     Ok(c)

@@ -1,10 +1,18 @@
 //! The scanning driver: floor actions against the real terminal core, with its sync worker.
 //!
-//! It is what a receiving clerk does, without a window: log in with a badge, start a blind receipt
-//! for a merchant, scan a tote, scan items, close the receipt after a few, start the next. Every
-//! action the terminal confirms goes to the oracle ([`crate::oracle`]) before the next one. It can
-//! be killed at any moment and started again on the same store and oracle: it picks up where the
-//! terminal is (a receipt left open resumes) and goes on until the oracle holds `items` scans.
+//! It is what a receiving and putaway clerk does, without a window: log in with a badge, start a
+//! blind receipt for a merchant, scan a tote, scan items, close the receipt after a few. Then,
+//! most of the time, put the totes that hold goods away: by scanning the tote from the menu (a
+//! tote in hand is its own claim), or by taking its putaway task from the task list (the sync
+//! worker leases it; when no answer comes because the link or the server is down, the clerk scans
+//! the tote instead). On the putaway screen it scans the suggested bin, now and then reports the
+//! bin full first, types a smaller quantity, or scans another bin of the merchant's zones and
+//! gives the reason, until the tote is empty. Then the next receipt.
+//!
+//! Every action the terminal confirms goes to the oracle ([`crate::oracle`]) before the next one.
+//! It can be killed at any moment and started again on the same store and oracle: it picks up
+//! where the terminal is (a receipt or a putaway left open resumes, an answered task starts) and
+//! goes on until the oracle holds `items` item scans.
 //!
 //! It owns nothing of the terminal: it calls `Terminal` as the UI adapters do.
 
@@ -16,13 +24,17 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use laituri::store::Store;
 use laituri::sync::{SyncConfig, SyncHandle};
+use laituri::terminal::putaway::Action as PutAction;
 use laituri::terminal::receiving::Action;
-use laituri::terminal::{CoreConfig, Reply, Screen, Terminal, Tone};
+use laituri::terminal::{CoreConfig, PutawayView, Reply, Screen, Terminal, Tone};
+use laituri_domain::putaway::{Expect as PutExpect, OverrideReason};
 use laituri_domain::receiving::Expect;
+use laituri_protocol::TaskKind;
 use rand::rngs::SmallRng;
 use rand::{RngExt, SeedableRng};
 use rusqlite::{Connection, OpenFlags, params};
 use serde::{Deserialize, Serialize};
+use tokio::sync::Notify;
 
 use crate::oracle::{self, OracleEntry, OracleEvent, OracleWriter};
 
@@ -52,6 +64,10 @@ pub struct DriverConfig {
     pub drain: Duration,
     /// Give up after this many refused actions in a row.
     pub max_refusals: u32,
+    /// Percent of the menu's choices that put a tote away when one holds goods (else receive).
+    pub putaway_pct: u32,
+    /// Percent of putaways started by taking the tote's task (a lease) instead of scanning it.
+    pub lease_pct: u32,
 }
 
 impl DriverConfig {
@@ -79,6 +95,8 @@ impl DriverConfig {
             tote_prefix: "T-F".into(),
             drain: Duration::ZERO,
             max_refusals: 200,
+            putaway_pct: 80,
+            lease_pct: 50,
         }
     }
 
@@ -109,6 +127,8 @@ impl DriverConfig {
         kv("tote-prefix", self.tote_prefix.clone());
         kv("drain-ms", self.drain.as_millis().to_string());
         kv("max-refusals", self.max_refusals.to_string());
+        kv("putaway-pct", self.putaway_pct.to_string());
+        kv("lease-pct", self.lease_pct.to_string());
         a
     }
 
@@ -177,6 +197,27 @@ pub fn events_after(conn: &Connection, after: u64) -> anyhow::Result<Vec<OracleE
     Ok(out)
 }
 
+/// How long the clerk waits for the task list to show a tote's task, and for the server to
+/// answer a task taken from it, before scanning the tote instead.
+const TASK_SHOWS_WITHIN: Duration = Duration::from_millis(400);
+const LEASE_ANSWERED_WITHIN: Duration = Duration::from_millis(1000);
+
+/// A task asked for, waiting for the sync worker's answer.
+#[derive(Debug, Clone)]
+struct Waiting {
+    tote: String,
+    until: Instant,
+}
+
+/// What the clerk already did to the tote in hand: each extra only a few times per tote.
+#[derive(Debug, Clone, Default)]
+struct Extras {
+    container: String,
+    bin_full: u32,
+    typed: u32,
+    other_bin: u32,
+}
+
 /// The terminal plus what the driver needs to record what it confirmed.
 pub struct Session {
     pub terminal: Terminal,
@@ -189,6 +230,13 @@ pub struct Session {
     receipt_items: u64,
     /// The terminal's answer to the last action.
     pub last_reply: Option<Reply>,
+    /// The clerk's choices (what to do next, which bin), apart from the pace.
+    rng: SmallRng,
+    waiting: Option<Waiting>,
+    extras: Extras,
+    waker: Option<Arc<Notify>>,
+    /// Whether the sync worker's last round reached the server (waits are skipped when not).
+    link_up: Arc<AtomicBool>,
 }
 
 /// What a refused action must leave untouched: the outbox, the local view, the flow's state.
@@ -202,6 +250,9 @@ pub struct Snapshot {
     pub exceptions: u64,
     pub expects: Option<Expect>,
     pub tallies: Vec<(String, i64, i64)>,
+    pub open_job: Option<String>,
+    pub leases_wanted: u64,
+    pub putaway: Option<PutawayView>,
 }
 
 impl Session {
@@ -221,6 +272,10 @@ impl Session {
         )?;
         reader.busy_timeout(Duration::from_secs(5))?;
         let terminal = Terminal::new(store, CoreConfig::default(), Box::new(crate::today));
+        // Another stream than the pace's, and another for each process on the same oracle.
+        let rng = SmallRng::seed_from_u64(
+            config.seed ^ 0x7075_7461_7761_7900 ^ (before.len() as u64).wrapping_mul(0x9e37),
+        );
         Ok(Session {
             terminal,
             reader,
@@ -230,7 +285,30 @@ impl Session {
             items_total,
             receipt_items: 0,
             last_reply: None,
+            rng,
+            waiting: None,
+            extras: Extras::default(),
+            waker: None,
+            link_up: Arc::new(AtomicBool::new(true)),
         })
+    }
+
+    /// Connects the sync worker: the terminal wakes it after each commit, the driver while it
+    /// waits for a task or a lease answer.
+    pub fn set_waker(&mut self, waker: Arc<Notify>) {
+        self.terminal.set_waker(waker.clone());
+        self.waker = Some(waker);
+    }
+
+    /// The flag the sync worker's status keeps: true while its rounds reach the server.
+    pub fn link_flag(&self) -> Arc<AtomicBool> {
+        self.link_up.clone()
+    }
+
+    fn wake_sync(&self) {
+        if let Some(w) = &self.waker {
+            w.notify_one();
+        }
     }
 
     /// True when the store has what scanning needs: the operator, the merchant, the product.
@@ -266,6 +344,13 @@ impl Session {
                         .collect()
                 })
                 .unwrap_or_default(),
+            open_job: self.reader.query_row(
+                "SELECT (SELECT flow || ' ' || key FROM open_job WHERE id = 1)",
+                [],
+                |r| r.get(0),
+            )?,
+            leases_wanted: count("SELECT count(*) FROM lease_wanted")? as u64,
+            putaway: self.terminal.putaway().map(|p| p.view()),
         })
     }
 
@@ -313,15 +398,22 @@ impl Session {
         Ok(())
     }
 
-    /// Does the next thing the receiving screen asks for. Returns whether it was confirmed.
+    /// Does the next thing: the open putaway's next step, the open receipt's, or from the menu
+    /// a tote to put away or a new receipt. Returns whether the terminal confirmed it.
     pub fn step(&mut self) -> anyhow::Result<bool> {
         if self.terminal.operator().is_none() {
             self.log_in()?;
         }
         let before = self.last_seq()?;
+        if self.terminal.putaway().is_some_and(|p| !p.is_finished()) {
+            return self.putaway_step(before);
+        }
         let open = self.terminal.receiving().is_some_and(|r| !r.is_closed());
         if !open {
             self.terminal.home();
+            if let Some(confirmed) = self.menu_putaway(before)? {
+                return Ok(confirmed);
+            }
             if let Err(r) = self.terminal.open(Screen::ReceivingStart) {
                 return self.record("open", before, &r);
             }
@@ -377,6 +469,228 @@ impl Session {
         self.record(action, before, &reply)
     }
 
+    /// This driver's totes that hold good goods on the device's view, oldest first.
+    pub fn totes_with_goods(&self) -> anyhow::Result<Vec<String>> {
+        let mut stmt = self.reader.prepare_cached(
+            "SELECT json_extract(payload, '$.container') AS c, min(seq) FROM outbox
+             WHERE type = 'goods_received' GROUP BY c ORDER BY min(seq)",
+        )?;
+        let totes = stmt
+            .query_map([], |r| r.get::<_, Option<String>>(0))?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        let mut out = Vec::new();
+        for tote in totes.into_iter().flatten() {
+            if !tote.starts_with(&self.config.tote_prefix) {
+                continue;
+            }
+            let units: i64 = self
+                .terminal
+                .store()
+                .container_contents(&tote)?
+                .iter()
+                .filter(|r| r.condition == laituri_protocol::GoodsCondition::Good)
+                .map(|r| r.quantity)
+                .sum();
+            if units > 0 {
+                out.push(tote);
+            }
+        }
+        Ok(out)
+    }
+
+    /// The open putaway task of one of `totes` on the device's task list, if any.
+    fn task_of(&self, totes: &[String]) -> anyhow::Result<Option<(String, String)>> {
+        Ok(self
+            .terminal
+            .store()
+            .open_tasks(TaskKind::Putaway, 200)?
+            .into_iter()
+            .find_map(|t| {
+                t.container
+                    .filter(|c| totes.contains(c))
+                    .map(|c| (t.task_id, c))
+            }))
+    }
+
+    /// From the menu: an answered task, a task asked for, or a tote with goods to put away.
+    /// `None` when the clerk goes receiving instead.
+    fn menu_putaway(&mut self, before: u64) -> anyhow::Result<Option<bool>> {
+        // A task asked for: wait a moment for the server's answer, else scan the tote.
+        if let Some(w) = self.waiting.take() {
+            loop {
+                if let Some(r) = self.terminal.lease_answered() {
+                    return self.record("lease", before, &r).map(Some);
+                }
+                if Instant::now() >= w.until || !self.link_up.load(Ordering::SeqCst) {
+                    break;
+                }
+                self.wake_sync();
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            let r = self
+                .terminal
+                .scan(&w.tote)
+                .context("a tote scan always answers")?;
+            return self.record("putaway-tote", before, &r).map(Some);
+        }
+        // An answer that came after the clerk gave up waiting (or after a restart).
+        if let Some(r) = self.terminal.lease_answered() {
+            return self.record("lease", before, &r).map(Some);
+        }
+        let totes = self.totes_with_goods()?;
+        if totes.is_empty() || self.rng.random_range(0..100) >= self.config.putaway_pct {
+            return Ok(None);
+        }
+        if self.rng.random_range(0..100) < self.config.lease_pct {
+            // The task list: a closed receipt's task shows after the next sync round.
+            let until = Instant::now() + TASK_SHOWS_WITHIN;
+            let mut task = self.task_of(&totes)?;
+            while task.is_none() && Instant::now() < until && self.link_up.load(Ordering::SeqCst) {
+                self.wake_sync();
+                std::thread::sleep(Duration::from_millis(10));
+                task = self.task_of(&totes)?;
+            }
+            if let Some((task_id, tote)) = task {
+                if let Err(r) = self.terminal.open(Screen::PutawayStart) {
+                    return self.record("putaway-open", before, &r).map(Some);
+                }
+                let r = self.terminal.take_task(&task_id);
+                let confirmed = self.record("take-task", before, &r)?;
+                if confirmed {
+                    self.waiting = Some(Waiting {
+                        tote,
+                        until: Instant::now() + LEASE_ANSWERED_WITHIN,
+                    });
+                }
+                return Ok(Some(confirmed));
+            }
+        }
+        // A tote in hand is its own claim: scanned on the menu, it starts its putaway.
+        let r = self
+            .terminal
+            .scan(&totes[0])
+            .context("a tote scan always answers")?;
+        self.record("putaway-tote", before, &r).map(Some)
+    }
+
+    /// Bins of the merchant's zones, for a bin other than the suggestion or when none is.
+    fn zone_bins(&self) -> anyhow::Result<Vec<String>> {
+        let store = self.terminal.store();
+        let zones = store
+            .merchant(&self.config.merchant)?
+            .map(|m| m.zones)
+            .unwrap_or_default();
+        let mut bins = Vec::new();
+        for zone in zones {
+            for loc in store.bins_of_zone(&zone, 40)? {
+                if loc.kind == "bin" {
+                    bins.push(loc.code);
+                }
+            }
+        }
+        Ok(bins)
+    }
+
+    fn other_bin(&mut self, not: Option<&str>) -> anyhow::Result<Option<String>> {
+        let bins: Vec<String> = self
+            .zone_bins()?
+            .into_iter()
+            .filter(|b| Some(b.as_str()) != not)
+            .collect();
+        Ok((!bins.is_empty()).then(|| bins[self.rng.random_range(0..bins.len())].clone()))
+    }
+
+    /// The next step on the putaway screen, until the tote is empty.
+    fn putaway_step(&mut self, before: u64) -> anyhow::Result<bool> {
+        if *self.terminal.screen() != Screen::Putaway {
+            // A putaway resumed after a restart: back to its screen.
+            if let Err(r) = self.terminal.open(Screen::PutawayStart) {
+                return self.record("putaway-open", before, &r);
+            }
+        }
+        let view = self
+            .terminal
+            .putaway()
+            .map(|p| p.view())
+            .context("a putaway is open")?;
+        if self.extras.container != view.container {
+            self.extras = Extras {
+                container: view.container.clone(),
+                ..Extras::default()
+            };
+        }
+        let roll = self.rng.random_range(0..100);
+        let (action, reply) = match view.expects {
+            PutExpect::Item => {
+                let gtin = self.config.gtin.clone();
+                let r = self.terminal.scan(&gtin).context("an item scan answers")?;
+                ("putaway-item", r)
+            }
+            PutExpect::Bin => match view.suggested.clone() {
+                Some(_) if roll < 8 && self.extras.bin_full < 2 => {
+                    self.extras.bin_full += 1;
+                    ("bin-full", self.terminal.putaway_action(PutAction::BinFull))
+                }
+                Some(_)
+                    if roll < 16
+                        && self.extras.typed < 1
+                        && view.quantity.is_some_and(|q| q > 1) =>
+                {
+                    self.extras.typed += 1;
+                    let q = view.quantity.unwrap_or(2);
+                    let n = self.rng.random_range(1..q);
+                    (
+                        "quantity",
+                        self.terminal.putaway_action(PutAction::Quantity(n)),
+                    )
+                }
+                Some(suggested) if roll < 28 && self.extras.other_bin < 2 => {
+                    self.extras.other_bin += 1;
+                    let bin = self.other_bin(Some(&suggested))?.unwrap_or(suggested);
+                    let r = self.terminal.scan(&bin).context("a bin scan answers")?;
+                    ("other-bin", r)
+                }
+                Some(suggested) => {
+                    let r = self
+                        .terminal
+                        .scan(&suggested)
+                        .context("a bin scan answers")?;
+                    ("bin", r)
+                }
+                None => {
+                    // Nothing suggested (every candidate full): any bin of the merchant's zones.
+                    let Some(bin) = self.other_bin(None)? else {
+                        let r = self.terminal.putaway_action(PutAction::Stop);
+                        return self.record("putaway-stop", before, &r);
+                    };
+                    let r = self.terminal.scan(&bin).context("a bin scan answers")?;
+                    ("bin", r)
+                }
+            },
+            PutExpect::Reason if roll < 10 => (
+                "reason-cancel",
+                self.terminal.putaway_action(PutAction::Cancel),
+            ),
+            PutExpect::Reason => {
+                let reason = [
+                    OverrideReason::Blocked,
+                    OverrideReason::DoesNotFit,
+                    OverrideReason::Closer,
+                    OverrideReason::LeadInstruction,
+                ][self.rng.random_range(0..4)];
+                (
+                    "reason",
+                    self.terminal.putaway_action(PutAction::Reason(reason)),
+                )
+            }
+            PutExpect::Candidates | PutExpect::Nothing => (
+                "putaway-cancel",
+                self.terminal.putaway_action(PutAction::Cancel),
+            ),
+        };
+        self.record(action, before, &reply)
+    }
+
     /// Events still waiting for the server.
     pub fn pending(&self) -> u64 {
         self.terminal
@@ -393,12 +707,14 @@ pub fn run(config: &DriverConfig) -> anyhow::Result<DriverSummary> {
     let mut session = Session::open(config)?;
     let online = Arc::new(AtomicBool::new(false));
     let o = online.clone();
+    let link = session.link_flag();
     let sync = SyncHandle::start(config.sync_config(), move |status| {
         if status.online {
             o.store(true, Ordering::SeqCst);
         }
+        link.store(status.online, Ordering::SeqCst);
     })?;
-    session.terminal.set_waker(sync.waker());
+    session.set_waker(sync.waker());
 
     // A new terminal has nothing to scan against until its first pull: wait for it, as a clerk
     // waits for a new terminal to show the login screen. A terminal that has pulled goes at once.

@@ -3,14 +3,16 @@
 //! "A success beep is never lost and never counted twice, whatever the Wi-Fi, the battery or the
 //! server does." The pieces:
 //! - [`driver`]: the scanning driver, the real terminal core and sync worker with no window. It
-//!   writes every action the terminal confirmed to an [`oracle`] file before the next action. The
-//!   binary `laituri-driver` runs it as a process that a test can kill -9.
+//!   receives goods into totes and puts the totes away into bins, by scanning a tote or by taking
+//!   its task under a lease. It writes every action the terminal confirmed to an [`oracle`] file
+//!   before the next action. The binary `laituri-driver` runs it as a process that a test can
+//!   kill -9.
 //! - [`server`]: the central server as a process (`laituri-faults-server`), to kill -9 as well.
 //! - `laituri_faultproxy::FaultProxy` between terminal and server for network faults, and
 //!   [`badhttp`] for a server that answers 500, 503, 429 or garbage.
 //! - [`check`]: the checker. Every confirmed event is on the server exactly once, nothing else
-//!   appears, server stock is the fold of the applied events, the outbox drained and the server's
-//!   `last_seq` is the terminal's.
+//!   appears, server stock is the fold of the applied events' stock moves (in totes and in bins),
+//!   the outbox drained and the server's `last_seq` is the terminal's.
 //! - [`scenario`]: the faults, each over seeded runs, shared by the tests and the soak mode.
 //!
 //! Everything listens on 127.0.0.1 only, and every loop has a bound.
@@ -31,8 +33,9 @@ pub fn today() -> Date {
     Date::new(2026, 11, 22).expect("a valid date")
 }
 
-/// What the driver scans: a receiving operator without a PIN, a merchant, and a plain GTIN of
-/// one of its products that counts one unit per scan and asks for no lot or expiry.
+/// What the driver scans: an operator without a PIN who receives and puts away, a merchant, and
+/// a plain GTIN of one of its products that counts one unit per scan and asks for no lot or
+/// expiry.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DemoFacts {
     pub badge: String,
@@ -46,8 +49,14 @@ impl DemoFacts {
         let op = guide
             .operators
             .iter()
-            .find(|o| o.pin.is_none() && o.roles.contains(&laituri_protocol::Role::Receiving))
-            .ok_or_else(|| anyhow::anyhow!("the demo has no receiving operator without a PIN"))?;
+            .find(|o| {
+                o.pin.is_none()
+                    && o.roles.contains(&laituri_protocol::Role::Receiving)
+                    && o.roles.contains(&laituri_protocol::Role::Putaway)
+            })
+            .ok_or_else(|| {
+                anyhow::anyhow!("the demo has no receiving and putaway operator without a PIN")
+            })?;
         let (notice, scan) = guide
             .notices
             .iter()

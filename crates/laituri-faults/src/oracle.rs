@@ -28,10 +28,13 @@ pub struct OracleEvent {
 /// One action the terminal confirmed (tone ok, warning or done).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OracleEntry {
-    /// What the driver did: `open`, `tote`, `item`, `close`, `confirm`, `cancel`.
+    /// What the driver did: receiving's `open`, `tote`, `item`, `close`, `confirm`, `cancel`;
+    /// putaway's `putaway-tote`, `take-task`, `lease`, `bin`, `bin-full`, `quantity`,
+    /// `other-bin`, `reason`, `reason-cancel` and the like.
     pub action: String,
     pub tone: String,
-    /// What the action committed, in seq order (none for a tote scan or a close request).
+    /// What the action committed, in seq order (none for a tote scan, a close request, a task
+    /// taken or another bin scanned before its reason).
     pub events: Vec<OracleEvent>,
 }
 

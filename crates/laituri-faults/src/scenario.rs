@@ -61,6 +61,10 @@ pub struct Rig {
     /// difference is what a kill -9 cut between the commit and the beep.
     pub committed_events: u64,
     pub confirmed_events: u64,
+    /// Confirmed `put_away` events, and those the server answered `Partial` (goods moved, task
+    /// progress refused): delivered either way.
+    pub confirmed_putaways: u64,
+    pub partial_events: u64,
     pub problems: Vec<String>,
     runs: u64,
     /// Print one line per run.
@@ -92,6 +96,8 @@ impl Rig {
             totals: Totals::default(),
             committed_events: 0,
             confirmed_events: 0,
+            confirmed_putaways: 0,
+            partial_events: 0,
             problems: Vec::new(),
             runs: 0,
             verbose: true,
@@ -220,16 +226,21 @@ impl Rig {
         self.totals.duplicated += c.duplicated;
         self.committed_events += c.committed_events;
         self.confirmed_events += c.confirmed_events;
+        self.confirmed_putaways += c.confirmed_putaways;
+        self.partial_events += c.partial;
         for p in &c.problems {
             self.problems.push(format!("{}: {p}", run.name));
         }
         if self.verbose {
             println!(
-                "{}: actions={} confirmed_events={} committed_events={} lost={} duplicated={}{}",
+                "{}: actions={} confirmed_events={} committed_events={} put_away={} partial={} \
+                 lost={} duplicated={}{}",
                 run.name,
                 c.actions,
                 c.confirmed_events,
                 c.committed_events,
+                c.confirmed_putaways,
+                c.partial,
                 c.lost,
                 c.duplicated,
                 if c.problems.is_empty() {
@@ -242,7 +253,8 @@ impl Rig {
         Ok(c)
     }
 
-    /// The last check: server stock is the seeded stock plus the fold of the applied events.
+    /// The last check: server stock is the seeded stock plus the fold of the applied events'
+    /// stock moves (receipts into totes, putaways from totes into bins).
     pub fn finish(&mut self) -> anyhow::Result<Totals> {
         self.proxy.set(Fault::None);
         let s = check::check_stock(&self.server_db, &self.server.url(), &self.baseline)?;
@@ -567,7 +579,7 @@ pub fn disk_full(rig: &mut Rig, seed: u64, runs: u32) -> anyhow::Result<()> {
         config.items = rng.random_range(20..=40);
         let sync = SyncHandle::start(config.sync_config(), |_| {})?;
         let mut session = Session::open(&config)?;
-        session.terminal.set_waker(sync.waker());
+        session.set_waker(sync.waker());
         session.log_in()?;
         let full_after = rng.random_range(1..=5);
         while session.items_total < full_after {

@@ -28,6 +28,10 @@ fn suite(name: &str, scenario: impl FnOnce(&mut Rig) -> anyhow::Result<()>) -> T
     }
     let totals = rig.finish().expect("the stock check runs");
     println!("fault totals, {name}: {totals}");
+    println!(
+        "putaway, {name}: confirmed put_away events={} partial={}",
+        rig.confirmed_putaways, rig.partial_events
+    );
     if !rig.problems.is_empty() {
         keep_for_inspection(dir.path());
     }

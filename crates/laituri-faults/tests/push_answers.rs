@@ -26,6 +26,11 @@ struct World {
 
 /// A seeded server and a terminal that enrolled and pulled, then scanned `items` items offline.
 fn world(items: u64) -> World {
+    world_with(items, |_| {})
+}
+
+/// [`world`] with the driver's configuration changed by `tune`.
+fn world_with(items: u64, tune: impl FnOnce(&mut DriverConfig)) -> World {
     let dir = tempfile::tempdir().unwrap();
     let server_db = dir.path().join("server.sqlite3");
     let facts = DemoFacts::from_guide(&server::seed(&server_db).unwrap()).unwrap();
@@ -35,6 +40,7 @@ fn world(items: u64) -> World {
     check::heal(&db, &server.url()).unwrap();
     let mut config = DriverConfig::new(db.clone(), server.url(), oracle.clone(), &facts);
     config.receipt_items = 1000;
+    tune(&mut config);
     let mut session = Session::open(&config).unwrap();
     session.log_in().unwrap();
     while session.items_total < items {
@@ -170,4 +176,48 @@ fn the_checker_sees_a_lost_event_and_a_doubled_unit() {
     let c = check::check_run(&w.server_db, &w.server.url(), &w.db, &w.oracle).unwrap();
     assert_eq!(c.lost, 1, "{:?}", c.problems);
     assert!(!c.ok());
+}
+
+#[test]
+fn the_checker_folds_putaway_moves_and_sees_a_lost_putaway() {
+    // Receipts of 3 units, each tote put away by scanning it (offline: no task list, no lease).
+    let w = world_with(7, |c| {
+        c.receipt_items = 3;
+        c.putaway_pct = 100;
+        c.lease_pct = 0;
+    });
+    check::heal(&w.db, &w.server.url()).unwrap();
+    let c = assert_clean(&w);
+    assert!(c.confirmed_putaways >= 2, "two totes put away: {c:?}");
+    let stock = check::server_stock(&w.server.url()).unwrap();
+    let in_totes: i64 = stock
+        .iter()
+        .filter(|(k, _)| k.1 == w.facts.product && k.3.is_some())
+        .map(|(_, q)| q)
+        .sum();
+    let in_bins: i64 = stock
+        .iter()
+        .filter(|(k, _)| k.1 == w.facts.product && k.3.is_none())
+        .map(|(_, q)| q)
+        .sum();
+    assert_eq!((in_totes, in_bins), (1, 6), "{stock:?}");
+
+    // The server forgets a confirmed putaway: lost on the run, and the bin holds what the tote
+    // should still hold by the events.
+    let conn = rusqlite::Connection::open(&w.server_db).unwrap();
+    conn.busy_timeout(std::time::Duration::from_secs(10))
+        .unwrap();
+    let device = Store::open(&w.db).unwrap().device().unwrap().device_id;
+    let gone = conn
+        .execute(
+            "DELETE FROM events WHERE device_id = ?1 AND seq =
+                 (SELECT min(seq) FROM events WHERE device_id = ?1 AND type = 'put_away')",
+            [device.to_string()],
+        )
+        .unwrap();
+    assert_eq!(gone, 1);
+    let c = check::check_run(&w.server_db, &w.server.url(), &w.db, &w.oracle).unwrap();
+    assert_eq!(c.lost, 1, "{:?}", c.problems);
+    let s = check::check_stock(&w.server_db, &w.server.url(), &Default::default()).unwrap();
+    assert!(s.short > 0 && s.excess > 0, "{:?}", s.problems);
 }

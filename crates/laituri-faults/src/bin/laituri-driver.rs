@@ -26,8 +26,9 @@ struct Args {
 
 #[derive(Debug, Subcommand)]
 enum Cmd {
-    /// Scan items into blind receipts until the oracle holds `--items` item scans.
-    Scan(ScanArgs),
+    /// Scan items into blind receipts and put the totes away until the oracle holds `--items`
+    /// item scans.
+    Scan(Box<ScanArgs>),
     /// Run every fault scenario repeatedly for a while, then check and print the totals.
     Soak(SoakArgs),
 }
@@ -74,6 +75,12 @@ struct ScanArgs {
     drain_ms: u64,
     #[arg(long, default_value_t = 200)]
     max_refusals: u32,
+    /// Percent of the menu's choices that put a tote with goods away instead of receiving.
+    #[arg(long, default_value_t = 80)]
+    putaway_pct: u32,
+    /// Percent of putaways started by taking the tote's task (a lease) instead of scanning it.
+    #[arg(long, default_value_t = 50)]
+    lease_pct: u32,
 }
 
 #[derive(Debug, clap::Args)]
@@ -106,6 +113,8 @@ fn scan(a: ScanArgs) -> anyhow::Result<()> {
     c.tote_prefix = a.tote_prefix;
     c.drain = Duration::from_millis(a.drain_ms);
     c.max_refusals = a.max_refusals.max(1);
+    c.putaway_pct = a.putaway_pct.min(100);
+    c.lease_pct = a.lease_pct.min(100);
     let summary = driver::run(&c)?;
     println!("{}", serde_json::to_string(&summary)?);
     Ok(())
@@ -201,7 +210,7 @@ fn main() -> anyhow::Result<()> {
         )
         .init();
     match args.command {
-        Cmd::Scan(a) => scan(a),
+        Cmd::Scan(a) => scan(*a),
         Cmd::Soak(a) => soak(a),
     }
 }
