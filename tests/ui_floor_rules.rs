@@ -6,16 +6,12 @@
 
 mod support;
 
-use std::cell::RefCell;
 use std::rc::Rc;
 
-use i_slint_backend_testing::{ElementHandle, init_no_event_loop};
-use laituri::feedback::Speaker;
-use laituri::store::Store;
-use laituri::terminal::{CoreConfig, Screen, Terminal};
+use laituri::terminal::Screen;
 use laituri::ui::{self, AppWindow, Ctx};
 use slint::ComponentHandle;
-use support::ui::{key, scan, tap, value};
+use support::ui::{has, key, scan, tap, value};
 
 struct Rig {
     _dir: tempfile::TempDir,
@@ -34,31 +30,13 @@ fn rig(enrolled: bool) -> Rig {
         support::sync_ok(&sync);
         server
     });
-    init_no_event_loop();
-    let terminal = Terminal::new(
-        Store::open(&db).unwrap(),
-        CoreConfig::default(),
-        Box::new(support::today),
-    );
-    let ctx = Rc::new(Ctx {
-        terminal: RefCell::new(terminal),
-        speaker: Speaker::silent(),
-    });
-    let window = AppWindow::new().unwrap();
-    ui::connect(&window, ctx.clone());
-    window.show().unwrap();
+    let (ctx, window) = support::ui::open_window(&db);
     Rig {
         _dir: dir,
         server,
         ctx,
         window,
     }
-}
-
-fn has(window: &AppWindow, label: &str) -> bool {
-    ElementHandle::find_by_accessible_label(window, label)
-        .next()
-        .is_some()
 }
 
 fn exceptions(r: &Rig) -> u64 {

@@ -5,14 +5,9 @@
 
 mod support;
 
-use std::cell::RefCell;
-use std::rc::Rc;
-
-use i_slint_backend_testing::{ElementHandle, init_no_event_loop};
-use laituri::feedback::Speaker;
-use laituri::store::Store;
-use laituri::terminal::{CoreConfig, Screen, Terminal};
-use laituri::ui::{self, AppWindow, Ctx};
+use i_slint_backend_testing::ElementHandle;
+use laituri::terminal::Screen;
+use laituri::ui::AppWindow;
 use laituri_protocol::Role;
 use slint::ComponentHandle;
 use support::ui::{scan, tap, value};
@@ -60,22 +55,12 @@ fn walk_every_step_at(width: f32, height: f32) {
     let server = support::start_demo_server(dir.path());
     let db = dir.path().join("terminal.sqlite3");
     support::sync_ok(&support::sync_config(db.clone(), &server.handle.url()));
-    init_no_event_loop();
-    let terminal = Terminal::new(
-        Store::open(&db).unwrap(),
-        CoreConfig::default(),
-        Box::new(support::today),
-    );
-    let ctx = Rc::new(Ctx {
-        terminal: RefCell::new(terminal),
-        speaker: Speaker::silent(),
-    });
-    let window = AppWindow::new().unwrap();
-    ui::connect(&window, ctx.clone());
+    let (ctx, window) = support::ui::open_window(&db);
     window
         .window()
         .set_size(slint::LogicalSize::new(width, height));
-    window.show().unwrap();
+    let real = window.window().size();
+    assert_eq!((real.width, real.height), (width as u32, height as u32));
     let size = (width, height);
     let screen = || ctx.terminal.borrow().screen().clone();
 

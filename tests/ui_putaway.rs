@@ -6,27 +6,15 @@
 
 mod support;
 
-use std::cell::RefCell;
 use std::collections::BTreeMap;
-use std::rc::Rc;
 
-use i_slint_backend_testing::{ElementHandle, init_no_event_loop};
-use laituri::feedback::Speaker;
-use laituri::store::Store;
-use laituri::terminal::{CoreConfig, Screen, Terminal};
-use laituri::ui::{self, AppWindow, Ctx};
+use laituri::terminal::Screen;
+use laituri::ui::Ctx;
 use laituri_protocol::Role;
-use slint::ComponentHandle;
-use support::ui::{scan, tap, value};
+use support::ui::{has, scan, tap, value};
 
 fn screen(ctx: &Ctx) -> Screen {
     ctx.terminal.borrow().screen().clone()
-}
-
-fn has(window: &AppWindow, label: &str) -> bool {
-    ElementHandle::find_by_accessible_label(window, label)
-        .next()
-        .is_some()
 }
 
 /// Units of each product in a location on the device's local stock view.
@@ -47,19 +35,7 @@ fn receive_close_and_put_a_tote_away_with_a_full_bin_and_an_override() {
     let sync = support::sync_config(db.clone(), &server.handle.url());
     support::sync_ok(&sync);
 
-    init_no_event_loop();
-    let terminal = Terminal::new(
-        Store::open(&db).unwrap(),
-        CoreConfig::default(),
-        Box::new(support::today),
-    );
-    let ctx = Rc::new(Ctx {
-        terminal: RefCell::new(terminal),
-        speaker: Speaker::silent(),
-    });
-    let window = AppWindow::new().unwrap();
-    ui::connect(&window, ctx.clone());
-    window.show().unwrap();
+    let (ctx, window) = support::ui::open_window(&db);
 
     // An operator who receives and puts away.
     let op = server

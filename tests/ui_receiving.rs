@@ -5,17 +5,13 @@
 
 mod support;
 
-use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::rc::Rc;
 
-use i_slint_backend_testing::{ElementHandle, init_no_event_loop};
-use laituri::feedback::Speaker;
-use laituri::store::Store;
-use laituri::terminal::{CoreConfig, Screen, Terminal};
+use i_slint_backend_testing::ElementHandle;
+use laituri::terminal::Screen;
 use laituri::ui::{self, AppWindow, Ctx};
 use laituri_protocol::Role;
-use slint::ComponentHandle;
 
 use support::ui::{element, scan, tap, value};
 
@@ -35,16 +31,7 @@ fn rig() -> Rig {
     let sync = support::sync_config(db.clone(), &server.handle.url());
     support::sync_ok(&sync); // enrol and pull the demo warehouse
 
-    init_no_event_loop();
-    let store = Store::open(&db).unwrap();
-    let terminal = Terminal::new(store, CoreConfig::default(), Box::new(support::today));
-    let ctx = Rc::new(Ctx {
-        terminal: RefCell::new(terminal),
-        speaker: Speaker::silent(),
-    });
-    let window = AppWindow::new().unwrap();
-    ui::connect(&window, ctx.clone());
-    window.show().unwrap();
+    let (ctx, window) = support::ui::open_window(&db);
     Rig {
         _dir: dir,
         server,

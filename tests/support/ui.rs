@@ -2,10 +2,43 @@
 //! accessible label.
 #![allow(dead_code)]
 
-use i_slint_backend_testing::ElementHandle;
-use laituri::ui::AppWindow;
+use std::cell::RefCell;
+use std::path::Path;
+use std::rc::Rc;
+
+use i_slint_backend_testing::{ElementHandle, init_no_event_loop};
+use laituri::feedback::Speaker;
+use laituri::store::Store;
+use laituri::terminal::{CoreConfig, Terminal};
+use laituri::ui::{self, AppWindow, Ctx};
 use slint::ComponentHandle;
 use slint::platform::{Key, WindowEvent};
+
+/// The real window over the store at `db` (Slint's testing backend, a silent speaker, the
+/// tests' fixed day), connected and shown.
+pub fn open_window(db: &Path) -> (Rc<Ctx>, AppWindow) {
+    init_no_event_loop();
+    let terminal = Terminal::new(
+        Store::open(db).unwrap(),
+        CoreConfig::default(),
+        Box::new(super::today),
+    );
+    let ctx = Rc::new(Ctx {
+        terminal: RefCell::new(terminal),
+        speaker: Speaker::silent(),
+    });
+    let window = AppWindow::new().unwrap();
+    ui::connect(&window, ctx.clone());
+    window.show().unwrap();
+    (ctx, window)
+}
+
+/// Whether an element with this label is on screen.
+pub fn has(window: &AppWindow, label: &str) -> bool {
+    ElementHandle::find_by_accessible_label(window, label)
+        .next()
+        .is_some()
+}
 
 pub fn key(ui: &AppWindow, text: slint::SharedString) {
     ui.window()
