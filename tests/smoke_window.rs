@@ -58,18 +58,12 @@ fn free_display() -> String {
         .expect("a free X display number")
 }
 
-#[test]
-fn a_receipt_scanned_into_the_real_window_reaches_the_server() {
-    need("Xvfb");
-    need("xdotool");
-    let dir = tempfile::tempdir().unwrap();
-    let server = support::start_demo_server(dir.path());
-    let url = server.handle.url();
-
+/// A virtual X display of `screen` (WIDTHxHEIGHTxDEPTH), up and accepting clients.
+fn xvfb(screen: &str) -> (String, Killed) {
     let display = free_display();
-    let _xvfb = Killed(
+    let server = Killed(
         Command::new("Xvfb")
-            .args([display.as_str(), "-noreset", "-screen", "0", "800x900x24"])
+            .args([display.as_str(), "-noreset", "-screen", "0", screen])
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -79,6 +73,18 @@ fn a_receipt_scanned_into_the_real_window_reaches_the_server() {
     wait_for("Xvfb", Duration::from_secs(20), || {
         Path::new(&socket).exists()
     });
+    (display, server)
+}
+
+#[test]
+fn a_receipt_scanned_into_the_real_window_reaches_the_server() {
+    need("Xvfb");
+    need("xdotool");
+    let dir = tempfile::tempdir().unwrap();
+    let server = support::start_demo_server(dir.path());
+    let url = server.handle.url();
+
+    let (display, _xvfb) = xvfb("800x900x24");
 
     let data = dir.path().join("terminal");
     std::fs::create_dir_all(&data).unwrap();
@@ -176,19 +182,7 @@ fn a_station_window_fills_the_screen() {
     need("Xvfb");
     need("xdotool");
     let dir = tempfile::tempdir().unwrap();
-    let display = free_display();
-    let _xvfb = Killed(
-        Command::new("Xvfb")
-            .args([display.as_str(), "-noreset", "-screen", "0", "1280x800x24"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("Xvfb starts"),
-    );
-    let socket = format!("/tmp/.X11-unix/X{}", &display[1..]);
-    wait_for("Xvfb", Duration::from_secs(20), || {
-        Path::new(&socket).exists()
-    });
+    let (display, _xvfb) = xvfb("1280x800x24");
     // The kiosk's configuration file asks for it; no server is needed to open the window.
     let data = dir.path().join("station");
     std::fs::create_dir_all(&data).unwrap();
