@@ -430,6 +430,22 @@ impl Store {
             .optional()?)
     }
 
+    /// The first `limit` bins of a zone, in walking order, that hold nothing on this device's
+    /// view of stock: no pulled level and no move of this device into them. One query that walks
+    /// the zone's index and stops at `limit`, however full the zone is.
+    pub fn empty_bins_of_zone(&self, zone: &str, limit: u32) -> Result<Vec<LocationRow>> {
+        let mut stmt = self.conn().prepare_cached(
+            "SELECT l.* FROM locations l
+             WHERE l.zone = ?1 AND l.kind = 'bin'
+               AND NOT EXISTS (SELECT 1 FROM stock_pulled s
+                               WHERE s.location = l.code AND s.quantity <> 0)
+               AND NOT EXISTS (SELECT 1 FROM local_moves m WHERE m.to_location = l.code)
+             ORDER BY l.walk_order, l.code LIMIT ?2",
+        )?;
+        let rows = stmt.query_map(params![zone, limit], LocationRow::from_row)?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
     /// Bins of a zone in walking order, at most `limit`.
     pub fn bins_of_zone(&self, zone: &str, limit: u32) -> Result<Vec<LocationRow>> {
         let mut stmt = self.conn().prepare_cached(

@@ -25,8 +25,9 @@ pub const FLOW: &str = "putaway";
 /// How many recent put-away lines the screen lists.
 pub const RECENT_LINES: u32 = 30;
 
-/// How many bins of a zone the suggestion looks at for an empty one.
-const EMPTY_BINS_SCANNED: u32 = 60;
+/// How many empty bins of each zone the suggestion is given: the first is suggested, the others
+/// follow when the operator finds a bin full or refuses one.
+const EMPTY_BINS_PER_ZONE: u32 = 8;
 
 /// Buttons and keypad entries of the putaway screen.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -180,26 +181,24 @@ impl PutawayController {
         self.claim.as_ref()
     }
 
-    /// Candidate bins for the selected goods: where the same goods are, then the bins of the
-    /// merchant's zones, each with what it holds now on the device's view.
+    /// Candidate bins for the selected goods: the bins where the same goods lie, each with what
+    /// it holds now on the device's view, then the first empty bins of each of the merchant's
+    /// zones in walking order. Bounded: a handful of point queries and one index walk per zone,
+    /// however large and full the warehouse.
     fn candidates(&self, store: &Store) -> Result<Vec<Bin>, StoreError> {
         let Some(goods) = self.job.selected() else {
             return Ok(Vec::new());
         };
-        let mut codes: Vec<String> = Vec::new();
+        let mut bins: Vec<Bin> = Vec::new();
         for row in store.product_places(&goods.merchant_id, &goods.product_id)? {
-            if row.container.is_none() && !codes.contains(&row.location) {
-                codes.push(row.location);
+            if row.container.is_some() || bins.iter().any(|b| b.code == row.location) {
+                continue;
             }
-        }
-        let zones = store
-            .merchant(&goods.merchant_id)?
-            .map(|m| m.zones)
-            .unwrap_or_default();
-        let mut bins = Vec::new();
-        let consider = |loc: crate::store::LocationRow, bins: &mut Vec<Bin>| {
-            if loc.kind != "bin" || bins.iter().any(|b: &Bin| b.code == loc.code) {
-                return Ok::<_, StoreError>(());
+            let Some(loc) = store.location(&row.location)? else {
+                continue;
+            };
+            if loc.kind != "bin" {
+                continue;
             }
             let contents = store.location_contents(&loc.code)?;
             let occupied: i64 = contents.iter().map(|r| r.quantity.max(0)).sum();
@@ -221,16 +220,25 @@ impl PutawayController {
                 same_goods: same,
                 mixed: occupied > same,
             });
-            Ok(())
-        };
-        for code in codes {
-            if let Some(loc) = store.location(&code)? {
-                consider(loc, &mut bins)?;
-            }
         }
+        let zones = store
+            .merchant(&goods.merchant_id)?
+            .map(|m| m.zones)
+            .unwrap_or_default();
         for zone in &zones {
-            for loc in store.bins_of_zone(zone, EMPTY_BINS_SCANNED)? {
-                consider(loc, &mut bins)?;
+            for loc in store.empty_bins_of_zone(zone, EMPTY_BINS_PER_ZONE)? {
+                if bins.iter().any(|b| b.code == loc.code) {
+                    continue;
+                }
+                bins.push(Bin {
+                    code: loc.code,
+                    zone: loc.zone,
+                    walk_order: loc.walk_order,
+                    capacity: loc.capacity,
+                    occupied: 0,
+                    same_goods: 0,
+                    mixed: false,
+                });
             }
         }
         Ok(bins)

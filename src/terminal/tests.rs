@@ -461,3 +461,41 @@ fn a_tote_is_put_away_offline_one_job_at_a_time_and_resumes_after_a_restart() {
         "the job ended with the tote"
     );
 }
+
+#[test]
+fn an_empty_bin_far_along_the_walk_is_found_when_the_first_bins_are_full() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut t = terminal_at(&dir.path().join("t.sqlite3"));
+    // A-01 holds another merchant's goods on the pulled view of stock: it is not empty.
+    let level = laituri_protocol::StockLevel {
+        merchant_id: "M9".into(),
+        product_id: "X".into(),
+        location: "A-01".into(),
+        container: None,
+        lot: None,
+        expiry: None,
+        condition: laituri_protocol::GoodsCondition::Good,
+        quantity: 3,
+        by_device: None,
+        by_seq: None,
+    };
+    t.store_mut()
+        .apply_changes(
+            &[ChangeRecord {
+                cursor: 100,
+                change: Change::Stock(level),
+            }],
+            100,
+        )
+        .unwrap();
+    t.scan("OP-1001");
+    t.scan("ASN-1");
+    t.scan("T-2");
+    t.scan(&gtin13("641234500001"));
+    t.receiving_action(Action::RequestClose);
+    t.receiving_action(Action::Confirm);
+    t.home();
+    assert_eq!(tone(t.scan("T-2")), Tone::Ok);
+    let view = t.putaway().unwrap().view();
+    assert_eq!(view.suggested.as_deref(), Some("A-02"), "{:?}", view.prompt);
+}
