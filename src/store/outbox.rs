@@ -296,6 +296,36 @@ impl Store {
         Ok(())
     }
 
+    /// A shift lead resolved an exception: in one transaction it is closed on the device and an
+    /// `exception_resolved` event tells the server who resolved it (the server stamps when).
+    pub fn resolve_exception(&mut self, id: i64, operator_id: &str) -> Result<()> {
+        self.write(|tx| {
+            let seq: Option<Option<i64>> = tx
+                .prepare_cached("SELECT seq FROM exceptions WHERE id = ?1 AND acknowledged = 0")?
+                .query_row([id], |r| r.get(0))
+                .optional()?;
+            let Some(seq) = seq else {
+                return Ok(());
+            };
+            if let Some(seq) = seq {
+                let device_id: String =
+                    tx.query_row("SELECT device_id FROM device WHERE id = 1", [], |r| r.get(0))?;
+                let device_id =
+                    Uuid::parse_str(&device_id).map_err(|e| StoreError::Data(e.to_string()))?;
+                append(
+                    tx,
+                    operator_id,
+                    &EventBody::ExceptionResolved {
+                        device_id,
+                        seq: seq as u64,
+                    },
+                )?;
+            }
+            tx.execute("UPDATE exceptions SET acknowledged = 1 WHERE id = ?1", [id])?;
+            Ok(())
+        })
+    }
+
     /// The server expects an earlier seq than we thought it had (it was restored from a backup):
     /// everything after `acked_through` is pending again and will be resent. Rejections stay.
     pub fn rewind_acked_through(&mut self, acked_through: u64) -> Result<()> {

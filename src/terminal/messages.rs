@@ -137,6 +137,9 @@ pub enum Text {
     ScanTote,
     /// A scan arrived while an error waits for its acknowledgement.
     AcknowledgeFirst,
+    /// Exceptions are resolved by a shift lead only.
+    OnlyLeadResolves,
+    ExceptionResolved,
     /// The server took back the lease of the task in hand.
     LeaseLost {
         task: String,
@@ -283,6 +286,14 @@ impl Text {
             (Text::TakingTask, Fi) => {
                 "Tehtävää haetaan palvelimelta. Jos se kestää, lue laatikko.".into()
             }
+            (Text::OnlyLeadResolves, En) => {
+                "Only a shift lead resolves exceptions. Put the item aside and tell the shift lead.".into()
+            }
+            (Text::OnlyLeadResolves, Fi) => {
+                "Vain vuoroesihenkilö kuittaa poikkeamat. Laita tuote sivuun ja kerro vuoroesihenkilölle.".into()
+            }
+            (Text::ExceptionResolved, En) => "Exception resolved; the server is told who resolved it.".into(),
+            (Text::ExceptionResolved, Fi) => "Poikkeama kuitattu; palvelin saa tiedon kuittaajasta.".into(),
             (Text::LeaseLost { task, why }, En) => format!(
                 "The task for {task} is no longer yours ({why}): what you put away still counts. Finish the tote in hand, or stop it and take new work."
             ),

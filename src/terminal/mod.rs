@@ -608,6 +608,22 @@ impl Terminal {
         (p.tone == Tone::Warning).then_some(p)
     }
 
+    /// A shift lead resolves an exception (after confirming on screen); anyone else is told who
+    /// may. The resolution reaches the server with who resolved it.
+    pub fn resolve_exception(&mut self, id: i64) -> Reply {
+        if !self.can(Role::Lead) {
+            return Reply::new(Tone::Error, Text::OnlyLeadResolves);
+        }
+        let operator = self.operator_id();
+        match self.store.resolve_exception(id, &operator) {
+            Ok(()) => {
+                self.committed();
+                Reply::new(Tone::Ok, Text::ExceptionResolved)
+            }
+            Err(e) => e.into(),
+        }
+    }
+
     /// A task the operator asked for was answered by the server: starts its putaway under the
     /// lease, or says another device has it. `None` when nothing was answered.
     pub fn lease_answered(&mut self) -> Option<Reply> {

@@ -11,18 +11,10 @@ pub fn connect(ui: &AppWindow, ctx: Shared) {
     let ex = ui.global::<ExceptionsAdapter>();
     {
         let (weak, ctx) = (ui.as_weak(), ctx.clone());
-        ex.on_acknowledge(move |id| {
+        ex.on_resolve(move |id| {
             if let Some(ui) = weak.upgrade() {
-                if let Err(e) = ctx
-                    .terminal
-                    .borrow_mut()
-                    .store_mut()
-                    .acknowledge_exception(i64::from(id))
-                {
-                    super::answer(&ui, &ctx, Some(e.into()));
-                    return;
-                }
-                super::refresh(&ui, &ctx);
+                let reply = ctx.terminal.borrow_mut().resolve_exception(i64::from(id));
+                super::answer(&ui, &ctx, Some(reply));
             }
         });
     }
@@ -40,6 +32,7 @@ pub fn refresh(ui: &AppWindow, t: &Terminal) {
             message: e.message.into(),
         })
         .collect();
-    ui.global::<ExceptionsAdapter>()
-        .set_items(super::model(items));
+    let ex = ui.global::<ExceptionsAdapter>();
+    ex.set_items(super::model(items));
+    ex.set_can_resolve(t.can(laituri_protocol::Role::Lead));
 }

@@ -215,6 +215,12 @@ pub struct ExceptionView {
     pub event_id: Uuid,
     pub kind: String,
     pub message: String,
+    /// The operator (a shift lead) who resolved it, once resolved.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resolved_by: Option<String>,
+    /// When it was resolved (server time, RFC 3339), once resolved.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resolved_at: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -200,6 +200,9 @@ pub enum EventBody {
         #[serde(default)]
         task: Option<TaskClaim>,
     },
+    /// A shift lead resolved the exception raised by event `seq` of device `device_id` (an
+    /// unknown barcode, a rejected event); the event's operator is who resolved it.
+    ExceptionResolved { device_id: Uuid, seq: u64 },
 }
 
 /// Why the operator put goods into another bin than the one suggested.
@@ -244,11 +247,12 @@ impl EventBody {
             EventBody::PutAway { .. } => "put_away",
             EventBody::BinFull { .. } => "bin_full",
             EventBody::PutawayFinished { .. } => "putaway_finished",
+            EventBody::ExceptionResolved { .. } => "exception_resolved",
         }
     }
 
     /// Every type name this build speaks, in one place.
-    pub const TYPES: [&'static str; 7] = [
+    pub const TYPES: [&'static str; 8] = [
         "receipt_opened",
         "goods_received",
         "unknown_barcode",
@@ -256,6 +260,7 @@ impl EventBody {
         "put_away",
         "bin_full",
         "putaway_finished",
+        "exception_resolved",
     ];
 
     /// The stock moves this event states (empty for bookkeeping-only events). The server applies
@@ -293,7 +298,8 @@ impl EventBody {
             | EventBody::UnknownBarcode { .. }
             | EventBody::ReceiptClosed { .. }
             | EventBody::BinFull { .. }
-            | EventBody::PutawayFinished { .. } => Vec::new(),
+            | EventBody::PutawayFinished { .. }
+            | EventBody::ExceptionResolved { .. } => Vec::new(),
         }
     }
 

@@ -222,6 +222,8 @@ pub fn decide_batch(
                     event_id: event.event_id,
                     kind: code.clone(),
                     message: reason.clone(),
+                    resolved_by: None,
+                    resolved_at: None,
                 },
                 merchant_id: merchant_of(event),
             });
@@ -306,6 +308,13 @@ pub fn decide_event(
         body @ (EventBody::PutAway { .. }
         | EventBody::BinFull { .. }
         | EventBody::PutawayFinished { .. }) => putaway::decide(body, world, &ctx),
+        EventBody::ExceptionResolved { device_id, seq } => {
+            Decision::applied(vec![Effect::ResolveException {
+                device_id,
+                seq,
+                by: event.operator_id.clone(),
+            }])
+        }
     }
 }
 

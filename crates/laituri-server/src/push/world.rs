@@ -254,7 +254,8 @@ impl World {
             | Effect::Publish { .. }
             | Effect::Exception { .. }
             | Effect::Override { .. }
-            | Effect::BinFull { .. } => {}
+            | Effect::BinFull { .. }
+            | Effect::ResolveException { .. } => {}
         }
     }
 }
@@ -324,6 +325,12 @@ pub enum Effect {
         seq: u64,
         location: String,
     },
+    /// A lead resolved the exception of event `seq` of `device_id` (the first resolution wins).
+    ResolveException {
+        device_id: Uuid,
+        seq: u64,
+        by: String,
+    },
 }
 
 impl Effect {
@@ -363,6 +370,8 @@ impl Ctx {
             event_id: self.event_id,
             kind: kind.to_string(),
             message,
+            resolved_by: None,
+            resolved_at: None,
         }
     }
 }

@@ -1010,6 +1010,15 @@ impl SqliteLedger<'_, '_> {
                     reason.map(OverrideReason::as_str),
                 ])?;
             }
+            Effect::ResolveException { device_id, seq, by } => {
+                tx.prepare_cached(
+                    "UPDATE exceptions SET resolved_by = ?4,
+                         resolved_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
+                     WHERE warehouse_id = ?1 AND device_id = ?2 AND seq = ?3
+                       AND resolved_by IS NULL",
+                )?
+                .execute(params![wh, device_id.to_string(), to_i64(*seq)?, by])?;
+            }
             Effect::BinFull {
                 device_id,
                 seq,
@@ -1719,27 +1728,33 @@ impl Store for SqliteStore {
     fn exceptions(&self, limit: u32) -> Result<Vec<ExceptionView>, StoreError> {
         self.read(|conn| {
             let mut stmt = conn.prepare_cached(
-                "SELECT device_id, seq, event_id, kind, message FROM (
+                "SELECT device_id, seq, event_id, kind, message, resolved_by, resolved_at FROM (
                      SELECT * FROM exceptions WHERE warehouse_id = ?1 ORDER BY id DESC LIMIT ?2
                  ) ORDER BY id",
             )?;
             let rows = stmt.query_map(params![self.warehouse_id, limit], |r| {
                 Ok((
-                    r.get::<_, String>(0)?,
-                    r.get::<_, i64>(1)?,
-                    r.get::<_, String>(2)?,
+                    (
+                        r.get::<_, String>(0)?,
+                        r.get::<_, i64>(1)?,
+                        r.get::<_, String>(2)?,
+                    ),
                     r.get::<_, String>(3)?,
                     r.get::<_, String>(4)?,
+                    r.get::<_, Option<String>>(5)?,
+                    r.get::<_, Option<String>>(6)?,
                 ))
             })?;
             rows.map(|row| {
-                let (device_id, seq, event_id, kind, message) = row?;
+                let ((device_id, seq, event_id), kind, message, resolved_by, resolved_at) = row?;
                 Ok(ExceptionView {
                     device_id: parse_uuid(&device_id)?,
                     seq: seq as u64,
                     event_id: parse_uuid(&event_id)?,
                     kind,
                     message,
+                    resolved_by,
+                    resolved_at,
                 })
             })
             .collect()
