@@ -218,7 +218,10 @@ fn build_brief_store(path: &Path, size: Size) {
         roles: vec![Role::Receiving, Role::Putaway],
         language: "fi".into(),
     })];
-    changes.extend((0..size.products).map(|n| Change::Product(support::product(n))));
+    // Barcodes as the server stores and sends them (GTIN-14).
+    let products = (0..size.products).map(support::product).collect();
+    let products = laituri_server::master::prepare_products(products).expect("valid products");
+    changes.extend(products.into_iter().map(Change::Product));
     changes.extend(place_changes(size));
     apply(&mut store, changes);
     let receipt_id = uuid::Uuid::now_v7();
