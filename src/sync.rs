@@ -609,8 +609,26 @@ impl Worker {
                 ));
             }
             if !page.changes.is_empty() || page.next_cursor != cursor {
-                store.apply_changes(&page.changes, page.next_cursor)?;
-                changed |= !page.changes.is_empty();
+                // A page in one transaction held the store's write lock as long as the page took
+                // to apply (up to a second on a large store), and a scan's commit waited behind
+                // it. So: slices of a few hundred changes, each committed with its cursor
+                // (without an fsync of its own), and after each a pause at least as long as the
+                // slice took. A scan that finds the lock taken retries after 1, 2, 5, 10 ms
+                // (SQLite's busy handler); the pause lets that retry find the lock free, so a
+                // scan waits about one slice at most.
+                const SLICE: usize = 200;
+                const MIN_PAUSE: Duration = Duration::from_millis(2);
+                for (slice, slice_cursor) in
+                    Store::pull_slices(&page.changes, page.next_cursor, SLICE)
+                {
+                    let started = std::time::Instant::now();
+                    store.apply_pulled_slice(slice, slice_cursor)?;
+                    changed |= !slice.is_empty();
+                    tokio::time::sleep(started.elapsed().max(MIN_PAUSE)).await;
+                    if self.stopping.load(Ordering::SeqCst) {
+                        return Ok(changed);
+                    }
+                }
             }
             if !page.has_more || self.stopping.load(Ordering::SeqCst) {
                 return Ok(changed);

@@ -1,0 +1,446 @@
+//! Putaway scan to feedback: a tote from the dock into bins, suggestion included, through the
+//! real path the scan field takes (`laituri::ui::on_scan` on an `AppWindow` under Slint's testing
+//! backend, as in scan_to_feedback), on a store with 1,000,000 products, 100,000 locations, stock
+//! spread over the bins and 100,000 pending events.
+//!
+//! The store is the cached terminal store of benches/support (the catalogue pulled over HTTP and
+//! 100,000 pending events) with the warehouse's places added the way a pull brings them, through
+//! `Store::apply_changes`: 100,000 bins (`Change::Location`, in zones with walk orders and
+//! capacities), both merchants with their zones set (`Change::Merchant`) and stock levels in about
+//! 70 % of the bins (`Change::Stock`). It is kept as `target/bench-data/putaway-1m-v1.sqlite3`.
+//!
+//! One measured cycle: two kinds of goods of one merchant (two cycles of Kettu Outdoor, then two
+//! of Nordic Pantry) are received into a new tote at the dock (local `goods_received` events, as
+//! the receiving flow writes them), then from the home screen:
+//! 1. the tote is scanned: putaway starts (the tote's contents from the local stock view);
+//! 2. an item is scanned: the suggestion is computed (on even cycles for goods that already lie
+//!    alone in a bin, a same-goods suggestion; on odd cycles for goods in no bin, which looks for
+//!    an empty bin in the merchant's zones);
+//! 3. the suggested bin is scanned: the put is committed, and the one line left in the tote is
+//!    selected at once, so its suggestion (the other kind) is computed in the same answer;
+//! 4. that bin is scanned: the put and the end of the tote are committed.
+//!
+//! Every cycle fills one empty bin. The suggestion looks for an empty bin only among the first
+//! 60 bins of each zone in walking order (about 170 empty ones per merchant here), so the run
+//! stays below 150 cycles of each merchant; past that it would get no suggestion at all.
+//!
+//! Run: `cargo bench --bench putaway`. Under `cargo test` it runs a few cycles on a small store
+//! built in a temporary folder, so that it cannot rot. Prints figures; asserts no timings.
+
+mod support;
+
+use std::cell::RefCell;
+use std::path::{Path, PathBuf};
+use std::rc::Rc;
+use std::time::{Duration, Instant};
+
+use i_slint_backend_testing::init_no_event_loop;
+use laituri::feedback::Speaker;
+use laituri::store::Store;
+use laituri::terminal::{CoreConfig, Screen, Terminal};
+use laituri::ui::{self, AppAdapter, AppWindow, Ctx, Tone};
+use laituri_domain::putaway::{Message, Why};
+use laituri_protocol::{
+    Change, ChangeRecord, EventBody, GoodsCondition, Location, LocationKind, Operator, Role,
+    StockLevel,
+};
+use laituri_server::demo;
+use rand::{RngExt, SeedableRng};
+use slint::ComponentHandle;
+
+const VERSION: &str = "v1";
+
+#[derive(Clone, Copy)]
+struct Size {
+    /// Products in the catalogue (even: Kettu, odd: Nordic).
+    products: usize,
+    /// Bins, half of each merchant.
+    locations: usize,
+    /// Zones of each merchant.
+    zones: usize,
+    pending: usize,
+    warm_up: usize,
+    cycles: usize,
+}
+
+const FULL: Size = Size {
+    products: support::PRODUCTS,
+    locations: 100_000,
+    zones: 10,
+    pending: support::PENDING,
+    warm_up: 20,
+    cycles: 260,
+};
+
+const BRIEF: Size = Size {
+    products: 2_000,
+    locations: 2_000,
+    zones: 4,
+    pending: 1_000,
+    warm_up: 1,
+    cycles: 4,
+};
+
+/// Share of bins that hold stock, in percent.
+const OCCUPIED_PCT: u32 = 70;
+
+fn main() {
+    let full = support::run_by_cargo_bench();
+    let size = if full { FULL } else { BRIEF };
+    let keep = tempfile::tempdir().expect("temporary folder");
+    let (master, work) = if full {
+        let prepared = Instant::now();
+        let master = ensure_putaway_store(size);
+        eprintln!("store ready in {:.1} s", prepared.elapsed().as_secs_f64());
+        (master, support::data_dir().join("putaway-work.sqlite3"))
+    } else {
+        let master = keep.path().join("putaway-brief.sqlite3");
+        build_brief_store(&master, size);
+        (master, keep.path().join("putaway-work.sqlite3"))
+    };
+    if std::env::args().any(|a| a == "--prepare-only") {
+        println!("{}", master.display());
+        return;
+    }
+    support::copy_db(&master, &work);
+    let stocked = [
+        stocked_products(&work, demo::KETTU),
+        stocked_products(&work, demo::NORDIC),
+    ];
+    run(size, &work, &stocked, full);
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", work.display()));
+    }
+}
+
+fn zone_name(merchant: usize, zone: usize) -> String {
+    format!("{}Z-{zone:02}", ["K", "N"][merchant])
+}
+
+fn bin_code(merchant: usize, zone: usize, i: usize) -> String {
+    format!("{}B-{zone:02}-{i:05}", ["K", "N"][merchant])
+}
+
+/// The changes a pull would bring for the warehouse's places: both merchants with their zones,
+/// the bins, and stock in about 70 % of them. Deterministic.
+fn place_changes(size: Size) -> Vec<Change> {
+    let mut out = Vec::new();
+    for mut m in demo::data().merchants {
+        let idx = usize::from(m.id != demo::KETTU);
+        m.zones = (0..size.zones).map(|z| zone_name(idx, z)).collect();
+        out.push(Change::Merchant(m));
+    }
+    let per_zone = size.locations / 2 / size.zones;
+    let mut rng = rand::rngs::StdRng::seed_from_u64(0x1a17_0002);
+    let mut walk = 10_000u32;
+    for merchant in 0..2 {
+        for zone in 0..size.zones {
+            for i in 0..per_zone {
+                walk += 1;
+                let code = bin_code(merchant, zone, i);
+                let capacity = 100 + (i as u32 * 37) % 300;
+                out.push(Change::Location(Location {
+                    code: code.clone(),
+                    kind: LocationKind::Bin,
+                    zone: zone_name(merchant, zone),
+                    walk_order: walk,
+                    capacity: Some(capacity),
+                }));
+                if rng.random_range(0..100) >= OCCUPIED_PCT {
+                    continue;
+                }
+                let kinds = if rng.random_range(0..10) < 3 { 2 } else { 1 };
+                for _ in 0..kinds {
+                    // A product of the bin's merchant: even numbers are Kettu's, odd Nordic's.
+                    let n = rng.random_range(0..size.products / 2) * 2 + merchant;
+                    out.push(Change::Stock(StockLevel {
+                        merchant_id: support::product(n).merchant_id,
+                        product_id: support::product_id(n),
+                        location: code.clone(),
+                        container: None,
+                        lot: None,
+                        expiry: None,
+                        condition: GoodsCondition::Good,
+                        quantity: rng.random_range(1..=60),
+                        by_device: None,
+                        by_seq: None,
+                    }));
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Applies changes the way the sync worker applies a pulled page, without moving the cursor.
+fn apply(store: &mut Store, changes: Vec<Change>) {
+    let cursor = store.pull_cursor().expect("cursor");
+    let records: Vec<ChangeRecord> = changes
+        .into_iter()
+        .map(|change| ChangeRecord { cursor, change })
+        .collect();
+    for page in records.chunks(1000) {
+        store.apply_changes(page, cursor).expect("changes applied");
+    }
+}
+
+/// The cached terminal store plus the warehouse's places and stock; built when missing.
+fn ensure_putaway_store(size: Size) -> PathBuf {
+    let path = support::data_dir().join(format!("putaway-1m-{VERSION}.sqlite3"));
+    let terminal = support::ensure_terminal();
+    if path.exists() {
+        return path;
+    }
+    let tmp = support::data_dir().join("putaway-building.sqlite3");
+    support::copy_db(&terminal, &tmp);
+    let start = Instant::now();
+    let mut store = Store::open(&tmp).expect("store");
+    apply(&mut store, place_changes(size));
+    drop(store);
+    support::checkpoint(&tmp);
+    std::fs::rename(&tmp, &path).expect("rename putaway store");
+    eprintln!(
+        "built {} in {:.0} s",
+        path.display(),
+        start.elapsed().as_secs_f64()
+    );
+    path
+}
+
+/// A small store for `cargo test`: everything through `apply_changes`, no server.
+fn build_brief_store(path: &Path, size: Size) {
+    let mut store = Store::open(path).expect("store");
+    let mut changes = vec![Change::Operator(Operator {
+        id: support::OPERATOR.into(),
+        name: "Aino".into(),
+        badge: support::OPERATOR.into(),
+        pin_hash: None,
+        roles: vec![Role::Receiving, Role::Putaway],
+        language: "fi".into(),
+    })];
+    // Barcodes as the server stores and sends them (GTIN-14).
+    let products = (0..size.products).map(support::product).collect();
+    let products = laituri_server::master::prepare_products(products).expect("valid products");
+    changes.extend(products.into_iter().map(Change::Product));
+    changes.extend(place_changes(size));
+    apply(&mut store, changes);
+    let receipt_id = uuid::Uuid::now_v7();
+    let bodies: Vec<EventBody> = (0..size.pending)
+        .map(|i| received(receipt_id, (i * 2) % size.products, 1, "T-0001"))
+        .collect();
+    store
+        .append_events(support::OPERATOR, &bodies)
+        .expect("pending events");
+    drop(store);
+    support::checkpoint(path);
+}
+
+fn received(receipt_id: uuid::Uuid, n: usize, quantity: i64, tote: &str) -> EventBody {
+    EventBody::GoodsReceived {
+        receipt_id,
+        merchant_id: support::product(n).merchant_id,
+        product_id: support::product_id(n),
+        quantity,
+        lot: None,
+        expiry: None,
+        serial: None,
+        container: tote.into(),
+        location: "DOCK-1".into(),
+        condition: GoodsCondition::Good,
+        barcode: support::unit_gtin(n),
+    }
+}
+
+/// Products of a merchant that lie alone in a bin with room (a same-goods suggestion), by number.
+fn stocked_products(db: &Path, merchant: &str) -> Vec<usize> {
+    let c = rusqlite::Connection::open(db).unwrap();
+    let mut stmt = c
+        .prepare(
+            "SELECT s.product_id FROM stock_pulled s JOIN locations l ON l.code = s.location
+             WHERE s.merchant_id = ?1 AND l.kind = 'bin'
+               AND (SELECT count(*) FROM stock_pulled o WHERE o.location = s.location) = 1
+             LIMIT 5000",
+        )
+        .unwrap();
+    let rows = stmt
+        .query_map([merchant], |r| r.get::<_, String>(0))
+        .unwrap();
+    rows.map(|r| r.unwrap()["BP-".len()..].parse().unwrap())
+        .collect()
+}
+
+#[derive(Default)]
+struct Samples {
+    tote: Vec<Duration>,
+    item_same: Vec<Duration>,
+    item_empty: Vec<Duration>,
+    bin_then_empty: Vec<Duration>,
+    bin_then_same: Vec<Duration>,
+    bin_last: Vec<Duration>,
+    same_goods_suggested: usize,
+}
+
+fn run(size: Size, work: &Path, stocked: &[Vec<usize>; 2], full: bool) {
+    init_no_event_loop();
+    let store = Store::open(work).expect("store");
+    let pending = store.counts().unwrap().pending();
+    let terminal = Terminal::new(store, CoreConfig::default(), Box::new(support::today));
+    let ctx = Rc::new(Ctx {
+        terminal: RefCell::new(terminal),
+        speaker: Speaker::silent(),
+    });
+    let window = AppWindow::new().expect("window");
+    ui::connect(&window, ctx.clone());
+    window.show().expect("show");
+    ui::on_scan(&window, &ctx, support::OPERATOR);
+    assert_eq!(*ctx.terminal.borrow().screen(), Screen::Home);
+
+    let mut rng = rand::rngs::StdRng::seed_from_u64(0x1a17_0003);
+    let receipt_id = uuid::Uuid::now_v7();
+    let last_seq = |ctx: &Ctx| ctx.terminal.borrow().store().counts().unwrap().last_seq;
+    let timed = |raw: &str| -> Duration {
+        let start = Instant::now();
+        ui::on_scan(&window, &ctx, raw);
+        let took = start.elapsed();
+        let app = window.global::<AppAdapter>();
+        assert!(
+            matches!(app.get_tone(), Tone::Ok | Tone::Done),
+            "scan {raw}: {}",
+            app.get_feedback()
+        );
+        took
+    };
+    // The suggested bin, and whether it was suggested for the same goods already in it.
+    let suggested = |ctx: &Ctx| -> (String, bool) {
+        let t = ctx.terminal.borrow();
+        let view = t.putaway().expect("putaway open").view();
+        let same = matches!(
+            view.prompt,
+            Message::Suggest {
+                why: Why::SameGoods,
+                ..
+            }
+        );
+        let bin = view
+            .suggested
+            .unwrap_or_else(|| panic!("no suggestion: {:?}", view.prompt));
+        (bin, same)
+    };
+
+    let mut s = Samples::default();
+    for cycle in 0..size.warm_up + size.cycles {
+        let measured = cycle >= size.warm_up;
+        let tote = format!("T-P{cycle:05}");
+        // Two cycles of one merchant's goods, then two of the other's.
+        let merchant = (cycle / 2) % 2;
+        let stocked = &stocked[merchant];
+        let same = stocked[rng.random_range(0..stocked.len())];
+        let new = rng.random_range(0..size.products / 2) * 2 + merchant;
+        ctx.terminal
+            .borrow_mut()
+            .store_mut()
+            .append_events(
+                support::OPERATOR,
+                &[
+                    received(receipt_id, same, 6, &tote),
+                    received(receipt_id, new, 4, &tote),
+                ],
+            )
+            .expect("goods into the tote");
+
+        // Even cycles scan the goods already in a bin first, odd cycles the new goods.
+        let same_first = cycle % 2 == 0;
+        let first = if same_first { same } else { new };
+        let t_tote = timed(&tote);
+        assert_eq!(*ctx.terminal.borrow().screen(), Screen::Putaway);
+        let t_item = timed(&support::unit_gtin(first));
+        let (bin, same_goods) = suggested(&ctx);
+        if measured && same_first && same_goods {
+            s.same_goods_suggested += 1;
+        }
+        let before = last_seq(&ctx);
+        // The one line left is selected at once: its suggestion comes with this answer.
+        let t_bin = timed(&bin);
+        assert_eq!(last_seq(&ctx), before + 1, "the put was not recorded");
+        let (bin, same_goods) = suggested(&ctx);
+        if measured && !same_first && same_goods {
+            s.same_goods_suggested += 1;
+        }
+        let before = last_seq(&ctx);
+        let t_bin_last = timed(&bin);
+        assert_eq!(
+            last_seq(&ctx),
+            before + 2,
+            "the put and the end were not recorded"
+        );
+        assert!(ctx.terminal.borrow().putaway().unwrap().is_finished());
+        ctx.terminal.borrow_mut().home();
+        ui::answer(&window, &ctx, None);
+        if measured {
+            s.tote.push(t_tote);
+            if same_first {
+                s.item_same.push(t_item);
+                s.bin_then_empty.push(t_bin);
+            } else {
+                s.item_empty.push(t_item);
+                s.bin_then_same.push(t_bin);
+            }
+            s.bin_last.push(t_bin_last);
+        }
+    }
+
+    let facts = |t: &str| -> i64 {
+        let c = rusqlite::Connection::open(work).unwrap();
+        c.query_row(&format!("SELECT count(*) FROM {t}"), [], |r| r.get(0))
+            .unwrap()
+    };
+    println!(
+        "Putaway scan to feedback through ui::on_scan (headless AppWindow), {} build",
+        if full { "release" } else { "brief test" }
+    );
+    println!(
+        "store: {} products, {} locations, {} pulled stock levels, {pending} pending events at the start; {} merchant zones of {} bins",
+        facts("products"),
+        facts("locations"),
+        facts("stock_pulled"),
+        size.zones,
+        size.locations / 2 / size.zones,
+    );
+    println!(
+        "same-goods bin suggested for {} of {} items already in a bin",
+        s.same_goods_suggested,
+        s.item_same.len() + s.bin_then_same.len()
+    );
+    println!("| scan | scans | p50 | p95 | p99 | max | over 20 ms |");
+    println!("| --- | ---: | ---: | ---: | ---: | ---: | ---: |");
+    let rows: [(&str, &Vec<Duration>); 6] = [
+        ("tote from home: putaway starts", &s.tote),
+        ("item -> suggestion (same goods in a bin)", &s.item_same),
+        ("item -> suggestion (empty bin in zones)", &s.item_empty),
+        (
+            "bin -> put committed, next suggestion (empty bin)",
+            &s.bin_then_empty,
+        ),
+        (
+            "bin -> put committed, next suggestion (same goods)",
+            &s.bin_then_same,
+        ),
+        ("last bin -> put and tote end committed", &s.bin_last),
+    ];
+    for (name, samples) in rows {
+        let mut sorted = samples.clone();
+        sorted.sort();
+        let slow = sorted
+            .iter()
+            .filter(|d| **d > Duration::from_millis(20))
+            .count();
+        println!(
+            "| {name} | {} | {} | {} | {} | {} | {slow} |",
+            sorted.len(),
+            support::ms(support::quantile(&sorted, 0.5)),
+            support::ms(support::quantile(&sorted, 0.95)),
+            support::ms(support::quantile(&sorted, 0.99)),
+            support::ms(*sorted.last().unwrap_or(&Duration::ZERO)),
+        );
+    }
+}
