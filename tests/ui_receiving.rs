@@ -216,12 +216,57 @@ fn blind_receipt_exceptions_done_and_about() {
     tap(&r.window, "Acknowledge");
     assert_eq!(value(&r.window, "Exceptions"), "1");
 
-    // The header's exception count opens the list; each is marked done by the lead.
+    // The unknown barcode is in the scan log too, marked like every line.
+    let logged = r
+        .ctx
+        .terminal
+        .borrow()
+        .receiving()
+        .unwrap()
+        .view(r.ctx.terminal.borrow().store())
+        .recent;
+    assert!(
+        logged
+            .iter()
+            .any(|l| l.product_name.contains(&r.server.guide.unknown_barcode)),
+        "{logged:?}"
+    );
+
+    // The header's exception count opens the list. A clerk cannot resolve one: only a lead.
     tap(&r.window, "Exceptions");
     assert_eq!(screen(&r), Screen::Exceptions);
     let id = r.ctx.terminal.borrow().store().open_exceptions(10).unwrap()[0].id;
-    tap(&r.window, &format!("Done {id}"));
+    assert!(
+        ElementHandle::find_by_accessible_label(&r.window, &format!("Resolve {id}"))
+            .next()
+            .is_none(),
+        "a clerk sees no Resolve"
+    );
+    // The lead takes the terminal (badge and PIN), resolves it and confirms.
+    let lead = r
+        .server
+        .guide
+        .operators
+        .iter()
+        .find(|o| o.roles.contains(&Role::Lead))
+        .expect("the demo has a shift lead");
+    scan(&r.window, &lead.badge);
+    if let Some(pin) = &lead.pin {
+        scan(&r.window, pin);
+    }
+    tap(&r.window, "Exceptions");
+    tap(&r.window, &format!("Resolve {id}"));
+    tap(&r.window, &format!("Confirm {id}"));
     assert_eq!(value(&r.window, "Exceptions"), "0");
+    // The resolution reaches the server: who resolved it, and when.
+    support::sync_ok(&r.sync);
+    let on_server = support::server_exceptions(&r.server.handle.url());
+    let resolved = on_server
+        .iter()
+        .find(|e| e.kind == "unknown_barcode")
+        .expect("the unknown barcode is an exception on the server");
+    assert_eq!(resolved.resolved_by.as_deref(), Some(lead.badge.as_str()));
+    assert!(resolved.resolved_at.is_some());
     assert!(
         r.ctx
             .terminal

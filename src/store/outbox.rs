@@ -309,7 +309,9 @@ impl Store {
             };
             if let Some(seq) = seq {
                 let device_id: String =
-                    tx.query_row("SELECT device_id FROM device WHERE id = 1", [], |r| r.get(0))?;
+                    tx.query_row("SELECT device_id FROM device WHERE id = 1", [], |r| {
+                        r.get(0)
+                    })?;
                 let device_id =
                     Uuid::parse_str(&device_id).map_err(|e| StoreError::Data(e.to_string()))?;
                 append(

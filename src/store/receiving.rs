@@ -246,18 +246,27 @@ impl Store {
             .optional()?)
     }
 
-    /// The lines recorded for a receipt, newest first, at most `limit`.
+    /// The lines recorded for a receipt, newest first, at most `limit`: goods, and unknown
+    /// barcodes (condition `unknown`, the raw code as the name, no quantity), each with where
+    /// its event stands.
     pub fn recent_receipt_lines(
         &self,
         receipt_id: Uuid,
         limit: u32,
     ) -> Result<Vec<ReceiptLineRow>> {
         let mut stmt = self.conn().prepare_cached(
-            "SELECT l.seq, l.product_id, l.quantity, l.lot, l.expiry, l.container, l.condition, o.state,
-                    coalesce(p.name, l.product_id)
-             FROM receipt_lines l JOIN outbox o ON o.seq = l.seq
-             LEFT JOIN products p ON p.id = l.product_id
-             WHERE l.receipt_id = ?1 ORDER BY l.seq DESC LIMIT ?2",
+            "SELECT seq, product_id, quantity, lot, expiry, container, condition, state, name FROM (
+                 SELECT l.seq, l.product_id, l.quantity, l.lot, l.expiry, l.container, l.condition,
+                        o.state, coalesce(p.name, l.product_id) AS name
+                 FROM receipt_lines l JOIN outbox o ON o.seq = l.seq
+                 LEFT JOIN products p ON p.id = l.product_id
+                 WHERE l.receipt_id = ?1
+                 UNION ALL
+                 SELECT o.seq, '', 0, NULL, NULL, '', 'unknown', o.state,
+                        json_extract(o.payload, '$.raw')
+                 FROM outbox o
+                 WHERE o.type = 'unknown_barcode' AND json_extract(o.payload, '$.receipt_id') = ?1
+             ) ORDER BY seq DESC LIMIT ?2",
         )?;
         let rows = stmt.query_map(params![receipt_id.to_string(), limit], |r| {
             let state: String = r.get(7)?;
@@ -318,13 +327,15 @@ mod tests {
             .unwrap();
         assert_eq!(seqs, vec![2, 3]);
         let lines = s.recent_receipt_lines(r.receipt_id, 100).unwrap();
-        assert_eq!(lines.len(), 1);
-        assert_eq!(lines[0].seq, 2);
+        assert_eq!(lines.len(), 2, "the goods and the unknown barcode");
+        assert_eq!((lines[0].seq, lines[0].condition.as_str()), (3, "unknown"));
+        assert_eq!(lines[0].product_name, "??", "the raw code stands in");
+        assert_eq!(lines[1].seq, 2);
         assert_eq!(
-            lines[0].product_name, "P",
+            lines[1].product_name, "P",
             "no master data: the id stands in"
         );
-        assert_eq!(lines[0].state, LineState::Saved);
+        assert_eq!(lines[1].state, LineState::Saved);
         let batch = s.pending_batch(100).unwrap();
         let types: Vec<_> = batch.iter().map(|e| e.event_type.as_str()).collect();
         assert_eq!(

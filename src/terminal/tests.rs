@@ -225,7 +225,7 @@ fn a_notice_received_by_scans_records_every_action_in_the_outbox() {
         .map(|l| (l.product_id.as_str(), l.expected, l.received))
         .collect();
     assert_eq!(got, vec![("P1", 8, 8), ("P2", 1, 1)]);
-    assert_eq!(view.recent.len(), 4);
+    assert_eq!(view.recent.len(), 5);
     let names: Vec<&str> = view
         .recent
         .iter()
@@ -233,8 +233,8 @@ fn a_notice_received_by_scans_records_every_action_in_the_outbox() {
         .collect();
     assert_eq!(
         names,
-        ["Item P2", "Item P1", "Item P1", "Item P1"],
-        "newest first"
+        ["4006381333931", "Item P2", "Item P1", "Item P1", "Item P1"],
+        "newest first, the unknown barcode in the log too"
     );
 
     assert_eq!(t.receiving_action(Action::RequestClose).tone, Tone::Ok);

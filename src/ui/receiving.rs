@@ -6,7 +6,7 @@ use slint::ComponentHandle;
 
 use super::{AppWindow, FlowLine, ReceiptLine, ReceivingAdapter, Shared};
 use crate::terminal::Terminal;
-use crate::terminal::messages::Text;
+use crate::terminal::messages::{Label, Text};
 use crate::terminal::receiving::Action;
 
 fn act(ui: &AppWindow, ctx: &super::Ctx, action: Action) {
@@ -94,6 +94,13 @@ pub fn refresh(ui: &AppWindow, t: &Terminal) {
                 }
                 if line.condition != "good" {
                     detail.push(&line.condition);
+                }
+                if line.condition == "unknown" {
+                    return FlowLine {
+                        text: format!("? {}", line.product_name).into(),
+                        detail: Label::UnknownBarcode.render(t.lang()).into(),
+                        mark: super::mark(line.state),
+                    };
                 }
                 FlowLine {
                     text: format!("+{} {}", line.quantity, line.product_name).into(),
