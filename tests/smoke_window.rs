@@ -121,7 +121,12 @@ fn a_receipt_scanned_into_the_real_window_reaches_the_server() {
         || {
             rusqlite::Connection::open(&db)
                 .and_then(|c| {
-                    c.query_row("SELECT count(*) FROM operators", [], |r| r.get::<_, i64>(0))
+                    // The pull applies its pages in slices: wait for the last kind to arrive.
+                    c.query_row(
+                        "SELECT (SELECT count(*) FROM operators) * (SELECT count(*) FROM notices)",
+                        [],
+                        |r| r.get::<_, i64>(0),
+                    )
                 })
                 .map(|n| n > 0)
                 .unwrap_or(false)
