@@ -570,6 +570,7 @@ impl Worker {
     /// Pulls pages until the server has no more. Returns whether anything changed.
     async fn pull_all(&mut self, store: &mut Store, token: &str) -> Result<bool, RoundError> {
         let mut changed = false;
+        let mut pulled = 0usize;
         loop {
             let cursor = store.pull_cursor()?;
             let url = format!(
@@ -630,12 +631,22 @@ impl Worker {
                     }
                 }
             }
+            pulled += page.changes.len();
             if !page.has_more || self.stopping.load(Ordering::SeqCst) {
+                if pulled >= LARGE_PULL {
+                    // A large pull leaves a write-ahead log as big as what it wrote, and every
+                    // read of the scan path then searches it. Copy it into the database now, on
+                    // this thread; a passive checkpoint never blocks the scan's connection.
+                    store.checkpoint()?;
+                }
                 return Ok(changed);
             }
         }
     }
 }
+
+/// Changes in one pull past which the worker checkpoints the write-ahead log afterwards.
+const LARGE_PULL: usize = 5_000;
 
 /// The server no longer knows this terminal's token: forget it, so the next round enrols again
 /// (same device id, so the server continues the same history).

@@ -150,6 +150,14 @@ impl Store {
         Ok(())
     }
 
+    /// Copies the write-ahead log into the database file as far as readers allow (a passive
+    /// checkpoint: it never waits for, nor blocks, the other connection).
+    pub fn checkpoint(&self) -> Result<()> {
+        self.conn
+            .query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))?;
+        Ok(())
+    }
+
     /// Sets `synchronous`; only the durability benchmark turns it down.
     pub fn set_synchronous(&self, mode: &str) -> Result<()> {
         self.conn.pragma_update(None, "synchronous", mode)?;
