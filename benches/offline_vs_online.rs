@@ -17,16 +17,14 @@
 
 mod support;
 
-use std::cell::RefCell;
 use std::path::Path;
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
 use i_slint_backend_testing::init_no_event_loop;
-use laituri::feedback::Speaker;
 use laituri::store::Store;
 use laituri::sync::{SyncHandle, sync_once};
-use laituri::terminal::{CoreConfig, Screen, Terminal};
+use laituri::terminal::Screen;
 use laituri::ui::{self, AppAdapter, AppWindow, Ctx, Tone};
 use laituri_faultproxy::{Fault, FaultProxy};
 use laituri_protocol::{PROTOCOL_HEADER, PROTOCOL_VERSION, PushRequest, PushResponse, paths};
@@ -60,18 +58,7 @@ fn item(guide: &demo::DemoGuide) -> Item {
 fn terminal(db: &Path, server_url: &str, item: &Item) -> (AppWindow, Rc<Ctx>) {
     let status = sync_once(&support::sync_config(db.to_path_buf(), server_url));
     assert!(status.online, "setup sync failed: {:?}", status.problem);
-    let t = Terminal::new(
-        Store::open(db).expect("store"),
-        CoreConfig::default(),
-        Box::new(support::today),
-    );
-    let ctx = Rc::new(Ctx {
-        terminal: RefCell::new(t),
-        speaker: Speaker::silent(),
-    });
-    let window = AppWindow::new().expect("window");
-    ui::connect(&window, ctx.clone());
-    window.show().expect("show");
+    let (ctx, window) = support::window_over(Store::open(db).expect("store"));
     ui::on_scan(&window, &ctx, support::OPERATOR);
     ctx.terminal
         .borrow_mut()

@@ -29,16 +29,13 @@
 
 mod support;
 
-use std::cell::RefCell;
 use std::path::{Path, PathBuf};
-use std::rc::Rc;
 use std::time::{Duration, Instant};
 
 use i_slint_backend_testing::init_no_event_loop;
-use laituri::feedback::Speaker;
 use laituri::store::Store;
-use laituri::terminal::{CoreConfig, Screen, Terminal};
-use laituri::ui::{self, AppAdapter, AppWindow, Ctx, Tone};
+use laituri::terminal::Screen;
+use laituri::ui::{self, AppAdapter, Ctx, Tone};
 use laituri_domain::putaway::{Message, Why};
 use laituri_protocol::{
     Change, ChangeRecord, EventBody, GoodsCondition, Location, LocationKind, Operator, Role,
@@ -284,14 +281,7 @@ fn run(size: Size, work: &Path, stocked: &[Vec<usize>; 2], full: bool) {
     init_no_event_loop();
     let store = Store::open(work).expect("store");
     let pending = store.counts().unwrap().pending();
-    let terminal = Terminal::new(store, CoreConfig::default(), Box::new(support::today));
-    let ctx = Rc::new(Ctx {
-        terminal: RefCell::new(terminal),
-        speaker: Speaker::silent(),
-    });
-    let window = AppWindow::new().expect("window");
-    ui::connect(&window, ctx.clone());
-    window.show().expect("show");
+    let (ctx, window) = support::window_over(store);
     ui::on_scan(&window, &ctx, support::OPERATOR);
     assert_eq!(*ctx.terminal.borrow().screen(), Screen::Home);
 

@@ -19,15 +19,12 @@
 
 mod support;
 
-use std::cell::RefCell;
-use std::rc::Rc;
 use std::time::{Duration, Instant};
 
 use i_slint_backend_testing::init_no_event_loop;
-use laituri::feedback::Speaker;
 use laituri::store::Store;
-use laituri::terminal::{CoreConfig, Screen, Terminal};
-use laituri::ui::{self, AppAdapter, AppWindow, Ctx, Tone};
+use laituri::terminal::Screen;
+use laituri::ui::{self, AppAdapter, Tone};
 use laituri_server::demo;
 use rand::{RngExt, SeedableRng};
 use slint::ComponentHandle;
@@ -55,14 +52,7 @@ fn main() {
     let store = Store::open(&work).expect("store");
     let (products, barcodes, pending) = facts(&store);
     let size_mb = std::fs::metadata(&work).map(|m| m.len()).unwrap_or(0) as f64 / 1e6;
-    let terminal = Terminal::new(store, CoreConfig::default(), Box::new(support::today));
-    let ctx = Rc::new(Ctx {
-        terminal: RefCell::new(terminal),
-        speaker: Speaker::silent(),
-    });
-    let window = AppWindow::new().expect("window");
-    ui::connect(&window, ctx.clone());
-    window.show().expect("show");
+    let (ctx, window) = support::window_over(store);
 
     // Log in by badge, open a blind receipt of the Kettu merchant, scan a tote.
     ui::on_scan(&window, &ctx, support::OPERATOR);

@@ -15,19 +15,16 @@
 
 mod support;
 
-use std::cell::RefCell;
 use std::path::Path;
-use std::rc::Rc;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use i_slint_backend_testing::init_no_event_loop;
-use laituri::feedback::Speaker;
 use laituri::store::Store;
 use laituri::sync::{SyncHandle, sync_once};
-use laituri::terminal::{CoreConfig, Screen, Terminal};
-use laituri::ui::{self, AppAdapter, AppWindow, Ctx, Tone};
+use laituri::terminal::Screen;
+use laituri::ui::{self, AppAdapter, Tone};
 use laituri_server::Store as _;
 use laituri_server::{ServerConfig, ServerHandle, demo};
 use rand::{RngExt, SeedableRng};
@@ -136,14 +133,7 @@ fn brief_stores(dir: &Path, size: Size) -> (std::path::PathBuf, std::path::PathB
 fn run(size: Size, url: &str, db: &Path, pull_end: u64, full: bool) {
     init_no_event_loop();
     let store = Store::open(db).expect("store");
-    let terminal = Terminal::new(store, CoreConfig::default(), Box::new(support::today));
-    let ctx = Rc::new(Ctx {
-        terminal: RefCell::new(terminal),
-        speaker: Speaker::silent(),
-    });
-    let window = AppWindow::new().expect("window");
-    ui::connect(&window, ctx.clone());
-    window.show().expect("show");
+    let (ctx, window) = support::window_over(store);
     ui::on_scan(&window, &ctx, support::OPERATOR);
     assert_eq!(*ctx.terminal.borrow().screen(), Screen::Home);
     ctx.terminal

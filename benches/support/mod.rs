@@ -19,13 +19,17 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use laituri::feedback::Speaker;
 use laituri::store::Store;
 use laituri::sync::{SyncConfig, sync_once};
+use laituri::terminal::{CoreConfig, Terminal};
+use laituri::ui::{self, AppWindow, Ctx};
 use laituri_domain::calendar::Date;
 use laituri_domain::scan as gtin;
 use laituri_protocol::{EventBody, GoodsCondition, Product, ProductBarcode};
 use laituri_server::Store as _;
 use laituri_server::{ServerConfig, ServerHandle, demo};
+use slint::ComponentHandle;
 
 pub const PRODUCTS: usize = 1_000_000;
 pub const PENDING: usize = 100_000;
@@ -283,4 +287,19 @@ pub fn status_kb(pid: u32, field: &str) -> Option<u64> {
 
 pub fn mib(kb: u64) -> String {
     format!("{:.1} MiB", kb as f64 / 1024.0)
+}
+
+/// The real window over `store` (Slint's testing backend must be initialised), with a silent
+/// speaker and the benches' fixed day, connected and shown, as the app builds it.
+#[allow(dead_code)]
+pub fn window_over(store: Store) -> (std::rc::Rc<Ctx>, AppWindow) {
+    let terminal = Terminal::new(store, CoreConfig::default(), Box::new(today));
+    let ctx = std::rc::Rc::new(Ctx {
+        terminal: std::cell::RefCell::new(terminal),
+        speaker: Speaker::silent(),
+    });
+    let window = AppWindow::new().expect("window");
+    ui::connect(&window, ctx.clone());
+    window.show().expect("show");
+    (ctx, window)
 }
