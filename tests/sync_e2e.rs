@@ -5,7 +5,6 @@
 
 mod support;
 
-use std::net::SocketAddr;
 use std::path::Path;
 
 use laituri::feedback::Speaker;
@@ -13,7 +12,7 @@ use laituri::store::{LineState, Store};
 use laituri::sync::SyncConfig;
 use laituri::terminal::{CoreConfig, Screen, Terminal, Tone};
 use laituri_protocol::{PROTOCOL_HEADER, PROTOCOL_VERSION, PushRequest, PushResponse, paths};
-use laituri_server::{ServerConfig, ServerHandle};
+use laituri_server::ServerHandle;
 
 /// A receiving operator without a PIN, and a product of a merchant with a plain GTIN.
 struct Demo {
@@ -76,22 +75,11 @@ fn dock_units(url: &str, d: &Demo) -> i64 {
         .sum()
 }
 
-fn free_port() -> SocketAddr {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-}
-
 #[test]
 fn fifty_items_received_offline_arrive_once_when_the_server_comes_up() {
     let dir = tempfile::tempdir().unwrap();
-    let addr = free_port();
-    let mut config = ServerConfig::local(dir.path().join("server.sqlite3"));
-    config.bind = addr;
-    let guide = laituri_server::demo::seed(&config, support::today()).unwrap();
+    let (config, guide, url) = support::demo_on_a_fixed_port(&dir.path().join("server.sqlite3"));
     let d = demo_facts(&guide);
-    let url = format!("http://{addr}");
     let db = dir.path().join("t.sqlite3");
     let sync = support::sync_config(db.clone(), &url);
 
@@ -178,13 +166,9 @@ fn the_same_batch_pushed_twice_is_counted_once() {
 #[test]
 fn a_server_restored_from_backup_reports_a_gap_and_the_terminal_heals_it() {
     let dir = tempfile::tempdir().unwrap();
-    let addr = free_port();
     let server_db = dir.path().join("server.sqlite3");
-    let mut config = ServerConfig::local(&server_db);
-    config.bind = addr;
-    let guide = laituri_server::demo::seed(&config, support::today()).unwrap();
+    let (config, guide, url) = support::demo_on_a_fixed_port(&server_db);
     let d = demo_facts(&guide);
-    let url = format!("http://{addr}");
     let db = dir.path().join("t.sqlite3");
     let sync = support::sync_config(db.clone(), &url);
     let mut t = terminal(&db, CoreConfig::default());
@@ -203,10 +187,7 @@ fn a_server_restored_from_backup_reports_a_gap_and_the_terminal_heals_it() {
     server.stop();
 
     // The server's disk is restored from the backup: it forgot seqs 5..=9.
-    for suffix in ["-wal", "-shm"] {
-        let _ = std::fs::remove_file(format!("{}{suffix}", server_db.display()));
-    }
-    std::fs::copy(&backup, &server_db).unwrap();
+    support::restore_backup(&server_db, &backup);
     let server = ServerHandle::start(config).unwrap();
     assert_eq!(dock_units(&url, &d), 3);
 

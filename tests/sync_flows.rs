@@ -7,7 +7,6 @@
 
 mod support;
 
-use std::net::SocketAddr;
 use std::path::Path;
 use std::time::Duration;
 
@@ -18,13 +17,6 @@ use laituri_protocol::{PROTOCOL_HEADER, PROTOCOL_VERSION, Role, TaskKind};
 use laituri_server::clock::Clock;
 use laituri_server::demo::DemoGuide;
 use laituri_server::{ServerConfig, ServerHandle, Store as _};
-
-fn free_port() -> SocketAddr {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-}
 
 fn terminal(db: &Path) -> Terminal {
     Terminal::new(
@@ -254,13 +246,9 @@ fn a_deactivated_operator_cannot_log_in_after_the_next_pull() {
 #[test]
 fn a_server_restored_with_a_new_epoch_makes_the_terminal_pull_from_the_start() {
     let dir = tempfile::tempdir().unwrap();
-    let addr = free_port();
     let server_db = dir.path().join("server.sqlite3");
-    let mut config = ServerConfig::local(&server_db);
-    config.bind = addr;
-    let guide = laituri_server::demo::seed(&config, support::today()).unwrap();
+    let (config, guide, url) = support::demo_on_a_fixed_port(&server_db);
     let f = facts(&guide);
-    let url = format!("http://{addr}");
     let db = dir.path().join("t.sqlite3");
     let sync = support::sync_config(db.clone(), &url);
 
@@ -282,10 +270,7 @@ fn a_server_restored_with_a_new_epoch_makes_the_terminal_pull_from_the_start() {
 
     // The server's disk is restored from the backup and given a new epoch, as the restore
     // procedure says (`laituri-server --new-epoch`).
-    for suffix in ["-wal", "-shm"] {
-        let _ = std::fs::remove_file(format!("{}{suffix}", server_db.display()));
-    }
-    std::fs::copy(&backup, &server_db).unwrap();
+    support::restore_backup(&server_db, &backup);
     let new_epoch = config.open_store().unwrap().new_epoch().unwrap();
     assert_ne!(new_epoch, epoch);
     let server = ServerHandle::start(config).unwrap();

@@ -33,6 +33,29 @@ pub fn start_demo_server(dir: &Path) -> DemoServer {
     }
 }
 
+/// A seeded demo server's configuration on a port fixed in advance (so it can be stopped and
+/// started again at the same address), not yet started: its config, guide and base URL.
+pub fn demo_on_a_fixed_port(
+    server_db: &Path,
+) -> (ServerConfig, laituri_server::demo::DemoGuide, String) {
+    let addr = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let mut config = ServerConfig::local(server_db);
+    config.bind = addr;
+    let guide = laituri_server::demo::seed(&config, today()).expect("demo seed");
+    (config, guide, format!("http://{addr}"))
+}
+
+/// Puts a stopped server's database back to `backup`, as a restore from a backup does.
+pub fn restore_backup(server_db: &Path, backup: &Path) {
+    for suffix in ["-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", server_db.display()));
+    }
+    std::fs::copy(backup, server_db).unwrap();
+}
+
 pub fn sync_config(db: PathBuf, server_url: &str) -> SyncConfig {
     let mut c = SyncConfig::new(db, server_url);
     c.enrolment_code = Some(laituri_server::demo::ENROLMENT_CODE.into());
