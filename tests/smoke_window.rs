@@ -58,6 +58,27 @@ fn free_display() -> String {
         .expect("a free X display number")
 }
 
+/// The real binary (`laituri run`) on `display` with its data in `data`, and its window's id
+/// once the window is up.
+fn start_terminal(display: &str, data: &Path) -> (Killed, String) {
+    let app = Killed(
+        Command::new(env!("CARGO_BIN_EXE_laituri"))
+            .args(["--data-dir", data.to_str().unwrap(), "run"])
+            .env("DISPLAY", display)
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("laituri starts"),
+    );
+    let mut window = String::new();
+    wait_for("the Laituri window", Duration::from_secs(60), || {
+        window = xdotool(display, &["search", "--name", "^Laituri$"]);
+        !window.is_empty()
+    });
+    (app, window.lines().next().unwrap().to_string())
+}
+
 /// A virtual X display of `screen` (WIDTHxHEIGHTxDEPTH), up and accepting clients.
 fn xvfb(screen: &str) -> (String, Killed) {
     let display = free_display();
@@ -96,24 +117,9 @@ fn a_receipt_scanned_into_the_real_window_reaches_the_server() {
         ),
     )
     .unwrap();
-    let _app = Killed(
-        Command::new(env!("CARGO_BIN_EXE_laituri"))
-            .args(["--data-dir", data.to_str().unwrap(), "run"])
-            .env("DISPLAY", &display)
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("laituri starts"),
-    );
+    let (_app, window) = start_terminal(&display, &data);
 
-    // The window is up, and the terminal has enrolled and pulled the demo warehouse.
-    let mut window = String::new();
-    wait_for("the Laituri window", Duration::from_secs(60), || {
-        window = xdotool(&display, &["search", "--name", "^Laituri$"]);
-        !window.is_empty()
-    });
-    let window = window.lines().next().unwrap().to_string();
+    // The window is up; next the terminal enrols and pulls the demo warehouse.
     let db = data.join("laituri.sqlite3");
     wait_for(
         "enrolment and the first pull",
@@ -196,22 +202,7 @@ fn a_station_window_fills_the_screen() {
         "mute = true\nfullscreen = true\n",
     )
     .unwrap();
-    let _app = Killed(
-        Command::new(env!("CARGO_BIN_EXE_laituri"))
-            .args(["--data-dir", data.to_str().unwrap(), "run"])
-            .env("DISPLAY", &display)
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("laituri starts"),
-    );
-    let mut window = String::new();
-    wait_for("the Laituri window", Duration::from_secs(60), || {
-        window = xdotool(&display, &["search", "--name", "^Laituri$"]);
-        !window.is_empty()
-    });
-    let window = window.lines().next().unwrap().to_string();
+    let (_app, window) = start_terminal(&display, &data);
     // There is no window manager under Xvfb: the terminal sizes itself to the monitor.
     wait_for(
         "the window to fill the 1280x800 screen",

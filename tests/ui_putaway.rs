@@ -9,7 +9,7 @@ mod support;
 use std::collections::BTreeMap;
 
 use laituri::terminal::Screen;
-use laituri::ui::Ctx;
+use laituri::ui::{self, Ctx};
 use laituri_protocol::Role;
 use support::ui::{has, scan, tap, value};
 
@@ -230,4 +230,71 @@ fn receive_close_and_put_a_tote_away_with_a_full_bin_and_an_override() {
     let counts = ctx.terminal.borrow().store().counts().unwrap();
     assert_eq!(counts.pending(), 0);
     assert_eq!(counts.open_exceptions, 0, "no event was rejected");
+}
+
+#[test]
+fn a_putaway_task_taken_from_the_list_starts_under_its_lease() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = support::start_demo_server(dir.path());
+    let db = dir.path().join("terminal.sqlite3");
+    let sync = support::sync_config(db.clone(), &server.handle.url());
+    support::sync_ok(&sync);
+    let (ctx, window) = support::ui::open_window(&db);
+    let op = server
+        .guide
+        .operators
+        .iter()
+        .find(|o| {
+            o.roles.contains(&Role::Receiving)
+                && o.roles.contains(&Role::Putaway)
+                && o.language != "fi"
+        })
+        .unwrap();
+    scan(&window, &op.badge);
+    if let Some(pin) = &op.pin {
+        scan(&window, pin);
+    }
+    // A tote received and closed: the server makes a putaway task of it.
+    let notice = &server.guide.notices[0];
+    let tote = server.guide.totes[5].clone();
+    scan(&window, &notice.reference);
+    scan(&window, &tote);
+    for s in &notice.scans {
+        for _ in 0..s.times {
+            scan(&window, &s.code);
+            if has(&window, "Confirm") {
+                tap(&window, "Confirm");
+            }
+        }
+    }
+    tap(&window, "Close receipt");
+    tap(&window, "Confirm");
+    tap(&window, "Done");
+    let status = support::sync_ok(&sync);
+    ui::on_sync_progress(&window, &status);
+
+    // The task is listed on the putaway start screen; tapping it asks the server for it.
+    tap(&window, "Putaway");
+    assert_eq!(screen(&ctx), Screen::PutawayStart);
+    tap(&window, &tote);
+    assert!(
+        value(&window, "Waiting").contains(&tote),
+        "{}",
+        value(&window, "Feedback")
+    );
+    // The sync worker leases it; its answer starts the putaway under the lease.
+    let status = support::sync_ok(&sync);
+    ui::on_sync_progress(&window, &status);
+    assert_eq!(
+        screen(&ctx),
+        Screen::Putaway,
+        "{}",
+        value(&window, "Feedback")
+    );
+    assert_eq!(value(&window, "Container"), tote);
+    let claim = ctx.terminal.borrow().putaway().unwrap().claim().cloned();
+    assert!(
+        claim.is_some_and(|c| c.token >= 1),
+        "the putaway carries the lease"
+    );
 }

@@ -272,6 +272,16 @@ impl Store {
 
     /// A wanted lease the server answered, taken off the list.
     pub fn take_answered_lease(&mut self) -> Result<Option<AnsweredLease>> {
+        // Asked after every sync round on the UI thread: a read, and a write only when there
+        // is an answer to take.
+        let answered: Option<i64> = self
+            .conn()
+            .prepare_cached("SELECT 1 FROM lease_wanted WHERE answer IS NOT NULL LIMIT 1")?
+            .query_row([], |r| r.get(0))
+            .optional()?;
+        if answered.is_none() {
+            return Ok(None);
+        }
         self.write(|tx| {
             let row: Option<(String, String, String, Option<String>)> = tx
                 .prepare_cached(

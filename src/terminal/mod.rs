@@ -283,47 +283,8 @@ impl Terminal {
             },
             // The scanner check shows the scan; it does not act on it.
             Screen::ScannerCheck => return None,
-            // From the menu, a tote or license plate with goods to put away starts putaway, and
-            // so does an item that lies in one.
-            Screen::Home if self.can(Role::Putaway) && self.putaway_container(&scan).is_some() => {
-                match self.putaway_container(&scan) {
-                    Some(c) => self.start_putaway(&c, None),
-                    None => Reply::new(Tone::Warning, Text::ChooseFromMenu),
-                }
-            }
-            Screen::Home
-                if self.can(Role::Receiving)
-                    && self.putaway().is_some_and(|p| !p.is_finished())
-                    && matches!(
-                        recognise::recognise(&self.store, &self.config, &scan),
-                        Ok(recognise::Label::Notice(_))
-                    ) =>
-            {
-                Reply::new(
-                    Tone::Error,
-                    Text::FinishJobFirst {
-                        job: self.open_job_name().unwrap_or_default(),
-                    },
-                )
-            }
-            Screen::Home if self.can(Role::Receiving) => {
-                self.screen = Screen::ReceivingStart;
-                let reply = self.receiving_start_scan(&scan);
-                match reply.text {
-                    Text::UnknownNotice { .. } => {
-                        self.screen = Screen::Home;
-                        Reply::new(Tone::Warning, Text::ChooseFromMenu)
-                    }
-                    _ if reply.tone == Tone::Error => {
-                        self.screen = Screen::Home;
-                        reply
-                    }
-                    _ => reply,
-                }
-            }
-            Screen::Home | Screen::Exceptions | Screen::About => {
-                Reply::new(Tone::Warning, Text::ChooseFromMenu)
-            }
+            Screen::Home => self.home_scan(&scan),
+            Screen::Exceptions | Screen::About => Reply::new(Tone::Warning, Text::ChooseFromMenu),
         };
         Some(reply)
     }
@@ -501,14 +462,50 @@ impl Terminal {
         }
     }
 
-    /// The container a scan on the menu means for putaway: the tote itself, or the one tote on
+    /// A scan on the menu starts the flow its label belongs to, the label read once: a tote or
+    /// license plate with goods (or an item lying in one) starts putaway, a notice's reference
+    /// or SSCC starts receiving; anything else asks to choose from the menu.
+    fn home_scan(&mut self, scan: &scan::Scan) -> Reply {
+        let label = match recognise::recognise(&self.store, &self.config, scan) {
+            Ok(l) => l,
+            Err(e) => return e.into(),
+        };
+        if self.can(Role::Putaway)
+            && let Some(c) = self.putaway_container(&label)
+        {
+            return self.start_putaway(&c, None);
+        }
+        if !self.can(Role::Receiving) {
+            return Reply::new(Tone::Warning, Text::ChooseFromMenu);
+        }
+        if matches!(label, recognise::Label::Notice(_))
+            && let Some(refusal) = self.busy()
+        {
+            return refusal;
+        }
+        self.screen = Screen::ReceivingStart;
+        let reply = self.receiving_start_scan(scan);
+        match reply.text {
+            Text::UnknownNotice { .. } => {
+                self.screen = Screen::Home;
+                Reply::new(Tone::Warning, Text::ChooseFromMenu)
+            }
+            _ if reply.tone == Tone::Error => {
+                self.screen = Screen::Home;
+                reply
+            }
+            _ => reply,
+        }
+    }
+
+    /// The container a label on the menu means for putaway: the tote itself, or the one tote on
     /// the device's view that holds the scanned item.
-    fn putaway_container(&self, scan: &scan::Scan) -> Option<String> {
-        match recognise::recognise(&self.store, &self.config, scan).ok()? {
-            recognise::Label::Container(c) => Some(c),
+    fn putaway_container(&self, label: &recognise::Label) -> Option<String> {
+        match label {
+            recognise::Label::Container(c) => Some(c.clone()),
             recognise::Label::Product { matches, .. } => {
                 let mut totes: Vec<String> = Vec::new();
-                for m in &matches {
+                for m in matches {
                     for row in self
                         .store
                         .product_places(&m.merchant_id, &m.product_id)
