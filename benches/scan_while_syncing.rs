@@ -185,7 +185,7 @@ fn run(size: Size, url: &str, db: &Path, pull_end: u64, full: bool) {
     let started = Instant::now();
     let worker = SyncHandle::start(config, move |status| {
         if let Some(why) = status.problem {
-            p.lock().unwrap().push(why);
+            p.lock().unwrap().push(why.to_string());
         }
         r.fetch_add(1, Ordering::SeqCst);
     })

@@ -10,6 +10,7 @@ pub mod app;
 pub mod config;
 pub mod demo;
 pub mod feedback;
+pub mod i18n;
 pub mod labels;
 pub mod scan_cli;
 pub mod store;

@@ -22,7 +22,9 @@ use laituri_protocol::{
 use rand::RngExt;
 use tokio::sync::Notify;
 
+use crate::i18n::Lang;
 use crate::store::{Store, StoreError, SyncCounts};
+use crate::tr;
 
 #[derive(Debug, Clone)]
 pub struct SyncConfig {
@@ -70,9 +72,178 @@ pub struct SyncStatus {
     pub enrolled: bool,
     pub counts: SyncCounts,
     /// The last problem, for a person: what is wrong and what to do.
-    pub problem: Option<String>,
+    pub problem: Option<SyncProblem>,
     /// Master data changed since the last status: lists on screen may need a refresh.
     pub master_data_changed: bool,
+}
+
+/// Why the terminal is not in step with the server, for the line under the header: said in the
+/// operator's language ([`SyncProblem::render`]) and in English in the log ([`Display`]).
+/// Technical details (an HTTP status, a parser's words, a reason the server gave) stay as they
+/// came, in brackets, for whoever reads the line out to support.
+///
+/// [`Display`]: std::fmt::Display
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SyncProblem {
+    /// Nothing answers at the server's address.
+    Unreachable,
+    /// The server did not answer in time.
+    NoAnswer,
+    /// The connection failed some other way.
+    Offline(String),
+    /// No enrolment code is configured.
+    NotEnrolled,
+    /// The server refused the enrolment code.
+    EnrolmentRefused(String),
+    /// The server answered one step of the round wrongly; the round is tried again later.
+    Server { step: SyncStep, fault: Fault },
+    /// The server expects events this terminal never sent: another history.
+    HistoryMismatch { expected: u64, sent: u64 },
+    /// The server speaks another protocol version.
+    OtherProtocol(String),
+    /// The server no longer knows this terminal's token.
+    Reenrolling,
+    /// The terminal's own storage refused the sync's write.
+    Storage(String),
+    /// The worker could not start.
+    NoRuntime(String),
+}
+
+/// The step of a round that went wrong.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SyncStep {
+    Enrol,
+    Push,
+    Renew,
+    Lease,
+    Pull,
+}
+
+/// What was wrong with the server's answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Fault {
+    /// Busy or failing (5xx, 408, 429), or failing a step that has no other answer.
+    Http(u16),
+    /// An answer that is not what the protocol says.
+    Garbage(String),
+    /// Refused with a reason.
+    Refused { status: u16, reason: String },
+    /// A conflict answer without the seq it expects.
+    ConflictWithoutSeq,
+    /// Asked again for the batch it was just sent.
+    AsksAgain(u64),
+    /// Recorded nothing of a batch.
+    NothingRecorded,
+    /// A pull cursor that goes backwards.
+    CursorBackwards,
+}
+
+impl SyncProblem {
+    pub fn render(&self, lang: Lang) -> String {
+        let fault = |f: &Fault| match f {
+            Fault::Http(status) => format!("HTTP {status}"),
+            Fault::Garbage(_) => tr!(lang, "an unreadable answer"),
+            Fault::Refused { status, reason } => format!("HTTP {status}: {reason}"),
+            Fault::ConflictWithoutSeq => tr!(lang, "a conflict without a sequence number"),
+            Fault::AsksAgain(seq) => tr!(lang, "asks again for event {seq}", seq),
+            Fault::NothingRecorded => tr!(lang, "nothing of the batch recorded"),
+            Fault::CursorBackwards => tr!(lang, "a position that goes backwards"),
+        };
+        match self {
+            SyncProblem::Unreachable => tr!(
+                lang,
+                "Offline: cannot reach the server. Keep working; everything is saved on the device."
+            ),
+            SyncProblem::NoAnswer => tr!(
+                lang,
+                "Offline: the server did not answer in time. Keep working; everything is saved on the device."
+            ),
+            SyncProblem::Offline(detail) => tr!(
+                lang,
+                "Offline ({detail}). Keep working; everything is saved on the device.",
+                detail
+            ),
+            SyncProblem::NotEnrolled => tr!(
+                lang,
+                "This terminal is not enrolled: set enrolment_code in the configuration (ask the shift lead for a code)."
+            ),
+            SyncProblem::EnrolmentRefused(reason) => tr!(
+                lang,
+                "Enrolment refused ({reason}): ask the shift lead for a new enrolment code.",
+                reason
+            ),
+            SyncProblem::Server { step, fault: f } => {
+                let fault = fault(f);
+                match step {
+                    SyncStep::Enrol => tr!(
+                        lang,
+                        "The server failed the enrolment ({fault}). Trying again.",
+                        fault
+                    ),
+                    SyncStep::Push => tr!(
+                        lang,
+                        "The server failed to take this terminal's work ({fault}). Keep working; everything is saved on the device and sent again.",
+                        fault
+                    ),
+                    SyncStep::Renew => tr!(
+                        lang,
+                        "The server failed to renew this terminal's tasks ({fault}). Keep working; trying again.",
+                        fault
+                    ),
+                    SyncStep::Lease => tr!(
+                        lang,
+                        "The server failed to hand over a task ({fault}). Scan the tote instead, or try again.",
+                        fault
+                    ),
+                    SyncStep::Pull => tr!(
+                        lang,
+                        "The server failed to send updates ({fault}). Keep working; lists may be out of date.",
+                        fault
+                    ),
+                }
+            }
+            SyncProblem::HistoryMismatch { expected, sent } => tr!(
+                lang,
+                "The server expects event {expected} but this terminal sent {sent}: the server's records do not match this terminal. Tell the shift lead.",
+                expected,
+                sent
+            ),
+            SyncProblem::OtherProtocol(reason) => tr!(
+                lang,
+                "The server speaks another protocol version ({reason}): this terminal needs an update. Tell the shift lead; work stays saved on the device.",
+                reason
+            ),
+            SyncProblem::Reenrolling => tr!(
+                lang,
+                "The server no longer knows this terminal; enrolling again. Keep working."
+            ),
+            SyncProblem::Storage(detail) => tr!(
+                lang,
+                "This terminal's storage refused the sync ({detail}); trying again. If it repeats, tell the shift lead.",
+                detail
+            ),
+            SyncProblem::NoRuntime(detail) => tr!(
+                lang,
+                "Sync could not start ({detail}). Restart the terminal.",
+                detail
+            ),
+        }
+    }
+}
+
+/// In the log: English, with every detail.
+impl std::fmt::Display for SyncProblem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.render(Lang::En))?;
+        if let SyncProblem::Server {
+            fault: Fault::Garbage(why),
+            ..
+        } = self
+        {
+            write!(f, " [{why}]")?;
+        }
+        Ok(())
+    }
 }
 
 /// What one HTTP answer to a push means for the worker.
@@ -85,9 +256,9 @@ pub enum PushVerdict {
     /// The token is no longer valid: enrol again.
     Reenrol,
     /// Nothing will change until a person updates the terminal or the server.
-    Stop(String),
+    Stop(SyncProblem),
     /// Try the same batch again later.
-    Retry(String),
+    Retry(SyncProblem),
 }
 
 /// Decides what an answer to a push means. Pure, so its cases are a table.
@@ -96,23 +267,29 @@ pub fn classify(status: u16, error: Option<&ApiError>) -> PushVerdict {
         200 => PushVerdict::Recorded,
         409 => match error.and_then(|e| e.expected_seq) {
             Some(seq) => PushVerdict::ResendFrom(seq),
-            None => PushVerdict::Retry("the server reported a conflict without a seq".into()),
+            None => PushVerdict::Retry(push_fault(Fault::ConflictWithoutSeq)),
         },
         401 | 403 => PushVerdict::Reenrol,
-        426 => PushVerdict::Stop(
+        426 => PushVerdict::Stop(SyncProblem::OtherProtocol(
             error
                 .map(|e| e.message.clone())
-                .unwrap_or_else(|| "the server speaks another protocol version".into()),
-        ),
-        408 | 429 | 500..=599 => {
-            PushVerdict::Retry(format!("server busy or failing (HTTP {status})"))
-        }
-        _ => PushVerdict::Retry(format!(
-            "server refused the batch (HTTP {status}): {}",
-            error
-                .map(|e| e.message.as_str())
-                .unwrap_or("no reason given")
+                .unwrap_or_else(|| format!("HTTP {status}")),
         )),
+        408 | 429 | 500..=599 => PushVerdict::Retry(push_fault(Fault::Http(status))),
+        _ => PushVerdict::Retry(push_fault(match error {
+            Some(e) => Fault::Refused {
+                status,
+                reason: e.message.clone(),
+            },
+            None => Fault::Http(status),
+        })),
+    }
+}
+
+fn push_fault(fault: Fault) -> SyncProblem {
+    SyncProblem::Server {
+        step: SyncStep::Push,
+        fault,
     }
 }
 
@@ -147,13 +324,13 @@ pub fn answered(sent: &[Event], answer: &PushResponse) -> (Vec<EventResult>, u64
 /// Runs one full round (enrol if needed, push everything, pull everything) and returns the
 /// status, on the calling thread. For tests, tools and the scanning driver.
 pub fn sync_once(config: &SyncConfig) -> SyncStatus {
-    let problem = |why: String| SyncStatus {
+    let problem = |why: SyncProblem| SyncStatus {
         problem: Some(why),
         ..SyncStatus::default()
     };
     let rt = match runtime() {
         Ok(rt) => rt,
-        Err(e) => return problem(format!("no runtime: {e}")),
+        Err(e) => return problem(SyncProblem::NoRuntime(e.to_string())),
     };
     let mut worker = Worker::new(
         config.clone(),
@@ -164,7 +341,7 @@ pub fn sync_once(config: &SyncConfig) -> SyncStatus {
     rt.block_on(async {
         match Store::open(&config.db_path) {
             Ok(mut store) => worker.round_with_status(&mut store).await.0,
-            Err(e) => problem(e.to_string()),
+            Err(e) => problem(SyncProblem::Storage(e.to_string())),
         }
     })
 }
@@ -249,7 +426,7 @@ struct Worker {
     on_status: StatusFn,
     http: reqwest::Client,
     failures: u32,
-    stopped_reason: Option<String>,
+    stopped_reason: Option<SyncProblem>,
     /// Events in the next push: halved after a push got no answer, doubled back up to
     /// `batch_size` after one was recorded, so a batch too big for a slow link within the
     /// request timeout is not resent whole forever.
@@ -258,20 +435,20 @@ struct Worker {
 
 /// Why one round ended early.
 enum RoundError {
-    Transient(String),
-    Permanent(String),
+    Transient(SyncProblem),
+    Permanent(SyncProblem),
 }
 
 /// The worker's own store failing (busy, full) is retried like the network: the outbox is
 /// untouched by a failed write, so nothing is lost by trying again later.
 impl From<StoreError> for RoundError {
     fn from(e: StoreError) -> RoundError {
-        RoundError::Transient(e.to_string())
+        RoundError::Transient(SyncProblem::Storage(e.to_string()))
     }
 }
 
 impl RoundError {
-    fn why(&self) -> &str {
+    fn why(&self) -> &SyncProblem {
         match self {
             RoundError::Transient(why) | RoundError::Permanent(why) => why,
         }
@@ -307,7 +484,7 @@ impl Worker {
             Ok(s) => s,
             Err(e) => {
                 (self.on_status)(SyncStatus {
-                    problem: Some(e.to_string()),
+                    problem: Some(SyncProblem::Storage(e.to_string())),
                     ..SyncStatus::default()
                 });
                 return;
@@ -348,7 +525,7 @@ impl Worker {
         let result = self.round(store, &mut status).await;
         match &result {
             Ok(()) => status.online = true,
-            Err(e) => status.problem = Some(e.why().to_string()),
+            Err(e) => status.problem = Some(e.why().clone()),
         }
         status.enrolled = store.device().map(|d| d.token.is_some()).unwrap_or(false);
         status.counts = store.counts().unwrap_or_default();
@@ -388,9 +565,7 @@ impl Worker {
             return Ok(token);
         }
         let Some(code) = self.config.enrolment_code.clone() else {
-            return Err(RoundError::Permanent(
-                "This terminal is not enrolled: set enrolment_code in the configuration (ask the shift lead for a code).".into(),
-            ));
+            return Err(RoundError::Permanent(SyncProblem::NotEnrolled));
         };
         let req = EnrolRequest {
             enrolment_code: code,
@@ -404,14 +579,19 @@ impl Worker {
                 .map(|e| e.message)
                 .unwrap_or_else(|_| format!("HTTP {status}"));
             return Err(if (400..500).contains(&status) && status != 429 {
-                RoundError::Permanent(format!("Enrolment refused: {msg}"))
+                RoundError::Permanent(SyncProblem::EnrolmentRefused(msg))
             } else {
-                RoundError::Transient(format!("Enrolment failed: {msg}"))
+                RoundError::Transient(SyncProblem::Server {
+                    step: SyncStep::Enrol,
+                    fault: Fault::Refused {
+                        status,
+                        reason: msg,
+                    },
+                })
             });
         }
-        let enrolled: EnrolResponse = serde_json::from_slice(&bytes).map_err(|e| {
-            RoundError::Transient(format!("the server answered enrolment with garbage: {e}"))
-        })?;
+        let enrolled: EnrolResponse =
+            serde_json::from_slice(&bytes).map_err(|e| garbage(SyncStep::Enrol, &e))?;
         store.set_enrolment(
             &enrolled.token,
             &enrolled.warehouse_id,
@@ -445,11 +625,8 @@ impl Worker {
                 .flatten();
             match classify(status, api_error.as_ref()) {
                 PushVerdict::Recorded => {
-                    let answer: PushResponse = serde_json::from_slice(&bytes).map_err(|e| {
-                        RoundError::Transient(format!(
-                            "the server answered a push with garbage: {e}"
-                        ))
-                    })?;
+                    let answer: PushResponse =
+                        serde_json::from_slice(&bytes).map_err(|e| garbage(SyncStep::Push, &e))?;
                     let (results, acked_through) = answered(&body.events, &answer);
                     store.record_push_results(&results, acked_through)?;
                     self.batch_limit = self
@@ -457,16 +634,12 @@ impl Worker {
                         .saturating_mul(2)
                         .min(self.config.batch_size.max(1));
                     if acked_through < body.events[0].seq {
-                        return Err(RoundError::Transient(
-                            "the server recorded nothing of the batch".into(),
-                        ));
+                        return Err(RoundError::Transient(push_fault(Fault::NothingRecorded)));
                     }
                 }
                 PushVerdict::ResendFrom(seq) if seq == body.events[0].seq => {
                     // We sent exactly what it asks for: a faulty server; do not loop on it.
-                    return Err(RoundError::Transient(format!(
-                        "the server asks for seq {seq}, which it was just sent"
-                    )));
+                    return Err(RoundError::Transient(push_fault(Fault::AsksAgain(seq))));
                 }
                 PushVerdict::ResendFrom(seq) => {
                     tracing::warn!(
@@ -476,10 +649,10 @@ impl Worker {
                     if seq > body.events[0].seq {
                         // The server claims to have more than we sent: a server from another
                         // history. Nothing sensible to resend; a person must look.
-                        return Err(RoundError::Permanent(format!(
-                            "The server expects seq {seq} but this terminal sent {}: the server's records do not match this terminal. Tell the shift lead.",
-                            body.events[0].seq
-                        )));
+                        return Err(RoundError::Permanent(SyncProblem::HistoryMismatch {
+                            expected: seq,
+                            sent: body.events[0].seq,
+                        }));
                     }
                     store.rewind_acked_through(seq.saturating_sub(1))?;
                 }
@@ -511,11 +684,8 @@ impl Worker {
             let (status, bytes) = call(request.json(&body)).await?;
             match status {
                 200 => {
-                    let answer: RenewResponse = serde_json::from_slice(&bytes).map_err(|e| {
-                        RoundError::Transient(format!(
-                            "the server answered a lease renewal with garbage: {e}"
-                        ))
-                    })?;
+                    let answer: RenewResponse =
+                        serde_json::from_slice(&bytes).map_err(|e| garbage(SyncStep::Renew, &e))?;
                     let lost: Vec<(String, String)> = answer
                         .lost
                         .into_iter()
@@ -526,9 +696,10 @@ impl Worker {
                 }
                 401 | 403 => return Err(token_refused(store)?),
                 _ => {
-                    return Err(RoundError::Transient(format!(
-                        "lease renewal failed (HTTP {status})"
-                    )));
+                    return Err(RoundError::Transient(SyncProblem::Server {
+                        step: SyncStep::Renew,
+                        fault: Fault::Http(status),
+                    }));
                 }
             }
         }
@@ -541,11 +712,8 @@ impl Worker {
             let (status, bytes) = call(request.json(&body)).await?;
             match status {
                 200 => {
-                    let answer: LeaseResponse = serde_json::from_slice(&bytes).map_err(|e| {
-                        RoundError::Transient(format!(
-                            "the server answered a lease with garbage: {e}"
-                        ))
-                    })?;
+                    let answer: LeaseResponse =
+                        serde_json::from_slice(&bytes).map_err(|e| garbage(SyncStep::Lease, &e))?;
                     store.answer_wanted(&task_id, Some(&answer.packet), None)?;
                 }
                 401 | 403 => return Err(token_refused(store)?),
@@ -557,9 +725,11 @@ impl Worker {
                     store.answer_wanted(&task_id, None, Some((&code, &message)))?;
                 }
                 _ => {
-                    return Err(RoundError::Transient(format!(
-                        "taking task {task_id} failed (HTTP {status})"
-                    )));
+                    tracing::info!(task = %task_id, status, "taking a task failed");
+                    return Err(RoundError::Transient(SyncProblem::Server {
+                        step: SyncStep::Lease,
+                        fault: Fault::Http(status),
+                    }));
                 }
             }
             changed = true;
@@ -583,13 +753,13 @@ impl Worker {
                 return Err(token_refused(store)?);
             }
             if status != 200 {
-                return Err(RoundError::Transient(format!(
-                    "pull failed (HTTP {status})"
-                )));
+                return Err(RoundError::Transient(SyncProblem::Server {
+                    step: SyncStep::Pull,
+                    fault: Fault::Http(status),
+                }));
             }
-            let page: PullResponse = serde_json::from_slice(&bytes).map_err(|e| {
-                RoundError::Transient(format!("the server answered a pull with garbage: {e}"))
-            })?;
+            let page: PullResponse =
+                serde_json::from_slice(&bytes).map_err(|e| garbage(SyncStep::Pull, &e))?;
             // Another epoch: the server's database was restored from a backup, and cursors of
             // the log this terminal pulled mean nothing in the new one. Start again from 0.
             let epoch = store.pull_epoch()?;
@@ -605,9 +775,10 @@ impl Worker {
                 }
             }
             if page.next_cursor < cursor {
-                return Err(RoundError::Transient(
-                    "the server sent a cursor that goes backwards".into(),
-                ));
+                return Err(RoundError::Transient(SyncProblem::Server {
+                    step: SyncStep::Pull,
+                    fault: Fault::CursorBackwards,
+                }));
             }
             if !page.changes.is_empty() || page.next_cursor != cursor {
                 // A page in one transaction held the store's write lock as long as the page took
@@ -652,9 +823,15 @@ const LARGE_PULL: usize = 5_000;
 /// (same device id, so the server continues the same history).
 fn token_refused(store: &mut Store) -> Result<RoundError, StoreError> {
     store.clear_token()?;
-    Ok(RoundError::Transient(
-        "the server no longer knows this terminal's token; enrolling again".into(),
-    ))
+    Ok(RoundError::Transient(SyncProblem::Reenrolling))
+}
+
+/// An answer the protocol does not allow, from one step: tried again later.
+fn garbage(step: SyncStep, e: &serde_json::Error) -> RoundError {
+    RoundError::Transient(SyncProblem::Server {
+        step,
+        fault: Fault::Garbage(e.to_string()),
+    })
 }
 
 /// Sends one request with the protocol header; answers its status and body. A request that got
@@ -673,13 +850,13 @@ async fn call(request: reqwest::RequestBuilder) -> Result<(u16, Vec<u8>), RoundE
     Ok((status, body.to_vec()))
 }
 
-fn offline(e: &reqwest::Error) -> String {
+fn offline(e: &reqwest::Error) -> SyncProblem {
     if e.is_timeout() {
-        "Offline: the server did not answer in time. Keep working; everything is saved on the device.".into()
+        SyncProblem::NoAnswer
     } else if e.is_connect() {
-        "Offline: cannot reach the server. Keep working; everything is saved on the device.".into()
+        SyncProblem::Unreachable
     } else {
-        format!("Offline: {e}. Keep working; everything is saved on the device.")
+        SyncProblem::Offline(e.to_string())
     }
 }
 
@@ -705,7 +882,7 @@ mod tests {
             (
                 426,
                 Some(err("protocol_version", None)),
-                PushVerdict::Stop("m".into()),
+                PushVerdict::Stop(SyncProblem::OtherProtocol("m".into())),
             ),
         ];
         for (status, e, want) in cases {

@@ -2,12 +2,14 @@
 //! the real server on 127.0.0.1:0: a mistyped date is a date error, never an unknown barcode; a
 //! scan refused while an error waits says so on screen; a lot or expiry prompt can be left with a
 //! visible Cancel that is not shown as success; a confirmation says what it confirms, also after
-//! an error in between; a PIN never echoes; a terminal that is not enrolled says so.
+//! an error in between; a PIN never echoes; a terminal that is not enrolled says so; every word is
+//! in the operator's language.
 
 mod support;
 
 use std::rc::Rc;
 
+use laituri::sync::{SyncProblem, SyncStatus};
 use laituri::terminal::Screen;
 use laituri::ui::{self, AppWindow, Ctx};
 use slint::ComponentHandle;
@@ -325,4 +327,85 @@ fn another_merchants_product_and_a_product_on_the_badge_screen_are_named() {
         "{feedback}"
     );
     assert!(feedback.contains(&kettu_item.product_name), "{feedback}");
+}
+
+#[test]
+fn every_word_is_in_the_operators_language_swedish_too() {
+    let r = rig(true);
+    let guide = &r.server.as_ref().unwrap().guide;
+    let lead = guide
+        .operators
+        .iter()
+        .find(|o| o.language == "sv" && o.pin.is_some())
+        .expect("the demo's Swedish-speaking lead");
+    // Before anyone is known the terminal speaks English; from the badge on, the person's
+    // language: the PIN prompt, the menu, the messages.
+    assert_eq!(value(&r.window, "Prompt"), "Scan your badge");
+    scan(&r.window, &lead.badge);
+    assert_eq!(
+        value(&r.window, "Keypad title"),
+        format!("{}: PIN-kod", lead.name)
+    );
+    scan(&r.window, lead.pin.as_deref().unwrap());
+    assert_eq!(
+        value(&r.window, "Feedback"),
+        format!("Hej {}. Välj en uppgift.", lead.name)
+    );
+    for label in [
+        "Godsmottagning",
+        "Inlagring",
+        "Skannertest",
+        "Om",
+        "Logga ut",
+    ] {
+        assert!(has(&r.window, label), "no {label:?} in the Swedish menu");
+    }
+    // The sync line under the header speaks the operator's language too.
+    ui::apply_status(
+        &r.window,
+        &SyncStatus {
+            problem: Some(SyncProblem::Unreachable),
+            ..SyncStatus::default()
+        },
+    );
+    assert_eq!(
+        value(&r.window, "Sync problem"),
+        "Ingen anslutning: servern går inte att nå. Fortsätt arbeta; allt sparas på enheten."
+    );
+    tap(&r.window, "Logga ut");
+
+    // A Finnish operator: the same line in Finnish, and a date as Finns write it.
+    let aino = guide
+        .operators
+        .iter()
+        .find(|o| o.language == "fi" && o.pin.is_none())
+        .expect("a Finnish operator without a PIN");
+    scan(&r.window, &aino.badge);
+    assert_eq!(
+        value(&r.window, "Sync problem"),
+        "Ei yhteyttä: palvelinta ei tavoiteta. Jatka työtä; kaikki tallentuu laitteelle."
+    );
+    tap(&r.window, "Lukijan tarkistus");
+    let dated = guide
+        .notices
+        .iter()
+        .flat_map(|n| &n.scans)
+        .find_map(|s| {
+            let at = s.code.find("(17)")?;
+            Some((s.code.clone(), s.code[at + 4..at + 10].to_string()))
+        })
+        .expect("a demo label with an expiry date");
+    scan(&r.window, &dated.0);
+    let (yy, mm, dd) = (&dated.1[0..2], &dated.1[2..4], &dated.1[4..6]);
+    let finnish = format!(
+        "{}.{}.20{yy}",
+        dd.trim_start_matches('0'),
+        mm.trim_start_matches('0')
+    );
+    assert_eq!(
+        value(&r.window, "Element detail 17"),
+        finnish,
+        "the expiry of {} on the Finnish scanner check",
+        dated.0
+    );
 }

@@ -6,15 +6,18 @@
 mod support;
 
 use i_slint_backend_testing::ElementHandle;
+use laituri::i18n::{Lang, translate};
 use laituri::terminal::Screen;
 use laituri::ui::AppWindow;
 use laituri_protocol::Role;
 use slint::ComponentHandle;
 use support::ui::{scan, tap, value};
 
-/// Every element labelled `label` that is on screen lies inside the window.
-fn inside(window: &AppWindow, size: (f32, f32), step: &str, labels: &[&str]) {
+/// Every element labelled `label` (in English, shown in `lang`) that is on screen lies inside
+/// the window.
+fn inside(window: &AppWindow, lang: Lang, size: (f32, f32), step: &str, labels: &[&'static str]) {
     for label in labels {
+        let label = &translate(lang, label);
         let found: Vec<ElementHandle> =
             ElementHandle::find_by_accessible_label(window, label).collect();
         assert!(!found.is_empty(), "{step}: no {label:?} on screen");
@@ -69,17 +72,21 @@ fn walk_every_step_at(width: f32, height: f32) {
         .guide
         .operators
         .iter()
-        .find(|o| o.pin.is_some() && o.roles.contains(&Role::Putaway) && o.language != "fi")
+        .find(|o| o.pin.is_some() && o.roles.contains(&Role::Putaway) && o.language == "sv")
         .expect("an operator with a PIN who receives and puts away");
+    // Swedish: its texts run longest of the three languages.
+    let lang = Lang::from_tag(&op.language);
+    let tr = |label: &'static str| translate(lang, label);
     scan(&window, &op.badge);
-    inside(&window, size, "PIN", &KEYPAD);
+    inside(&window, lang, size, "PIN", &KEYPAD);
     for d in op.pin.as_deref().unwrap().chars() {
         tap(&window, &d.to_string());
     }
-    tap(&window, "Enter");
+    tap(&window, tr("Enter"));
     assert_eq!(screen(), Screen::Home);
     inside(
         &window,
+        lang,
         size,
         "menu",
         &["Receiving", "Putaway", "About", "Log out"],
@@ -102,16 +109,16 @@ fn walk_every_step_at(width: f32, height: f32) {
         .unwrap();
     scan(&window, &over.code);
     let scanning = ["Add quantity", "Damaged", "Close receipt", "Menu"];
-    inside(&window, size, "receiving", &scanning);
-    tap(&window, "Add quantity");
-    inside(&window, size, "receiving keypad", &KEYPAD);
-    tap(&window, "Cancel keypad");
+    inside(&window, lang, size, "receiving", &scanning);
+    tap(&window, tr("Add quantity"));
+    inside(&window, lang, size, "receiving keypad", &KEYPAD);
+    tap(&window, tr("Cancel keypad"));
     scan(&window, &server.guide.unknown_barcode);
-    inside(&window, size, "an error", &["Acknowledge"]);
-    tap(&window, "Acknowledge");
+    inside(&window, lang, size, "an error", &["Acknowledge"]);
+    tap(&window, tr("Acknowledge"));
     for _ in 1..over.times {
         scan(&window, &over.code);
-        if ElementHandle::find_by_accessible_label(&window, "Confirm")
+        if ElementHandle::find_by_accessible_label(&window, tr("Confirm"))
             .next()
             .is_some()
         {
@@ -120,20 +127,27 @@ fn walk_every_step_at(width: f32, height: f32) {
     }
     inside(
         &window,
+        lang,
         size,
         "confirmation",
         &["Confirm", "Cancel", "Menu"],
     );
-    tap(&window, "Confirm");
+    tap(&window, tr("Confirm"));
     for s in notice.scans.iter().filter(|s| s.code != over.code) {
         for _ in 0..s.times {
             scan(&window, &s.code);
         }
     }
-    tap(&window, "Close receipt");
-    inside(&window, size, "closing", &["Confirm", "Cancel", "Menu"]);
-    tap(&window, "Confirm");
-    tap(&window, "Done");
+    tap(&window, tr("Close receipt"));
+    inside(
+        &window,
+        lang,
+        size,
+        "closing",
+        &["Confirm", "Cancel", "Menu"],
+    );
+    tap(&window, tr("Confirm"));
+    tap(&window, tr("Done"));
 
     // Putaway: the bin step, its keypad, the override reasons.
     scan(&window, &server.guide.totes[0]);
@@ -160,11 +174,11 @@ fn walk_every_step_at(width: f32, height: f32) {
         scan(&window, &code);
     }
     let bin_step = ["Quantity", "Bin full", "Cancel", "Stop tote", "Menu"];
-    inside(&window, size, "putaway bin", &bin_step);
-    inside(&window, size, "putaway bin", &["Suggested bin"]);
-    tap(&window, "Quantity");
-    inside(&window, size, "putaway keypad", &KEYPAD);
-    tap(&window, "Cancel keypad");
+    inside(&window, lang, size, "putaway bin", &bin_step);
+    inside(&window, lang, size, "putaway bin", &["Suggested bin"]);
+    tap(&window, tr("Quantity"));
+    inside(&window, lang, size, "putaway keypad", &KEYPAD);
+    tap(&window, tr("Cancel keypad"));
     let suggested = value(&window, "Suggested bin");
     let other = ctx
         .terminal
@@ -179,6 +193,7 @@ fn walk_every_step_at(width: f32, height: f32) {
     scan(&window, &other);
     inside(
         &window,
+        lang,
         size,
         "override reasons",
         &[

@@ -8,10 +8,16 @@ mod support;
 
 use std::collections::BTreeMap;
 
+use laituri::i18n::{Lang, translate};
 use laituri::terminal::Screen;
 use laituri::ui::{self, Ctx};
 use laituri_protocol::Role;
 use support::ui::{has, scan, tap, value};
+
+/// A label as the demo's Swedish-speaking lead, who receives and puts away, sees it.
+fn sv(label: &'static str) -> &'static str {
+    translate(Lang::Sv, label)
+}
 
 fn screen(ctx: &Ctx) -> Screen {
     ctx.terminal.borrow().screen().clone()
@@ -45,7 +51,7 @@ fn receive_close_and_put_a_tote_away_with_a_full_bin_and_an_override() {
         .find(|o| {
             o.roles.contains(&Role::Receiving)
                 && o.roles.contains(&Role::Putaway)
-                && o.language != "fi"
+                && o.language == "sv"
         })
         .expect("the demo has an operator who receives and puts away");
     scan(&window, &op.badge);
@@ -53,7 +59,7 @@ fn receive_close_and_put_a_tote_away_with_a_full_bin_and_an_override() {
         for digit in pin.chars() {
             tap(&window, &digit.to_string());
         }
-        tap(&window, "Enter");
+        tap(&window, sv("Enter"));
     }
     assert_eq!(screen(&ctx), Screen::Home, "{}", value(&window, "Feedback"));
 
@@ -77,19 +83,19 @@ fn receive_close_and_put_a_tote_away_with_a_full_bin_and_an_override() {
         for _ in 0..s.times {
             scan(&window, &s.code);
             assert!(
-                !has(&window, "Acknowledge"),
+                !has(&window, sv("Acknowledge")),
                 "{}",
                 value(&window, "Feedback")
             );
         }
         *in_tote.entry(s.product_id.clone()).or_insert(0) += s.units;
     }
-    while has(&window, "Confirm") {
-        tap(&window, "Confirm");
+    while has(&window, sv("Confirm")) {
+        tap(&window, sv("Confirm"));
     }
-    tap(&window, "Close receipt");
-    tap(&window, "Confirm");
-    tap(&window, "Done");
+    tap(&window, sv("Close receipt"));
+    tap(&window, sv("Confirm"));
+    tap(&window, sv("Done"));
     assert_eq!(screen(&ctx), Screen::Home);
 
     // A wrong scan from the menu starts nothing; the tote starts putaway, offline-capable.
@@ -148,7 +154,7 @@ fn receive_close_and_put_a_tote_away_with_a_full_bin_and_an_override() {
         if !marked_full {
             // The operator finds the suggested bin full: the next suggestion comes at once.
             marked_full = true;
-            tap(&window, "Bin full");
+            tap(&window, sv("Bin full"));
             let next = value(&window, "Suggested bin");
             assert_ne!(next, suggested, "a full bin is not suggested again");
             continue;
@@ -157,11 +163,11 @@ fn receive_close_and_put_a_tote_away_with_a_full_bin_and_an_override() {
             // A dock is no bin: refused, nothing recorded.
             scan(&window, "DOCK-2");
             assert!(
-                has(&window, "Acknowledge"),
+                has(&window, sv("Acknowledge")),
                 "{}",
                 value(&window, "Feedback")
             );
-            tap(&window, "Acknowledge");
+            tap(&window, sv("Acknowledge"));
             // Another bin of the merchant's zone than the one suggested: asks why.
             let other = ctx
                 .terminal
@@ -175,24 +181,28 @@ fn receive_close_and_put_a_tote_away_with_a_full_bin_and_an_override() {
                 .find(|c| *c != suggested)
                 .expect("another bin in the zone");
             scan(&window, &other);
-            assert!(has(&window, "Closer bin"), "{}", value(&window, "Feedback"));
-            tap(&window, "Closer bin");
+            assert!(
+                has(&window, sv("Closer bin")),
+                "{}",
+                value(&window, "Feedback")
+            );
+            tap(&window, sv("Closer bin"));
             overridden = true;
             *put.entry((product_id, other)).or_insert(0) += quantity;
             continue;
         }
         scan(&window, &suggested);
         assert!(
-            !has(&window, "Acknowledge"),
+            !has(&window, sv("Acknowledge")),
             "{}",
             value(&window, "Feedback")
         );
         *put.entry((product_id, suggested)).or_insert(0) += quantity;
     }
     assert!(overridden && marked_full);
-    assert!(
-        value(&window, "Feedback").contains("empty") || value(&window, "Feedback").contains("into")
-    );
+    // "The tote is empty" or the last unit's "… på A-01-02." in Swedish.
+    let last = value(&window, "Feedback");
+    assert!(last.contains("tom") || last.contains(" på "), "{last}");
 
     // The device's own view: the tote is empty, the bins hold what was put.
     assert!(
@@ -247,7 +257,7 @@ fn a_putaway_task_taken_from_the_list_starts_under_its_lease() {
         .find(|o| {
             o.roles.contains(&Role::Receiving)
                 && o.roles.contains(&Role::Putaway)
-                && o.language != "fi"
+                && o.language == "sv"
         })
         .unwrap();
     scan(&window, &op.badge);
@@ -262,19 +272,19 @@ fn a_putaway_task_taken_from_the_list_starts_under_its_lease() {
     for s in &notice.scans {
         for _ in 0..s.times {
             scan(&window, &s.code);
-            if has(&window, "Confirm") {
-                tap(&window, "Confirm");
+            if has(&window, sv("Confirm")) {
+                tap(&window, sv("Confirm"));
             }
         }
     }
-    tap(&window, "Close receipt");
-    tap(&window, "Confirm");
-    tap(&window, "Done");
+    tap(&window, sv("Close receipt"));
+    tap(&window, sv("Confirm"));
+    tap(&window, sv("Done"));
     let status = support::sync_ok(&sync);
     ui::on_sync_progress(&window, &status);
 
     // The task is listed on the putaway start screen; tapping it asks the server for it.
-    tap(&window, "Putaway");
+    tap(&window, sv("Putaway"));
     assert_eq!(screen(&ctx), Screen::PutawayStart);
     tap(&window, &tote);
     assert!(

@@ -157,7 +157,9 @@ impl Store {
                             tx,
                             Some(seq),
                             "unknown_barcode",
-                            &format!("Unknown barcode {raw:?}: item put aside for the shift lead"),
+                            // The code as scanned; the screen says what it means, in the
+                            // language of whoever looks.
+                            raw,
                         )?;
                         seq
                     }

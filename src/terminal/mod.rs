@@ -48,7 +48,7 @@ impl Reply {
 
 impl From<StoreError> for Reply {
     fn from(e: StoreError) -> Reply {
-        Reply::new(Tone::Error, Text::Store(e.to_string()))
+        Reply::new(Tone::Error, Text::Store((&e).into()))
     }
 }
 
@@ -155,10 +155,13 @@ impl Terminal {
         self.pin_for.as_ref().map(|o| o.name.clone())
     }
 
+    /// The language of the person at the terminal: the operator logged in, or the one whose
+    /// badge was scanned and whose PIN is asked for; English before anyone is known.
     pub fn lang(&self) -> Lang {
         Lang::from_tag(
             self.operator
                 .as_ref()
+                .or(self.pin_for.as_ref())
                 .map(|o| o.language.as_str())
                 .unwrap_or("en"),
         )

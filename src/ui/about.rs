@@ -4,6 +4,7 @@ use slint::ComponentHandle;
 
 use super::{AboutAdapter, AppWindow, Shared};
 use crate::terminal::Terminal;
+use crate::tr;
 
 pub fn connect(ui: &AppWindow, ctx: Shared) {
     let about = ui.global::<AboutAdapter>();
@@ -15,7 +16,7 @@ pub fn refresh(ui: &AppWindow, t: &Terminal) {
     let device = t
         .store()
         .device()
-        .map(|d| format!("Device {}", d.device_id))
+        .map(|d| tr!(t.lang(), "Device {id}", id = d.device_id.to_string()))
         .unwrap_or_default();
     ui.global::<AboutAdapter>().set_device(device.into());
 }

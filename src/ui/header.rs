@@ -1,13 +1,14 @@
 //! Adapter of the header every screen shows: operator, online, pending events, oldest age,
 //! open exceptions. Sync status arrives from the worker thread through the event loop.
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 
 use slint::ComponentHandle;
 
 use super::{AppWindow, HeaderAdapter, Shared};
+use crate::i18n::Lang;
 use crate::store::now_ms;
-use crate::sync::SyncStatus;
+use crate::sync::{SyncProblem, SyncStatus};
 use crate::terminal::{Screen, Terminal, flows};
 
 thread_local! {
@@ -15,6 +16,20 @@ thread_local! {
     /// timer that counts its age up every second while anything waits.
     static OLDEST: Cell<Option<i64>> = const { Cell::new(None) };
     static TICK: slint::Timer = slint::Timer::default();
+    /// The sync worker's last problem, and the language it is shown in (the operator's):
+    /// shown again in the new language when another operator logs in.
+    static PROBLEM: RefCell<Option<SyncProblem>> = const { RefCell::new(None) };
+    static LANG: Cell<Lang> = const { Cell::new(Lang::En) };
+}
+
+fn show_problem(ui: &AppWindow) {
+    let text = PROBLEM.with(|p| {
+        p.borrow()
+            .as_ref()
+            .map(|p| p.render(LANG.with(Cell::get)))
+            .unwrap_or_default()
+    });
+    ui.global::<HeaderAdapter>().set_problem(text.into());
 }
 
 /// Remembers the oldest waiting event and keeps its age on screen counting up, once a second,
@@ -71,6 +86,9 @@ pub fn refresh_operator(ui: &AppWindow, t: &Terminal) {
         _ => name,
     };
     ui.global::<HeaderAdapter>().set_operator(title.into());
+    if LANG.with(|l| l.replace(t.lang())) != t.lang() {
+        show_problem(ui);
+    }
 }
 
 /// "45 s", "12 min", "3 h": how long the oldest event has waited.
@@ -90,7 +108,8 @@ pub fn apply_status(ui: &AppWindow, status: &SyncStatus) {
     h.set_pending(status.counts.pending().min(i32::MAX as u64) as i32);
     track_oldest(ui, status.counts.oldest_pending_ms);
     h.set_exceptions(status.counts.open_exceptions.min(i32::MAX as u64) as i32);
-    h.set_problem(status.problem.clone().unwrap_or_default().into());
+    PROBLEM.with(|p| p.replace(status.problem.clone()));
+    show_problem(ui);
 }
 
 /// Shows the queue as the UI thread's own store sees it right after a commit.

@@ -5,6 +5,7 @@ use slint::ComponentHandle;
 
 use super::{AppWindow, PutawayStartAdapter, Shared, TaskItem};
 use crate::terminal::Terminal;
+use crate::trn;
 
 /// How many open tasks the list shows; a tote is reached by scanning it.
 const TASK_LIMIT: u32 = 50;
@@ -40,7 +41,14 @@ pub fn refresh(ui: &AppWindow, t: &Terminal) {
             TaskItem {
                 id: task.task_id.clone().into(),
                 label: task.container.clone().unwrap_or(task.task_id).into(),
-                detail: format!("{merchant} · {units}").into(),
+                detail: trn!(
+                    t.lang(),
+                    "{merchant} · {n} unit",
+                    "{merchant} · {n} units",
+                    units,
+                    merchant
+                )
+                .into(),
             }
         })
         .collect();

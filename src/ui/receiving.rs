@@ -1,12 +1,15 @@
 //! Adapter of the receiving screen: prompt, container, expected against received, and the
 //! recent scans each marked saved, confirmed or rejected.
 
-use laituri_domain::receiving::Expect;
+use laituri_domain::calendar::Date;
+use laituri_domain::receiving::{Condition, Expect};
+use laituri_protocol::GoodsCondition;
 use slint::ComponentHandle;
 
 use super::{AppWindow, FlowLine, ReceiptLine, ReceivingAdapter, Shared};
+use crate::i18n;
 use crate::terminal::Terminal;
-use crate::terminal::messages::{Label, Text};
+use crate::terminal::messages::{self, Label, Text};
 use crate::terminal::receiving::Action;
 
 fn act(ui: &AppWindow, ctx: &super::Ctx, action: Action) {
@@ -85,25 +88,46 @@ pub fn refresh(ui: &AppWindow, t: &Terminal) {
         view.recent
             .iter()
             .map(|line| {
-                let mut detail: Vec<&str> = Vec::new();
+                let lang = t.lang();
+                let mut detail: Vec<String> = Vec::new();
                 if let Some(lot) = &line.lot {
-                    detail.push(lot);
+                    detail.push(lot.clone());
                 }
                 if let Some(exp) = &line.expiry {
-                    detail.push(exp);
-                }
-                if line.condition != "good" {
-                    detail.push(&line.condition);
+                    // Stored as YYYY-MM-DD; shown as the operator's language writes a date.
+                    detail.push(
+                        Date::parse_iso(exp)
+                            .map(|d| i18n::date(lang, d))
+                            .unwrap_or_else(|| exp.clone()),
+                    );
                 }
                 if line.condition == "unknown" {
                     return FlowLine {
                         text: format!("? {}", line.product_name).into(),
-                        detail: Label::UnknownBarcode.render(t.lang()).into(),
+                        detail: Label::UnknownBarcode.render(lang).into(),
                         mark: super::mark(line.state),
                     };
                 }
+                match GoodsCondition::parse(&line.condition) {
+                    Some(GoodsCondition::Good) => {}
+                    Some(GoodsCondition::Damaged) => {
+                        detail.push(messages::condition(lang, Condition::Damaged))
+                    }
+                    Some(GoodsCondition::Expired) => {
+                        detail.push(messages::condition(lang, Condition::Expired))
+                    }
+                    Some(GoodsCondition::ShortShelfLife) => {
+                        detail.push(messages::condition(lang, Condition::ShortShelfLife))
+                    }
+                    None => detail.push(line.condition.clone()),
+                }
                 FlowLine {
-                    text: format!("+{} {}", line.quantity, line.product_name).into(),
+                    text: format!(
+                        "+{} {}",
+                        i18n::number(lang, line.quantity),
+                        line.product_name
+                    )
+                    .into(),
                     detail: detail.join(" · ").into(),
                     mark: super::mark(line.state),
                 }

@@ -1,9 +1,10 @@
 //! Adapter of the scanner check screen: what the scanner really sent and how it reads.
 
-use laituri_domain::scan;
+use laituri_domain::scan::{self, ScanKind};
 use slint::ComponentHandle;
 
 use super::{AppWindow, Ctx, ElementRow, ScannerCheckAdapter, Shared};
+use crate::{i18n, tr};
 
 pub fn connect(ui: &AppWindow, ctx: Shared) {
     let check = ui.global::<ScannerCheckAdapter>();
@@ -32,7 +33,10 @@ pub fn visible(raw: &str) -> String {
 }
 
 pub fn show(ui: &AppWindow, ctx: &Ctx, raw: &str) {
-    let opts = ctx.terminal.borrow().scan_options();
+    let (opts, lang) = {
+        let t = ctx.terminal.borrow();
+        (t.scan_options(), t.lang())
+    };
     let s = scan::interpret(raw, &opts);
     let check = ui.global::<ScannerCheckAdapter>();
     check.set_raw(visible(raw).into());
@@ -46,18 +50,30 @@ pub fn show(ui: &AppWindow, ctx: &Ctx, raw: &str) {
     let symbology = match &s.symbology {
         Some(sym) if sym.is_gs1() => format!("{} (GS1)", sym.id()),
         Some(sym) => sym.id().to_string(),
-        None => "none sent".to_string(),
+        None => tr!(lang, "none sent"),
     };
     check.set_symbology(symbology.into());
-    let kind = format!("{:?}", s.kind).to_lowercase();
+    let kind = match s.kind {
+        ScanKind::Empty => tr!(lang, "empty"),
+        ScanKind::Gtin => "GTIN".to_string(),
+        ScanKind::Gs1 => "GS1".to_string(),
+        ScanKind::Plain => tr!(lang, "plain text"),
+    };
     check.set_kind(
         if s.heuristic {
-            format!("{kind} (guessed)")
+            tr!(lang, "{kind} (guessed)", kind)
         } else {
             kind
         }
         .into(),
     );
+    let check_digit = |ok: bool| {
+        if ok {
+            tr!(lang, "check digit ok")
+        } else {
+            tr!(lang, "CHECK DIGIT WRONG")
+        }
+    };
     check.set_valid(s.valid);
     let mut rows: Vec<ElementRow> = s
         .elements
@@ -65,15 +81,13 @@ pub fn show(ui: &AppWindow, ctx: &Ctx, raw: &str) {
         .map(|e| {
             let mut detail = Vec::new();
             if let Some(d) = e.date {
-                detail.push(format!("{:04}-{:02}-{:02}", d.year, d.month, d.day));
+                detail.push(i18n::date(lang, d));
             }
             if let Some(dec) = &e.decimal {
-                detail.push(dec.to_string());
+                detail.push(i18n::decimal(lang, &dec.to_string()));
             }
-            match e.check_digit_ok {
-                Some(true) => detail.push("check digit ok".into()),
-                Some(false) => detail.push("CHECK DIGIT WRONG".into()),
-                None => {}
+            if let Some(ok) = e.check_digit_ok {
+                detail.push(check_digit(ok));
             }
             ElementRow {
                 ai: e.ai.to_string().into(),
@@ -90,25 +104,24 @@ pub fn show(ui: &AppWindow, ctx: &Ctx, raw: &str) {
             ai: "GTIN".into(),
             title: format!("{:?}", g.format).into(),
             value: g.gtin14.clone().into(),
-            detail: if g.check_digit_ok {
-                "check digit ok"
-            } else {
-                "CHECK DIGIT WRONG"
-            }
-            .into(),
+            detail: check_digit(g.check_digit_ok).into(),
         });
     }
     if let Some(text) = s.text() {
         rows.push(ElementRow {
-            ai: "text".into(),
-            title: "Plain text (location, tote, badge ...)".into(),
+            ai: tr!(lang, "text").into(),
+            title: tr!(lang, "Plain text (location, tote, badge …)").into(),
             value: text.into(),
             detail: Default::default(),
         });
     }
     check.set_elements(super::model(rows));
     let mut problems = s.errors.clone();
-    problems.extend(s.warnings.iter().map(|w| format!("note: {w}")));
+    problems.extend(
+        s.warnings
+            .iter()
+            .map(|note| tr!(lang, "note: {note}", note)),
+    );
     check.set_errors(problems.join("\n").into());
 }
 
