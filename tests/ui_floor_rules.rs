@@ -408,4 +408,20 @@ fn every_word_is_in_the_operators_language_swedish_too() {
         "the expiry of {} on the Finnish scanner check",
         dated.0
     );
+    // A misread GTIN: what is wrong, and what to do, in Finnish.
+    let gtin = guide
+        .notices
+        .iter()
+        .flat_map(|n| &n.scans)
+        .map(|s| s.code.as_str())
+        .find(|c| c.len() == 13 && c.bytes().all(|b| b.is_ascii_digit()))
+        .expect("a demo EAN-13");
+    let last = gtin.as_bytes()[12] - b'0';
+    let misread = format!("{}{}", &gtin[..12], (last + 1) % 10);
+    scan(&r.window, &misread);
+    let problems = value(&r.window, "Scan problems");
+    assert!(
+        problems.starts_with(&format!("GTIN-koodin {misread} tarkiste on väärin")),
+        "{problems}"
+    );
 }

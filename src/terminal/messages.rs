@@ -7,6 +7,7 @@
 
 use laituri_domain::putaway::{Message as PutawayMessage, Why};
 use laituri_domain::receiving::{Condition, LineSummary, Message};
+use laituri_domain::scan::{ScanNote, ScanProblem};
 
 pub use crate::i18n::Lang;
 use crate::store::StoreError;
@@ -107,7 +108,7 @@ pub enum Text {
     },
     UnknownMerchant,
     Unreadable {
-        why: String,
+        why: ScanProblem,
     },
     BadDate {
         typed: String,
@@ -222,8 +223,8 @@ impl Text {
             ),
             Text::Unreadable { why } => tr!(
                 lang,
-                "Scan not readable ({why}). Nothing was recorded: scan again.",
-                why
+                "Scan not readable: {why}. Nothing was recorded.",
+                why = scan_problem(lang, why)
             ),
             Text::BadDate { typed } => tr!(
                 lang,
@@ -298,6 +299,196 @@ impl Text {
                 task
             ),
         }
+    }
+}
+
+/// What is wrong with a scan, and what to do, in the operator's language. The AI's title is
+/// GS1's own data title.
+pub fn scan_problem(lang: Lang, p: &ScanProblem) -> String {
+    use ScanProblem as S;
+    match p {
+        S::NothingScanned => tr!(lang, "nothing was scanned — scan the barcode again"),
+        S::NoData { symbology } => tr!(
+            lang,
+            "the barcode ({symbology}) carried no data — rescan",
+            symbology
+        ),
+        S::Gs1NoData => tr!(lang, "the GS1 barcode carried no data — rescan"),
+        S::NoDigits { name } => tr!(
+            lang,
+            "the {name} barcode carried no digits — rescan",
+            name = *name
+        ),
+        S::NonDigits { name, data } => tr!(
+            lang,
+            "the {name} barcode holds non-digits ('{data}') — rescan, or check the scanner's settings",
+            name = *name,
+            data
+        ),
+        S::WrongLength {
+            name,
+            symbology,
+            want,
+            got,
+        } => tr!(
+            lang,
+            "an {name} barcode ({symbology}) must have {want} digits, this one has {got} — rescan",
+            name = *name,
+            symbology,
+            want = *want,
+            got
+        ),
+        S::UpceCheckDigit {
+            data,
+            expected,
+            scanned,
+        } => tr!(
+            lang,
+            "check digit of UPC-E {data} is wrong: expected {expected}, scanned {scanned} — rescan",
+            data,
+            expected = expected.to_string(),
+            scanned
+        ),
+        S::NotUpce { data } => tr!(
+            lang,
+            "{data} is not a UPC-E (it must start with 0 or 1) — rescan",
+            data
+        ),
+        S::GtinCheckDigit {
+            digits,
+            expected,
+            scanned,
+        } => tr!(
+            lang,
+            "check digit of GTIN {digits} is wrong: expected {expected}, scanned {scanned} — rescan, or enter the code by hand",
+            digits,
+            expected = expected.to_string(),
+            scanned = scanned.to_string()
+        ),
+        S::ControlCharacter { code } => tr!(
+            lang,
+            "control character U+{code} in the scan — check the scanner's settings, then rescan",
+            code = format!("{code:04X}")
+        ),
+        S::NoElements => tr!(lang, "no element strings in the data — rescan"),
+        S::NoAi { at } => tr!(
+            lang,
+            "no GS1 Application Identifier at '{at}' — not a code the terminal knows; rescan or enter it by hand",
+            at
+        ),
+        S::DoesNotFit {
+            ai,
+            title,
+            format,
+            at,
+        } => tr!(
+            lang,
+            "value of ({ai}) {title} does not fit its format {format} at '{at}' — rescan or enter the code by hand",
+            ai = ai.as_str(),
+            title = *title,
+            format,
+            at
+        ),
+        S::TooLong { ai, title, format } => tr!(
+            lang,
+            "value of ({ai}) {title} is longer than its format {format} allows, or the separator (FNC1) after it is missing — check the scanner's FNC1/GS setting",
+            ai = ai.as_str(),
+            title = *title,
+            format
+        ),
+        S::BadCharacter {
+            character,
+            ai,
+            title,
+            offset,
+        } => tr!(
+            lang,
+            "character '{character}' is not allowed in ({ai}) {title} (offset {offset}) — the scanner may send a wrong separator; check its FNC1/GS setting",
+            character,
+            ai = ai.as_str(),
+            title = *title,
+            offset
+        ),
+        S::ExpectedBracket { offset } => tr!(
+            lang,
+            "expected an AI in brackets like (01) at offset {offset} — type the code as printed under the barcode",
+            offset
+        ),
+        S::UnknownAi { ai } => tr!(lang, "unknown AI ({ai}) — check the number in brackets", ai),
+        S::EmptyValue { ai, title } => tr!(
+            lang,
+            "empty value for AI ({ai}) {title} — type the value after the brackets",
+            ai = ai.as_str(),
+            title = *title
+        ),
+        S::TypedDoesNotFit {
+            value,
+            ai,
+            title,
+            format,
+        } => tr!(
+            lang,
+            "value '{value}' does not fit ({ai}) {title}, format {format} — check what was typed",
+            value,
+            ai = ai.as_str(),
+            title = *title,
+            format
+        ),
+        S::Repeated { ai, title } => tr!(
+            lang,
+            "AI ({ai}) {title} appears twice with different values — scan one label at a time",
+            ai = ai.as_str(),
+            title = *title
+        ),
+        S::NotADate { ai, title, value } => tr!(
+            lang,
+            "({ai}) {title}: {value} is not a real date (YYMMDD) — check the label, or enter the date by hand",
+            ai = ai.as_str(),
+            title = *title,
+            value
+        ),
+        S::NotATime { ai, title, value } => tr!(
+            lang,
+            "({ai}) {title}: {value} is not a real time of day — check the label",
+            ai = ai.as_str(),
+            title = *title,
+            value
+        ),
+        S::CheckDigit {
+            ai,
+            title,
+            expected,
+            scanned,
+        } => tr!(
+            lang,
+            "check digit of ({ai}) {title} is wrong: expected {expected}, scanned {scanned} — rescan, or enter the code by hand",
+            ai = ai.as_str(),
+            title = *title,
+            expected = expected.to_string(),
+            scanned = scanned.to_string()
+        ),
+    }
+}
+
+/// Something odd about a scan that does not stop it, in the operator's language.
+pub fn scan_note(lang: Lang, n: &ScanNote) -> String {
+    match n {
+        ScanNote::LeadingSeparators => tr!(lang, "leading FNC1 separator(s) skipped"),
+        ScanNote::RepeatedSeparators { count, ai } => tr!(
+            lang,
+            "{count} consecutive FNC1 separators after AI ({ai})",
+            count,
+            ai = ai.as_str()
+        ),
+        ScanNote::UpcaTwelveDigits => tr!(
+            lang,
+            "12 digits under ]E0 (AIM sends UPC-A as 13 digits with a leading 0)"
+        ),
+        ScanNote::UpceEightDigits => tr!(
+            lang,
+            "UPC-E sent as 8 digits under ]E0 (AIM sends the expanded 13-digit form)"
+        ),
+        ScanNote::NonAscii => tr!(lang, "non-ASCII characters in plain data"),
     }
 }
 

@@ -5,7 +5,7 @@
 //! guessing from prefixes; what a label *means* in a step stays the flow's decision. Only point
 //! look-ups on indexes.
 
-use laituri_domain::scan::{Scan, ScanKind};
+use laituri_domain::scan::{Scan, ScanKind, ScanProblem};
 
 use super::CoreConfig;
 use crate::store::{LocationRow, NoticeRow, OperatorRow, ProductMatch, Store, StoreError};
@@ -25,7 +25,7 @@ pub enum Label {
     /// A valid scan that matches nothing on this device.
     Unknown(String),
     /// A misread: the scan broke its own rules (check digit, lengths).
-    Unreadable(String),
+    Unreadable(ScanProblem),
 }
 
 /// The code to look a product up by: a GTIN-14 when the scan has one, else the text as printed.
@@ -78,7 +78,10 @@ pub fn recognise(store: &Store, config: &CoreConfig, scan: &Scan) -> Result<Labe
     }
     if !scan.valid {
         return Ok(Label::Unreadable(
-            scan.errors.first().cloned().unwrap_or_default(),
+            scan.errors
+                .first()
+                .cloned()
+                .unwrap_or(ScanProblem::NothingScanned),
         ));
     }
     let code = product_code(scan);

@@ -4,6 +4,7 @@ use laituri_domain::scan::{self, ScanKind};
 use slint::ComponentHandle;
 
 use super::{AppWindow, Ctx, ElementRow, ScannerCheckAdapter, Shared};
+use crate::terminal::messages;
 use crate::{i18n, tr};
 
 pub fn connect(ui: &AppWindow, ctx: Shared) {
@@ -116,12 +117,15 @@ pub fn show(ui: &AppWindow, ctx: &Ctx, raw: &str) {
         });
     }
     check.set_elements(super::model(rows));
-    let mut problems = s.errors.clone();
-    problems.extend(
-        s.warnings
-            .iter()
-            .map(|note| tr!(lang, "note: {note}", note)),
-    );
+    let mut problems: Vec<String> = s
+        .errors
+        .iter()
+        .map(|p| messages::scan_problem(lang, p))
+        .collect();
+    problems.extend(s.warnings.iter().map(|n| {
+        let note = messages::scan_note(lang, n);
+        tr!(lang, "note: {note}", note)
+    }));
     check.set_errors(problems.join("\n").into());
 }
 

@@ -15,6 +15,7 @@ use super::ai_table::{self, Ai, AiDef, Comp, Cset, Lint};
 use super::date::{self, Date, Time};
 use super::decimal::Decimal;
 use super::gtin;
+use super::problem::{ScanNote, ScanProblem};
 
 /// One element string: an AI and its value, with what the value means.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -74,8 +75,8 @@ impl Serialize for Element {
 #[derive(Debug, Default)]
 pub(crate) struct Parsed {
     pub elements: Vec<Element>,
-    pub errors: Vec<String>,
-    pub warnings: Vec<String>,
+    pub errors: Vec<ScanProblem>,
+    pub warnings: Vec<ScanNote>,
 }
 
 /// How far a value conforms to a format.
@@ -113,7 +114,12 @@ fn match_prefix(spec: &[Comp], s: &[u8], stop: Option<u8>) -> Match {
 
 /// Reads a value that already matches its format: check digits, dates, times, decimals.
 /// `Err` when the value cannot be what it claims (30 February, hour 24).
-fn read_value(ai: Ai, def: &'static AiDef, value: &str, today: Date) -> Result<Element, String> {
+fn read_value(
+    ai: Ai,
+    def: &'static AiDef,
+    value: &str,
+    today: Date,
+) -> Result<Element, ScanProblem> {
     let mut el = Element {
         ai,
         value: value.to_string(),
@@ -140,17 +146,15 @@ fn read_value(ai: Ai, def: &'static AiDef, value: &str, today: Date) -> Result<E
         };
         let (piece, tail) = rest.split_at(take.min(rest.len()));
         rest = tail;
-        let bad_date = || {
-            format!(
-                "({ai}) {}: {piece} is not a real date (YYMMDD) — check the label, or enter the date by hand",
-                def.title
-            )
+        let bad_date = || ScanProblem::NotADate {
+            ai,
+            title: def.title,
+            value: piece.to_string(),
         };
-        let bad_time = || {
-            format!(
-                "({ai}) {}: {piece} is not a real time of day — check the label",
-                def.title
-            )
+        let bad_time = || ScanProblem::NotATime {
+            ai,
+            title: def.title,
+            value: piece.to_string(),
         };
         match comp.lint {
             Lint::None => {}
@@ -218,13 +222,13 @@ fn read_value(ai: Ai, def: &'static AiDef, value: &str, today: Date) -> Result<E
 
 /// The error for a wrong check digit; the element itself is kept (the value is well-formed,
 /// and showing it helps the person compare with the label).
-fn check_digit_error(el: &Element) -> Option<String> {
-    let expected = el.expected_check_digit?;
-    let scanned = el.value.chars().last().unwrap_or('?');
-    Some(format!(
-        "check digit of ({}) {} is wrong: expected {expected}, scanned {scanned} — rescan, or enter the code by hand",
-        el.ai, el.title
-    ))
+fn check_digit_error(el: &Element) -> Option<ScanProblem> {
+    Some(ScanProblem::CheckDigit {
+        ai: el.ai,
+        title: el.title,
+        expected: el.expected_check_digit?,
+        scanned: el.value.chars().last().unwrap_or('?'),
+    })
 }
 
 /// Scanned text as it may appear in a one-line message: control characters escaped, long
@@ -273,21 +277,18 @@ pub(crate) fn parse_raw(data: &str, subst: Option<char>, today: Date) -> Parsed 
         leading += 1;
     }
     if leading > 0 {
-        out.warnings
-            .push("leading FNC1 separator(s) skipped".to_string());
+        out.warnings.push(ScanNote::LeadingSeparators);
     }
     if pos == data.len() {
-        out.errors
-            .push("no element strings in the data — rescan".to_string());
+        out.errors.push(ScanProblem::NoElements);
         return out;
     }
 
     while pos < data.len() {
         let Some((ai, def)) = ai_table::lookup_prefix(&bytes[pos..]) else {
-            out.errors.push(format!(
-                "no GS1 Application Identifier at '{}' — not a code the terminal knows; rescan or enter it by hand",
-                shown(&data[pos..])
-            ));
+            out.errors.push(ScanProblem::NoAi {
+                at: shown(&data[pos..]),
+            });
             return out;
         };
         let ai_start = pos;
@@ -295,12 +296,12 @@ pub(crate) fn parse_raw(data: &str, subst: Option<char>, today: Date) -> Parsed 
         let window = &bytes[start..bytes.len().min(start + def.max_len() + 1)];
         let m = match_prefix(def.spec, window, ascii_stop);
         let Some(len) = m.accept else {
-            out.errors.push(format!(
-                "value of ({ai}) {} does not fit its format {} at '{}' — rescan or enter the code by hand",
-                def.title,
-                def.format(),
-                shown(&data[pos..])
-            ));
+            out.errors.push(ScanProblem::DoesNotFit {
+                ai,
+                title: def.title,
+                format: def.format(),
+                at: shown(&data[pos..]),
+            });
             return out;
         };
         let end = start + len;
@@ -325,9 +326,8 @@ pub(crate) fn parse_raw(data: &str, subst: Option<char>, today: Date) -> Parsed 
                 count += 1;
             }
             if count > 1 {
-                out.warnings.push(format!(
-                    "{count} consecutive FNC1 separators after AI ({ai})"
-                ));
+                out.warnings
+                    .push(ScanNote::RepeatedSeparators { count, ai });
             }
             continue;
         }
@@ -339,17 +339,18 @@ pub(crate) fn parse_raw(data: &str, subst: Option<char>, today: Date) -> Parsed 
         let c = data[pos..].chars().next().unwrap_or('?');
         let last = def.spec.last().map(|c| c.cset).unwrap_or(Cset::Cset82);
         if c.is_ascii() && last.accepts(c as u8) {
-            out.errors.push(format!(
-                "value of ({ai}) {} is longer than its format {} allows, or the separator (FNC1) after it is missing — check the scanner's FNC1/GS setting",
-                def.title,
-                def.format()
-            ));
+            out.errors.push(ScanProblem::TooLong {
+                ai,
+                title: def.title,
+                format: def.format(),
+            });
         } else {
-            out.errors.push(format!(
-                "character '{}' is not allowed in ({ai}) {} (offset {pos}) — the scanner may send a wrong separator; check its FNC1/GS setting",
-                c.escape_debug(),
-                def.title
-            ));
+            out.errors.push(ScanProblem::BadCharacter {
+                character: c.escape_debug().to_string(),
+                ai,
+                title: def.title,
+                offset: pos,
+            });
         }
         return out;
     }
@@ -373,16 +374,15 @@ pub(crate) fn parse_bracketed(data: &str, today: Date) -> Parsed {
         let ai_ok = bytes[pos] == b'('
             && matches!(digits_end, Some(e) if (2..=4).contains(&(e - pos - 1)) && bytes[e] == b')');
         let Some(close) = digits_end.filter(|_| ai_ok) else {
-            out.errors.push(format!(
-                "expected an AI in brackets like (01) at offset {pos} — type the code as printed under the barcode"
-            ));
+            out.errors
+                .push(ScanProblem::ExpectedBracket { offset: pos });
             return out;
         };
         let ai_text = &data[pos + 1..close];
         let Some((ai, def)) = ai_table::lookup_exact(ai_text.as_bytes()) else {
-            out.errors.push(format!(
-                "unknown AI ({ai_text}) — check the number in brackets"
-            ));
+            out.errors.push(ScanProblem::UnknownAi {
+                ai: ai_text.to_string(),
+            });
             return out;
         };
         // The value runs to the next unescaped "(".
@@ -401,21 +401,21 @@ pub(crate) fn parse_bracketed(data: &str, today: Date) -> Parsed {
         pos = i;
         let value = value.trim_matches(' ');
         if value.is_empty() {
-            out.errors.push(format!(
-                "empty value for AI ({ai}) {} — type the value after the brackets",
-                def.title
-            ));
+            out.errors.push(ScanProblem::EmptyValue {
+                ai,
+                title: def.title,
+            });
             return out;
         }
         let fits = value.len() <= def.max_len()
             && match_prefix(def.spec, value.as_bytes(), None).accept == Some(value.len());
         if !fits {
-            out.errors.push(format!(
-                "value '{}' does not fit ({ai}) {}, format {} — check what was typed",
-                shown(value),
-                def.title,
-                def.format()
-            ));
+            out.errors.push(ScanProblem::TypedDoesNotFit {
+                value: shown(value),
+                ai,
+                title: def.title,
+                format: def.format(),
+            });
             return out;
         }
         match read_value(ai, def, value, today) {
@@ -438,10 +438,10 @@ pub(crate) fn check_repeats(parsed: &mut Parsed) {
     for (i, el) in parsed.elements.iter().enumerate() {
         let j = *first.entry(el.ai).or_insert(i);
         if parsed.elements[j].value != el.value && reported.insert(el.ai) {
-            parsed.errors.push(format!(
-                "AI ({}) {} appears twice with different values — scan one label at a time",
-                el.ai, el.title
-            ));
+            parsed.errors.push(ScanProblem::Repeated {
+                ai: el.ai,
+                title: el.title,
+            });
         }
     }
 }

@@ -27,6 +27,7 @@ mod decimal;
 pub mod escape;
 mod gs1;
 mod gtin;
+mod problem;
 
 #[cfg(test)]
 mod tests;
@@ -41,6 +42,7 @@ pub use gs1::Element;
 pub use gtin::{
     Gtin, GtinFormat, check_digit, expand_upce, master_data_key, verify, with_check_digit,
 };
+pub use problem::{ScanNote, ScanProblem};
 
 /// What the interpreter needs to know from outside.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -150,9 +152,9 @@ pub struct Scan {
     /// Other readings of a heuristic scan (see the module docs).
     pub alt: Vec<Scan>,
     /// What is wrong, worded for the person holding the scanner.
-    pub errors: Vec<String>,
+    pub errors: Vec<ScanProblem>,
     /// Irregularities that were tolerated.
-    pub warnings: Vec<String>,
+    pub warnings: Vec<ScanNote>,
 }
 
 impl Scan {
@@ -340,8 +342,8 @@ impl Scan {
     }
 
     /// The first error, if any: what to show in large type.
-    pub fn error(&self) -> Option<&str> {
-        self.errors.first().map(String::as_str)
+    pub fn error(&self) -> Option<&ScanProblem> {
+        self.errors.first()
     }
 }
 
@@ -417,8 +419,7 @@ pub fn interpret(raw: &str, opts: &ScanOptions) -> Scan {
     let trimmed = raw.trim_matches(is_wedge_padding);
     if trimmed.is_empty() {
         let mut scan = Scan::new("", None, ScanKind::Empty);
-        scan.errors
-            .push("nothing was scanned — scan the barcode again".to_string());
+        scan.errors.push(ScanProblem::NothingScanned);
         return scan.finish();
     }
     if let Some((sym, data)) = split_symbology(trimmed) {
@@ -428,10 +429,9 @@ pub fn interpret(raw: &str, opts: &ScanOptions) -> Scan {
             Framing::Other => {
                 let mut scan = plain(data, Some(sym));
                 if data.is_empty() {
-                    scan.errors.push(format!(
-                        "the barcode ({}) carried no data — rescan",
-                        sym.id()
-                    ));
+                    scan.errors.push(ScanProblem::NoData {
+                        symbology: sym.id().to_string(),
+                    });
                 }
                 scan.finish()
             }
@@ -450,8 +450,7 @@ pub fn interpret(raw: &str, opts: &ScanOptions) -> Scan {
 fn element_strings(data: &str, sym: Option<Symbology>, opts: &ScanOptions) -> Scan {
     let mut scan = Scan::new(data, sym, ScanKind::Gs1);
     if data.is_empty() {
-        scan.errors
-            .push("the GS1 barcode carried no data — rescan".to_string());
+        scan.errors.push(ScanProblem::Gs1NoData);
         return scan.finish();
     }
     let mut parsed = gs1::parse_raw(data, opts.fnc1_substitute, opts.today);
@@ -477,14 +476,11 @@ fn fill_gs1(mut scan: Scan, parsed: gs1::Parsed) -> Scan {
     scan.finish()
 }
 
-fn gtin_error(g: &Gtin) -> Option<String> {
-    (!g.check_digit_ok).then(|| {
-        format!(
-            "check digit of GTIN {} is wrong: expected {}, scanned {} — rescan, or enter the code by hand",
-            g.digits,
-            g.expected_check_digit,
-            g.digits.chars().last().unwrap_or('?')
-        )
+fn gtin_error(g: &Gtin) -> Option<ScanProblem> {
+    (!g.check_digit_ok).then(|| ScanProblem::GtinCheckDigit {
+        digits: g.digits.clone(),
+        expected: g.expected_check_digit,
+        scanned: g.digits.chars().last().unwrap_or('?'),
     })
 }
 
@@ -498,50 +494,46 @@ fn ean(data: &str, sym: Symbology) -> Scan {
         _ => "ITF-14",
     };
     if data.is_empty() {
-        scan.errors
-            .push(format!("the {name} barcode carried no digits — rescan"));
+        scan.errors.push(ScanProblem::NoDigits { name });
         return scan.finish();
     }
     if !data.bytes().all(|b| b.is_ascii_digit()) {
-        scan.errors.push(format!(
-            "the {name} barcode holds non-digits ('{data}') — rescan, or check the scanner's settings"
-        ));
+        scan.errors.push(ScanProblem::NonDigits {
+            name,
+            data: data.to_string(),
+        });
         return scan.finish();
     }
-    let wrong_length = |want: &str| {
-        format!(
-            "an {name} barcode ({}) must have {want} digits, this one has {} — rescan",
-            sym.id(),
-            data.len()
-        )
+    let wrong_length = |want: &'static str| ScanProblem::WrongLength {
+        name,
+        symbology: sym.id().to_string(),
+        want,
+        got: data.len(),
     };
     let len = data.len();
     match (sym.id(), len) {
         ("]E0", 13) | ("]E4", 8) | ("]I1", 14) => scan.gtin = Gtin::from_digits(data),
         ("]E0", 12) => {
             // AIM sends UPC-A as 13 digits with a leading 0; some scanners drop it.
-            scan.warnings
-                .push("12 digits under ]E0 (AIM sends UPC-A as 13 digits with a leading 0)".into());
+            scan.warnings.push(ScanNote::UpcaTwelveDigits);
             scan.gtin = Gtin::from_digits(data);
         }
         ("]E0", 8) => {
             // AIM sends UPC-E expanded to 13 digits; some scanners send the 8-digit form.
-            scan.warnings.push(
-                "UPC-E sent as 8 digits under ]E0 (AIM sends the expanded 13-digit form)".into(),
-            );
+            scan.warnings.push(ScanNote::UpceEightDigits);
             match expand_upce(data).and_then(|upca| Gtin::from_digits(&upca)) {
                 Some(g) if g.check_digit_ok => scan.gtin = Some(g),
                 Some(g) => {
                     // A misread UPC-E is not expanded into a GTIN-12 the label never carried.
-                    scan.errors.push(format!(
-                        "check digit of UPC-E {data} is wrong: expected {}, scanned {} — rescan",
-                        g.expected_check_digit,
-                        &data[7..]
-                    ));
+                    scan.errors.push(ScanProblem::UpceCheckDigit {
+                        data: data.to_string(),
+                        expected: g.expected_check_digit,
+                        scanned: data[7..].to_string(),
+                    });
                 }
-                None => scan.errors.push(format!(
-                    "{data} is not a UPC-E (it must start with 0 or 1) — rescan"
-                )),
+                None => scan.errors.push(ScanProblem::NotUpce {
+                    data: data.to_string(),
+                }),
             }
         }
         ("]E3", 15 | 18) => {
@@ -573,14 +565,11 @@ fn plain(data: &str, sym: Option<Symbology>) -> Scan {
     let mut scan = Scan::new(data, sym, ScanKind::Plain);
     scan.text = Some(data.to_string());
     if let Some(c) = data.chars().find(|c| c.is_control()) {
-        scan.errors.push(format!(
-            "control character U+{:04X} in the scan — check the scanner's settings, then rescan",
-            c as u32
-        ));
+        scan.errors
+            .push(ScanProblem::ControlCharacter { code: c as u32 });
     }
     if !data.is_ascii() {
-        scan.warnings
-            .push("non-ASCII characters in plain data".to_string());
+        scan.warnings.push(ScanNote::NonAscii);
     }
     scan.finish()
 }

@@ -193,7 +193,12 @@ fn accessors_give_the_flows_typed_values() {
     let bad = interpret("]C10109506000134353", &opts());
     assert_eq!(bad.gtin14(), None);
     assert!(!bad.valid);
-    assert!(bad.error().unwrap().contains("expected 2, scanned 3"));
+    assert!(
+        bad.error()
+            .unwrap()
+            .to_string()
+            .contains("expected 2, scanned 3")
+    );
 }
 
 #[test]
