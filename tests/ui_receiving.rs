@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 use std::rc::Rc;
 
 use i_slint_backend_testing::ElementHandle;
+use laituri::i18n::{Lang, translate};
 use laituri::terminal::Screen;
 use laituri::ui::{self, AppWindow, Ctx};
 use laituri_protocol::Role;
@@ -276,13 +277,15 @@ fn blind_receipt_exceptions_done_and_about() {
             .unwrap()
             .is_empty()
     );
-    tap(&r.window, "Menu");
+    // The lead reads the screens in their own language.
+    let tr = |label: &'static str| translate(Lang::from_tag(&lead.language), label);
+    tap(&r.window, tr("Menu"));
     assert_eq!(screen(&r), Screen::Home);
 
     // The About screen (licence, AboutSlint) opens from the menu and returns to it.
-    tap(&r.window, "About");
+    tap(&r.window, tr("About"));
     assert_eq!(screen(&r), Screen::About);
-    tap(&r.window, "Menu");
+    tap(&r.window, tr("Menu"));
     assert_eq!(screen(&r), Screen::Home);
 }
 
@@ -309,7 +312,7 @@ fn the_scanner_check_shows_what_the_scanner_sent() {
     );
     assert!(value(&r.window, "Bytes").starts_with("5d 43 31 30 31"));
     assert!(value(&r.window, "Bytes").contains(" 1d "));
-    assert_eq!(value(&r.window, "Kind"), "gs1 valid");
+    assert_eq!(value(&r.window, "Kind"), "GS1 valid");
     assert_eq!(value(&r.window, "Element 10"), "A2417");
     assert_eq!(value(&r.window, "Element 17"), "270322");
     // Nothing was recorded: the check only shows.
@@ -319,7 +322,7 @@ fn the_scanner_check_shows_what_the_scanner_sent() {
     );
 
     scan(&r.window, "]C10106412345000167");
-    assert_eq!(value(&r.window, "Kind"), "gs1 invalid");
+    assert_eq!(value(&r.window, "Kind"), "GS1 invalid");
 }
 
 #[test]

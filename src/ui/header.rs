@@ -6,7 +6,7 @@ use std::cell::{Cell, RefCell};
 use slint::ComponentHandle;
 
 use super::{AppWindow, HeaderAdapter, Shared};
-use crate::i18n::Lang;
+use crate::i18n::{self, Lang};
 use crate::store::now_ms;
 use crate::sync::{SyncProblem, SyncStatus};
 use crate::terminal::{Screen, Terminal, flows};
@@ -101,11 +101,19 @@ pub fn format_age(ms: i64) -> String {
     }
 }
 
+/// The count of waiting actions, and as the operator's language writes it (12 000, 12,000).
+fn set_pending(h: &HeaderAdapter, pending: u64) {
+    h.set_pending(pending.min(i32::MAX as u64) as i32);
+    h.set_pending_shown(
+        i18n::number(LANG.with(Cell::get), pending.min(i64::MAX as u64) as i64).into(),
+    );
+}
+
 /// Shows a status the sync worker reported.
 pub fn apply_status(ui: &AppWindow, status: &SyncStatus) {
     let h = ui.global::<HeaderAdapter>();
     h.set_online(status.online);
-    h.set_pending(status.counts.pending().min(i32::MAX as u64) as i32);
+    set_pending(&h, status.counts.pending());
     track_oldest(ui, status.counts.oldest_pending_ms);
     h.set_exceptions(status.counts.open_exceptions.min(i32::MAX as u64) as i32);
     PROBLEM.with(|p| p.replace(status.problem.clone()));
@@ -116,7 +124,7 @@ pub fn apply_status(ui: &AppWindow, status: &SyncStatus) {
 pub fn refresh_counts(ui: &AppWindow, t: &Terminal) {
     if let Ok(counts) = t.store().counts() {
         let h = ui.global::<HeaderAdapter>();
-        h.set_pending(counts.pending().min(i32::MAX as u64) as i32);
+        set_pending(&h, counts.pending());
         h.set_exceptions(counts.open_exceptions.min(i32::MAX as u64) as i32);
         track_oldest(ui, counts.oldest_pending_ms);
     }
