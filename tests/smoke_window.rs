@@ -6,39 +6,10 @@
 mod support;
 
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Command, Stdio};
+use std::time::Duration;
 
-/// Kills the child when dropped, so a failing assertion leaves no process behind.
-struct Killed(Child);
-
-impl Drop for Killed {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn need(tool: &str) {
-    let found = Command::new("sh")
-        .args(["-c", &format!("command -v {tool}")])
-        .output()
-        .map(|o| o.status.success())
-        .unwrap_or(false);
-    assert!(
-        found,
-        "{tool} is not installed: run scripts/setup-debian.sh (it installs xvfb and xdotool)"
-    );
-}
-
-/// Waits for `check` to hold, polling; panics with `what` after `limit`.
-fn wait_for(what: &str, limit: Duration, mut check: impl FnMut() -> bool) {
-    let start = Instant::now();
-    while !check() {
-        assert!(start.elapsed() < limit, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(100));
-    }
-}
+use support::x11::{Killed, need, wait_for, xvfb};
 
 fn xdotool(display: &str, args: &[&str]) -> String {
     let out = Command::new("xdotool")
@@ -47,15 +18,6 @@ fn xdotool(display: &str, args: &[&str]) -> String {
         .output()
         .expect("xdotool runs");
     String::from_utf8_lossy(&out.stdout).trim().to_string()
-}
-
-/// A display number nobody uses: the first free one from a pid-derived start.
-fn free_display() -> String {
-    let start = 100 + (std::process::id() % 400);
-    (start..start + 100)
-        .find(|n| !Path::new(&format!("/tmp/.X11-unix/X{n}")).exists())
-        .map(|n| format!(":{n}"))
-        .expect("a free X display number")
 }
 
 /// The real binary (`laituri run`) on `display` with its data in `data`, and its window's id
@@ -79,27 +41,8 @@ fn start_terminal(display: &str, data: &Path) -> (Killed, String) {
     (app, window.lines().next().unwrap().to_string())
 }
 
-/// A virtual X display of `screen` (WIDTHxHEIGHTxDEPTH), up and accepting clients.
-fn xvfb(screen: &str) -> (String, Killed) {
-    let display = free_display();
-    let server = Killed(
-        Command::new("Xvfb")
-            .args([display.as_str(), "-noreset", "-screen", "0", screen])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("Xvfb starts"),
-    );
-    let socket = format!("/tmp/.X11-unix/X{}", &display[1..]);
-    wait_for("Xvfb", Duration::from_secs(20), || {
-        Path::new(&socket).exists()
-    });
-    (display, server)
-}
-
 #[test]
 fn a_receipt_scanned_into_the_real_window_reaches_the_server() {
-    need("Xvfb");
     need("xdotool");
     let dir = tempfile::tempdir().unwrap();
     let server = support::start_demo_server(dir.path());
@@ -190,7 +133,6 @@ fn a_receipt_scanned_into_the_real_window_reaches_the_server() {
 
 #[test]
 fn a_station_window_fills_the_screen() {
-    need("Xvfb");
     need("xdotool");
     let dir = tempfile::tempdir().unwrap();
     let (display, _xvfb) = xvfb("1280x800x24");

@@ -10,6 +10,7 @@ use laituri_protocol::{ExceptionView, PROTOCOL_HEADER, PROTOCOL_VERSION, StockRo
 use laituri_server::{ServerConfig, ServerHandle};
 
 pub mod ui;
+pub mod x11;
 
 pub struct DemoServer {
     pub handle: ServerHandle,
