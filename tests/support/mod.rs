@@ -9,6 +9,7 @@ use laituri::sync::{SyncConfig, SyncStatus, sync_once};
 use laituri_protocol::{ExceptionView, PROTOCOL_HEADER, PROTOCOL_VERSION, StockRow};
 use laituri_server::{ServerConfig, ServerHandle};
 
+pub mod tour;
 pub mod ui;
 pub mod x11;
 

@@ -1,5 +1,5 @@
-//! Driving the real Slint window headless: keys as a wedge scanner types them, elements by
-//! accessible label.
+//! Driving the real Slint window (headless, or in a real X window): keys as a wedge scanner
+//! types them, elements by accessible label.
 #![allow(dead_code)]
 
 use std::cell::RefCell;
@@ -14,10 +14,21 @@ use laituri::ui::{self, AppWindow, Ctx};
 use slint::ComponentHandle;
 use slint::platform::{Key, WindowEvent};
 
-/// The real window over the store at `db` (Slint's testing backend, a silent speaker, the
-/// tests' fixed day), connected and shown.
+/// The real window over the store at `db` on Slint's testing backend (set up on first use in
+/// this thread), with a silent speaker and the tests' fixed day, connected and shown.
 pub fn open_window(db: &Path) -> (Rc<Ctx>, AppWindow) {
-    init_no_event_loop();
+    thread_local! {
+        static TESTING_BACKEND: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+    }
+    if !TESTING_BACKEND.replace(true) {
+        init_no_event_loop();
+    }
+    window_over(db)
+}
+
+/// The real window over the store at `db` on whichever Slint backend this thread has (the
+/// default one, winit, unless a test set up another), connected and shown.
+pub fn window_over(db: &Path) -> (Rc<Ctx>, AppWindow) {
     let terminal = Terminal::new(
         Store::open(db).unwrap(),
         CoreConfig::default(),
