@@ -18,6 +18,7 @@ use anyhow::Context;
 use laituri::store::Store;
 use laituri::sync::SyncHandle;
 use laituri::terminal::Tone;
+use laituri::terminal::messages::Text;
 use laituri_faultproxy::{Fault, FaultProxy, Stats};
 use laituri_protocol::{
     EventOutcome, PROTOCOL_HEADER, PROTOCOL_VERSION, PushRequest, PushResponse, paths,
@@ -599,7 +600,8 @@ pub fn disk_full(rig: &mut Rig, seed: u64, runs: u32) -> anyhow::Result<()> {
                 .clone()
                 .context("a refusal has a reply")?;
             let said = reply.text.render(session.terminal.lang());
-            if reply.tone != Tone::Error || !said.contains("nothing was saved") {
+            // Every storage refusal says "nothing was saved", in the operator's language.
+            if reply.tone != Tone::Error || !matches!(reply.text, Text::Store(_)) {
                 rig.problems.push(format!(
                     "{}: a full disk answered {:?}: {said}",
                     run.name, reply.tone
