@@ -25,7 +25,6 @@ use laituri::store::Store;
 use laituri::sync::{SyncHandle, sync_once};
 use laituri::terminal::Screen;
 use laituri::ui::{self, AppAdapter, Tone};
-use laituri_server::Store as _;
 use laituri_server::{ServerConfig, ServerHandle, demo};
 use rand::{RngExt, SeedableRng};
 use slint::ComponentHandle;

@@ -16,7 +16,7 @@ use laituri::terminal::{CoreConfig, Screen, Terminal, Tone};
 use laituri_protocol::{PROTOCOL_HEADER, PROTOCOL_VERSION, Role, TaskKind};
 use laituri_server::clock::Clock;
 use laituri_server::demo::DemoGuide;
-use laituri_server::{ServerConfig, ServerHandle, Store as _};
+use laituri_server::{ServerConfig, ServerHandle};
 
 fn terminal(db: &Path) -> Terminal {
     Terminal::new(

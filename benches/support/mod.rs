@@ -27,7 +27,6 @@ use laituri::ui::{self, AppWindow, Ctx};
 use laituri_domain::calendar::Date;
 use laituri_domain::scan as gtin;
 use laituri_protocol::{EventBody, GoodsCondition, Product, ProductBarcode};
-use laituri_server::Store as _;
 use laituri_server::{ServerConfig, ServerHandle, demo};
 use slint::ComponentHandle;
 

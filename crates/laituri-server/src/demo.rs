@@ -675,27 +675,46 @@ pub fn guide(today: Date) -> DemoGuide {
     }
 }
 
-/// Seeds the demo into an open store. Idempotent.
-pub fn seed_store(store: &dyn Store, today: Date) -> Result<DemoGuide, StoreError> {
+/// Seeds the demo into an open store of any backend. Idempotent.
+pub async fn seed_store(store: &dyn Store, today: Date) -> Result<DemoGuide, StoreError> {
     let d = data();
     let invalid = StoreError::Invalid;
-    store.upsert_merchants(&master::prepare_merchants(d.merchants).map_err(invalid)?)?;
-    store.upsert_products(&master::prepare_products(d.products).map_err(invalid)?)?;
-    store.upsert_locations(&master::prepare_locations(d.locations).map_err(invalid)?)?;
-    store.upsert_operators(&master::prepare_operators(d.operators).map_err(invalid)?)?;
-    store.upsert_notices(&master::prepare_notices(d.notices).map_err(invalid)?)?;
-    store.add_enrolment_code(ENROLMENT_CODE)?;
+    let merchants = master::prepare_merchants(d.merchants).map_err(invalid)?;
+    store.upsert_merchants(&merchants).await?;
+    let products = master::prepare_products(d.products).map_err(invalid)?;
+    store.upsert_products(&products).await?;
+    let locations = master::prepare_locations(d.locations).map_err(invalid)?;
+    store.upsert_locations(&locations).await?;
+    let operators = master::prepare_operators(d.operators).map_err(invalid)?;
+    store.upsert_operators(&operators).await?;
+    let notices = master::prepare_notices(d.notices).map_err(invalid)?;
+    store.upsert_notices(&notices).await?;
+    store.add_enrolment_code(ENROLMENT_CODE).await?;
     let mut g = guide(today);
     g.warehouse_id = store.warehouse_id().to_string();
     Ok(g)
 }
 
-/// Seeds the demo into the database of `config` (the server may be running on it).
+/// Seeds the demo into the database of `config` (the server may be running on it). Blocks; runs
+/// on a thread of its own with a small runtime, so callers inside an async runtime (tests) and
+/// outside one (the demo, benchmarks) can both use it.
 pub fn seed(config: &ServerConfig, today: Date) -> anyhow::Result<DemoGuide> {
-    let store = config.open_store()?;
-    let mut g = seed_store(&store, today)?;
-    g.warehouse_name = config.warehouse_name.clone();
-    Ok(g)
+    std::thread::scope(|scope| {
+        scope
+            .spawn(|| {
+                let runtime = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()?;
+                runtime.block_on(async {
+                    let store = config.open_backend()?;
+                    let mut g = seed_store(&*store, today).await?;
+                    g.warehouse_name = config.warehouse_name.clone();
+                    Ok(g)
+                })
+            })
+            .join()
+            .unwrap_or_else(|_| Err(anyhow::anyhow!("seeding the demo panicked")))
+    })
 }
 
 impl fmt::Display for DemoGuide {

@@ -33,8 +33,8 @@ pub mod push;
 pub mod store;
 pub mod tasks;
 
-pub use store::sqlite::SqliteStore;
-pub use store::{Store, StoreError};
+pub use store::sqlite::{Sqlite, SqliteStore};
+pub use store::{DeviceSync, MasterData, Store, StoreError, Views};
 
 /// How long a stopping server lets requests in flight finish before it drops them.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
@@ -67,7 +67,14 @@ impl ServerConfig {
         }
     }
 
-    /// Opens the configured store (creating and migrating the database as needed).
+    /// The configured backend behind the async storage traits (creating and migrating the
+    /// database as needed). Blocks while it opens.
+    pub fn open_backend(&self) -> anyhow::Result<Arc<dyn Store>> {
+        Ok(Arc::new(Sqlite::new(self.open_store()?)))
+    }
+
+    /// Opens the configured SQLite database as its blocking store (tools: a new epoch after a
+    /// restore, seeding a file).
     pub fn open_store(&self) -> anyhow::Result<SqliteStore> {
         if self.warehouse_id.trim().is_empty() {
             anyhow::bail!("the warehouse id is empty: pass --warehouse-id");
@@ -92,7 +99,7 @@ impl std::fmt::Debug for ServerConfig {
     }
 }
 
-fn app_state(config: &ServerConfig, store: SqliteStore) -> anyhow::Result<http::AppState> {
+fn app_state(config: &ServerConfig, store: Arc<dyn Store>) -> anyhow::Result<http::AppState> {
     if config.admin_key.trim().is_empty() {
         anyhow::bail!(
             "the admin key is empty: pass --admin-key or set LAITURI_ADMIN_KEY, otherwise anyone \
@@ -100,7 +107,7 @@ fn app_state(config: &ServerConfig, store: SqliteStore) -> anyhow::Result<http::
         );
     }
     Ok(http::AppState::new(
-        Arc::new(store),
+        store,
         config.admin_key.clone(),
         config.warehouse_id.clone(),
         config.warehouse_name.clone(),
@@ -114,7 +121,7 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let opened = config.clone();
-    let store = tokio::task::spawn_blocking(move || opened.open_store())
+    let store = tokio::task::spawn_blocking(move || opened.open_backend())
         .await
         .context("opening the store")??;
     let state = app_state(&config, store)?;
@@ -160,7 +167,7 @@ pub struct ServerHandle {
 impl ServerHandle {
     /// Opens the database, binds, and returns once the server accepts connections.
     pub fn start(config: ServerConfig) -> anyhow::Result<ServerHandle> {
-        let store = config.open_store()?;
+        let store = config.open_backend()?;
         let state = app_state(&config, store)?;
         // Binding here (not on the server thread) makes "address in use" an error of `start`,
         // and the listener is already accepting when `start` returns.

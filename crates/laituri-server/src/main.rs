@@ -75,7 +75,6 @@ async fn main() -> anyhow::Result<()> {
     if args.new_epoch {
         let opened = config.clone();
         let epoch = tokio::task::spawn_blocking(move || -> anyhow::Result<String> {
-            use laituri_server::Store;
             Ok(opened.open_store()?.new_epoch()?)
         })
         .await??;

@@ -16,7 +16,7 @@ use laituri_protocol::{
 use super::extract::{
     DeviceAuth, JsonBody, QueryParams, check_protocol, new_token, token_hash, version_failure,
 };
-use super::{ApiFailure, AppState, blocking, blocking_write};
+use super::{ApiFailure, AppState};
 
 /// Changes per pull page when the terminal does not say.
 pub const DEFAULT_PULL_LIMIT: u32 = 500;
@@ -42,7 +42,7 @@ pub async fn enrol(
     let token = new_token();
     let hash = token_hash(&token);
     let device_id = req.device_id;
-    let last_seq = blocking_write(&state, move |s| s.enrol_device(&req, &hash)).await?;
+    let last_seq = state.store().enrol_device(&req, &hash).await?;
     tracing::info!(%device_id, last_seq, "device enrolled");
     Ok(Json(EnrolResponse {
         token,
@@ -67,7 +67,7 @@ pub async fn push(
     // A batch with holes or out of order is refused (400) by the push rules, before anything
     // is applied; see `push::check_batch`.
     let device_id = req.device_id;
-    let resp = blocking_write(&state, move |s| s.push(device_id, &req.events)).await?;
+    let resp = state.store().push(device_id, &req.events).await?;
     Ok(Json(resp))
 }
 
@@ -82,9 +82,7 @@ pub async fn pull(
         .clamp(1, MAX_PULL_LIMIT);
     let cursor = q.cursor;
     let device = auth.device_id;
-    Ok(Json(
-        blocking(&state, move |s| s.pull(device, cursor, limit)).await?,
-    ))
+    Ok(Json(state.store().pull(device, cursor, limit).await?))
 }
 
 /// `POST LEASE`: 200 with the work packet; 409 `task_taken` while another device holds an
@@ -95,7 +93,7 @@ pub async fn lease(
     JsonBody(req): JsonBody<LeaseRequest>,
 ) -> Result<Json<LeaseResponse>, ApiFailure> {
     let device = auth.device_id;
-    let packet = blocking_write(&state, move |s| s.lease(device, &req)).await?;
+    let packet = state.store().lease(device, &req).await?;
     Ok(Json(LeaseResponse { packet }))
 }
 
@@ -106,9 +104,7 @@ pub async fn renew(
     JsonBody(req): JsonBody<RenewRequest>,
 ) -> Result<Json<RenewResponse>, ApiFailure> {
     let device = auth.device_id;
-    Ok(Json(
-        blocking_write(&state, move |s| s.renew(device, &req)).await?,
-    ))
+    Ok(Json(state.store().renew(device, &req).await?))
 }
 
 /// `POST RELEASE`: 204; releasing a lease the device no longer holds changes nothing.
@@ -118,6 +114,6 @@ pub async fn release(
     JsonBody(req): JsonBody<ReleaseRequest>,
 ) -> Result<StatusCode, ApiFailure> {
     let device = auth.device_id;
-    blocking_write(&state, move |s| s.release(device, &req.claim)).await?;
+    state.store().release(device, &req.claim).await?;
     Ok(StatusCode::NO_CONTENT)
 }

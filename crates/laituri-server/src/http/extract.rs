@@ -14,7 +14,7 @@ use serde::de::DeserializeOwned;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
-use super::{ApiFailure, AppState, blocking};
+use super::{ApiFailure, AppState};
 
 /// Turns a serde_json error into a 400 that says whether the JSON was broken or had the wrong shape.
 pub fn json_failure(e: &serde_json::Error, what: &str) -> ApiFailure {
@@ -230,7 +230,7 @@ impl FromRequestParts<AppState> for DeviceAuth {
             ));
         };
         let hash = token_hash(token);
-        let device = blocking(state, move |s| s.device_for_token(&hash)).await?;
+        let device = state.store().device_for_token(&hash).await?;
         match device {
             Some(device_id) => Ok(DeviceAuth { device_id }),
             None => Err(ApiFailure::unauthorized(

@@ -20,9 +20,9 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::extract::{Admin, OneOrMany, QueryParams, RawBody, json_failure, new_enrolment_code};
-use super::{ApiFailure, AppState, blocking, blocking_write};
+use super::{ApiFailure, AppState};
 use crate::master;
-use crate::store::{Page, StockFilter, Store, StoreError, UpsertSummary};
+use crate::store::{Page, StockFilter};
 
 /// Rows per listing page when the caller does not say, and the most it may ask for.
 pub const DEFAULT_PAGE: u32 = 1000;
@@ -43,27 +43,21 @@ impl PageParams {
     }
 }
 
-type Prepare<I, T> = fn(Vec<I>) -> Result<Vec<T>, String>;
-type Put<T> = fn(&dyn Store, &[T]) -> Result<UpsertSummary, StoreError>;
-
-/// Shared body of every POST: check and normalise, store in one transaction, answer what was
-/// stored (normalised) in the shape it was sent.
-async fn upsert<I, T>(
-    state: AppState,
+/// The checked and normalised items of a POST body, and whether one object was sent.
+fn prepared<I, T>(
     body: OneOrMany<I>,
-    prepare: Prepare<I, T>,
-    put: Put<T>,
-) -> Result<Response, ApiFailure>
-where
-    T: Serialize + Send + Sync + 'static,
-{
-    let single = body.single;
+    prepare: fn(Vec<I>) -> Result<Vec<T>, String>,
+) -> Result<(bool, Vec<T>), ApiFailure> {
     let items = prepare(body.items).map_err(ApiFailure::bad_request)?;
-    let items = blocking_write(&state, move |s| put(s, &items).map(|_| items)).await?;
-    Ok(match (single, items.first()) {
+    Ok((body.single, items))
+}
+
+/// What a POST stored (normalised), in the shape it was sent.
+fn stored<T: Serialize>(single: bool, items: Vec<T>) -> Response {
+    match (single, items.first()) {
         (true, Some(item)) => Json(item).into_response(),
         _ => Json(items).into_response(),
-    })
+    }
 }
 
 pub async fn post_merchants(
@@ -71,10 +65,9 @@ pub async fn post_merchants(
     State(state): State<AppState>,
     body: OneOrMany<Merchant>,
 ) -> Result<Response, ApiFailure> {
-    upsert(state, body, master::prepare_merchants, |s, i| {
-        s.upsert_merchants(i)
-    })
-    .await
+    let (single, items) = prepared(body, master::prepare_merchants)?;
+    state.store().upsert_merchants(&items).await?;
+    Ok(stored(single, items))
 }
 
 pub async fn post_products(
@@ -82,10 +75,9 @@ pub async fn post_products(
     State(state): State<AppState>,
     body: OneOrMany<Product>,
 ) -> Result<Response, ApiFailure> {
-    upsert(state, body, master::prepare_products, |s, i| {
-        s.upsert_products(i)
-    })
-    .await
+    let (single, items) = prepared(body, master::prepare_products)?;
+    state.store().upsert_products(&items).await?;
+    Ok(stored(single, items))
 }
 
 pub async fn post_locations(
@@ -93,10 +85,9 @@ pub async fn post_locations(
     State(state): State<AppState>,
     body: OneOrMany<Location>,
 ) -> Result<Response, ApiFailure> {
-    upsert(state, body, master::prepare_locations, |s, i| {
-        s.upsert_locations(i)
-    })
-    .await
+    let (single, items) = prepared(body, master::prepare_locations)?;
+    state.store().upsert_locations(&items).await?;
+    Ok(stored(single, items))
 }
 
 pub async fn post_operators(
@@ -104,10 +95,9 @@ pub async fn post_operators(
     State(state): State<AppState>,
     body: OneOrMany<OperatorInput>,
 ) -> Result<Response, ApiFailure> {
-    upsert(state, body, master::prepare_operators, |s, i| {
-        s.upsert_operators(i)
-    })
-    .await
+    let (single, items) = prepared(body, master::prepare_operators)?;
+    state.store().upsert_operators(&items).await?;
+    Ok(stored(single, items))
 }
 
 pub async fn post_notices(
@@ -115,10 +105,9 @@ pub async fn post_notices(
     State(state): State<AppState>,
     body: OneOrMany<InboundNotice>,
 ) -> Result<Response, ApiFailure> {
-    upsert(state, body, master::prepare_notices, |s, i| {
-        s.upsert_notices(i)
-    })
-    .await
+    let (single, items) = prepared(body, master::prepare_notices)?;
+    state.store().upsert_notices(&items).await?;
+    Ok(stored(single, items))
 }
 
 pub async fn get_merchants(
@@ -127,7 +116,7 @@ pub async fn get_merchants(
     QueryParams(p): QueryParams<PageParams>,
 ) -> Result<Json<Vec<Merchant>>, ApiFailure> {
     let page = p.page();
-    Ok(Json(blocking(&state, move |s| s.merchants(&page)).await?))
+    Ok(Json(state.store().merchants(&page).await?))
 }
 
 pub async fn get_products(
@@ -136,7 +125,7 @@ pub async fn get_products(
     QueryParams(p): QueryParams<PageParams>,
 ) -> Result<Json<Vec<Product>>, ApiFailure> {
     let page = p.page();
-    Ok(Json(blocking(&state, move |s| s.products(&page)).await?))
+    Ok(Json(state.store().products(&page).await?))
 }
 
 pub async fn get_locations(
@@ -145,7 +134,7 @@ pub async fn get_locations(
     QueryParams(p): QueryParams<PageParams>,
 ) -> Result<Json<Vec<Location>>, ApiFailure> {
     let page = p.page();
-    Ok(Json(blocking(&state, move |s| s.locations(&page)).await?))
+    Ok(Json(state.store().locations(&page).await?))
 }
 
 pub async fn get_operators(
@@ -154,7 +143,7 @@ pub async fn get_operators(
     QueryParams(p): QueryParams<PageParams>,
 ) -> Result<Json<Vec<Operator>>, ApiFailure> {
     let page = p.page();
-    Ok(Json(blocking(&state, move |s| s.operators(&page)).await?))
+    Ok(Json(state.store().operators(&page).await?))
 }
 
 pub async fn get_notices(
@@ -163,7 +152,7 @@ pub async fn get_notices(
     QueryParams(p): QueryParams<PageParams>,
 ) -> Result<Json<Vec<InboundNotice>>, ApiFailure> {
     let page = p.page();
-    Ok(Json(blocking(&state, move |s| s.notices(&page)).await?))
+    Ok(Json(state.store().notices(&page).await?))
 }
 
 #[derive(Debug, Deserialize)]
@@ -185,14 +174,14 @@ pub async fn get_stock(
         product_id: some(p.product_id),
         location: some(p.location),
     };
-    Ok(Json(blocking(&state, move |s| s.stock(&filter)).await?))
+    Ok(Json(state.store().stock(&filter).await?))
 }
 
 pub async fn get_receipts(
     _: Admin,
     State(state): State<AppState>,
 ) -> Result<Json<Vec<ReceiptView>>, ApiFailure> {
-    Ok(Json(blocking(&state, |s| s.receipts()).await?))
+    Ok(Json(state.store().receipts().await?))
 }
 
 pub async fn get_receipt(
@@ -207,7 +196,7 @@ pub async fn get_receipt(
             laituri_protocol::paths::RECEIPTS
         ))
     })?;
-    match blocking(&state, move |s| s.receipt(id)).await? {
+    match state.store().receipt(id).await? {
         Some(r) => Ok(Json(r)),
         None => Err(ApiFailure::not_found(format!(
             "receipt {id} is not known: it may not have been synced from its terminal yet"
@@ -226,14 +215,14 @@ pub async fn get_exceptions(
     QueryParams(p): QueryParams<ExceptionParams>,
 ) -> Result<Json<Vec<ExceptionView>>, ApiFailure> {
     let limit = p.limit.unwrap_or(DEFAULT_PAGE).clamp(1, MAX_PAGE);
-    Ok(Json(blocking(&state, move |s| s.exceptions(limit)).await?))
+    Ok(Json(state.store().exceptions(limit).await?))
 }
 
 pub async fn get_enrolment_codes(
     _: Admin,
     State(state): State<AppState>,
 ) -> Result<Json<Vec<EnrolmentCode>>, ApiFailure> {
-    Ok(Json(blocking(&state, |s| s.enrolment_codes()).await?))
+    Ok(Json(state.store().enrolment_codes().await?))
 }
 
 /// Adds the code in the body, or a new random one when the body is empty. Answers the code.
@@ -257,7 +246,7 @@ pub async fn post_enrolment_code(
         code
     };
     let stored = code.clone();
-    blocking_write(&state, move |s| s.add_enrolment_code(&stored)).await?;
+    state.store().add_enrolment_code(&stored).await?;
     Ok((
         axum::http::StatusCode::CREATED,
         Json(EnrolmentCode { code }),
@@ -268,7 +257,7 @@ pub async fn get_tasks(
     _: Admin,
     State(state): State<AppState>,
 ) -> Result<Json<Vec<Task>>, ApiFailure> {
-    Ok(Json(blocking(&state, |s| s.tasks()).await?))
+    Ok(Json(state.store().tasks().await?))
 }
 
 /// Deactivates an operator: 204, and terminals are told to forget them; 404 when not known.
@@ -279,7 +268,7 @@ pub async fn delete_operator(
 ) -> Result<axum::http::StatusCode, ApiFailure> {
     let Path(id) = path.map_err(|e| ApiFailure::bad_request(e.body_text()))?;
     let key = id.clone();
-    if blocking_write(&state, move |s| s.deactivate_operator(&key)).await? {
+    if state.store().deactivate_operator(&key).await? {
         Ok(axum::http::StatusCode::NO_CONTENT)
     } else {
         Err(ApiFailure::not_found(format!(

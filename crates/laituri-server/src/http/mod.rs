@@ -1,9 +1,8 @@
 //! The HTTP face of the server: the axum router on the paths of [`laituri_protocol::paths`].
 //!
-//! It owns routing, the shared [`AppState`], and the hop from async handlers to the blocking
-//! [`Store`] ([`blocking`]). Handlers translate HTTP to store calls and back; they must never hold
-//! business rules (those live in [`crate::push`] and [`crate::master`]) and never block a runtime
-//! thread on the database.
+//! It owns routing and the shared [`AppState`]. Handlers translate HTTP to calls of the async
+//! [`Store`] and back; they must never hold business rules (those live in [`crate::push`] and
+//! [`crate::master`]) and never block a runtime thread (a backend owns its own concurrency).
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -15,9 +14,8 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use laituri_protocol::{PROTOCOL_VERSION, paths};
-use tokio::sync::Semaphore;
 
-use crate::store::{Store, StoreError};
+use crate::store::Store;
 
 mod device;
 pub mod error;
@@ -33,9 +31,6 @@ pub const OPENAPI_JSON: &str = include_str!("../openapi.json");
 /// products; larger requests are refused with a message to split them.
 const BODY_LIMIT: usize = 32 * 1024 * 1024;
 
-/// Store writes handed to the blocking pool at once: one running, one ready to take the lock.
-const WRITERS_IN_FLIGHT: usize = 2;
-
 #[derive(Clone)]
 pub struct AppState {
     inner: Arc<Inner>,
@@ -43,10 +38,6 @@ pub struct AppState {
 
 struct Inner {
     store: Arc<dyn Store>,
-    /// Writes wait here, as cheap async tasks, rather than as blocked threads on the store's
-    /// writer lock: with hundreds of devices pushing at once the blocking pool would otherwise
-    /// fill with threads that only wait, and reads (token checks, pulls) would queue behind them.
-    writers: Semaphore,
     admin_key: String,
     warehouse_id: String,
     warehouse_name: String,
@@ -62,39 +53,17 @@ impl AppState {
         AppState {
             inner: Arc::new(Inner {
                 store,
-                writers: Semaphore::new(WRITERS_IN_FLIGHT),
                 admin_key,
                 warehouse_id,
                 warehouse_name,
             }),
         }
     }
-}
 
-/// Runs a store call on the blocking pool: the store blocks, the runtime's threads must not.
-pub async fn blocking<T: Send + 'static>(
-    state: &AppState,
-    f: impl FnOnce(&dyn Store) -> Result<T, StoreError> + Send + 'static,
-) -> Result<T, ApiFailure> {
-    let store = state.inner.store.clone();
-    tokio::task::spawn_blocking(move || f(&*store))
-        .await
-        .map_err(ApiFailure::internal)?
-        .map_err(ApiFailure::from)
-}
-
-/// Like [`blocking`], for calls that write: waits for a writer slot first.
-pub async fn blocking_write<T: Send + 'static>(
-    state: &AppState,
-    f: impl FnOnce(&dyn Store) -> Result<T, StoreError> + Send + 'static,
-) -> Result<T, ApiFailure> {
-    let _slot = state
-        .inner
-        .writers
-        .acquire()
-        .await
-        .map_err(ApiFailure::internal)?;
-    blocking(state, f).await
+    /// The storage backend; its calls are async and never block a runtime thread.
+    pub fn store(&self) -> &dyn Store {
+        &*self.inner.store
+    }
 }
 
 pub fn router(state: AppState) -> Router {

@@ -1,18 +1,18 @@
-//! The storage boundary: the [`Store`] trait every backend implements, and its error type.
+//! The storage boundary: the async traits every backend implements, split by concern
+//! ([`DeviceSync`], [`MasterData`], [`Views`], together [`Store`]), and their error type.
 //!
-//! The trait speaks only protocol types and plain Rust; it must never expose a backend's types
-//! (no rusqlite, no SQL), so that a PostgreSQL backend can be added next to [`sqlite::SqliteStore`]
-//! and the same test suite run against both. The rules of applying events live in
-//! [`crate::push`] and reach a backend's transaction through [`crate::push::Ledger`], so a second
-//! backend gets them for free.
+//! The traits speak only protocol types and plain Rust; they must never expose a backend's types
+//! (no rusqlite, no SQL), so the same test suite runs against every backend. The rules of
+//! applying events live in [`crate::push`] and reach a backend's transaction through
+//! [`crate::push::Ledger`], so a second backend gets them for free.
 //!
-//! The trait is synchronous on purpose: the SQLite backend has one writer connection, and the HTTP
-//! layer calls every method from `tokio::task::spawn_blocking`. A PostgreSQL backend can use the
-//! synchronous `postgres` client the same way, or the trait can grow async twins then.
+//! A backend owns its concurrency: the SQLite one ([`sqlite::Sqlite`]) runs its blocking calls
+//! on tokio's blocking pool behind its one-writer limit; the HTTP layer only awaits.
 //!
 //! A store serves one warehouse (the `warehouse_id` it was opened with) and stamps every row it
-//! writes with it, so several sites can share a database later and integration keys can be scoped.
+//! writes with it, so several sites can share a database and integration keys can be scoped.
 
+use async_trait::async_trait;
 use laituri_protocol::{
     EnrolRequest, EnrolmentCode, Event, ExceptionView, InboundNotice, LeaseRequest, Location,
     Merchant, Operator, Product, PullResponse, PushResponse, ReceiptView, RenewRequest,
@@ -91,63 +91,82 @@ pub struct UpsertSummary {
     pub changed: usize,
 }
 
-/// Storage of one warehouse's devices, events, master data, stock and change log.
-pub trait Store: Send + Sync + 'static {
-    fn warehouse_id(&self) -> &str;
-
-    /// Adds an enrolment code; adding an existing one is a no-op.
-    fn add_enrolment_code(&self, code: &str) -> Result<(), StoreError>;
-    fn enrolment_codes(&self) -> Result<Vec<EnrolmentCode>, StoreError>;
+/// A device's side of sync: enrolment, push, pull, and the leases of tasks.
+#[async_trait]
+pub trait DeviceSync: Send + Sync + 'static {
     /// Enrols (or re-enrols) a device under a new token hash, replacing any older token of the
     /// same device. Answers the device's recorded `last_seq`.
-    fn enrol_device(&self, req: &EnrolRequest, token_hash: &str) -> Result<u64, StoreError>;
+    async fn enrol_device(&self, req: &EnrolRequest, token_hash: &str) -> Result<u64, StoreError>;
     /// The device a token hash belongs to.
-    fn device_for_token(&self, token_hash: &str) -> Result<Option<Uuid>, StoreError>;
+    async fn device_for_token(&self, token_hash: &str) -> Result<Option<Uuid>, StoreError>;
 
     /// Applies a batch of one device's events in one transaction (DESIGN.md section 3). A batch
     /// whose seqs are not consecutive and ascending is [`StoreError::Invalid`].
-    fn push(&self, device_id: Uuid, events: &[Event]) -> Result<PushResponse, StoreError>;
+    async fn push(&self, device_id: Uuid, events: &[Event]) -> Result<PushResponse, StoreError>;
     /// The change log's epoch: made when the database is created, returned by every pull.
-    fn epoch(&self) -> Result<String, StoreError>;
+    async fn epoch(&self) -> Result<String, StoreError>;
     /// Makes a new epoch, after the database was restored from a backup: every terminal then
     /// pulls from the start. Answers the new epoch.
-    fn new_epoch(&self) -> Result<String, StoreError>;
+    async fn new_epoch(&self) -> Result<String, StoreError>;
     /// Changes after `cursor` for `device_id` (addressed to every device or to it), at most
     /// `limit` of them.
-    fn pull(&self, device_id: Uuid, cursor: u64, limit: u32) -> Result<PullResponse, StoreError>;
+    async fn pull(
+        &self,
+        device_id: Uuid,
+        cursor: u64,
+        limit: u32,
+    ) -> Result<PullResponse, StoreError>;
 
     /// Leases a task (by id, or the most urgent open one of a kind) to a device and answers its
     /// work packet. Another device's unexpired lease is [`StoreError::Conflict`] `task_taken`.
-    fn lease(&self, device_id: Uuid, req: &LeaseRequest) -> Result<WorkPacket, StoreError>;
+    async fn lease(&self, device_id: Uuid, req: &LeaseRequest) -> Result<WorkPacket, StoreError>;
     /// Renews the device's leases; answers which it still holds and why it lost the others.
-    fn renew(&self, device_id: Uuid, req: &RenewRequest) -> Result<RenewResponse, StoreError>;
+    async fn renew(&self, device_id: Uuid, req: &RenewRequest)
+    -> Result<RenewResponse, StoreError>;
     /// Gives a task back (idempotent: a lease the device no longer holds changes nothing).
-    fn release(&self, device_id: Uuid, claim: &TaskClaim) -> Result<(), StoreError>;
-    /// Every task, oldest first.
-    fn tasks(&self) -> Result<Vec<Task>, StoreError>;
+    async fn release(&self, device_id: Uuid, claim: &TaskClaim) -> Result<(), StoreError>;
+}
+
+/// Master data in and out, and the keys of enrolment.
+#[async_trait]
+pub trait MasterData: Send + Sync + 'static {
+    /// Adds an enrolment code; adding an existing one is a no-op.
+    async fn add_enrolment_code(&self, code: &str) -> Result<(), StoreError>;
+    async fn enrolment_codes(&self) -> Result<Vec<EnrolmentCode>, StoreError>;
     /// Deactivates an operator: no longer listed or shipped, and a tombstone tells terminals to
     /// forget them. Answers false when the operator is not known (or already inactive).
-    fn deactivate_operator(&self, operator_id: &str) -> Result<bool, StoreError>;
+    async fn deactivate_operator(&self, operator_id: &str) -> Result<bool, StoreError>;
 
-    fn upsert_merchants(&self, items: &[Merchant]) -> Result<UpsertSummary, StoreError>;
-    fn upsert_products(&self, items: &[Product]) -> Result<UpsertSummary, StoreError>;
-    fn upsert_locations(&self, items: &[Location]) -> Result<UpsertSummary, StoreError>;
+    async fn upsert_merchants(&self, items: &[Merchant]) -> Result<UpsertSummary, StoreError>;
+    async fn upsert_products(&self, items: &[Product]) -> Result<UpsertSummary, StoreError>;
+    async fn upsert_locations(&self, items: &[Location]) -> Result<UpsertSummary, StoreError>;
     /// Operators arrive with `pin_hash` only; see [`laituri_protocol::OperatorInput`].
-    fn upsert_operators(&self, items: &[Operator]) -> Result<UpsertSummary, StoreError>;
-    fn upsert_notices(&self, items: &[InboundNotice]) -> Result<UpsertSummary, StoreError>;
+    async fn upsert_operators(&self, items: &[Operator]) -> Result<UpsertSummary, StoreError>;
+    async fn upsert_notices(&self, items: &[InboundNotice]) -> Result<UpsertSummary, StoreError>;
 
-    fn merchants(&self, page: &Page) -> Result<Vec<Merchant>, StoreError>;
-    fn products(&self, page: &Page) -> Result<Vec<Product>, StoreError>;
-    fn locations(&self, page: &Page) -> Result<Vec<Location>, StoreError>;
-    fn operators(&self, page: &Page) -> Result<Vec<Operator>, StoreError>;
-    fn notices(&self, page: &Page) -> Result<Vec<InboundNotice>, StoreError>;
+    async fn merchants(&self, page: &Page) -> Result<Vec<Merchant>, StoreError>;
+    async fn products(&self, page: &Page) -> Result<Vec<Product>, StoreError>;
+    async fn locations(&self, page: &Page) -> Result<Vec<Location>, StoreError>;
+    async fn operators(&self, page: &Page) -> Result<Vec<Operator>, StoreError>;
+    async fn notices(&self, page: &Page) -> Result<Vec<InboundNotice>, StoreError>;
+}
 
+/// What the floor did, as the integration API shows it.
+#[async_trait]
+pub trait Views: Send + Sync + 'static {
+    /// Every task, oldest first.
+    async fn tasks(&self) -> Result<Vec<Task>, StoreError>;
     /// Non-zero stock rows matching the filter.
-    fn stock(&self, filter: &StockFilter) -> Result<Vec<StockRow>, StoreError>;
-    fn receipts(&self) -> Result<Vec<ReceiptView>, StoreError>;
-    fn receipt(&self, receipt_id: Uuid) -> Result<Option<ReceiptView>, StoreError>;
+    async fn stock(&self, filter: &StockFilter) -> Result<Vec<StockRow>, StoreError>;
+    async fn receipts(&self) -> Result<Vec<ReceiptView>, StoreError>;
+    async fn receipt(&self, receipt_id: Uuid) -> Result<Option<ReceiptView>, StoreError>;
     /// The newest `limit` exceptions, oldest first.
-    fn exceptions(&self, limit: u32) -> Result<Vec<ExceptionView>, StoreError>;
+    async fn exceptions(&self, limit: u32) -> Result<Vec<ExceptionView>, StoreError>;
+}
+
+/// Storage of one warehouse's devices, events, master data, stock and change log.
+pub trait Store: DeviceSync + MasterData + Views {
+    fn warehouse_id(&self) -> &str;
 }
 
 #[cfg(test)]

@@ -1,4 +1,5 @@
 //! The embedded SQLite backend of [`Store`]: one database file per site, the default and the demo.
+//! [`SqliteStore`] is the blocking core; [`Sqlite`] puts it behind the async traits.
 //!
 //! It owns the connection set-up (WAL, `synchronous=FULL`, foreign keys, busy timeout), the
 //! migrations in `migrations/NNNN_name.sql` (append-only, tracked in `user_version` by
@@ -7,14 +8,15 @@
 //! keeps `SQLITE_BUSY` out of the hot path and makes change-log cursors commit in order. Reads use
 //! a small pool of reader connections, which WAL lets run beside the writer.
 //!
-//! It must never decide a business rule (those are in [`crate::push`] and [`crate::master`]) and
-//! never be called from an async task directly: every method blocks, so callers use
-//! `spawn_blocking`.
+//! It must never decide a business rule (those are in [`crate::push`] and [`crate::master`]).
+//! [`SqliteStore`]'s methods block; async code uses them through [`Sqlite`], which owns the hop to
+//! the blocking pool and the one-writer limit.
 
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
+use async_trait::async_trait;
 use laituri_protocol::{
     Change, ChangeRecord, EnrolRequest, EnrolmentCode, EntityKind, Event, EventOutcome,
     ExceptionView, GoodsCondition, InboundNotice, LeaseRequest, Location, LocationKind, LostLease,
@@ -28,9 +30,10 @@ use rusqlite::{
 use rusqlite_migration::{M, Migrations};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
+use tokio::sync::Semaphore;
 use uuid::Uuid;
 
-use super::{Page, StockFilter, Store, StoreError, UpsertSummary};
+use super::{DeviceSync, MasterData, Page, StockFilter, Store, StoreError, UpsertSummary, Views};
 use crate::clock::Clock;
 use crate::push::{self, Effect, Ledger, ReceiptRef, Recorded, Refs, StockKey, World};
 use crate::tasks::{self, LeaseRefusal, Renewal, TaskRow};
@@ -1128,12 +1131,15 @@ fn receipt_from_row(
     })
 }
 
-impl Store for SqliteStore {
-    fn warehouse_id(&self) -> &str {
+/// The blocking calls, one per method of the storage traits; [`Sqlite`] runs them off the async
+/// runtime. Tools and tests with no runtime (restoring a backup, seeding a file) call them
+/// directly.
+impl SqliteStore {
+    pub fn warehouse_id(&self) -> &str {
         &self.warehouse_id
     }
 
-    fn add_enrolment_code(&self, code: &str) -> Result<(), StoreError> {
+    pub fn add_enrolment_code(&self, code: &str) -> Result<(), StoreError> {
         self.write(|tx| {
             tx.prepare_cached(
                 "INSERT INTO enrolment_codes (warehouse_id, code) VALUES (?1, ?2)
@@ -1144,7 +1150,7 @@ impl Store for SqliteStore {
         })
     }
 
-    fn enrolment_codes(&self) -> Result<Vec<EnrolmentCode>, StoreError> {
+    pub fn enrolment_codes(&self) -> Result<Vec<EnrolmentCode>, StoreError> {
         self.read(|conn| {
             let mut stmt = conn.prepare_cached(
                 "SELECT code FROM enrolment_codes WHERE warehouse_id = ?1 ORDER BY code",
@@ -1156,7 +1162,7 @@ impl Store for SqliteStore {
         })
     }
 
-    fn enrol_device(&self, req: &EnrolRequest, token_hash: &str) -> Result<u64, StoreError> {
+    pub fn enrol_device(&self, req: &EnrolRequest, token_hash: &str) -> Result<u64, StoreError> {
         self.write(|tx| {
             let known = tx
                 .prepare_cached(
@@ -1188,7 +1194,7 @@ impl Store for SqliteStore {
         })
     }
 
-    fn device_for_token(&self, token_hash: &str) -> Result<Option<Uuid>, StoreError> {
+    pub fn device_for_token(&self, token_hash: &str) -> Result<Option<Uuid>, StoreError> {
         self.read(|conn| {
             let id: Option<String> = conn
                 .prepare_cached(
@@ -1200,7 +1206,7 @@ impl Store for SqliteStore {
         })
     }
 
-    fn push(&self, device_id: Uuid, events: &[Event]) -> Result<PushResponse, StoreError> {
+    pub fn push(&self, device_id: Uuid, events: &[Event]) -> Result<PushResponse, StoreError> {
         self.write(|tx| {
             let mut ledger = SqliteLedger {
                 tx,
@@ -1210,7 +1216,12 @@ impl Store for SqliteStore {
         })
     }
 
-    fn pull(&self, device_id: Uuid, cursor: u64, limit: u32) -> Result<PullResponse, StoreError> {
+    pub fn pull(
+        &self,
+        device_id: Uuid,
+        cursor: u64,
+        limit: u32,
+    ) -> Result<PullResponse, StoreError> {
         let cursor_i = to_i64(cursor)?;
         self.read(|conn| {
             // One row more than asked tells whether another page waits, without a COUNT.
@@ -1251,11 +1262,11 @@ impl Store for SqliteStore {
         })
     }
 
-    fn epoch(&self) -> Result<String, StoreError> {
+    pub fn epoch(&self) -> Result<String, StoreError> {
         self.read(|conn| epoch_of(conn, &self.warehouse_id))
     }
 
-    fn new_epoch(&self) -> Result<String, StoreError> {
+    pub fn new_epoch(&self) -> Result<String, StoreError> {
         let epoch = new_epoch_id();
         self.write(|tx| {
             tx.prepare_cached(
@@ -1270,7 +1281,7 @@ impl Store for SqliteStore {
         Ok(epoch)
     }
 
-    fn lease(&self, device_id: Uuid, req: &LeaseRequest) -> Result<WorkPacket, StoreError> {
+    pub fn lease(&self, device_id: Uuid, req: &LeaseRequest) -> Result<WorkPacket, StoreError> {
         let now = self.clock.now_ms();
         let wh = self.warehouse_id.as_str();
         self.write(|tx| {
@@ -1333,7 +1344,7 @@ impl Store for SqliteStore {
         })
     }
 
-    fn renew(&self, device_id: Uuid, req: &RenewRequest) -> Result<RenewResponse, StoreError> {
+    pub fn renew(&self, device_id: Uuid, req: &RenewRequest) -> Result<RenewResponse, StoreError> {
         let now = self.clock.now_ms();
         let wh = self.warehouse_id.as_str();
         self.write(|tx| {
@@ -1364,7 +1375,7 @@ impl Store for SqliteStore {
         })
     }
 
-    fn release(&self, device_id: Uuid, claim: &TaskClaim) -> Result<(), StoreError> {
+    pub fn release(&self, device_id: Uuid, claim: &TaskClaim) -> Result<(), StoreError> {
         let wh = self.warehouse_id.as_str();
         self.write(|tx| {
             let row = load_task(tx, wh, &claim.task_id)?.ok_or_else(|| StoreError::NotFound {
@@ -1382,7 +1393,7 @@ impl Store for SqliteStore {
         })
     }
 
-    fn tasks(&self) -> Result<Vec<Task>, StoreError> {
+    pub fn tasks(&self) -> Result<Vec<Task>, StoreError> {
         self.read(|conn| {
             let sql = format!("{TASK_COLUMNS} WHERE warehouse_id = ?1 ORDER BY rowid");
             let mut stmt = conn.prepare_cached(&sql)?;
@@ -1395,7 +1406,7 @@ impl Store for SqliteStore {
         })
     }
 
-    fn deactivate_operator(&self, operator_id: &str) -> Result<bool, StoreError> {
+    pub fn deactivate_operator(&self, operator_id: &str) -> Result<bool, StoreError> {
         let wh = self.warehouse_id.as_str();
         self.write(|tx| {
             let n = tx
@@ -1416,7 +1427,7 @@ impl Store for SqliteStore {
         })
     }
 
-    fn upsert_merchants(&self, items: &[Merchant]) -> Result<UpsertSummary, StoreError> {
+    pub fn upsert_merchants(&self, items: &[Merchant]) -> Result<UpsertSummary, StoreError> {
         let wh = self.warehouse_id.as_str();
         self.write(|tx| {
             let mut changed = 0;
@@ -1440,7 +1451,7 @@ impl Store for SqliteStore {
         })
     }
 
-    fn upsert_products(&self, items: &[Product]) -> Result<UpsertSummary, StoreError> {
+    pub fn upsert_products(&self, items: &[Product]) -> Result<UpsertSummary, StoreError> {
         let wh = self.warehouse_id.as_str();
         self.write(|tx| {
             let mut changed = 0;
@@ -1483,7 +1494,7 @@ impl Store for SqliteStore {
         })
     }
 
-    fn upsert_locations(&self, items: &[Location]) -> Result<UpsertSummary, StoreError> {
+    pub fn upsert_locations(&self, items: &[Location]) -> Result<UpsertSummary, StoreError> {
         let wh = self.warehouse_id.as_str();
         self.write(|tx| {
             let mut changed = 0;
@@ -1508,7 +1519,7 @@ impl Store for SqliteStore {
         })
     }
 
-    fn upsert_operators(&self, items: &[Operator]) -> Result<UpsertSummary, StoreError> {
+    pub fn upsert_operators(&self, items: &[Operator]) -> Result<UpsertSummary, StoreError> {
         let wh = self.warehouse_id.as_str();
         self.write(|tx| {
             let mut changed = 0;
@@ -1556,7 +1567,7 @@ impl Store for SqliteStore {
         })
     }
 
-    fn upsert_notices(&self, items: &[InboundNotice]) -> Result<UpsertSummary, StoreError> {
+    pub fn upsert_notices(&self, items: &[InboundNotice]) -> Result<UpsertSummary, StoreError> {
         let wh = self.warehouse_id.as_str();
         self.write(|tx| {
             let mut changed = 0;
@@ -1617,28 +1628,28 @@ impl Store for SqliteStore {
         })
     }
 
-    fn merchants(&self, page: &Page) -> Result<Vec<Merchant>, StoreError> {
+    pub fn merchants(&self, page: &Page) -> Result<Vec<Merchant>, StoreError> {
         self.list(
             "SELECT data FROM merchants WHERE warehouse_id = ?1 AND id > ?2 ORDER BY id LIMIT ?3",
             page,
         )
     }
 
-    fn products(&self, page: &Page) -> Result<Vec<Product>, StoreError> {
+    pub fn products(&self, page: &Page) -> Result<Vec<Product>, StoreError> {
         self.list(
             "SELECT data FROM products WHERE warehouse_id = ?1 AND id > ?2 ORDER BY id LIMIT ?3",
             page,
         )
     }
 
-    fn locations(&self, page: &Page) -> Result<Vec<Location>, StoreError> {
+    pub fn locations(&self, page: &Page) -> Result<Vec<Location>, StoreError> {
         self.list(
             "SELECT data FROM locations WHERE warehouse_id = ?1 AND code > ?2 ORDER BY code LIMIT ?3",
             page,
         )
     }
 
-    fn operators(&self, page: &Page) -> Result<Vec<Operator>, StoreError> {
+    pub fn operators(&self, page: &Page) -> Result<Vec<Operator>, StoreError> {
         self.list(
             "SELECT data FROM operators WHERE warehouse_id = ?1 AND active = 1 AND id > ?2
              ORDER BY id LIMIT ?3",
@@ -1646,7 +1657,7 @@ impl Store for SqliteStore {
         )
     }
 
-    fn notices(&self, page: &Page) -> Result<Vec<InboundNotice>, StoreError> {
+    pub fn notices(&self, page: &Page) -> Result<Vec<InboundNotice>, StoreError> {
         self.list(
             "SELECT data FROM inbound_notices WHERE warehouse_id = ?1 AND id > ?2
              ORDER BY id LIMIT ?3",
@@ -1654,7 +1665,7 @@ impl Store for SqliteStore {
         )
     }
 
-    fn stock(&self, filter: &StockFilter) -> Result<Vec<StockRow>, StoreError> {
+    pub fn stock(&self, filter: &StockFilter) -> Result<Vec<StockRow>, StoreError> {
         self.read(|conn| {
             // Only the filters given become conditions, so SQLite can use the matching index.
             let mut sql = String::from(
@@ -1700,7 +1711,7 @@ impl Store for SqliteStore {
         })
     }
 
-    fn receipts(&self) -> Result<Vec<ReceiptView>, StoreError> {
+    pub fn receipts(&self) -> Result<Vec<ReceiptView>, StoreError> {
         self.read(|conn| {
             let sql = format!("{RECEIPT_COLUMNS} WHERE warehouse_id = ?1 ORDER BY rowid");
             let mut stmt = conn.prepare_cached(&sql)?;
@@ -1713,7 +1724,7 @@ impl Store for SqliteStore {
         })
     }
 
-    fn receipt(&self, receipt_id: Uuid) -> Result<Option<ReceiptView>, StoreError> {
+    pub fn receipt(&self, receipt_id: Uuid) -> Result<Option<ReceiptView>, StoreError> {
         self.read(|conn| {
             let sql = format!("{RECEIPT_COLUMNS} WHERE warehouse_id = ?1 AND receipt_id = ?2");
             let mut stmt = conn.prepare_cached(&sql)?;
@@ -1725,7 +1736,7 @@ impl Store for SqliteStore {
         })
     }
 
-    fn exceptions(&self, limit: u32) -> Result<Vec<ExceptionView>, StoreError> {
+    pub fn exceptions(&self, limit: u32) -> Result<Vec<ExceptionView>, StoreError> {
         self.read(|conn| {
             let mut stmt = conn.prepare_cached(
                 "SELECT device_id, seq, event_id, kind, message, resolved_by, resolved_at FROM (
@@ -1759,6 +1770,213 @@ impl Store for SqliteStore {
             })
             .collect()
         })
+    }
+}
+
+/// The SQLite backend as the server uses it: the blocking [`SqliteStore`] behind the async
+/// storage traits. Every call runs on tokio's blocking pool; writes first wait, as cheap async
+/// tasks, for one of [`WRITERS_IN_FLIGHT`] slots: with hundreds of devices pushing at once the
+/// blocking pool would otherwise fill with threads that only wait for the writer lock, and reads
+/// (token checks, pulls) would queue behind them.
+#[derive(Clone)]
+pub struct Sqlite {
+    db: Arc<SqliteStore>,
+    writers: Arc<Semaphore>,
+}
+
+/// Store writes handed to the blocking pool at once: one running, one ready to take the lock.
+const WRITERS_IN_FLIGHT: usize = 2;
+
+impl Sqlite {
+    pub fn new(db: SqliteStore) -> Sqlite {
+        Sqlite {
+            db: Arc::new(db),
+            writers: Arc::new(Semaphore::new(WRITERS_IN_FLIGHT)),
+        }
+    }
+
+    /// The blocking store underneath.
+    pub fn blocking(&self) -> &SqliteStore {
+        &self.db
+    }
+
+    async fn read<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&SqliteStore) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        let db = self.db.clone();
+        tokio::task::spawn_blocking(move || f(&db))
+            .await
+            .map_err(|e| StoreError::Backend {
+                message: format!("a storage call ended abnormally: {e}"),
+                transient: true,
+            })?
+    }
+
+    async fn write<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&SqliteStore) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        let _slot = self
+            .writers
+            .acquire()
+            .await
+            .map_err(|e| StoreError::Backend {
+                message: format!("the writer queue is closed: {e}"),
+                transient: true,
+            })?;
+        self.read(f).await
+    }
+}
+
+#[async_trait]
+impl DeviceSync for Sqlite {
+    async fn enrol_device(&self, req: &EnrolRequest, token_hash: &str) -> Result<u64, StoreError> {
+        let (req, hash) = (req.clone(), token_hash.to_string());
+        self.write(move |s| s.enrol_device(&req, &hash)).await
+    }
+
+    async fn device_for_token(&self, token_hash: &str) -> Result<Option<Uuid>, StoreError> {
+        let hash = token_hash.to_string();
+        self.read(move |s| s.device_for_token(&hash)).await
+    }
+
+    async fn push(&self, device_id: Uuid, events: &[Event]) -> Result<PushResponse, StoreError> {
+        let events = events.to_vec();
+        self.write(move |s| s.push(device_id, &events)).await
+    }
+
+    async fn epoch(&self) -> Result<String, StoreError> {
+        self.read(|s| s.epoch()).await
+    }
+
+    async fn new_epoch(&self) -> Result<String, StoreError> {
+        self.write(|s| s.new_epoch()).await
+    }
+
+    async fn pull(
+        &self,
+        device_id: Uuid,
+        cursor: u64,
+        limit: u32,
+    ) -> Result<PullResponse, StoreError> {
+        self.read(move |s| s.pull(device_id, cursor, limit)).await
+    }
+
+    async fn lease(&self, device_id: Uuid, req: &LeaseRequest) -> Result<WorkPacket, StoreError> {
+        let req = req.clone();
+        self.write(move |s| s.lease(device_id, &req)).await
+    }
+
+    async fn renew(
+        &self,
+        device_id: Uuid,
+        req: &RenewRequest,
+    ) -> Result<RenewResponse, StoreError> {
+        let req = req.clone();
+        self.write(move |s| s.renew(device_id, &req)).await
+    }
+
+    async fn release(&self, device_id: Uuid, claim: &TaskClaim) -> Result<(), StoreError> {
+        let claim = claim.clone();
+        self.write(move |s| s.release(device_id, &claim)).await
+    }
+}
+
+#[async_trait]
+impl MasterData for Sqlite {
+    async fn add_enrolment_code(&self, code: &str) -> Result<(), StoreError> {
+        let code = code.to_string();
+        self.write(move |s| s.add_enrolment_code(&code)).await
+    }
+
+    async fn enrolment_codes(&self) -> Result<Vec<EnrolmentCode>, StoreError> {
+        self.read(|s| s.enrolment_codes()).await
+    }
+
+    async fn deactivate_operator(&self, operator_id: &str) -> Result<bool, StoreError> {
+        let id = operator_id.to_string();
+        self.write(move |s| s.deactivate_operator(&id)).await
+    }
+
+    async fn upsert_merchants(&self, items: &[Merchant]) -> Result<UpsertSummary, StoreError> {
+        let items = items.to_vec();
+        self.write(move |s| s.upsert_merchants(&items)).await
+    }
+
+    async fn upsert_products(&self, items: &[Product]) -> Result<UpsertSummary, StoreError> {
+        let items = items.to_vec();
+        self.write(move |s| s.upsert_products(&items)).await
+    }
+
+    async fn upsert_locations(&self, items: &[Location]) -> Result<UpsertSummary, StoreError> {
+        let items = items.to_vec();
+        self.write(move |s| s.upsert_locations(&items)).await
+    }
+
+    async fn upsert_operators(&self, items: &[Operator]) -> Result<UpsertSummary, StoreError> {
+        let items = items.to_vec();
+        self.write(move |s| s.upsert_operators(&items)).await
+    }
+
+    async fn upsert_notices(&self, items: &[InboundNotice]) -> Result<UpsertSummary, StoreError> {
+        let items = items.to_vec();
+        self.write(move |s| s.upsert_notices(&items)).await
+    }
+
+    async fn merchants(&self, page: &Page) -> Result<Vec<Merchant>, StoreError> {
+        let page = page.clone();
+        self.read(move |s| s.merchants(&page)).await
+    }
+
+    async fn products(&self, page: &Page) -> Result<Vec<Product>, StoreError> {
+        let page = page.clone();
+        self.read(move |s| s.products(&page)).await
+    }
+
+    async fn locations(&self, page: &Page) -> Result<Vec<Location>, StoreError> {
+        let page = page.clone();
+        self.read(move |s| s.locations(&page)).await
+    }
+
+    async fn operators(&self, page: &Page) -> Result<Vec<Operator>, StoreError> {
+        let page = page.clone();
+        self.read(move |s| s.operators(&page)).await
+    }
+
+    async fn notices(&self, page: &Page) -> Result<Vec<InboundNotice>, StoreError> {
+        let page = page.clone();
+        self.read(move |s| s.notices(&page)).await
+    }
+}
+
+#[async_trait]
+impl Views for Sqlite {
+    async fn tasks(&self) -> Result<Vec<Task>, StoreError> {
+        self.read(|s| s.tasks()).await
+    }
+
+    async fn stock(&self, filter: &StockFilter) -> Result<Vec<StockRow>, StoreError> {
+        let filter = filter.clone();
+        self.read(move |s| s.stock(&filter)).await
+    }
+
+    async fn receipts(&self) -> Result<Vec<ReceiptView>, StoreError> {
+        self.read(|s| s.receipts()).await
+    }
+
+    async fn receipt(&self, receipt_id: Uuid) -> Result<Option<ReceiptView>, StoreError> {
+        self.read(move |s| s.receipt(receipt_id)).await
+    }
+
+    async fn exceptions(&self, limit: u32) -> Result<Vec<ExceptionView>, StoreError> {
+        self.read(move |s| s.exceptions(limit)).await
+    }
+}
+
+impl Store for Sqlite {
+    fn warehouse_id(&self) -> &str {
+        self.db.warehouse_id()
     }
 }
 
