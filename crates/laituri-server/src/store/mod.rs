@@ -20,6 +20,7 @@ use laituri_protocol::{
 };
 use uuid::Uuid;
 
+mod rows;
 pub mod sqlite;
 
 /// Why a store call failed. Each variant knows whether retrying can help.

@@ -20,19 +20,22 @@ use async_trait::async_trait;
 use laituri_protocol::{
     Change, ChangeRecord, EnrolRequest, EnrolmentCode, EntityKind, Event, EventOutcome,
     ExceptionView, GoodsCondition, InboundNotice, LeaseRequest, Location, LocationKind, LostLease,
-    Merchant, NoticeStatus, Operator, OverrideReason, Product, PullResponse, PushResponse,
-    ReceiptLineSummary, ReceiptView, Removed, RenewRequest, RenewResponse, StockRow, Task,
-    TaskClaim, TaskKind, TaskStatus, WorkPacket,
+    Merchant, Operator, OverrideReason, Product, PullResponse, PushResponse, ReceiptLineSummary,
+    ReceiptView, Removed, RenewRequest, RenewResponse, StockRow, Task, TaskClaim, TaskKind,
+    TaskStatus, WorkPacket,
 };
 use rusqlite::{
     Connection, ErrorCode, OptionalExtension, Transaction, TransactionBehavior, params,
 };
 use rusqlite_migration::{M, Migrations};
-use serde::Serialize;
 use serde::de::DeserializeOwned;
 use tokio::sync::Semaphore;
 use uuid::Uuid;
 
+use super::rows::{
+    change_from_row, change_row, corrupt, from_json, new_epoch_id, notice_status_str, parse_uuid,
+    task_status_str, to_i64, to_json,
+};
 use super::{DeviceSync, MasterData, Page, StockFilter, Store, StoreError, UpsertSummary, Views};
 use crate::clock::Clock;
 use crate::push::{self, Effect, Ledger, ReceiptRef, Recorded, Refs, StockKey, World};
@@ -80,30 +83,6 @@ impl From<rusqlite::Error> for StoreError {
             transient,
         }
     }
-}
-
-fn corrupt(what: impl std::fmt::Display) -> StoreError {
-    StoreError::Backend {
-        message: format!("unreadable row in the database: {what}"),
-        transient: false,
-    }
-}
-
-fn to_json<T: Serialize>(value: &T) -> String {
-    serde_json::to_string(value).expect("protocol types always serialize")
-}
-
-fn from_json<T: DeserializeOwned>(data: &str) -> Result<T, StoreError> {
-    serde_json::from_str(data).map_err(corrupt)
-}
-
-fn parse_uuid(s: &str) -> Result<Uuid, StoreError> {
-    Uuid::parse_str(s).map_err(corrupt)
-}
-
-fn to_i64(n: u64) -> Result<i64, StoreError> {
-    i64::try_from(n)
-        .map_err(|_| StoreError::invalid(format!("{n} is too large for a seq or cursor")))
 }
 
 fn open_connection(path: &Path) -> Result<Connection, StoreError> {
@@ -210,13 +189,6 @@ impl SqliteStore {
             rows.map(|data| from_json(&data?)).collect()
         })
     }
-}
-
-/// A random epoch id: 128 bits, hex.
-fn new_epoch_id() -> String {
-    let mut bytes = [0u8; 16];
-    rand::fill(&mut bytes[..]);
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 fn epoch_of(conn: &Connection, wh: &str) -> Result<String, StoreError> {
@@ -392,57 +364,8 @@ fn work_packet(conn: &Connection, wh: &str, row: &TaskRow) -> Result<WorkPacket,
     })
 }
 
-/// The change log's row of a change: entity name, entity id and the JSON of the inner value.
-fn change_row(change: &Change) -> (&'static str, String, String) {
-    match change {
-        Change::Merchant(m) => ("merchant", m.id.clone(), to_json(m)),
-        Change::Product(p) => ("product", p.id.clone(), to_json(p)),
-        Change::Location(l) => ("location", l.code.clone(), to_json(l)),
-        Change::Operator(o) => ("operator", o.id.clone(), to_json(o)),
-        Change::InboundNotice(n) => ("inbound_notice", n.id.clone(), to_json(n)),
-        Change::Task(t) => ("task", t.task_id.clone(), to_json(t)),
-        Change::Stock(s) => (
-            "stock",
-            format!(
-                "{}|{}|{}|{}",
-                s.product_id,
-                s.location,
-                s.container.as_deref().unwrap_or(""),
-                s.lot.as_deref().unwrap_or("")
-            ),
-            to_json(s),
-        ),
-        Change::WorkPacket(w) => ("work_packet", w.task.task_id.clone(), to_json(w)),
-        Change::Removed(r) => ("removed", r.id.clone(), to_json(r)),
-    }
-}
-
-fn change_from_row(entity: &str, data: &str) -> Result<Change, StoreError> {
-    Ok(match entity {
-        "merchant" => Change::Merchant(from_json(data)?),
-        "product" => Change::Product(from_json(data)?),
-        "location" => Change::Location(from_json(data)?),
-        "operator" => Change::Operator(from_json(data)?),
-        "inbound_notice" => Change::InboundNotice(from_json(data)?),
-        "task" => Change::Task(from_json(data)?),
-        "stock" => Change::Stock(from_json(data)?),
-        "work_packet" => Change::WorkPacket(from_json(data)?),
-        "removed" => Change::Removed(from_json(data)?),
-        other => return Err(corrupt(format!("unknown change entity {other:?}"))),
-    })
-}
-
 const TASK_COLUMNS: &str = "SELECT task_id, kind, merchant_id, priority, status, container, lines,
     reason, leased_to, lease_token, lease_expires_ms, fence FROM tasks";
-
-fn task_status_str(s: TaskStatus) -> &'static str {
-    match s {
-        TaskStatus::Open => "open",
-        TaskStatus::Leased => "leased",
-        TaskStatus::Done => "done",
-        TaskStatus::Cancelled => "cancelled",
-    }
-}
 
 fn task_from_row(r: &rusqlite::Row<'_>) -> Result<TaskRow, StoreError> {
     let kind: String = r.get(1)?;
@@ -534,13 +457,6 @@ fn product_merchant(tx: &Connection, wh: &str, id: &str) -> Result<Option<String
         .prepare_cached("SELECT merchant_id FROM products WHERE warehouse_id = ?1 AND id = ?2")?
         .query_row(params![wh, id], |r| r.get(0))
         .optional()?)
-}
-
-fn notice_status_str(s: NoticeStatus) -> &'static str {
-    match s {
-        NoticeStatus::Open => "open",
-        NoticeStatus::Closed => "closed",
-    }
 }
 
 /// The SQLite side of [`Ledger`]: the push rules' view of one write transaction.
