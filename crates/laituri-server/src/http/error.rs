@@ -77,7 +77,8 @@ impl From<StoreError> for ApiFailure {
                 "bad_enrolment_code",
                 e.to_string(),
             ),
-            StoreError::Backend {
+            StoreError::Contention(ref message)
+            | StoreError::Backend {
                 ref message,
                 transient: true,
             } => {

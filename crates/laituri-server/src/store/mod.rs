@@ -20,6 +20,7 @@ use laituri_protocol::{
 };
 use uuid::Uuid;
 
+pub mod postgres;
 mod rows;
 pub mod sqlite;
 
@@ -48,6 +49,10 @@ pub enum StoreError {
     /// The backend failed. `transient` is true when retrying later may succeed (busy, locked, I/O).
     #[error("storage failed: {message}")]
     Backend { message: String, transient: bool },
+    /// The transaction lost a race with another one (a serialization failure or a deadlock): the
+    /// same request succeeds when tried again.
+    #[error("storage contention: {0}")]
+    Contention(String),
 }
 
 impl StoreError {
@@ -61,6 +66,7 @@ impl StoreError {
             | StoreError::Conflict { .. }
             | StoreError::NotFound { .. } => true,
             StoreError::Backend { transient, .. } => !transient,
+            StoreError::Contention(_) => false,
         }
     }
 

@@ -1,0 +1,1 @@
+//! [`super::Postgres`] as [`crate::store::DeviceSync`]: enrolment, push, pull and leases.

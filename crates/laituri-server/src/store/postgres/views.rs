@@ -1,0 +1,1 @@
+//! [`super::Postgres`] as [`crate::store::Views`]: tasks, stock, receipts and exceptions.
