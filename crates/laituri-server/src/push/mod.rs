@@ -88,29 +88,55 @@ pub struct Recorded {
 /// The per-device bookkeeping of one open push transaction, and the load and write of what the
 /// rules read and decide. Reads see the transaction's own writes. Every method may fail only for
 /// backend reasons; rule violations are decided here, never in a backend.
+///
+/// Async, so a backend with an async client (PostgreSQL) awaits its queries; a blocking one
+/// (SQLite) answers at once and drives [`push_batch`] with [`at_once`]. Used only through
+/// generics, where the futures' `Send` follows from each concrete backend.
+#[allow(async_fn_in_trait)]
 pub trait Ledger {
-    fn last_seq(&mut self, device_id: Uuid) -> Result<u64, StoreError>;
-    fn set_last_seq(&mut self, device_id: Uuid, seq: u64) -> Result<(), StoreError>;
-    fn recorded(&mut self, device_id: Uuid, seq: u64) -> Result<Option<Recorded>, StoreError>;
-    fn record_event(&mut self, event: &Event, outcome: &EventOutcome) -> Result<(), StoreError>;
+    /// The device's last recorded seq, its row locked for the rest of the transaction (pushes of
+    /// one device serialize).
+    async fn last_seq(&mut self, device_id: Uuid) -> Result<u64, StoreError>;
+    async fn set_last_seq(&mut self, device_id: Uuid, seq: u64) -> Result<(), StoreError>;
+    async fn recorded(&mut self, device_id: Uuid, seq: u64)
+    -> Result<Option<Recorded>, StoreError>;
+    async fn record_event(
+        &mut self,
+        event: &Event,
+        outcome: &EventOutcome,
+    ) -> Result<(), StoreError>;
     /// Everything `refs` names, as the transaction sees it, in a fixed number of queries
     /// whatever the number of refs. An event id counts as applied when an event with that id
     /// was recorded applied (or partly applied) before, by any device, at any seq.
-    fn load(&mut self, refs: &Refs) -> Result<World, StoreError>;
+    async fn load(&mut self, refs: &Refs) -> Result<World, StoreError>;
     /// Writes decided effects, in order.
-    fn write(&mut self, effects: &[Effect]) -> Result<(), StoreError>;
+    async fn write(&mut self, effects: &[Effect]) -> Result<(), StoreError>;
+}
+
+/// The output of a future that never waits (a blocking backend's [`Ledger`]), here and now.
+///
+/// # Panics
+/// When the future waits: only a ledger that awaits real I/O does, and such a backend awaits
+/// [`push_batch`] itself instead.
+pub fn at_once<T>(future: impl std::future::Future<Output = T>) -> T {
+    let mut future = std::pin::pin!(future);
+    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    match future.as_mut().poll(&mut cx) {
+        std::task::Poll::Ready(value) => value,
+        std::task::Poll::Pending => panic!("a blocking ledger's future waited"),
+    }
 }
 
 /// Applies one checked batch of `device_id`'s events. Runs inside the caller's transaction:
 /// on `Err` the caller must roll back, so a gap or a backend failure leaves nothing behind.
-pub fn push_batch<L: Ledger>(
+pub async fn push_batch<L: Ledger>(
     ledger: &mut L,
     device_id: Uuid,
     events: &[Event],
 ) -> Result<PushResponse, StoreError> {
     // The planning below relies on consecutive seqs; checked here so no caller can skip it.
     check_batch(events).map_err(StoreError::Invalid)?;
-    let last_seq = ledger.last_seq(device_id)?;
+    let last_seq = ledger.last_seq(device_id).await?;
     let Some(first) = events.first() else {
         return Ok(PushResponse {
             acked_through: last_seq,
@@ -121,7 +147,7 @@ pub fn push_batch<L: Ledger>(
     let mut results = Vec::with_capacity(events.len());
 
     for event in &events[..plan.duplicates] {
-        let outcome = match ledger.recorded(device_id, event.seq)? {
+        let outcome = match ledger.recorded(device_id, event.seq).await? {
             Some(rec) if rec.event_id == event.event_id => EventOutcome::Duplicate {
                 original: Box::new(rec.outcome),
             },
@@ -158,22 +184,22 @@ pub fn push_batch<L: Ledger>(
     if let Some(last) = new_events.last() {
         let bodies: Vec<_> = new_events.iter().map(Event::body).collect();
         let refs = Refs::collect(new_events, &bodies);
-        let mut world = ledger.load(&refs)?;
+        let mut world = ledger.load(&refs).await?;
         let more = refs.follow_up(&world);
         if !more.is_empty() {
-            world.merge(ledger.load(&more)?);
+            world.merge(ledger.load(&more).await?);
         }
         let (outcomes, effects) = decide_batch(&mut world, device_id, new_events, bodies);
-        ledger.write(&effects)?;
+        ledger.write(&effects).await?;
         for (event, outcome) in new_events.iter().zip(outcomes) {
-            ledger.record_event(event, &outcome)?;
+            ledger.record_event(event, &outcome).await?;
             results.push(EventResult {
                 seq: event.seq,
                 event_id: event.event_id,
                 outcome,
             });
         }
-        ledger.set_last_seq(device_id, last.seq)?;
+        ledger.set_last_seq(device_id, last.seq).await?;
     }
     Ok(PushResponse {
         acked_through: new_events.last().map_or(last_seq, |e| e.seq),
@@ -438,17 +464,17 @@ pub(crate) mod tests {
     }
 
     impl Ledger for Fake {
-        fn last_seq(&mut self, _: Uuid) -> Result<u64, StoreError> {
+        async fn last_seq(&mut self, _: Uuid) -> Result<u64, StoreError> {
             Ok(self.last_seq)
         }
-        fn set_last_seq(&mut self, _: Uuid, seq: u64) -> Result<(), StoreError> {
+        async fn set_last_seq(&mut self, _: Uuid, seq: u64) -> Result<(), StoreError> {
             self.last_seq = seq;
             Ok(())
         }
-        fn recorded(&mut self, _: Uuid, seq: u64) -> Result<Option<Recorded>, StoreError> {
+        async fn recorded(&mut self, _: Uuid, seq: u64) -> Result<Option<Recorded>, StoreError> {
             Ok(self.recorded.get(&seq).cloned())
         }
-        fn record_event(&mut self, e: &Event, o: &EventOutcome) -> Result<(), StoreError> {
+        async fn record_event(&mut self, e: &Event, o: &EventOutcome) -> Result<(), StoreError> {
             if matches!(o, EventOutcome::Applied | EventOutcome::Partial { .. }) {
                 self.world.applied_events.insert(e.event_id);
             }
@@ -459,11 +485,11 @@ pub(crate) mod tests {
             self.recorded.insert(e.seq, rec);
             Ok(())
         }
-        fn load(&mut self, refs: &Refs) -> Result<World, StoreError> {
+        async fn load(&mut self, refs: &Refs) -> Result<World, StoreError> {
             self.loads += 1;
             Ok(self.world.select(refs))
         }
-        fn write(&mut self, effects: &[Effect]) -> Result<(), StoreError> {
+        async fn write(&mut self, effects: &[Effect]) -> Result<(), StoreError> {
             for e in effects {
                 self.world.apply(e);
                 self.written.push(e.clone());
@@ -638,7 +664,7 @@ pub(crate) mod tests {
         for (name, bodies, expect) in cases {
             let mut ledger = fake();
             let evs = events(&bodies);
-            let resp = push_batch(&mut ledger, DEV, &evs).unwrap();
+            let resp = at_once(push_batch(&mut ledger, DEV, &evs)).unwrap();
             let got: Vec<&str> =
                 resp.results
                     .iter()
@@ -672,9 +698,9 @@ pub(crate) mod tests {
             goods("P1", 5, "DOCK-1"),
             goods("P1", 1, "NOWHERE"),
         ]);
-        push_batch(&mut ledger, DEV, &evs).unwrap();
+        at_once(push_batch(&mut ledger, DEV, &evs)).unwrap();
         let stock_before = ledger.world.stock.clone();
-        let again = push_batch(&mut ledger, DEV, &evs).unwrap();
+        let again = at_once(push_batch(&mut ledger, DEV, &evs)).unwrap();
         assert_eq!(ledger.world.stock, stock_before);
         assert_eq!(ledger.exceptions().len(), 1);
         assert!(matches!(
@@ -691,9 +717,9 @@ pub(crate) mod tests {
     #[test]
     fn a_reused_seq_with_another_event_id_is_not_called_a_duplicate() {
         let mut ledger = fake();
-        push_batch(&mut ledger, DEV, &events(&[opened()])).unwrap();
+        at_once(push_batch(&mut ledger, DEV, &events(&[opened()]))).unwrap();
         let other = events(&[opened()]);
-        let resp = push_batch(&mut ledger, DEV, &other).unwrap();
+        let resp = at_once(push_batch(&mut ledger, DEV, &other)).unwrap();
         assert!(matches!(
             &resp.results[0].outcome,
             EventOutcome::Rejected { code, .. } if code == "seq_conflict"
@@ -705,7 +731,7 @@ pub(crate) mod tests {
         let mut ledger = fake();
         let mut evs = events(&[opened()]);
         evs[0].device_id = Uuid::from_u128(8);
-        let resp = push_batch(&mut ledger, DEV, &evs).unwrap();
+        let resp = at_once(push_batch(&mut ledger, DEV, &evs)).unwrap();
         assert!(matches!(
             &resp.results[0].outcome,
             EventOutcome::Rejected { code, .. } if code == "wrong_device"
@@ -722,7 +748,7 @@ pub(crate) mod tests {
             bodies.extend((0..n).map(|_| goods("P1", 1, "DOCK-1")));
             bodies.push(closed());
             let mut ledger = fake();
-            let resp = push_batch(&mut ledger, DEV, &events(&bodies)).unwrap();
+            let resp = at_once(push_batch(&mut ledger, DEV, &events(&bodies))).unwrap();
             assert!(
                 resp.results
                     .iter()
@@ -736,11 +762,11 @@ pub(crate) mod tests {
         }
         // Goods received in an earlier batch: closing finds the tote through a second ask.
         let mut ledger = fake();
-        push_batch(
+        at_once(push_batch(
             &mut ledger,
             DEV,
             &events(&[opened(), goods("P1", 5, "DOCK-1")]),
-        )
+        ))
         .unwrap();
         let later: Vec<Event> = events(&[opened(), opened(), closed()])
             .into_iter()
@@ -748,7 +774,7 @@ pub(crate) mod tests {
             .collect();
         ledger.last_seq = 2;
         ledger.loads = 0;
-        push_batch(&mut ledger, DEV, &later).unwrap();
+        at_once(push_batch(&mut ledger, DEV, &later)).unwrap();
         assert_eq!(ledger.loads, 2);
         let task = ledger
             .world
@@ -763,8 +789,8 @@ pub(crate) mod tests {
     fn later_events_see_earlier_ones() {
         let mut ledger = fake();
         let evs = events(&[opened(), goods("P1", 4, "DOCK-1"), goods("P1", 2, "DOCK-1")]);
-        push_batch(&mut ledger, DEV, &evs[..2]).unwrap();
-        push_batch(&mut ledger, DEV, &evs[2..]).unwrap();
+        at_once(push_batch(&mut ledger, DEV, &evs[..2])).unwrap();
+        at_once(push_batch(&mut ledger, DEV, &evs[2..])).unwrap();
         let levels: Vec<i64> = changes(&ledger.written)
             .into_iter()
             .filter_map(|(_, c)| match c {

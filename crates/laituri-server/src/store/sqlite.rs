@@ -466,7 +466,7 @@ struct SqliteLedger<'a, 't> {
 }
 
 impl Ledger for SqliteLedger<'_, '_> {
-    fn last_seq(&mut self, device_id: Uuid) -> Result<u64, StoreError> {
+    async fn last_seq(&mut self, device_id: Uuid) -> Result<u64, StoreError> {
         let seq: Option<i64> = self
             .tx
             .prepare_cached("SELECT last_seq FROM devices WHERE device_id = ?1")?
@@ -480,14 +480,18 @@ impl Ledger for SqliteLedger<'_, '_> {
         }
     }
 
-    fn set_last_seq(&mut self, device_id: Uuid, seq: u64) -> Result<(), StoreError> {
+    async fn set_last_seq(&mut self, device_id: Uuid, seq: u64) -> Result<(), StoreError> {
         self.tx
             .prepare_cached("UPDATE devices SET last_seq = ?2 WHERE device_id = ?1")?
             .execute(params![device_id.to_string(), to_i64(seq)?])?;
         Ok(())
     }
 
-    fn recorded(&mut self, device_id: Uuid, seq: u64) -> Result<Option<Recorded>, StoreError> {
+    async fn recorded(
+        &mut self,
+        device_id: Uuid,
+        seq: u64,
+    ) -> Result<Option<Recorded>, StoreError> {
         let row = self
             .tx
             .prepare_cached(
@@ -524,7 +528,11 @@ impl Ledger for SqliteLedger<'_, '_> {
         }))
     }
 
-    fn record_event(&mut self, event: &Event, outcome: &EventOutcome) -> Result<(), StoreError> {
+    async fn record_event(
+        &mut self,
+        event: &Event,
+        outcome: &EventOutcome,
+    ) -> Result<(), StoreError> {
         let (kind, code, reason) = match outcome.effective() {
             EventOutcome::Rejected { code, reason } => {
                 ("rejected", Some(code.as_str()), Some(reason.as_str()))
@@ -557,7 +565,7 @@ impl Ledger for SqliteLedger<'_, '_> {
         Ok(())
     }
 
-    fn load(&mut self, refs: &Refs) -> Result<World, StoreError> {
+    async fn load(&mut self, refs: &Refs) -> Result<World, StoreError> {
         let mut w = World::default();
         let (tx, wh) = (self.tx, self.wh);
         if !refs.merchants.is_empty() {
@@ -753,7 +761,7 @@ impl Ledger for SqliteLedger<'_, '_> {
         Ok(w)
     }
 
-    fn write(&mut self, effects: &[Effect]) -> Result<(), StoreError> {
+    async fn write(&mut self, effects: &[Effect]) -> Result<(), StoreError> {
         for effect in effects {
             self.write_one(effect)?;
         }
@@ -1128,7 +1136,7 @@ impl SqliteStore {
                 tx,
                 wh: &self.warehouse_id,
             };
-            push::push_batch(&mut ledger, device_id, events)
+            push::at_once(push::push_batch(&mut ledger, device_id, events))
         })
     }
 
