@@ -2,12 +2,17 @@
 //! the conversions that must never differ between SQLite and PostgreSQL (a terminal pulling from
 //! either reads the same change).
 
-use laituri_protocol::{Change, NoticeStatus, TaskStatus};
+use laituri_protocol::{
+    Change, EventOutcome, GoodsCondition, Lease, Location, Merchant, NoticeStatus, Product, Task,
+    TaskKind, TaskStatus, WorkPacket,
+};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use uuid::Uuid;
 
 use super::StoreError;
+use crate::push::StockKey;
+use crate::tasks::TaskRow;
 
 pub(crate) fn corrupt(what: impl std::fmt::Display) -> StoreError {
     StoreError::Backend {
@@ -93,5 +98,138 @@ pub(crate) fn notice_status_str(s: NoticeStatus) -> &'static str {
     match s {
         NoticeStatus::Open => "open",
         NoticeStatus::Closed => "closed",
+    }
+}
+
+/// A task's columns as both schemas store them.
+pub(crate) struct TaskColumns {
+    pub task_id: String,
+    pub kind: String,
+    pub merchant_id: String,
+    pub priority: i32,
+    pub status: String,
+    pub container: Option<String>,
+    /// JSON array of TaskLine.
+    pub lines: String,
+    pub reason: Option<String>,
+    pub holder: Option<Uuid>,
+    pub lease_token: Option<i64>,
+    pub lease_expires_ms: Option<i64>,
+    pub fence: i64,
+}
+
+impl TaskColumns {
+    pub fn into_row(self) -> Result<TaskRow, StoreError> {
+        let status = match self.status.as_str() {
+            "open" => TaskStatus::Open,
+            "leased" => TaskStatus::Leased,
+            "done" => TaskStatus::Done,
+            "cancelled" => TaskStatus::Cancelled,
+            other => return Err(corrupt(format!("task status {other:?}"))),
+        };
+        let kind = TaskKind::parse(&self.kind)
+            .ok_or_else(|| corrupt(format!("task kind {:?}", self.kind)))?;
+        let mut row = TaskRow {
+            task: Task {
+                task_id: self.task_id,
+                kind,
+                merchant_id: self.merchant_id,
+                priority: self.priority,
+                status,
+                container: self.container,
+                lines: from_json(&self.lines)?,
+                leased_to: None,
+                reason: self.reason,
+            },
+            holder: self.holder,
+            lease_token: self.lease_token.map(|t| t as u64),
+            lease_expires_ms: self.lease_expires_ms,
+            fence: self.fence.max(0) as u64,
+        };
+        row.task = row.public();
+        Ok(row)
+    }
+}
+
+/// A stock row's key from its columns in primary-key order (merchant, product, location,
+/// container, lot, expiry, condition); empty strings stand for none.
+pub(crate) fn stock_key(columns: [String; 7]) -> Result<StockKey, StoreError> {
+    let [
+        merchant_id,
+        product_id,
+        location,
+        container,
+        lot,
+        expiry,
+        condition,
+    ] = columns;
+    let none_if_empty = |s: String| (!s.is_empty()).then_some(s);
+    Ok(StockKey {
+        merchant_id,
+        product_id,
+        location,
+        container: none_if_empty(container),
+        lot: none_if_empty(lot),
+        expiry: none_if_empty(expiry),
+        condition: GoodsCondition::parse(&condition)
+            .ok_or_else(|| corrupt(format!("condition {condition:?}")))?,
+    })
+}
+
+/// How an event's outcome is stored: `outcome` ('applied' or 'rejected'), and the refusal's
+/// code and reason (a partly applied event is 'applied' with a refusal noted).
+pub(crate) fn outcome_columns(
+    outcome: &EventOutcome,
+) -> (&'static str, Option<&str>, Option<&str>) {
+    match outcome.effective() {
+        EventOutcome::Rejected { code, reason } => {
+            ("rejected", Some(code.as_str()), Some(reason.as_str()))
+        }
+        EventOutcome::Partial { code, reason } => {
+            ("applied", Some(code.as_str()), Some(reason.as_str()))
+        }
+        _ => ("applied", None, None),
+    }
+}
+
+/// The outcome an event was stored with (see [`outcome_columns`]).
+pub(crate) fn outcome_from_columns(
+    outcome: &str,
+    code: Option<String>,
+    reason: Option<String>,
+) -> EventOutcome {
+    match (outcome, code) {
+        ("applied", None) => EventOutcome::Applied,
+        // Applied with a refusal noted: the stock moves took effect, the rest did not.
+        ("applied", Some(code)) => EventOutcome::Partial {
+            code,
+            reason: reason.unwrap_or_default(),
+        },
+        (_, code) => EventOutcome::Rejected {
+            code: code.unwrap_or_default(),
+            reason: reason.unwrap_or_default(),
+        },
+    }
+}
+
+/// A work packet from its parts: the bins of the merchant's zones, in walking order.
+pub(crate) fn packet(
+    task: Task,
+    lease: Lease,
+    merchant: Merchant,
+    products: Vec<Product>,
+    bins: Vec<Location>,
+) -> WorkPacket {
+    let mut locations: Vec<Location> = bins
+        .into_iter()
+        .filter(|l| merchant.zones.contains(&l.zone))
+        .collect();
+    locations.sort_by(|a, b| a.walk_order.cmp(&b.walk_order).then(a.code.cmp(&b.code)));
+    WorkPacket {
+        task,
+        lease,
+        merchant,
+        products,
+        locations,
     }
 }

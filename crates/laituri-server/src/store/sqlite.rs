@@ -22,7 +22,7 @@ use laituri_protocol::{
     ExceptionView, GoodsCondition, InboundNotice, LeaseRequest, Location, LocationKind, LostLease,
     Merchant, Operator, OverrideReason, Product, PullResponse, PushResponse, ReceiptLineSummary,
     ReceiptView, Removed, RenewRequest, RenewResponse, StockRow, Task, TaskClaim, TaskKind,
-    TaskStatus, WorkPacket,
+    WorkPacket,
 };
 use rusqlite::{
     Connection, ErrorCode, OptionalExtension, Transaction, TransactionBehavior, params,
@@ -33,8 +33,9 @@ use tokio::sync::Semaphore;
 use uuid::Uuid;
 
 use super::rows::{
-    change_from_row, change_row, corrupt, from_json, new_epoch_id, notice_status_str, parse_uuid,
-    task_status_str, to_i64, to_json,
+    TaskColumns, change_from_row, change_row, corrupt, from_json, new_epoch_id, notice_status_str,
+    outcome_columns, outcome_from_columns, packet, parse_uuid, stock_key, task_status_str, to_i64,
+    to_json,
 };
 use super::{DeviceSync, MasterData, Page, StockFilter, Store, StoreError, UpsertSummary, Views};
 use crate::clock::Clock;
@@ -346,61 +347,33 @@ fn work_packet(conn: &Connection, wh: &str, row: &TaskRow) -> Result<WorkPacket,
     let mut stmt = conn.prepare_cached(
         "SELECT data FROM locations WHERE warehouse_id = ?1 AND kind = 'bin' ORDER BY code",
     )?;
-    let bins = stmt.query_map([wh], |r| r.get::<_, String>(0))?;
-    let mut locations = Vec::new();
-    for data in bins {
-        let l: Location = from_json(&data?)?;
-        if merchant.zones.contains(&l.zone) {
-            locations.push(l);
-        }
-    }
-    locations.sort_by(|a, b| a.walk_order.cmp(&b.walk_order).then(a.code.cmp(&b.code)));
-    Ok(WorkPacket {
-        task,
-        lease,
-        merchant,
-        products,
-        locations,
-    })
+    let bins = stmt
+        .query_map([wh], |r| r.get::<_, String>(0))?
+        .map(|data| from_json::<Location>(&data?))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(packet(task, lease, merchant, products, bins))
 }
 
 const TASK_COLUMNS: &str = "SELECT task_id, kind, merchant_id, priority, status, container, lines,
     reason, leased_to, lease_token, lease_expires_ms, fence FROM tasks";
 
 fn task_from_row(r: &rusqlite::Row<'_>) -> Result<TaskRow, StoreError> {
-    let kind: String = r.get(1)?;
-    let status: String = r.get(4)?;
-    let lines: String = r.get(6)?;
     let holder: Option<String> = r.get(8)?;
-    let token: Option<i64> = r.get(9)?;
-    let fence: i64 = r.get(11)?;
-    let status = match status.as_str() {
-        "open" => TaskStatus::Open,
-        "leased" => TaskStatus::Leased,
-        "done" => TaskStatus::Done,
-        "cancelled" => TaskStatus::Cancelled,
-        other => return Err(corrupt(format!("task status {other:?}"))),
-    };
-    let holder = holder.map(|h| parse_uuid(&h)).transpose()?;
-    let mut row = TaskRow {
-        task: Task {
-            task_id: r.get(0)?,
-            kind: TaskKind::parse(&kind).ok_or_else(|| corrupt(format!("task kind {kind:?}")))?,
-            merchant_id: r.get(2)?,
-            priority: r.get(3)?,
-            status,
-            container: r.get(5)?,
-            lines: from_json(&lines)?,
-            leased_to: None,
-            reason: r.get(7)?,
-        },
-        holder,
-        lease_token: token.map(|t| t as u64),
+    TaskColumns {
+        task_id: r.get(0)?,
+        kind: r.get(1)?,
+        merchant_id: r.get(2)?,
+        priority: r.get(3)?,
+        status: r.get(4)?,
+        container: r.get(5)?,
+        lines: r.get(6)?,
+        reason: r.get(7)?,
+        holder: holder.map(|h| parse_uuid(&h)).transpose()?,
+        lease_token: r.get(9)?,
         lease_expires_ms: r.get(10)?,
-        fence: fence as u64,
-    };
-    row.task = row.public();
-    Ok(row)
+        fence: r.get(11)?,
+    }
+    .into_row()
 }
 
 fn load_task(conn: &Connection, wh: &str, task_id: &str) -> Result<Option<TaskRow>, StoreError> {
@@ -510,21 +483,9 @@ impl Ledger for SqliteLedger<'_, '_> {
         let Some((event_id, outcome, code, reason)) = row else {
             return Ok(None);
         };
-        let outcome = match (outcome.as_str(), code) {
-            ("applied", None) => EventOutcome::Applied,
-            // Applied with a refusal noted: the stock moves took effect, the rest did not.
-            ("applied", Some(code)) => EventOutcome::Partial {
-                code,
-                reason: reason.unwrap_or_default(),
-            },
-            (_, code) => EventOutcome::Rejected {
-                code: code.unwrap_or_default(),
-                reason: reason.unwrap_or_default(),
-            },
-        };
         Ok(Some(Recorded {
             event_id: parse_uuid(&event_id)?,
-            outcome,
+            outcome: outcome_from_columns(&outcome, code, reason),
         }))
     }
 
@@ -533,15 +494,7 @@ impl Ledger for SqliteLedger<'_, '_> {
         event: &Event,
         outcome: &EventOutcome,
     ) -> Result<(), StoreError> {
-        let (kind, code, reason) = match outcome.effective() {
-            EventOutcome::Rejected { code, reason } => {
-                ("rejected", Some(code.as_str()), Some(reason.as_str()))
-            }
-            EventOutcome::Partial { code, reason } => {
-                ("applied", Some(code.as_str()), Some(reason.as_str()))
-            }
-            _ => ("applied", None, None),
-        };
+        let (kind, code, reason) = outcome_columns(outcome);
         self.tx
             .prepare_cached(
                 "INSERT INTO events (warehouse_id, device_id, seq, event_id, operator_id,
@@ -774,18 +727,15 @@ const STOCK_COLUMNS: &str =
          s.quantity";
 
 fn stock_from_row(r: &rusqlite::Row<'_>) -> Result<(StockKey, i64), StoreError> {
-    let none_if_empty = |s: String| (!s.is_empty()).then_some(s);
-    let condition: String = r.get(6)?;
-    let key = StockKey {
-        merchant_id: r.get(0)?,
-        product_id: r.get(1)?,
-        location: r.get(2)?,
-        container: none_if_empty(r.get(3)?),
-        lot: none_if_empty(r.get(4)?),
-        expiry: none_if_empty(r.get(5)?),
-        condition: GoodsCondition::parse(&condition)
-            .ok_or_else(|| corrupt(format!("condition {condition:?}")))?,
-    };
+    let key = stock_key([
+        r.get(0)?,
+        r.get(1)?,
+        r.get(2)?,
+        r.get(3)?,
+        r.get(4)?,
+        r.get(5)?,
+        r.get(6)?,
+    ])?;
     Ok((key, r.get(7)?))
 }
 
