@@ -12,7 +12,7 @@ use uuid::Uuid;
 
 use super::StoreError;
 use crate::push::StockKey;
-use crate::tasks::TaskRow;
+use crate::tasks::{LeaseRefusal, TaskRow};
 
 pub(crate) fn corrupt(what: impl std::fmt::Display) -> StoreError {
     StoreError::Backend {
@@ -231,5 +231,27 @@ pub(crate) fn packet(
         merchant,
         products,
         locations,
+    }
+}
+
+/// Why a task cannot be leased, as the device API answers it.
+pub(crate) fn lease_refusal(row: &TaskRow, r: LeaseRefusal) -> StoreError {
+    match r {
+        LeaseRefusal::Taken { .. } => StoreError::Conflict {
+            code: "task_taken",
+            message: format!(
+                "task {} is held by another device: lease another task, or ask a shift lead if \
+                 that device is out of use (its lease runs out by itself)",
+                row.task.task_id
+            ),
+        },
+        LeaseRefusal::Finished(status) => StoreError::Conflict {
+            code: "task_finished",
+            message: format!(
+                "task {} is {}: nothing is left to do on it; lease another task",
+                row.task.task_id,
+                task_status_str(status)
+            ),
+        },
     }
 }

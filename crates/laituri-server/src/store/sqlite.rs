@@ -33,14 +33,14 @@ use tokio::sync::Semaphore;
 use uuid::Uuid;
 
 use super::rows::{
-    TaskColumns, change_from_row, change_row, corrupt, from_json, new_epoch_id, notice_status_str,
-    outcome_columns, outcome_from_columns, packet, parse_uuid, stock_key, task_status_str, to_i64,
-    to_json,
+    TaskColumns, change_from_row, change_row, corrupt, from_json, lease_refusal, new_epoch_id,
+    notice_status_str, outcome_columns, outcome_from_columns, packet, parse_uuid, stock_key,
+    task_status_str, to_i64, to_json,
 };
 use super::{DeviceSync, MasterData, Page, StockFilter, Store, StoreError, UpsertSummary, Views};
 use crate::clock::Clock;
 use crate::push::{self, Effect, Ledger, ReceiptRef, Recorded, Refs, StockKey, World};
-use crate::tasks::{self, LeaseRefusal, Renewal, TaskRow};
+use crate::tasks::{self, Renewal, TaskRow};
 
 /// The schema, oldest first. Append new files; never edit a shipped one.
 const MIGRATION_LIST: &[M<'static>] = &[
@@ -1184,24 +1184,7 @@ impl SqliteStore {
                     ));
                 }
             };
-            let grant = tasks::grant(&row, device_id, now).map_err(|r| match r {
-                LeaseRefusal::Taken { .. } => StoreError::Conflict {
-                    code: "task_taken",
-                    message: format!(
-                        "task {} is held by another device: lease another task, or ask a shift \
-                         lead if that device is out of use (its lease runs out by itself)",
-                        row.task.task_id
-                    ),
-                },
-                LeaseRefusal::Finished(status) => StoreError::Conflict {
-                    code: "task_finished",
-                    message: format!(
-                        "task {} is {}: nothing is left to do on it; lease another task",
-                        row.task.task_id,
-                        task_status_str(status)
-                    ),
-                },
-            })?;
+            let grant = tasks::grant(&row, device_id, now).map_err(|r| lease_refusal(&row, r))?;
             let packet = work_packet(tx, wh, &grant.row)?;
             publish_task(tx, wh, &grant.row)?;
             if let Some(loser) = grant.taken_from {

@@ -1,1 +1,935 @@
-//! [`super::Postgres`] as [`crate::store::DeviceSync`]: enrolment, push, pull and leases.
+//! [`super::Postgres`] as [`crate::store::DeviceSync`]: enrolment, push, pull and leases, and the
+//! push rules' [`Ledger`] over one PostgreSQL transaction.
+
+use async_trait::async_trait;
+use laituri_protocol::{
+    Change, ChangeRecord, EnrolRequest, EntityKind, Event, EventOutcome, InboundNotice,
+    LeaseRequest, Location, LocationKind, LostLease, Merchant, OverrideReason, Product,
+    PullResponse, PushResponse, Removed, RenewRequest, RenewResponse, TaskClaim, TaskKind,
+    WorkPacket,
+};
+use tokio_postgres::{GenericClient, Row, Transaction};
+use uuid::Uuid;
+
+use super::{PendingChange, Postgres, append_changes};
+use crate::push::{self, Effect, Ledger, ReceiptRef, Recorded, Refs, StockKey, World};
+use crate::store::rows::{
+    TaskColumns, change_from_row, corrupt, from_json, lease_refusal, new_epoch_id,
+    notice_status_str, outcome_columns, outcome_from_columns, packet, stock_key, task_status_str,
+    to_i64, to_json,
+};
+use crate::store::{DeviceSync, StoreError};
+use crate::tasks::{self, Renewal, TaskRow};
+
+/// The columns of a task, in [`task_from_row`]'s order.
+pub(super) const TASK_COLUMNS: &str = "SELECT task_id, kind, merchant_id, priority, status,
+    container, lines, reason, leased_to, lease_token, lease_expires_ms, fence FROM tasks";
+
+pub(super) fn task_from_row(r: &Row) -> Result<TaskRow, StoreError> {
+    TaskColumns {
+        task_id: r.try_get(0)?,
+        kind: r.try_get(1)?,
+        merchant_id: r.try_get(2)?,
+        priority: r.try_get(3)?,
+        status: r.try_get(4)?,
+        container: r.try_get(5)?,
+        lines: r.try_get(6)?,
+        reason: r.try_get(7)?,
+        holder: r.try_get(8)?,
+        lease_token: r.try_get(9)?,
+        lease_expires_ms: r.try_get(10)?,
+        fence: r.try_get(11)?,
+    }
+    .into_row()
+}
+
+const STOCK_COLUMNS: &str = "SELECT s.merchant_id, s.product_id, s.location, s.container, s.lot,
+    s.expiry, s.condition, s.quantity";
+
+fn stock_from_row(r: &Row) -> Result<(StockKey, i64), StoreError> {
+    let key = stock_key([
+        r.try_get(0)?,
+        r.try_get(1)?,
+        r.try_get(2)?,
+        r.try_get(3)?,
+        r.try_get(4)?,
+        r.try_get(5)?,
+        r.try_get(6)?,
+    ])?;
+    Ok((key, r.try_get(7)?))
+}
+
+async fn epoch_of(c: &impl GenericClient, wh: &str) -> Result<String, StoreError> {
+    Ok(c.query_opt(
+        "SELECT epoch FROM change_epoch WHERE warehouse_id = $1",
+        &[&wh],
+    )
+    .await?
+    .map(|r| r.get(0))
+    .unwrap_or_default())
+}
+
+async fn load_task(
+    c: &impl GenericClient,
+    wh: &str,
+    task_id: &str,
+) -> Result<Option<TaskRow>, StoreError> {
+    let sql = format!("{TASK_COLUMNS} WHERE warehouse_id = $1 AND task_id = $2 FOR UPDATE");
+    c.query_opt(&sql, &[&wh, &task_id])
+        .await?
+        .map(|r| task_from_row(&r))
+        .transpose()
+}
+
+/// The most urgent task of `kind` that may be leased now: open, or leased with an expired lease.
+/// A task another transaction is leasing right now is skipped, not waited for.
+async fn next_task(
+    c: &impl GenericClient,
+    wh: &str,
+    kind: TaskKind,
+    now_ms: i64,
+) -> Result<Option<TaskRow>, StoreError> {
+    let sql = format!(
+        "{TASK_COLUMNS} WHERE warehouse_id = $1 AND kind = $2
+         AND (status = 'open' OR (status = 'leased' AND lease_expires_ms <= $3))
+         ORDER BY priority DESC, ord LIMIT 1 FOR UPDATE SKIP LOCKED"
+    );
+    c.query_opt(&sql, &[&wh, &kind.as_str(), &now_ms])
+        .await?
+        .map(|r| task_from_row(&r))
+        .transpose()
+}
+
+async fn save_task(c: &impl GenericClient, wh: &str, row: &TaskRow) -> Result<(), StoreError> {
+    let t = &row.task;
+    let token = row.lease_token.map(to_i64).transpose()?;
+    let fence = to_i64(row.fence)?;
+    c.execute(
+        "INSERT INTO tasks (warehouse_id, task_id, kind, merchant_id, priority, status, container,
+             lines, reason, leased_to, lease_token, lease_expires_ms, fence)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+         ON CONFLICT (warehouse_id, task_id) DO UPDATE SET
+             kind = excluded.kind, merchant_id = excluded.merchant_id,
+             priority = excluded.priority, status = excluded.status,
+             container = excluded.container, lines = excluded.lines, reason = excluded.reason,
+             leased_to = excluded.leased_to, lease_token = excluded.lease_token,
+             lease_expires_ms = excluded.lease_expires_ms, fence = excluded.fence",
+        &[
+            &wh,
+            &t.task_id,
+            &t.kind.as_str(),
+            &t.merchant_id,
+            &t.priority,
+            &task_status_str(t.status),
+            &t.container,
+            &to_json(&t.lines),
+            &t.reason,
+            &row.holder,
+            &token,
+            &row.lease_expires_ms,
+            &fence,
+        ],
+    )
+    .await?;
+    Ok(())
+}
+
+/// Saves a task and tells every device.
+async fn publish_task(
+    c: &impl GenericClient,
+    wh: &str,
+    row: &TaskRow,
+    changes: &mut Vec<PendingChange>,
+) -> Result<(), StoreError> {
+    save_task(c, wh, row).await?;
+    changes.push(PendingChange::of(
+        None,
+        Some(&row.task.merchant_id),
+        &Change::Task(row.public()),
+    ));
+    Ok(())
+}
+
+/// Tells one device to forget a task's work packet.
+fn remove_packet(device: Uuid, row: &TaskRow) -> PendingChange {
+    let removed = Change::Removed(Removed {
+        kind: EntityKind::WorkPacket,
+        id: row.task.task_id.clone(),
+    });
+    PendingChange::of(Some(device), Some(&row.task.merchant_id), &removed)
+}
+
+/// Everything a device needs to finish the task offline.
+async fn work_packet(
+    c: &impl GenericClient,
+    wh: &str,
+    row: &TaskRow,
+) -> Result<WorkPacket, StoreError> {
+    let task = row.public();
+    let lease = row
+        .lease()
+        .ok_or_else(|| corrupt(format!("task {} has no lease", task.task_id)))?;
+    let merchant: Merchant =
+        {
+            let data: Option<String> = c
+                .query_opt(
+                    "SELECT data FROM merchants WHERE warehouse_id = $1 AND id = $2",
+                    &[&wh, &task.merchant_id],
+                )
+                .await?
+                .map(|r| r.get(0));
+            from_json(&data.ok_or_else(|| {
+                corrupt(format!("task {} names an unknown merchant", task.task_id))
+            })?)?
+        };
+    let mut product_ids: Vec<&str> = task
+        .lines
+        .iter()
+        .map(|l| l.goods.product_id.as_str())
+        .collect();
+    product_ids.sort_unstable();
+    product_ids.dedup();
+    let products = c
+        .query(
+            "SELECT data FROM products WHERE warehouse_id = $1 AND id = ANY($2) ORDER BY id",
+            &[&wh, &product_ids],
+        )
+        .await?
+        .iter()
+        .map(|r| from_json::<Product>(r.get(0)))
+        .collect::<Result<Vec<_>, _>>()?;
+    let bins = c
+        .query(
+            "SELECT data FROM locations WHERE warehouse_id = $1 AND kind = 'bin' ORDER BY code",
+            &[&wh],
+        )
+        .await?
+        .iter()
+        .map(|r| from_json::<Location>(r.get(0)))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(packet(task, lease, merchant, products, bins))
+}
+
+/// The PostgreSQL side of [`Ledger`]: the push rules' view of one transaction. Changes to
+/// publish are collected and appended to the log at the end, in order.
+struct PgLedger<'a, 't> {
+    tx: &'a Transaction<'t>,
+    wh: &'a str,
+    changes: Vec<PendingChange>,
+}
+
+impl Ledger for PgLedger<'_, '_> {
+    async fn last_seq(&mut self, device_id: Uuid) -> Result<u64, StoreError> {
+        // The row lock serializes pushes of one device, whichever server process takes them.
+        let seq: Option<i64> = self
+            .tx
+            .query_opt(
+                "SELECT last_seq FROM devices WHERE warehouse_id = $1 AND device_id = $2
+                 FOR UPDATE",
+                &[&self.wh, &device_id],
+            )
+            .await?
+            .map(|r| r.get(0));
+        match seq {
+            Some(s) => Ok(s.max(0) as u64),
+            None => Err(StoreError::invalid(format!(
+                "device {device_id} is not enrolled: enrol it with an enrolment code first"
+            ))),
+        }
+    }
+
+    async fn set_last_seq(&mut self, device_id: Uuid, seq: u64) -> Result<(), StoreError> {
+        self.tx
+            .execute(
+                "UPDATE devices SET last_seq = $3 WHERE warehouse_id = $1 AND device_id = $2",
+                &[&self.wh, &device_id, &to_i64(seq)?],
+            )
+            .await?;
+        Ok(())
+    }
+
+    async fn recorded(
+        &mut self,
+        device_id: Uuid,
+        seq: u64,
+    ) -> Result<Option<Recorded>, StoreError> {
+        let row = self
+            .tx
+            .query_opt(
+                "SELECT event_id, outcome, reject_code, reject_reason FROM events
+                 WHERE warehouse_id = $1 AND device_id = $2 AND seq = $3",
+                &[&self.wh, &device_id, &to_i64(seq)?],
+            )
+            .await?;
+        let Some(r) = row else {
+            return Ok(None);
+        };
+        let outcome: String = r.try_get(1)?;
+        Ok(Some(Recorded {
+            event_id: r.try_get(0)?,
+            outcome: outcome_from_columns(&outcome, r.try_get(2)?, r.try_get(3)?),
+        }))
+    }
+
+    async fn record_event(
+        &mut self,
+        event: &Event,
+        outcome: &EventOutcome,
+    ) -> Result<(), StoreError> {
+        let (kind, code, reason) = outcome_columns(outcome);
+        self.tx
+            .execute(
+                "INSERT INTO events (warehouse_id, device_id, seq, event_id, operator_id,
+                     device_time_ms, type, schema, payload, outcome, reject_code, reject_reason)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+                &[
+                    &self.wh,
+                    &event.device_id,
+                    &to_i64(event.seq)?,
+                    &event.event_id,
+                    &event.operator_id,
+                    &event.device_time_ms,
+                    &event.event_type,
+                    &i32::try_from(event.schema).unwrap_or(i32::MAX),
+                    &to_json(&event.payload),
+                    &kind,
+                    &code,
+                    &reason,
+                ],
+            )
+            .await?;
+        Ok(())
+    }
+
+    async fn load(&mut self, refs: &Refs) -> Result<World, StoreError> {
+        let mut w = World::default();
+        let (tx, wh) = (self.tx, self.wh);
+        let list = |set: &std::collections::BTreeSet<String>| -> Vec<String> {
+            set.iter().cloned().collect()
+        };
+        if !refs.merchants.is_empty() {
+            for r in tx
+                .query(
+                    "SELECT id FROM merchants WHERE warehouse_id = $1 AND id = ANY($2)",
+                    &[&wh, &list(&refs.merchants)],
+                )
+                .await?
+            {
+                w.merchants.insert(r.try_get(0)?);
+            }
+        }
+        if !refs.products.is_empty() {
+            for r in tx
+                .query(
+                    "SELECT id, merchant_id FROM products WHERE warehouse_id = $1 AND id = ANY($2)",
+                    &[&wh, &list(&refs.products)],
+                )
+                .await?
+            {
+                w.products.insert(r.try_get(0)?, r.try_get(1)?);
+            }
+        }
+        if !refs.locations.is_empty() {
+            for r in tx
+                .query(
+                    "SELECT code, kind FROM locations WHERE warehouse_id = $1 AND code = ANY($2)",
+                    &[&wh, &list(&refs.locations)],
+                )
+                .await?
+            {
+                let kind: String = r.try_get(1)?;
+                let kind = LocationKind::parse(&kind)
+                    .ok_or_else(|| corrupt(format!("location kind {kind:?}")))?;
+                w.locations.insert(r.try_get(0)?, kind);
+            }
+        }
+        if !refs.notices.is_empty() {
+            for r in tx
+                .query(
+                    "SELECT data FROM inbound_notices WHERE warehouse_id = $1 AND id = ANY($2)",
+                    &[&wh, &list(&refs.notices)],
+                )
+                .await?
+            {
+                let notice: InboundNotice = from_json(r.try_get(0)?)?;
+                w.notices.insert(notice.id.clone(), notice);
+            }
+        }
+        if !refs.receipts.is_empty() {
+            let ids: Vec<Uuid> = refs.receipts.iter().copied().collect();
+            for r in tx
+                .query(
+                    "SELECT receipt_id, merchant_id, notice_id, closed FROM receipts
+                     WHERE warehouse_id = $1 AND receipt_id = ANY($2)",
+                    &[&wh, &ids],
+                )
+                .await?
+            {
+                w.receipts.insert(
+                    r.try_get(0)?,
+                    ReceiptRef {
+                        merchant_id: r.try_get(1)?,
+                        notice_id: r.try_get(2)?,
+                        closed: r.try_get(3)?,
+                    },
+                );
+            }
+        }
+        if !refs.receipt_containers.is_empty() {
+            let ids: Vec<Uuid> = refs.receipt_containers.iter().copied().collect();
+            for r in tx
+                .query(
+                    "SELECT receipt_id, location, container FROM receipt_containers
+                     WHERE warehouse_id = $1 AND receipt_id = ANY($2)",
+                    &[&wh, &ids],
+                )
+                .await?
+            {
+                w.receipt_containers
+                    .entry(r.try_get(0)?)
+                    .or_default()
+                    .insert((r.try_get(2)?, r.try_get(1)?));
+            }
+        }
+        if !refs.tasks.is_empty() {
+            let sql = format!("{TASK_COLUMNS} WHERE warehouse_id = $1 AND task_id = ANY($2)");
+            for r in tx.query(&sql, &[&wh, &list(&refs.tasks)]).await? {
+                let row = task_from_row(&r)?;
+                w.tasks.insert(row.task.task_id.clone(), row);
+            }
+        }
+        if !refs.putaway_containers.is_empty() {
+            // Oldest first, so the newest open task of a container is the last one.
+            let sql = format!(
+                "{TASK_COLUMNS} WHERE warehouse_id = $1 AND kind = 'putaway'
+                 AND status IN ('open', 'leased') AND container = ANY($2) ORDER BY ord"
+            );
+            for r in tx
+                .query(&sql, &[&wh, &list(&refs.putaway_containers)])
+                .await?
+            {
+                let row = task_from_row(&r)?;
+                let id = row.task.task_id.clone();
+                if let Some(c) = &row.task.container {
+                    w.putaway_tasks
+                        .entry(c.clone())
+                        .or_default()
+                        .push(id.clone());
+                }
+                w.tasks.insert(id, row);
+            }
+        }
+        if !refs.count_reasons.is_empty() {
+            let sql = format!(
+                "{TASK_COLUMNS} WHERE warehouse_id = $1 AND kind = 'count'
+                 AND status IN ('open', 'leased') AND reason = ANY($2)"
+            );
+            for r in tx.query(&sql, &[&wh, &list(&refs.count_reasons)]).await? {
+                let row = task_from_row(&r)?;
+                w.tasks.insert(row.task.task_id.clone(), row);
+            }
+        }
+        if !refs.stock.is_empty() {
+            // One array per column of the primary key; each key is one primary-key look-up.
+            let mut cols: [Vec<&str>; 7] = Default::default();
+            for k in &refs.stock {
+                let values = [
+                    k.merchant_id.as_str(),
+                    k.product_id.as_str(),
+                    k.location.as_str(),
+                    k.container.as_deref().unwrap_or(""),
+                    k.lot.as_deref().unwrap_or(""),
+                    k.expiry.as_deref().unwrap_or(""),
+                    k.condition.as_str(),
+                ];
+                for (col, v) in cols.iter_mut().zip(values) {
+                    col.push(v);
+                }
+            }
+            let sql = format!(
+                "{STOCK_COLUMNS} FROM unnest($2::text[], $3::text[], $4::text[], $5::text[],
+                     $6::text[], $7::text[], $8::text[]) AS k(m, p, l, c, lot, e, cond)
+                 JOIN stock AS s ON s.warehouse_id = $1 AND s.merchant_id = k.m
+                     AND s.product_id = k.p AND s.location = k.l AND s.container = k.c
+                     AND s.lot = k.lot AND s.expiry = k.e AND s.condition = k.cond"
+            );
+            let [m, p, l, c, lot, e, cond] = &cols;
+            for r in tx.query(&sql, &[&wh, m, p, l, c, lot, e, cond]).await? {
+                let (key, quantity) = stock_from_row(&r)?;
+                w.stock.insert(key, quantity);
+            }
+        }
+        if !refs.container_stock.is_empty() {
+            let locations: Vec<&str> = refs
+                .container_stock
+                .iter()
+                .map(|(l, _)| l.as_str())
+                .collect();
+            let containers: Vec<&str> = refs
+                .container_stock
+                .iter()
+                .map(|(_, c)| c.as_str())
+                .collect();
+            let sql = format!(
+                "{STOCK_COLUMNS} FROM unnest($2::text[], $3::text[]) AS k(l, c)
+                 JOIN stock AS s ON s.warehouse_id = $1 AND s.location = k.l
+                     AND s.container = k.c"
+            );
+            for r in tx.query(&sql, &[&wh, &locations, &containers]).await? {
+                let (key, quantity) = stock_from_row(&r)?;
+                w.stock.insert(key, quantity);
+            }
+            w.whole_containers = refs.container_stock.clone();
+        }
+        if !refs.event_ids.is_empty() {
+            let ids: Vec<Uuid> = refs.event_ids.iter().copied().collect();
+            for r in tx
+                .query(
+                    "SELECT event_id FROM events
+                     WHERE warehouse_id = $1 AND event_id = ANY($2) AND outcome = 'applied'",
+                    &[&wh, &ids],
+                )
+                .await?
+            {
+                w.applied_events.insert(r.try_get(0)?);
+            }
+        }
+        Ok(w)
+    }
+
+    async fn write(&mut self, effects: &[Effect]) -> Result<(), StoreError> {
+        for effect in effects {
+            self.write_one(effect).await?;
+        }
+        Ok(())
+    }
+}
+
+impl PgLedger<'_, '_> {
+    async fn write_one(&mut self, effect: &Effect) -> Result<(), StoreError> {
+        let (tx, wh) = (self.tx, self.wh);
+        match effect {
+            Effect::OpenReceipt {
+                receipt_id,
+                merchant_id,
+                notice_id,
+                device_id,
+                dock,
+            } => {
+                tx.execute(
+                    "INSERT INTO receipts (warehouse_id, receipt_id, merchant_id, notice_id,
+                         device_id, dock)
+                     VALUES ($1, $2, $3, $4, $5, $6)",
+                    &[&wh, receipt_id, merchant_id, notice_id, device_id, dock],
+                )
+                .await?;
+            }
+            Effect::AddStock { key, delta, .. } => {
+                tx.execute(
+                    "INSERT INTO stock (warehouse_id, merchant_id, product_id, location, container,
+                         lot, expiry, condition, quantity)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+                     ON CONFLICT (warehouse_id, merchant_id, product_id, location, container, lot,
+                         expiry, condition)
+                     DO UPDATE SET quantity = stock.quantity + excluded.quantity",
+                    &[
+                        &wh,
+                        &key.merchant_id,
+                        &key.product_id,
+                        &key.location,
+                        &key.container.as_deref().unwrap_or(""),
+                        &key.lot.as_deref().unwrap_or(""),
+                        &key.expiry.as_deref().unwrap_or(""),
+                        &key.condition.as_str(),
+                        delta,
+                    ],
+                )
+                .await?;
+            }
+            Effect::TallyReceipt {
+                receipt_id,
+                product_id,
+                received,
+                quarantined,
+            } => {
+                tx.execute(
+                    "INSERT INTO receipt_tally (warehouse_id, receipt_id, product_id, received,
+                         quarantined)
+                     VALUES ($1, $2, $3, $4, $5)
+                     ON CONFLICT (warehouse_id, receipt_id, product_id) DO UPDATE SET
+                         received = receipt_tally.received + excluded.received,
+                         quarantined = receipt_tally.quarantined + excluded.quarantined",
+                    &[&wh, receipt_id, product_id, received, quarantined],
+                )
+                .await?;
+            }
+            Effect::ReceiptContainer {
+                receipt_id,
+                location,
+                container,
+            } => {
+                tx.execute(
+                    "INSERT INTO receipt_containers (warehouse_id, receipt_id, location, container)
+                     VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+                    &[&wh, receipt_id, location, container],
+                )
+                .await?;
+            }
+            Effect::CloseReceipt { receipt_id, lines } => {
+                tx.execute(
+                    "UPDATE receipts SET closed = TRUE, summary = $3
+                     WHERE warehouse_id = $1 AND receipt_id = $2",
+                    &[&wh, receipt_id, &to_json(lines)],
+                )
+                .await?;
+            }
+            Effect::SaveNotice(notice) => {
+                tx.execute(
+                    "UPDATE inbound_notices SET status = $3, data = $4
+                     WHERE warehouse_id = $1 AND id = $2",
+                    &[
+                        &wh,
+                        &notice.id,
+                        &notice_status_str(notice.status),
+                        &to_json(notice),
+                    ],
+                )
+                .await?;
+            }
+            Effect::SaveTask(row) => save_task(tx, wh, row).await?,
+            Effect::Publish {
+                device,
+                merchant_id,
+                change,
+            } => self
+                .changes
+                .push(PendingChange::of(*device, merchant_id.as_deref(), change)),
+            Effect::Exception {
+                exception: x,
+                merchant_id,
+            } => {
+                tx.execute(
+                    "INSERT INTO exceptions (warehouse_id, merchant_id, device_id, seq, event_id,
+                         kind, message)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                    &[
+                        &wh,
+                        merchant_id,
+                        &x.device_id,
+                        &to_i64(x.seq)?,
+                        &x.event_id,
+                        &x.kind,
+                        &x.message,
+                    ],
+                )
+                .await?;
+            }
+            Effect::Override {
+                device_id,
+                seq,
+                container,
+                suggested,
+                location,
+                reason,
+            } => {
+                tx.execute(
+                    "INSERT INTO putaway_overrides (warehouse_id, device_id, seq, container,
+                         suggested, location, override_reason)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                    &[
+                        &wh,
+                        device_id,
+                        &to_i64(*seq)?,
+                        container,
+                        suggested,
+                        location,
+                        &reason.map(OverrideReason::as_str),
+                    ],
+                )
+                .await?;
+            }
+            Effect::ResolveException { device_id, seq, by } => {
+                tx.execute(
+                    "UPDATE exceptions SET resolved_by = $4, resolved_at = now()
+                     WHERE warehouse_id = $1 AND device_id = $2 AND seq = $3
+                       AND resolved_by IS NULL",
+                    &[&wh, device_id, &to_i64(*seq)?, by],
+                )
+                .await?;
+            }
+            Effect::BinFull {
+                device_id,
+                seq,
+                location,
+            } => {
+                tx.execute(
+                    "INSERT INTO bins_full (warehouse_id, location, device_id, seq)
+                     VALUES ($1, $2, $3, $4)
+                     ON CONFLICT (warehouse_id, location) DO UPDATE SET
+                         device_id = excluded.device_id, seq = excluded.seq",
+                    &[&wh, location, device_id, &to_i64(*seq)?],
+                )
+                .await?;
+            }
+        }
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl DeviceSync for Postgres {
+    async fn enrol_device(&self, req: &EnrolRequest, token_hash: &str) -> Result<u64, StoreError> {
+        let wh = self.warehouse_id.as_str();
+        self.retrying(|| async {
+            let mut client = self.pool.get().await?;
+            let tx = client.transaction().await?;
+            let known = tx
+                .query_opt(
+                    "SELECT 1 FROM enrolment_codes WHERE warehouse_id = $1 AND code = $2",
+                    &[&wh, &req.enrolment_code],
+                )
+                .await?
+                .is_some();
+            if !known {
+                return Err(StoreError::UnknownEnrolmentCode(req.enrolment_code.clone()));
+            }
+            // Re-enrolling keeps the device's history (and last_seq) and replaces its token.
+            let last_seq: i64 = tx
+                .query_one(
+                    "INSERT INTO devices (warehouse_id, device_id, name, token_hash)
+                     VALUES ($1, $2, $3, $4)
+                     ON CONFLICT (warehouse_id, device_id) DO UPDATE SET
+                         name = excluded.name, token_hash = excluded.token_hash
+                     RETURNING last_seq",
+                    &[&wh, &req.device_id, &req.device_name, &token_hash],
+                )
+                .await?
+                .get(0);
+            tx.commit().await?;
+            Ok(last_seq.max(0) as u64)
+        })
+        .await
+    }
+
+    async fn device_for_token(&self, token_hash: &str) -> Result<Option<Uuid>, StoreError> {
+        let client = self.pool.get().await?;
+        Ok(client
+            .query_opt(
+                "SELECT device_id FROM devices WHERE warehouse_id = $1 AND token_hash = $2",
+                &[&self.warehouse_id, &token_hash],
+            )
+            .await?
+            .map(|r| r.get(0)))
+    }
+
+    async fn push(&self, device_id: Uuid, events: &[Event]) -> Result<PushResponse, StoreError> {
+        let wh = self.warehouse_id.as_str();
+        self.retrying(|| async {
+            let mut client = self.pool.get().await?;
+            let tx = client.transaction().await?;
+            let mut ledger = PgLedger {
+                tx: &tx,
+                wh,
+                changes: Vec::new(),
+            };
+            let answer = push::push_batch(&mut ledger, device_id, events).await?;
+            let changes = ledger.changes;
+            append_changes(&tx, wh, &changes).await?;
+            tx.commit().await?;
+            Ok(answer)
+        })
+        .await
+    }
+
+    async fn epoch(&self) -> Result<String, StoreError> {
+        let client = self.pool.get().await?;
+        epoch_of(&**client, &self.warehouse_id).await
+    }
+
+    async fn new_epoch(&self) -> Result<String, StoreError> {
+        let epoch = new_epoch_id();
+        let client = self.pool.get().await?;
+        client
+            .execute(
+                "INSERT INTO change_epoch (warehouse_id, epoch) VALUES ($1, $2)
+                 ON CONFLICT (warehouse_id) DO UPDATE SET
+                     epoch = excluded.epoch, created_at = now()",
+                &[&self.warehouse_id, &epoch],
+            )
+            .await?;
+        Ok(epoch)
+    }
+
+    async fn pull(
+        &self,
+        device_id: Uuid,
+        cursor: u64,
+        limit: u32,
+    ) -> Result<PullResponse, StoreError> {
+        let cursor_i = to_i64(cursor)?;
+        let wh = self.warehouse_id.as_str();
+        let mut client = self.pool.get().await?;
+        // One snapshot for the page and its epoch.
+        let tx = client
+            .build_transaction()
+            .isolation_level(tokio_postgres::IsolationLevel::RepeatableRead)
+            .read_only(true)
+            .start()
+            .await?;
+        // One row more than asked tells whether another page waits, without a COUNT.
+        let rows = tx
+            .query(
+                "SELECT cursor, entity, data FROM changes
+                 WHERE warehouse_id = $1 AND cursor > $2
+                     AND (device_id IS NULL OR device_id = $3)
+                 ORDER BY cursor LIMIT $4",
+                &[&wh, &cursor_i, &device_id, &(i64::from(limit) + 1)],
+            )
+            .await?;
+        let has_more = rows.len() > limit as usize;
+        let changes = rows
+            .iter()
+            .take(limit as usize)
+            .map(|r| {
+                let c: i64 = r.try_get(0)?;
+                Ok(ChangeRecord {
+                    cursor: c.max(0) as u64,
+                    change: change_from_row(r.try_get(1)?, r.try_get(2)?)?,
+                })
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        let epoch = epoch_of(&*tx, wh).await?;
+        tx.commit().await?;
+        let next_cursor = changes.last().map_or(cursor, |c| c.cursor);
+        Ok(PullResponse {
+            changes,
+            next_cursor,
+            has_more,
+            epoch,
+        })
+    }
+
+    async fn lease(&self, device_id: Uuid, req: &LeaseRequest) -> Result<WorkPacket, StoreError> {
+        let now = self.clock.now_ms();
+        let wh = self.warehouse_id.as_str();
+        self.retrying(|| async {
+            let mut client = self.pool.get().await?;
+            let tx = client.transaction().await?;
+            let row = match (&req.task_id, req.kind) {
+                (Some(id), _) => {
+                    load_task(&*tx, wh, id)
+                        .await?
+                        .ok_or_else(|| StoreError::NotFound {
+                            code: "unknown_task",
+                            message: format!(
+                                "task {id} is not known: pull to see the current tasks, or lease \
+                                 the next task of a kind"
+                            ),
+                        })?
+                }
+                (None, Some(kind)) => {
+                    next_task(&*tx, wh, kind, now)
+                        .await?
+                        .ok_or_else(|| StoreError::NotFound {
+                            code: "no_task",
+                            message: format!(
+                                "there is no {} task waiting: try again later or ask a shift lead \
+                             for work",
+                                kind.as_str()
+                            ),
+                        })?
+                }
+                (None, None) => {
+                    return Err(StoreError::invalid(
+                        "a lease request needs a task_id or a kind: send {\"kind\": \"putaway\"} \
+                         to get the next task",
+                    ));
+                }
+            };
+            let grant = tasks::grant(&row, device_id, now).map_err(|r| lease_refusal(&row, r))?;
+            let packet = work_packet(&*tx, wh, &grant.row).await?;
+            let mut changes = Vec::new();
+            publish_task(&*tx, wh, &grant.row, &mut changes).await?;
+            if let Some(loser) = grant.taken_from {
+                changes.push(remove_packet(loser, &grant.row));
+            }
+            changes.push(PendingChange::of(
+                Some(device_id),
+                Some(&grant.row.task.merchant_id),
+                &Change::WorkPacket(packet.clone()),
+            ));
+            append_changes(&tx, wh, &changes).await?;
+            tx.commit().await?;
+            Ok(packet)
+        })
+        .await
+    }
+
+    async fn renew(
+        &self,
+        device_id: Uuid,
+        req: &RenewRequest,
+    ) -> Result<RenewResponse, StoreError> {
+        let now = self.clock.now_ms();
+        let wh = self.warehouse_id.as_str();
+        self.retrying(|| async {
+            let mut client = self.pool.get().await?;
+            let tx = client.transaction().await?;
+            let mut out = RenewResponse {
+                renewed: Vec::new(),
+                lost: Vec::new(),
+            };
+            let mut changes = Vec::new();
+            for claim in &req.leases {
+                let row = load_task(&*tx, wh, &claim.task_id).await?;
+                match tasks::renew(row.as_ref(), device_id, claim, now) {
+                    Renewal::Renewed(next) => {
+                        save_task(&*tx, wh, &next).await?;
+                        out.renewed.extend(next.lease());
+                    }
+                    Renewal::Lost { reason, update } => {
+                        if let Some(next) = update {
+                            publish_task(&*tx, wh, &next, &mut changes).await?;
+                            changes.push(remove_packet(device_id, &next));
+                        }
+                        out.lost.push(LostLease {
+                            task_id: claim.task_id.clone(),
+                            reason: reason.to_string(),
+                        });
+                    }
+                }
+            }
+            append_changes(&tx, wh, &changes).await?;
+            tx.commit().await?;
+            Ok(out)
+        })
+        .await
+    }
+
+    async fn release(&self, device_id: Uuid, claim: &TaskClaim) -> Result<(), StoreError> {
+        let wh = self.warehouse_id.as_str();
+        self.retrying(|| async {
+            let mut client = self.pool.get().await?;
+            let tx = client.transaction().await?;
+            let row =
+                load_task(&*tx, wh, &claim.task_id)
+                    .await?
+                    .ok_or_else(|| StoreError::NotFound {
+                        code: "unknown_task",
+                        message: format!(
+                            "task {} is not known: forget its work packet; nothing to release",
+                            claim.task_id
+                        ),
+                    })?;
+            if let Some(next) = tasks::release(&row, device_id, claim) {
+                let mut changes = Vec::new();
+                publish_task(&*tx, wh, &next, &mut changes).await?;
+                changes.push(remove_packet(device_id, &next));
+                append_changes(&tx, wh, &changes).await?;
+            }
+            tx.commit().await?;
+            Ok(())
+        })
+        .await
+    }
+}
