@@ -32,8 +32,21 @@ mod world;
 
 pub use world::{Ctx, Decision, Effect, ReceiptRef, Refs, StockKey, World};
 
-/// Checks that a batch's seqs are consecutive and ascending (the protocol's promise).
-pub fn check_batch(events: &[Event]) -> Result<(), String> {
+/// The largest seq a device may use: seqs are stored as signed 64-bit numbers.
+pub const MAX_SEQ: u64 = i64::MAX as u64;
+
+/// Checks a batch of `device_id`'s events before anything is applied: every event is the
+/// device's own (the device is who its token says; an event naming another device would be filed
+/// under that device and block its next push), and the seqs are consecutive, ascending and
+/// storable (the protocol's promise). Answers what to fix.
+pub fn check_batch(device_id: Uuid, events: &[Event]) -> Result<(), String> {
+    if let Some(e) = events.iter().find(|e| e.device_id != device_id) {
+        return Err(format!(
+            "event seq {} names device {}, but this push is device {device_id}'s: a terminal \
+             pushes only its own events",
+            e.seq, e.device_id
+        ));
+    }
     if let Some(first) = events.first()
         && first.seq == 0
     {
@@ -43,8 +56,14 @@ pub fn check_batch(events: &[Event]) -> Result<(), String> {
                 .into(),
         );
     }
+    if let Some(e) = events.iter().find(|e| e.seq > MAX_SEQ) {
+        return Err(format!(
+            "seq {} is beyond the largest seq a device may use ({MAX_SEQ})",
+            e.seq
+        ));
+    }
     for pair in events.windows(2) {
-        if pair[1].seq != pair[0].seq + 1 {
+        if pair[0].seq.checked_add(1) != Some(pair[1].seq) {
             return Err(format!(
                 "seqs in a batch must be consecutive and ascending, but seq {} follows seq {}: \
                  send the device's outbox in seq order without holes",
@@ -68,13 +87,12 @@ pub fn plan(last_seq: u64, first_seq: u64, len: usize) -> Result<Plan, StoreErro
     if len == 0 {
         return Ok(Plan { duplicates: 0 });
     }
-    if first_seq > last_seq + 1 {
-        return Err(StoreError::Gap {
-            expected: last_seq + 1,
-        });
+    let next = last_seq.saturating_add(1);
+    if first_seq > next {
+        return Err(StoreError::Gap { expected: next });
     }
     // first_seq <= last_seq + 1, so the events up to last_seq are duplicates.
-    let duplicates = (last_seq + 1 - first_seq).min(len as u64) as usize;
+    let duplicates = (next - first_seq).min(len as u64) as usize;
     Ok(Plan { duplicates })
 }
 
@@ -135,7 +153,7 @@ pub async fn push_batch<L: Ledger>(
     events: &[Event],
 ) -> Result<PushResponse, StoreError> {
     // The planning below relies on consecutive seqs; checked here so no caller can skip it.
-    check_batch(events).map_err(StoreError::Invalid)?;
+    check_batch(device_id, events).map_err(StoreError::Invalid)?;
     let last_seq = ledger.last_seq(device_id).await?;
     let Some(first) = events.first() else {
         return Ok(PushResponse {
@@ -417,11 +435,20 @@ pub(crate) mod tests {
             (&[1, 3], false),
             (&[2, 1], false),
             (&[1, 1], false),
+            (&[MAX_SEQ - 1, MAX_SEQ], true),
+            (&[MAX_SEQ, MAX_SEQ + 1], false),
+            (&[u64::MAX], false),
+            (&[u64::MAX, 0], false),
         ];
         for (seqs, ok) in cases {
             let events: Vec<Event> = seqs.iter().map(|&s| ev(s)).collect();
-            assert_eq!(check_batch(&events).is_ok(), *ok, "{seqs:?}");
+            assert_eq!(check_batch(Uuid::nil(), &events).is_ok(), *ok, "{seqs:?}");
         }
+        // Another device's event in the batch refuses the whole batch.
+        let mut theirs = vec![ev(1), ev(2)];
+        theirs[1].device_id = Uuid::from_u128(99);
+        assert!(check_batch(Uuid::nil(), &theirs).is_err());
+        assert!(plan(u64::MAX, 5, 1).is_ok(), "no overflow at the top");
     }
 
     /// An in-memory ledger for the batch protocol: its whole store is one [`World`], loaded
@@ -727,16 +754,20 @@ pub(crate) mod tests {
     }
 
     #[test]
-    fn an_event_of_another_device_is_rejected() {
+    fn a_batch_with_an_event_of_another_device_is_refused_whole() {
         let mut ledger = fake();
-        let mut evs = events(&[opened()]);
-        evs[0].device_id = Uuid::from_u128(8);
-        let resp = at_once(push_batch(&mut ledger, DEV, &evs)).unwrap();
-        assert!(matches!(
-            &resp.results[0].outcome,
-            EventOutcome::Rejected { code, .. } if code == "wrong_device"
-        ));
+        let mut evs = events(&[opened(), goods("P1", 5, "DOCK-1")]);
+        evs[1].device_id = Uuid::from_u128(8);
+        let refused = at_once(push_batch(&mut ledger, DEV, &evs));
+        assert!(
+            matches!(refused, Err(StoreError::Invalid(_))),
+            "{refused:?}"
+        );
         assert!(ledger.world.receipts.is_empty());
+        assert!(
+            ledger.recorded.is_empty(),
+            "nothing is filed, under any device"
+        );
     }
 
     /// The backend is asked twice at most per batch, whatever its size: once for what the
