@@ -71,3 +71,51 @@ async fn seqs_at_the_end_of_the_number_range_are_refused_not_crashed_on() {
     let answer: PushResponse = json_ok(s.push(&dev, &[ok]).await).await;
     assert_eq!(answer.acked_through, 1);
 }
+
+/// Two receipts of i64::MAX units into one tote once overflowed the stock row and every later
+/// stock or receipt listing answered 500. Now each is refused with a reason, nothing is booked,
+/// and every listing still answers.
+#[tokio::test]
+async fn huge_quantities_are_refused_and_every_listing_still_answers() {
+    let s = TestServer::seeded();
+    let mut dev = s.device().await;
+    let receipt = Uuid::now_v7();
+    let huge = |qty: i64| EventBody::GoodsReceived {
+        receipt_id: receipt,
+        merchant_id: "kettu-outdoor".into(),
+        product_id: "KO-006".into(),
+        quantity: qty,
+        lot: None,
+        expiry: None,
+        serial: None,
+        container: "T-0001".into(),
+        location: "DOCK-1".into(),
+        condition: laituri_protocol::GoodsCondition::Good,
+        barcode: "6498765000068".into(),
+    };
+    let batch = vec![
+        dev.event(&opened(receipt)),
+        dev.event(&huge(i64::MAX)),
+        dev.event(&huge(i64::MAX)),
+        dev.event(&huge(3)),
+    ];
+    let answer: PushResponse = json_ok(s.push(&dev, &batch).await).await;
+    assert_eq!(answer.acked_through, 4);
+    for r in &answer.results[1..3] {
+        assert!(
+            matches!(&r.outcome, EventOutcome::Rejected { code, .. } if code == "quantity_too_large"),
+            "{:?}",
+            r.outcome
+        );
+    }
+    assert_eq!(answer.results[3].outcome, EventOutcome::Applied);
+    let stock: Vec<laituri_protocol::StockRow> = s
+        .admin_get(&format!(
+            "{}?product_id=KO-006",
+            laituri_protocol::paths::STOCK
+        ))
+        .await;
+    assert_eq!(stock.iter().map(|r| r.quantity).sum::<i64>(), 3);
+    let _: Vec<laituri_protocol::ReceiptView> =
+        s.admin_get(laituri_protocol::paths::RECEIPTS).await;
+}

@@ -19,6 +19,10 @@ use super::world::{Ctx, Effect, Refs, StockKey, World};
 use super::{check_merchant, rejected, unknown_location};
 use crate::tasks::TaskRow;
 
+/// The most units one event may move: far beyond any pallet, far below where stock sums could
+/// overflow (a stock row would need a trillion such events).
+pub const MAX_QUANTITY: i64 = 10_000_000;
+
 /// Adds what deciding `moves` reads: merchants, products, places, the touched stock rows and
 /// the count tasks a negative level would look for.
 pub(crate) fn refs(moves: &[StockMove], refs: &mut Refs) {
@@ -79,6 +83,16 @@ pub(crate) fn validate(world: &World, moves: &[StockMove]) -> Option<EventOutcom
             return Some(rejected(
                 "zero_quantity",
                 "a move of 0 units changes nothing: scan the item again or key in the quantity",
+            ));
+        }
+        if m.quantity > MAX_QUANTITY {
+            return Some(rejected(
+                "quantity_too_large",
+                format!(
+                    "a move of {} units is more than one event may carry ({MAX_QUANTITY}): count \
+                     again; a real delivery that large is booked in several steps",
+                    m.quantity
+                ),
             ));
         }
         if m.quantity < 0 {
