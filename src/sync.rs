@@ -255,6 +255,8 @@ pub enum PushVerdict {
     ResendFrom(u64),
     /// The token is no longer valid: enrol again.
     Reenrol,
+    /// The batch is larger than the server takes in one request: send half as many.
+    TooLarge,
     /// Nothing will change until a person updates the terminal or the server.
     Stop(SyncProblem),
     /// Try the same batch again later.
@@ -270,6 +272,7 @@ pub fn classify(status: u16, error: Option<&ApiError>) -> PushVerdict {
             None => PushVerdict::Retry(push_fault(Fault::ConflictWithoutSeq)),
         },
         401 | 403 => PushVerdict::Reenrol,
+        413 => PushVerdict::TooLarge,
         426 => PushVerdict::Stop(SyncProblem::OtherProtocol(
             error
                 .map(|e| e.message.clone())
@@ -657,6 +660,16 @@ impl Worker {
                     store.rewind_acked_through(seq.saturating_sub(1))?;
                 }
                 PushVerdict::Reenrol => return Err(token_refused(store)?),
+                PushVerdict::TooLarge if body.events.len() > 1 => {
+                    self.batch_limit = (body.events.len() as u32 / 2).max(1);
+                    tracing::info!(
+                        batch = self.batch_limit,
+                        "push too large; halving the batch"
+                    );
+                }
+                PushVerdict::TooLarge => {
+                    return Err(RoundError::Transient(push_fault(Fault::Http(413))));
+                }
                 PushVerdict::Stop(why) => return Err(RoundError::Permanent(why)),
                 PushVerdict::Retry(why) => return Err(RoundError::Transient(why)),
             }
@@ -879,6 +892,7 @@ mod tests {
             (409, Some(err("gap", Some(7))), PushVerdict::ResendFrom(7)),
             (401, None, PushVerdict::Reenrol),
             (403, Some(err("forbidden", None)), PushVerdict::Reenrol),
+            (413, None, PushVerdict::TooLarge),
             (
                 426,
                 Some(err("protocol_version", None)),

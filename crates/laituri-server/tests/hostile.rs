@@ -119,3 +119,83 @@ async fn huge_quantities_are_refused_and_every_listing_still_answers() {
     let _: Vec<laituri_protocol::ReceiptView> =
         s.admin_get(laituri_protocol::paths::RECEIPTS).await;
 }
+
+/// Bodies bigger than the route can need are refused with 413 and a message before anything
+/// is parsed: an enrolment of 100 kB, a push of 10 MB (which the terminal answers by halving its
+/// batch). A rejected event keeps a bounded payload: a device cannot grow the database by what
+/// it sends.
+#[tokio::test]
+async fn oversized_bodies_are_refused_and_rejected_payloads_stay_small() {
+    let s = TestServer::seeded();
+    let client = reqwest::Client::new();
+    let big_enrol = serde_json::json!({
+        "enrolment_code": "x".repeat(100_000),
+        "device_id": Uuid::now_v7(),
+        "device_name": "T",
+        "protocol_version": laituri_protocol::PROTOCOL_VERSION,
+    });
+    let resp = client
+        .post(s.url(laituri_protocol::paths::ENROL))
+        .header(
+            laituri_protocol::PROTOCOL_HEADER,
+            laituri_protocol::PROTOCOL_VERSION.to_string(),
+        )
+        .json(&big_enrol)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::PAYLOAD_TOO_LARGE);
+
+    let mut dev = s.device().await;
+    let receipt = Uuid::now_v7();
+    let first = dev.event(&opened(receipt));
+    let opened_ok: PushResponse = json_ok(s.push(&dev, &[first]).await).await;
+    assert_eq!(opened_ok.acked_through, 1);
+    // 10 MB in one push: refused whole.
+    let huge = EventBody::UnknownBarcode {
+        receipt_id: receipt,
+        merchant_id: "kettu-outdoor".into(),
+        raw: "x".repeat(10 * 1024 * 1024),
+    };
+    let mut too_big = dev.event(&huge);
+    let sent = client
+        .post(s.url(laituri_protocol::paths::PUSH))
+        .bearer_auth(&dev.token)
+        .header(
+            laituri_protocol::PROTOCOL_HEADER,
+            laituri_protocol::PROTOCOL_VERSION.to_string(),
+        )
+        .json(&laituri_protocol::PushRequest {
+            device_id: dev.id,
+            events: vec![too_big.clone()],
+        })
+        .send()
+        .await;
+    // The server answers 413 from the declared length and closes; a client still writing may
+    // see the connection close instead. Either way nothing was taken, and the server goes on.
+    if let Ok(resp) = sent {
+        assert_eq!(resp.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    }
+    // 1 MB that the rules reject (an unknown receipt): answered, kept small, and its scan is
+    // cut in the exception's text.
+    let rejected_body = EventBody::UnknownBarcode {
+        receipt_id: Uuid::now_v7(),
+        merchant_id: "kettu-outdoor".into(),
+        raw: "y".repeat(1024 * 1024),
+    };
+    too_big.payload =
+        laituri_protocol::Event::new(Uuid::nil(), dev.id, 1, "x", 0, &rejected_body).payload;
+    let answer: PushResponse = json_ok(s.push(&dev, &[too_big]).await).await;
+    assert!(matches!(
+        answer.results[0].outcome,
+        EventOutcome::Rejected { .. }
+    ));
+    let size = std::fs::metadata(&s.config.db_path).unwrap().len()
+        + std::fs::metadata(s.config.db_path.with_extension("sqlite3-wal"))
+            .map(|m| m.len())
+            .unwrap_or(0);
+    assert!(size < 1024 * 1024, "the database grew to {size} bytes");
+    let exceptions: Vec<laituri_protocol::ExceptionView> =
+        s.admin_get(laituri_protocol::paths::EXCEPTIONS).await;
+    assert!(exceptions.iter().all(|e| e.message.len() < 1000));
+}

@@ -12,7 +12,7 @@ use axum::extract::{DefaultBodyLimit, Request};
 use axum::http::{StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use laituri_protocol::{PROTOCOL_VERSION, paths};
 
 use crate::store::Store;
@@ -27,9 +27,14 @@ pub use error::ApiFailure;
 /// The hand-written OpenAPI 3.1 description served at [`paths::OPENAPI`].
 pub const OPENAPI_JSON: &str = include_str!("../openapi.json");
 
-/// Large enough for a push of thousands of events or a catalogue batch of tens of thousands of
-/// products; larger requests are refused with a message to split them.
+/// Large enough for a catalogue batch of tens of thousands of products (the integration API);
+/// larger requests are refused with a message to split them.
 const BODY_LIMIT: usize = 32 * 1024 * 1024;
+/// A push: a terminal's batch of up to 2,000 events is about 1 MB. A larger body is refused
+/// with 413, and the terminal halves its batch.
+const PUSH_LIMIT: usize = 8 * 1024 * 1024;
+/// Enrolment and the lease calls carry a few hundred bytes: anything bigger is not a terminal.
+const SMALL_LIMIT: usize = 64 * 1024;
 
 #[derive(Clone)]
 pub struct AppState {
@@ -72,12 +77,15 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route(paths::HEALTH, get(health))
         .route(paths::OPENAPI, get(openapi))
-        .route(paths::ENROL, axum::routing::post(device::enrol))
-        .route(paths::PUSH, axum::routing::post(device::push))
+        .route(paths::ENROL, post(device::enrol).layer(limit(SMALL_LIMIT)))
+        .route(paths::PUSH, post(device::push).layer(limit(PUSH_LIMIT)))
         .route(paths::PULL, get(device::pull))
-        .route(paths::LEASE, axum::routing::post(device::lease))
-        .route(paths::RENEW, axum::routing::post(device::renew))
-        .route(paths::RELEASE, axum::routing::post(device::release))
+        .route(paths::LEASE, post(device::lease).layer(limit(SMALL_LIMIT)))
+        .route(paths::RENEW, post(device::renew).layer(limit(SMALL_LIMIT)))
+        .route(
+            paths::RELEASE,
+            post(device::release).layer(limit(SMALL_LIMIT)),
+        )
         .route(paths::TASKS, get(integration::get_tasks))
         .route(
             &operator_path,
@@ -116,6 +124,11 @@ pub fn router(state: AppState) -> Router {
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(middleware::from_fn(log_request))
         .with_state(state)
+}
+
+/// A route's body limit, below the router's.
+fn limit(bytes: usize) -> DefaultBodyLimit {
+    DefaultBodyLimit::max(bytes)
 }
 
 async fn health(axum::extract::State(state): axum::extract::State<AppState>) -> Response {

@@ -295,6 +295,19 @@ fn merchant_of(event: &Event) -> Option<String> {
         .map(str::to_string)
 }
 
+/// A raw scan as an exception's text may show it: quoted, and cut after 48 characters. A scan
+/// longer than any product barcode (a 2D shipping label can carry a name and an address) never
+/// enters an exception whole.
+pub(crate) fn shown_scan(raw: &str) -> String {
+    const SHOWN: usize = 48;
+    let count = raw.chars().count();
+    if count <= SHOWN {
+        return format!("{raw:?}");
+    }
+    let head: String = raw.chars().take(SHOWN).collect();
+    format!("{head:?}… ({count} characters)")
+}
+
 pub(crate) fn rejected(code: &str, reason: impl Into<String>) -> EventOutcome {
     EventOutcome::Rejected {
         code: code.to_string(),
@@ -772,6 +785,15 @@ pub(crate) mod tests {
 
     /// The backend is asked twice at most per batch, whatever its size: once for what the
     /// events name, once for the containers of receipts closed in it.
+    #[test]
+    fn a_long_scan_is_cut_before_it_enters_an_exception() {
+        assert_eq!(super::shown_scan("6412345000012"), "\"6412345000012\"");
+        let label = "x".repeat(2000);
+        let shown = super::shown_scan(&label);
+        assert!(shown.len() < 80, "{shown}");
+        assert!(shown.ends_with("(2000 characters)"), "{shown}");
+    }
+
     #[test]
     fn a_batch_is_loaded_in_at_most_two_asks() {
         for n in [1, 10, 300] {

@@ -204,9 +204,10 @@ fn decide_inner(body: EventBody, world: &World, ctx: &Ctx) -> Result<Vec<Effect>
                 exception: ctx.exception(
                     "unknown_barcode",
                     format!(
-                        "unknown barcode {raw:?} on receipt {receipt_id} of merchant {merchant_id}: \
+                        "unknown barcode {} on receipt {receipt_id} of merchant {merchant_id}: \
                          find the goods set aside at the dock, then add the barcode to the right \
-                         product through the integration API or return the goods"
+                         product through the integration API or return the goods",
+                        super::shown_scan(&raw)
                     ),
                 ),
                 merchant_id: Some(merchant_id),

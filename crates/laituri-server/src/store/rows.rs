@@ -255,3 +255,19 @@ pub(crate) fn lease_refusal(row: &TaskRow, r: LeaseRefusal) -> StoreError {
         },
     }
 }
+
+/// The bytes of a rejected event's payload kept in the database; beyond them only the event's
+/// size is kept. A rejected event is kept as evidence of what a device sent, not to be applied
+/// again, and a hostile device must not grow the database by the megabytes it sends.
+pub(crate) const REJECTED_PAYLOAD_KEPT: usize = 16 * 1024;
+
+/// The payload of an event as it is stored: whole when applied; when rejected, whole up to
+/// [`REJECTED_PAYLOAD_KEPT`] bytes, else a note of its size.
+pub(crate) fn stored_payload(event: &laituri_protocol::Event, outcome: &EventOutcome) -> String {
+    let json = to_json(&event.payload);
+    let rejected = matches!(outcome.effective(), EventOutcome::Rejected { .. });
+    if rejected && json.len() > REJECTED_PAYLOAD_KEPT {
+        return to_json(&serde_json::json!({ "truncated": true, "bytes": json.len() }));
+    }
+    json
+}

@@ -35,7 +35,7 @@ use uuid::Uuid;
 use super::rows::{
     TaskColumns, change_from_row, change_row, corrupt, from_json, lease_refusal, new_epoch_id,
     notice_status_str, outcome_columns, outcome_from_columns, packet, parse_uuid, stock_key,
-    task_status_str, to_i64, to_json,
+    stored_payload, task_status_str, to_i64, to_json,
 };
 use super::{DeviceSync, MasterData, Page, StockFilter, Store, StoreError, UpsertSummary, Views};
 use crate::clock::Clock;
@@ -510,7 +510,7 @@ impl Ledger for SqliteLedger<'_, '_> {
                 event.device_time_ms,
                 event.event_type,
                 event.schema,
-                to_json(&event.payload),
+                stored_payload(event, outcome),
                 kind,
                 code,
                 reason,

@@ -15,8 +15,8 @@ use super::{PendingChange, Postgres, append_changes};
 use crate::push::{self, Effect, Ledger, ReceiptRef, Recorded, Refs, StockKey, World};
 use crate::store::rows::{
     TaskColumns, change_from_row, corrupt, from_json, lease_refusal, new_epoch_id,
-    notice_status_str, outcome_columns, outcome_from_columns, packet, stock_key, task_status_str,
-    to_i64, to_json,
+    notice_status_str, outcome_columns, outcome_from_columns, packet, stock_key, stored_payload,
+    task_status_str, to_i64, to_json,
 };
 use crate::store::{DeviceSync, StoreError};
 use crate::tasks::{self, Renewal, TaskRow};
@@ -290,8 +290,8 @@ impl Ledger for PgLedger<'_, '_> {
                     &event.operator_id,
                     &event.device_time_ms,
                     &event.event_type,
-                    &i32::try_from(event.schema).unwrap_or(i32::MAX),
-                    &to_json(&event.payload),
+                    &i32::from(event.schema),
+                    &stored_payload(event, outcome),
                     &kind,
                     &code,
                     &reason,
