@@ -10,6 +10,8 @@ packages=(
   libfontconfig1 libasound2 fonts-dejavu-core ca-certificates
   # real-window smoke tests and screenshots
   xvfb xdotool x11-utils imagemagick zbar-tools
+  # the server's tests against PostgreSQL: a throwaway cluster each (scripts/pg-throwaway.sh)
+  postgresql
 )
 
 SUDO=""
@@ -23,6 +25,15 @@ done
 if [ "${#missing[@]}" -eq 0 ]; then
   echo "setup: all Debian packages already installed"
   exit 0
+fi
+
+# Tests run their own throwaway clusters, so when this script is what brings PostgreSQL, Debian is
+# asked not to create (and start) its default cluster on port 5432. `pg_createcluster VERSION main
+# --start` makes one later if wanted.
+if ! dpkg-query -W -f='${Status}' postgresql-common 2>/dev/null | grep -q "install ok installed"; then
+  $SUDO mkdir -p /etc/postgresql-common/createcluster.d
+  echo "create_main_cluster = false" |
+    $SUDO tee /etc/postgresql-common/createcluster.d/laituri-tests.conf >/dev/null
 fi
 
 echo "setup: installing ${missing[*]}"

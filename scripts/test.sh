@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Runs every test of the project: installs what the tests need (Debian packages, a font, Xvfb),
-# then the whole workspace's tests, including the headless UI tests, the fault-injection suite
-# and the real-window smoke test under Xvfb. The README's test command.
+# Runs every test of the project: installs what the tests need (Debian packages, a font, Xvfb,
+# PostgreSQL), starts one throwaway PostgreSQL cluster for the whole run, then the whole
+# workspace's tests, including the headless UI tests, the fault-injection suite and the
+# real-window smoke test under Xvfb. The README's test command.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -9,11 +10,18 @@ bash scripts/setup-debian.sh
 
 export RUST_BACKTRACE=1
 log=$(mktemp)
-trap 'rm -f "$log"' EXIT
+# The cluster's directory; pg-throwaway.sh makes it and hands it to the postgres user under root.
+pgdir="${TMPDIR:-/tmp}/laituri-test-pg-$$"
+trap 'bash scripts/pg-throwaway.sh stop "$pgdir"; rm -f "$log"' EXIT
+LAITURI_TEST_POSTGRES=$(bash scripts/pg-throwaway.sh start "$pgdir")
+export LAITURI_TEST_POSTGRES
+echo "test.sh: PostgreSQL for the tests at $LAITURI_TEST_POSTGRES"
 set +e
 cargo test --workspace --all-targets --locked "$@" 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
 set -e
+# Stopped here already (the trap covers failures and interrupts) so the totals stay the last line.
+bash scripts/pg-throwaway.sh stop "$pgdir"
 # One closing line with the totals of every test binary.
 awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed;/) p += $i; if ($(i+1) ~ /^failed;/) f += $i } }
      END { printf "tests: %d passed, %d failed\n", p, f }' "$log"

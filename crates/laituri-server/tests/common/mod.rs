@@ -3,8 +3,12 @@
 //!
 //! Helpers only build requests and decode answers; they never look inside the database, so the
 //! tests see the server exactly as a terminal or a merchant's system does.
+//!
+//! [`postgres`] gives a test a fresh, empty PostgreSQL database on a real, throwaway server.
 
 #![allow(dead_code)] // Each test file uses a different subset.
+
+pub mod postgres;
 
 use laituri_domain::calendar::Date;
 use laituri_protocol::{
