@@ -143,6 +143,8 @@ CREATE TABLE receipts (
     closed       BOOLEAN NOT NULL DEFAULT FALSE,
     -- JSON array of ReceiptLineSummary, as the operator saw it when closing.
     summary      TEXT,
+    -- The order receipts were opened in (SQLite's rowid): the listing goes by it.
+    created_order BIGINT GENERATED ALWAYS AS IDENTITY,
     PRIMARY KEY (warehouse_id, receipt_id)
 );
 
@@ -195,8 +197,8 @@ CREATE TABLE tasks (
     lease_expires_ms BIGINT,
     fence            BIGINT NOT NULL DEFAULT 0 CHECK (fence >= 0),
     created_seq      BIGINT NOT NULL DEFAULT 0,
-    -- The order tasks were made in (SQLite's rowid): oldest first in listings and among equals.
-    ord              BIGINT GENERATED ALWAYS AS IDENTITY,
+    -- The order tasks were made in (SQLite's rowid): "oldest first" goes by it.
+    created_order    BIGINT GENERATED ALWAYS AS IDENTITY,
     PRIMARY KEY (warehouse_id, task_id)
 );
 CREATE INDEX tasks_open_by_kind ON tasks (warehouse_id, kind, status, priority);

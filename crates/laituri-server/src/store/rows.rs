@@ -3,14 +3,14 @@
 //! either reads the same change).
 
 use laituri_protocol::{
-    Change, EventOutcome, GoodsCondition, Lease, Location, Merchant, NoticeStatus, Product, Task,
-    TaskKind, TaskStatus, WorkPacket,
+    Change, EventOutcome, GoodsCondition, InboundNotice, Lease, Location, Merchant, NoticeStatus,
+    Operator, Product, ReceiptLineSummary, StockRow, Task, TaskKind, TaskStatus, WorkPacket,
 };
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use uuid::Uuid;
 
-use super::StoreError;
+use super::{StockFilter, StoreError};
 use crate::push::StockKey;
 use crate::tasks::{LeaseRefusal, TaskRow};
 
@@ -94,6 +94,16 @@ pub(crate) fn task_status_str(s: TaskStatus) -> &'static str {
     }
 }
 
+pub(crate) fn task_status_from_str(s: &str) -> Result<TaskStatus, StoreError> {
+    Ok(match s {
+        "open" => TaskStatus::Open,
+        "leased" => TaskStatus::Leased,
+        "done" => TaskStatus::Done,
+        "cancelled" => TaskStatus::Cancelled,
+        other => return Err(corrupt(format!("task status {other:?}"))),
+    })
+}
+
 pub(crate) fn notice_status_str(s: NoticeStatus) -> &'static str {
     match s {
         NoticeStatus::Open => "open",
@@ -101,15 +111,14 @@ pub(crate) fn notice_status_str(s: NoticeStatus) -> &'static str {
     }
 }
 
-/// A task's columns as both schemas store them.
-pub(crate) struct TaskColumns {
+/// A task's columns as both backends store them (kind and status as words, lines as JSON).
+pub(crate) struct StoredTask {
     pub task_id: String,
     pub kind: String,
     pub merchant_id: String,
     pub priority: i32,
     pub status: String,
     pub container: Option<String>,
-    /// JSON array of TaskLine.
     pub lines: String,
     pub reason: Option<String>,
     pub holder: Option<Uuid>,
@@ -118,26 +127,19 @@ pub(crate) struct TaskColumns {
     pub fence: i64,
 }
 
-impl TaskColumns {
+impl StoredTask {
     pub fn into_row(self) -> Result<TaskRow, StoreError> {
-        let status = match self.status.as_str() {
-            "open" => TaskStatus::Open,
-            "leased" => TaskStatus::Leased,
-            "done" => TaskStatus::Done,
-            "cancelled" => TaskStatus::Cancelled,
-            other => return Err(corrupt(format!("task status {other:?}"))),
-        };
-        let kind = TaskKind::parse(&self.kind)
-            .ok_or_else(|| corrupt(format!("task kind {:?}", self.kind)))?;
+        let kind = &self.kind;
         let mut row = TaskRow {
             task: Task {
+                kind: TaskKind::parse(kind)
+                    .ok_or_else(|| corrupt(format!("task kind {kind:?}")))?,
+                status: task_status_from_str(&self.status)?,
+                lines: from_json(&self.lines)?,
                 task_id: self.task_id,
-                kind,
                 merchant_id: self.merchant_id,
                 priority: self.priority,
-                status,
                 container: self.container,
-                lines: from_json(&self.lines)?,
                 leased_to: None,
                 reason: self.reason,
             },
@@ -270,4 +272,160 @@ pub(crate) fn stored_payload(event: &laituri_protocol::Event, outcome: &EventOut
         return to_json(&serde_json::json!({ "truncated": true, "bytes": json.len() }));
     }
     json
+}
+
+/// The conditions of a stock filter: the column and value of each filter given. Only these
+/// become conditions, so the database can use the index of the one given.
+pub(crate) fn stock_conditions(filter: &StockFilter) -> impl Iterator<Item = (&'static str, &str)> {
+    [
+        ("merchant_id", &filter.merchant_id),
+        ("product_id", &filter.product_id),
+        ("location", &filter.location),
+    ]
+    .into_iter()
+    .filter_map(|(column, value)| Some((column, value.as_deref()?)))
+}
+
+/// A stock row's columns as both backends store them: empty text stands for no container, lot
+/// or expiry (the columns are part of the primary key, so never NULL).
+pub(crate) struct StoredStock {
+    pub merchant_id: String,
+    pub product_id: String,
+    pub location: String,
+    pub container: String,
+    pub lot: String,
+    pub expiry: String,
+    pub condition: String,
+    pub quantity: i64,
+}
+
+impl StoredStock {
+    pub fn into_row(self) -> Result<StockRow, StoreError> {
+        let none_if_empty = |s: String| (!s.is_empty()).then_some(s);
+        let condition = &self.condition;
+        Ok(StockRow {
+            condition: GoodsCondition::parse(condition)
+                .ok_or_else(|| corrupt(format!("condition {condition:?}")))?,
+            merchant_id: self.merchant_id,
+            product_id: self.product_id,
+            location: self.location,
+            container: none_if_empty(self.container),
+            lot: none_if_empty(self.lot),
+            expiry: none_if_empty(self.expiry),
+            quantity: self.quantity,
+        })
+    }
+}
+
+/// Lines of a receipt still open: the notice's expected quantities (lines of one product added
+/// up) merged with the received tally, given as (product, received, quarantined) in product
+/// order. A product received but not expected gets a line of its own, expecting 0.
+pub(crate) fn open_receipt_lines(
+    notice: Option<InboundNotice>,
+    tally: impl IntoIterator<Item = (String, i64, i64)>,
+) -> Vec<ReceiptLineSummary> {
+    let mut lines: Vec<ReceiptLineSummary> = Vec::new();
+    for l in notice.into_iter().flat_map(|n| n.lines) {
+        match lines.iter_mut().find(|x| x.product_id == l.product_id) {
+            Some(x) => x.expected += l.expected_qty,
+            None => lines.push(ReceiptLineSummary {
+                product_id: l.product_id,
+                expected: l.expected_qty,
+                received: 0,
+                quarantined: 0,
+            }),
+        }
+    }
+    for (product_id, received, quarantined) in tally {
+        match lines.iter_mut().find(|x| x.product_id == product_id) {
+            Some(x) => {
+                x.received = received;
+                x.quarantined = quarantined;
+            }
+            None => lines.push(ReceiptLineSummary {
+                product_id,
+                expected: 0,
+                received,
+                quarantined,
+            }),
+        }
+    }
+    lines
+}
+
+/// Refuses a product whose merchant is not known or whose id already belongs to another
+/// merchant (`owner`, the merchant of the stored product of the same id).
+pub(crate) fn check_product(
+    p: &Product,
+    merchant_known: bool,
+    owner: Option<&str>,
+) -> Result<(), StoreError> {
+    if !merchant_known {
+        return Err(StoreError::invalid(format!(
+            "product {} names merchant {}, which is not known: send the merchant first (POST {}); \
+             nothing of this request was stored",
+            p.id,
+            p.merchant_id,
+            laituri_protocol::paths::MERCHANTS
+        )));
+    }
+    match owner {
+        Some(owner) if owner != p.merchant_id => Err(StoreError::invalid(format!(
+            "product {} already belongs to merchant {owner}: product ids are unique in the \
+             warehouse, so give this one another id; nothing was stored",
+            p.id
+        ))),
+        _ => Ok(()),
+    }
+}
+
+/// Refuses an operator whose badge already belongs to another operator (`holder`).
+pub(crate) fn check_badge(o: &Operator, holder: Option<&str>) -> Result<(), StoreError> {
+    match holder {
+        Some(holder) if holder != o.id => Err(StoreError::invalid(format!(
+            "badge {} already belongs to operator {holder}: a badge logs in one person, so give \
+             operator {} another badge; nothing was stored",
+            o.badge, o.id
+        ))),
+        _ => Ok(()),
+    }
+}
+
+/// Refuses a notice whose merchant is not known, or a line whose product is not known or belongs
+/// to another merchant. `owner_of` answers the merchant of a stored product; it is asked line by
+/// line, and only once the merchant is known.
+pub(crate) fn check_notice(
+    n: &InboundNotice,
+    merchant_known: bool,
+    mut owner_of: impl FnMut(&str) -> Result<Option<String>, StoreError>,
+) -> Result<(), StoreError> {
+    if !merchant_known {
+        return Err(StoreError::invalid(format!(
+            "inbound notice {} names merchant {}, which is not known: send the merchant first; \
+             nothing of this request was stored",
+            n.id, n.merchant_id
+        )));
+    }
+    for line in &n.lines {
+        match owner_of(&line.product_id)? {
+            Some(owner) if owner == n.merchant_id => {}
+            Some(owner) => {
+                return Err(StoreError::invalid(format!(
+                    "inbound notice {} expects product {}, which belongs to merchant {owner}, \
+                     not {}: fix the line; nothing was stored",
+                    n.id, line.product_id, n.merchant_id
+                )));
+            }
+            None => {
+                return Err(StoreError::invalid(format!(
+                    "inbound notice {} expects product {}, which is not known: send the product \
+                     first (POST {}); nothing was stored",
+                    n.id,
+                    line.product_id,
+                    laituri_protocol::paths::PRODUCTS
+                )));
+            }
+        }
+    }
+    Ok(())
 }

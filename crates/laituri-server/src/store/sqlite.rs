@@ -19,10 +19,9 @@ use std::time::Duration;
 use async_trait::async_trait;
 use laituri_protocol::{
     Change, ChangeRecord, EnrolRequest, EnrolmentCode, EntityKind, Event, EventOutcome,
-    ExceptionView, GoodsCondition, InboundNotice, LeaseRequest, Location, LocationKind, LostLease,
-    Merchant, Operator, OverrideReason, Product, PullResponse, PushResponse, ReceiptLineSummary,
-    ReceiptView, Removed, RenewRequest, RenewResponse, StockRow, Task, TaskClaim, TaskKind,
-    WorkPacket,
+    ExceptionView, InboundNotice, LeaseRequest, Location, LocationKind, LostLease, Merchant,
+    Operator, OverrideReason, Product, PullResponse, PushResponse, ReceiptLineSummary, ReceiptView,
+    Removed, RenewRequest, RenewResponse, StockRow, Task, TaskClaim, TaskKind, WorkPacket,
 };
 use rusqlite::{
     Connection, ErrorCode, OptionalExtension, Transaction, TransactionBehavior, params,
@@ -33,8 +32,9 @@ use tokio::sync::Semaphore;
 use uuid::Uuid;
 
 use super::rows::{
-    TaskColumns, change_from_row, change_row, corrupt, from_json, lease_refusal, new_epoch_id,
-    notice_status_str, outcome_columns, outcome_from_columns, packet, parse_uuid, stock_key,
+    StoredStock, StoredTask, change_from_row, change_row, check_badge, check_notice, check_product,
+    corrupt, from_json, lease_refusal, new_epoch_id, notice_status_str, open_receipt_lines,
+    outcome_columns, outcome_from_columns, packet, parse_uuid, stock_conditions, stock_key,
     stored_payload, task_status_str, to_i64, to_json,
 };
 use super::{DeviceSync, MasterData, Page, StockFilter, Store, StoreError, UpsertSummary, Views};
@@ -359,7 +359,7 @@ const TASK_COLUMNS: &str = "SELECT task_id, kind, merchant_id, priority, status,
 
 fn task_from_row(r: &rusqlite::Row<'_>) -> Result<TaskRow, StoreError> {
     let holder: Option<String> = r.get(8)?;
-    TaskColumns {
+    StoredTask {
         task_id: r.get(0)?,
         kind: r.get(1)?,
         merchant_id: r.get(2)?,
@@ -931,54 +931,22 @@ fn receipt_lines(
     if let Some(summary) = summary {
         return from_json(&summary);
     }
-    let mut lines: Vec<ReceiptLineSummary> = Vec::new();
+    let mut notice: Option<InboundNotice> = None;
     if let Some(notice_id) = notice_id {
         let data: Option<String> = conn
             .prepare_cached("SELECT data FROM inbound_notices WHERE warehouse_id = ?1 AND id = ?2")?
             .query_row(params![wh, notice_id], |r| r.get(0))
             .optional()?;
-        if let Some(data) = data {
-            let notice: InboundNotice = from_json(&data)?;
-            for l in notice.lines {
-                match lines.iter_mut().find(|x| x.product_id == l.product_id) {
-                    Some(x) => x.expected += l.expected_qty,
-                    None => lines.push(ReceiptLineSummary {
-                        product_id: l.product_id,
-                        expected: l.expected_qty,
-                        received: 0,
-                        quarantined: 0,
-                    }),
-                }
-            }
-        }
+        notice = data.map(|d| from_json(&d)).transpose()?;
     }
     let mut stmt = conn.prepare_cached(
         "SELECT product_id, received, quarantined FROM receipt_tally
          WHERE receipt_id = ?1 ORDER BY product_id",
     )?;
-    let rows = stmt.query_map([receipt_id], |r| {
-        Ok((
-            r.get::<_, String>(0)?,
-            r.get::<_, i64>(1)?,
-            r.get::<_, i64>(2)?,
-        ))
-    })?;
-    for row in rows {
-        let (product_id, received, quarantined) = row?;
-        match lines.iter_mut().find(|x| x.product_id == product_id) {
-            Some(x) => {
-                x.received = received;
-                x.quarantined = quarantined;
-            }
-            None => lines.push(ReceiptLineSummary {
-                product_id,
-                expected: 0,
-                received,
-                quarantined,
-            }),
-        }
-    }
-    Ok(lines)
+    let tally = stmt
+        .query_map([receipt_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(open_receipt_lines(notice, tally))
 }
 
 const RECEIPT_COLUMNS: &str =
@@ -1313,24 +1281,11 @@ impl SqliteStore {
         self.write(|tx| {
             let mut changed = 0;
             for p in items {
-                if !merchant_exists(tx, wh, &p.merchant_id)? {
-                    return Err(StoreError::invalid(format!(
-                        "product {} names merchant {}, which is not known: send the merchant \
-                         first (POST {}); nothing of this request was stored",
-                        p.id,
-                        p.merchant_id,
-                        laituri_protocol::paths::MERCHANTS
-                    )));
-                }
-                if let Some(owner) = product_merchant(tx, wh, &p.id)?
-                    && owner != p.merchant_id
-                {
-                    return Err(StoreError::invalid(format!(
-                        "product {} already belongs to merchant {owner}: product ids are unique \
-                         in the warehouse, so give this one another id; nothing was stored",
-                        p.id
-                    )));
-                }
+                check_product(
+                    p,
+                    merchant_exists(tx, wh, &p.merchant_id)?,
+                    product_merchant(tx, wh, &p.id)?.as_deref(),
+                )?;
                 let data = to_json(p);
                 if unchanged(tx, "products", "id", wh, &p.id, &data)? {
                     continue;
@@ -1387,15 +1342,7 @@ impl SqliteStore {
                     )?
                     .query_row(params![wh, o.badge], |r| r.get(0))
                     .optional()?;
-                if let Some(holder) = holder
-                    && holder != o.id
-                {
-                    return Err(StoreError::invalid(format!(
-                        "badge {} already belongs to operator {holder}: a badge logs in one \
-                         person, so give operator {} another badge; nothing was stored",
-                        o.badge, o.id
-                    )));
-                }
+                check_badge(o, holder.as_deref())?;
                 let data = to_json(o);
                 // Sending a deactivated operator again brings them back, even unchanged.
                 let active = tx
@@ -1429,34 +1376,9 @@ impl SqliteStore {
         self.write(|tx| {
             let mut changed = 0;
             for n in items {
-                if !merchant_exists(tx, wh, &n.merchant_id)? {
-                    return Err(StoreError::invalid(format!(
-                        "inbound notice {} names merchant {}, which is not known: send the \
-                         merchant first; nothing of this request was stored",
-                        n.id, n.merchant_id
-                    )));
-                }
-                for line in &n.lines {
-                    match product_merchant(tx, wh, &line.product_id)? {
-                        Some(owner) if owner == n.merchant_id => {}
-                        Some(owner) => {
-                            return Err(StoreError::invalid(format!(
-                                "inbound notice {} expects product {}, which belongs to merchant \
-                                 {owner}, not {}: fix the line; nothing was stored",
-                                n.id, line.product_id, n.merchant_id
-                            )));
-                        }
-                        None => {
-                            return Err(StoreError::invalid(format!(
-                                "inbound notice {} expects product {}, which is not known: send \
-                                 the product first (POST {}); nothing was stored",
-                                n.id,
-                                line.product_id,
-                                laituri_protocol::paths::PRODUCTS
-                            )));
-                        }
-                    }
-                }
+                check_notice(n, merchant_exists(tx, wh, &n.merchant_id)?, |product| {
+                    product_merchant(tx, wh, product)
+                })?;
                 let data = to_json(n);
                 if unchanged(tx, "inbound_notices", "id", wh, &n.id, &data)? {
                     continue;
@@ -1524,47 +1446,30 @@ impl SqliteStore {
 
     pub fn stock(&self, filter: &StockFilter) -> Result<Vec<StockRow>, StoreError> {
         self.read(|conn| {
-            // Only the filters given become conditions, so SQLite can use the matching index.
             let mut sql = String::from(
                 "SELECT merchant_id, product_id, location, container, lot, expiry, condition, quantity
                  FROM stock WHERE warehouse_id = ?1 AND quantity <> 0",
             );
             let mut args: Vec<&str> = vec![&self.warehouse_id];
-            for (column, value) in [
-                ("merchant_id", &filter.merchant_id),
-                ("product_id", &filter.product_id),
-                ("location", &filter.location),
-            ] {
-                if let Some(v) = value {
-                    args.push(v);
-                    sql.push_str(&format!(" AND {column} = ?{}", args.len()));
-                }
+            for (column, value) in stock_conditions(filter) {
+                args.push(value);
+                sql.push_str(&format!(" AND {column} = ?{}", args.len()));
             }
             sql.push_str(" ORDER BY merchant_id, product_id, location, container, lot, expiry, condition");
             let mut stmt = conn.prepare_cached(&sql)?;
-            let none_if_empty = |s: String| (!s.is_empty()).then_some(s);
             let rows = stmt.query_map(rusqlite::params_from_iter(args), |r| {
-                Ok((
-                    StockRow {
-                        merchant_id: r.get(0)?,
-                        product_id: r.get(1)?,
-                        location: r.get(2)?,
-                        container: none_if_empty(r.get(3)?),
-                        lot: none_if_empty(r.get(4)?),
-                        expiry: none_if_empty(r.get(5)?),
-                        condition: GoodsCondition::Good,
-                        quantity: r.get(7)?,
-                    },
-                    r.get::<_, String>(6)?,
-                ))
+                Ok(StoredStock {
+                    merchant_id: r.get(0)?,
+                    product_id: r.get(1)?,
+                    location: r.get(2)?,
+                    container: r.get(3)?,
+                    lot: r.get(4)?,
+                    expiry: r.get(5)?,
+                    condition: r.get(6)?,
+                    quantity: r.get(7)?,
+                })
             })?;
-            rows.map(|row| {
-                let (mut row, condition) = row?;
-                row.condition = GoodsCondition::parse(&condition)
-                    .ok_or_else(|| corrupt(format!("condition {condition:?}")))?;
-                Ok(row)
-            })
-            .collect()
+            rows.map(|row| row?.into_row()).collect()
         })
     }
 

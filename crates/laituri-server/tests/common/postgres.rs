@@ -75,7 +75,7 @@ impl Drop for PgDatabase {
 
 /// The URL of the server's maintenance database: `LAITURI_TEST_POSTGRES`, or a cluster started
 /// for this process.
-fn server_url() -> &'static str {
+pub fn server_url() -> &'static str {
     static URL: OnceLock<String> = OnceLock::new();
     URL.get_or_init(|| match std::env::var("LAITURI_TEST_POSTGRES") {
         Ok(url) if !url.is_empty() => url,

@@ -14,19 +14,20 @@ use uuid::Uuid;
 use super::{PendingChange, Postgres, append_changes};
 use crate::push::{self, Effect, Ledger, ReceiptRef, Recorded, Refs, StockKey, World};
 use crate::store::rows::{
-    TaskColumns, change_from_row, corrupt, from_json, lease_refusal, new_epoch_id,
+    StoredTask, change_from_row, corrupt, from_json, lease_refusal, new_epoch_id,
     notice_status_str, outcome_columns, outcome_from_columns, packet, stock_key, stored_payload,
     task_status_str, to_i64, to_json,
 };
 use crate::store::{DeviceSync, StoreError};
 use crate::tasks::{self, Renewal, TaskRow};
 
-/// The columns of a task, in [`task_from_row`]'s order.
+/// The columns of a task, in [`task_from_row`]'s order (its errors, never a panic, on a row
+/// that does not read).
 pub(super) const TASK_COLUMNS: &str = "SELECT task_id, kind, merchant_id, priority, status,
     container, lines, reason, leased_to, lease_token, lease_expires_ms, fence FROM tasks";
 
 pub(super) fn task_from_row(r: &Row) -> Result<TaskRow, StoreError> {
-    TaskColumns {
+    StoredTask {
         task_id: r.try_get(0)?,
         kind: r.try_get(1)?,
         merchant_id: r.try_get(2)?,
@@ -92,7 +93,7 @@ async fn next_task(
     let sql = format!(
         "{TASK_COLUMNS} WHERE warehouse_id = $1 AND kind = $2
          AND (status = 'open' OR (status = 'leased' AND lease_expires_ms <= $3))
-         ORDER BY priority DESC, ord LIMIT 1 FOR UPDATE SKIP LOCKED"
+         ORDER BY priority DESC, created_order LIMIT 1 FOR UPDATE SKIP LOCKED"
     );
     c.query_opt(&sql, &[&wh, &kind.as_str(), &now_ms])
         .await?
@@ -402,7 +403,7 @@ impl Ledger for PgLedger<'_, '_> {
             // Oldest first, so the newest open task of a container is the last one.
             let sql = format!(
                 "{TASK_COLUMNS} WHERE warehouse_id = $1 AND kind = 'putaway'
-                 AND status IN ('open', 'leased') AND container = ANY($2) ORDER BY ord"
+                 AND status IN ('open', 'leased') AND container = ANY($2) ORDER BY created_order"
             );
             for r in tx
                 .query(&sql, &[&wh, &list(&refs.putaway_containers)])

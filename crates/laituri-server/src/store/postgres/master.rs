@@ -1,1 +1,385 @@
 //! [`super::Postgres`] as [`crate::store::MasterData`]: master data in and out, enrolment codes.
+//!
+//! Master-data writes of one warehouse run one at a time, as in SQLite: each takes the
+//! warehouse's master-data advisory lock (transaction-level) first, so a check (a badge not taken,
+//! a product's merchant) and the write it allows are never split by another upsert, and data sent
+//! twice at once is still seen as unchanged the second time. Pushes take no such lock: they only
+//! read master data, and a push closing a notice serializes with an upsert of it on the row.
+//!
+//! Listings compare and order ids bytewise (`COLLATE "C"`), as SQLite does, whatever the
+//! database's collation: a keyset page then holds the same ids on both backends.
+
+use async_trait::async_trait;
+use deadpool_postgres::{Client, Transaction};
+use laituri_protocol::{
+    Change, EnrolmentCode, EntityKind, InboundNotice, Location, Merchant, Operator, Product,
+    Removed,
+};
+use serde::de::DeserializeOwned;
+use tokio_postgres::Row;
+use tokio_postgres::types::ToSql;
+
+use super::{PendingChange, Postgres, append_changes};
+use crate::store::rows::{check_badge, check_notice, check_product, from_json, notice_status_str};
+use crate::store::{MasterData, Page, StoreError, UpsertSummary};
+
+/// The first key of the advisory lock that serializes a warehouse's master-data writes; the
+/// second is the hash of the warehouse id (a collision only makes two warehouses wait in turn).
+const MASTER_LOCK: i32 = 0x6d61_7374;
+
+/// A transaction that holds the warehouse's master-data lock.
+async fn master_transaction<'c>(
+    client: &'c mut Client,
+    wh: &str,
+) -> Result<Transaction<'c>, StoreError> {
+    let tx = client.transaction().await?;
+    tx.execute(
+        "SELECT pg_advisory_xact_lock($1, hashtext($2))",
+        &[&MASTER_LOCK, &wh],
+    )
+    .await?;
+    Ok(tx)
+}
+
+/// What upserting one item did: its change for the log, or `None` when nothing changed.
+type Staged = Result<Option<PendingChange>, StoreError>;
+
+/// An item of master data as an upsert writes it.
+#[async_trait]
+trait Upsert: Sync {
+    /// Checks the item against what is stored and writes it unless it is stored as it is.
+    async fn upsert(&self, tx: &Transaction<'_>, wh: &str) -> Staged;
+}
+
+/// Writes an item with `insert`, whose parameters are `params` and then the item's data, unless
+/// `stored` (the data of its row) already holds that data; answers its change when written.
+async fn write_changed(
+    tx: &Transaction<'_>,
+    stored: Option<&str>,
+    change: PendingChange,
+    insert: &str,
+    params: &[&(dyn ToSql + Sync)],
+) -> Staged {
+    if stored == Some(change.data.as_str()) {
+        return Ok(None);
+    }
+    let stmt = tx.prepare_cached(insert).await?;
+    let mut params = params.to_vec();
+    params.push(&change.data);
+    tx.execute(&stmt, &params).await?;
+    Ok(Some(change))
+}
+
+/// The one row `sql` answers (a prepared statement kept on the connection).
+async fn one_row(
+    tx: &Transaction<'_>,
+    sql: &str,
+    params: &[&(dyn ToSql + Sync)],
+) -> Result<Row, StoreError> {
+    let stmt = tx.prepare_cached(sql).await?;
+    Ok(tx.query_one(&stmt, params).await?)
+}
+
+#[async_trait]
+impl Upsert for Merchant {
+    async fn upsert(&self, tx: &Transaction<'_>, wh: &str) -> Staged {
+        let stored = one_row(
+            tx,
+            "SELECT (SELECT data FROM merchants WHERE warehouse_id = $1 AND id = $2)",
+            &[&wh, &self.id],
+        )
+        .await?;
+        let change = PendingChange::of(None, Some(&self.id), &Change::Merchant(self.clone()));
+        write_changed(
+            tx,
+            stored.get(0),
+            change,
+            "INSERT INTO merchants (warehouse_id, id, data) VALUES ($1, $2, $3)
+             ON CONFLICT (warehouse_id, id) DO UPDATE SET data = excluded.data",
+            &[&wh, &self.id],
+        )
+        .await
+    }
+}
+
+#[async_trait]
+impl Upsert for Product {
+    async fn upsert(&self, tx: &Transaction<'_>, wh: &str) -> Staged {
+        let row = one_row(
+            tx,
+            "SELECT EXISTS (SELECT 1 FROM merchants WHERE warehouse_id = $1 AND id = $2),
+                 p.merchant_id, p.data
+             FROM (VALUES (1)) AS one
+             LEFT JOIN products AS p ON p.warehouse_id = $1 AND p.id = $3",
+            &[&wh, &self.merchant_id, &self.id],
+        )
+        .await?;
+        let owner: Option<&str> = row.get(1);
+        check_product(self, row.get(0), owner)?;
+        let change = PendingChange::of(
+            None,
+            Some(&self.merchant_id),
+            &Change::Product(self.clone()),
+        );
+        write_changed(
+            tx,
+            row.get(2),
+            change,
+            "INSERT INTO products (warehouse_id, id, merchant_id, data) VALUES ($1, $2, $3, $4)
+             ON CONFLICT (warehouse_id, id) DO UPDATE SET
+                 merchant_id = excluded.merchant_id, data = excluded.data",
+            &[&wh, &self.id, &self.merchant_id],
+        )
+        .await
+    }
+}
+
+#[async_trait]
+impl Upsert for Location {
+    async fn upsert(&self, tx: &Transaction<'_>, wh: &str) -> Staged {
+        let stored = one_row(
+            tx,
+            "SELECT (SELECT data FROM locations WHERE warehouse_id = $1 AND code = $2)",
+            &[&wh, &self.code],
+        )
+        .await?;
+        let change = PendingChange::of(None, None, &Change::Location(self.clone()));
+        write_changed(
+            tx,
+            stored.get(0),
+            change,
+            "INSERT INTO locations (warehouse_id, code, kind, data) VALUES ($1, $2, $3, $4)
+             ON CONFLICT (warehouse_id, code) DO UPDATE SET
+                 kind = excluded.kind, data = excluded.data",
+            &[&wh, &self.code, &self.kind.as_str()],
+        )
+        .await
+    }
+}
+
+#[async_trait]
+impl Upsert for Operator {
+    async fn upsert(&self, tx: &Transaction<'_>, wh: &str) -> Staged {
+        // The data of an inactive operator counts as not stored: sending a deactivated operator
+        // again brings them back, even unchanged.
+        let row = one_row(
+            tx,
+            "SELECT (SELECT id FROM operators WHERE warehouse_id = $1 AND badge = $2),
+                 (SELECT data FROM operators WHERE warehouse_id = $1 AND id = $3 AND active)",
+            &[&wh, &self.badge, &self.id],
+        )
+        .await?;
+        check_badge(self, row.get(0))?;
+        let change = PendingChange::of(None, None, &Change::Operator(self.clone()));
+        write_changed(
+            tx,
+            row.get(1),
+            change,
+            "INSERT INTO operators (warehouse_id, id, badge, data) VALUES ($1, $2, $3, $4)
+             ON CONFLICT (warehouse_id, id) DO UPDATE SET
+                 badge = excluded.badge, data = excluded.data, active = TRUE",
+            &[&wh, &self.id, &self.badge],
+        )
+        .await
+    }
+}
+
+#[async_trait]
+impl Upsert for InboundNotice {
+    async fn upsert(&self, tx: &Transaction<'_>, wh: &str) -> Staged {
+        let row = one_row(
+            tx,
+            "SELECT EXISTS (SELECT 1 FROM merchants WHERE warehouse_id = $1 AND id = $2),
+                 (SELECT data FROM inbound_notices WHERE warehouse_id = $1 AND id = $3)",
+            &[&wh, &self.merchant_id, &self.id],
+        )
+        .await?;
+        let merchant_known: bool = row.get(0);
+        // The merchants of the lines' products, in one look-up.
+        let mut owners = std::collections::HashMap::new();
+        if merchant_known && !self.lines.is_empty() {
+            let ids: Vec<&str> = self.lines.iter().map(|l| l.product_id.as_str()).collect();
+            let stmt = tx
+                .prepare_cached(
+                    "SELECT id, merchant_id FROM products
+                     WHERE warehouse_id = $1 AND id = ANY($2::text[])",
+                )
+                .await?;
+            for r in tx.query(&stmt, &[&wh, &ids]).await? {
+                owners.insert(r.get::<_, String>(0), r.get::<_, String>(1));
+            }
+        }
+        check_notice(self, merchant_known, |product| {
+            Ok(owners.get(product).cloned())
+        })?;
+        let change = PendingChange::of(
+            None,
+            Some(&self.merchant_id),
+            &Change::InboundNotice(self.clone()),
+        );
+        write_changed(
+            tx,
+            row.get(1),
+            change,
+            "INSERT INTO inbound_notices (warehouse_id, id, merchant_id, status, data)
+             VALUES ($1, $2, $3, $4, $5)
+             ON CONFLICT (warehouse_id, id) DO UPDATE SET
+                 merchant_id = excluded.merchant_id, status = excluded.status,
+                 data = excluded.data",
+            &[
+                &wh,
+                &self.id,
+                &self.merchant_id,
+                &notice_status_str(self.status),
+            ],
+        )
+        .await
+    }
+}
+
+impl Postgres {
+    /// Upserts `items` in order in one transaction: the first refused item refuses them all; the
+    /// changed ones are appended to the change log, in order, as the transaction's last write.
+    async fn upsert_all<T: Upsert>(&self, items: &[T]) -> Result<UpsertSummary, StoreError> {
+        let wh = self.warehouse_id.as_str();
+        self.retrying(|| async move {
+            let mut client = self.pool.get().await?;
+            let tx = master_transaction(&mut client, wh).await?;
+            let mut changes = Vec::new();
+            for item in items {
+                changes.extend(item.upsert(&tx, wh).await?);
+            }
+            append_changes(&tx, wh, &changes).await?;
+            tx.commit().await?;
+            Ok(UpsertSummary {
+                received: items.len(),
+                changed: changes.len(),
+            })
+        })
+        .await
+    }
+
+    /// A keyset page of `table`'s items: rows of the warehouse matching `only` whose `key` is
+    /// after the page's `after` (all from the start when it is None), at most `limit` of them.
+    async fn list<T: DeserializeOwned>(
+        &self,
+        table: &str,
+        key: &str,
+        only: &str,
+        page: &Page,
+    ) -> Result<Vec<T>, StoreError> {
+        let sql = format!(
+            r#"SELECT data FROM {table} WHERE warehouse_id = $1 AND {only} AND {key} > $2 COLLATE "C"
+               ORDER BY {key} COLLATE "C" LIMIT $3"#
+        );
+        let client = self.pool.get().await?;
+        let stmt = client.prepare_cached(&sql).await?;
+        let after = page.after.as_deref().unwrap_or("");
+        let limit = i64::from(page.limit);
+        let rows = client
+            .query(&stmt, &[&self.warehouse_id, &after, &limit])
+            .await?;
+        rows.iter().map(|r| from_json(r.get(0))).collect()
+    }
+}
+
+#[async_trait]
+impl MasterData for Postgres {
+    async fn add_enrolment_code(&self, code: &str) -> Result<(), StoreError> {
+        self.retrying(|| async move {
+            let client = self.pool.get().await?;
+            client
+                .execute(
+                    "INSERT INTO enrolment_codes (warehouse_id, code) VALUES ($1, $2)
+                     ON CONFLICT DO NOTHING",
+                    &[&self.warehouse_id, &code],
+                )
+                .await?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn enrolment_codes(&self) -> Result<Vec<EnrolmentCode>, StoreError> {
+        let client = self.pool.get().await?;
+        let rows = client
+            .query(
+                r#"SELECT code FROM enrolment_codes WHERE warehouse_id = $1
+                   ORDER BY code COLLATE "C""#,
+                &[&self.warehouse_id],
+            )
+            .await?;
+        Ok(rows
+            .iter()
+            .map(|r| EnrolmentCode { code: r.get(0) })
+            .collect())
+    }
+
+    async fn deactivate_operator(&self, operator_id: &str) -> Result<bool, StoreError> {
+        let wh = self.warehouse_id.as_str();
+        self.retrying(|| async move {
+            let mut client = self.pool.get().await?;
+            let tx = master_transaction(&mut client, wh).await?;
+            let n = tx
+                .execute(
+                    "UPDATE operators SET active = FALSE
+                     WHERE warehouse_id = $1 AND id = $2 AND active",
+                    &[&wh, &operator_id],
+                )
+                .await?;
+            if n == 0 {
+                return Ok(false);
+            }
+            // A tombstone tells every terminal to forget the operator.
+            let removed = Change::Removed(Removed {
+                kind: EntityKind::Operator,
+                id: operator_id.to_string(),
+            });
+            append_changes(&tx, wh, &[PendingChange::of(None, None, &removed)]).await?;
+            tx.commit().await?;
+            Ok(true)
+        })
+        .await
+    }
+
+    async fn upsert_merchants(&self, items: &[Merchant]) -> Result<UpsertSummary, StoreError> {
+        self.upsert_all(items).await
+    }
+
+    async fn upsert_products(&self, items: &[Product]) -> Result<UpsertSummary, StoreError> {
+        self.upsert_all(items).await
+    }
+
+    async fn upsert_locations(&self, items: &[Location]) -> Result<UpsertSummary, StoreError> {
+        self.upsert_all(items).await
+    }
+
+    async fn upsert_operators(&self, items: &[Operator]) -> Result<UpsertSummary, StoreError> {
+        self.upsert_all(items).await
+    }
+
+    async fn upsert_notices(&self, items: &[InboundNotice]) -> Result<UpsertSummary, StoreError> {
+        self.upsert_all(items).await
+    }
+
+    async fn merchants(&self, page: &Page) -> Result<Vec<Merchant>, StoreError> {
+        self.list("merchants", "id", "TRUE", page).await
+    }
+
+    async fn products(&self, page: &Page) -> Result<Vec<Product>, StoreError> {
+        self.list("products", "id", "TRUE", page).await
+    }
+
+    async fn locations(&self, page: &Page) -> Result<Vec<Location>, StoreError> {
+        self.list("locations", "code", "TRUE", page).await
+    }
+
+    /// Active operators only.
+    async fn operators(&self, page: &Page) -> Result<Vec<Operator>, StoreError> {
+        self.list("operators", "id", "active", page).await
+    }
+
+    async fn notices(&self, page: &Page) -> Result<Vec<InboundNotice>, StoreError> {
+        self.list("inbound_notices", "id", "TRUE", page).await
+    }
+}

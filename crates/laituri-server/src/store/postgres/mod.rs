@@ -220,6 +220,12 @@ impl Postgres {
     }
 }
 
+impl super::Store for Postgres {
+    fn warehouse_id(&self) -> &str {
+        &self.warehouse_id
+    }
+}
+
 /// A change to append to the log at the end of a transaction.
 pub(crate) struct PendingChange {
     pub device: Option<Uuid>,

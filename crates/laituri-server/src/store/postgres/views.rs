@@ -1,1 +1,204 @@
 //! [`super::Postgres`] as [`crate::store::Views`]: tasks, stock, receipts and exceptions.
+//!
+//! Text is ordered bytewise (`COLLATE "C"`), as SQLite orders it; tasks and receipts come in the
+//! order they were made (`created_order`, what SQLite's rowid gives). A view of several
+//! statements reads one snapshot (a read-only REPEATABLE READ transaction).
+
+use std::collections::HashMap;
+
+use async_trait::async_trait;
+use deadpool_postgres::Transaction;
+use laituri_protocol::{ExceptionView, InboundNotice, ReceiptView, StockRow, Task};
+use tokio_postgres::IsolationLevel;
+use tokio_postgres::types::ToSql;
+use uuid::Uuid;
+
+use super::Postgres;
+use super::device::{TASK_COLUMNS, task_from_row};
+use crate::store::rows::{StoredStock, from_json, open_receipt_lines, stock_conditions};
+use crate::store::{StockFilter, StoreError, Views};
+
+const RECEIPT_COLUMNS: &str =
+    "SELECT receipt_id, merchant_id, notice_id, device_id, dock, closed, summary FROM receipts";
+
+/// The views of the receipts in `rows` (of [`RECEIPT_COLUMNS`]), in their order: a closed
+/// receipt's lines are the operator's summary; an open one's are its notice's expected
+/// quantities merged with what was received so far.
+async fn receipt_views(
+    tx: &Transaction<'_>,
+    wh: &str,
+    rows: &[tokio_postgres::Row],
+) -> Result<Vec<ReceiptView>, StoreError> {
+    let open: Vec<Uuid> = rows
+        .iter()
+        .filter(|r| r.get::<_, Option<&str>>("summary").is_none())
+        .map(|r| r.get("receipt_id"))
+        .collect();
+    let mut tallies: HashMap<Uuid, Vec<(String, i64, i64)>> = HashMap::new();
+    let mut notices: HashMap<String, InboundNotice> = HashMap::new();
+    if !open.is_empty() {
+        let stmt = tx
+            .prepare_cached(
+                r#"SELECT receipt_id, product_id, received, quarantined FROM receipt_tally
+                   WHERE warehouse_id = $1 AND receipt_id = ANY($2::uuid[])
+                   ORDER BY receipt_id, product_id COLLATE "C""#,
+            )
+            .await?;
+        for r in tx.query(&stmt, &[&wh, &open]).await? {
+            tallies
+                .entry(r.get(0))
+                .or_default()
+                .push((r.get(1), r.get(2), r.get(3)));
+        }
+        let notice_ids: Vec<&str> = rows
+            .iter()
+            .filter(|r| r.get::<_, Option<&str>>("summary").is_none())
+            .filter_map(|r| r.get::<_, Option<&str>>("notice_id"))
+            .collect();
+        let stmt = tx
+            .prepare_cached(
+                "SELECT data FROM inbound_notices WHERE warehouse_id = $1 AND id = ANY($2::text[])",
+            )
+            .await?;
+        for r in tx.query(&stmt, &[&wh, &notice_ids]).await? {
+            let notice: InboundNotice = from_json(r.get(0))?;
+            notices.insert(notice.id.clone(), notice);
+        }
+    }
+    rows.iter()
+        .map(|r| {
+            let receipt_id: Uuid = r.get("receipt_id");
+            let notice_id: Option<String> = r.get("notice_id");
+            let lines = match r.get::<_, Option<&str>>("summary") {
+                Some(summary) => from_json(summary)?,
+                None => open_receipt_lines(
+                    notice_id.as_ref().and_then(|id| notices.get(id)).cloned(),
+                    tallies.remove(&receipt_id).unwrap_or_default(),
+                ),
+            };
+            Ok(ReceiptView {
+                receipt_id,
+                merchant_id: r.get("merchant_id"),
+                notice_id,
+                device_id: r.get("device_id"),
+                dock: r.get("dock"),
+                closed: r.get("closed"),
+                lines,
+            })
+        })
+        .collect()
+}
+
+impl Postgres {
+    /// The views of the receipts `sql` (of [`RECEIPT_COLUMNS`]) selects with `params`, read in
+    /// one snapshot.
+    async fn read_receipts(
+        &self,
+        sql: &str,
+        params: &[&(dyn ToSql + Sync)],
+    ) -> Result<Vec<ReceiptView>, StoreError> {
+        let mut client = self.pool.get().await?;
+        let tx = client
+            .build_transaction()
+            .isolation_level(IsolationLevel::RepeatableRead)
+            .read_only(true)
+            .start()
+            .await?;
+        let stmt = tx.prepare_cached(sql).await?;
+        let rows = tx.query(&stmt, params).await?;
+        let views = receipt_views(&tx, &self.warehouse_id, &rows).await?;
+        tx.commit().await?;
+        Ok(views)
+    }
+}
+
+#[async_trait]
+impl Views for Postgres {
+    async fn tasks(&self) -> Result<Vec<Task>, StoreError> {
+        let client = self.pool.get().await?;
+        let sql = format!("{TASK_COLUMNS} WHERE warehouse_id = $1 ORDER BY created_order");
+        let stmt = client.prepare_cached(&sql).await?;
+        let rows = client.query(&stmt, &[&self.warehouse_id]).await?;
+        rows.iter()
+            .map(|r| Ok(task_from_row(r)?.public()))
+            .collect()
+    }
+
+    async fn stock(&self, filter: &StockFilter) -> Result<Vec<StockRow>, StoreError> {
+        let mut sql = String::from(
+            "SELECT merchant_id, product_id, location, container, lot, expiry, condition, quantity
+             FROM stock WHERE warehouse_id = $1 AND quantity <> 0",
+        );
+        let mut values: Vec<&str> = vec![&self.warehouse_id];
+        for (column, value) in stock_conditions(filter) {
+            values.push(value);
+            sql.push_str(&format!(" AND {column} = ${}", values.len()));
+        }
+        sql.push_str(
+            r#" ORDER BY merchant_id COLLATE "C", product_id COLLATE "C", location COLLATE "C",
+                container COLLATE "C", lot COLLATE "C", expiry COLLATE "C", condition COLLATE "C""#,
+        );
+        let params: Vec<&(dyn ToSql + Sync)> =
+            values.iter().map(|v| v as &(dyn ToSql + Sync)).collect();
+        let client = self.pool.get().await?;
+        let stmt = client.prepare_cached(&sql).await?;
+        let rows = client.query(&stmt, &params).await?;
+        rows.iter()
+            .map(|r| {
+                StoredStock {
+                    merchant_id: r.get(0),
+                    product_id: r.get(1),
+                    location: r.get(2),
+                    container: r.get(3),
+                    lot: r.get(4),
+                    expiry: r.get(5),
+                    condition: r.get(6),
+                    quantity: r.get(7),
+                }
+                .into_row()
+            })
+            .collect()
+    }
+
+    async fn receipts(&self) -> Result<Vec<ReceiptView>, StoreError> {
+        let sql = format!("{RECEIPT_COLUMNS} WHERE warehouse_id = $1 ORDER BY created_order");
+        self.read_receipts(&sql, &[&self.warehouse_id]).await
+    }
+
+    async fn receipt(&self, receipt_id: Uuid) -> Result<Option<ReceiptView>, StoreError> {
+        let sql = format!("{RECEIPT_COLUMNS} WHERE warehouse_id = $1 AND receipt_id = $2");
+        let views = self
+            .read_receipts(&sql, &[&self.warehouse_id, &receipt_id])
+            .await?;
+        Ok(views.into_iter().next())
+    }
+
+    async fn exceptions(&self, limit: u32) -> Result<Vec<ExceptionView>, StoreError> {
+        // resolved_at as SQLite writes it: UTC, milliseconds, RFC 3339.
+        let client = self.pool.get().await?;
+        let stmt = client
+            .prepare_cached(
+                r#"SELECT device_id, seq, event_id, kind, message, resolved_by,
+                       to_char(resolved_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')
+                   FROM (
+                       SELECT * FROM exceptions WHERE warehouse_id = $1 ORDER BY id DESC LIMIT $2
+                   ) AS newest ORDER BY id"#,
+            )
+            .await?;
+        let rows = client
+            .query(&stmt, &[&self.warehouse_id, &i64::from(limit)])
+            .await?;
+        Ok(rows
+            .iter()
+            .map(|r| ExceptionView {
+                device_id: r.get(0),
+                seq: r.get::<_, i64>(1) as u64,
+                event_id: r.get(2),
+                kind: r.get(3),
+                message: r.get(4),
+                resolved_by: r.get(5),
+                resolved_at: r.get(6),
+            })
+            .collect())
+    }
+}
