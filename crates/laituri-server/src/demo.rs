@@ -706,7 +706,7 @@ pub fn seed(config: &ServerConfig, today: Date) -> anyhow::Result<DemoGuide> {
                     .enable_all()
                     .build()?;
                 runtime.block_on(async {
-                    let store = config.open_backend()?;
+                    let store = config.open_backend().await?;
                     let mut g = seed_store(&*store, today).await?;
                     g.warehouse_name = config.warehouse_name.clone();
                     Ok(g)

@@ -33,6 +33,7 @@ pub mod push;
 pub mod store;
 pub mod tasks;
 
+pub use store::postgres::Postgres;
 pub use store::sqlite::{Sqlite, SqliteStore};
 pub use store::{DeviceSync, MasterData, Store, StoreError, Views};
 
@@ -41,8 +42,11 @@ const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 
 #[derive(Clone)]
 pub struct ServerConfig {
-    /// The SQLite database file; created (with its schema) when missing.
+    /// The SQLite database file; created (with its schema) when missing. Used unless
+    /// `database_url` is set.
     pub db_path: PathBuf,
+    /// A PostgreSQL database (`postgres://USER@HOST:PORT/DB`) instead of the SQLite file.
+    pub database_url: Option<String>,
     /// Where to listen; port 0 picks a free port.
     pub bind: SocketAddr,
     /// Bearer key of the integration and admin API.
@@ -59,6 +63,7 @@ impl ServerConfig {
     pub fn local(db_path: impl Into<PathBuf>) -> ServerConfig {
         ServerConfig {
             db_path: db_path.into(),
+            database_url: None,
             bind: SocketAddr::from(([127, 0, 0, 1], 0)),
             admin_key: demo::ADMIN_KEY.to_string(),
             warehouse_id: demo::WAREHOUSE_ID.to_string(),
@@ -68,9 +73,23 @@ impl ServerConfig {
     }
 
     /// The configured backend behind the async storage traits (creating and migrating the
-    /// database as needed). Blocks while it opens.
-    pub fn open_backend(&self) -> anyhow::Result<Arc<dyn Store>> {
-        Ok(Arc::new(Sqlite::new(self.open_store()?)))
+    /// database as needed): PostgreSQL when `database_url` is set, else the SQLite file.
+    pub async fn open_backend(&self) -> anyhow::Result<Arc<dyn Store>> {
+        if self.warehouse_id.trim().is_empty() {
+            anyhow::bail!("the warehouse id is empty: pass --warehouse-id");
+        }
+        if let Some(url) = &self.database_url {
+            let store = Postgres::connect(url, &self.warehouse_id)
+                .await
+                .context("opening the PostgreSQL database")?
+                .with_clock(self.clock.clone());
+            return Ok(Arc::new(store));
+        }
+        let config = self.clone();
+        let store = tokio::task::spawn_blocking(move || config.open_store())
+            .await
+            .context("opening the store")??;
+        Ok(Arc::new(Sqlite::new(store)))
     }
 
     /// Opens the configured SQLite database as its blocking store (tools: a new epoch after a
@@ -90,6 +109,10 @@ impl std::fmt::Debug for ServerConfig {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ServerConfig")
             .field("db_path", &self.db_path)
+            .field(
+                "database_url",
+                &self.database_url.as_deref().map(|_| "<set>"),
+            )
             .field("bind", &self.bind)
             .field("admin_key", &"<redacted>")
             .field("warehouse_id", &self.warehouse_id)
@@ -120,10 +143,7 @@ pub async fn serve(
     listener: tokio::net::TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
-    let opened = config.clone();
-    let store = tokio::task::spawn_blocking(move || opened.open_backend())
-        .await
-        .context("opening the store")??;
+    let store = config.open_backend().await?;
     let state = app_state(&config, store)?;
     serve_state(state, listener, shutdown).await
 }
@@ -167,8 +187,6 @@ pub struct ServerHandle {
 impl ServerHandle {
     /// Opens the database, binds, and returns once the server accepts connections.
     pub fn start(config: ServerConfig) -> anyhow::Result<ServerHandle> {
-        let store = config.open_backend()?;
-        let state = app_state(&config, store)?;
         // Binding here (not on the server thread) makes "address in use" an error of `start`,
         // and the listener is already accepting when `start` returns.
         let std_listener = std::net::TcpListener::bind(config.bind)
@@ -197,6 +215,18 @@ impl ServerHandle {
                     }
                 };
                 let result = runtime.block_on(async move {
+                    // The backend opens inside the runtime: PostgreSQL's pool needs one.
+                    let opened = match config.open_backend().await {
+                        Ok(store) => app_state(&config, store),
+                        Err(e) => Err(e),
+                    };
+                    let state = match opened {
+                        Ok(state) => state,
+                        Err(e) => {
+                            let _ = ready_tx.send(Err(e));
+                            return Ok(());
+                        }
+                    };
                     let listener = match tokio::net::TcpListener::from_std(std_listener) {
                         Ok(l) => l,
                         Err(e) => {

@@ -19,6 +19,10 @@ struct Args {
     /// SQLite database file (created when missing).
     #[arg(long = "db", default_value = "laituri-server.sqlite3")]
     db: PathBuf,
+    /// A PostgreSQL database to use instead of the SQLite file, e.g.
+    /// postgres://laituri@db.example:5432/laituri (many server processes may share it).
+    #[arg(long, env = "LAITURI_DATABASE_URL", hide_env_values = true)]
+    database: Option<String>,
     /// Address to listen on.
     #[arg(long, default_value = "127.0.0.1:8080")]
     bind: SocketAddr,
@@ -66,6 +70,7 @@ async fn main() -> anyhow::Result<()> {
     };
     let config = ServerConfig {
         db_path: args.db,
+        database_url: args.database,
         bind: args.bind,
         admin_key,
         warehouse_id: args.warehouse_id,
@@ -73,11 +78,7 @@ async fn main() -> anyhow::Result<()> {
         clock: laituri_server::clock::Clock::system(),
     };
     if args.new_epoch {
-        let opened = config.clone();
-        let epoch = tokio::task::spawn_blocking(move || -> anyhow::Result<String> {
-            Ok(opened.open_store()?.new_epoch()?)
-        })
-        .await??;
+        let epoch = config.open_backend().await?.new_epoch().await?;
         println!("New change-log epoch {epoch}: terminals will pull everything again");
     }
     if args.seed_demo {

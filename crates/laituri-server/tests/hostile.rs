@@ -190,11 +190,8 @@ async fn oversized_bodies_are_refused_and_rejected_payloads_stay_small() {
         answer.results[0].outcome,
         EventOutcome::Rejected { .. }
     ));
-    let size = std::fs::metadata(&s.config.db_path).unwrap().len()
-        + std::fs::metadata(s.config.db_path.with_extension("sqlite3-wal"))
-            .map(|m| m.len())
-            .unwrap_or(0);
-    assert!(size < 1024 * 1024, "the database grew to {size} bytes");
+    let kept = s.stored_payload_bytes().await;
+    assert!(kept < 64 * 1024, "the events keep {kept} bytes of payload");
     let exceptions: Vec<laituri_protocol::ExceptionView> =
         s.admin_get(laituri_protocol::paths::EXCEPTIONS).await;
     assert!(exceptions.iter().all(|e| e.message.len() < 1000));

@@ -211,7 +211,14 @@ async fn every_pull_answers_the_epoch_and_a_new_epoch_after_a_restore_changes_it
 
     // After a restore the operator makes a new epoch (the binary's --new-epoch does this).
     s.handle.take().unwrap().stop();
-    let made = { s.config.open_store().unwrap().new_epoch().unwrap() };
+    let made = s
+        .config
+        .open_backend()
+        .await
+        .unwrap()
+        .new_epoch()
+        .await
+        .unwrap();
     assert_ne!(made, first);
     let mut config = s.config.clone();
     config.bind = "127.0.0.1:0".parse().unwrap();

@@ -1,5 +1,7 @@
 //! Shared helpers of the end-to-end tests: a real server on 127.0.0.1:0 with a temporary
-//! database, driven over HTTP with reqwest.
+//! database, driven over HTTP with reqwest. The backend is SQLite (a temporary file), or
+//! PostgreSQL (a fresh database on a throwaway server) when `LAITURI_TEST_BACKEND=postgres`:
+//! scripts/test.sh runs the server's suite once with each.
 //!
 //! Helpers only build requests and decode answers; they never look inside the database, so the
 //! tests see the server exactly as a terminal or a merchant's system does.
@@ -27,8 +29,19 @@ pub fn today() -> Date {
     Date::parse_iso("2026-03-15").unwrap()
 }
 
+/// True when this run's servers store in PostgreSQL.
+pub fn on_postgres() -> bool {
+    match std::env::var("LAITURI_TEST_BACKEND").as_deref() {
+        Ok("postgres") => true,
+        Ok("sqlite") | Err(_) => false,
+        Ok(other) => panic!("LAITURI_TEST_BACKEND={other}: use sqlite or postgres"),
+    }
+}
+
 pub struct TestServer {
     pub dir: tempfile::TempDir,
+    /// The PostgreSQL database of this server, dropped with it; `None` on SQLite.
+    pub pg: Option<postgres::PgDatabase>,
     pub config: ServerConfig,
     pub handle: Option<ServerHandle>,
     pub url: String,
@@ -53,14 +66,30 @@ impl TestServer {
         let dir = tempfile::tempdir().unwrap();
         let mut config = ServerConfig::local(dir.path().join("server.sqlite3"));
         config.clock = clock;
+        let pg = on_postgres().then(postgres::fresh_database);
+        config.database_url = pg.as_ref().map(|db| db.url.clone());
         let handle = ServerHandle::start(config.clone()).unwrap();
         let url = handle.url();
         TestServer {
             dir,
+            pg,
             config,
             handle: Some(handle),
             url,
             client: client(),
+        }
+    }
+
+    /// The bytes of event payloads the database keeps, whichever the backend: what a device's
+    /// pushes cost in storage.
+    pub async fn stored_payload_bytes(&self) -> i64 {
+        let sql = "SELECT coalesce(sum(length(payload)), 0) FROM events";
+        match &self.pg {
+            Some(db) => db.connect().await.query_one(sql, &[]).await.unwrap().get(0),
+            None => rusqlite::Connection::open(&self.config.db_path)
+                .unwrap()
+                .query_row(sql, [], |r| r.get(0))
+                .unwrap(),
         }
     }
 
