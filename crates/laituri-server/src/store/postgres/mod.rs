@@ -139,6 +139,11 @@ impl Postgres {
         &self.warehouse_id
     }
 
+    /// The schema version this server migrates to: the newest migration's.
+    pub fn latest_schema() -> i32 {
+        MIGRATIONS.last().map_or(0, |(v, _)| *v)
+    }
+
     /// The schema version the database is at.
     pub async fn schema_version(&self) -> Result<i32, StoreError> {
         let client = self.pool.get().await?;
