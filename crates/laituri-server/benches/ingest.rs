@@ -1,6 +1,9 @@
-//! Ingest benchmark: events per second and push latency for 1, 50 and 500 simulated devices
-//! pushing batches of `GoodsReceived` events over loopback to a real server (SQLite, WAL,
-//! synchronous=FULL) on a temporary database.
+//! Ingest benchmark, on both backends side by side (SQLite with WAL and synchronous=FULL on a
+//! temporary file; PostgreSQL on a throwaway cluster, or the server in `LAITURI_TEST_POSTGRES`):
+//! - closed loop: 1, 50 and 500 simulated devices pushing batches of `GoodsReceived` events over
+//!   loopback as fast as the server answers: the highest sustained events/s and push latency;
+//! - open loop: 500 devices each sending one small batch every 2 s (a floor's rate, phases
+//!   spread), for 20 s: the push latency a terminal sees at that load (p99 target 100 ms).
 //!
 //! Run with `cargo bench -p laituri-server --bench ingest`. It prints figures and asserts no
 //! timings: they depend on the machine and on what else runs on it. Request bodies are serialised
@@ -143,33 +146,7 @@ async fn run(server_url: &str, s: &Scenario) {
     let push_url = format!("{server_url}{}", paths::PUSH);
 
     // Enrol and open a receipt per device, outside the measurement.
-    let mut devices = Vec::with_capacity(s.devices);
-    for _ in 0..s.devices {
-        let id = Uuid::now_v7();
-        let resp: EnrolResponse = client
-            .post(format!("{server_url}{}", paths::ENROL))
-            .json(&EnrolRequest {
-                enrolment_code: demo::ENROLMENT_CODE.into(),
-                device_id: id,
-                device_name: "bench".into(),
-                protocol_version: PROTOCOL_VERSION,
-            })
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        let mut bodies = build_bodies(id, s);
-        let open = bodies.remove(0);
-        let d = Device {
-            id,
-            token: resp.token,
-            bodies,
-        };
-        push(&client, &push_url, &d, open).await;
-        devices.push(d);
-    }
+    let devices = enrol(&client, server_url, s.devices, |id| build_bodies(id, s)).await;
 
     let start = Instant::now();
     let mut tasks = Vec::with_capacity(devices.len());
@@ -209,33 +186,225 @@ async fn run(server_url: &str, s: &Scenario) {
     );
 }
 
+/// Enrols `n` devices and opens a receipt for each (outside any measurement); each gets its
+/// bodies from `bodies`.
+async fn enrol(
+    client: &reqwest::Client,
+    server_url: &str,
+    n: usize,
+    bodies: impl Fn(Uuid) -> Vec<Vec<u8>>,
+) -> Vec<Device> {
+    let push_url = format!("{server_url}{}", paths::PUSH);
+    let mut devices = Vec::with_capacity(n);
+    for _ in 0..n {
+        let id = Uuid::now_v7();
+        let resp: EnrolResponse = client
+            .post(format!("{server_url}{}", paths::ENROL))
+            .json(&EnrolRequest {
+                enrolment_code: demo::ENROLMENT_CODE.into(),
+                device_id: id,
+                device_name: "bench".into(),
+                protocol_version: PROTOCOL_VERSION,
+            })
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let mut all = bodies(id);
+        let open = all.remove(0);
+        let d = Device {
+            id,
+            token: resp.token,
+            bodies: all,
+        };
+        push(client, &push_url, &d, open).await;
+        devices.push(d);
+    }
+    devices
+}
+
+/// A floor's load: every device sends its next batch every `period`, whatever the answers of the
+/// others (open loop: a slow server does not slow the offered load down).
+struct OpenLoop {
+    devices: usize,
+    period: Duration,
+    batch_size: usize,
+    duration: Duration,
+}
+
+async fn run_open_loop(server_url: &str, o: &OpenLoop) {
+    let client = Arc::new(
+        reqwest::Client::builder()
+            .pool_max_idle_per_host(1000)
+            .timeout(Duration::from_secs(120))
+            .build()
+            .unwrap(),
+    );
+    let rounds = (o.duration.as_secs_f64() / o.period.as_secs_f64()).ceil() as usize;
+    let scenario = Scenario {
+        devices: o.devices,
+        batches_per_device: rounds,
+        batch_size: o.batch_size,
+    };
+    let devices = enrol(&client, server_url, o.devices, |id| {
+        build_bodies(id, &scenario)
+    })
+    .await;
+    let push_url = format!("{server_url}{}", paths::PUSH);
+    let start = Instant::now();
+    let mut tasks = Vec::with_capacity(devices.len());
+    for (i, mut d) in devices.into_iter().enumerate() {
+        let (client, url, period) = (client.clone(), push_url.clone(), o.period);
+        // Phases spread over the period, as terminals on a floor are.
+        let phase = period.mul_f64(i as f64 / o.devices as f64);
+        tasks.push(tokio::spawn(async move {
+            let bodies = std::mem::take(&mut d.bodies);
+            let mut latencies = Vec::with_capacity(bodies.len());
+            for (round, body) in bodies.into_iter().enumerate() {
+                let due = start + phase + period * round as u32;
+                tokio::time::sleep_until(due.into()).await;
+                latencies.push(push(&client, &url, &d, body).await);
+            }
+            latencies
+        }));
+    }
+    let mut latencies = Vec::new();
+    for t in tasks {
+        latencies.extend(t.await.unwrap());
+    }
+    let elapsed = start.elapsed();
+    latencies.sort();
+    let events = o.devices * rounds * o.batch_size;
+    println!(
+        "open loop: {} devices, a batch of {} every {:.2} s for {:.1} s = {} events ({:.0} events/s \
+         offered) in {:.2} s; push latency p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
+        o.devices,
+        o.batch_size,
+        o.period.as_secs_f64(),
+        o.duration.as_secs_f64(),
+        events,
+        (o.devices * o.batch_size) as f64 / o.period.as_secs_f64(),
+        elapsed.as_secs_f64(),
+        percentile(&latencies, 0.50).as_secs_f64() * 1000.0,
+        percentile(&latencies, 0.99).as_secs_f64() * 1000.0,
+        latencies.last().copied().unwrap_or_default().as_secs_f64() * 1000.0,
+    );
+}
+
+/// A PostgreSQL server for the run: `LAITURI_TEST_POSTGRES`, or a throwaway cluster (stopped
+/// when the returned guard drops), and a fresh database on it.
+struct PgForBench {
+    url: String,
+    _cluster: Option<Cluster>,
+}
+
+struct Cluster(std::path::PathBuf);
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("bash")
+            .arg(script())
+            .arg("stop")
+            .arg(&self.0)
+            .status();
+    }
+}
+
+fn script() -> String {
+    concat!(env!("CARGO_MANIFEST_DIR"), "/../../scripts/pg-throwaway.sh").to_string()
+}
+
+fn postgres_for_bench(rt: &tokio::runtime::Runtime) -> PgForBench {
+    let (server, cluster) = match std::env::var("LAITURI_TEST_POSTGRES") {
+        Ok(url) => (url, None),
+        Err(_) => {
+            let dir = std::env::temp_dir().join(format!("laituri-bench-pg-{}", std::process::id()));
+            let out = std::process::Command::new("bash")
+                .arg(script())
+                .arg("start")
+                .arg(&dir)
+                .output()
+                .expect("scripts/pg-throwaway.sh runs");
+            assert!(
+                out.status.success(),
+                "no PostgreSQL for the benchmark (run scripts/setup-debian.sh): {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            let url = String::from_utf8_lossy(&out.stdout).trim().to_string();
+            (url, Some(Cluster(dir)))
+        }
+    };
+    let name = format!("bench_{}", Uuid::now_v7().simple());
+    rt.block_on(async {
+        let (client, conn) = tokio_postgres::connect(&server, tokio_postgres::NoTls)
+            .await
+            .expect("the PostgreSQL server answers");
+        tokio::spawn(conn);
+        client
+            .batch_execute(&format!("CREATE DATABASE {name}"))
+            .await
+            .expect("a database for the benchmark");
+    });
+    let base = server.rsplit_once('/').map_or(server.as_str(), |(b, _)| b);
+    PgForBench {
+        url: format!("{base}/{name}"),
+        _cluster: cluster,
+    }
+}
+
 fn main() {
     // `cargo bench` passes `--bench`: the full run. Anything else is a quick check.
-    let dir = tempfile::tempdir().unwrap();
-    let config = ServerConfig::local(dir.path().join("bench.sqlite3"));
-    demo::seed(&config, Date::parse_iso("2026-01-01").unwrap()).unwrap();
-    let server = ServerHandle::start(config).unwrap();
-    let url = server.url();
-    println!("ingest over loopback into {}", server.url());
-
+    let full = std::env::args().any(|a| a == "--bench");
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
         .unwrap();
-    if std::env::args().any(|a| a == "--bench") {
-        for s in SCENARIOS {
-            rt.block_on(run(&url, s));
+    let pg = postgres_for_bench(&rt);
+    for backend in ["SQLite", "PostgreSQL"] {
+        let dir = tempfile::tempdir().unwrap();
+        let mut config = ServerConfig::local(dir.path().join("bench.sqlite3"));
+        if backend == "PostgreSQL" {
+            config.database_url = Some(pg.url.clone());
         }
-    } else {
-        // Under `cargo test`: a quick run that only shows the benchmark still works.
-        let quick = Scenario {
-            devices: 2,
-            batches_per_device: 2,
-            batch_size: 10,
-        };
-        rt.block_on(run(&url, &quick));
+        demo::seed(&config, Date::parse_iso("2026-01-01").unwrap()).unwrap();
+        let server = ServerHandle::start(config).unwrap();
+        let url = server.url();
+        println!("{backend}: ingest over loopback into {url}");
+        if full {
+            for s in SCENARIOS {
+                rt.block_on(run(&url, s));
+            }
+            rt.block_on(run_open_loop(
+                &url,
+                &OpenLoop {
+                    devices: 500,
+                    period: Duration::from_secs(2),
+                    batch_size: 5,
+                    duration: Duration::from_secs(20),
+                },
+            ));
+        } else {
+            // Under `cargo test`: a quick run that only shows the benchmark still works.
+            let quick = Scenario {
+                devices: 2,
+                batches_per_device: 2,
+                batch_size: 10,
+            };
+            rt.block_on(run(&url, &quick));
+            rt.block_on(run_open_loop(
+                &url,
+                &OpenLoop {
+                    devices: 3,
+                    period: Duration::from_millis(50),
+                    batch_size: 2,
+                    duration: Duration::from_millis(100),
+                },
+            ));
+        }
+        server.stop();
     }
     drop(rt);
-    server.stop();
 }
