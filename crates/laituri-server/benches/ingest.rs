@@ -1,5 +1,6 @@
 //! Ingest benchmark, on both backends side by side (SQLite with WAL and synchronous=FULL on a
 //! temporary file; PostgreSQL on a throwaway cluster, or the server in `LAITURI_TEST_POSTGRES`):
+//! - 100,000 events of one device pushed in batches of 2,000, as a terminal back online sends them;
 //! - closed loop: 1, 50 and 500 simulated devices pushing batches of `GoodsReceived` events over
 //!   loopback as fast as the server answers: the highest sustained events/s and push latency;
 //! - open loop: 500 devices each sending one small batch every 2 s (a floor's rate, phases
@@ -27,6 +28,13 @@ struct Scenario {
 }
 
 const SCENARIOS: &[Scenario] = &[
+    // A terminal back online with 100,000 waiting events, pushed in the terminal's batches of
+    // 2,000 (the server's side of `cargo bench --bench sync -- push`).
+    Scenario {
+        devices: 1,
+        batches_per_device: 50,
+        batch_size: 2000,
+    },
     Scenario {
         devices: 1,
         batches_per_device: 40,
