@@ -214,6 +214,7 @@ fn build_brief_store(path: &Path, size: Size) {
         pin_hash: None,
         roles: vec![Role::Receiving, Role::Putaway],
         language: "fi".into(),
+        pin: None,
     })];
     // Barcodes as the server stores and sends them (GTIN-14).
     let products = (0..size.products).map(support::product).collect();

@@ -349,7 +349,11 @@ impl Terminal {
             self.screen = Screen::Login;
             return Reply::new(Tone::Error, Text::ScanBadgeFirst);
         };
-        if op.pin_hash.as_deref() == Some(&laituri_protocol::pin_hash(&op.id, pin)) {
+        if op
+            .pin_hash
+            .as_deref()
+            .is_some_and(|h| laituri_protocol::pin_matches(h, pin))
+        {
             self.log_in(op)
         } else {
             self.pin_failures += 1;

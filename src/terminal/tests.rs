@@ -98,7 +98,8 @@ pub fn fixtures() -> Vec<Change> {
                 roles: vec![Role::Receiving, Role::Putaway],
                 language: "en".into(),
             }
-            .into_operator(),
+            .into_operator()
+            .with_pin_hashed(None),
         ),
         Change::Operator(
             OperatorInput {
@@ -109,7 +110,8 @@ pub fn fixtures() -> Vec<Change> {
                 roles: vec![Role::Picking],
                 language: "fi".into(),
             }
-            .into_operator(),
+            .into_operator()
+            .with_pin_hashed(None),
         ),
         Change::InboundNotice(InboundNotice {
             id: "ASN-1".into(),

@@ -9,7 +9,6 @@
 //! server can reject one event it does not understand without failing the whole batch.
 
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 pub mod api;
@@ -338,15 +337,27 @@ impl EventBody {
     }
 }
 
-/// Hash of an operator's PIN as shipped to terminals, so a terminal can check a PIN offline
-/// without ever holding the PIN itself. Salted with the operator id so equal PINs differ.
-pub fn pin_hash(operator_id: &str, pin: &str) -> String {
-    let mut h = Sha256::new();
-    h.update(b"laituri-pin-v1\0");
-    h.update(operator_id.as_bytes());
-    h.update(b"\0");
-    h.update(pin.as_bytes());
-    h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+/// An operator's PIN as the server stores it and ships it to terminals: an Argon2id hash with a
+/// random salt, in the PHC string format (`$argon2id$v=19$m=…,t=…,p=…$salt$hash`). A terminal
+/// checks a PIN offline ([`pin_matches`]) without ever holding the PIN; the hash is slow to test
+/// guesses against, which is what protects a short PIN on a device that can be stolen.
+pub fn pin_hash(pin: &str) -> String {
+    use argon2::password_hash::PasswordHasher;
+    // The crate's defaults (Argon2id, 19 MiB, 2 passes): OWASP's recommendation.
+    argon2::Argon2::default()
+        .hash_password(pin.as_bytes())
+        .map(|h| h.to_string())
+        .unwrap_or_default()
+}
+
+/// Whether `pin` is the PIN of `stored` ([`pin_hash`]'s PHC string). Slow on purpose (tens of
+/// milliseconds): call it off the UI thread. A hash of an older format, or not a hash at all,
+/// matches nothing.
+pub fn pin_matches(stored: &str, pin: &str) -> bool {
+    use argon2::password_hash::PasswordVerifier;
+    argon2::Argon2::default()
+        .verify_password(pin.as_bytes(), stored)
+        .is_ok()
 }
 
 #[cfg(test)]
@@ -401,10 +412,14 @@ mod tests {
     }
 
     #[test]
-    fn pin_hash_depends_on_operator_and_pin() {
-        assert_eq!(pin_hash("a", "1234"), pin_hash("a", "1234"));
-        assert_ne!(pin_hash("a", "1234"), pin_hash("b", "1234"));
-        assert_ne!(pin_hash("a", "1234"), pin_hash("a", "1235"));
-        assert_eq!(pin_hash("a", "1").len(), 64);
+    fn pins_are_salted_slow_hashes_that_match_only_their_pin() {
+        let a = pin_hash("1234");
+        let b = pin_hash("1234");
+        assert!(a.starts_with("$argon2id$"), "{a}");
+        assert_ne!(a, b, "a random salt makes equal PINs differ");
+        assert!(pin_matches(&a, "1234") && pin_matches(&b, "1234"));
+        assert!(!pin_matches(&a, "1235"));
+        assert!(!pin_matches("", "1234"));
+        assert!(!pin_matches("not a hash", "1234"));
     }
 }

@@ -124,7 +124,8 @@ impl Role {
     }
 }
 
-/// A person on the floor. Terminals get the PIN only as [`crate::pin_hash`].
+/// A person on the floor. Terminals get the PIN only as [`crate::pin_hash`]; integration
+/// clients never get it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Operator {
     pub id: String,
@@ -137,6 +138,32 @@ pub struct Operator {
     /// BCP 47 language tag, e.g. `fi`, `en`, `sv`.
     #[serde(default = "default_language")]
     pub language: String,
+    /// The PIN in clear on its way from the integration API to the server's store, which hashes
+    /// it (or keeps the stored hash when the PIN did not change). Never serialised, stored or
+    /// sent.
+    #[serde(skip)]
+    pub pin: Option<String>,
+}
+
+impl Operator {
+    /// The operator as stored and shipped: its PIN as a hash, `stored_hash` kept when it is the
+    /// hash of the same PIN (so sending the same operators again changes nothing), a new salted
+    /// hash otherwise, none when no PIN was sent.
+    pub fn with_pin_hashed(mut self, stored_hash: Option<&str>) -> Operator {
+        self.pin_hash = match (self.pin.take(), stored_hash) {
+            (None, _) => None,
+            (Some(pin), Some(h)) if crate::pin_matches(h, &pin) => Some(h.to_string()),
+            (Some(pin), _) => Some(crate::pin_hash(&pin)),
+        };
+        self
+    }
+
+    /// The operator as an integration client may see them: without the PIN's hash.
+    pub fn without_pin(mut self) -> Operator {
+        self.pin_hash = None;
+        self.pin = None;
+        self
+    }
 }
 
 fn default_language() -> String {
@@ -158,15 +185,16 @@ pub struct OperatorInput {
 }
 
 impl OperatorInput {
+    /// The operator with the PIN still in clear: the store hashes it ([`Operator::with_pin_hashed`]).
     pub fn into_operator(self) -> Operator {
-        let pin_hash = self.pin.as_deref().map(|p| crate::pin_hash(&self.id, p));
         Operator {
             id: self.id,
             name: self.name,
             badge: self.badge,
-            pin_hash,
+            pin_hash: None,
             roles: self.roles,
             language: self.language,
+            pin: self.pin,
         }
     }
 }

@@ -334,7 +334,7 @@ fn operators() -> Vec<OperatorInput> {
         op(
             "OP-1900",
             "Leena",
-            Some("4321"),
+            Some("432198"),
             vec![
                 Role::Receiving,
                 Role::Putaway,

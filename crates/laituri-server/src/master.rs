@@ -92,6 +92,23 @@ pub fn prepare_operators(items: Vec<OperatorInput>) -> Result<Vec<Operator>, Str
         if o.pin.as_deref().is_some_and(|p| p.is_empty()) {
             o.pin = None;
         }
+        if let Some(pin) = &o.pin {
+            // Typed on a terminal's keypad: digits only.
+            if !(4..=12).contains(&pin.len()) || !pin.bytes().all(|b| b.is_ascii_digit()) {
+                return Err(format!(
+                    "item {i} (operator {}): a PIN is 4 to 12 digits, typed on the terminal's \
+                     keypad",
+                    o.id
+                ));
+            }
+            // A lead resolves exceptions and approves counts: a guess must cost more.
+            if o.roles.contains(&laituri_protocol::Role::Lead) && pin.len() < 6 {
+                return Err(format!(
+                    "item {i} (operator {}): a shift lead's PIN needs at least 6 digits",
+                    o.id
+                ));
+            }
+        }
         if let Some(other) = out.iter().find(|x| x.badge == o.badge && x.id != o.id) {
             return Err(format!(
                 "item {i}: badge {} is also given to operator {}: one badge logs in one person",
@@ -202,12 +219,32 @@ mod tests {
         no_pin.id = "OP-2".into();
         no_pin.badge = "B2".into();
         no_pin.pin = Some(String::new());
-        let ops = prepare_operators(vec![input, no_pin]).unwrap();
+        let ops = prepare_operators(vec![input.clone(), no_pin]).unwrap();
+        // Hashed by the store: on the way there, the PIN is never serialised.
+        assert_eq!(ops[0].pin.as_deref(), Some("1234"));
+        assert!(!serde_json::to_string(&ops).unwrap().contains("1234"));
+        assert_eq!(ops[1].pin, None);
+        let stored = ops[0].clone().with_pin_hashed(None);
+        let hash = stored.pin_hash.clone().unwrap();
+        assert!(laituri_protocol::pin_matches(&hash, "1234"));
+        // The same PIN again keeps the stored hash; another PIN gets a new one.
+        let again = prepare_operators(vec![input.clone()]).unwrap().remove(0);
         assert_eq!(
-            ops[0].pin_hash.as_deref(),
-            Some(laituri_protocol::pin_hash("OP-1", "1234").as_str())
+            again.with_pin_hashed(Some(&hash)).pin_hash,
+            Some(hash.clone())
         );
-        assert!(!serde_json::to_string(&ops).unwrap().contains("\"1234\""));
-        assert_eq!(ops[1].pin_hash, None);
+        let mut other = input.clone();
+        other.pin = Some("4321".into());
+        let changed = prepare_operators(vec![other]).unwrap().remove(0);
+        assert_ne!(changed.with_pin_hashed(Some(&hash)).pin_hash, Some(hash));
+        // PINs are digits; a lead's has at least six.
+        let mut letters = input.clone();
+        letters.pin = Some("12ab".into());
+        assert!(prepare_operators(vec![letters]).is_err());
+        let mut lead = input;
+        lead.roles.push(laituri_protocol::Role::Lead);
+        assert!(prepare_operators(vec![lead.clone()]).is_err());
+        lead.pin = Some("123456".into());
+        assert!(prepare_operators(vec![lead]).is_ok());
     }
 }

@@ -143,7 +143,11 @@ pub async fn get_operators(
     QueryParams(p): QueryParams<PageParams>,
 ) -> Result<Json<Vec<Operator>>, ApiFailure> {
     let page = p.page();
-    Ok(Json(state.store().operators(&page).await?))
+    let operators = state.store().operators(&page).await?;
+    // The PIN's hash is for terminals (which check a PIN offline), never for integration clients.
+    Ok(Json(
+        operators.into_iter().map(Operator::without_pin).collect(),
+    ))
 }
 
 pub async fn get_notices(

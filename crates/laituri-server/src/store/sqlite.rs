@@ -1343,6 +1343,15 @@ impl SqliteStore {
                     .query_row(params![wh, o.badge], |r| r.get(0))
                     .optional()?;
                 check_badge(o, holder.as_deref())?;
+                let stored: Option<Operator> = tx
+                    .prepare_cached("SELECT data FROM operators WHERE warehouse_id = ?1 AND id = ?2")?
+                    .query_row(params![wh, o.id], |r| r.get::<_, String>(0))
+                    .optional()?
+                    .map(|data| from_json(&data))
+                    .transpose()?;
+                let o = &o
+                    .clone()
+                    .with_pin_hashed(stored.and_then(|s| s.pin_hash).as_deref());
                 let data = to_json(o);
                 // Sending a deactivated operator again brings them back, even unchanged.
                 let active = tx

@@ -170,7 +170,13 @@ impl Upsert for Operator {
         )
         .await?;
         check_badge(self, row.get(0))?;
-        let change = PendingChange::of(None, None, &Change::Operator(self.clone()));
+        let stored_hash = row
+            .get::<_, Option<&str>>(1)
+            .map(from_json::<Operator>)
+            .transpose()?
+            .and_then(|stored| stored.pin_hash);
+        let hashed = self.clone().with_pin_hashed(stored_hash.as_deref());
+        let change = PendingChange::of(None, None, &Change::Operator(hashed));
         write_changed(
             tx,
             row.get(1),
