@@ -226,6 +226,39 @@ impl Store {
             .optional()?)
     }
 
+    /// Wrong PINs of an operator on this device in a row, and when the last one was typed.
+    pub fn pin_failures(&self, operator_id: &str) -> Result<(u32, i64)> {
+        Ok(self
+            .conn()
+            .prepare_cached("SELECT failures, last_ms FROM pin_failures WHERE operator_id = ?1")?
+            .query_row([operator_id], |r| Ok((r.get::<_, u32>(0)?, r.get(1)?)))
+            .optional()?
+            .unwrap_or((0, 0)))
+    }
+
+    /// One more wrong PIN; answers how many in a row now.
+    pub fn record_pin_failure(&mut self, operator_id: &str, now_ms: i64) -> Result<u32> {
+        self.write(|tx| {
+            Ok(tx
+                .prepare_cached(
+                    "INSERT INTO pin_failures (operator_id, failures, last_ms) VALUES (?1, 1, ?2)
+                     ON CONFLICT (operator_id) DO UPDATE SET
+                         failures = failures + 1, last_ms = excluded.last_ms
+                     RETURNING failures",
+                )?
+                .query_row(params![operator_id, now_ms], |r| r.get(0))?)
+        })
+    }
+
+    /// A right PIN: the count starts again.
+    pub fn clear_pin_failures(&mut self, operator_id: &str) -> Result<()> {
+        self.write(|tx| {
+            tx.prepare_cached("DELETE FROM pin_failures WHERE operator_id = ?1")?
+                .execute([operator_id])?;
+            Ok(())
+        })
+    }
+
     pub fn merchant(&self, id: &str) -> Result<Option<MerchantRow>> {
         Ok(self
             .conn()

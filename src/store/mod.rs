@@ -33,6 +33,7 @@ static MIGRATIONS: LazyLock<Migrations<'static>> = LazyLock::new(|| {
     Migrations::new(vec![
         M::up(include_str!("../../migrations/0001_init.sql")),
         M::up(include_str!("../../migrations/0002_flows.sql")),
+        M::up(include_str!("../../migrations/0003_pin_attempts.sql")),
     ])
 });
 

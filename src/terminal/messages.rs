@@ -91,7 +91,9 @@ pub enum Text {
         name: String,
     },
     WrongPin,
-    PinLocked,
+    PinLocked {
+        minutes: i64,
+    },
     ScanBadgeFirst,
     UnknownBadge {
         badge: String,
@@ -191,7 +193,11 @@ impl Text {
             Text::Welcome { name } => tr!(lang, "Hello {name}. Choose a task.", name),
             Text::EnterPin { name } => tr!(lang, "{name}: enter your PIN on the keypad.", name),
             Text::WrongPin => tr!(lang, "Wrong PIN. Try again."),
-            Text::PinLocked => tr!(lang, "Wrong PIN three times. Scan your badge again."),
+            Text::PinLocked { minutes } => tr!(
+                lang,
+                "Wrong PIN three times: this badge is locked on this terminal for {minutes} min. If you forgot your PIN, ask the shift lead.",
+                minutes
+            ),
             Text::ScanBadgeFirst => tr!(lang, "Scan your badge first."),
             Text::UnknownBadge { badge } => tr!(
                 lang,

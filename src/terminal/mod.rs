@@ -21,7 +21,13 @@ use laituri_domain::scan::{self, ScanKind, ScanOptions};
 use laituri_protocol::Role;
 use tokio::sync::Notify;
 
-use crate::store::{OperatorRow, Store, StoreError};
+use crate::store::{OperatorRow, Store, StoreError, now_ms};
+
+/// Wrong PINs in a row after which an operator's badge is locked on this device.
+pub const PIN_TRIES: u32 = 3;
+/// How long the lock lasts, from the last wrong PIN. With PINs of 4 digits, three guesses every
+/// five minutes take weeks to find one; a lead's has 6 digits.
+pub const PIN_LOCK_MINUTES: i64 = 5;
 use messages::{Lang, Text};
 pub use putaway::{PutawayController, PutawayView};
 pub use receiving::{ReceivingController, ReceivingView};
@@ -107,7 +113,6 @@ pub struct Terminal {
     operator: Option<OperatorRow>,
     /// Operator waiting for a PIN.
     pin_for: Option<OperatorRow>,
-    pin_failures: u32,
     screen: Screen,
     /// The one job open on this device (DESIGN.md section 1), whatever its flow.
     job: Option<Box<dyn job::Job>>,
@@ -122,7 +127,6 @@ impl Terminal {
             today,
             operator: None,
             pin_for: None,
-            pin_failures: 0,
             screen: Screen::Login,
             job: None,
             waker: None,
@@ -296,9 +300,12 @@ impl Terminal {
         let badge = scan.data.trim();
         match self.store.operator_by_badge(badge) {
             Ok(Some(op)) if op.pin_hash.is_some() => {
+                // Scanning the badge again gives no new tries: they are counted on the device.
+                if let Some(minutes) = self.pin_locked_for(&op.id) {
+                    return Reply::new(Tone::Error, Text::PinLocked { minutes });
+                }
                 let name = op.name.clone();
                 self.pin_for = Some(op);
-                self.pin_failures = 0;
                 self.screen = Screen::Pin;
                 Reply::new(Tone::Ok, Text::EnterPin { name })
             }
@@ -354,17 +361,40 @@ impl Terminal {
             .as_deref()
             .is_some_and(|h| laituri_protocol::pin_matches(h, pin))
         {
+            if let Err(e) = self.store.clear_pin_failures(&op.id) {
+                tracing::warn!("the count of wrong PINs could not be cleared: {e}");
+            }
             self.log_in(op)
         } else {
-            self.pin_failures += 1;
-            if self.pin_failures >= 3 {
+            let failures = match self.store.record_pin_failure(&op.id, now_ms()) {
+                Ok(n) => n,
+                // Not counted is not a free try: the PIN screen closes as after the last one.
+                Err(e) => {
+                    tracing::warn!("a wrong PIN could not be counted: {e}");
+                    PIN_TRIES
+                }
+            };
+            if failures >= PIN_TRIES {
                 self.pin_for = None;
                 self.screen = Screen::Login;
-                Reply::new(Tone::Error, Text::PinLocked)
+                Reply::new(
+                    Tone::Error,
+                    Text::PinLocked {
+                        minutes: PIN_LOCK_MINUTES,
+                    },
+                )
             } else {
                 Reply::new(Tone::Error, Text::WrongPin)
             }
         }
+    }
+
+    /// Minutes left before the operator may try a PIN again on this device, if locked: after
+    /// [`PIN_TRIES`] wrong PINs in a row, for [`PIN_LOCK_MINUTES`] from the last one.
+    fn pin_locked_for(&self, operator_id: &str) -> Option<i64> {
+        let (failures, last_ms) = self.store.pin_failures(operator_id).ok()?;
+        let left_ms = last_ms + PIN_LOCK_MINUTES * 60_000 - now_ms();
+        (failures >= PIN_TRIES && left_ms > 0).then(|| (left_ms + 59_999) / 60_000)
     }
 
     /// Log out (or switch operator): back to the badge screen. An open receipt stays open on the

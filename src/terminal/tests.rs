@@ -179,6 +179,40 @@ fn badge_login_with_and_without_pin() {
         assert_eq!(t.enter_pin("9999").tone, Tone::Error);
     }
     assert_eq!(t.screen(), &Screen::Login, "three wrong PINs: badge again");
+    // Scanning the badge again gives no new tries: the badge is locked on this device.
+    let again = t.scan("OP-1002").unwrap();
+    assert!(
+        matches!(again.text, Text::PinLocked { minutes: 5 }),
+        "{again:?}"
+    );
+    assert_eq!(t.screen(), &Screen::Login);
+    // Also after a restart of the terminal.
+    drop(t);
+    let mut t = terminal_at(&dir.path().join("t.sqlite3"));
+    assert!(matches!(
+        t.scan("OP-1002").unwrap().text,
+        Text::PinLocked { .. }
+    ));
+    // Five minutes after the last wrong PIN, the badge may try again; a right PIN clears the
+    // count.
+    let expire = |t: &mut Terminal| {
+        t.store_mut()
+            .write(|tx| {
+                tx.execute("UPDATE pin_failures SET last_ms = last_ms - 300001", [])?;
+                Ok(())
+            })
+            .unwrap();
+    };
+    expire(&mut t);
+    assert_eq!(tone(t.scan("OP-1002")), Tone::Ok);
+    // The lock is over, but not the count: one more wrong PIN locks again at once.
+    assert!(matches!(t.enter_pin("9999").text, Text::PinLocked { .. }));
+    assert_eq!(t.screen(), &Screen::Login);
+    expire(&mut t);
+    assert_eq!(tone(t.scan("OP-1002")), Tone::Ok);
+    assert!(matches!(t.enter_pin("1234").text, Text::Welcome { .. }));
+    assert_eq!(t.store().pin_failures("mikko").unwrap().0, 0);
+    t.log_out();
 
     assert_eq!(tone(t.scan("OP-1001")), Tone::Ok);
     assert_eq!(t.screen(), &Screen::Home, "no PIN: straight in");
