@@ -137,6 +137,21 @@ impl Visit for RealWindow {
         (ctx, window)
     }
 
+    fn wait_for(&mut self, _window: &AppWindow, done: &dyn Fn() -> bool) {
+        let start = Instant::now();
+        while !done() && start.elapsed() < Duration::from_secs(10) {
+            let timer = slint::Timer::default();
+            timer.start(
+                slint::TimerMode::SingleShot,
+                Duration::from_millis(10),
+                || {
+                    let _ = slint::quit_event_loop();
+                },
+            );
+            slint::run_event_loop().expect("Slint's event loop runs");
+        }
+    }
+
     fn at(&mut self, window: &AppWindow, name: &str, labels: &[&str]) {
         settle(window, self.size);
         let (width, height) = self.size;

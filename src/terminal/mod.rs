@@ -23,6 +23,21 @@ use tokio::sync::Notify;
 
 use crate::store::{OperatorRow, Store, StoreError, now_ms};
 
+/// A PIN to check against an operator's hash, away from the UI thread if need be.
+#[derive(Debug, Clone)]
+pub struct PinCheck {
+    operator_id: String,
+    hash: String,
+    pin: String,
+}
+
+impl PinCheck {
+    /// The slow part (tens of milliseconds): whether the PIN is the operator's.
+    pub fn matches(&self) -> bool {
+        laituri_protocol::pin_matches(&self.hash, &self.pin)
+    }
+}
+
 /// Wrong PINs in a row after which an operator's badge is locked on this device.
 pub const PIN_TRIES: u32 = 3;
 /// How long the lock lasts, from the last wrong PIN. With PINs of 4 digits, three guesses every
@@ -350,43 +365,72 @@ impl Terminal {
         Reply::new(Tone::Ok, Text::Welcome { name })
     }
 
-    /// A PIN typed on the keypad after a badge scan.
+    /// A PIN typed on the keypad after a badge scan, checked here and now. The UI checks it off
+    /// its thread instead ([`Terminal::pin_to_check`], then [`Terminal::pin_checked`]): the
+    /// hash is slow on purpose.
     pub fn enter_pin(&mut self, pin: &str) -> Reply {
-        let Some(op) = self.pin_for.clone() else {
+        match self.pin_to_check(pin) {
+            Ok(check) => {
+                let matches = check.matches();
+                self.pin_checked(check, matches)
+            }
+            Err(reply) => reply,
+        }
+    }
+
+    /// What checking `pin` needs, taken from the operator whose badge was scanned; or the answer
+    /// when there is nothing to check.
+    pub fn pin_to_check(&mut self, pin: &str) -> Result<PinCheck, Reply> {
+        let Some(op) = self.pin_for.as_ref() else {
             self.screen = Screen::Login;
-            return Reply::new(Tone::Error, Text::ScanBadgeFirst);
+            return Err(Reply::new(Tone::Error, Text::ScanBadgeFirst));
         };
-        if op
-            .pin_hash
-            .as_deref()
-            .is_some_and(|h| laituri_protocol::pin_matches(h, pin))
-        {
+        Ok(PinCheck {
+            operator_id: op.id.clone(),
+            hash: op.pin_hash.clone().unwrap_or_default(),
+            pin: pin.to_string(),
+        })
+    }
+
+    /// The outcome of a PIN check: logs in, or counts the wrong PIN. A check of an operator the
+    /// terminal no longer asks a PIN of (another badge was scanned meanwhile) changes nothing.
+    pub fn pin_checked(&mut self, check: PinCheck, matches: bool) -> Reply {
+        let op = match self.pin_for.clone() {
+            Some(op) if op.id == check.operator_id => op,
+            _ => return Reply::new(Tone::Warning, Text::ScanBadgeFirst),
+        };
+        if matches {
             if let Err(e) = self.store.clear_pin_failures(&op.id) {
                 tracing::warn!("the count of wrong PINs could not be cleared: {e}");
             }
-            self.log_in(op)
-        } else {
-            let failures = match self.store.record_pin_failure(&op.id, now_ms()) {
-                Ok(n) => n,
-                // Not counted is not a free try: the PIN screen closes as after the last one.
-                Err(e) => {
-                    tracing::warn!("a wrong PIN could not be counted: {e}");
-                    PIN_TRIES
-                }
-            };
-            if failures >= PIN_TRIES {
-                self.pin_for = None;
-                self.screen = Screen::Login;
-                Reply::new(
-                    Tone::Error,
-                    Text::PinLocked {
-                        minutes: PIN_LOCK_MINUTES,
-                    },
-                )
-            } else {
-                Reply::new(Tone::Error, Text::WrongPin)
-            }
+            return self.log_in(op);
         }
+        let failures = match self.store.record_pin_failure(&op.id, now_ms()) {
+            Ok(n) => n,
+            // Not counted is not a free try: the PIN screen closes as after the last one.
+            Err(e) => {
+                tracing::warn!("a wrong PIN could not be counted: {e}");
+                PIN_TRIES
+            }
+        };
+        if failures >= PIN_TRIES {
+            self.pin_for = None;
+            self.screen = Screen::Login;
+            Reply::new(
+                Tone::Error,
+                Text::PinLocked {
+                    minutes: PIN_LOCK_MINUTES,
+                },
+            )
+        } else {
+            Reply::new(Tone::Error, Text::WrongPin)
+        }
+    }
+
+    /// Whether `raw` is an operator's badge (on the PIN screen, another badge switches person;
+    /// anything else is a PIN).
+    pub fn is_badge(&self, raw: &str) -> bool {
+        matches!(self.store.operator_by_badge(raw.trim()), Ok(Some(_)))
     }
 
     /// Minutes left before the operator may try a PIN again on this device, if locked: after

@@ -2,7 +2,7 @@
 
 use slint::ComponentHandle;
 
-use super::{AppWindow, LoginAdapter, Shared};
+use super::{AppWindow, Ctx, LoginAdapter, Shared};
 use crate::terminal::{Screen, Terminal};
 
 pub fn connect(ui: &AppWindow, ctx: Shared) {
@@ -11,8 +11,7 @@ pub fn connect(ui: &AppWindow, ctx: Shared) {
         let (weak, ctx) = (ui.as_weak(), ctx.clone());
         login.on_pin_entered(move |pin| {
             if let Some(ui) = weak.upgrade() {
-                let reply = ctx.terminal.borrow_mut().enter_pin(pin.as_str());
-                super::answer(&ui, &ctx, Some(reply));
+                check_pin(&ui, &ctx, pin.as_str());
             }
         });
     }
@@ -23,6 +22,31 @@ pub fn connect(ui: &AppWindow, ctx: Shared) {
             super::clear_feedback(&ui);
             super::refresh(&ui, &ctx);
         }
+    });
+}
+
+/// Checks a PIN off the UI thread: the hash is slow on purpose, and scans and the screen must not
+/// wait for it. The answer comes back through the event loop; where there is none (the headless
+/// test backend), the check runs here.
+pub fn check_pin(ui: &AppWindow, ctx: &Ctx, pin: &str) {
+    let check = match ctx.terminal.borrow_mut().pin_to_check(pin) {
+        Ok(check) => check,
+        Err(reply) => return super::answer(ui, ctx, Some(reply)),
+    };
+    if slint::invoke_from_event_loop(|| {}).is_err() {
+        let matches = check.matches();
+        let reply = ctx.terminal.borrow_mut().pin_checked(check, matches);
+        return super::answer(ui, ctx, Some(reply));
+    }
+    let weak = ui.as_weak();
+    std::thread::spawn(move || {
+        let matches = check.matches();
+        let _ = weak.upgrade_in_event_loop(move |ui| {
+            super::with_current(|ctx| {
+                let reply = ctx.terminal.borrow_mut().pin_checked(check, matches);
+                super::answer(&ui, ctx, Some(reply));
+            });
+        });
     });
 }
 

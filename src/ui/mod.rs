@@ -78,6 +78,15 @@ thread_local! {
     static CURRENT: RefCell<Option<Shared>> = const { RefCell::new(None) };
 }
 
+/// Runs `f` with the context of the window on this thread, if there is one.
+fn with_current(f: impl FnOnce(&Ctx)) {
+    CURRENT.with(|c| {
+        if let Some(ctx) = c.borrow().as_ref() {
+            f(ctx);
+        }
+    });
+}
+
 /// The sync worker finished a round: line states, lists and counts may have changed.
 pub fn on_sync_progress(ui: &AppWindow, status: &crate::sync::SyncStatus) {
     CURRENT.with(|c| {
@@ -127,7 +136,17 @@ pub fn on_scan(ui: &AppWindow, ctx: &Ctx, raw: &str) {
         scanner_check::show(ui, ctx, raw);
         return;
     }
-    let reply = ctx.terminal.borrow_mut().scan(&strip_key_codes(raw));
+    let cleaned = strip_key_codes(raw);
+    let is_pin = {
+        let t = ctx.terminal.borrow();
+        *t.screen() == CoreScreen::Pin && !t.is_badge(&cleaned)
+    };
+    if is_pin {
+        // Typed on the hardware keys: a PIN, checked off this thread.
+        login::check_pin(ui, ctx, cleaned.trim());
+        return;
+    }
+    let reply = ctx.terminal.borrow_mut().scan(&cleaned);
     answer(ui, ctx, reply);
 }
 

@@ -30,6 +30,9 @@ pub trait Visit {
     /// The tour stands on screen `name` (a file name: lower case and hyphens), which shows at
     /// least the elements labelled `labels` (as shown, in the operator's language).
     fn at(&mut self, window: &AppWindow, name: &str, labels: &[&str]);
+    /// Lets work the window handed to another thread come back (a PIN's check), until `done`.
+    /// Without an event loop (the headless backend) that work is done before the tap returns.
+    fn wait_for(&mut self, _window: &AppWindow, _done: &dyn Fn() -> bool) {}
 }
 
 /// The keypad's keys, by accessible label (in English).
@@ -178,6 +181,7 @@ pub fn tour(v: &mut impl Visit) {
     }
     v.at(&window, "login-pin", &keypad);
     tap(&window, tr("Enter"));
+    v.wait_for(&window, &|| screen(&ctx) == Screen::Home);
     assert_eq!(screen(&ctx), Screen::Home, "{}", value(&window, "Feedback"));
     let menu = [
         "Receiving",
