@@ -4,9 +4,14 @@
 
 mod common;
 
+use std::time::Duration;
+
 use common::{TestServer, api_error, json_ok};
-use laituri_protocol::{EventBody, EventOutcome, PushResponse};
+use laituri_protocol::{EventBody, EventOutcome, PushResponse, paths};
+use laituri_server::{Limits, ServerConfig, ServerHandle, demo};
 use reqwest::StatusCode;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
 use uuid::Uuid;
 
 fn opened(receipt: Uuid) -> EventBody {
@@ -195,4 +200,187 @@ async fn oversized_bodies_are_refused_and_rejected_payloads_stay_small() {
     let exceptions: Vec<laituri_protocol::ExceptionView> =
         s.admin_get(laituri_protocol::paths::EXCEPTIONS).await;
     assert!(exceptions.iter().all(|e| e.message.len() < 1000));
+}
+
+/// A server with the demo warehouse seeded and `limits` (small ones, to see them act within
+/// seconds), on the backend of this run.
+fn seeded_with(limits: Limits) -> TestServer {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = ServerConfig::local(dir.path().join("server.sqlite3"));
+    config.limits = limits;
+    let pg = common::on_postgres().then(common::postgres::fresh_database);
+    config.database_url = pg.as_ref().map(|db| db.url.clone());
+    let handle = ServerHandle::start(config.clone()).unwrap();
+    let url = handle.url();
+    let s = TestServer {
+        dir,
+        pg,
+        config,
+        handle: Some(handle),
+        url,
+        client: reqwest::Client::builder()
+            .timeout(Duration::from_secs(20))
+            .build()
+            .unwrap(),
+    };
+    demo::seed(&s.config, common::today()).unwrap();
+    s
+}
+
+impl TestServer {
+    async fn connect(&self) -> TcpStream {
+        TcpStream::connect(self.handle.as_ref().unwrap().addr())
+            .await
+            .unwrap()
+    }
+}
+
+/// Reads until the server closes the connection (end of stream or a reset), at most `within`:
+/// what the server sent, or `None` when the connection is still open after `within`.
+async fn closed_within(tcp: &mut TcpStream, within: Duration) -> Option<Vec<u8>> {
+    let deadline = tokio::time::Instant::now() + within;
+    let mut got = Vec::new();
+    let mut buf = [0u8; 4096];
+    loop {
+        match tokio::time::timeout_at(deadline, tcp.read(&mut buf)).await {
+            Err(_) => return None,
+            Ok(Ok(0) | Err(_)) => return Some(got),
+            Ok(Ok(n)) => got.extend_from_slice(&buf[..n]),
+        }
+    }
+}
+
+/// Reads one whole answer (head and a `Content-Length` body) from a kept-alive connection.
+async fn read_answer(tcp: &mut TcpStream) -> String {
+    let mut got = Vec::new();
+    let mut buf = [0u8; 4096];
+    loop {
+        if let Some(end) = got.windows(4).position(|w| w == b"\r\n\r\n") {
+            let head = String::from_utf8_lossy(&got[..end]).to_ascii_lowercase();
+            let length: usize = head
+                .lines()
+                .find_map(|l| l.strip_prefix("content-length:"))
+                .map_or(0, |v| v.trim().parse().unwrap());
+            if got.len() >= end + 4 + length {
+                return String::from_utf8_lossy(&got).into_owned();
+            }
+        }
+        let n = tokio::time::timeout(Duration::from_secs(10), tcp.read(&mut buf))
+            .await
+            .expect("an answer within 10 s")
+            .unwrap();
+        assert!(n > 0, "the connection closed mid-answer: {got:?}");
+        got.extend_from_slice(&buf[..n]);
+    }
+}
+
+/// Lets this test process hold `n` open files: the hostile tests hold thousands of sockets, and
+/// both ends of each are in this process.
+fn allow_open_files(n: u64) {
+    let mut limit = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit and setrlimit only read and write the struct passed to them.
+    unsafe {
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) == 0 && limit.rlim_cur < n {
+            limit.rlim_cur = n.min(limit.rlim_max);
+            libc::setrlimit(libc::RLIMIT_NOFILE, &limit);
+        }
+    }
+}
+
+/// 2,000 connections that send half a request line and stall once held the server's memory
+/// (about 190 MB) for as long as they liked. Now each is closed within a few seconds of the
+/// header timeout, and the server answers a terminal meanwhile.
+#[tokio::test]
+async fn two_thousand_half_sent_requests_are_closed_and_the_server_answers_meanwhile() {
+    allow_open_files(8192);
+    let limits = Limits {
+        max_connections: 2100,
+        header_timeout: Duration::from_secs(2),
+    };
+    let within = limits.header_timeout * 3;
+    let s = seeded_with(limits);
+    let mut stalled = tokio::task::JoinSet::new();
+    for _ in 0..2000 {
+        let mut tcp = s.connect().await;
+        tcp.write_all(b"GET /api/v1/hea").await.unwrap();
+        stalled.spawn(async move { closed_within(&mut tcp, within).await.is_some() });
+    }
+    // Meanwhile, a terminal enrols, pushes and is answered.
+    let health = s.client.get(s.url(paths::HEALTH)).send().await.unwrap();
+    assert_eq!(health.status(), StatusCode::OK);
+    let mut dev = s.device().await;
+    let event = dev.event(&opened(Uuid::now_v7()));
+    let answer: PushResponse = json_ok(s.push(&dev, &[event]).await).await;
+    assert_eq!(answer.acked_through, 1);
+
+    let closed = stalled.join_all().await;
+    let open = closed.iter().filter(|c| !**c).count();
+    assert_eq!(
+        open, 0,
+        "{open} of 2000 half-sent requests were still open {within:?} after they stalled"
+    );
+}
+
+/// A kept-alive connection serves one request after another, and is closed once it stays idle
+/// for the header timeout.
+#[tokio::test]
+async fn idle_keep_alive_connections_are_closed() {
+    let limits = Limits {
+        header_timeout: Duration::from_secs(1),
+        ..Limits::default()
+    };
+    let within = limits.header_timeout * 3;
+    let s = seeded_with(limits);
+    let mut tcp = s.connect().await;
+    for _ in 0..2 {
+        tcp.write_all(b"GET /api/v1/health HTTP/1.1\r\nHost: laituri\r\n\r\n")
+            .await
+            .unwrap();
+        let answer = read_answer(&mut tcp).await;
+        assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    }
+    let rest = closed_within(&mut tcp, within).await;
+    assert_eq!(
+        rest.as_deref(),
+        Some(&b""[..]),
+        "the idle connection was not closed within {within:?}"
+    );
+}
+
+/// Connections beyond the server's bound are not taken while the bound is held: they wait, and
+/// are served as soon as the stalled connections that held it are closed. Thousands of idle
+/// sockets therefore cannot grow the server's memory.
+#[tokio::test]
+async fn connections_beyond_the_bound_wait_until_stalled_ones_are_closed() {
+    let limits = Limits {
+        max_connections: 20,
+        header_timeout: Duration::from_secs(4),
+    };
+    let within = limits.header_timeout * 3;
+    let s = seeded_with(limits);
+    let mut stalled = Vec::new();
+    for _ in 0..20 {
+        stalled.push(s.connect().await);
+    }
+    let mut waiting = s.connect().await;
+    waiting
+        .write_all(b"GET /api/v1/health HTTP/1.1\r\nHost: laituri\r\n\r\n")
+        .await
+        .unwrap();
+    let mut buf = [0u8; 64];
+    let early = tokio::time::timeout(Duration::from_secs(1), waiting.read(&mut buf)).await;
+    assert!(
+        early.is_err(),
+        "the 21st connection was served while 20 stalled ones held the bound of 20"
+    );
+    let answer = tokio::time::timeout(within, read_answer(&mut waiting))
+        .await
+        .unwrap_or_else(|_| panic!("the 21st connection was not served within {within:?}"));
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    for mut tcp in stalled {
+        assert!(closed_within(&mut tcp, within).await.is_some());
+    }
 }

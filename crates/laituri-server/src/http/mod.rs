@@ -21,8 +21,10 @@ mod device;
 pub mod error;
 pub mod extract;
 mod integration;
+pub mod limits;
 
 pub use error::ApiFailure;
+pub use limits::Limits;
 
 /// The hand-written OpenAPI 3.1 description served at [`paths::OPENAPI`].
 pub const OPENAPI_JSON: &str = include_str!("../openapi.json");
