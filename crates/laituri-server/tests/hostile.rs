@@ -299,6 +299,7 @@ async fn two_thousand_half_sent_requests_are_closed_and_the_server_answers_meanw
     let limits = Limits {
         max_connections: 2100,
         header_timeout: Duration::from_secs(2),
+        ..Limits::default()
     };
     let within = limits.header_timeout * 3;
     let s = seeded_with(limits);
@@ -350,6 +351,99 @@ async fn idle_keep_alive_connections_are_closed() {
     );
 }
 
+/// A request whose body stalls, or trickles in a byte at a time, no longer holds a connection:
+/// it is answered 408 and closed. A device's push that comes slowly but steadily, over longer
+/// than a small call may take, is a terminal on a thin link: it is applied.
+#[tokio::test]
+async fn stalled_and_trickling_bodies_are_cut_but_a_slow_steady_push_is_applied() {
+    let limits = Limits {
+        body_stall_timeout: Duration::from_secs(1),
+        small_body_timeout: Duration::from_secs(2),
+        ..Limits::default()
+    };
+    let s = seeded_with(limits.clone());
+    let enrol_head = format!(
+        "POST {} HTTP/1.1\r\nHost: laituri\r\nContent-Type: application/json\r\n\
+         Content-Length: 10000\r\n\r\n",
+        paths::ENROL
+    );
+
+    // A body that stops after a few bytes.
+    let mut tcp = s.connect().await;
+    tcp.write_all(format!("{enrol_head}{{\"enrol").as_bytes())
+        .await
+        .unwrap();
+    let within = limits.body_stall_timeout * 3;
+    let answer = closed_within(&mut tcp, within)
+        .await
+        .unwrap_or_else(|| panic!("a stalled body held the connection for {within:?}"));
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    assert!(answer.contains("request_timeout"), "{answer}");
+
+    // A body that never stops for long, but never ends: a byte every 100 ms.
+    let tcp = s.connect().await;
+    let (mut read, mut write) = tcp.into_split();
+    write.write_all(enrol_head.as_bytes()).await.unwrap();
+    let trickle = tokio::spawn(async move {
+        while write.write_all(b" ").await.is_ok() {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    });
+    let within = limits.small_body_timeout * 3;
+    let mut answer = Vec::new();
+    let closed = tokio::time::timeout(within, read.read_to_end(&mut answer)).await;
+    assert!(
+        closed.is_ok(),
+        "a trickling body held the connection for {within:?}"
+    );
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    trickle.abort();
+
+    // The large calls get a long time for their bodies only once their token is checked: without
+    // one, a body that stalls is never read; the answer is 401, and the connection closes.
+    for path in [paths::PUSH, paths::PRODUCTS] {
+        let mut tcp = s.connect().await;
+        let head = format!(
+            "POST {path} HTTP/1.1\r\nHost: laituri\r\nContent-Type: application/json\r\n\
+             Content-Length: 1000000\r\n\r\n[{{"
+        );
+        tcp.write_all(head.as_bytes()).await.unwrap();
+        let answer = closed_within(&mut tcp, within)
+            .await
+            .unwrap_or_else(|| panic!("a stalled body to {path} held the connection"));
+        let answer = String::from_utf8_lossy(&answer);
+        assert!(answer.starts_with("HTTP/1.1 401"), "{path}: {answer}");
+    }
+
+    // A push sent in ten pieces 300 ms apart: 3 s in all, longer than a small call may take,
+    // never a pause as long as the stall timeout.
+    let mut dev = s.device().await;
+    let events = vec![dev.event(&opened(Uuid::now_v7()))];
+    let body = serde_json::to_vec(&laituri_protocol::PushRequest {
+        device_id: dev.id,
+        events,
+    })
+    .unwrap();
+    let mut tcp = s.connect().await;
+    let head = format!(
+        "POST {} HTTP/1.1\r\nHost: laituri\r\nAuthorization: Bearer {}\r\n\
+         Content-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+        paths::PUSH,
+        dev.token,
+        body.len()
+    );
+    tcp.write_all(head.as_bytes()).await.unwrap();
+    for piece in body.chunks(body.len().div_ceil(10)) {
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        tcp.write_all(piece).await.unwrap();
+    }
+    let answer = read_answer(&mut tcp).await;
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    assert!(answer.contains("\"acked_through\":1"), "{answer}");
+}
+
 /// Connections beyond the server's bound are not taken while the bound is held: they wait, and
 /// are served as soon as the stalled connections that held it are closed. Thousands of idle
 /// sockets therefore cannot grow the server's memory.
@@ -358,6 +452,7 @@ async fn connections_beyond_the_bound_wait_until_stalled_ones_are_closed() {
     let limits = Limits {
         max_connections: 20,
         header_timeout: Duration::from_secs(4),
+        ..Limits::default()
     };
     let within = limits.header_timeout * 3;
     let s = seeded_with(limits);
