@@ -23,6 +23,7 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 
 use anyhow::Context;
+use axum::extract::ConnectInfo;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::sync::{Semaphore, oneshot, watch};
 use tower::ServiceExt;
@@ -209,7 +210,11 @@ async fn serve_state(
         // Responses are small and latency matters more than packet count on a sync call.
         let _ = tcp.set_nodelay(true);
         let router = router.clone();
-        let service = hyper::service::service_fn(move |req| router.clone().oneshot(req));
+        // The peer's address goes with each request: the enrolment limit counts by it.
+        let service = hyper::service::service_fn(move |mut req| {
+            req.extensions_mut().insert(ConnectInfo(peer));
+            router.clone().oneshot(req)
+        });
         let conn = http1.serve_connection(TokioIo::new(tcp), service);
         let mut stop = stop_rx.clone();
         tokio::spawn(async move {

@@ -7,7 +7,7 @@ mod common;
 use std::time::Duration;
 
 use common::{TestServer, api_error, json_ok};
-use laituri_protocol::{EventBody, EventOutcome, PushResponse, paths};
+use laituri_protocol::{EnrolResponse, EventBody, EventOutcome, PushResponse, paths};
 use laituri_server::{Limits, ServerConfig, ServerHandle, demo};
 use reqwest::StatusCode;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -477,5 +477,72 @@ async fn connections_beyond_the_bound_wait_until_stalled_ones_are_closed() {
     assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
     for mut tcp in stalled {
         assert!(closed_within(&mut tcp, within).await.is_some());
+    }
+}
+
+/// Guessing enrolment codes: after the burst, attempts from one address are answered 429 with
+/// `Retry-After`, whether the code is wrong or right, so a guesser learns nothing. After the wait
+/// the right code enrols, and enrolments that succeed use up nothing.
+#[tokio::test]
+async fn enrolment_guesses_are_limited_per_address_and_the_right_code_enrols_after_the_wait() {
+    let limits = Limits {
+        enrol_burst: 10,
+        enrol_interval: Duration::from_secs(1),
+        ..Limits::default()
+    };
+    let s = seeded_with(limits);
+    let started = std::time::Instant::now();
+    let mut statuses = Vec::new();
+    let mut last_refusal = None;
+    for i in 0..100 {
+        let resp = s
+            .enrol_with(&format!("ENR-GUESS{i:03}"), Uuid::now_v7())
+            .await;
+        statuses.push(resp.status());
+        if resp.status() == StatusCode::TOO_MANY_REQUESTS {
+            last_refusal = Some(resp);
+        }
+    }
+    // Attempts that came back while the 100 were sent.
+    let refilled = started.elapsed().as_secs() as usize + 1;
+    assert!(
+        statuses[..10]
+            .iter()
+            .all(|s| *s == StatusCode::UNAUTHORIZED),
+        "{statuses:?}"
+    );
+    let wrong = statuses
+        .iter()
+        .filter(|s| **s == StatusCode::UNAUTHORIZED)
+        .count();
+    let limited = statuses
+        .iter()
+        .filter(|s| **s == StatusCode::TOO_MANY_REQUESTS)
+        .count();
+    assert_eq!(wrong + limited, 100, "{statuses:?}");
+    assert!(wrong <= 10 + refilled, "{wrong} guesses were answered");
+    let refusal = last_refusal.expect("guesses were limited");
+    let retry_after: u64 = refusal.headers()[reqwest::header::RETRY_AFTER]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=2).contains(&retry_after), "Retry-After: {retry_after}");
+    let err = api_error(refusal, StatusCode::TOO_MANY_REQUESTS, "too_many_requests").await;
+    assert!(err.message.contains("wait"), "{}", err.message);
+
+    // The right code is refused too while the address must wait.
+    let early = s.enrol_with(demo::ENROLMENT_CODE, Uuid::now_v7()).await;
+    let retry_after: u64 = early.headers()[reqwest::header::RETRY_AFTER]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    api_error(early, StatusCode::TOO_MANY_REQUESTS, "too_many_requests").await;
+
+    tokio::time::sleep(Duration::from_secs(retry_after)).await;
+    for _ in 0..5 {
+        let _: EnrolResponse =
+            json_ok(s.enrol_with(demo::ENROLMENT_CODE, Uuid::now_v7()).await).await;
     }
 }

@@ -73,7 +73,7 @@ impl AppState {
     }
 }
 
-/// The router, with `limits` on request bodies. The limits on connections
+/// The router, with `limits` on request bodies and enrolment attempts. The limits on connections
 /// (how many, how long a request head may take) are the server's, in `serve_state`.
 pub fn router(state: AppState, limits: &Limits) -> Router {
     let receipt_path = format!("{}/{{receipt_id}}", paths::RECEIPTS);
@@ -81,6 +81,10 @@ pub fn router(state: AppState, limits: &Limits) -> Router {
     // Small bodies must come quickly; every other body gets the router's long deadline, which
     // only a device or admin whose token was checked before the body is read can use.
     let small_body = || middleware::from_fn_with_state(limits.small_body(), limits::body_in_time);
+    let enrolments = Arc::new(limits::RateLimiter::new(
+        limits.enrol_burst,
+        limits.enrol_interval,
+    ));
     Router::new()
         .route(paths::HEALTH, get(health))
         .route(paths::OPENAPI, get(openapi))
@@ -88,7 +92,11 @@ pub fn router(state: AppState, limits: &Limits) -> Router {
             paths::ENROL,
             post(device::enrol)
                 .layer(limit(SMALL_LIMIT))
-                .layer(small_body()),
+                .layer(small_body())
+                .layer(middleware::from_fn_with_state(
+                    enrolments,
+                    limits::limit_enrolment,
+                )),
         )
         .route(paths::PUSH, post(device::push).layer(limit(PUSH_LIMIT)))
         .route(paths::PULL, get(device::pull))
