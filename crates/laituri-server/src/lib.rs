@@ -7,7 +7,8 @@
 //! [`master`] (master data), behind the [`store::Store`] trait.
 //!
 //! Codemap:
-//! - [`http`]: axum router, extractors, error answers. Every answer is protocol JSON.
+//! - [`http`]: axum router, extractors, error answers, limits on what a client may hold
+//!   ([`Limits`]). Every answer is protocol JSON.
 //! - [`push`]: the rules of applying a batch of events, backend-independent; one file per flow.
 //! - [`tasks`]: the rules of tasks and leases; [`clock`]: the server's (injectable) clock.
 //! - [`store`]: the `Store` trait and its SQLite implementation.
@@ -22,8 +23,10 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 
 use anyhow::Context;
-use axum::serve::ListenerExt;
-use tokio::sync::{Notify, oneshot};
+use axum::extract::ConnectInfo;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use tokio::sync::{Semaphore, oneshot, watch};
+use tower::ServiceExt;
 
 pub mod clock;
 pub mod demo;
@@ -33,12 +36,16 @@ pub mod push;
 pub mod store;
 pub mod tasks;
 
+pub use http::Limits;
 pub use store::postgres::Postgres;
 pub use store::sqlite::{Sqlite, SqliteStore};
 pub use store::{DeviceSync, MasterData, Store, StoreError, Views};
 
 /// How long a stopping server lets requests in flight finish before it drops them.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
+/// The most a connection buffers of a request head (and reads at once): hyper's default is about
+/// 400 kB, which a client trickling a head could fill on each of its connections.
+const READ_BUFFER: usize = 64 * 1024;
 
 #[derive(Clone)]
 pub struct ServerConfig {
@@ -55,6 +62,8 @@ pub struct ServerConfig {
     pub warehouse_name: String,
     /// The clock of lease expiry; tests pass [`clock::Clock::manual`] to move time by hand.
     pub clock: clock::Clock,
+    /// Connections, request timeouts and enrolment attempts; the default is production's.
+    pub limits: Limits,
 }
 
 impl ServerConfig {
@@ -69,6 +78,7 @@ impl ServerConfig {
             warehouse_id: demo::WAREHOUSE_ID.to_string(),
             warehouse_name: demo::WAREHOUSE_NAME.to_string(),
             clock: clock::Clock::system(),
+            limits: Limits::default(),
         }
     }
 
@@ -118,6 +128,7 @@ impl std::fmt::Debug for ServerConfig {
             .field("warehouse_id", &self.warehouse_id)
             .field("warehouse_name", &self.warehouse_name)
             .field("clock", &self.clock)
+            .field("limits", &self.limits)
             .finish()
     }
 }
@@ -145,35 +156,106 @@ pub async fn serve(
 ) -> anyhow::Result<()> {
     let store = config.open_backend().await?;
     let state = app_state(&config, store)?;
-    serve_state(state, listener, shutdown).await
+    serve_state(state, &config.limits, listener, shutdown).await
 }
 
+/// Serves HTTP/1 connections with hyper until `shutdown`: at most `limits.max_connections` at
+/// once, each closed when it does not send a whole request head within `limits.header_timeout`
+/// (a half-sent head, or a kept-alive connection left idle). Then it stops accepting, lets each
+/// connection finish its request in flight, and waits for them for [`SHUTDOWN_GRACE`].
 async fn serve_state(
     state: http::AppState,
+    limits: &Limits,
     listener: tokio::net::TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let addr = listener.local_addr()?;
-    // Responses are small and latency matters more than packet count on a sync call.
-    let listener = listener.tap_io(|tcp| {
+    let router = http::router(state, limits);
+    let mut http1 = hyper::server::conn::http1::Builder::new();
+    http1
+        .timer(TokioTimer::new())
+        .header_read_timeout(limits.header_timeout)
+        .max_buf_size(READ_BUFFER)
+        .keep_alive(true);
+    // A connection takes a slot before it is accepted: when all are taken, new connections wait
+    // in the kernel's accept queue (costing the server nothing) until a slot is free, which the
+    // header timeout guarantees within seconds even when every slot is held by a stalling client.
+    let max_connections = limits.max_connections.clamp(1, u32::MAX as usize);
+    let slots = Arc::new(Semaphore::new(max_connections));
+    let (stop_tx, stop_rx) = watch::channel(());
+    let mut shutdown = std::pin::pin!(shutdown);
+    tracing::info!(%addr, max_connections, "laituri-server listening");
+    loop {
+        let slot = tokio::select! {
+            () = &mut shutdown => break,
+            slot = slots.clone().acquire_owned() => slot.context("the connection slots closed")?,
+        };
+        let accepted = tokio::select! {
+            () = &mut shutdown => break,
+            accepted = listener.accept() => accepted,
+        };
+        let (tcp, peer) = match accepted {
+            Ok(accepted) => accepted,
+            // The client gave up before it was accepted.
+            Err(e) if is_connection_error(&e) => continue,
+            // Out of file descriptors or the like: retrying at once would spin.
+            Err(e) => {
+                tracing::error!(error = %e, "accepting a connection failed; retrying in a second");
+                tokio::select! {
+                    () = &mut shutdown => break,
+                    () = tokio::time::sleep(Duration::from_secs(1)) => continue,
+                }
+            }
+        };
+        // Responses are small and latency matters more than packet count on a sync call.
         let _ = tcp.set_nodelay(true);
-    });
-    let stopping = Arc::new(Notify::new());
-    let signal = stopping.clone();
-    let server = axum::serve(listener, http::router(state)).with_graceful_shutdown(async move {
-        shutdown.await;
-        signal.notify_one();
-    });
-    tracing::info!(%addr, "laituri-server listening");
-    tokio::select! {
-        r = server.into_future() => r.context("serving HTTP")?,
-        _ = async {
-            stopping.notified().await;
-            tokio::time::sleep(SHUTDOWN_GRACE).await;
-        } => tracing::warn!("requests still running after the shutdown grace period were dropped"),
+        let router = router.clone();
+        // The peer's address goes with each request: the enrolment limit counts by it.
+        let service = hyper::service::service_fn(move |mut req| {
+            req.extensions_mut().insert(ConnectInfo(peer));
+            router.clone().oneshot(req)
+        });
+        let conn = http1.serve_connection(TokioIo::new(tcp), service);
+        let mut stop = stop_rx.clone();
+        tokio::spawn(async move {
+            let _slot = slot;
+            let mut conn = std::pin::pin!(conn);
+            tokio::select! {
+                result = conn.as_mut() => {
+                    // Timeouts and clients that went away: the client's trouble, not the server's.
+                    if let Err(e) = result {
+                        tracing::debug!(%peer, error = %e, "connection ended");
+                    }
+                    return;
+                }
+                _ = stop.changed() => {}
+            }
+            conn.as_mut().graceful_shutdown();
+            let _ = conn.await;
+        });
+    }
+    drop(listener);
+    let _ = stop_tx.send(());
+    // Every slot back means every connection has ended.
+    let all = u32::try_from(max_connections).unwrap_or(u32::MAX);
+    if tokio::time::timeout(SHUTDOWN_GRACE, slots.acquire_many(all))
+        .await
+        .is_err()
+    {
+        tracing::warn!("requests still running after the shutdown grace period were dropped");
     }
     tracing::info!(%addr, "laituri-server stopped");
     Ok(())
+}
+
+/// Errors of one connection that `accept` reports; the listener itself is fine.
+fn is_connection_error(e: &std::io::Error) -> bool {
+    matches!(
+        e.kind(),
+        std::io::ErrorKind::ConnectionRefused
+            | std::io::ErrorKind::ConnectionAborted
+            | std::io::ErrorKind::ConnectionReset
+    )
 }
 
 /// A server running on its own thread with its own tokio runtime, for tests and demos.
@@ -235,7 +317,7 @@ impl ServerHandle {
                         }
                     };
                     let _ = ready_tx.send(Ok(()));
-                    serve_state(state, listener, async move {
+                    serve_state(state, &config.limits, listener, async move {
                         let _ = stop_rx.await;
                     })
                     .await

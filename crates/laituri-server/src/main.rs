@@ -36,6 +36,10 @@ struct Args {
     /// Seed the demo warehouse (idempotent) and print the guide before serving.
     #[arg(long)]
     seed_demo: bool,
+    /// Connections served at once (more wait until one closes). The default suits about 500
+    /// terminals; raise it for more.
+    #[arg(long, default_value_t = laituri_server::Limits::default().max_connections)]
+    max_connections: usize,
     /// Make a new change-log epoch before serving. Use it once after restoring the database from
     /// a backup: every terminal then pulls its data again from the start.
     #[arg(long)]
@@ -76,6 +80,10 @@ async fn main() -> anyhow::Result<()> {
         warehouse_id: args.warehouse_id,
         warehouse_name: args.warehouse_name,
         clock: laituri_server::clock::Clock::system(),
+        limits: laituri_server::Limits {
+            max_connections: args.max_connections,
+            ..laituri_server::Limits::default()
+        },
     };
     if args.new_epoch {
         let epoch = config.open_backend().await?.new_epoch().await?;

@@ -21,8 +21,10 @@ mod device;
 pub mod error;
 pub mod extract;
 mod integration;
+pub mod limits;
 
 pub use error::ApiFailure;
+pub use limits::Limits;
 
 /// The hand-written OpenAPI 3.1 description served at [`paths::OPENAPI`].
 pub const OPENAPI_JSON: &str = include_str!("../openapi.json");
@@ -71,20 +73,50 @@ impl AppState {
     }
 }
 
-pub fn router(state: AppState) -> Router {
+/// The router, with `limits` on request bodies and enrolment attempts. The limits on connections
+/// (how many, how long a request head may take) are the server's, in `serve_state`.
+pub fn router(state: AppState, limits: &Limits) -> Router {
     let receipt_path = format!("{}/{{receipt_id}}", paths::RECEIPTS);
     let operator_path = format!("{}/{{operator_id}}", paths::OPERATORS);
+    // Small bodies must come quickly; every other body gets the router's long deadline, which
+    // only a device or admin whose token was checked before the body is read can use.
+    let small_body = || middleware::from_fn_with_state(limits.small_body(), limits::body_in_time);
+    let enrolments = Arc::new(limits::RateLimiter::new(
+        limits.enrol_burst,
+        limits.enrol_interval,
+    ));
     Router::new()
         .route(paths::HEALTH, get(health))
         .route(paths::OPENAPI, get(openapi))
-        .route(paths::ENROL, post(device::enrol).layer(limit(SMALL_LIMIT)))
+        .route(
+            paths::ENROL,
+            post(device::enrol)
+                .layer(limit(SMALL_LIMIT))
+                .layer(small_body())
+                .layer(middleware::from_fn_with_state(
+                    enrolments,
+                    limits::limit_enrolment,
+                )),
+        )
         .route(paths::PUSH, post(device::push).layer(limit(PUSH_LIMIT)))
         .route(paths::PULL, get(device::pull))
-        .route(paths::LEASE, post(device::lease).layer(limit(SMALL_LIMIT)))
-        .route(paths::RENEW, post(device::renew).layer(limit(SMALL_LIMIT)))
+        .route(
+            paths::LEASE,
+            post(device::lease)
+                .layer(limit(SMALL_LIMIT))
+                .layer(small_body()),
+        )
+        .route(
+            paths::RENEW,
+            post(device::renew)
+                .layer(limit(SMALL_LIMIT))
+                .layer(small_body()),
+        )
         .route(
             paths::RELEASE,
-            post(device::release).layer(limit(SMALL_LIMIT)),
+            post(device::release)
+                .layer(limit(SMALL_LIMIT))
+                .layer(small_body()),
         )
         .route(paths::TASKS, get(integration::get_tasks))
         .route(
@@ -122,6 +154,10 @@ pub fn router(state: AppState) -> Router {
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(middleware::from_fn_with_state(
+            limits.large_body(),
+            limits::body_in_time,
+        ))
         .layer(middleware::from_fn(log_request))
         .with_state(state)
 }
