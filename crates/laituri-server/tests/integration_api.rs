@@ -395,9 +395,40 @@ async fn a_receipt_of_fifty_events_moves_stock_to_dock_tote_and_quarantine() {
         Change::Task(t) if t.kind == laituri_protocol::TaskKind::Putaway
     )));
     let notices: Vec<InboundNotice> = s.admin_get(paths::INBOUND_NOTICES).await;
+    let received = notices.iter().find(|n| n.id == "ASN-1002").unwrap().clone();
+    assert_eq!(received.status, NoticeStatus::Closed);
+
+    // A merchant's system sending the received notice again (as merchants' feeds do, with the
+    // status it knew) never reopens it: the status is the server's. Changing it is refused.
+    let mut resent = serde_json::to_value(&received).unwrap();
+    resent["status"] = json!("open");
+    let _: Value = json_ok(s.admin_post(paths::INBOUND_NOTICES, &resent).await).await;
+    let mut changed = resent.clone();
+    changed["lines"][0]["expected_qty"] = json!(99);
+    let refused = s.admin_post(paths::INBOUND_NOTICES, &changed).await;
+    let err = api_error(refused, StatusCode::BAD_REQUEST, "bad_request").await;
+    assert!(
+        err.message.contains("received and closed"),
+        "{}",
+        err.message
+    );
+    let notices: Vec<InboundNotice> = s.admin_get(paths::INBOUND_NOTICES).await;
     assert_eq!(
-        notices.iter().find(|n| n.id == "ASN-1002").unwrap().status,
-        NoticeStatus::Closed
+        notices.iter().find(|n| n.id == "ASN-1002").unwrap(),
+        &received,
+        "neither post changed the received notice"
+    );
+    // A new notice sent as "closed" is open until it is received.
+    let mut new_one = resent.clone();
+    new_one["id"] = json!("ASN-2002");
+    new_one["reference"] = json!("ASN-2002");
+    new_one["ssccs"] = json!([]);
+    new_one["status"] = json!("closed");
+    let _: Value = json_ok(s.admin_post(paths::INBOUND_NOTICES, &new_one).await).await;
+    let notices: Vec<InboundNotice> = s.admin_get(paths::INBOUND_NOTICES).await;
+    assert_eq!(
+        notices.iter().find(|n| n.id == "ASN-2002").unwrap().status,
+        NoticeStatus::Open
     );
 
     // Receipt look-ups that fail say why.

@@ -429,3 +429,27 @@ pub(crate) fn check_notice(
     }
     Ok(())
 }
+
+/// A notice as a merchant's system sends it, made what the store keeps: its status is the
+/// server's (open until received; what the merchant sends is ignored), and a notice that was
+/// received and closed does not change (sending it again as it was changes nothing; changing
+/// it is refused). `stored` is the notice's stored JSON, if any.
+pub(crate) fn settle_notice(
+    incoming: &InboundNotice,
+    stored: Option<&str>,
+) -> Result<InboundNotice, StoreError> {
+    let stored: Option<InboundNotice> = stored.map(from_json).transpose()?;
+    let mut notice = incoming.clone();
+    notice.status = stored.as_ref().map_or(NoticeStatus::Open, |s| s.status);
+    if let Some(s) = stored
+        && s.status == NoticeStatus::Closed
+        && s != notice
+    {
+        return Err(StoreError::invalid(format!(
+            "inbound notice {} was received and closed: it no longer changes; send a new notice \
+             (another id) for more goods",
+            incoming.id
+        )));
+    }
+    Ok(notice)
+}

@@ -34,8 +34,8 @@ use uuid::Uuid;
 use super::rows::{
     StoredStock, StoredTask, change_from_row, change_row, check_badge, check_notice, check_product,
     corrupt, from_json, lease_refusal, new_epoch_id, notice_status_str, open_receipt_lines,
-    outcome_columns, outcome_from_columns, packet, parse_uuid, stock_conditions, stock_key,
-    stored_payload, task_status_str, to_i64, to_json,
+    outcome_columns, outcome_from_columns, packet, parse_uuid, settle_notice, stock_conditions,
+    stock_key, stored_payload, task_status_str, to_i64, to_json,
 };
 use super::{DeviceSync, MasterData, Page, StockFilter, Store, StoreError, UpsertSummary, Views};
 use crate::clock::Clock;
@@ -1388,6 +1388,13 @@ impl SqliteStore {
                 check_notice(n, merchant_exists(tx, wh, &n.merchant_id)?, |product| {
                     product_merchant(tx, wh, product)
                 })?;
+                let stored: Option<String> = tx
+                    .prepare_cached(
+                        "SELECT data FROM inbound_notices WHERE warehouse_id = ?1 AND id = ?2",
+                    )?
+                    .query_row(params![wh, n.id], |r| r.get(0))
+                    .optional()?;
+                let n = &settle_notice(n, stored.as_deref())?;
                 let data = to_json(n);
                 if unchanged(tx, "inbound_notices", "id", wh, &n.id, &data)? {
                     continue;

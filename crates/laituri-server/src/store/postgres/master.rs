@@ -20,7 +20,9 @@ use tokio_postgres::Row;
 use tokio_postgres::types::ToSql;
 
 use super::{PendingChange, Postgres, append_changes};
-use crate::store::rows::{check_badge, check_notice, check_product, from_json, notice_status_str};
+use crate::store::rows::{
+    check_badge, check_notice, check_product, from_json, notice_status_str, settle_notice,
+};
 use crate::store::{MasterData, Page, StoreError, UpsertSummary};
 
 /// The first key of the advisory lock that serializes a warehouse's master-data writes; the
@@ -218,10 +220,11 @@ impl Upsert for InboundNotice {
         check_notice(self, merchant_known, |product| {
             Ok(owners.get(product).cloned())
         })?;
+        let notice = settle_notice(self, row.get(1))?;
         let change = PendingChange::of(
             None,
             Some(&self.merchant_id),
-            &Change::InboundNotice(self.clone()),
+            &Change::InboundNotice(notice.clone()),
         );
         write_changed(
             tx,
@@ -236,7 +239,7 @@ impl Upsert for InboundNotice {
                 &wh,
                 &self.id,
                 &self.merchant_id,
-                &notice_status_str(self.status),
+                &notice_status_str(notice.status),
             ],
         )
         .await
