@@ -10,6 +10,7 @@
 //! - [`http`]: axum router, extractors, error answers. Every answer is protocol JSON.
 //! - [`push`]: the rules of applying a batch of events, backend-independent; one file per flow.
 //! - [`tasks`]: the rules of tasks and leases; [`clock`]: the server's (injectable) clock.
+//! - [`enrolment`]: the rules of enrolment codes, device tokens and who may enrol a device.
 //! - [`store`]: the `Store` trait and its SQLite implementation.
 //! - [`master`], [`gtin`], [`date`]: pure checks and normalisation.
 //! - [`demo`]: the deterministic demo warehouse and the guide that goes with it.
@@ -27,6 +28,7 @@ use tokio::sync::{Notify, oneshot};
 
 pub mod clock;
 pub mod demo;
+pub mod enrolment;
 pub mod http;
 pub mod master;
 pub mod push;
