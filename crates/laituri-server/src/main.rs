@@ -77,6 +77,8 @@ async fn main() -> anyhow::Result<()> {
         warehouse_name: args.warehouse_name,
         clock: laituri_server::clock::Clock::system(),
     };
+    // Before anything is written: a demo key on a reachable address stops here.
+    config.check_admin_key(config.bind)?;
     if args.new_epoch {
         let epoch = config.open_backend().await?.new_epoch().await?;
         println!("New change-log epoch {epoch}: terminals will pull everything again");

@@ -362,3 +362,27 @@ async fn codes_an_older_server_stored_in_clear_are_hashed_and_expire_in_30_days(
         laituri_server::SqliteStore::open(&s.config.db_path, demo::WAREHOUSE_ID).unwrap();
     }
 }
+
+#[test]
+fn the_demo_admin_key_is_refused_unless_the_server_listens_on_loopback_only() {
+    let (_dir, _pg, mut config) = common::fresh_config();
+    assert_eq!(config.admin_key, demo::ADMIN_KEY);
+    config.bind = "0.0.0.0:0".parse().unwrap();
+    let refused = laituri_server::ServerHandle::start(config.clone())
+        .err()
+        .expect("the demo key on every address is refused");
+    let message = format!("{refused:#}");
+    assert!(message.contains(demo::ADMIN_KEY), "{message}");
+    assert!(message.contains("--admin-key"), "{message}");
+
+    // A key of the site's own listens on every address; the demo key on loopback.
+    config.admin_key = "a-key-of-this-site-only".into();
+    let open = laituri_server::ServerHandle::start(config.clone()).unwrap();
+    let port = open.addr().port();
+    let connected = std::net::TcpStream::connect(("127.0.0.1", port));
+    assert!(connected.is_ok(), "reachable over loopback on port {port}");
+    open.stop();
+    config.admin_key = demo::ADMIN_KEY.into();
+    config.bind = "127.0.0.1:0".parse().unwrap();
+    laituri_server::ServerHandle::start(config).unwrap().stop();
+}
