@@ -44,6 +44,11 @@ pub struct ApiError {
     pub expected_seq: Option<u64>,
 }
 
+/// `POST ENROL`. A device id the server does not know enrols with any valid code. A known one
+/// enrols again only with a code made for it, with the code that enrolled it (a retry after a
+/// lost answer, until the code expires), or with its current token sent as
+/// `Authorization: Bearer` (the code is then not needed and may be empty): never with another
+/// code, so no code can take over a device and its history.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EnrolRequest {
     pub enrolment_code: String,
@@ -223,7 +228,59 @@ pub struct ExceptionView {
     pub resolved_at: Option<String>,
 }
 
+/// `POST ENROLMENT_CODES`: what code to make. Every field may be left out (an empty body
+/// too): a code for one new device that expires in 24 hours. The server makes the code itself.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EnrolmentCodeRequest {
+    /// Hours until the code expires, 1 to 720 (30 days); 24 when left out.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_in_hours: Option<u32>,
+    /// How many devices may enrol with it, 1 to 50; 1 when left out.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub uses: Option<u32>,
+    /// The device the code is for: it then enrols only this device id, and it is the way to
+    /// enrol a device id that is already known again (a terminal that lost its token).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub device_id: Option<Uuid>,
+    /// Words for the list of codes ("rack 3, night shift"), at most 200 characters.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+/// An enrolment code as `GET ENROLMENT_CODES` lists it: never the code itself, which the
+/// server keeps only as a hash and shows once, when it makes it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EnrolmentCode {
+    pub id: Uuid,
+    /// When the code was made and when it stops working (server time, Unix milliseconds).
+    pub created_at_ms: i64,
+    pub expires_at_ms: i64,
+    /// How many devices it may enrol, and how many more it still may.
+    pub uses: u32,
+    pub uses_left: u32,
+    /// The one device the code is for, if it was made for one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub device_id: Option<Uuid>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+    /// The devices it enrolled, first use first.
+    #[serde(default)]
+    pub used_by: Vec<EnrolmentCodeUse>,
+}
+
+/// A device an enrolment code enrolled, and when (server time, Unix milliseconds).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EnrolmentCodeUse {
+    pub device_id: Uuid,
+    pub at_ms: i64,
+}
+
+/// The answer of `POST ENROLMENT_CODES`: the code, shown this once, and how it is listed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewEnrolmentCode {
+    /// What the shift lead gives the terminal's user to type or scan.
     pub code: String,
+    #[serde(flatten)]
+    pub listed: EnrolmentCode,
 }

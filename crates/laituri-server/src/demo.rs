@@ -22,13 +22,15 @@ use laituri_protocol::{
 use serde::Serialize;
 
 use crate::ServerConfig;
+use crate::enrolment::CodeToStore;
 use crate::master;
 use crate::store::{Store, StoreError};
 use laituri_domain::calendar::Date;
 use laituri_domain::layout::{ZoneShape, walk_order};
 use laituri_domain::scan as gtin;
 
-/// The enrolment code every demo terminal can use.
+/// The enrolment code every demo terminal can use: stored by the seed for 10,000 devices and a
+/// year from each seeding (see [`crate::enrolment::DEMO_USES`]).
 pub const ENROLMENT_CODE: &str = "DEMO-ENROL";
 /// The admin key the demo configuration uses.
 pub const ADMIN_KEY: &str = "demo-admin";
@@ -689,7 +691,9 @@ pub async fn seed_store(store: &dyn Store, today: Date) -> Result<DemoGuide, Sto
     store.upsert_operators(&operators).await?;
     let notices = master::prepare_notices(d.notices).map_err(invalid)?;
     store.upsert_notices(&notices).await?;
-    store.add_enrolment_code(ENROLMENT_CODE).await?;
+    store
+        .store_enrolment_code(&CodeToStore::demo(ENROLMENT_CODE))
+        .await?;
     let mut g = guide(today);
     g.warehouse_id = store.warehouse_id().to_string();
     Ok(g)

@@ -11,6 +11,7 @@
 //!   ([`Limits`]). Every answer is protocol JSON.
 //! - [`push`]: the rules of applying a batch of events, backend-independent; one file per flow.
 //! - [`tasks`]: the rules of tasks and leases; [`clock`]: the server's (injectable) clock.
+//! - [`enrolment`]: the rules of enrolment codes, device tokens and who may enrol a device.
 //! - [`store`]: the `Store` trait and its SQLite implementation.
 //! - [`master`], [`gtin`], [`date`]: pure checks and normalisation.
 //! - [`demo`]: the deterministic demo warehouse and the guide that goes with it.
@@ -30,6 +31,7 @@ use tower::ServiceExt;
 
 pub mod clock;
 pub mod demo;
+pub mod enrolment;
 pub mod http;
 pub mod master;
 pub mod push;
@@ -56,7 +58,8 @@ pub struct ServerConfig {
     pub database_url: Option<String>,
     /// Where to listen; port 0 picks a free port.
     pub bind: SocketAddr,
-    /// Bearer key of the integration and admin API.
+    /// Bearer key of the integration and admin API. The demo's well-known key
+    /// ([`demo::ADMIN_KEY`]) is refused unless the server listens on loopback only.
     pub admin_key: String,
     pub warehouse_id: String,
     pub warehouse_name: String,
@@ -102,6 +105,29 @@ impl ServerConfig {
         Ok(Arc::new(Sqlite::new(store)))
     }
 
+    /// Refuses an admin key that leaves the warehouse open: an empty one, or the demo's
+    /// well-known key on a server that other machines can reach (`listening` is not loopback).
+    pub fn check_admin_key(&self, listening: SocketAddr) -> anyhow::Result<()> {
+        let key = self.admin_key.trim();
+        if key.is_empty() {
+            anyhow::bail!(
+                "the admin key is empty: pass --admin-key or set LAITURI_ADMIN_KEY, otherwise \
+                 anyone could change the warehouse's master data"
+            );
+        }
+        if key == demo::ADMIN_KEY && !listening.ip().to_canonical().is_loopback() {
+            anyhow::bail!(
+                "the admin key is the demo's well-known key {:?}, and the server would listen on \
+                 {listening}, where other machines reach it: anyone could change the \
+                 warehouse's master data and make enrolment codes. Pass a key of your own \
+                 (--admin-key or LAITURI_ADMIN_KEY), or listen on loopback only (--bind \
+                 127.0.0.1:PORT) to try the demo",
+                demo::ADMIN_KEY
+            );
+        }
+        Ok(())
+    }
+
     /// Opens the configured SQLite database as its blocking store (tools: a new epoch after a
     /// restore, seeding a file).
     pub fn open_store(&self) -> anyhow::Result<SqliteStore> {
@@ -133,19 +159,15 @@ impl std::fmt::Debug for ServerConfig {
     }
 }
 
-fn app_state(config: &ServerConfig, store: Arc<dyn Store>) -> anyhow::Result<http::AppState> {
-    if config.admin_key.trim().is_empty() {
-        anyhow::bail!(
-            "the admin key is empty: pass --admin-key or set LAITURI_ADMIN_KEY, otherwise anyone \
-             could change the warehouse's master data"
-        );
-    }
-    Ok(http::AppState::new(
+/// The state of the router; `config`'s admin key was checked ([`ServerConfig::check_admin_key`])
+/// before the backend was opened.
+fn app_state(config: &ServerConfig, store: Arc<dyn Store>) -> http::AppState {
+    http::AppState::new(
         store,
         config.admin_key.clone(),
         config.warehouse_id.clone(),
         config.warehouse_name.clone(),
-    ))
+    )
 }
 
 /// Serves until `shutdown` completes, then lets requests in flight finish (for a few seconds).
@@ -154,8 +176,9 @@ pub async fn serve(
     listener: tokio::net::TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
+    config.check_admin_key(listener.local_addr()?)?;
     let store = config.open_backend().await?;
-    let state = app_state(&config, store)?;
+    let state = app_state(&config, store);
     serve_state(state, &config.limits, listener, shutdown).await
 }
 
@@ -275,6 +298,7 @@ impl ServerHandle {
             .with_context(|| format!("binding {}", config.bind))?;
         std_listener.set_nonblocking(true)?;
         let addr = std_listener.local_addr()?;
+        config.check_admin_key(addr)?;
         let (stop_tx, stop_rx) = oneshot::channel::<()>();
         let (ready_tx, ready_rx) = std::sync::mpsc::channel::<anyhow::Result<()>>();
         // The runtime is built and dropped on the server thread, never on the caller's: the
@@ -298,11 +322,8 @@ impl ServerHandle {
                 };
                 let result = runtime.block_on(async move {
                     // The backend opens inside the runtime: PostgreSQL's pool needs one.
-                    let opened = match config.open_backend().await {
-                        Ok(store) => app_state(&config, store),
-                        Err(e) => Err(e),
-                    };
-                    let state = match opened {
+                    let opened = config.open_backend().await;
+                    let state = match opened.map(|store| app_state(&config, store)) {
                         Ok(state) => state,
                         Err(e) => {
                             let _ = ready_tx.send(Err(e));
@@ -370,5 +391,32 @@ impl ServerHandle {
 impl Drop for ServerHandle {
     fn drop(&mut self) {
         self.shutdown();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_demo_key_is_taken_only_on_loopback_and_an_empty_key_never() {
+        let mut config = ServerConfig::local("unused.sqlite3");
+        let on = |addr: &str| addr.parse::<SocketAddr>().unwrap();
+        for (addr, ok) in [
+            ("127.0.0.1:8080", true),
+            ("127.1.2.3:8080", true),
+            ("[::1]:8080", true),
+            ("[::ffff:127.0.0.1]:8080", true),
+            ("0.0.0.0:8080", false),
+            ("[::]:8080", false),
+            ("192.0.2.10:8080", false),
+            ("[::ffff:192.0.2.10]:8080", false),
+        ] {
+            assert_eq!(config.check_admin_key(on(addr)).is_ok(), ok, "{addr}");
+        }
+        config.admin_key = "a-key-of-the-site".into();
+        assert!(config.check_admin_key(on("0.0.0.0:8080")).is_ok());
+        config.admin_key = "  ".into();
+        assert!(config.check_admin_key(on("127.0.0.1:8080")).is_err());
     }
 }

@@ -85,6 +85,8 @@ async fn main() -> anyhow::Result<()> {
             ..laituri_server::Limits::default()
         },
     };
+    // Before anything is written: a demo key on a reachable address stops here.
+    config.check_admin_key(config.bind)?;
     if args.new_epoch {
         let epoch = config.open_backend().await?.new_epoch().await?;
         println!("New change-log epoch {epoch}: terminals will pull everything again");

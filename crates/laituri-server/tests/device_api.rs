@@ -80,9 +80,9 @@ async fn enrolment_good_code_bad_code_and_re_enrolment() {
     let ok: PushResponse = json_ok(s.push(&dev, &[]).await).await;
     assert_eq!(ok.acked_through, 2);
 
-    // A code made through the admin API enrols many devices.
-    let made: laituri_protocol::EnrolmentCode = json_ok(
-        s.admin_post(paths::ENROLMENT_CODES, &json!({"code": "SHIFT-2"}))
+    // A code made through the admin API for two devices enrols two.
+    let made: laituri_protocol::NewEnrolmentCode = json_ok(
+        s.admin_post(paths::ENROLMENT_CODES, &json!({"uses": 2}))
             .await,
     )
     .await;

@@ -9,6 +9,7 @@
 mod common;
 
 use laituri_protocol::{InboundNotice, Merchant, MerchantRules, NoticeLine, NoticeStatus, Product};
+use laituri_server::enrolment::CodeToStore;
 use laituri_server::store::postgres::Postgres;
 use laituri_server::store::{Page, StockFilter, UpsertSummary};
 use laituri_server::{MasterData, Sqlite, SqliteStore, StoreError, Views, demo, master};
@@ -190,7 +191,8 @@ struct Listings {
     locations: Vec<laituri_protocol::Location>,
     operators: Vec<laituri_protocol::Operator>,
     notices: Vec<InboundNotice>,
-    enrolment_codes: Vec<laituri_protocol::EnrolmentCode>,
+    /// Uses, uses left and note of each code: ids and times differ between two stores.
+    enrolment_codes: Vec<(u32, u32, Option<String>)>,
 }
 
 async fn listings(store: &dyn Both) -> Listings {
@@ -206,7 +208,13 @@ async fn listings(store: &dyn Both) -> Listings {
             .map(masked_pin)
             .collect(),
         notices: store.notices(&ALL).await.unwrap(),
-        enrolment_codes: store.enrolment_codes().await.unwrap(),
+        enrolment_codes: store
+            .enrolment_codes()
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|c| (c.uses, c.uses_left, c.note))
+            .collect(),
     }
 }
 
@@ -256,7 +264,7 @@ async fn upsert_demo(store: &dyn Both) -> [UpsertSummary; 5] {
         store.upsert_notices(&p.notices).await.unwrap(),
     ];
     store
-        .add_enrolment_code(demo::ENROLMENT_CODE)
+        .store_enrolment_code(&CodeToStore::demo(demo::ENROLMENT_CODE))
         .await
         .unwrap();
     out

@@ -14,9 +14,10 @@ use laituri_protocol::{
 };
 
 use super::extract::{
-    DeviceAuth, JsonBody, QueryParams, check_protocol, new_token, token_hash, version_failure,
+    DeviceAuth, JsonBody, QueryParams, check_protocol, presented_token_hash, version_failure,
 };
 use super::{ApiFailure, AppState};
+use crate::enrolment::{new_token, token_hash};
 
 /// Changes per pull page when the terminal does not say.
 pub const DEFAULT_PULL_LIMIT: u32 = 500;
@@ -32,9 +33,9 @@ pub async fn enrol(
     if req.protocol_version != PROTOCOL_VERSION {
         return Err(version_failure(&req.protocol_version.to_string()));
     }
-    let mut req = req;
-    req.enrolment_code = req.enrolment_code.trim().to_string();
-    if req.enrolment_code.is_empty() {
+    // A device that still has its token may send it instead of a code (see `EnrolRequest`).
+    let presented = presented_token_hash(&headers);
+    if req.enrolment_code.trim().is_empty() && presented.is_none() {
         return Err(ApiFailure::bad_request(
             "the enrolment code is empty: type or scan the code a shift lead gives you",
         ));
@@ -42,7 +43,10 @@ pub async fn enrol(
     let token = new_token();
     let hash = token_hash(&token);
     let device_id = req.device_id;
-    let last_seq = state.store().enrol_device(&req, &hash).await?;
+    let last_seq = state
+        .store()
+        .enrol_device(&req, &hash, presented.as_deref())
+        .await?;
     tracing::info!(%device_id, last_seq, "device enrolled");
     Ok(Json(EnrolResponse {
         token,

@@ -11,10 +11,10 @@ use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode, header};
 use laituri_protocol::{PROTOCOL_HEADER, PROTOCOL_VERSION, paths};
 use serde::de::DeserializeOwned;
-use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use super::{ApiFailure, AppState};
+use crate::enrolment::token_hash;
 
 /// Turns a serde_json error into a 400 that says whether the JSON was broken or had the wrong shape.
 pub fn json_failure(e: &serde_json::Error, what: &str) -> ApiFailure {
@@ -179,32 +179,10 @@ fn bearer(headers: &HeaderMap) -> Option<&str> {
         .filter(|t| !t.is_empty())
 }
 
-/// Tokens are stored as their SHA-256: a token carries 256 random bits, so a fast hash is enough,
-/// and a copy of the database does not let anyone push as a device.
-pub fn token_hash(token: &str) -> String {
-    Sha256::digest(token.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
-
-/// A new random device token: 32 bytes from the thread's CSPRNG, hex encoded.
-pub fn new_token() -> String {
-    let mut bytes = [0u8; 32];
-    rand::fill(&mut bytes[..]);
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-/// A random enrolment code that a person can type: `ENR-` and 8 characters without look-alikes.
-pub fn new_enrolment_code() -> String {
-    const ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
-    let mut bytes = [0u8; 8];
-    rand::fill(&mut bytes[..]);
-    let tail: String = bytes
-        .iter()
-        .map(|b| ALPHABET[usize::from(*b) % ALPHABET.len()] as char)
-        .collect();
-    format!("ENR-{tail}")
+/// The hash of the bearer token a request carries, if it carries one (an enrolment proving the
+/// device's current token).
+pub fn presented_token_hash(headers: &HeaderMap) -> Option<String> {
+    bearer(headers).map(token_hash)
 }
 
 /// Constant-time equality, so the admin key cannot be guessed byte by byte from timings.
@@ -303,14 +281,7 @@ mod tests {
     }
 
     #[test]
-    fn tokens_and_codes_are_random_and_well_formed() {
-        let (a, b) = (new_token(), new_token());
-        assert_ne!(a, b);
-        assert_eq!(a.len(), 64);
-        assert_eq!(token_hash(&a).len(), 64);
-        assert_ne!(token_hash(&a), a);
-        let code = new_enrolment_code();
-        assert!(code.starts_with("ENR-") && code.len() == 12, "{code}");
+    fn secrets_compare_whole() {
         assert!(same_secret("k", "k") && !same_secret("k", "K") && !same_secret("k", "kk"));
     }
 }

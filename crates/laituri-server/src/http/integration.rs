@@ -13,14 +13,15 @@ use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
 use laituri_protocol::{
-    EnrolmentCode, ExceptionView, InboundNotice, Location, Merchant, Operator, OperatorInput,
-    Product, ReceiptView, StockRow, Task,
+    EnrolmentCode, EnrolmentCodeRequest, ExceptionView, InboundNotice, Location, Merchant,
+    NewEnrolmentCode, Operator, OperatorInput, Product, ReceiptView, StockRow, Task,
 };
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::extract::{Admin, OneOrMany, QueryParams, RawBody, json_failure, new_enrolment_code};
+use super::extract::{Admin, OneOrMany, QueryParams, RawBody, json_failure};
 use super::{ApiFailure, AppState};
+use crate::enrolment::{self, CodeToStore};
 use crate::master;
 use crate::store::{Page, StockFilter};
 
@@ -222,6 +223,7 @@ pub async fn get_exceptions(
     Ok(Json(state.store().exceptions(limit).await?))
 }
 
+/// Every enrolment code, oldest first, without the codes themselves.
 pub async fn get_enrolment_codes(
     _: Admin,
     State(state): State<AppState>,
@@ -229,31 +231,31 @@ pub async fn get_enrolment_codes(
     Ok(Json(state.store().enrolment_codes().await?))
 }
 
-/// Adds the code in the body, or a new random one when the body is empty. Answers the code.
+/// Makes a new random code with the limits in the body (an empty body: one device, 24 hours).
+/// Answers 201 with the code, the only time it is shown, and how it is listed.
 pub async fn post_enrolment_code(
     _: Admin,
     State(state): State<AppState>,
     RawBody(body): RawBody,
-) -> Result<(axum::http::StatusCode, Json<EnrolmentCode>), ApiFailure> {
-    let code = if body.iter().all(u8::is_ascii_whitespace) {
-        new_enrolment_code()
+) -> Result<(axum::http::StatusCode, Json<NewEnrolmentCode>), ApiFailure> {
+    let req = if body.iter().all(u8::is_ascii_whitespace) {
+        EnrolmentCodeRequest::default()
     } else {
-        let req: EnrolmentCode = serde_json::from_slice(&body)
-            .map_err(|e| json_failure(&e, "an EnrolmentCode object ({\"code\": \"...\"})"))?;
-        let code = req.code.trim().to_string();
-        if code.is_empty() {
-            return Err(ApiFailure::bad_request(
-                "the enrolment code is empty: send {\"code\": \"...\"} or an empty body for a \
-                 random code",
-            ));
-        }
-        code
+        serde_json::from_slice(&body).map_err(|e| {
+            json_failure(
+                &e,
+                "an EnrolmentCodeRequest object ({\"expires_in_hours\": 24, \"uses\": 1, \
+                 \"device_id\": \"...\", \"note\": \"...\"}, each field optional; the server \
+                 makes the code itself)",
+            )
+        })?
     };
-    let stored = code.clone();
-    state.store().add_enrolment_code(&stored).await?;
+    let code = enrolment::new_code();
+    let to_store = CodeToStore::requested(&code, &req).map_err(ApiFailure::bad_request)?;
+    let listed = state.store().store_enrolment_code(&to_store).await?;
     Ok((
         axum::http::StatusCode::CREATED,
-        Json(EnrolmentCode { code }),
+        Json(NewEnrolmentCode { code, listed }),
     ))
 }
 

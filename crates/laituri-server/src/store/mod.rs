@@ -20,6 +20,8 @@ use laituri_protocol::{
 };
 use uuid::Uuid;
 
+use crate::enrolment::{CodeProblem, CodeToStore};
+
 pub mod postgres;
 mod rows;
 pub mod sqlite;
@@ -35,11 +37,9 @@ pub enum StoreError {
     /// The request cannot succeed as sent; the message says what to change.
     #[error("{0}")]
     Invalid(String),
-    /// The enrolment code is not known.
-    #[error(
-        "enrolment code {0:?} is not known: ask a shift lead for the warehouse's current enrolment code"
-    )]
-    UnknownEnrolmentCode(String),
+    /// The enrolment code does not work: not known, expired or used up.
+    #[error("the enrolment code {0}: ask a shift lead for a new enrolment code for this terminal")]
+    UnknownEnrolmentCode(CodeProblem),
     /// The request conflicts with the current state (e.g. `task_taken`); `code` is stable.
     #[error("{message}")]
     Conflict { code: &'static str, message: String },
@@ -102,8 +102,15 @@ pub struct UpsertSummary {
 #[async_trait]
 pub trait DeviceSync: Send + Sync + 'static {
     /// Enrols (or re-enrols) a device under a new token hash, replacing any older token of the
-    /// same device. Answers the device's recorded `last_seq`.
-    async fn enrol_device(&self, req: &EnrolRequest, token_hash: &str) -> Result<u64, StoreError>;
+    /// same device, when [`crate::enrolment::admit`] allows it: `presented_token_hash` is the
+    /// hash of the token the request carried, if any. Consumes one use of the code when it
+    /// enrols a device the code had not enrolled. Answers the device's recorded `last_seq`.
+    async fn enrol_device(
+        &self,
+        req: &EnrolRequest,
+        token_hash: &str,
+        presented_token_hash: Option<&str>,
+    ) -> Result<u64, StoreError>;
     /// The device a token hash belongs to.
     async fn device_for_token(&self, token_hash: &str) -> Result<Option<Uuid>, StoreError>;
 
@@ -137,8 +144,11 @@ pub trait DeviceSync: Send + Sync + 'static {
 /// Master data in and out, and the keys of enrolment.
 #[async_trait]
 pub trait MasterData: Send + Sync + 'static {
-    /// Adds an enrolment code; adding an existing one is a no-op.
-    async fn add_enrolment_code(&self, code: &str) -> Result<(), StoreError>;
+    /// Stores an enrolment code, made now by the store's clock, and answers how it is listed.
+    /// Storing a code whose hash is stored already (only the demo's fixed code can be) replaces
+    /// its limits and note and keeps its id and the devices it enrolled.
+    async fn store_enrolment_code(&self, code: &CodeToStore) -> Result<EnrolmentCode, StoreError>;
+    /// Every enrolment code, oldest first, without the codes themselves.
     async fn enrolment_codes(&self) -> Result<Vec<EnrolmentCode>, StoreError>;
     /// Deactivates an operator: no longer listed or shipped, and a tombstone tells terminals to
     /// forget them. Answers false when the operator is not known (or already inactive).
@@ -179,6 +189,7 @@ pub trait Store: DeviceSync + MasterData + Views {
 #[cfg(test)]
 mod tests {
     use super::StoreError;
+    use crate::enrolment::CodeProblem;
 
     #[test]
     fn errors_know_whether_retrying_can_help() {
@@ -189,7 +200,7 @@ mod tests {
         let cases = [
             (StoreError::Gap { expected: 3 }, true),
             (StoreError::invalid("x"), true),
-            (StoreError::UnknownEnrolmentCode("x".into()), true),
+            (StoreError::UnknownEnrolmentCode(CodeProblem::Expired), true),
             (backend(true), false),
             (backend(false), true),
         ];

@@ -3,8 +3,9 @@
 //! either reads the same change).
 
 use laituri_protocol::{
-    Change, EventOutcome, GoodsCondition, InboundNotice, Lease, Location, Merchant, NoticeStatus,
-    Operator, Product, ReceiptLineSummary, StockRow, Task, TaskKind, TaskStatus, WorkPacket,
+    Change, EnrolmentCode, EnrolmentCodeUse, EventOutcome, GoodsCondition, InboundNotice, Lease,
+    Location, Merchant, NoticeStatus, Operator, Product, ReceiptLineSummary, StockRow, Task,
+    TaskKind, TaskStatus, WorkPacket,
 };
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -452,4 +453,49 @@ pub(crate) fn settle_notice(
         )));
     }
     Ok(notice)
+}
+
+/// An enrolment code's row as both backends store it, without the devices it enrolled.
+pub(crate) struct CodeRow {
+    pub id: Uuid,
+    pub created_at_ms: i64,
+    pub expires_at_ms: i64,
+    pub uses: i64,
+    pub uses_left: i64,
+    pub device_id: Option<Uuid>,
+    pub note: Option<String>,
+}
+
+/// The listing of enrolment codes: `codes` in their order, each with the devices it enrolled,
+/// from `uses` (code id, device id, when) in their order.
+pub(crate) fn code_listing(
+    codes: Vec<CodeRow>,
+    uses: Vec<(Uuid, Uuid, i64)>,
+) -> Result<Vec<EnrolmentCode>, StoreError> {
+    let count = |n: i64| u32::try_from(n).map_err(corrupt);
+    let mut listed = codes
+        .into_iter()
+        .map(|c| {
+            Ok(EnrolmentCode {
+                id: c.id,
+                created_at_ms: c.created_at_ms,
+                expires_at_ms: c.expires_at_ms,
+                uses: count(c.uses)?,
+                uses_left: count(c.uses_left)?,
+                device_id: c.device_id,
+                note: c.note,
+                used_by: Vec::new(),
+            })
+        })
+        .collect::<Result<Vec<_>, StoreError>>()?;
+    let at: std::collections::HashMap<Uuid, usize> =
+        listed.iter().enumerate().map(|(i, c)| (c.id, i)).collect();
+    for (code_id, device_id, at_ms) in uses {
+        if let Some(&i) = at.get(&code_id) {
+            listed[i]
+                .used_by
+                .push(EnrolmentCodeUse { device_id, at_ms });
+        }
+    }
+    Ok(listed)
 }

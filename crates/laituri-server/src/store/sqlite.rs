@@ -32,13 +32,15 @@ use tokio::sync::Semaphore;
 use uuid::Uuid;
 
 use super::rows::{
-    StoredStock, StoredTask, change_from_row, change_row, check_badge, check_notice, check_product,
-    corrupt, from_json, lease_refusal, new_epoch_id, notice_status_str, open_receipt_lines,
-    outcome_columns, outcome_from_columns, packet, parse_uuid, settle_notice, stock_conditions,
-    stock_key, stored_payload, task_status_str, to_i64, to_json,
+    CodeRow, StoredStock, StoredTask, change_from_row, change_row, check_badge, check_notice,
+    check_product, code_listing, corrupt, from_json, lease_refusal, new_epoch_id,
+    notice_status_str, open_receipt_lines, outcome_columns, outcome_from_columns, packet,
+    parse_uuid, settle_notice, stock_conditions, stock_key, stored_payload, task_status_str,
+    to_i64, to_json,
 };
 use super::{DeviceSync, MasterData, Page, StockFilter, Store, StoreError, UpsertSummary, Views};
 use crate::clock::Clock;
+use crate::enrolment::{self, Admission, Claim, CodeToStore, StoredCode};
 use crate::push::{self, Effect, Ledger, ReceiptRef, Recorded, Refs, StockKey, World};
 use crate::tasks::{self, Renewal, TaskRow};
 
@@ -46,6 +48,9 @@ use crate::tasks::{self, Renewal, TaskRow};
 const MIGRATION_LIST: &[M<'static>] = &[
     M::up(include_str!("../../migrations/0001_init.sql")),
     M::up(include_str!("../../migrations/0002_flows_tasks_epoch.sql")),
+    M::up(include_str!(
+        "../../migrations/0003_enrolment_codes_hashed.sql"
+    )),
 ];
 
 pub(crate) const MIGRATIONS: Migrations<'static> = Migrations::from_slice(MIGRATION_LIST);
@@ -124,6 +129,7 @@ impl SqliteStore {
              ON CONFLICT (warehouse_id) DO NOTHING",
             params![warehouse_id, new_epoch_id()],
         )?;
+        adopt_legacy_codes(&mut writer, Clock::system().now_ms())?;
         Ok(SqliteStore {
             warehouse_id: warehouse_id.to_string(),
             path: path.to_path_buf(),
@@ -190,6 +196,124 @@ impl SqliteStore {
             rows.map(|data| from_json(&data?)).collect()
         })
     }
+}
+
+/// Stores the codes an older server kept in clear (see migration 0003) hashed, and drops them.
+fn adopt_legacy_codes(conn: &mut Connection, now_ms: i64) -> Result<(), StoreError> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let legacy: i64 = tx.query_row(
+        "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'enrolment_codes_legacy'",
+        [],
+        |r| r.get(0),
+    )?;
+    if legacy == 0 {
+        return Ok(());
+    }
+    let codes: Vec<(String, String)> = tx
+        .prepare("SELECT warehouse_id, code FROM enrolment_codes_legacy ORDER BY created_at, code")?
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<Result<_, _>>()?;
+    for (wh, code) in &codes {
+        put_code(&tx, wh, &CodeToStore::legacy(code), now_ms)?;
+    }
+    // The dropped pages are overwritten with zeros, so the file keeps no code in clear.
+    tx.pragma_update(None, "secure_delete", "ON")?;
+    tx.execute_batch("DROP TABLE enrolment_codes_legacy")?;
+    tx.commit()?;
+    conn.pragma_update(None, "secure_delete", "OFF")?;
+    if !codes.is_empty() {
+        tracing::warn!(
+            codes = codes.len(),
+            "enrolment codes stored in clear were hashed; they expire in 30 days"
+        );
+    }
+    Ok(())
+}
+
+/// Stores an enrolment code made at `now_ms` (see [`MasterData::store_enrolment_code`]) and
+/// answers its id.
+fn put_code(
+    tx: &Transaction<'_>,
+    wh: &str,
+    code: &CodeToStore,
+    now_ms: i64,
+) -> Result<Uuid, StoreError> {
+    let id: String = tx
+        .prepare_cached(
+            "INSERT INTO enrolment_codes (warehouse_id, code_id, code_hash, device_id, uses,
+                 uses_left, created_at_ms, expires_at_ms, note)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?5, ?6, ?7, ?8)
+             ON CONFLICT (warehouse_id, code_hash) DO UPDATE SET
+                 device_id = excluded.device_id, uses = excluded.uses,
+                 uses_left = excluded.uses_left, created_at_ms = excluded.created_at_ms,
+                 expires_at_ms = excluded.expires_at_ms, note = excluded.note
+             RETURNING code_id",
+        )?
+        .query_row(
+            params![
+                wh,
+                code.id.to_string(),
+                code.code_hash,
+                code.device_id.map(|d| d.to_string()),
+                code.uses,
+                now_ms,
+                now_ms.saturating_add(code.valid_for_ms),
+                code.note
+            ],
+            |r| r.get(0),
+        )?;
+    parse_uuid(&id)
+}
+
+/// The warehouse's enrolment codes (or the one `only`), oldest first, with the devices each
+/// enrolled.
+fn listed_codes(
+    conn: &Connection,
+    wh: &str,
+    only: Option<Uuid>,
+) -> Result<Vec<EnrolmentCode>, StoreError> {
+    let only = only.map(|id| id.to_string());
+    let codes = conn
+        .prepare_cached(
+            "SELECT code_id, created_at_ms, expires_at_ms, uses, uses_left, device_id, note
+             FROM enrolment_codes WHERE warehouse_id = ?1 AND (?2 IS NULL OR code_id = ?2)
+             ORDER BY created_at_ms, code_id",
+        )?
+        .query_map(params![wh, only], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                [r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?],
+                r.get::<_, Option<String>>(5)?,
+                r.get(6)?,
+            ))
+        })?
+        .map(|row| {
+            let (id, [created_at_ms, expires_at_ms, uses, uses_left], device, note) = row?;
+            Ok(CodeRow {
+                id: parse_uuid(&id)?,
+                created_at_ms,
+                expires_at_ms,
+                uses,
+                uses_left,
+                device_id: device.as_deref().map(parse_uuid).transpose()?,
+                note,
+            })
+        })
+        .collect::<Result<Vec<_>, StoreError>>()?;
+    let uses = conn
+        .prepare_cached(
+            "SELECT code_id, device_id, at_ms FROM enrolment_code_uses
+             WHERE warehouse_id = ?1 AND (?2 IS NULL OR code_id = ?2) ORDER BY at_ms, device_id",
+        )?
+        .query_map(params![wh, only], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get(2)?))
+        })?
+        .map(|row| {
+            let (code, device, at) = row?;
+            Ok((parse_uuid(&code)?, parse_uuid(&device)?, at))
+        })
+        .collect::<Result<Vec<_>, StoreError>>()?;
+    code_listing(codes, uses)
 }
 
 fn epoch_of(conn: &Connection, wh: &str) -> Result<String, StoreError> {
@@ -981,57 +1105,95 @@ impl SqliteStore {
         &self.warehouse_id
     }
 
-    pub fn add_enrolment_code(&self, code: &str) -> Result<(), StoreError> {
+    pub fn store_enrolment_code(&self, code: &CodeToStore) -> Result<EnrolmentCode, StoreError> {
+        let now = self.clock.now_ms();
         self.write(|tx| {
-            tx.prepare_cached(
-                "INSERT INTO enrolment_codes (warehouse_id, code) VALUES (?1, ?2)
-                 ON CONFLICT DO NOTHING",
-            )?
-            .execute(params![self.warehouse_id, code])?;
-            Ok(())
+            let id = put_code(tx, &self.warehouse_id, code, now)?;
+            listed_codes(tx, &self.warehouse_id, Some(id))?
+                .pop()
+                .ok_or_else(|| corrupt(format!("enrolment code {id} was not stored")))
         })
     }
 
     pub fn enrolment_codes(&self) -> Result<Vec<EnrolmentCode>, StoreError> {
-        self.read(|conn| {
-            let mut stmt = conn.prepare_cached(
-                "SELECT code FROM enrolment_codes WHERE warehouse_id = ?1 ORDER BY code",
-            )?;
-            let rows = stmt.query_map([&self.warehouse_id], |r| {
-                Ok(EnrolmentCode { code: r.get(0)? })
-            })?;
-            Ok(rows.collect::<Result<_, _>>()?)
-        })
+        self.read(|conn| listed_codes(conn, &self.warehouse_id, None))
     }
 
-    pub fn enrol_device(&self, req: &EnrolRequest, token_hash: &str) -> Result<u64, StoreError> {
+    pub fn enrol_device(
+        &self,
+        req: &EnrolRequest,
+        token_hash: &str,
+        presented_token_hash: Option<&str>,
+    ) -> Result<u64, StoreError> {
+        let code_hash = enrolment::code_hash(&req.enrolment_code);
+        let device = req.device_id.to_string();
+        let wh = &self.warehouse_id;
+        let now_ms = self.clock.now_ms();
         self.write(|tx| {
-            let known = tx
+            // Device ids are unique in the whole file (the primary key), whatever the warehouse.
+            let enrolled: Option<String> = tx
+                .prepare_cached("SELECT token_hash FROM devices WHERE device_id = ?1")?
+                .query_row([&device], |r| r.get(0))
+                .optional()?;
+            let code = tx
                 .prepare_cached(
-                    "SELECT 1 FROM enrolment_codes WHERE warehouse_id = ?1 AND code = ?2",
+                    "SELECT code_id, device_id, uses_left, expires_at_ms,
+                         EXISTS (SELECT 1 FROM enrolment_code_uses u
+                                 WHERE u.warehouse_id = c.warehouse_id
+                                   AND u.code_id = c.code_id AND u.device_id = ?3)
+                     FROM enrolment_codes c WHERE c.warehouse_id = ?1 AND c.code_hash = ?2",
                 )?
-                .query_row(params![self.warehouse_id, req.enrolment_code], |_| Ok(()))
+                .query_row(params![wh, code_hash, device], |r| {
+                    Ok((
+                        r.get::<_, String>(0)?,
+                        r.get::<_, Option<String>>(1)?,
+                        [r.get(2)?, r.get(3)?],
+                        r.get(4)?,
+                    ))
+                })
                 .optional()?
-                .is_some();
-            if !known {
-                return Err(StoreError::UnknownEnrolmentCode(req.enrolment_code.clone()));
+                .map(|(id, for_device, [uses_left, expires_at_ms], again)| {
+                    Ok::<_, StoreError>(StoredCode {
+                        id: parse_uuid(&id)?,
+                        device_id: for_device.as_deref().map(parse_uuid).transpose()?,
+                        uses_left,
+                        expires_at_ms,
+                        enrolled_this_device: again,
+                    })
+                })
+                .transpose()?;
+            let admission = enrolment::admit(&Claim {
+                device_id: req.device_id,
+                enrolled_token_hash: enrolled.as_deref(),
+                presented_token_hash,
+                code: code.as_ref(),
+                now_ms,
+            })?;
+            if let Admission::NewUse { code_id } = admission {
+                let code_id = code_id.to_string();
+                tx.prepare_cached(
+                    "UPDATE enrolment_codes SET uses_left = uses_left - 1
+                     WHERE warehouse_id = ?1 AND code_id = ?2",
+                )?
+                .execute(params![wh, code_id])?;
+                tx.prepare_cached(
+                    "INSERT INTO enrolment_code_uses (warehouse_id, code_id, device_id, at_ms)
+                     VALUES (?1, ?2, ?3, ?4)",
+                )?
+                .execute(params![wh, code_id, device, now_ms])?;
             }
             // Re-enrolling keeps the device's history (and last_seq) and replaces its token.
-            tx.prepare_cached(
+            let sql = if enrolled.is_some() {
+                "UPDATE devices SET name = ?3, token_hash = ?4 WHERE device_id = ?1"
+            } else {
                 "INSERT INTO devices (device_id, warehouse_id, name, token_hash)
-                 VALUES (?1, ?2, ?3, ?4)
-                 ON CONFLICT (device_id) DO UPDATE SET
-                     name = excluded.name, token_hash = excluded.token_hash",
-            )?
-            .execute(params![
-                req.device_id.to_string(),
-                self.warehouse_id,
-                req.device_name,
-                token_hash
-            ])?;
+                 VALUES (?1, ?2, ?3, ?4)"
+            };
+            tx.prepare_cached(sql)?
+                .execute(params![device, wh, req.device_name, token_hash])?;
             let last_seq: i64 = tx
                 .prepare_cached("SELECT last_seq FROM devices WHERE device_id = ?1")?
-                .query_row([req.device_id.to_string()], |r| r.get(0))?;
+                .query_row([&device], |r| r.get(0))?;
             Ok(last_seq as u64)
         })
     }
@@ -1609,9 +1771,16 @@ impl Sqlite {
 
 #[async_trait]
 impl DeviceSync for Sqlite {
-    async fn enrol_device(&self, req: &EnrolRequest, token_hash: &str) -> Result<u64, StoreError> {
+    async fn enrol_device(
+        &self,
+        req: &EnrolRequest,
+        token_hash: &str,
+        presented_token_hash: Option<&str>,
+    ) -> Result<u64, StoreError> {
         let (req, hash) = (req.clone(), token_hash.to_string());
-        self.write(move |s| s.enrol_device(&req, &hash)).await
+        let presented = presented_token_hash.map(str::to_string);
+        self.write(move |s| s.enrol_device(&req, &hash, presented.as_deref()))
+            .await
     }
 
     async fn device_for_token(&self, token_hash: &str) -> Result<Option<Uuid>, StoreError> {
@@ -1663,9 +1832,9 @@ impl DeviceSync for Sqlite {
 
 #[async_trait]
 impl MasterData for Sqlite {
-    async fn add_enrolment_code(&self, code: &str) -> Result<(), StoreError> {
-        let code = code.to_string();
-        self.write(move |s| s.add_enrolment_code(&code)).await
+    async fn store_enrolment_code(&self, code: &CodeToStore) -> Result<EnrolmentCode, StoreError> {
+        let code = code.clone();
+        self.write(move |s| s.store_enrolment_code(&code)).await
     }
 
     async fn enrolment_codes(&self) -> Result<Vec<EnrolmentCode>, StoreError> {
@@ -1789,7 +1958,7 @@ mod tests {
             ("synchronous", "2"),
             ("foreign_keys", "1"),
             ("busy_timeout", "5000"),
-            ("user_version", "2"),
+            ("user_version", "3"),
         ] {
             assert_eq!(get(pragma), expect, "{pragma}");
         }
@@ -1799,15 +1968,12 @@ mod tests {
     fn opening_twice_keeps_data_and_schema() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("s.sqlite3");
-        {
+        let stored = {
             let s = SqliteStore::open(&path, "WH").unwrap();
-            s.add_enrolment_code("C1").unwrap();
-        }
+            s.store_enrolment_code(&CodeToStore::demo("C1")).unwrap()
+        };
         let s = SqliteStore::open(&path, "WH").unwrap();
-        assert_eq!(
-            s.enrolment_codes().unwrap(),
-            vec![EnrolmentCode { code: "C1".into() }]
-        );
+        assert_eq!(s.enrolment_codes().unwrap(), vec![stored]);
         // Another warehouse in the same file sees none of it.
         let other = SqliteStore::open(&path, "WH2").unwrap();
         assert!(other.enrolment_codes().unwrap().is_empty());

@@ -14,8 +14,8 @@ pub mod postgres;
 
 use laituri_domain::calendar::Date;
 use laituri_protocol::{
-    EnrolRequest, EnrolResponse, Event, EventBody, PROTOCOL_HEADER, PROTOCOL_VERSION, PullResponse,
-    PushRequest, paths,
+    EnrolRequest, EnrolResponse, Event, EventBody, NewEnrolmentCode, PROTOCOL_HEADER,
+    PROTOCOL_VERSION, PullResponse, PushRequest, paths,
 };
 use laituri_server::{ServerConfig, ServerHandle, demo};
 use reqwest::{Client, Response, StatusCode};
@@ -36,6 +36,20 @@ pub fn on_postgres() -> bool {
         Ok("sqlite") | Err(_) => false,
         Ok(other) => panic!("LAITURI_TEST_BACKEND={other}: use sqlite or postgres"),
     }
+}
+
+/// A local configuration on a new, empty database of this run's backend (not opened yet): a
+/// SQLite file in the directory, or a PostgreSQL database dropped with the `PgDatabase`.
+pub fn fresh_config() -> (
+    tempfile::TempDir,
+    Option<postgres::PgDatabase>,
+    ServerConfig,
+) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = ServerConfig::local(dir.path().join("server.sqlite3"));
+    let pg = on_postgres().then(postgres::fresh_database);
+    config.database_url = pg.as_ref().map(|db| db.url.clone());
+    (dir, pg, config)
 }
 
 pub struct TestServer {
@@ -63,11 +77,18 @@ impl TestServer {
 
     /// An empty server reading lease expiry from `clock`.
     pub fn start_with_clock(clock: laituri_server::clock::Clock) -> TestServer {
-        let dir = tempfile::tempdir().unwrap();
-        let mut config = ServerConfig::local(dir.path().join("server.sqlite3"));
+        let (dir, pg, mut config) = fresh_config();
         config.clock = clock;
-        let pg = on_postgres().then(postgres::fresh_database);
-        config.database_url = pg.as_ref().map(|db| db.url.clone());
+        TestServer::start_on(dir, pg, config)
+    }
+
+    /// A server of `config` on a database from [`fresh_config`] (that the test may have
+    /// prepared).
+    pub fn start_on(
+        dir: tempfile::TempDir,
+        pg: Option<postgres::PgDatabase>,
+        config: ServerConfig,
+    ) -> TestServer {
         let handle = ServerHandle::start(config.clone()).unwrap();
         let url = handle.url();
         TestServer {
@@ -118,6 +139,13 @@ impl TestServer {
         format!("{}{path}", self.url)
     }
 
+    /// A request to the integration or admin API with the admin key, ready to send.
+    pub fn admin(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+        self.client
+            .request(method, self.url(path))
+            .bearer_auth(ADMIN)
+    }
+
     pub async fn admin_get<T: DeserializeOwned>(&self, path: &str) -> T {
         let resp = self
             .client
@@ -139,7 +167,8 @@ impl TestServer {
             .unwrap()
     }
 
-    pub async fn enrol_with(&self, code: &str, device_id: Uuid) -> Response {
+    /// `POST ENROL` of `device_id` with `code`, ready to send.
+    pub fn enrol_request(&self, code: &str, device_id: Uuid) -> reqwest::RequestBuilder {
         self.client
             .post(self.url(paths::ENROL))
             .header(PROTOCOL_HEADER, PROTOCOL_VERSION.to_string())
@@ -149,9 +178,15 @@ impl TestServer {
                 device_name: "test scanner".into(),
                 protocol_version: PROTOCOL_VERSION,
             })
-            .send()
-            .await
-            .unwrap()
+    }
+
+    pub async fn enrol_with(&self, code: &str, device_id: Uuid) -> Response {
+        self.enrol_request(code, device_id).send().await.unwrap()
+    }
+
+    /// Makes an enrolment code through the admin API with the limits in `body`.
+    pub async fn new_code(&self, body: Value) -> NewEnrolmentCode {
+        json_ok(self.admin_post(paths::ENROLMENT_CODES, &body).await).await
     }
 
     /// Enrols a new device with the demo code; the server must have it.

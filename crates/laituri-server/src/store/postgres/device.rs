@@ -11,7 +11,8 @@ use laituri_protocol::{
 use tokio_postgres::{GenericClient, Row, Transaction};
 use uuid::Uuid;
 
-use super::{PendingChange, Postgres, append_changes};
+use super::{PendingChange, Postgres, append_changes, snapshot};
+use crate::enrolment::{self, Admission, Claim, StoredCode};
 use crate::push::{self, Effect, Ledger, ReceiptRef, Recorded, Refs, StockKey, World};
 use crate::store::rows::{
     StoredTask, change_from_row, corrupt, from_json, lease_refusal, new_epoch_id,
@@ -679,33 +680,105 @@ impl PgLedger<'_, '_> {
 
 #[async_trait]
 impl DeviceSync for Postgres {
-    async fn enrol_device(&self, req: &EnrolRequest, token_hash: &str) -> Result<u64, StoreError> {
+    async fn enrol_device(
+        &self,
+        req: &EnrolRequest,
+        token_hash: &str,
+        presented_token_hash: Option<&str>,
+    ) -> Result<u64, StoreError> {
         let wh = self.warehouse_id.as_str();
+        let code_hash = enrolment::code_hash(&req.enrolment_code);
+        let device = req.device_id;
         self.retrying(|| async {
             let mut client = self.pool.get().await?;
             let tx = client.transaction().await?;
-            let known = tx
+            let now_ms = self.clock.now_ms();
+            // The code's row first, then the device's: uses of one code, and enrolments of one
+            // device, run one at a time. The statements after the lock read what the enrolment
+            // that held it committed.
+            let code = tx
                 .query_opt(
-                    "SELECT 1 FROM enrolment_codes WHERE warehouse_id = $1 AND code = $2",
-                    &[&wh, &req.enrolment_code],
+                    "SELECT code_id, device_id, uses_left, expires_at_ms FROM enrolment_codes
+                     WHERE warehouse_id = $1 AND code_hash = $2 FOR UPDATE",
+                    &[&wh, &code_hash],
+                )
+                .await?;
+            let code = match code {
+                None => None,
+                Some(r) => {
+                    let id: Uuid = r.try_get(0)?;
+                    let again = tx
+                        .query_one(
+                            "SELECT EXISTS (SELECT 1 FROM enrolment_code_uses
+                             WHERE warehouse_id = $1 AND code_id = $2 AND device_id = $3)",
+                            &[&wh, &id, &device],
+                        )
+                        .await?
+                        .try_get(0)?;
+                    Some(StoredCode {
+                        id,
+                        device_id: r.try_get(1)?,
+                        uses_left: r.try_get(2)?,
+                        expires_at_ms: r.try_get(3)?,
+                        enrolled_this_device: again,
+                    })
+                }
+            };
+            let enrolled: Option<String> = tx
+                .query_opt(
+                    "SELECT token_hash FROM devices WHERE warehouse_id = $1 AND device_id = $2
+                     FOR UPDATE",
+                    &[&wh, &device],
                 )
                 .await?
-                .is_some();
-            if !known {
-                return Err(StoreError::UnknownEnrolmentCode(req.enrolment_code.clone()));
+                .map(|r| r.try_get(0))
+                .transpose()?;
+            let admission = enrolment::admit(&Claim {
+                device_id: device,
+                enrolled_token_hash: enrolled.as_deref(),
+                presented_token_hash,
+                code: code.as_ref(),
+                now_ms,
+            })?;
+            if let Admission::NewUse { code_id } = admission {
+                tx.execute(
+                    "UPDATE enrolment_codes SET uses_left = uses_left - 1
+                     WHERE warehouse_id = $1 AND code_id = $2",
+                    &[&wh, &code_id],
+                )
+                .await?;
+                tx.execute(
+                    "INSERT INTO enrolment_code_uses (warehouse_id, code_id, device_id, at_ms)
+                     VALUES ($1, $2, $3, $4)",
+                    &[&wh, &code_id, &device, &now_ms],
+                )
+                .await?;
             }
             // Re-enrolling keeps the device's history (and last_seq) and replaces its token.
-            let last_seq: i64 = tx
-                .query_one(
-                    "INSERT INTO devices (warehouse_id, device_id, name, token_hash)
-                     VALUES ($1, $2, $3, $4)
-                     ON CONFLICT (warehouse_id, device_id) DO UPDATE SET
-                         name = excluded.name, token_hash = excluded.token_hash
-                     RETURNING last_seq",
-                    &[&wh, &req.device_id, &req.device_name, &token_hash],
+            let last_seq = if enrolled.is_some() {
+                tx.query_opt(
+                    "UPDATE devices SET name = $3, token_hash = $4
+                     WHERE warehouse_id = $1 AND device_id = $2 RETURNING last_seq",
+                    &[&wh, &device, &req.device_name, &token_hash],
                 )
                 .await?
-                .get(0);
+            } else {
+                tx.query_opt(
+                    "INSERT INTO devices (warehouse_id, device_id, name, token_hash)
+                     VALUES ($1, $2, $3, $4)
+                     ON CONFLICT (warehouse_id, device_id) DO NOTHING RETURNING last_seq",
+                    &[&wh, &device, &req.device_name, &token_hash],
+                )
+                .await?
+            };
+            // No row: the same new device was enrolled at the same time. Tried again, the
+            // enrolment sees it and is decided as for a known device.
+            let Some(row) = last_seq else {
+                return Err(StoreError::Contention(format!(
+                    "device {device} was enrolled by another request at the same time"
+                )));
+            };
+            let last_seq: i64 = row.try_get(0)?;
             tx.commit().await?;
             Ok(last_seq.max(0) as u64)
         })
@@ -771,12 +844,7 @@ impl DeviceSync for Postgres {
         let wh = self.warehouse_id.as_str();
         let mut client = self.pool.get().await?;
         // One snapshot for the page and its epoch.
-        let tx = client
-            .build_transaction()
-            .isolation_level(tokio_postgres::IsolationLevel::RepeatableRead)
-            .read_only(true)
-            .start()
-            .await?;
+        let tx = snapshot(&mut client).await?;
         // One row more than asked tells whether another page waits, without a COUNT.
         let rows = tx
             .query(

@@ -18,12 +18,127 @@ use laituri_protocol::{
 use serde::de::DeserializeOwned;
 use tokio_postgres::Row;
 use tokio_postgres::types::ToSql;
+use uuid::Uuid;
 
-use super::{PendingChange, Postgres, append_changes};
+use super::{PendingChange, Postgres, append_changes, snapshot};
+use crate::enrolment::CodeToStore;
 use crate::store::rows::{
-    check_badge, check_notice, check_product, from_json, notice_status_str, settle_notice,
+    CodeRow, check_badge, check_notice, check_product, code_listing, corrupt, from_json,
+    notice_status_str, settle_notice,
 };
 use crate::store::{MasterData, Page, StoreError, UpsertSummary};
+
+/// Stores an enrolment code made at `now_ms` (see [`MasterData::store_enrolment_code`]) and
+/// answers its id.
+async fn put_code(
+    tx: &tokio_postgres::Transaction<'_>,
+    wh: &str,
+    code: &CodeToStore,
+    now_ms: i64,
+) -> Result<Uuid, StoreError> {
+    let row = tx
+        .query_one(
+            "INSERT INTO enrolment_codes (warehouse_id, code_id, code_hash, device_id, uses,
+                 uses_left, created_at_ms, expires_at_ms, note)
+             VALUES ($1, $2, $3, $4, $5, $5, $6, $7, $8)
+             ON CONFLICT (warehouse_id, code_hash) DO UPDATE SET
+                 device_id = excluded.device_id, uses = excluded.uses,
+                 uses_left = excluded.uses_left, created_at_ms = excluded.created_at_ms,
+                 expires_at_ms = excluded.expires_at_ms, note = excluded.note
+             RETURNING code_id",
+            &[
+                &wh,
+                &code.id,
+                &code.code_hash,
+                &code.device_id,
+                &i64::from(code.uses),
+                &now_ms,
+                &now_ms.saturating_add(code.valid_for_ms),
+                &code.note,
+            ],
+        )
+        .await?;
+    Ok(row.try_get(0)?)
+}
+
+/// Stores the codes an older server kept in clear (see migration 0002) hashed, and drops them;
+/// inside the migrations' transaction.
+pub(super) async fn adopt_legacy_codes(
+    tx: &tokio_postgres::Transaction<'_>,
+    now_ms: i64,
+) -> Result<(), StoreError> {
+    let legacy: bool = tx
+        .query_one(
+            "SELECT to_regclass('enrolment_codes_legacy') IS NOT NULL",
+            &[],
+        )
+        .await?
+        .try_get(0)?;
+    if !legacy {
+        return Ok(());
+    }
+    let codes = tx
+        .query(
+            "SELECT warehouse_id, code FROM enrolment_codes_legacy ORDER BY created_at, code",
+            &[],
+        )
+        .await?;
+    for r in &codes {
+        let (wh, code): (String, String) = (r.try_get(0)?, r.try_get(1)?);
+        put_code(tx, &wh, &CodeToStore::legacy(&code), now_ms).await?;
+    }
+    tx.batch_execute("DROP TABLE enrolment_codes_legacy")
+        .await?;
+    if !codes.is_empty() {
+        tracing::warn!(
+            codes = codes.len(),
+            "enrolment codes stored in clear were hashed; they expire in 30 days"
+        );
+    }
+    Ok(())
+}
+
+/// The warehouse's enrolment codes (or the one `only`), oldest first, with the devices each
+/// enrolled.
+async fn listed_codes(
+    client: &tokio_postgres::Transaction<'_>,
+    wh: &str,
+    only: Option<Uuid>,
+) -> Result<Vec<EnrolmentCode>, StoreError> {
+    let codes = client
+        .query(
+            "SELECT code_id, created_at_ms, expires_at_ms, uses, uses_left, device_id, note
+             FROM enrolment_codes WHERE warehouse_id = $1 AND ($2::uuid IS NULL OR code_id = $2)
+             ORDER BY created_at_ms, code_id",
+            &[&wh, &only],
+        )
+        .await?
+        .iter()
+        .map(|r| {
+            Ok(CodeRow {
+                id: r.try_get(0)?,
+                created_at_ms: r.try_get(1)?,
+                expires_at_ms: r.try_get(2)?,
+                uses: r.try_get(3)?,
+                uses_left: r.try_get(4)?,
+                device_id: r.try_get(5)?,
+                note: r.try_get(6)?,
+            })
+        })
+        .collect::<Result<Vec<_>, StoreError>>()?;
+    let uses = client
+        .query(
+            "SELECT code_id, device_id, at_ms FROM enrolment_code_uses
+             WHERE warehouse_id = $1 AND ($2::uuid IS NULL OR code_id = $2)
+             ORDER BY at_ms, device_id",
+            &[&wh, &only],
+        )
+        .await?
+        .iter()
+        .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?)))
+        .collect::<Result<Vec<_>, StoreError>>()?;
+    code_listing(codes, uses)
+}
 
 /// The first key of the advisory lock that serializes a warehouse's master-data writes; the
 /// second is the hash of the warehouse id (a collision only makes two warehouses wait in turn).
@@ -294,34 +409,27 @@ impl Postgres {
 
 #[async_trait]
 impl MasterData for Postgres {
-    async fn add_enrolment_code(&self, code: &str) -> Result<(), StoreError> {
+    async fn store_enrolment_code(&self, code: &CodeToStore) -> Result<EnrolmentCode, StoreError> {
+        let wh = self.warehouse_id.as_str();
+        let now = self.clock.now_ms();
         self.retrying(|| async move {
-            let client = self.pool.get().await?;
-            client
-                .execute(
-                    "INSERT INTO enrolment_codes (warehouse_id, code) VALUES ($1, $2)
-                     ON CONFLICT DO NOTHING",
-                    &[&self.warehouse_id, &code],
-                )
-                .await?;
-            Ok(())
+            let mut client = self.pool.get().await?;
+            let tx = client.transaction().await?;
+            let id = put_code(&tx, wh, code, now).await?;
+            let listed = listed_codes(&tx, wh, Some(id)).await?.pop();
+            tx.commit().await?;
+            listed.ok_or_else(|| corrupt(format!("enrolment code {id} was not stored")))
         })
         .await
     }
 
     async fn enrolment_codes(&self) -> Result<Vec<EnrolmentCode>, StoreError> {
-        let client = self.pool.get().await?;
-        let rows = client
-            .query(
-                r#"SELECT code FROM enrolment_codes WHERE warehouse_id = $1
-                   ORDER BY code COLLATE "C""#,
-                &[&self.warehouse_id],
-            )
-            .await?;
-        Ok(rows
-            .iter()
-            .map(|r| EnrolmentCode { code: r.get(0) })
-            .collect())
+        let mut client = self.pool.get().await?;
+        // One snapshot: the codes and their uses agree.
+        let tx = snapshot(&mut client).await?;
+        let listed = listed_codes(&tx, &self.warehouse_id, None).await?;
+        tx.commit().await?;
+        Ok(listed)
     }
 
     async fn deactivate_operator(&self, operator_id: &str) -> Result<bool, StoreError> {

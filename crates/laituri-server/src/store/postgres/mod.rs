@@ -35,10 +35,16 @@ mod master;
 mod views;
 
 /// The schema, oldest first. Append new files; never edit a shipped one.
-const MIGRATIONS: &[(i32, &str)] = &[(
-    1,
-    include_str!("../../../migrations/postgres/0001_init.sql"),
-)];
+const MIGRATIONS: &[(i32, &str)] = &[
+    (
+        1,
+        include_str!("../../../migrations/postgres/0001_init.sql"),
+    ),
+    (
+        2,
+        include_str!("../../../migrations/postgres/0002_enrolment_codes_hashed.sql"),
+    ),
+];
 
 /// Connections per server process. A push holds one for its transaction; reads are short.
 const POOL_SIZE: usize = 16;
@@ -188,6 +194,7 @@ impl Postgres {
             )
             .await?;
         }
+        master::adopt_legacy_codes(&tx, self.clock.now_ms()).await?;
         let wh = &self.warehouse_id;
         tx.execute(
             "INSERT INTO change_epoch (warehouse_id, epoch) VALUES ($1, $2)
@@ -229,6 +236,18 @@ impl super::Store for Postgres {
     fn warehouse_id(&self) -> &str {
         &self.warehouse_id
     }
+}
+
+/// A read-only transaction on one snapshot: what its statements read agrees.
+pub(crate) async fn snapshot(
+    client: &mut deadpool_postgres::Client,
+) -> Result<deadpool_postgres::Transaction<'_>, StoreError> {
+    Ok(client
+        .build_transaction()
+        .isolation_level(tokio_postgres::IsolationLevel::RepeatableRead)
+        .read_only(true)
+        .start()
+        .await?)
 }
 
 /// A change to append to the log at the end of a transaction.

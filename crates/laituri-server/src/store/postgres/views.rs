@@ -9,12 +9,11 @@ use std::collections::HashMap;
 use async_trait::async_trait;
 use deadpool_postgres::Transaction;
 use laituri_protocol::{ExceptionView, InboundNotice, ReceiptView, StockRow, Task};
-use tokio_postgres::IsolationLevel;
 use tokio_postgres::types::ToSql;
 use uuid::Uuid;
 
-use super::Postgres;
 use super::device::{TASK_COLUMNS, task_from_row};
+use super::{Postgres, snapshot};
 use crate::store::rows::{StoredStock, from_json, open_receipt_lines, stock_conditions};
 use crate::store::{StockFilter, StoreError, Views};
 
@@ -98,12 +97,7 @@ impl Postgres {
         params: &[&(dyn ToSql + Sync)],
     ) -> Result<Vec<ReceiptView>, StoreError> {
         let mut client = self.pool.get().await?;
-        let tx = client
-            .build_transaction()
-            .isolation_level(IsolationLevel::RepeatableRead)
-            .read_only(true)
-            .start()
-            .await?;
+        let tx = snapshot(&mut client).await?;
         let stmt = tx.prepare_cached(sql).await?;
         let rows = tx.query(&stmt, params).await?;
         let views = receipt_views(&tx, &self.warehouse_id, &rows).await?;
