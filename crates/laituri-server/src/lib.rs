@@ -12,7 +12,7 @@
 //! - [`push`]: the rules of applying a batch of events, backend-independent; one file per flow.
 //! - [`tasks`]: the rules of tasks and leases; [`clock`]: the server's (injectable) clock.
 //! - [`enrolment`]: the rules of enrolment codes, device tokens and who may enrol a device.
-//! - [`store`]: the `Store` trait and its SQLite implementation.
+//! - [`store`]: the storage traits and their SQLite and PostgreSQL implementations.
 //! - [`master`], [`gtin`], [`date`]: pure checks and normalisation.
 //! - [`demo`]: the deterministic demo warehouse and the guide that goes with it.
 
