@@ -1,6 +1,8 @@
 //! [`super::Postgres`] as [`crate::store::DeviceSync`]: enrolment, push, pull and leases, and the
 //! push rules' [`Ledger`] over one PostgreSQL transaction.
 
+use std::collections::HashMap;
+
 use async_trait::async_trait;
 use laituri_protocol::{
     Change, ChangeRecord, EnrolRequest, EntityKind, Event, EventOutcome, InboundNotice,
@@ -214,10 +216,31 @@ async fn work_packet(
 
 /// The PostgreSQL side of [`Ledger`]: the push rules' view of one transaction. Changes to
 /// publish are collected and appended to the log at the end, in order.
+///
+/// Writes go to the database in bulk, a statement per kind of row for the whole batch (stock,
+/// tallies, totes of receipts, exceptions, events), not a statement per event: each statement is
+/// a round trip to the database, and a batch of 2,000 events would otherwise make 10,000.
 struct PgLedger<'a, 't> {
     tx: &'a Transaction<'t>,
     wh: &'a str,
     changes: Vec<PendingChange>,
+    /// Events decided in this batch, written by [`PgLedger::flush_events`].
+    events: Vec<EventRow>,
+}
+
+/// An event's columns, as [`PgLedger::flush_events`] writes them.
+struct EventRow {
+    device_id: Uuid,
+    seq: i64,
+    event_id: Uuid,
+    operator_id: String,
+    device_time_ms: i64,
+    event_type: String,
+    schema: i32,
+    payload: String,
+    outcome: &'static str,
+    code: Option<String>,
+    reason: Option<String>,
 }
 
 impl Ledger for PgLedger<'_, '_> {
@@ -241,6 +264,8 @@ impl Ledger for PgLedger<'_, '_> {
     }
 
     async fn set_last_seq(&mut self, device_id: Uuid, seq: u64) -> Result<(), StoreError> {
+        // The batch's events, before the device's position moves past them.
+        self.flush_events().await?;
         self.tx
             .execute(
                 "UPDATE devices SET last_seq = $3 WHERE warehouse_id = $1 AND device_id = $2",
@@ -279,27 +304,19 @@ impl Ledger for PgLedger<'_, '_> {
         outcome: &EventOutcome,
     ) -> Result<(), StoreError> {
         let (kind, code, reason) = outcome_columns(outcome);
-        self.tx
-            .execute(
-                "INSERT INTO events (warehouse_id, device_id, seq, event_id, operator_id,
-                     device_time_ms, type, schema, payload, outcome, reject_code, reject_reason)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
-                &[
-                    &self.wh,
-                    &event.device_id,
-                    &to_i64(event.seq)?,
-                    &event.event_id,
-                    &event.operator_id,
-                    &event.device_time_ms,
-                    &event.event_type,
-                    &i32::from(event.schema),
-                    &stored_payload(event, outcome),
-                    &kind,
-                    &code,
-                    &reason,
-                ],
-            )
-            .await?;
+        self.events.push(EventRow {
+            device_id: event.device_id,
+            seq: to_i64(event.seq)?,
+            event_id: event.event_id,
+            operator_id: event.operator_id.clone(),
+            device_time_ms: event.device_time_ms,
+            event_type: event.event_type.clone(),
+            schema: i32::from(event.schema),
+            payload: stored_payload(event, outcome),
+            outcome: kind,
+            code: code.map(str::to_string),
+            reason: reason.map(str::to_string),
+        });
         Ok(())
     }
 
@@ -500,14 +517,203 @@ impl Ledger for PgLedger<'_, '_> {
     }
 
     async fn write(&mut self, effects: &[Effect]) -> Result<(), StoreError> {
+        // Stock and tallies are sums, totes of receipts and exceptions are rows of their own:
+        // gathered over the batch and written in one statement each, after the effects that
+        // make the rows they refer to (a receipt before its tally). Everything else in order.
+        let mut stock: HashMap<&StockKey, i64> = HashMap::new();
+        let mut tallies: HashMap<(Uuid, &str), (i64, i64)> = HashMap::new();
+        let mut containers: Vec<(Uuid, &str, &str)> = Vec::new();
+        let mut exceptions = Vec::new();
+        let mut resolutions = Vec::new();
         for effect in effects {
-            self.write_one(effect).await?;
+            match effect {
+                Effect::AddStock { key, delta, .. } => *stock.entry(key).or_default() += delta,
+                Effect::TallyReceipt {
+                    receipt_id,
+                    product_id,
+                    received,
+                    quarantined,
+                } => {
+                    let t = tallies.entry((*receipt_id, product_id)).or_default();
+                    t.0 += received;
+                    t.1 += quarantined;
+                }
+                Effect::ReceiptContainer {
+                    receipt_id,
+                    location,
+                    container,
+                } => containers.push((*receipt_id, location, container)),
+                Effect::Exception {
+                    exception,
+                    merchant_id,
+                } => exceptions.push((exception, merchant_id.as_deref())),
+                // After the exceptions, which it may resolve.
+                Effect::ResolveException { .. } => resolutions.push(effect),
+                other => self.write_one(other).await?,
+            }
+        }
+        self.write_stock(&stock).await?;
+        self.write_tallies(&tallies).await?;
+        self.write_containers(&containers).await?;
+        self.write_exceptions(&exceptions).await?;
+        for resolution in resolutions {
+            self.write_one(resolution).await?;
         }
         Ok(())
     }
 }
 
 impl PgLedger<'_, '_> {
+    async fn flush_events(&mut self) -> Result<(), StoreError> {
+        if self.events.is_empty() {
+            return Ok(());
+        }
+        let rows = std::mem::take(&mut self.events);
+        let col = |f: fn(&EventRow) -> &str| rows.iter().map(f).collect::<Vec<_>>();
+        let devices: Vec<Uuid> = rows.iter().map(|r| r.device_id).collect();
+        let seqs: Vec<i64> = rows.iter().map(|r| r.seq).collect();
+        let ids: Vec<Uuid> = rows.iter().map(|r| r.event_id).collect();
+        let times: Vec<i64> = rows.iter().map(|r| r.device_time_ms).collect();
+        let schemas: Vec<i32> = rows.iter().map(|r| r.schema).collect();
+        let codes: Vec<Option<&str>> = rows.iter().map(|r| r.code.as_deref()).collect();
+        let reasons: Vec<Option<&str>> = rows.iter().map(|r| r.reason.as_deref()).collect();
+        self.tx
+            .execute(
+                "INSERT INTO events (warehouse_id, device_id, seq, event_id, operator_id,
+                     device_time_ms, type, schema, payload, outcome, reject_code, reject_reason)
+                 SELECT $1, * FROM unnest($2::uuid[], $3::bigint[], $4::uuid[], $5::text[],
+                     $6::bigint[], $7::text[], $8::int[], $9::text[], $10::text[], $11::text[],
+                     $12::text[])",
+                &[
+                    &self.wh,
+                    &devices,
+                    &seqs,
+                    &ids,
+                    &col(|r| &r.operator_id),
+                    &times,
+                    &col(|r| &r.event_type),
+                    &schemas,
+                    &col(|r| &r.payload),
+                    &col(|r| r.outcome),
+                    &codes,
+                    &reasons,
+                ],
+            )
+            .await?;
+        Ok(())
+    }
+
+    async fn write_stock(&self, stock: &HashMap<&StockKey, i64>) -> Result<(), StoreError> {
+        if stock.is_empty() {
+            return Ok(());
+        }
+        // In key order, so two transactions touching the same rows lock them in the same order.
+        let mut rows: Vec<(&&StockKey, &i64)> = stock.iter().collect();
+        rows.sort_by_key(|(k, _)| stock_sort_key(k));
+        let text = |f: fn(&StockKey) -> &str| rows.iter().map(|(k, _)| f(k)).collect::<Vec<_>>();
+        let deltas: Vec<i64> = rows.iter().map(|(_, d)| **d).collect();
+        self.tx
+            .execute(
+                "INSERT INTO stock (warehouse_id, merchant_id, product_id, location, container,
+                     lot, expiry, condition, quantity)
+                 SELECT $1, * FROM unnest($2::text[], $3::text[], $4::text[], $5::text[],
+                     $6::text[], $7::text[], $8::text[], $9::bigint[])
+                 ON CONFLICT (warehouse_id, merchant_id, product_id, location, container, lot,
+                     expiry, condition)
+                 DO UPDATE SET quantity = stock.quantity + excluded.quantity",
+                &[
+                    &self.wh,
+                    &text(|k| &k.merchant_id),
+                    &text(|k| &k.product_id),
+                    &text(|k| &k.location),
+                    &text(|k| k.container.as_deref().unwrap_or("")),
+                    &text(|k| k.lot.as_deref().unwrap_or("")),
+                    &text(|k| k.expiry.as_deref().unwrap_or("")),
+                    &text(|k| k.condition.as_str()),
+                    &deltas,
+                ],
+            )
+            .await?;
+        Ok(())
+    }
+
+    async fn write_tallies(
+        &self,
+        tallies: &HashMap<(Uuid, &str), (i64, i64)>,
+    ) -> Result<(), StoreError> {
+        if tallies.is_empty() {
+            return Ok(());
+        }
+        let mut rows: Vec<_> = tallies.iter().collect();
+        rows.sort_by_key(|((r, p), _)| (*r, *p));
+        let receipts: Vec<Uuid> = rows.iter().map(|((r, _), _)| *r).collect();
+        let products: Vec<&str> = rows.iter().map(|((_, p), _)| *p).collect();
+        let received: Vec<i64> = rows.iter().map(|(_, t)| t.0).collect();
+        let quarantined: Vec<i64> = rows.iter().map(|(_, t)| t.1).collect();
+        self.tx
+            .execute(
+                "INSERT INTO receipt_tally (warehouse_id, receipt_id, product_id, received,
+                     quarantined)
+                 SELECT $1, * FROM unnest($2::uuid[], $3::text[], $4::bigint[], $5::bigint[])
+                 ON CONFLICT (warehouse_id, receipt_id, product_id) DO UPDATE SET
+                     received = receipt_tally.received + excluded.received,
+                     quarantined = receipt_tally.quarantined + excluded.quarantined",
+                &[&self.wh, &receipts, &products, &received, &quarantined],
+            )
+            .await?;
+        Ok(())
+    }
+
+    async fn write_containers(&self, rows: &[(Uuid, &str, &str)]) -> Result<(), StoreError> {
+        if rows.is_empty() {
+            return Ok(());
+        }
+        let receipts: Vec<Uuid> = rows.iter().map(|r| r.0).collect();
+        let locations: Vec<&str> = rows.iter().map(|r| r.1).collect();
+        let containers: Vec<&str> = rows.iter().map(|r| r.2).collect();
+        self.tx
+            .execute(
+                "INSERT INTO receipt_containers (warehouse_id, receipt_id, location, container)
+                 SELECT $1, * FROM unnest($2::uuid[], $3::text[], $4::text[])
+                 ON CONFLICT DO NOTHING",
+                &[&self.wh, &receipts, &locations, &containers],
+            )
+            .await?;
+        Ok(())
+    }
+
+    async fn write_exceptions(
+        &self,
+        rows: &[(&laituri_protocol::ExceptionView, Option<&str>)],
+    ) -> Result<(), StoreError> {
+        if rows.is_empty() {
+            return Ok(());
+        }
+        let merchants: Vec<Option<&str>> = rows.iter().map(|r| r.1).collect();
+        let devices: Vec<Uuid> = rows.iter().map(|r| r.0.device_id).collect();
+        let seqs: Vec<i64> = rows
+            .iter()
+            .map(|r| to_i64(r.0.seq))
+            .collect::<Result<_, _>>()?;
+        let events: Vec<Uuid> = rows.iter().map(|r| r.0.event_id).collect();
+        let kinds: Vec<&str> = rows.iter().map(|r| r.0.kind.as_str()).collect();
+        let messages: Vec<&str> = rows.iter().map(|r| r.0.message.as_str()).collect();
+        // WITH ORDINALITY keeps the batch's order in the exceptions' ids.
+        self.tx
+            .execute(
+                "INSERT INTO exceptions (warehouse_id, merchant_id, device_id, seq, event_id,
+                     kind, message)
+                 SELECT $1, m, d, s, e, k, msg FROM unnest($2::text[], $3::uuid[], $4::bigint[],
+                     $5::uuid[], $6::text[], $7::text[]) WITH ORDINALITY AS x(m, d, s, e, k, msg, n)
+                 ORDER BY n",
+                &[
+                    &self.wh, &merchants, &devices, &seqs, &events, &kinds, &messages,
+                ],
+            )
+            .await?;
+        Ok(())
+    }
+
     async fn write_one(&mut self, effect: &Effect) -> Result<(), StoreError> {
         let (tx, wh) = (self.tx, self.wh);
         match effect {
@@ -523,57 +729,6 @@ impl PgLedger<'_, '_> {
                          device_id, dock)
                      VALUES ($1, $2, $3, $4, $5, $6)",
                     &[&wh, receipt_id, merchant_id, notice_id, device_id, dock],
-                )
-                .await?;
-            }
-            Effect::AddStock { key, delta, .. } => {
-                tx.execute(
-                    "INSERT INTO stock (warehouse_id, merchant_id, product_id, location, container,
-                         lot, expiry, condition, quantity)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-                     ON CONFLICT (warehouse_id, merchant_id, product_id, location, container, lot,
-                         expiry, condition)
-                     DO UPDATE SET quantity = stock.quantity + excluded.quantity",
-                    &[
-                        &wh,
-                        &key.merchant_id,
-                        &key.product_id,
-                        &key.location,
-                        &key.container.as_deref().unwrap_or(""),
-                        &key.lot.as_deref().unwrap_or(""),
-                        &key.expiry.as_deref().unwrap_or(""),
-                        &key.condition.as_str(),
-                        delta,
-                    ],
-                )
-                .await?;
-            }
-            Effect::TallyReceipt {
-                receipt_id,
-                product_id,
-                received,
-                quarantined,
-            } => {
-                tx.execute(
-                    "INSERT INTO receipt_tally (warehouse_id, receipt_id, product_id, received,
-                         quarantined)
-                     VALUES ($1, $2, $3, $4, $5)
-                     ON CONFLICT (warehouse_id, receipt_id, product_id) DO UPDATE SET
-                         received = receipt_tally.received + excluded.received,
-                         quarantined = receipt_tally.quarantined + excluded.quarantined",
-                    &[&wh, receipt_id, product_id, received, quarantined],
-                )
-                .await?;
-            }
-            Effect::ReceiptContainer {
-                receipt_id,
-                location,
-                container,
-            } => {
-                tx.execute(
-                    "INSERT INTO receipt_containers (warehouse_id, receipt_id, location, container)
-                     VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
-                    &[&wh, receipt_id, location, container],
                 )
                 .await?;
             }
@@ -606,26 +761,6 @@ impl PgLedger<'_, '_> {
             } => self
                 .changes
                 .push(PendingChange::of(*device, merchant_id.as_deref(), change)),
-            Effect::Exception {
-                exception: x,
-                merchant_id,
-            } => {
-                tx.execute(
-                    "INSERT INTO exceptions (warehouse_id, merchant_id, device_id, seq, event_id,
-                         kind, message)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7)",
-                    &[
-                        &wh,
-                        merchant_id,
-                        &x.device_id,
-                        &to_i64(x.seq)?,
-                        &x.event_id,
-                        &x.kind,
-                        &x.message,
-                    ],
-                )
-                .await?;
-            }
             Effect::Override {
                 device_id,
                 seq,
@@ -650,6 +785,11 @@ impl PgLedger<'_, '_> {
                 )
                 .await?;
             }
+            // Gathered by `write` and written in bulk.
+            Effect::AddStock { .. }
+            | Effect::TallyReceipt { .. }
+            | Effect::ReceiptContainer { .. }
+            | Effect::Exception { .. } => {}
             Effect::ResolveException { device_id, seq, by } => {
                 tx.execute(
                     "UPDATE exceptions SET resolved_by = $4, resolved_at = now()
@@ -805,6 +945,7 @@ impl DeviceSync for Postgres {
                 tx: &tx,
                 wh,
                 changes: Vec::new(),
+                events: Vec::new(),
             };
             let answer = push::push_batch(&mut ledger, device_id, events).await?;
             let changes = ledger.changes;
@@ -1001,4 +1142,17 @@ impl DeviceSync for Postgres {
         })
         .await
     }
+}
+
+/// The order stock rows are written in: their primary key's.
+fn stock_sort_key(k: &StockKey) -> (&str, &str, &str, &str, &str, &str, &str) {
+    (
+        &k.merchant_id,
+        &k.product_id,
+        &k.location,
+        k.container.as_deref().unwrap_or(""),
+        k.lot.as_deref().unwrap_or(""),
+        k.expiry.as_deref().unwrap_or(""),
+        k.condition.as_str(),
+    )
 }
