@@ -10,7 +10,7 @@ use laituri_protocol::{
     PullResponse, PushResponse, Removed, RenewRequest, RenewResponse, TaskClaim, TaskKind,
     WorkPacket,
 };
-use tokio_postgres::{GenericClient, Row};
+use tokio_postgres::{GenericClient, Row, Transaction};
 use uuid::Uuid;
 
 use super::{PendingChange, Postgres, append_changes, snapshot};
@@ -221,7 +221,7 @@ async fn work_packet(
 /// tallies, totes of receipts, exceptions, events), not a statement per event: each statement is
 /// a round trip to the database, and a batch of 2,000 events would otherwise make 10,000.
 struct PgLedger<'a, 't> {
-    tx: &'a deadpool_postgres::Transaction<'t>,
+    tx: &'a Transaction<'t>,
     wh: &'a str,
     changes: Vec<PendingChange>,
     /// Events decided in this batch, written by [`PgLedger::flush_events`].
@@ -249,13 +249,8 @@ impl Ledger for PgLedger<'_, '_> {
         let seq: Option<i64> = self
             .tx
             .query_opt(
-                &self
-                    .tx
-                    .prepare_cached(
-                        "SELECT last_seq FROM devices WHERE warehouse_id = $1 AND device_id = $2
+                "SELECT last_seq FROM devices WHERE warehouse_id = $1 AND device_id = $2
                  FOR UPDATE",
-                    )
-                    .await?,
                 &[&self.wh, &device_id],
             )
             .await?
@@ -272,7 +267,8 @@ impl Ledger for PgLedger<'_, '_> {
         // The batch's events, before the device's position moves past them.
         self.flush_events().await?;
         self.tx
-            .execute(&self.tx.prepare_cached("UPDATE devices SET last_seq = $3 WHERE warehouse_id = $1 AND device_id = $2").await?,
+            .execute(
+                "UPDATE devices SET last_seq = $3 WHERE warehouse_id = $1 AND device_id = $2",
                 &[&self.wh, &device_id, &to_i64(seq)?],
             )
             .await?;
@@ -287,13 +283,8 @@ impl Ledger for PgLedger<'_, '_> {
         let row = self
             .tx
             .query_opt(
-                &self
-                    .tx
-                    .prepare_cached(
-                        "SELECT event_id, outcome, reject_code, reject_reason FROM events
+                "SELECT event_id, outcome, reject_code, reject_reason FROM events
                  WHERE warehouse_id = $1 AND device_id = $2 AND seq = $3",
-                    )
-                    .await?,
                 &[&self.wh, &device_id, &to_i64(seq)?],
             )
             .await?;
@@ -338,10 +329,7 @@ impl Ledger for PgLedger<'_, '_> {
         if !refs.merchants.is_empty() {
             for r in tx
                 .query(
-                    &tx.prepare_cached(
-                        "SELECT id FROM merchants WHERE warehouse_id = $1 AND id = ANY($2)",
-                    )
-                    .await?,
+                    "SELECT id FROM merchants WHERE warehouse_id = $1 AND id = ANY($2)",
                     &[&wh, &list(&refs.merchants)],
                 )
                 .await?
@@ -351,7 +339,8 @@ impl Ledger for PgLedger<'_, '_> {
         }
         if !refs.products.is_empty() {
             for r in tx
-                .query(&tx.prepare_cached("SELECT id, merchant_id FROM products WHERE warehouse_id = $1 AND id = ANY($2)").await?,
+                .query(
+                    "SELECT id, merchant_id FROM products WHERE warehouse_id = $1 AND id = ANY($2)",
                     &[&wh, &list(&refs.products)],
                 )
                 .await?
@@ -361,7 +350,8 @@ impl Ledger for PgLedger<'_, '_> {
         }
         if !refs.locations.is_empty() {
             for r in tx
-                .query(&tx.prepare_cached("SELECT code, kind FROM locations WHERE warehouse_id = $1 AND code = ANY($2)").await?,
+                .query(
+                    "SELECT code, kind FROM locations WHERE warehouse_id = $1 AND code = ANY($2)",
                     &[&wh, &list(&refs.locations)],
                 )
                 .await?
@@ -375,10 +365,7 @@ impl Ledger for PgLedger<'_, '_> {
         if !refs.notices.is_empty() {
             for r in tx
                 .query(
-                    &tx.prepare_cached(
-                        "SELECT data FROM inbound_notices WHERE warehouse_id = $1 AND id = ANY($2)",
-                    )
-                    .await?,
+                    "SELECT data FROM inbound_notices WHERE warehouse_id = $1 AND id = ANY($2)",
                     &[&wh, &list(&refs.notices)],
                 )
                 .await?
@@ -391,11 +378,8 @@ impl Ledger for PgLedger<'_, '_> {
             let ids: Vec<Uuid> = refs.receipts.iter().copied().collect();
             for r in tx
                 .query(
-                    &tx.prepare_cached(
-                        "SELECT receipt_id, merchant_id, notice_id, closed FROM receipts
+                    "SELECT receipt_id, merchant_id, notice_id, closed FROM receipts
                      WHERE warehouse_id = $1 AND receipt_id = ANY($2)",
-                    )
-                    .await?,
                     &[&wh, &ids],
                 )
                 .await?
@@ -414,11 +398,8 @@ impl Ledger for PgLedger<'_, '_> {
             let ids: Vec<Uuid> = refs.receipt_containers.iter().copied().collect();
             for r in tx
                 .query(
-                    &tx.prepare_cached(
-                        "SELECT receipt_id, location, container FROM receipt_containers
+                    "SELECT receipt_id, location, container FROM receipt_containers
                      WHERE warehouse_id = $1 AND receipt_id = ANY($2)",
-                    )
-                    .await?,
                     &[&wh, &ids],
                 )
                 .await?
@@ -431,10 +412,7 @@ impl Ledger for PgLedger<'_, '_> {
         }
         if !refs.tasks.is_empty() {
             let sql = format!("{TASK_COLUMNS} WHERE warehouse_id = $1 AND task_id = ANY($2)");
-            for r in tx
-                .query(&tx.prepare_cached(&sql).await?, &[&wh, &list(&refs.tasks)])
-                .await?
-            {
+            for r in tx.query(&sql, &[&wh, &list(&refs.tasks)]).await? {
                 let row = task_from_row(&r)?;
                 w.tasks.insert(row.task.task_id.clone(), row);
             }
@@ -446,10 +424,7 @@ impl Ledger for PgLedger<'_, '_> {
                  AND status IN ('open', 'leased') AND container = ANY($2) ORDER BY created_order"
             );
             for r in tx
-                .query(
-                    &tx.prepare_cached(&sql).await?,
-                    &[&wh, &list(&refs.putaway_containers)],
-                )
+                .query(&sql, &[&wh, &list(&refs.putaway_containers)])
                 .await?
             {
                 let row = task_from_row(&r)?;
@@ -468,13 +443,7 @@ impl Ledger for PgLedger<'_, '_> {
                 "{TASK_COLUMNS} WHERE warehouse_id = $1 AND kind = 'count'
                  AND status IN ('open', 'leased') AND reason = ANY($2)"
             );
-            for r in tx
-                .query(
-                    &tx.prepare_cached(&sql).await?,
-                    &[&wh, &list(&refs.count_reasons)],
-                )
-                .await?
-            {
+            for r in tx.query(&sql, &[&wh, &list(&refs.count_reasons)]).await? {
                 let row = task_from_row(&r)?;
                 w.tasks.insert(row.task.task_id.clone(), row);
             }
@@ -504,13 +473,7 @@ impl Ledger for PgLedger<'_, '_> {
                      AND s.lot = k.lot AND s.expiry = k.e AND s.condition = k.cond"
             );
             let [m, p, l, c, lot, e, cond] = &cols;
-            for r in tx
-                .query(
-                    &tx.prepare_cached(&sql).await?,
-                    &[&wh, m, p, l, c, lot, e, cond],
-                )
-                .await?
-            {
+            for r in tx.query(&sql, &[&wh, m, p, l, c, lot, e, cond]).await? {
                 let (key, quantity) = stock_from_row(&r)?;
                 w.stock.insert(key, quantity);
             }
@@ -531,13 +494,7 @@ impl Ledger for PgLedger<'_, '_> {
                  JOIN stock AS s ON s.warehouse_id = $1 AND s.location = k.l
                      AND s.container = k.c"
             );
-            for r in tx
-                .query(
-                    &tx.prepare_cached(&sql).await?,
-                    &[&wh, &locations, &containers],
-                )
-                .await?
-            {
+            for r in tx.query(&sql, &[&wh, &locations, &containers]).await? {
                 let (key, quantity) = stock_from_row(&r)?;
                 w.stock.insert(key, quantity);
             }
@@ -547,11 +504,8 @@ impl Ledger for PgLedger<'_, '_> {
             let ids: Vec<Uuid> = refs.event_ids.iter().copied().collect();
             for r in tx
                 .query(
-                    &tx.prepare_cached(
-                        "SELECT event_id FROM events
+                    "SELECT event_id FROM events
                      WHERE warehouse_id = $1 AND event_id = ANY($2) AND outcome = 'applied'",
-                    )
-                    .await?,
                     &[&wh, &ids],
                 )
                 .await?
@@ -625,16 +579,11 @@ impl PgLedger<'_, '_> {
         let reasons: Vec<Option<&str>> = rows.iter().map(|r| r.reason.as_deref()).collect();
         self.tx
             .execute(
-                &self
-                    .tx
-                    .prepare_cached(
-                        "INSERT INTO events (warehouse_id, device_id, seq, event_id, operator_id,
+                "INSERT INTO events (warehouse_id, device_id, seq, event_id, operator_id,
                      device_time_ms, type, schema, payload, outcome, reject_code, reject_reason)
                  SELECT $1, * FROM unnest($2::uuid[], $3::bigint[], $4::uuid[], $5::text[],
                      $6::bigint[], $7::text[], $8::int[], $9::text[], $10::text[], $11::text[],
                      $12::text[])",
-                    )
-                    .await?,
                 &[
                     &self.wh,
                     &devices,
@@ -664,13 +613,14 @@ impl PgLedger<'_, '_> {
         let text = |f: fn(&StockKey) -> &str| rows.iter().map(|(k, _)| f(k)).collect::<Vec<_>>();
         let deltas: Vec<i64> = rows.iter().map(|(_, d)| **d).collect();
         self.tx
-            .execute(&self.tx.prepare_cached("INSERT INTO stock (warehouse_id, merchant_id, product_id, location, container,
+            .execute(
+                "INSERT INTO stock (warehouse_id, merchant_id, product_id, location, container,
                      lot, expiry, condition, quantity)
                  SELECT $1, * FROM unnest($2::text[], $3::text[], $4::text[], $5::text[],
                      $6::text[], $7::text[], $8::text[], $9::bigint[])
                  ON CONFLICT (warehouse_id, merchant_id, product_id, location, container, lot,
                      expiry, condition)
-                 DO UPDATE SET quantity = stock.quantity + excluded.quantity").await?,
+                 DO UPDATE SET quantity = stock.quantity + excluded.quantity",
                 &[
                     &self.wh,
                     &text(|k| &k.merchant_id),
@@ -702,17 +652,12 @@ impl PgLedger<'_, '_> {
         let quarantined: Vec<i64> = rows.iter().map(|(_, t)| t.1).collect();
         self.tx
             .execute(
-                &self
-                    .tx
-                    .prepare_cached(
-                        "INSERT INTO receipt_tally (warehouse_id, receipt_id, product_id, received,
+                "INSERT INTO receipt_tally (warehouse_id, receipt_id, product_id, received,
                      quarantined)
                  SELECT $1, * FROM unnest($2::uuid[], $3::text[], $4::bigint[], $5::bigint[])
                  ON CONFLICT (warehouse_id, receipt_id, product_id) DO UPDATE SET
                      received = receipt_tally.received + excluded.received,
                      quarantined = receipt_tally.quarantined + excluded.quarantined",
-                    )
-                    .await?,
                 &[&self.wh, &receipts, &products, &received, &quarantined],
             )
             .await?;
@@ -727,9 +672,10 @@ impl PgLedger<'_, '_> {
         let locations: Vec<&str> = rows.iter().map(|r| r.1).collect();
         let containers: Vec<&str> = rows.iter().map(|r| r.2).collect();
         self.tx
-            .execute(&self.tx.prepare_cached("INSERT INTO receipt_containers (warehouse_id, receipt_id, location, container)
+            .execute(
+                "INSERT INTO receipt_containers (warehouse_id, receipt_id, location, container)
                  SELECT $1, * FROM unnest($2::uuid[], $3::text[], $4::text[])
-                 ON CONFLICT DO NOTHING").await?,
+                 ON CONFLICT DO NOTHING",
                 &[&self.wh, &receipts, &locations, &containers],
             )
             .await?;
@@ -754,11 +700,12 @@ impl PgLedger<'_, '_> {
         let messages: Vec<&str> = rows.iter().map(|r| r.0.message.as_str()).collect();
         // WITH ORDINALITY keeps the batch's order in the exceptions' ids.
         self.tx
-            .execute(&self.tx.prepare_cached("INSERT INTO exceptions (warehouse_id, merchant_id, device_id, seq, event_id,
+            .execute(
+                "INSERT INTO exceptions (warehouse_id, merchant_id, device_id, seq, event_id,
                      kind, message)
                  SELECT $1, m, d, s, e, k, msg FROM unnest($2::text[], $3::uuid[], $4::bigint[],
                      $5::uuid[], $6::text[], $7::text[]) WITH ORDINALITY AS x(m, d, s, e, k, msg, n)
-                 ORDER BY n").await?,
+                 ORDER BY n",
                 &[
                     &self.wh, &merchants, &devices, &seqs, &events, &kinds, &messages,
                 ],
@@ -778,34 +725,25 @@ impl PgLedger<'_, '_> {
                 dock,
             } => {
                 tx.execute(
-                    &tx.prepare_cached(
-                        "INSERT INTO receipts (warehouse_id, receipt_id, merchant_id, notice_id,
+                    "INSERT INTO receipts (warehouse_id, receipt_id, merchant_id, notice_id,
                          device_id, dock)
                      VALUES ($1, $2, $3, $4, $5, $6)",
-                    )
-                    .await?,
                     &[&wh, receipt_id, merchant_id, notice_id, device_id, dock],
                 )
                 .await?;
             }
             Effect::CloseReceipt { receipt_id, lines } => {
                 tx.execute(
-                    &tx.prepare_cached(
-                        "UPDATE receipts SET closed = TRUE, summary = $3
+                    "UPDATE receipts SET closed = TRUE, summary = $3
                      WHERE warehouse_id = $1 AND receipt_id = $2",
-                    )
-                    .await?,
                     &[&wh, receipt_id, &to_json(lines)],
                 )
                 .await?;
             }
             Effect::SaveNotice(notice) => {
                 tx.execute(
-                    &tx.prepare_cached(
-                        "UPDATE inbound_notices SET status = $3, data = $4
+                    "UPDATE inbound_notices SET status = $3, data = $4
                      WHERE warehouse_id = $1 AND id = $2",
-                    )
-                    .await?,
                     &[
                         &wh,
                         &notice.id,
@@ -815,7 +753,7 @@ impl PgLedger<'_, '_> {
                 )
                 .await?;
             }
-            Effect::SaveTask(row) => save_task(&**tx, wh, row).await?,
+            Effect::SaveTask(row) => save_task(tx, wh, row).await?,
             Effect::Publish {
                 device,
                 merchant_id,
@@ -832,12 +770,9 @@ impl PgLedger<'_, '_> {
                 reason,
             } => {
                 tx.execute(
-                    &tx.prepare_cached(
-                        "INSERT INTO putaway_overrides (warehouse_id, device_id, seq, container,
+                    "INSERT INTO putaway_overrides (warehouse_id, device_id, seq, container,
                          suggested, location, override_reason)
                      VALUES ($1, $2, $3, $4, $5, $6, $7)",
-                    )
-                    .await?,
                     &[
                         &wh,
                         device_id,
@@ -857,12 +792,9 @@ impl PgLedger<'_, '_> {
             | Effect::Exception { .. } => {}
             Effect::ResolveException { device_id, seq, by } => {
                 tx.execute(
-                    &tx.prepare_cached(
-                        "UPDATE exceptions SET resolved_by = $4, resolved_at = now()
+                    "UPDATE exceptions SET resolved_by = $4, resolved_at = now()
                      WHERE warehouse_id = $1 AND device_id = $2 AND seq = $3
                        AND resolved_by IS NULL",
-                    )
-                    .await?,
                     &[&wh, device_id, &to_i64(*seq)?, by],
                 )
                 .await?;
@@ -873,13 +805,10 @@ impl PgLedger<'_, '_> {
                 location,
             } => {
                 tx.execute(
-                    &tx.prepare_cached(
-                        "INSERT INTO bins_full (warehouse_id, location, device_id, seq)
+                    "INSERT INTO bins_full (warehouse_id, location, device_id, seq)
                      VALUES ($1, $2, $3, $4)
                      ON CONFLICT (warehouse_id, location) DO UPDATE SET
                          device_id = excluded.device_id, seq = excluded.seq",
-                    )
-                    .await?,
                     &[&wh, location, device_id, &to_i64(*seq)?],
                 )
                 .await?;
