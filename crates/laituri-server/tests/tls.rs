@@ -108,12 +108,10 @@ async fn a_client_trusting_the_site_ca_is_answered_and_others_are_refused() {
         .unwrap();
     assert_eq!(health["status"], "ok", "{health}");
 
-    // The platform's roots alone do not know the site's CA: the handshake fails, on the
+    // A client that trusts another CA (say, another site's) fails the handshake, on the
     // certificate.
-    let untrusting = reqwest::Client::builder()
-        .timeout(Duration::from_secs(10))
-        .build()
-        .unwrap();
+    let elsewhere = tempfile::tempdir().unwrap();
+    let untrusting = trusting(&make_pki(elsewhere.path()).ca);
     let refused = untrusting
         .get(format!("{url}{}", paths::HEALTH))
         .send()
