@@ -19,6 +19,10 @@ use crate::ui::{self, AppWindow, Ctx};
 
 /// Runs the terminal until its window is closed.
 pub fn run(paths: &Paths, config: &Config) -> Result<()> {
+    // A CA file that cannot be used is the configuration's error: said now, not as a sync line.
+    if let Some(ca_file) = &config.ca_file {
+        crate::sync::read_ca_file(ca_file)?;
+    }
     std::fs::create_dir_all(&paths.data_dir)
         .with_context(|| format!("creating {}", paths.data_dir.display()))?;
     let db = paths.database();
@@ -41,6 +45,7 @@ pub fn run(paths: &Paths, config: &Config) -> Result<()> {
     let mut sync_config = SyncConfig::new(db, config.server_url.clone());
     sync_config.enrolment_code = config.enrolment_code.clone();
     sync_config.device_name = config.device_name.clone();
+    sync_config.ca_file = config.ca_file.clone();
     let weak = window.as_weak();
     let sync = SyncHandle::start(sync_config, move |status| {
         let _ = weak.upgrade_in_event_loop(move |ui| {

@@ -14,8 +14,11 @@ use crate::terminal::CoreConfig;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Config {
-    /// Base URL of the central server.
+    /// Base URL of the central server (`https://…` in production).
     pub server_url: String,
+    /// A PEM file of more trusted roots for an `https` server: the site's own CA, when the
+    /// server's certificate is not from a CA the platform already trusts.
+    pub ca_file: Option<PathBuf>,
     /// One-time code from the shift lead that enrols this terminal with the server.
     pub enrolment_code: Option<String>,
     /// Name the server shows for this terminal.
@@ -37,6 +40,7 @@ impl Default for Config {
         let core = CoreConfig::default();
         Config {
             server_url: "http://127.0.0.1:8080".into(),
+            ca_file: None,
             enrolment_code: None,
             device_name: "laituri".into(),
             fnc1_substitute: None,
@@ -120,6 +124,7 @@ mod tests {
         assert_eq!(Config::load(&path).unwrap(), Config::default());
         let c = Config {
             fnc1_substitute: Some('~'),
+            ca_file: Some(dir.path().join("site-ca.pem")),
             enrolment_code: Some("X".into()),
             ..Config::default()
         };

@@ -34,6 +34,10 @@ enum Command {
         /// Enrolment code from the shift lead (overrides the configuration file).
         #[arg(long)]
         enrolment_code: Option<String>,
+        /// PEM file of the site's own CA, trusted besides the platform's roots for an https
+        /// server (overrides the configuration file's ca_file).
+        #[arg(long, value_name = "FILE")]
+        ca_file: Option<PathBuf>,
         /// No sounds.
         #[arg(long)]
         mute: bool,
@@ -93,37 +97,47 @@ fn main() -> Result<()> {
         Some(Command::Run {
             server,
             enrolment_code,
+            ca_file,
             mute,
             fullscreen,
         }) => run(
             &cli.data_dir,
             &cli.config,
-            server,
-            enrolment_code,
-            mute,
-            fullscreen,
+            Overrides {
+                server,
+                enrolment_code,
+                ca_file,
+                mute,
+                fullscreen,
+            },
         ),
-        None => run(&cli.data_dir, &cli.config, None, None, false, false),
+        None => run(&cli.data_dir, &cli.config, Overrides::default()),
     }
 }
 
-fn run(
-    data_dir: &Option<PathBuf>,
-    config_file: &Option<PathBuf>,
+/// What `laituri run`'s flags change of the configuration file.
+#[derive(Debug, Default)]
+struct Overrides {
     server: Option<String>,
     enrolment_code: Option<String>,
+    ca_file: Option<PathBuf>,
     mute: bool,
     fullscreen: bool,
-) -> Result<()> {
+}
+
+fn run(data_dir: &Option<PathBuf>, config_file: &Option<PathBuf>, flags: Overrides) -> Result<()> {
     let paths = Paths::resolve(data_dir.as_deref(), config_file.as_deref())?;
     let mut config = Config::load(&paths.config_file)?;
-    if let Some(s) = server {
+    if let Some(s) = flags.server {
         config.server_url = s;
     }
-    if enrolment_code.is_some() {
-        config.enrolment_code = enrolment_code;
+    if flags.enrolment_code.is_some() {
+        config.enrolment_code = flags.enrolment_code;
     }
-    config.mute |= mute;
-    config.fullscreen |= fullscreen;
+    if flags.ca_file.is_some() {
+        config.ca_file = flags.ca_file;
+    }
+    config.mute |= flags.mute;
+    config.fullscreen |= flags.fullscreen;
     laituri::app::run(&paths, &config)
 }

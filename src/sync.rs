@@ -8,7 +8,7 @@
 //!
 //! It must never drop or reorder an event, and never treat a transient failure as permanent.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::JoinHandle;
@@ -29,8 +29,11 @@ use crate::tr;
 #[derive(Debug, Clone)]
 pub struct SyncConfig {
     pub db_path: PathBuf,
-    /// Base URL of the central server, e.g. `http://127.0.0.1:8080`.
+    /// Base URL of the central server, e.g. `http://127.0.0.1:8080` or `https://laituri.example`.
     pub server_url: String,
+    /// More trusted roots for an `https` server (PEM), e.g. the site's own CA; the platform's
+    /// roots are trusted as well.
+    pub ca_file: Option<PathBuf>,
     pub enrolment_code: Option<String>,
     pub device_name: String,
     /// Events per push request.
@@ -50,6 +53,7 @@ impl SyncConfig {
         SyncConfig {
             db_path,
             server_url: server_url.into(),
+            ca_file: None,
             enrolment_code: None,
             device_name: "laituri".into(),
             // 2000 events are about 1 MB. Against a server with a large catalogue, 100,000
@@ -91,6 +95,10 @@ pub enum SyncProblem {
     NoAnswer,
     /// The connection failed some other way.
     Offline(String),
+    /// The server's certificate does not verify against the trusted roots (the platform's and
+    /// `ca_file`): the site's own CA is not installed, or the certificate is expired or for
+    /// another name. The detail says which.
+    UntrustedCertificate(String),
     /// No enrolment code is configured.
     NotEnrolled,
     /// The server refused the enrolment code.
@@ -161,6 +169,11 @@ impl SyncProblem {
             SyncProblem::Offline(detail) => tr!(
                 lang,
                 "Offline ({detail}). Keep working; everything is saved on the device.",
+                detail
+            ),
+            SyncProblem::UntrustedCertificate(detail) => tr!(
+                lang,
+                "The server's certificate is not trusted ({detail}). Keep working; everything is saved on the device. Ask IT to install the site's CA file on this terminal (ca_file in the configuration).",
                 detail
             ),
             SyncProblem::NotEnrolled => tr!(
@@ -465,11 +478,18 @@ impl Worker {
         stopping: Arc<AtomicBool>,
         on_status: StatusFn,
     ) -> Worker {
-        let http = reqwest::Client::builder()
-            .timeout(config.request_timeout)
-            .connect_timeout(config.request_timeout.min(Duration::from_secs(3)))
-            .build()
-            .unwrap_or_default();
+        // A client that cannot be made (a CA file gone since start-up) stops the worker with the
+        // reason; the terminal goes on working offline.
+        let (http, stopped_reason) = match http_client(&config) {
+            Ok(http) => (http, None),
+            Err(e) => (
+                reqwest::Client::builder()
+                    .tls_certs_only([])
+                    .build()
+                    .unwrap_or_default(),
+                Some(SyncProblem::NoRuntime(format!("{e:#}"))),
+            ),
+        };
         Worker {
             batch_limit: config.batch_size.max(1),
             config,
@@ -478,7 +498,7 @@ impl Worker {
             on_status,
             http,
             failures: 0,
-            stopped_reason: None,
+            stopped_reason,
         }
     }
 
@@ -863,14 +883,90 @@ async fn call(request: reqwest::RequestBuilder) -> Result<(u16, Vec<u8>), RoundE
     Ok((status, body.to_vec()))
 }
 
+/// The worker's HTTP client: the platform's trusted roots, and the certificates of `ca_file`.
+pub fn http_client(config: &SyncConfig) -> anyhow::Result<reqwest::Client> {
+    let roots = match &config.ca_file {
+        Some(path) => read_ca_file(path)?,
+        None => Vec::new(),
+    };
+    let builder = || {
+        reqwest::Client::builder()
+            .timeout(config.request_timeout)
+            .connect_timeout(config.request_timeout.min(Duration::from_secs(3)))
+    };
+    builder()
+        .tls_certs_merge(roots.clone())
+        .build()
+        .or_else(|e| {
+            // No platform roots at all (a minimal install without ca-certificates) and no
+            // ca_file: plain http still works, and an https server is reported as not trusted.
+            tracing::warn!(
+                "no trusted roots on this device ({e}): install ca-certificates or set ca_file"
+            );
+            builder().tls_certs_only(roots).build()
+        })
+        .map_err(|e| {
+            anyhow::anyhow!("the HTTP client could not be made ({e}); check ca_file if it is set")
+        })
+}
+
+/// The certificates of a CA file (PEM, one or more `BEGIN CERTIFICATE` blocks). An error names
+/// the file and says what to do.
+pub fn read_ca_file(path: &Path) -> anyhow::Result<Vec<reqwest::Certificate>> {
+    use anyhow::Context;
+    let pem = std::fs::read(path).with_context(|| {
+        format!(
+            "reading the CA file {} (ca_file): set ca_file to a readable PEM file of the site's \
+             CA certificate, or remove it to trust the platform's roots only",
+            path.display()
+        )
+    })?;
+    let certs = reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| {
+        anyhow::anyhow!(
+            "the CA file {} (ca_file) is not valid PEM ({e}): set ca_file to the site's CA \
+             certificate in PEM",
+            path.display()
+        )
+    })?;
+    if certs.is_empty() {
+        anyhow::bail!(
+            "the CA file {} (ca_file) holds no PEM certificate (-----BEGIN CERTIFICATE-----): set \
+             ca_file to the site's CA certificate, not its key or the server's own files",
+            path.display()
+        );
+    }
+    Ok(certs)
+}
+
 fn offline(e: &reqwest::Error) -> SyncProblem {
-    if e.is_timeout() {
+    if let Some(detail) = untrusted_certificate(e) {
+        SyncProblem::UntrustedCertificate(detail)
+    } else if e.is_timeout() {
         SyncProblem::NoAnswer
     } else if e.is_connect() {
         SyncProblem::Unreachable
     } else {
         SyncProblem::Offline(e.to_string())
     }
+}
+
+/// What rustls said of the server's certificate, when that is why the request failed. The
+/// rustls error is the payload of an I/O error, which `source()` skips: the walk goes into it.
+fn untrusted_certificate(e: &reqwest::Error) -> Option<String> {
+    let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(e) = cause {
+        if let Some(tls @ rustls::Error::InvalidCertificate(_)) = e.downcast_ref::<rustls::Error>()
+        {
+            return Some(tls.to_string());
+        }
+        cause = match e.downcast_ref::<std::io::Error>() {
+            Some(io) => io
+                .get_ref()
+                .map(|inner| inner as &(dyn std::error::Error + 'static)),
+            None => e.source(),
+        };
+    }
+    None
 }
 
 #[cfg(test)]

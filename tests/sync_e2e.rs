@@ -297,3 +297,83 @@ fn a_server_answering_garbage_loses_nothing() {
     stop.store(true, std::sync::atomic::Ordering::SeqCst);
     garbage.join().unwrap();
 }
+
+/// A site's own CA (`ca.pem`) and the server's certificate for 127.0.0.1 and localhost that it
+/// signed (`server.pem`, `server.key`), in `dir`.
+fn site_pki(dir: &Path) -> (std::path::PathBuf, laituri_server::TlsFiles) {
+    let ca_key = rcgen::KeyPair::generate().unwrap();
+    let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    ca_params
+        .distinguished_name
+        .push(rcgen::DnType::CommonName, "Laituri test site CA");
+    ca_params.key_usages = vec![
+        rcgen::KeyUsagePurpose::KeyCertSign,
+        rcgen::KeyUsagePurpose::CrlSign,
+    ];
+    let ca = rcgen::CertifiedIssuer::self_signed(ca_params, ca_key).unwrap();
+    let key = rcgen::KeyPair::generate().unwrap();
+    let params =
+        rcgen::CertificateParams::new(vec!["127.0.0.1".to_string(), "localhost".to_string()])
+            .unwrap();
+    let cert = params.signed_by(&key, &ca).unwrap();
+    let files = laituri_server::TlsFiles {
+        cert_chain: dir.join("server.pem"),
+        private_key: dir.join("server.key"),
+    };
+    std::fs::write(dir.join("ca.pem"), ca.pem()).unwrap();
+    std::fs::write(&files.cert_chain, cert.pem()).unwrap();
+    std::fs::write(&files.private_key, key.serialize_pem()).unwrap();
+    (dir.join("ca.pem"), files)
+}
+
+#[test]
+fn over_https_a_terminal_trusting_the_site_ca_syncs_and_one_without_it_is_told_why_not() {
+    let dir = tempfile::tempdir().unwrap();
+    let (ca, files) = site_pki(dir.path());
+    let mut config = laituri_server::ServerConfig::local(dir.path().join("server.sqlite3"));
+    config.tls = Some(files);
+    let guide = laituri_server::demo::seed(&config, support::today()).expect("demo seed");
+    let d = demo_facts(&guide);
+    let server = ServerHandle::start(config).unwrap();
+    let url = server.url();
+    assert!(url.starts_with("https://127.0.0.1:"), "{url}");
+
+    // Without the site's CA the platform's roots do not know the certificate: the operator is
+    // told so, and nothing is enrolled.
+    let untrusting = support::sync_config(dir.path().join("untrusting.sqlite3"), &url);
+    let status = laituri::sync::sync_once(&untrusting);
+    assert!(!status.online);
+    assert!(!status.enrolled);
+    assert!(
+        matches!(status.problem, Some(SyncProblem::UntrustedCertificate(_))),
+        "{status:?}"
+    );
+
+    // With ca_file it enrols, pulls the warehouse, and its work reaches the server.
+    let db = dir.path().join("t.sqlite3");
+    let trusting = SyncConfig {
+        ca_file: Some(ca),
+        ..support::sync_config(db.clone(), &url)
+    };
+    let first = support::sync_ok(&trusting);
+    assert!(first.enrolled);
+    let mut t = terminal(&db, CoreConfig::default());
+    receive(&mut t, &d, "T-0001", 3);
+    let pending = Store::open(&db).unwrap().counts().unwrap().pending();
+    assert_eq!(pending, 4, "receipt_opened + 3 items");
+    let status = support::sync_ok(&trusting);
+    assert_eq!(status.counts.pending(), 0, "{status:?}");
+    server.stop();
+}
+
+#[test]
+fn a_ca_file_that_holds_no_certificate_is_an_error_naming_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_, files) = site_pki(dir.path());
+    for path in [files.private_key, dir.path().join("missing.pem")] {
+        let err = format!("{:#}", laituri::sync::read_ca_file(&path).unwrap_err());
+        assert!(err.contains(&path.display().to_string()), "{err}");
+        assert!(err.contains("ca_file"), "{err}");
+    }
+}

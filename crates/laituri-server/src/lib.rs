@@ -9,6 +9,7 @@
 //! Codemap:
 //! - [`http`]: axum router, extractors, error answers, limits on what a client may hold
 //!   ([`Limits`]). Every answer is protocol JSON.
+//! - [`tls`]: HTTPS, the certificate and key ([`TlsFiles`]) read into each connection's handshake.
 //! - [`push`]: the rules of applying a batch of events, backend-independent; one file per flow.
 //! - [`tasks`]: the rules of tasks and leases; [`clock`]: the server's (injectable) clock.
 //! - [`enrolment`]: the rules of enrolment codes, device tokens and who may enrol a device.
@@ -37,11 +38,13 @@ pub mod master;
 pub mod push;
 pub mod store;
 pub mod tasks;
+pub mod tls;
 
 pub use http::Limits;
 pub use store::postgres::Postgres;
 pub use store::sqlite::{Sqlite, SqliteStore};
 pub use store::{DeviceSync, MasterData, Store, StoreError, Views};
+pub use tls::TlsFiles;
 
 /// How long a stopping server lets requests in flight finish before it drops them.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
@@ -67,6 +70,8 @@ pub struct ServerConfig {
     pub clock: clock::Clock,
     /// Connections, request timeouts and enrolment attempts; the default is production's.
     pub limits: Limits,
+    /// Serve HTTPS with this certificate and key; plain HTTP when `None`.
+    pub tls: Option<TlsFiles>,
 }
 
 impl ServerConfig {
@@ -82,6 +87,7 @@ impl ServerConfig {
             warehouse_name: demo::WAREHOUSE_NAME.to_string(),
             clock: clock::Clock::system(),
             limits: Limits::default(),
+            tls: None,
         }
     }
 
@@ -155,6 +161,7 @@ impl std::fmt::Debug for ServerConfig {
             .field("warehouse_name", &self.warehouse_name)
             .field("clock", &self.clock)
             .field("limits", &self.limits)
+            .field("tls", &self.tls)
             .finish()
     }
 }
@@ -177,18 +184,22 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     config.check_admin_key(listener.local_addr()?)?;
+    let tls = config.tls.as_ref().map(TlsFiles::acceptor).transpose()?;
     let store = config.open_backend().await?;
     let state = app_state(&config, store);
-    serve_state(state, &config.limits, listener, shutdown).await
+    serve_state(state, &config.limits, tls, listener, shutdown).await
 }
 
 /// Serves HTTP/1 connections with hyper until `shutdown`: at most `limits.max_connections` at
 /// once, each closed when it does not send a whole request head within `limits.header_timeout`
-/// (a half-sent head, or a kept-alive connection left idle). Then it stops accepting, lets each
-/// connection finish its request in flight, and waits for them for [`SHUTDOWN_GRACE`].
+/// (a half-sent head, or a kept-alive connection left idle). With `tls`, each connection first
+/// completes its TLS handshake, within `limits.header_timeout` too, on its own task (a stalling
+/// handshake holds its connection slot only, never the accept loop). Then it stops accepting,
+/// lets each connection finish its request in flight, and waits for them for [`SHUTDOWN_GRACE`].
 async fn serve_state(
     state: http::AppState,
     limits: &Limits,
+    tls: Option<tokio_rustls::TlsAcceptor>,
     listener: tokio::net::TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
@@ -200,6 +211,8 @@ async fn serve_state(
         .header_read_timeout(limits.header_timeout)
         .max_buf_size(READ_BUFFER)
         .keep_alive(true);
+    let http1 = Arc::new(http1);
+    let handshake_timeout = limits.header_timeout;
     // A connection takes a slot before it is accepted: when all are taken, new connections wait
     // in the kernel's accept queue (costing the server nothing) until a slot is free, which the
     // header timeout guarantees within seconds even when every slot is held by a stalling client.
@@ -207,7 +220,8 @@ async fn serve_state(
     let slots = Arc::new(Semaphore::new(max_connections));
     let (stop_tx, stop_rx) = watch::channel(());
     let mut shutdown = std::pin::pin!(shutdown);
-    tracing::info!(%addr, max_connections, "laituri-server listening");
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    tracing::info!(%addr, scheme, max_connections, "laituri-server listening");
     loop {
         let slot = tokio::select! {
             () = &mut shutdown => break,
@@ -232,29 +246,31 @@ async fn serve_state(
         };
         // Responses are small and latency matters more than packet count on a sync call.
         let _ = tcp.set_nodelay(true);
-        let router = router.clone();
-        // The peer's address goes with each request: the enrolment limit counts by it.
-        let service = hyper::service::service_fn(move |mut req| {
-            req.extensions_mut().insert(ConnectInfo(peer));
-            router.clone().oneshot(req)
-        });
-        let conn = http1.serve_connection(TokioIo::new(tcp), service);
+        let (router, http1, tls) = (router.clone(), http1.clone(), tls.clone());
         let mut stop = stop_rx.clone();
         tokio::spawn(async move {
             let _slot = slot;
-            let mut conn = std::pin::pin!(conn);
-            tokio::select! {
-                result = conn.as_mut() => {
-                    // Timeouts and clients that went away: the client's trouble, not the server's.
-                    if let Err(e) = result {
-                        tracing::debug!(%peer, error = %e, "connection ended");
+            let Some(tls) = tls else {
+                return serve_connection(&http1, TokioIo::new(tcp), router, peer, stop).await;
+            };
+            let handshake = tokio::time::timeout(handshake_timeout, tls.accept(tcp));
+            let stream = tokio::select! {
+                shaken = handshake => match shaken {
+                    Ok(Ok(stream)) => stream,
+                    // Plain HTTP to the HTTPS port, an untrusting client, a scanner: theirs.
+                    Ok(Err(e)) => {
+                        tracing::debug!(%peer, error = %e, "TLS handshake failed");
+                        return;
                     }
-                    return;
-                }
-                _ = stop.changed() => {}
-            }
-            conn.as_mut().graceful_shutdown();
-            let _ = conn.await;
+                    Err(_) => {
+                        tracing::debug!(%peer, "TLS handshake took too long; closed");
+                        return;
+                    }
+                },
+                // Stopping: a connection that has not sent a request yet has nothing to finish.
+                _ = stop.changed() => return,
+            };
+            serve_connection(&http1, TokioIo::new(stream), router, peer, stop).await;
         });
     }
     drop(listener);
@@ -271,6 +287,38 @@ async fn serve_state(
     Ok(())
 }
 
+/// Serves one connection's requests with `router` until it ends, or until `stop`: then it lets
+/// the request in flight finish and closes.
+async fn serve_connection<I>(
+    http1: &hyper::server::conn::http1::Builder,
+    io: I,
+    router: axum::Router,
+    peer: SocketAddr,
+    mut stop: watch::Receiver<()>,
+) where
+    I: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
+{
+    // The peer's address goes with each request: the enrolment limit counts by it.
+    let service = hyper::service::service_fn(move |mut req| {
+        req.extensions_mut().insert(ConnectInfo(peer));
+        router.clone().oneshot(req)
+    });
+    let conn = http1.serve_connection(io, service);
+    let mut conn = std::pin::pin!(conn);
+    tokio::select! {
+        result = conn.as_mut() => {
+            // Timeouts and clients that went away: the client's trouble, not the server's.
+            if let Err(e) = result {
+                tracing::debug!(%peer, error = %e, "connection ended");
+            }
+            return;
+        }
+        _ = stop.changed() => {}
+    }
+    conn.as_mut().graceful_shutdown();
+    let _ = conn.await;
+}
+
 /// Errors of one connection that `accept` reports; the listener itself is fine.
 fn is_connection_error(e: &std::io::Error) -> bool {
     matches!(
@@ -285,6 +333,7 @@ fn is_connection_error(e: &std::io::Error) -> bool {
 /// Dropping the handle stops the server too.
 pub struct ServerHandle {
     addr: SocketAddr,
+    https: bool,
     stop: Option<oneshot::Sender<()>>,
     thread: Option<JoinHandle<()>>,
 }
@@ -292,6 +341,8 @@ pub struct ServerHandle {
 impl ServerHandle {
     /// Opens the database, binds, and returns once the server accepts connections.
     pub fn start(config: ServerConfig) -> anyhow::Result<ServerHandle> {
+        let tls = config.tls.as_ref().map(TlsFiles::acceptor).transpose()?;
+        let https = tls.is_some();
         // Binding here (not on the server thread) makes "address in use" an error of `start`,
         // and the listener is already accepting when `start` returns.
         let std_listener = std::net::TcpListener::bind(config.bind)
@@ -338,7 +389,7 @@ impl ServerHandle {
                         }
                     };
                     let _ = ready_tx.send(Ok(()));
-                    serve_state(state, &config.limits, listener, async move {
+                    serve_state(state, &config.limits, tls, listener, async move {
                         let _ = stop_rx.await;
                     })
                     .await
@@ -359,6 +410,7 @@ impl ServerHandle {
         }
         Ok(ServerHandle {
             addr,
+            https,
             stop: Some(stop_tx),
             thread: Some(thread),
         })
@@ -368,9 +420,11 @@ impl ServerHandle {
         self.addr
     }
 
-    /// `http://IP:PORT`, the base URL to which the protocol's paths are appended.
+    /// `http://IP:PORT`, or `https://IP:PORT` when serving TLS: the base URL to which the
+    /// protocol's paths are appended.
     pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
+        let scheme = if self.https { "https" } else { "http" };
+        format!("{scheme}://{}", self.addr)
     }
 
     /// Stops gracefully and waits until the server thread has ended (the port is free again).

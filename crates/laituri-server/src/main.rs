@@ -40,6 +40,23 @@ struct Args {
     /// terminals; raise it for more.
     #[arg(long, default_value_t = laituri_server::Limits::default().max_connections)]
     max_connections: usize,
+    /// Serve HTTPS with this certificate chain (PEM: the server's certificate first, then its
+    /// intermediates). Needs --tls-key.
+    #[arg(
+        long,
+        env = "LAITURI_TLS_CERT",
+        value_name = "FILE",
+        requires = "tls_key"
+    )]
+    tls_cert: Option<PathBuf>,
+    /// The private key of --tls-cert (PEM, unencrypted).
+    #[arg(
+        long,
+        env = "LAITURI_TLS_KEY",
+        value_name = "FILE",
+        requires = "tls_cert"
+    )]
+    tls_key: Option<PathBuf>,
     /// Make a new change-log epoch before serving. Use it once after restoring the database from
     /// a backup: every terminal then pulls its data again from the start.
     #[arg(long)]
@@ -84,9 +101,20 @@ async fn main() -> anyhow::Result<()> {
             max_connections: args.max_connections,
             ..laituri_server::Limits::default()
         },
+        tls: match (args.tls_cert, args.tls_key) {
+            (Some(cert_chain), Some(private_key)) => Some(laituri_server::TlsFiles {
+                cert_chain,
+                private_key,
+            }),
+            _ => None,
+        },
     };
-    // Before anything is written: a demo key on a reachable address stops here.
+    // Before anything is written: a demo key on a reachable address stops here, and so does a
+    // bad certificate or key.
     config.check_admin_key(config.bind)?;
+    if let Some(tls) = &config.tls {
+        tls.acceptor()?;
+    }
     if args.new_epoch {
         let epoch = config.open_backend().await?.new_epoch().await?;
         println!("New change-log epoch {epoch}: terminals will pull everything again");
@@ -103,7 +131,12 @@ async fn main() -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(config.bind)
         .await
         .with_context(|| format!("binding {}", config.bind))?;
-    println!("Listening on http://{}", listener.local_addr()?);
+    let scheme = if config.tls.is_some() {
+        "https"
+    } else {
+        "http"
+    };
+    println!("Listening on {scheme}://{}", listener.local_addr()?);
     laituri_server::serve(config, listener, async {
         let _ = tokio::signal::ctrl_c().await;
         tracing::info!("Ctrl-C: shutting down");

@@ -38,7 +38,8 @@ pub struct Limits {
     /// kept-alive connection from the previous answer. It closes half-sent heads (slowloris) and
     /// idle keep-alive connections alike. Default 10 s: a head is a few hundred bytes, and a
     /// terminal syncs every 5 s, so its connection is reused between rounds and closed when the
-    /// terminal goes quiet.
+    /// terminal goes quiet. On HTTPS the TLS handshake must complete within this too, before the
+    /// first head's own time starts.
     pub header_timeout: Duration,
     /// Longest silence inside a request body, on every route. Default 30 s: long enough for TCP
     /// to retransmit through a bad patch of Wi-Fi, short enough that a stalled body is let go.
