@@ -144,6 +144,9 @@ impl Store {
                         seq
                     }
                     Fact::UnknownBarcode { raw } => {
+                        // A scan longer than any product's barcode (a shipping label with a
+                        // name and an address) is recorded only as a hash.
+                        let raw = laituri_protocol::recorded_scan(raw);
                         let seq = append(
                             tx,
                             operator_id,
@@ -159,7 +162,7 @@ impl Store {
                             "unknown_barcode",
                             // The code as scanned; the screen says what it means, in the
                             // language of whoever looks.
-                            raw,
+                            &raw,
                         )?;
                         seq
                     }
@@ -346,6 +349,29 @@ mod tests {
         );
         assert_eq!(s.counts().unwrap().pending(), 3);
         assert_eq!(s.counts().unwrap().open_exceptions, 1);
+    }
+
+    #[test]
+    fn a_shipping_label_scanned_at_the_dock_is_recorded_only_as_a_hash() {
+        let mut s = Store::open_in_memory().unwrap();
+        let r = open(&mut s);
+        let label = format!(
+            "Matti Meikäläinen|Esimerkkikatu 12|00100 Helsinki|{}",
+            "0".repeat(90)
+        );
+        s.record_receiving(&r, "op", &[Fact::UnknownBarcode { raw: label }])
+            .unwrap();
+        let batch = s.pending_batch(100).unwrap();
+        let sent = serde_json::to_string(&batch).unwrap();
+        assert!(!sent.contains("Meikäläinen"), "{sent}");
+        let exceptions = s.open_exceptions(10).unwrap();
+        assert!(
+            exceptions[0].message.starts_with("sha256:"),
+            "{:?}",
+            exceptions[0]
+        );
+        let lines = s.recent_receipt_lines(r.receipt_id, 10).unwrap();
+        assert!(!lines[0].product_name.contains("Meikäläinen"));
     }
 
     #[test]

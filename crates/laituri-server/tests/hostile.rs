@@ -546,3 +546,44 @@ async fn enrolment_guesses_are_limited_per_address_and_the_right_code_enrols_aft
             json_ok(s.enrol_with(demo::ENROLMENT_CODE, Uuid::now_v7()).await).await;
     }
 }
+
+/// A scan of a 2D shipping label (a person's name and address) at the receiving dock is an
+/// unknown barcode: the server keeps it only as a hash, in the event and in the exception, even
+/// when a device sends it whole.
+#[tokio::test]
+async fn a_shipping_label_scanned_as_unknown_keeps_no_personal_data() {
+    let s = TestServer::seeded();
+    let mut dev = s.device().await;
+    let receipt = Uuid::now_v7();
+    let label = format!(
+        "Matti Meikäläinen|Esimerkkikatu 12 B 7|00100 Helsinki|+358401234567|{}",
+        "0".repeat(80)
+    );
+    let batch = vec![
+        dev.event(&opened(receipt)),
+        dev.event(&EventBody::UnknownBarcode {
+            receipt_id: receipt,
+            merchant_id: "kettu-outdoor".into(),
+            raw: label.clone(),
+        }),
+    ];
+    let answer: PushResponse = json_ok(s.push(&dev, &batch).await).await;
+    assert_eq!(answer.acked_through, 2);
+    for payload in s.stored_payloads().await {
+        assert!(!payload.contains("Meikäläinen"), "{payload}");
+        assert!(!payload.contains("Esimerkkikatu"), "{payload}");
+    }
+    let exceptions: Vec<laituri_protocol::ExceptionView> =
+        s.admin_get(laituri_protocol::paths::EXCEPTIONS).await;
+    assert_eq!(exceptions.len(), 1);
+    assert!(
+        !exceptions[0].message.contains("Meikäläinen"),
+        "{}",
+        exceptions[0].message
+    );
+    assert!(
+        exceptions[0].message.contains("sha256:"),
+        "{}",
+        exceptions[0].message
+    );
+}

@@ -295,17 +295,16 @@ fn merchant_of(event: &Event) -> Option<String> {
         .map(str::to_string)
 }
 
-/// A raw scan as an exception's text may show it: quoted, and cut after 48 characters. A scan
-/// longer than any product barcode (a 2D shipping label can carry a name and an address) never
-/// enters an exception whole.
+/// A raw scan as an exception's text may show it: quoted, or, when longer than any product
+/// barcode (a 2D shipping label can carry a name and an address), only as a hash and a length
+/// ([`laituri_protocol::recorded_scan`]).
 pub(crate) fn shown_scan(raw: &str) -> String {
-    const SHOWN: usize = 48;
-    let count = raw.chars().count();
-    if count <= SHOWN {
-        return format!("{raw:?}");
+    let kept = laituri_protocol::recorded_scan(raw);
+    if kept == raw {
+        format!("{raw:?}")
+    } else {
+        kept
     }
-    let head: String = raw.chars().take(SHOWN).collect();
-    format!("{head:?}… ({count} characters)")
 }
 
 pub(crate) fn rejected(code: &str, reason: impl Into<String>) -> EventOutcome {
@@ -788,10 +787,11 @@ pub(crate) mod tests {
     #[test]
     fn a_long_scan_is_cut_before_it_enters_an_exception() {
         assert_eq!(super::shown_scan("6412345000012"), "\"6412345000012\"");
-        let label = "x".repeat(2000);
+        let label = format!("Matti Meikäläinen, Katu 1 {}", "x".repeat(2000));
         let shown = super::shown_scan(&label);
         assert!(shown.len() < 80, "{shown}");
-        assert!(shown.ends_with("(2000 characters)"), "{shown}");
+        assert!(!shown.contains("Matti"), "{shown}");
+        assert!(shown.ends_with("(2026 characters)"), "{shown}");
     }
 
     #[test]

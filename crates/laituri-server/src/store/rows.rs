@@ -264,10 +264,17 @@ pub(crate) fn lease_refusal(row: &TaskRow, r: LeaseRefusal) -> StoreError {
 /// again, and a hostile device must not grow the database by the megabytes it sends.
 pub(crate) const REJECTED_PAYLOAD_KEPT: usize = 16 * 1024;
 
-/// The payload of an event as it is stored: whole when applied; when rejected, whole up to
-/// [`REJECTED_PAYLOAD_KEPT`] bytes, else a note of its size.
+/// The payload of an event as it is stored: whole when applied (a long raw scan as a hash); when
+/// rejected, whole up to [`REJECTED_PAYLOAD_KEPT`] bytes, else a note of its size.
 pub(crate) fn stored_payload(event: &laituri_protocol::Event, outcome: &EventOutcome) -> String {
-    let json = to_json(&event.payload);
+    // A raw scan longer than a barcode is kept only as a hash, whatever the device sent.
+    let mut payload = event.payload.clone();
+    if let Some(raw) = payload.get_mut("raw")
+        && let Some(text) = raw.as_str()
+    {
+        *raw = serde_json::Value::String(laituri_protocol::recorded_scan(text));
+    }
+    let json = to_json(&payload);
     let rejected = matches!(outcome.effective(), EventOutcome::Rejected { .. });
     if rejected && json.len() > REJECTED_PAYLOAD_KEPT {
         return to_json(&serde_json::json!({ "truncated": true, "bytes": json.len() }));

@@ -101,17 +101,33 @@ impl TestServer {
         }
     }
 
-    /// The bytes of event payloads the database keeps, whichever the backend: what a device's
-    /// pushes cost in storage.
-    pub async fn stored_payload_bytes(&self) -> i64 {
-        let sql = "SELECT coalesce(sum(length(payload)), 0) FROM events";
+    /// The event payloads the database keeps, whichever the backend.
+    pub async fn stored_payloads(&self) -> Vec<String> {
+        let sql = "SELECT payload FROM events";
         match &self.pg {
-            Some(db) => db.connect().await.query_one(sql, &[]).await.unwrap().get(0),
-            None => rusqlite::Connection::open(&self.config.db_path)
+            Some(db) => db
+                .connect()
+                .await
+                .query(sql, &[])
+                .await
                 .unwrap()
-                .query_row(sql, [], |r| r.get(0))
-                .unwrap(),
+                .iter()
+                .map(|r| r.get(0))
+                .collect(),
+            None => {
+                let conn = rusqlite::Connection::open(&self.config.db_path).unwrap();
+                let mut stmt = conn.prepare(sql).unwrap();
+                stmt.query_map([], |r| r.get(0))
+                    .unwrap()
+                    .collect::<Result<_, _>>()
+                    .unwrap()
+            }
         }
+    }
+
+    /// The bytes of event payloads the database keeps: what a device's pushes cost in storage.
+    pub async fn stored_payload_bytes(&self) -> usize {
+        self.stored_payloads().await.iter().map(String::len).sum()
     }
 
     /// A server with the demo warehouse seeded.
