@@ -115,6 +115,11 @@ pub enum SyncProblem {
     Storage(String),
     /// The worker could not start.
     NoRuntime(String),
+    /// The same batch failed in `rounds` rounds in a row, for `reason` the last time.
+    Stuck {
+        rounds: u32,
+        reason: Box<SyncProblem>,
+    },
 }
 
 /// The step of a round that went wrong.
@@ -240,6 +245,12 @@ impl SyncProblem {
                 "Sync could not start ({detail}). Restart the terminal.",
                 detail
             ),
+            SyncProblem::Stuck { rounds, reason } => tr!(
+                lang,
+                "The same actions have failed to go through {rounds} times: {reason} Nothing is lost; tell the shift lead.",
+                rounds,
+                reason = reason.render(lang)
+            ),
         }
     }
 }
@@ -258,6 +269,9 @@ impl std::fmt::Display for SyncProblem {
         Ok(())
     }
 }
+
+/// Rounds in a row in which one batch fails before the sync line says the queue is stuck.
+pub const STUCK_ROUNDS: u32 = 5;
 
 /// What one HTTP answer to a push means for the worker.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -443,6 +457,10 @@ struct Worker {
     http: reqwest::Client,
     failures: u32,
     stopped_reason: Option<SyncProblem>,
+    /// The first seq of the batch being pushed in this round, while it is.
+    pushing: Option<u64>,
+    /// The first seq of a batch that failed, and in how many rounds in a row.
+    failed_batch: Option<(u64, u32)>,
     /// Events in the next push: halved after a push got no answer, doubled back up to
     /// `batch_size` after one was recorded, so a batch too big for a slow link within the
     /// request timeout is not resent whole forever.
@@ -499,6 +517,8 @@ impl Worker {
             http,
             failures: 0,
             stopped_reason,
+            pushing: None,
+            failed_batch: None,
         }
     }
 
@@ -545,14 +565,36 @@ impl Worker {
         store: &mut Store,
     ) -> (SyncStatus, Result<(), RoundError>) {
         let mut status = SyncStatus::default();
+        self.pushing = None;
         let result = self.round(store, &mut status).await;
         match &result {
             Ok(()) => status.online = true,
-            Err(e) => status.problem = Some(e.why().clone()),
+            Err(e) => status.problem = Some(self.stuck_or(e.why().clone())),
         }
         status.enrolled = store.device().map(|d| d.token.is_some()).unwrap_or(false);
         status.counts = store.counts().unwrap_or_default();
         (status, result)
+    }
+
+    /// The round's problem, or, when the same batch failed in [`STUCK_ROUNDS`] rounds in a row,
+    /// the queue as stuck with it: retrying goes on, but a person should know.
+    fn stuck_or(&mut self, problem: SyncProblem) -> SyncProblem {
+        let Some(first) = self.pushing.take() else {
+            return problem;
+        };
+        let rounds = match self.failed_batch {
+            Some((seq, n)) if seq == first => n.saturating_add(1),
+            _ => 1,
+        };
+        self.failed_batch = Some((first, rounds));
+        if rounds >= STUCK_ROUNDS {
+            SyncProblem::Stuck {
+                rounds,
+                reason: Box::new(problem),
+            }
+        } else {
+            problem
+        }
     }
 
     /// Full jitter: a random delay up to the exponential bound, so a room of terminals coming
@@ -632,8 +674,10 @@ impl Worker {
             }
             let events = store.pending_batch(self.batch_limit)?;
             if events.is_empty() {
+                self.pushing = None;
                 return Ok(());
             }
+            self.pushing = Some(events[0].seq);
             let body = PushRequest { device_id, events };
             let request = self.http.post(self.url(paths::PUSH)).bearer_auth(token);
             let (status, bytes) = match call(request.json(&body)).await {
@@ -652,6 +696,9 @@ impl Worker {
                         serde_json::from_slice(&bytes).map_err(|e| garbage(SyncStep::Push, &e))?;
                     let (results, acked_through) = answered(&body.events, &answer);
                     store.record_push_results(&results, acked_through)?;
+                    if acked_through >= body.events[0].seq {
+                        self.failed_batch = None;
+                    }
                     self.batch_limit = self
                         .batch_limit
                         .saturating_mul(2)

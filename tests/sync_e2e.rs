@@ -377,3 +377,69 @@ fn a_ca_file_that_holds_no_certificate_is_an_error_naming_the_file() {
         assert!(err.contains("ca_file"), "{err}");
     }
 }
+
+/// A batch that fails round after round (here every answer to it is lost on the way back) is
+/// shown as a stuck queue with the reason, after a few rounds, instead of retried silently; the
+/// worker goes on trying, and nothing is lost: once answers come back, the queue empties.
+#[test]
+fn a_batch_failing_round_after_round_shows_the_queue_as_stuck_then_drains() {
+    let dir = tempfile::tempdir().unwrap();
+    let (config, guide, url) = support::demo_on_a_fixed_port(&dir.path().join("server.sqlite3"));
+    let server = ServerHandle::start(config).unwrap();
+    let d = demo_facts(&guide);
+    let db = dir.path().join("t.sqlite3");
+    support::sync_ok(&support::sync_config(db.clone(), &url));
+    let mut t = terminal(&db, CoreConfig::default());
+    receive(&mut t, &d, "T-0001", 3);
+
+    let proxy = laituri_faultproxy::FaultProxy::start(server.addr()).unwrap();
+    proxy.set(laituri_faultproxy::Fault::DropResponse);
+    let mut sync = support::sync_config(db.clone(), &format!("http://{}", proxy.addr()));
+    sync.min_backoff = std::time::Duration::from_millis(20);
+    sync.max_backoff = std::time::Duration::from_millis(50);
+    sync.poll_interval = std::time::Duration::from_millis(20);
+    let (tx, rx) = std::sync::mpsc::channel();
+    let handle = laituri::sync::SyncHandle::start(sync, move |s| {
+        let _ = tx.send(s);
+    })
+    .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let mut rounds_seen = Vec::new();
+    let stuck = loop {
+        let status = rx
+            .recv_timeout(deadline.saturating_duration_since(std::time::Instant::now()))
+            .expect("a stuck queue is reported within 30 s");
+        match status.problem {
+            Some(SyncProblem::Stuck { rounds, reason }) => break (rounds, reason),
+            other => rounds_seen.push(other),
+        }
+    };
+    assert_eq!(stuck.0, laituri::sync::STUCK_ROUNDS);
+    assert!(
+        rounds_seen.len() >= (laituri::sync::STUCK_ROUNDS - 1) as usize,
+        "plain problems first: {rounds_seen:?}"
+    );
+    // Said in the operator's language, with what to do.
+    let said = SyncProblem::Stuck {
+        rounds: stuck.0,
+        reason: stuck.1,
+    }
+    .render(laituri::i18n::Lang::Fi);
+    assert!(said.contains("vuoroesihenkilö"), "{said}");
+
+    // The answers come back: the queue drains, the problem goes.
+    proxy.set(laituri_faultproxy::Fault::None);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let status = rx
+            .recv_timeout(deadline.saturating_duration_since(std::time::Instant::now()))
+            .expect("the queue drains within 30 s");
+        if status.online && status.counts.pending() == 0 {
+            assert_eq!(status.problem, None);
+            break;
+        }
+    }
+    assert_eq!(dock_units(&url, &d), 3, "every unit once");
+    handle.stop();
+    server.stop();
+}
