@@ -45,15 +45,34 @@ use crate::push::{self, Effect, Ledger, ReceiptRef, Recorded, Refs, StockKey, Wo
 use crate::tasks::{self, Renewal, TaskRow};
 
 /// The schema, oldest first. Append new files; never edit a shipped one.
-const MIGRATION_LIST: &[M<'static>] = &[
-    M::up(include_str!("../../migrations/0001_init.sql")),
-    M::up(include_str!("../../migrations/0002_flows_tasks_epoch.sql")),
-    M::up(include_str!(
-        "../../migrations/0003_enrolment_codes_hashed.sql"
-    )),
-];
+pub(crate) fn migrations() -> Migrations<'static> {
+    Migrations::new(vec![
+        M::up(include_str!("../../migrations/0001_init.sql")),
+        M::up(include_str!("../../migrations/0002_flows_tasks_epoch.sql")),
+        M::up(include_str!(
+            "../../migrations/0003_enrolment_codes_hashed.sql"
+        )),
+        M::up_with_hook(
+            include_str!("../../migrations/0004_exceptions_resolved.sql"),
+            add_resolution_columns,
+        ),
+    ])
+}
 
-pub(crate) const MIGRATIONS: Migrations<'static> = Migrations::from_slice(MIGRATION_LIST);
+/// Migration 0004: the exceptions' `resolved_by` and `resolved_at`, where they are missing
+/// (SQLite has no `ADD COLUMN IF NOT EXISTS`).
+fn add_resolution_columns(tx: &Transaction<'_>) -> rusqlite_migration::HookResult {
+    let mut stmt = tx.prepare("SELECT name FROM pragma_table_info('exceptions')")?;
+    let columns: Vec<String> = stmt
+        .query_map([], |r| r.get(0))?
+        .collect::<Result<_, _>>()?;
+    for column in ["resolved_by", "resolved_at"] {
+        if !columns.iter().any(|c| c == column) {
+            tx.execute_batch(&format!("ALTER TABLE exceptions ADD COLUMN {column} TEXT"))?;
+        }
+    }
+    Ok(())
+}
 
 /// Idle reader connections kept open; more are opened on demand and closed after use.
 const MAX_IDLE_READERS: usize = 8;
@@ -117,7 +136,7 @@ impl SqliteStore {
     /// Opens (creating if needed) the database at `path` and migrates it to the latest schema.
     pub fn open(path: &Path, warehouse_id: &str) -> Result<SqliteStore, StoreError> {
         let mut writer = open_connection(path)?;
-        MIGRATIONS
+        migrations()
             .to_latest(&mut writer)
             .map_err(|e| StoreError::Backend {
                 message: format!("migrating {} failed: {e}", path.display()),
@@ -1933,7 +1952,7 @@ mod tests {
 
     #[test]
     fn migrations_are_valid() {
-        MIGRATIONS.validate().unwrap();
+        migrations().validate().unwrap();
     }
 
     #[test]
@@ -1958,9 +1977,45 @@ mod tests {
             ("synchronous", "2"),
             ("foreign_keys", "1"),
             ("busy_timeout", "5000"),
-            ("user_version", "3"),
+            ("user_version", "4"),
         ] {
             assert_eq!(get(pragma), expect, "{pragma}");
+        }
+    }
+
+    /// Databases made while 0002 still added the resolution columns itself, and databases made
+    /// before, both end with the columns once.
+    #[test]
+    fn the_resolution_columns_arrive_once_whichever_0002_made_the_database() {
+        for with_columns in [false, true] {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("old.sqlite3");
+            {
+                let conn = Connection::open(&path).unwrap();
+                conn.execute_batch(include_str!("../../migrations/0001_init.sql"))
+                    .unwrap();
+                conn.execute_batch(include_str!("../../migrations/0002_flows_tasks_epoch.sql"))
+                    .unwrap();
+                if with_columns {
+                    conn.execute_batch(
+                        "ALTER TABLE exceptions ADD COLUMN resolved_by TEXT;
+                         ALTER TABLE exceptions ADD COLUMN resolved_at TEXT;",
+                    )
+                    .unwrap();
+                }
+                conn.pragma_update(None, "user_version", 2).unwrap();
+            }
+            SqliteStore::open(&path, "WH").unwrap();
+            let conn = Connection::open(&path).unwrap();
+            let n: i64 = conn
+                .query_row(
+                    "SELECT count(*) FROM pragma_table_info('exceptions')
+                     WHERE name IN ('resolved_by', 'resolved_at')",
+                    [],
+                    |r| r.get(0),
+                )
+                .unwrap();
+            assert_eq!(n, 2, "made with the columns: {with_columns}");
         }
     }
 
