@@ -506,3 +506,52 @@ pub(crate) fn code_listing(
     }
     Ok(listed)
 }
+
+/// What a lease request asks for: a task by its id, or the most urgent open task of a kind.
+pub(crate) enum LeaseTarget<'a> {
+    Task(&'a str),
+    Next(laituri_protocol::TaskKind),
+}
+
+pub(crate) fn lease_target(
+    req: &laituri_protocol::LeaseRequest,
+) -> Result<LeaseTarget<'_>, StoreError> {
+    match (&req.task_id, req.kind) {
+        (Some(id), _) => Ok(LeaseTarget::Task(id)),
+        (None, Some(kind)) => Ok(LeaseTarget::Next(kind)),
+        (None, None) => Err(StoreError::invalid(
+            "a lease request needs a task_id or a kind: send {\"kind\": \"putaway\"} to get \
+             the next task",
+        )),
+    }
+}
+
+/// A lease of a task this warehouse does not have.
+pub(crate) fn unknown_task(id: &str) -> StoreError {
+    StoreError::NotFound {
+        code: "unknown_task",
+        message: format!(
+            "task {id} is not known: pull to see the current tasks, or lease the next task of a \
+             kind"
+        ),
+    }
+}
+
+/// A lease of the next task of a kind when none waits.
+pub(crate) fn no_task(kind: laituri_protocol::TaskKind) -> StoreError {
+    StoreError::NotFound {
+        code: "no_task",
+        message: format!(
+            "there is no {} task waiting: try again later or ask a shift lead for work",
+            kind.as_str()
+        ),
+    }
+}
+
+/// A release of a task this warehouse does not have.
+pub(crate) fn nothing_to_release(id: &str) -> StoreError {
+    StoreError::NotFound {
+        code: "unknown_task",
+        message: format!("task {id} is not known: forget its work packet; nothing to release"),
+    }
+}

@@ -32,11 +32,11 @@ use tokio::sync::Semaphore;
 use uuid::Uuid;
 
 use super::rows::{
-    CodeRow, StoredStock, StoredTask, change_from_row, change_row, check_badge, check_notice,
-    check_product, code_listing, corrupt, from_json, lease_refusal, new_epoch_id,
-    notice_status_str, open_receipt_lines, outcome_columns, outcome_from_columns, packet,
-    parse_uuid, settle_notice, stock_conditions, stock_key, stored_payload, task_status_str,
-    to_i64, to_json,
+    CodeRow, LeaseTarget, StoredStock, StoredTask, change_from_row, change_row, check_badge,
+    check_notice, check_product, code_listing, corrupt, from_json, lease_refusal, lease_target,
+    new_epoch_id, no_task, nothing_to_release, notice_status_str, open_receipt_lines,
+    outcome_columns, outcome_from_columns, packet, parse_uuid, settle_notice, stock_conditions,
+    stock_key, stored_payload, task_status_str, to_i64, to_json, unknown_task,
 };
 use super::{DeviceSync, MasterData, Page, StockFilter, Store, StoreError, UpsertSummary, Views};
 use crate::clock::Clock;
@@ -1308,29 +1308,10 @@ impl SqliteStore {
         let now = self.clock.now_ms();
         let wh = self.warehouse_id.as_str();
         self.write(|tx| {
-            let row = match (&req.task_id, req.kind) {
-                (Some(id), _) => load_task(tx, wh, id)?.ok_or_else(|| StoreError::NotFound {
-                    code: "unknown_task",
-                    message: format!(
-                        "task {id} is not known: pull to see the current tasks, or lease the \
-                         next task of a kind"
-                    ),
-                })?,
-                (None, Some(kind)) => {
-                    next_task(tx, wh, kind, now)?.ok_or_else(|| StoreError::NotFound {
-                        code: "no_task",
-                        message: format!(
-                            "there is no {} task waiting: try again later or ask a shift lead \
-                             for work",
-                            kind.as_str()
-                        ),
-                    })?
-                }
-                (None, None) => {
-                    return Err(StoreError::invalid(
-                        "a lease request needs a task_id or a kind: send {\"kind\": \"putaway\"} \
-                         to get the next task",
-                    ));
+            let row = match lease_target(req)? {
+                LeaseTarget::Task(id) => load_task(tx, wh, id)?.ok_or_else(|| unknown_task(id))?,
+                LeaseTarget::Next(kind) => {
+                    next_task(tx, wh, kind, now)?.ok_or_else(|| no_task(kind))?
                 }
             };
             let grant = tasks::grant(&row, device_id, now).map_err(|r| lease_refusal(&row, r))?;
@@ -1384,13 +1365,8 @@ impl SqliteStore {
     pub fn release(&self, device_id: Uuid, claim: &TaskClaim) -> Result<(), StoreError> {
         let wh = self.warehouse_id.as_str();
         self.write(|tx| {
-            let row = load_task(tx, wh, &claim.task_id)?.ok_or_else(|| StoreError::NotFound {
-                code: "unknown_task",
-                message: format!(
-                    "task {} is not known: forget its work packet; nothing to release",
-                    claim.task_id
-                ),
-            })?;
+            let row = load_task(tx, wh, &claim.task_id)?
+                .ok_or_else(|| nothing_to_release(&claim.task_id))?;
             if let Some(next) = tasks::release(&row, device_id, claim) {
                 publish_task(tx, wh, &next)?;
                 remove_packet(tx, wh, device_id, &next)?;

@@ -17,9 +17,10 @@ use super::{PendingChange, Postgres, append_changes, snapshot};
 use crate::enrolment::{self, Admission, Claim, StoredCode};
 use crate::push::{self, Effect, Ledger, ReceiptRef, Recorded, Refs, StockKey, World};
 use crate::store::rows::{
-    StoredTask, change_from_row, corrupt, from_json, lease_refusal, new_epoch_id,
-    notice_status_str, outcome_columns, outcome_from_columns, packet, stock_key, stored_payload,
-    task_status_str, to_i64, to_json,
+    LeaseTarget, StoredTask, change_from_row, corrupt, from_json, lease_refusal, lease_target,
+    new_epoch_id, no_task, nothing_to_release, notice_status_str, outcome_columns,
+    outcome_from_columns, packet, stock_key, stored_payload, task_status_str, to_i64, to_json,
+    unknown_task,
 };
 use crate::store::{DeviceSync, StoreError};
 use crate::tasks::{self, Renewal, TaskRow};
@@ -1025,36 +1026,13 @@ impl DeviceSync for Postgres {
         self.retrying(|| async {
             let mut client = self.pool.get().await?;
             let tx = client.transaction().await?;
-            let row = match (&req.task_id, req.kind) {
-                (Some(id), _) => {
-                    load_task(&*tx, wh, id)
-                        .await?
-                        .ok_or_else(|| StoreError::NotFound {
-                            code: "unknown_task",
-                            message: format!(
-                                "task {id} is not known: pull to see the current tasks, or lease \
-                                 the next task of a kind"
-                            ),
-                        })?
-                }
-                (None, Some(kind)) => {
-                    next_task(&*tx, wh, kind, now)
-                        .await?
-                        .ok_or_else(|| StoreError::NotFound {
-                            code: "no_task",
-                            message: format!(
-                                "there is no {} task waiting: try again later or ask a shift lead \
-                             for work",
-                                kind.as_str()
-                            ),
-                        })?
-                }
-                (None, None) => {
-                    return Err(StoreError::invalid(
-                        "a lease request needs a task_id or a kind: send {\"kind\": \"putaway\"} \
-                         to get the next task",
-                    ));
-                }
+            let row = match lease_target(req)? {
+                LeaseTarget::Task(id) => load_task(&*tx, wh, id)
+                    .await?
+                    .ok_or_else(|| unknown_task(id))?,
+                LeaseTarget::Next(kind) => next_task(&*tx, wh, kind, now)
+                    .await?
+                    .ok_or_else(|| no_task(kind))?,
             };
             let grant = tasks::grant(&row, device_id, now).map_err(|r| lease_refusal(&row, r))?;
             let packet = work_packet(&*tx, wh, &grant.row).await?;
@@ -1121,16 +1099,9 @@ impl DeviceSync for Postgres {
         self.retrying(|| async {
             let mut client = self.pool.get().await?;
             let tx = client.transaction().await?;
-            let row =
-                load_task(&*tx, wh, &claim.task_id)
-                    .await?
-                    .ok_or_else(|| StoreError::NotFound {
-                        code: "unknown_task",
-                        message: format!(
-                            "task {} is not known: forget its work packet; nothing to release",
-                            claim.task_id
-                        ),
-                    })?;
+            let row = load_task(&*tx, wh, &claim.task_id)
+                .await?
+                .ok_or_else(|| nothing_to_release(&claim.task_id))?;
             if let Some(next) = tasks::release(&row, device_id, claim) {
                 let mut changes = Vec::new();
                 publish_task(&*tx, wh, &next, &mut changes).await?;
