@@ -57,7 +57,6 @@ const PRODUCTS: &[&str] = &["KO-006", "KO-007", "KO-008", "KO-009", "KO-010"];
 const TOTES: &[&str] = &["T-0001", "T-0002", "T-0003", "T-0004"];
 
 struct Device {
-    id: Uuid,
     token: String,
     /// Pre-serialised push bodies, in seq order.
     bodies: Vec<Vec<u8>>,
@@ -179,42 +178,18 @@ async fn run(server_url: &str, s: &Scenario) {
     // Enrol and open a receipt per device, outside the measurement.
     let devices = enrol(&client, server_url, s.devices, |id| build_bodies(id, s)).await;
 
-    let start = Instant::now();
-    let mut tasks = Vec::with_capacity(devices.len());
-    let client = Arc::new(client);
-    for mut d in devices {
-        let client = client.clone();
-        let url = push_url.clone();
-        tasks.push(tokio::spawn(async move {
-            let _ = d.id;
-            let bodies = std::mem::take(&mut d.bodies);
-            let mut latencies = Vec::with_capacity(bodies.len());
-            for body in bodies {
-                latencies.push(push(&client, &url, &d, body).await);
-            }
-            latencies
-        }));
-    }
-    let mut latencies = Vec::new();
-    for t in tasks {
-        latencies.extend(t.await.unwrap());
-    }
-    let elapsed = start.elapsed();
-    latencies.sort();
+    let (latencies, elapsed) = drive(devices, Arc::new(client), push_url, None).await;
     let events = s.devices * s.batches_per_device * s.batch_size;
     println!(
         "{:>4} devices x {:>2} batches x {:>3} events = {:>6} events in {:>6.2} s: {:>7.0} events/s; \
-         push latency p50 {:>6.1} ms, p99 {:>6.1} ms, max {:>6.1} ms; {} busy answers",
+         {}",
         s.devices,
         s.batches_per_device,
         s.batch_size,
         events,
         elapsed.as_secs_f64(),
         events as f64 / elapsed.as_secs_f64(),
-        percentile(&latencies, 0.50).as_secs_f64() * 1000.0,
-        percentile(&latencies, 0.99).as_secs_f64() * 1000.0,
-        latencies.last().copied().unwrap_or_default().as_secs_f64() * 1000.0,
-        busy_answers(),
+        latency_summary(&latencies),
     );
 }
 
@@ -247,7 +222,6 @@ async fn enrol(
         let mut all = bodies(id);
         let open = all.remove(0);
         let d = Device {
-            id,
             token: resp.token,
             bodies: all,
         };
@@ -255,6 +229,55 @@ async fn enrol(
         devices.push(d);
     }
     devices
+}
+
+/// Pushes every device's bodies in order, devices in parallel: as fast as answered (closed loop),
+/// or with `period` one body per device per period, phases spread over it (open loop: a slow
+/// server does not slow the offered load down). Answers the sorted latencies and the time taken.
+async fn drive(
+    devices: Vec<Device>,
+    client: Arc<reqwest::Client>,
+    url: String,
+    period: Option<Duration>,
+) -> (Vec<Duration>, Duration) {
+    let start = Instant::now();
+    let n = devices.len();
+    let mut tasks = Vec::with_capacity(n);
+    for (i, mut d) in devices.into_iter().enumerate() {
+        let (client, url) = (client.clone(), url.clone());
+        tasks.push(tokio::spawn(async move {
+            let bodies = std::mem::take(&mut d.bodies);
+            let mut latencies = Vec::with_capacity(bodies.len());
+            for (round, body) in bodies.into_iter().enumerate() {
+                if let Some(period) = period {
+                    let phase = period.mul_f64(i as f64 / n as f64);
+                    let due = start + phase + period * round as u32;
+                    tokio::time::sleep_until(due.into()).await;
+                }
+                latencies.push(push(&client, &url, &d, body).await);
+            }
+            latencies
+        }));
+    }
+    let mut latencies = Vec::new();
+    for t in tasks {
+        latencies.extend(t.await.unwrap());
+    }
+    let elapsed = start.elapsed();
+    latencies.sort();
+    (latencies, elapsed)
+}
+
+/// "push latency p50 …, p99 …, max …; N busy answers" of sorted latencies.
+fn latency_summary(sorted: &[Duration]) -> String {
+    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+    format!(
+        "push latency p50 {:>6.1} ms, p99 {:>6.1} ms, max {:>6.1} ms; {} busy answers",
+        ms(percentile(sorted, 0.50)),
+        ms(percentile(sorted, 0.99)),
+        ms(sorted.last().copied().unwrap_or_default()),
+        busy_answers(),
+    )
 }
 
 /// A floor's load: every device sends its next batch every `period`, whatever the answers of the
@@ -285,34 +308,11 @@ async fn run_open_loop(server_url: &str, o: &OpenLoop) {
     })
     .await;
     let push_url = format!("{server_url}{}", paths::PUSH);
-    let start = Instant::now();
-    let mut tasks = Vec::with_capacity(devices.len());
-    for (i, mut d) in devices.into_iter().enumerate() {
-        let (client, url, period) = (client.clone(), push_url.clone(), o.period);
-        // Phases spread over the period, as terminals on a floor are.
-        let phase = period.mul_f64(i as f64 / o.devices as f64);
-        tasks.push(tokio::spawn(async move {
-            let bodies = std::mem::take(&mut d.bodies);
-            let mut latencies = Vec::with_capacity(bodies.len());
-            for (round, body) in bodies.into_iter().enumerate() {
-                let due = start + phase + period * round as u32;
-                tokio::time::sleep_until(due.into()).await;
-                latencies.push(push(&client, &url, &d, body).await);
-            }
-            latencies
-        }));
-    }
-    let mut latencies = Vec::new();
-    for t in tasks {
-        latencies.extend(t.await.unwrap());
-    }
-    let elapsed = start.elapsed();
-    latencies.sort();
+    let (latencies, elapsed) = drive(devices, client, push_url, Some(o.period)).await;
     let events = o.devices * rounds * o.batch_size;
     println!(
         "open loop: {} devices, a batch of {} every {:.2} s for {:.1} s = {} events ({:.0} events/s \
-         offered) in {:.2} s; push latency p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms; {} busy \
-         answers",
+         offered) in {:.2} s; {}",
         o.devices,
         o.batch_size,
         o.period.as_secs_f64(),
@@ -320,10 +320,7 @@ async fn run_open_loop(server_url: &str, o: &OpenLoop) {
         events,
         (o.devices * o.batch_size) as f64 / o.period.as_secs_f64(),
         elapsed.as_secs_f64(),
-        percentile(&latencies, 0.50).as_secs_f64() * 1000.0,
-        percentile(&latencies, 0.99).as_secs_f64() * 1000.0,
-        latencies.last().copied().unwrap_or_default().as_secs_f64() * 1000.0,
-        busy_answers(),
+        latency_summary(&latencies),
     );
 }
 
