@@ -298,33 +298,13 @@ fn a_server_answering_garbage_loses_nothing() {
     garbage.join().unwrap();
 }
 
-/// A site's own CA (`ca.pem`) and the server's certificate for 127.0.0.1 and localhost that it
-/// signed (`server.pem`, `server.key`), in `dir`.
+/// A site's own CA and the server's certificate it signed, shared with the server's tests.
+#[path = "../crates/laituri-server/tests/common/pki.rs"]
+mod pki;
+
 fn site_pki(dir: &Path) -> (std::path::PathBuf, laituri_server::TlsFiles) {
-    let ca_key = rcgen::KeyPair::generate().unwrap();
-    let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
-    ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
-    ca_params
-        .distinguished_name
-        .push(rcgen::DnType::CommonName, "Laituri test site CA");
-    ca_params.key_usages = vec![
-        rcgen::KeyUsagePurpose::KeyCertSign,
-        rcgen::KeyUsagePurpose::CrlSign,
-    ];
-    let ca = rcgen::CertifiedIssuer::self_signed(ca_params, ca_key).unwrap();
-    let key = rcgen::KeyPair::generate().unwrap();
-    let params =
-        rcgen::CertificateParams::new(vec!["127.0.0.1".to_string(), "localhost".to_string()])
-            .unwrap();
-    let cert = params.signed_by(&key, &ca).unwrap();
-    let files = laituri_server::TlsFiles {
-        cert_chain: dir.join("server.pem"),
-        private_key: dir.join("server.key"),
-    };
-    std::fs::write(dir.join("ca.pem"), ca.pem()).unwrap();
-    std::fs::write(&files.cert_chain, cert.pem()).unwrap();
-    std::fs::write(&files.private_key, key.serialize_pem()).unwrap();
-    (dir.join("ca.pem"), files)
+    let p = pki::make_pki(dir);
+    (p.ca, p.files)
 }
 
 #[test]
