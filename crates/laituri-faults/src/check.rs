@@ -104,12 +104,17 @@ pub fn server_last_seq(server_url: &str, device_id: Uuid) -> anyhow::Result<u64>
 pub fn server_stock(server_url: &str) -> anyhow::Result<BTreeMap<StockKey, i64>> {
     let rows: Vec<StockRow> = block_on(async {
         let r = http()?
-            .get(format!("{server_url}{}", paths::STOCK))
+            .get(format!("{server_url}{}?limit=10000", paths::STOCK))
             .bearer_auth(laituri_server::demo::ADMIN_KEY)
             .header(PROTOCOL_HEADER, PROTOCOL_VERSION.to_string())
             .send()
             .await?;
         anyhow::ensure!(r.status().is_success(), "stock: HTTP {}", r.status());
+        // A next page would be stock the check does not see: one page must hold it all.
+        anyhow::ensure!(
+            !r.headers().contains_key(reqwest::header::LINK),
+            "stock has more rows than one page holds"
+        );
         Ok::<_, anyhow::Error>(r.json().await?)
     })??;
     let mut m = BTreeMap::new();

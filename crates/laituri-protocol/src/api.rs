@@ -26,6 +26,7 @@ pub mod paths {
     pub const RECEIPTS: &str = "/api/v1/integration/receipts";
     pub const EXCEPTIONS: &str = "/api/v1/integration/exceptions";
     pub const ENROLMENT_CODES: &str = "/api/v1/admin/enrolment-codes";
+    pub const API_KEYS: &str = "/api/v1/admin/keys";
     pub const TASKS: &str = "/api/v1/integration/tasks";
     pub const LEASE: &str = "/api/v1/tasks/lease";
     pub const RENEW: &str = "/api/v1/tasks/renew";
@@ -215,6 +216,12 @@ pub struct ReceiptView {
 /// A permanently rejected event or a recorded anomaly, for a shift lead.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ExceptionView {
+    /// Ascending in the order exceptions were raised: `?after=` of the next page.
+    #[serde(default)]
+    pub id: u64,
+    /// The merchant whose goods the event was about, when it names one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub merchant_id: Option<String>,
     pub device_id: Uuid,
     pub seq: u64,
     pub event_id: Uuid,
@@ -267,6 +274,54 @@ pub struct EnrolmentCode {
     /// The devices it enrolled, first use first.
     #[serde(default)]
     pub used_by: Vec<EnrolmentCodeUse>,
+}
+
+/// Whom an integration key speaks for: the warehouse's operator (every merchant, master data,
+/// enrolment, keys) or one merchant (only its own products, notices, stock, receipts and
+/// exceptions).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum KeyScope {
+    Admin,
+    Merchant,
+}
+
+/// `POST API_KEYS`: what key to make. The server makes the key itself.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ApiKeyRequest {
+    pub scope: KeyScope,
+    /// The merchant a `merchant` key belongs to; must be left out for an `admin` key.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub merchant_id: Option<String>,
+    /// Words for the list of keys ("Webshop A's ERP"), at most 200 characters.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+/// An integration key as `GET API_KEYS` lists it: never the key itself, which the server keeps
+/// only as a hash and shows once, when it makes it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApiKey {
+    pub id: Uuid,
+    pub scope: KeyScope,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub merchant_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+    /// When the key was made and, once revoked, when it stopped working (server time, Unix ms).
+    pub created_at_ms: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revoked_at_ms: Option<i64>,
+}
+
+/// The answer of `POST API_KEYS`: the key, shown this once, and how it is listed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewApiKey {
+    /// What the integration client sends as `Authorization: Bearer <key>`.
+    pub key: String,
+    #[serde(flatten)]
+    pub listed: ApiKey,
 }
 
 /// A device an enrolment code enrolled, and when (server time, Unix milliseconds).

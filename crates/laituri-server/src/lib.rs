@@ -34,6 +34,7 @@ pub mod clock;
 pub mod demo;
 pub mod enrolment;
 pub mod http;
+pub mod keys;
 pub mod master;
 pub mod push;
 pub mod store;

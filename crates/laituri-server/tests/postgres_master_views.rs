@@ -11,7 +11,7 @@ mod common;
 use laituri_protocol::{InboundNotice, Merchant, MerchantRules, NoticeLine, NoticeStatus, Product};
 use laituri_server::enrolment::CodeToStore;
 use laituri_server::store::postgres::Postgres;
-use laituri_server::store::{Page, StockFilter, UpsertSummary};
+use laituri_server::store::{Page, Scope, StockFilter, UpsertSummary};
 use laituri_server::{MasterData, Sqlite, SqliteStore, StoreError, Views, demo, master};
 use tokio_postgres::NoTls;
 use uuid::Uuid;
@@ -197,8 +197,8 @@ struct Listings {
 
 async fn listings(store: &dyn Both) -> Listings {
     Listings {
-        merchants: store.merchants(&ALL).await.unwrap(),
-        products: store.products(&ALL).await.unwrap(),
+        merchants: store.merchants(&ALL, &Scope::Warehouse).await.unwrap(),
+        products: store.products(&ALL, &Scope::Warehouse).await.unwrap(),
         locations: store.locations(&ALL).await.unwrap(),
         operators: store
             .operators(&ALL)
@@ -207,9 +207,9 @@ async fn listings(store: &dyn Both) -> Listings {
             .into_iter()
             .map(masked_pin)
             .collect(),
-        notices: store.notices(&ALL).await.unwrap(),
+        notices: store.notices(&ALL, &Scope::Warehouse).await.unwrap(),
         enrolment_codes: store
-            .enrolment_codes()
+            .enrolment_codes(&ALL)
             .await
             .unwrap()
             .into_iter()
@@ -400,13 +400,13 @@ async fn paging_walks_every_row_once_in_bytewise_order() {
         let merchants = walk(
             3,
             |m: &Merchant| m.id.clone(),
-            async |p| store.merchants(&p).await.unwrap(),
+            async |p| store.merchants(&p, &Scope::Warehouse).await.unwrap(),
         )
         .await;
         let products = walk(
             50,
             |x: &Product| x.id.clone(),
-            async |p| store.products(&p).await.unwrap(),
+            async |p| store.products(&p, &Scope::Warehouse).await.unwrap(),
         )
         .await;
         let locations = walk(
@@ -424,19 +424,31 @@ async fn paging_walks_every_row_once_in_bytewise_order() {
         let notices = walk(
             2,
             |n: &InboundNotice| n.id.clone(),
-            async |p| store.notices(&p).await.unwrap(),
+            async |p| store.notices(&p, &Scope::Warehouse).await.unwrap(),
         )
         .await;
         let nothing = Page {
             after: None,
             limit: 0,
         };
-        assert!(store.merchants(&nothing).await.unwrap().is_empty());
+        assert!(
+            store
+                .merchants(&nothing, &Scope::Warehouse)
+                .await
+                .unwrap()
+                .is_empty()
+        );
         let past_the_end = Page {
             after: Some("\u{10FFFF}".into()),
             limit: 10,
         };
-        assert!(store.products(&past_the_end).await.unwrap().is_empty());
+        assert!(
+            store
+                .products(&past_the_end, &Scope::Warehouse)
+                .await
+                .unwrap()
+                .is_empty()
+        );
         (merchants, products, locations, operators, notices)
     })
     .await;
@@ -507,7 +519,11 @@ async fn refused_master_data_is_refused_alike_and_stores_nothing() {
         let mut orphan = p.products[1].clone();
         orphan.merchant_id = "nobody".into();
         let unknown_merchant = refusal(store.upsert_products(&[good.clone(), orphan]).await);
-        let nothing_stored = store.products(&ALL).await.unwrap().is_empty();
+        let nothing_stored = store
+            .products(&ALL, &Scope::Warehouse)
+            .await
+            .unwrap()
+            .is_empty();
 
         store.upsert_products(&p.products).await.unwrap();
         let mut moved = p.products[0].clone();
@@ -554,7 +570,11 @@ async fn refused_master_data_is_refused_alike_and_stores_nothing() {
                     .await,
             ),
         ];
-        let no_notice = store.notices(&ALL).await.unwrap().is_empty();
+        let no_notice = store
+            .notices(&ALL, &Scope::Warehouse)
+            .await
+            .unwrap()
+            .is_empty();
         (
             unknown_merchant,
             nothing_stored,
@@ -579,6 +599,14 @@ async fn refused_master_data_is_refused_alike_and_stores_nothing() {
 #[derive(Debug, PartialEq)]
 struct Floor {
     tasks: Vec<laituri_protocol::Task>,
+    /// Per merchant scope (the warehouse's first): receipts, stock and exceptions it sees.
+    scoped: Vec<(
+        Vec<laituri_protocol::ReceiptView>,
+        Vec<laituri_protocol::StockRow>,
+        Vec<laituri_protocol::ExceptionView>,
+    )>,
+    /// Stock walked two rows a page.
+    stock_pages: Vec<laituri_protocol::StockRow>,
     stock: Vec<Vec<laituri_protocol::StockRow>>,
     receipts: Vec<laituri_protocol::ReceiptView>,
     one_by_one: Vec<Option<laituri_protocol::ReceiptView>>,
@@ -605,12 +633,51 @@ async fn floor(store: &dyn Both, receipt_ids: &[Uuid]) -> Floor {
             merchant_id: nordic(),
             product_id: Some("p-1".into()),
             location: Some("A-01".into()),
+            ..StockFilter::default()
         },
-    ];
+    ]
+    .map(|f| StockFilter {
+        limit: u32::MAX,
+        ..f
+    });
+    let mut scoped = Vec::new();
+    let merchants = store.merchants(&ALL, &Scope::Warehouse).await.unwrap();
+    let scopes = std::iter::once(Scope::Warehouse)
+        .chain(merchants.iter().map(|m| Scope::Merchant(m.id.clone())));
+    for scope in scopes {
+        let stock = StockFilter {
+            merchant_id: scope.merchant().map(str::to_string),
+            limit: u32::MAX,
+            ..StockFilter::default()
+        };
+        scoped.push((
+            store.receipts(&ALL, &scope).await.unwrap(),
+            store.stock(&stock).await.unwrap(),
+            store.exceptions(0, u32::MAX, &scope).await.unwrap(),
+        ));
+    }
+    let mut stock_pages = Vec::new();
+    let mut after = None;
+    loop {
+        let page = StockFilter {
+            after: after.clone(),
+            limit: 2,
+            ..StockFilter::default()
+        };
+        let rows = store.stock(&page).await.unwrap();
+        after = rows.last().map(laituri_server::store::stock_row_key);
+        let done = rows.len() < 2;
+        stock_pages.extend(rows);
+        if done {
+            break;
+        }
+    }
     let mut f = Floor {
         tasks: store.tasks().await.unwrap(),
+        scoped,
+        stock_pages,
         stock: Vec::new(),
-        receipts: store.receipts().await.unwrap(),
+        receipts: store.receipts(&ALL, &Scope::Warehouse).await.unwrap(),
         one_by_one: Vec::new(),
         exceptions: Vec::new(),
     };
@@ -618,10 +685,16 @@ async fn floor(store: &dyn Both, receipt_ids: &[Uuid]) -> Floor {
         f.stock.push(store.stock(filter).await.unwrap());
     }
     for id in receipt_ids {
-        f.one_by_one.push(store.receipt(*id).await.unwrap());
+        f.one_by_one
+            .push(store.receipt(*id, &Scope::Warehouse).await.unwrap());
     }
-    for limit in [2, 10, 0] {
-        f.exceptions.push(store.exceptions(limit).await.unwrap());
+    for (after, limit) in [(0, 2), (0, 10), (1, 10), (0, 0)] {
+        f.exceptions.push(
+            store
+                .exceptions(after, limit, &Scope::Warehouse)
+                .await
+                .unwrap(),
+        );
     }
     f
 }
@@ -854,11 +927,45 @@ async fn the_views_of_stored_rows_are_alike() {
 
     let Floor {
         tasks,
+        scoped,
+        stock_pages,
         stock,
         receipts,
         one_by_one: one,
         exceptions,
     } = pg;
+    assert_eq!(
+        stock_pages, stock[0],
+        "stock walked page by page is the whole stock"
+    );
+    assert_eq!(
+        scoped[0],
+        (receipts.clone(), stock[0].clone(), exceptions[1].clone()),
+        "the warehouse's scope sees everything"
+    );
+    // Each merchant's scope sees its own rows only, and together they see every row (an
+    // exception naming no merchant is the warehouse's alone).
+    let merchant_rows = &scoped[1..];
+    assert!(merchant_rows.len() >= 2);
+    let (mut r, mut s, mut x) = (0, 0, 0);
+    for (receipts, stock, exceptions) in merchant_rows {
+        let m = receipts
+            .first()
+            .map(|r| r.merchant_id.clone())
+            .or_else(|| stock.first().map(|s| s.merchant_id.clone()));
+        let Some(m) = m else { continue };
+        assert!(receipts.iter().all(|r| r.merchant_id == m));
+        assert!(stock.iter().all(|s| s.merchant_id == m));
+        assert!(
+            exceptions
+                .iter()
+                .all(|e| e.merchant_id.as_deref() == Some(m.as_str()))
+        );
+        (r, s, x) = (r + receipts.len(), s + stock.len(), x + exceptions.len());
+    }
+    assert_eq!((r, s), (receipts.len(), stock[0].len()));
+    let with_merchant = exceptions[1].iter().filter(|e| e.merchant_id.is_some());
+    assert_eq!(x, with_merchant.count());
     let ids: Vec<&str> = tasks.iter().map(|t| t.task_id.as_str()).collect();
     assert_eq!(ids, ["count-B", "putaway-a", "Putaway-c"], "oldest first");
     assert!(tasks[1].leased_to.is_some() && tasks[2].leased_to.is_none());
@@ -882,14 +989,20 @@ async fn the_views_of_stored_rows_are_alike() {
     assert_eq!(one[0].as_ref(), Some(&receipts[1]));
     assert_eq!(one[1].as_ref(), Some(&receipts[2]));
     assert!(one[2].is_none());
-    let seqs: Vec<u64> = exceptions[0].iter().map(|x| x.seq).collect();
-    assert_eq!(seqs, [2, 3], "the newest, oldest first");
+    assert_eq!(exceptions[1].len(), 3);
+    assert!(
+        exceptions[1].windows(2).all(|w| w[0].id < w[1].id),
+        "oldest first"
+    );
+    assert_eq!(exceptions[0], exceptions[1][..2], "a page of two");
+    let after_first: Vec<u64> = exceptions[2].iter().map(|x| x.id).collect();
+    assert!(after_first.iter().all(|id| *id > 1) && after_first.len() == 2);
+    let resolved = exceptions[1].iter().find(|x| x.seq == 2).unwrap();
     assert_eq!(
-        exceptions[0][0].resolved_at.as_deref(),
+        resolved.resolved_at.as_deref(),
         Some("2026-03-15T10:11:12.345Z")
     );
-    assert_eq!(exceptions[1].len(), 3);
-    assert!(exceptions[2].is_empty());
+    assert!(exceptions[3].is_empty());
     b.finish().await;
 }
 

@@ -15,6 +15,8 @@ use uuid::Uuid;
 
 use super::{ApiFailure, AppState};
 use crate::enrolment::token_hash;
+use crate::keys::key_hash;
+use crate::store::Scope;
 
 /// Turns a serde_json error into a 400 that says whether the JSON was broken or had the wrong shape.
 pub fn json_failure(e: &serde_json::Error, what: &str) -> ApiFailure {
@@ -219,22 +221,65 @@ impl FromRequestParts<AppState> for DeviceAuth {
     }
 }
 
-/// The warehouse's admin or integration client, proven by the admin key.
+/// An integration client, proven by its key: the server's configured admin key or a stored
+/// key ([`crate::keys`]). Its [`Scope`] is what it may see and change.
+pub struct Caller {
+    pub scope: Scope,
+}
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = ApiFailure;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiFailure> {
+        let Some(key) = bearer(&parts.headers) else {
+            return Err(ApiFailure::unauthorized(
+                "the integration API needs a key: send Authorization: Bearer <key> (an admin key, \
+                 or the merchant key the warehouse gave you)",
+            ));
+        };
+        if same_secret(key, &state.inner.admin_key) {
+            return Ok(Caller {
+                scope: Scope::Warehouse,
+            });
+        }
+        match state.store().api_key_scope(&key_hash(key)).await? {
+            Some(scope) => Ok(Caller { scope }),
+            None => Err(ApiFailure::unauthorized(
+                "the key is not valid for the integration API (not known, or revoked): send a \
+                 current key as Authorization: Bearer <key>, or ask the warehouse for a new one",
+            )),
+        }
+    }
+}
+
+impl Caller {
+    /// The merchant a scoped caller must stay within, and a 403 when `merchant_id` is another's.
+    pub fn may_touch(&self, merchant_id: &str, what: &str) -> Result<(), ApiFailure> {
+        match self.scope.merchant() {
+            Some(own) if own != merchant_id => Err(ApiFailure::forbidden(format!(
+                "{what} names merchant {merchant_id:?}, but this key is merchant {own:?}'s: a \
+                 merchant key reads and changes only its own merchant's data; nothing was stored"
+            ))),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// The warehouse's operator, proven by an admin key (the configured one or a stored admin key).
+/// A merchant's key is refused with 403.
 pub struct Admin;
 
 impl FromRequestParts<AppState> for Admin {
     type Rejection = ApiFailure;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiFailure> {
-        match bearer(&parts.headers) {
-            Some(key) if same_secret(key, &state.inner.admin_key) => Ok(Admin),
-            Some(_) => Err(ApiFailure::unauthorized(
-                "the key is not valid for the integration API: send the server's admin key as \
-                 Authorization: Bearer <key>",
-            )),
-            None => Err(ApiFailure::unauthorized(
-                "the integration API needs the server's admin key: send Authorization: Bearer <key>",
-            )),
+        match Caller::from_request_parts(parts, state).await?.scope {
+            Scope::Warehouse => Ok(Admin),
+            Scope::Merchant(m) => Err(ApiFailure::forbidden(format!(
+                "this endpoint is for the warehouse's operator, and this key is merchant {m:?}'s: \
+                 a merchant key reads and changes only its own products, inbound notices, stock, \
+                 receipts and exceptions"
+            ))),
         }
     }
 }

@@ -1,29 +1,35 @@
 //! The integration API for merchants' systems and the warehouse's admin: master data in, stock,
-//! receipts and exceptions out, enrolment codes.
+//! receipts and exceptions out, enrolment codes and integration keys.
 //!
 //! It owns the request shapes of these endpoints (one object or an array on POST, keyset pages on
-//! GET) and answers with protocol types only. Every call needs the admin key. It must never store
-//! an operator's PIN in clear (see [`crate::master::prepare_operators`]).
+//! GET, each page with a `Link: <...>; rel="next"` header while more may follow) and answers with
+//! protocol types only. It must never store an operator's PIN in clear (see
+//! [`crate::master::prepare_operators`]).
 //!
-//! Scoping: only the warehouse-wide admin key exists today. Rows carry `warehouse_id` (and, where it
-//! applies, `merchant_id`), so a merchant-scoped integration key can later filter by them.
+//! Who may do what ([`crate::keys`]): an admin key ([`Admin`]) may do everything; a merchant's key
+//! ([`Caller`] with a merchant scope) reads only its merchant's merchant record, products,
+//! notices, stock, receipts and exceptions (the store filters by the scope, so no handler can
+//! forget), and writes only products and notices that name its merchant (403 otherwise, nothing
+//! stored). Locations, operators, tasks, enrolment codes and keys are the warehouse's.
 
 use axum::Json;
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
+use axum::http::{StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use laituri_protocol::{
-    EnrolmentCode, EnrolmentCodeRequest, ExceptionView, InboundNotice, Location, Merchant,
-    NewEnrolmentCode, Operator, OperatorInput, Product, ReceiptView, StockRow, Task,
+    ApiKeyRequest, EnrolmentCodeRequest, InboundNotice, Location, Merchant, NewApiKey,
+    NewEnrolmentCode, OperatorInput, Product, Task, paths,
 };
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::extract::{Admin, OneOrMany, QueryParams, RawBody, json_failure};
+use super::extract::{Admin, Caller, JsonBody, OneOrMany, QueryParams, RawBody, json_failure};
 use super::{ApiFailure, AppState};
 use crate::enrolment::{self, CodeToStore};
+use crate::keys::{self, KeyToStore};
 use crate::master;
-use crate::store::{Page, StockFilter};
+use crate::store::{Page, StockFilter, StockRowKey};
 
 /// Rows per listing page when the caller does not say, and the most it may ask for.
 pub const DEFAULT_PAGE: u32 = 1000;
@@ -39,9 +45,74 @@ impl PageParams {
     fn page(self) -> Page {
         Page {
             after: self.after.filter(|a| !a.is_empty()),
-            limit: self.limit.unwrap_or(DEFAULT_PAGE).clamp(1, MAX_PAGE),
+            limit: page_limit(self.limit),
         }
     }
+
+    /// The page, its `after` checked to be an id of `what` (a UUID) in its normal form.
+    fn page_of_ids(self, what: &str) -> Result<Page, ApiFailure> {
+        let mut page = self.page();
+        if let Some(a) = &page.after {
+            let id = Uuid::parse_str(a).map_err(|_| {
+                ApiFailure::bad_request(format!(
+                    "after={a:?} is not the id of {what}: pass the id of the last item of a page, \
+                     or follow the Link header's next URL"
+                ))
+            })?;
+            page.after = Some(id.to_string());
+        }
+        Ok(page)
+    }
+}
+
+fn page_limit(limit: Option<u32>) -> u32 {
+    limit.unwrap_or(DEFAULT_PAGE).clamp(1, MAX_PAGE)
+}
+
+/// A listing's page as JSON, with `Link: <uri with after=...>; rel="next"` when the page is
+/// full (more may follow). `next_after` gives the `after` of the next page from the last item.
+fn paged<T: Serialize>(
+    uri: &Uri,
+    items: Vec<T>,
+    limit: u32,
+    next_after: impl Fn(&T) -> String,
+) -> Response {
+    let next = (items.len() >= limit as usize)
+        .then(|| items.last().map(&next_after))
+        .flatten();
+    let mut resp = Json(items).into_response();
+    if let Some(after) = next {
+        let query = form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(
+                form_urlencoded::parse(uri.query().unwrap_or("").as_bytes())
+                    .filter(|(k, _)| k != "after" && k != "limit"),
+            )
+            .append_pair("after", &after)
+            .append_pair("limit", &limit.to_string())
+            .finish();
+        let link = format!("<{}?{query}>; rel=\"next\"", uri.path());
+        if let Ok(value) = header::HeaderValue::from_str(&link) {
+            resp.headers_mut().insert(header::LINK, value);
+        }
+    }
+    resp
+}
+
+/// The opaque `after` of a stock page: the last row's key, as hex of its JSON.
+fn stock_after(key: &StockRowKey) -> String {
+    let json = serde_json::to_string(key).unwrap_or_default();
+    json.bytes().map(|b| format!("{b:02x}")).collect()
+}
+
+fn parse_stock_after(token: &str) -> Option<StockRowKey> {
+    if !token.len().is_multiple_of(2) || !token.is_ascii() {
+        return None;
+    }
+    let bytes: Option<Vec<u8>> = (0..token.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&token[i..i + 2], 16).ok())
+        .collect();
+    serde_json::from_slice(&bytes?).ok()
 }
 
 /// The checked and normalised items of a POST body, and whether one object was sent.
@@ -72,11 +143,14 @@ pub async fn post_merchants(
 }
 
 pub async fn post_products(
-    _: Admin,
+    caller: Caller,
     State(state): State<AppState>,
     body: OneOrMany<Product>,
 ) -> Result<Response, ApiFailure> {
     let (single, items) = prepared(body, master::prepare_products)?;
+    for p in &items {
+        caller.may_touch(&p.merchant_id, &format!("product {}", p.id))?;
+    }
     state.store().upsert_products(&items).await?;
     Ok(stored(single, items))
 }
@@ -102,62 +176,76 @@ pub async fn post_operators(
 }
 
 pub async fn post_notices(
-    _: Admin,
+    caller: Caller,
     State(state): State<AppState>,
     body: OneOrMany<InboundNotice>,
 ) -> Result<Response, ApiFailure> {
     let (single, items) = prepared(body, master::prepare_notices)?;
+    for n in &items {
+        caller.may_touch(&n.merchant_id, &format!("inbound notice {}", n.id))?;
+    }
     state.store().upsert_notices(&items).await?;
     Ok(stored(single, items))
 }
 
 pub async fn get_merchants(
-    _: Admin,
+    caller: Caller,
     State(state): State<AppState>,
+    uri: Uri,
     QueryParams(p): QueryParams<PageParams>,
-) -> Result<Json<Vec<Merchant>>, ApiFailure> {
+) -> Result<Response, ApiFailure> {
     let page = p.page();
-    Ok(Json(state.store().merchants(&page).await?))
+    let items: Vec<Merchant> = state.store().merchants(&page, &caller.scope).await?;
+    Ok(paged(&uri, items, page.limit, |m| m.id.clone()))
 }
 
 pub async fn get_products(
-    _: Admin,
+    caller: Caller,
     State(state): State<AppState>,
+    uri: Uri,
     QueryParams(p): QueryParams<PageParams>,
-) -> Result<Json<Vec<Product>>, ApiFailure> {
+) -> Result<Response, ApiFailure> {
     let page = p.page();
-    Ok(Json(state.store().products(&page).await?))
+    let items: Vec<Product> = state.store().products(&page, &caller.scope).await?;
+    Ok(paged(&uri, items, page.limit, |p| p.id.clone()))
 }
 
 pub async fn get_locations(
     _: Admin,
     State(state): State<AppState>,
+    uri: Uri,
     QueryParams(p): QueryParams<PageParams>,
-) -> Result<Json<Vec<Location>>, ApiFailure> {
+) -> Result<Response, ApiFailure> {
     let page = p.page();
-    Ok(Json(state.store().locations(&page).await?))
+    let items = state.store().locations(&page).await?;
+    Ok(paged(&uri, items, page.limit, |l| l.code.clone()))
 }
 
 pub async fn get_operators(
     _: Admin,
     State(state): State<AppState>,
+    uri: Uri,
     QueryParams(p): QueryParams<PageParams>,
-) -> Result<Json<Vec<Operator>>, ApiFailure> {
+) -> Result<Response, ApiFailure> {
     let page = p.page();
     let operators = state.store().operators(&page).await?;
     // The PIN's hash is for terminals (which check a PIN offline), never for integration clients.
-    Ok(Json(
-        operators.into_iter().map(Operator::without_pin).collect(),
-    ))
+    let items: Vec<_> = operators
+        .into_iter()
+        .map(laituri_protocol::Operator::without_pin)
+        .collect();
+    Ok(paged(&uri, items, page.limit, |o| o.id.clone()))
 }
 
 pub async fn get_notices(
-    _: Admin,
+    caller: Caller,
     State(state): State<AppState>,
+    uri: Uri,
     QueryParams(p): QueryParams<PageParams>,
-) -> Result<Json<Vec<InboundNotice>>, ApiFailure> {
+) -> Result<Response, ApiFailure> {
     let page = p.page();
-    Ok(Json(state.store().notices(&page).await?))
+    let items: Vec<InboundNotice> = state.store().notices(&page, &caller.scope).await?;
+    Ok(paged(&uri, items, page.limit, |n| n.id.clone()))
 }
 
 #[derive(Debug, Deserialize)]
@@ -165,44 +253,74 @@ pub struct StockParams {
     merchant_id: Option<String>,
     product_id: Option<String>,
     location: Option<String>,
+    after: Option<String>,
+    limit: Option<u32>,
 }
 
 pub async fn get_stock(
-    _: Admin,
+    caller: Caller,
     State(state): State<AppState>,
+    uri: Uri,
     QueryParams(p): QueryParams<StockParams>,
-) -> Result<Json<Vec<StockRow>>, ApiFailure> {
+) -> Result<Response, ApiFailure> {
     // `?location=` (empty) means "any", as a form with an empty field would send it.
     let some = |v: Option<String>| v.filter(|s| !s.is_empty());
+    let mut merchant_id = some(p.merchant_id);
+    if let Some(own) = caller.scope.merchant() {
+        match &merchant_id {
+            Some(m) => caller.may_touch(m, "the stock query")?,
+            None => merchant_id = Some(own.to_string()),
+        }
+    }
+    let after = match some(p.after) {
+        Some(token) => Some(parse_stock_after(&token).ok_or_else(|| {
+            ApiFailure::bad_request(
+                "after is not a stock page token: follow the Link header's next URL of the \
+                 previous page, or leave after out to start from the first row",
+            )
+        })?),
+        None => None,
+    };
     let filter = StockFilter {
-        merchant_id: some(p.merchant_id),
+        merchant_id,
         product_id: some(p.product_id),
         location: some(p.location),
+        after,
+        limit: page_limit(p.limit),
     };
-    Ok(Json(state.store().stock(&filter).await?))
+    let rows = state.store().stock(&filter).await?;
+    Ok(paged(&uri, rows, filter.limit, |r| {
+        stock_after(&crate::store::stock_row_key(r))
+    }))
 }
 
 pub async fn get_receipts(
-    _: Admin,
+    caller: Caller,
     State(state): State<AppState>,
-) -> Result<Json<Vec<ReceiptView>>, ApiFailure> {
-    Ok(Json(state.store().receipts().await?))
+    uri: Uri,
+    QueryParams(p): QueryParams<PageParams>,
+) -> Result<Response, ApiFailure> {
+    let page = p.page_of_ids("a receipt")?;
+    let items = state.store().receipts(&page, &caller.scope).await?;
+    Ok(paged(&uri, items, page.limit, |r| r.receipt_id.to_string()))
 }
 
 pub async fn get_receipt(
-    _: Admin,
+    caller: Caller,
     State(state): State<AppState>,
     path: Result<Path<String>, PathRejection>,
-) -> Result<Json<ReceiptView>, ApiFailure> {
+) -> Result<Response, ApiFailure> {
     let Path(raw) = path.map_err(|e| ApiFailure::bad_request(e.body_text()))?;
     let id = Uuid::parse_str(&raw).map_err(|_| {
         ApiFailure::bad_request(format!(
             "{raw:?} is not a receipt id: receipt ids are UUIDs as listed by GET {}",
-            laituri_protocol::paths::RECEIPTS
+            paths::RECEIPTS
         ))
     })?;
-    match state.store().receipt(id).await? {
-        Some(r) => Ok(Json(r)),
+    // Another merchant's receipt is "not known" to a merchant's key: whether it exists is not
+    // this caller's business.
+    match state.store().receipt(id, &caller.scope).await? {
+        Some(r) => Ok(Json(r).into_response()),
         None => Err(ApiFailure::not_found(format!(
             "receipt {id} is not known: it may not have been synced from its terminal yet"
         ))),
@@ -211,24 +329,89 @@ pub async fn get_receipt(
 
 #[derive(Debug, Deserialize)]
 pub struct ExceptionParams {
+    after: Option<String>,
     limit: Option<u32>,
 }
 
 pub async fn get_exceptions(
-    _: Admin,
+    caller: Caller,
     State(state): State<AppState>,
+    uri: Uri,
     QueryParams(p): QueryParams<ExceptionParams>,
-) -> Result<Json<Vec<ExceptionView>>, ApiFailure> {
-    let limit = p.limit.unwrap_or(DEFAULT_PAGE).clamp(1, MAX_PAGE);
-    Ok(Json(state.store().exceptions(limit).await?))
+) -> Result<Response, ApiFailure> {
+    let after = match p.after.as_deref().filter(|a| !a.is_empty()) {
+        Some(a) => a.parse::<u64>().map_err(|_| {
+            ApiFailure::bad_request(format!(
+                "after={a:?} is not an exception id: pass the id of the last exception seen, or \
+                 leave it out to start from the first"
+            ))
+        })?,
+        None => 0,
+    };
+    let limit = page_limit(p.limit);
+    let items = state
+        .store()
+        .exceptions(after, limit, &caller.scope)
+        .await?;
+    Ok(paged(&uri, items, limit, |e| e.id.to_string()))
 }
 
-/// Every enrolment code, oldest first, without the codes themselves.
+/// Enrolment codes, oldest first, without the codes themselves.
 pub async fn get_enrolment_codes(
     _: Admin,
     State(state): State<AppState>,
-) -> Result<Json<Vec<EnrolmentCode>>, ApiFailure> {
-    Ok(Json(state.store().enrolment_codes().await?))
+    uri: Uri,
+    QueryParams(p): QueryParams<PageParams>,
+) -> Result<Response, ApiFailure> {
+    let page = p.page_of_ids("an enrolment code")?;
+    let items = state.store().enrolment_codes(&page).await?;
+    Ok(paged(&uri, items, page.limit, |c| c.id.to_string()))
+}
+
+/// Integration keys, oldest first, without the keys themselves.
+pub async fn get_api_keys(
+    _: Admin,
+    State(state): State<AppState>,
+    uri: Uri,
+    QueryParams(p): QueryParams<PageParams>,
+) -> Result<Response, ApiFailure> {
+    let page = p.page_of_ids("a key")?;
+    let items = state.store().api_keys(&page).await?;
+    Ok(paged(&uri, items, page.limit, |k| k.id.to_string()))
+}
+
+/// Makes a new random key of the requested scope. Answers 201 with the key, the only time it is
+/// shown, and how it is listed.
+pub async fn post_api_key(
+    _: Admin,
+    State(state): State<AppState>,
+    JsonBody(req): JsonBody<ApiKeyRequest>,
+) -> Result<(StatusCode, Json<NewApiKey>), ApiFailure> {
+    let key = keys::new_key();
+    let to_store = KeyToStore::requested(&key, &req).map_err(ApiFailure::bad_request)?;
+    let listed = state.store().store_api_key(&to_store).await?;
+    Ok((StatusCode::CREATED, Json(NewApiKey { key, listed })))
+}
+
+/// Revokes a key: 204, and it stops working at once; 404 when not known or already revoked.
+pub async fn delete_api_key(
+    _: Admin,
+    State(state): State<AppState>,
+    path: Result<Path<String>, PathRejection>,
+) -> Result<StatusCode, ApiFailure> {
+    let Path(raw) = path.map_err(|e| ApiFailure::bad_request(e.body_text()))?;
+    let not_known = || {
+        ApiFailure::not_found(format!(
+            "key {raw} is not known or already revoked: list the keys with GET {}",
+            paths::API_KEYS
+        ))
+    };
+    let id = Uuid::parse_str(&raw).map_err(|_| not_known())?;
+    if state.store().revoke_api_key(id).await? {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(not_known())
+    }
 }
 
 /// Makes a new random code with the limits in the body (an empty body: one device, 24 hours).
@@ -279,7 +462,7 @@ pub async fn delete_operator(
     } else {
         Err(ApiFailure::not_found(format!(
             "operator {id} is not known or already deactivated: list the operators with GET {}",
-            laituri_protocol::paths::OPERATORS
+            paths::OPERATORS
         )))
     }
 }

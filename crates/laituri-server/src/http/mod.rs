@@ -78,6 +78,7 @@ impl AppState {
 pub fn router(state: AppState, limits: &Limits) -> Router {
     let receipt_path = format!("{}/{{receipt_id}}", paths::RECEIPTS);
     let operator_path = format!("{}/{{operator_id}}", paths::OPERATORS);
+    let key_path = format!("{}/{{key_id}}", paths::API_KEYS);
     // Small bodies must come quickly; every other body gets the router's long deadline, which
     // only a device or admin whose token was checked before the body is read can use.
     let small_body = || middleware::from_fn_with_state(limits.small_body(), limits::body_in_time);
@@ -150,6 +151,16 @@ pub fn router(state: AppState, limits: &Limits) -> Router {
         .route(
             paths::ENROLMENT_CODES,
             get(integration::get_enrolment_codes).post(integration::post_enrolment_code),
+        )
+        .route(
+            paths::API_KEYS,
+            get(integration::get_api_keys)
+                .post(integration::post_api_key)
+                .layer(limit(SMALL_LIMIT)),
+        )
+        .route(
+            &key_path,
+            axum::routing::delete(integration::delete_api_key),
         )
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)

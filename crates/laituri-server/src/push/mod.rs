@@ -261,6 +261,8 @@ pub fn decide_batch(
         {
             fx.push(Effect::Exception {
                 exception: laituri_protocol::ExceptionView {
+                    id: 0,
+                    merchant_id: None,
                     device_id: caller,
                     seq: event.seq,
                     event_id: event.event_id,

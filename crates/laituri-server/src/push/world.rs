@@ -365,6 +365,8 @@ impl Ctx {
     /// An exception raised by this event.
     pub fn exception(&self, kind: &str, message: String) -> ExceptionView {
         ExceptionView {
+            id: 0,
+            merchant_id: None,
             device_id: self.device_id,
             seq: self.seq,
             event_id: self.event_id,

@@ -14,13 +14,14 @@
 
 use async_trait::async_trait;
 use laituri_protocol::{
-    EnrolRequest, EnrolmentCode, Event, ExceptionView, InboundNotice, LeaseRequest, Location,
-    Merchant, Operator, Product, PullResponse, PushResponse, ReceiptView, RenewRequest,
+    ApiKey, EnrolRequest, EnrolmentCode, Event, ExceptionView, InboundNotice, LeaseRequest,
+    Location, Merchant, Operator, Product, PullResponse, PushResponse, ReceiptView, RenewRequest,
     RenewResponse, StockRow, Task, TaskClaim, WorkPacket,
 };
 use uuid::Uuid;
 
 use crate::enrolment::{CodeProblem, CodeToStore};
+use crate::keys::KeyToStore;
 
 pub mod postgres;
 mod rows;
@@ -82,12 +83,42 @@ pub struct Page {
     pub limit: u32,
 }
 
-/// Filters of `GET STOCK`; `None` means any.
+/// Whose rows a call may see: the whole warehouse (an admin key), or one merchant's (a merchant's
+/// integration key). Every listing takes one, so no handler can forget to filter.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Scope {
+    Warehouse,
+    Merchant(String),
+}
+
+impl Scope {
+    /// The one merchant a scope is limited to, if it is.
+    pub fn merchant(&self) -> Option<&str> {
+        match self {
+            Scope::Warehouse => None,
+            Scope::Merchant(m) => Some(m),
+        }
+    }
+}
+
+/// The key of a stock row, in the order stock is listed: merchant, product, location,
+/// container, lot, expiry, condition (empty text for none).
+pub type StockRowKey = [String; 7];
+
+/// The [`StockRowKey`] of a listed row.
+pub fn stock_row_key(row: &laituri_protocol::StockRow) -> StockRowKey {
+    rows::StoredStock::key_of(row)
+}
+
+/// Filters and page of `GET STOCK`; `None` means any. Rows come in [`StockRowKey`] order, after
+/// `after`, at most `limit` (0 counts as 1).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct StockFilter {
     pub merchant_id: Option<String>,
     pub product_id: Option<String>,
     pub location: Option<String>,
+    pub after: Option<StockRowKey>,
+    pub limit: u32,
 }
 
 /// What an upsert did: how many items it received and how many actually changed (and so were
@@ -148,24 +179,37 @@ pub trait MasterData: Send + Sync + 'static {
     /// Storing a code whose hash is stored already (only the demo's fixed code can be) replaces
     /// its limits and note and keeps its id and the devices it enrolled.
     async fn store_enrolment_code(&self, code: &CodeToStore) -> Result<EnrolmentCode, StoreError>;
-    /// Every enrolment code, oldest first, without the codes themselves.
-    async fn enrolment_codes(&self) -> Result<Vec<EnrolmentCode>, StoreError>;
+    /// Enrolment codes, oldest first, without the codes themselves: those made after the code
+    /// whose id is `page.after`.
+    async fn enrolment_codes(&self, page: &Page) -> Result<Vec<EnrolmentCode>, StoreError>;
+    /// Stores an integration key's hash and scope, made now by the store's clock. A merchant
+    /// key's merchant must exist ([`StoreError::Invalid`] otherwise).
+    async fn store_api_key(&self, key: &KeyToStore) -> Result<ApiKey, StoreError>;
+    /// Integration keys, oldest first (ids after `page.after`), without the keys themselves.
+    async fn api_keys(&self, page: &Page) -> Result<Vec<ApiKey>, StoreError>;
+    /// Revokes a key: it stops working at once. False when not known or already revoked.
+    async fn revoke_api_key(&self, id: Uuid) -> Result<bool, StoreError>;
+    /// The scope of the unrevoked key with this hash, if there is one.
+    async fn api_key_scope(&self, key_hash: &str) -> Result<Option<Scope>, StoreError>;
     /// Deactivates an operator: no longer listed or shipped, and a tombstone tells terminals to
     /// forget them. Answers false when the operator is not known (or already inactive).
     async fn deactivate_operator(&self, operator_id: &str) -> Result<bool, StoreError>;
 
     async fn upsert_merchants(&self, items: &[Merchant]) -> Result<UpsertSummary, StoreError>;
+    /// A product's merchant never changes: an item naming another merchant than the stored
+    /// product's is [`StoreError::Invalid`], and nothing is stored.
     async fn upsert_products(&self, items: &[Product]) -> Result<UpsertSummary, StoreError>;
     async fn upsert_locations(&self, items: &[Location]) -> Result<UpsertSummary, StoreError>;
     /// Operators arrive with `pin_hash` only; see [`laituri_protocol::OperatorInput`].
     async fn upsert_operators(&self, items: &[Operator]) -> Result<UpsertSummary, StoreError>;
+    /// As products: a notice's merchant never changes.
     async fn upsert_notices(&self, items: &[InboundNotice]) -> Result<UpsertSummary, StoreError>;
 
-    async fn merchants(&self, page: &Page) -> Result<Vec<Merchant>, StoreError>;
-    async fn products(&self, page: &Page) -> Result<Vec<Product>, StoreError>;
+    async fn merchants(&self, page: &Page, scope: &Scope) -> Result<Vec<Merchant>, StoreError>;
+    async fn products(&self, page: &Page, scope: &Scope) -> Result<Vec<Product>, StoreError>;
     async fn locations(&self, page: &Page) -> Result<Vec<Location>, StoreError>;
     async fn operators(&self, page: &Page) -> Result<Vec<Operator>, StoreError>;
-    async fn notices(&self, page: &Page) -> Result<Vec<InboundNotice>, StoreError>;
+    async fn notices(&self, page: &Page, scope: &Scope) -> Result<Vec<InboundNotice>, StoreError>;
 }
 
 /// What the floor did, as the integration API shows it.
@@ -173,12 +217,23 @@ pub trait MasterData: Send + Sync + 'static {
 pub trait Views: Send + Sync + 'static {
     /// Every task, oldest first.
     async fn tasks(&self) -> Result<Vec<Task>, StoreError>;
-    /// Non-zero stock rows matching the filter.
+    /// Non-zero stock rows matching the filter, one page of them.
     async fn stock(&self, filter: &StockFilter) -> Result<Vec<StockRow>, StoreError>;
-    async fn receipts(&self) -> Result<Vec<ReceiptView>, StoreError>;
-    async fn receipt(&self, receipt_id: Uuid) -> Result<Option<ReceiptView>, StoreError>;
-    /// The newest `limit` exceptions, oldest first.
-    async fn exceptions(&self, limit: u32) -> Result<Vec<ExceptionView>, StoreError>;
+    /// Receipts in the order they were opened: those opened after the receipt `page.after`.
+    async fn receipts(&self, page: &Page, scope: &Scope) -> Result<Vec<ReceiptView>, StoreError>;
+    /// One receipt, `None` also when it is another merchant's than the scope's.
+    async fn receipt(
+        &self,
+        receipt_id: Uuid,
+        scope: &Scope,
+    ) -> Result<Option<ReceiptView>, StoreError>;
+    /// Exceptions with an id above `after`, oldest first, at most `limit`.
+    async fn exceptions(
+        &self,
+        after: u64,
+        limit: u32,
+        scope: &Scope,
+    ) -> Result<Vec<ExceptionView>, StoreError>;
 }
 
 /// Storage of one warehouse's devices, events, master data, stock and change log.

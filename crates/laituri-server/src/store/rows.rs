@@ -308,6 +308,19 @@ pub(crate) struct StoredStock {
 }
 
 impl StoredStock {
+    /// A listed row's key in the order stock is listed (see [`crate::store::StockRowKey`]).
+    pub fn key_of(row: &StockRow) -> crate::store::StockRowKey {
+        [
+            row.merchant_id.clone(),
+            row.product_id.clone(),
+            row.location.clone(),
+            row.container.clone().unwrap_or_default(),
+            row.lot.clone().unwrap_or_default(),
+            row.expiry.clone().unwrap_or_default(),
+            row.condition.as_str().to_string(),
+        ]
+    }
+
     pub fn into_row(self) -> Result<StockRow, StoreError> {
         let none_if_empty = |s: String| (!s.is_empty()).then_some(s);
         let condition = &self.condition;
@@ -378,9 +391,11 @@ pub(crate) fn check_product(
         )));
     }
     match owner {
+        // Whose it is stays unsaid: the caller may be another merchant.
         Some(owner) if owner != p.merchant_id => Err(StoreError::invalid(format!(
-            "product {} already belongs to merchant {owner}: product ids are unique in the \
-             warehouse, so give this one another id; nothing was stored",
+            "product id {} is already used by another merchant: product ids are unique in the \
+             warehouse and a product never changes merchant, so give this one another id; \
+             nothing was stored",
             p.id
         ))),
         _ => Ok(()),
@@ -417,10 +432,10 @@ pub(crate) fn check_notice(
     for line in &n.lines {
         match owner_of(&line.product_id)? {
             Some(owner) if owner == n.merchant_id => {}
-            Some(owner) => {
+            Some(_) => {
                 return Err(StoreError::invalid(format!(
-                    "inbound notice {} expects product {}, which belongs to merchant {owner}, \
-                     not {}: fix the line; nothing was stored",
+                    "inbound notice {} expects product {}, which is not merchant {}'s: fix the \
+                     line; nothing was stored",
                     n.id, line.product_id, n.merchant_id
                 )));
             }
@@ -447,6 +462,16 @@ pub(crate) fn settle_notice(
     stored: Option<&str>,
 ) -> Result<InboundNotice, StoreError> {
     let stored: Option<InboundNotice> = stored.map(from_json).transpose()?;
+    if let Some(s) = &stored
+        && s.merchant_id != incoming.merchant_id
+    {
+        return Err(StoreError::invalid(format!(
+            "inbound notice id {} is already used by another merchant: notice ids are unique in \
+             the warehouse and a notice never changes merchant, so give this one another id; \
+             nothing was stored",
+            incoming.id
+        )));
+    }
     let mut notice = incoming.clone();
     notice.status = stored.as_ref().map_or(NoticeStatus::Open, |s| s.status);
     if let Some(s) = stored

@@ -18,7 +18,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use laituri_protocol::{
-    Change, ChangeRecord, EnrolRequest, EnrolmentCode, EntityKind, Event, EventOutcome,
+    ApiKey, Change, ChangeRecord, EnrolRequest, EnrolmentCode, EntityKind, Event, EventOutcome,
     ExceptionView, InboundNotice, LeaseRequest, Location, LocationKind, LostLease, Merchant,
     Operator, OverrideReason, Product, PullResponse, PushResponse, ReceiptLineSummary, ReceiptView,
     Removed, RenewRequest, RenewResponse, StockRow, Task, TaskClaim, TaskKind, WorkPacket,
@@ -38,9 +38,12 @@ use super::rows::{
     outcome_columns, outcome_from_columns, packet, parse_uuid, settle_notice, stock_conditions,
     stock_key, stored_payload, task_status_str, to_i64, to_json, unknown_task,
 };
-use super::{DeviceSync, MasterData, Page, StockFilter, Store, StoreError, UpsertSummary, Views};
+use super::{
+    DeviceSync, MasterData, Page, Scope, StockFilter, Store, StoreError, UpsertSummary, Views,
+};
 use crate::clock::Clock;
 use crate::enrolment::{self, Admission, Claim, CodeToStore, StoredCode};
+use crate::keys::{self, KeyToStore};
 use crate::push::{self, Effect, Ledger, ReceiptRef, Recorded, Refs, StockKey, World};
 use crate::tasks::{self, Renewal, TaskRow};
 
@@ -56,6 +59,7 @@ pub(crate) fn migrations() -> Migrations<'static> {
             include_str!("../../migrations/0004_exceptions_resolved.sql"),
             add_resolution_columns,
         ),
+        M::up(include_str!("../../migrations/0005_api_keys.sql")),
     ])
 }
 
@@ -215,6 +219,24 @@ impl SqliteStore {
             rows.map(|data| from_json(&data?)).collect()
         })
     }
+
+    /// As [`Self::list`], with the scope's merchant (or NULL for the warehouse) as `?4`.
+    fn list_scoped<T: DeserializeOwned>(
+        &self,
+        sql: &str,
+        page: &Page,
+        scope: &Scope,
+    ) -> Result<Vec<T>, StoreError> {
+        self.read(|conn| {
+            let mut stmt = conn.prepare_cached(sql)?;
+            let after = page.after.as_deref().unwrap_or("");
+            let rows = stmt.query_map(
+                params![self.warehouse_id, after, page.limit, scope.merchant()],
+                |r| r.get::<_, String>(0),
+            )?;
+            rows.map(|data| from_json(&data?)).collect()
+        })
+    }
 }
 
 /// Stores the codes an older server kept in clear (see migration 0003) hashed, and drops them.
@@ -286,19 +308,26 @@ fn put_code(
 
 /// The warehouse's enrolment codes (or the one `only`), oldest first, with the devices each
 /// enrolled.
+/// The code `only`, or a page of codes (oldest first, after the code `page.after`).
 fn listed_codes(
     conn: &Connection,
     wh: &str,
     only: Option<Uuid>,
+    page: Option<&Page>,
 ) -> Result<Vec<EnrolmentCode>, StoreError> {
     let only = only.map(|id| id.to_string());
+    let after = page.and_then(|p| p.after.as_deref());
+    let limit = page.map_or(1, |p| p.limit);
     let codes = conn
         .prepare_cached(
             "SELECT code_id, created_at_ms, expires_at_ms, uses, uses_left, device_id, note
-             FROM enrolment_codes WHERE warehouse_id = ?1 AND (?2 IS NULL OR code_id = ?2)
-             ORDER BY created_at_ms, code_id",
+             FROM enrolment_codes c WHERE warehouse_id = ?1 AND (?2 IS NULL OR code_id = ?2)
+                 AND (?3 IS NULL OR (created_at_ms, code_id) >
+                     (SELECT created_at_ms, code_id FROM enrolment_codes
+                      WHERE warehouse_id = ?1 AND code_id = ?3))
+             ORDER BY created_at_ms, code_id LIMIT ?4",
         )?
-        .query_map(params![wh, only], |r| {
+        .query_map(params![wh, only, after, limit], |r| {
             Ok((
                 r.get::<_, String>(0)?,
                 [r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?],
@@ -319,12 +348,15 @@ fn listed_codes(
             })
         })
         .collect::<Result<Vec<_>, StoreError>>()?;
+    let ids = serde_json::to_string(&codes.iter().map(|c| c.id.to_string()).collect::<Vec<_>>())
+        .map_err(corrupt)?;
     let uses = conn
         .prepare_cached(
             "SELECT code_id, device_id, at_ms FROM enrolment_code_uses
-             WHERE warehouse_id = ?1 AND (?2 IS NULL OR code_id = ?2) ORDER BY at_ms, device_id",
+             WHERE warehouse_id = ?1 AND code_id IN (SELECT value FROM json_each(?2))
+             ORDER BY at_ms, device_id",
         )?
-        .query_map(params![wh, only], |r| {
+        .query_map(params![wh, ids], |r| {
             Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get(2)?))
         })?
         .map(|row| {
@@ -1128,14 +1160,112 @@ impl SqliteStore {
         let now = self.clock.now_ms();
         self.write(|tx| {
             let id = put_code(tx, &self.warehouse_id, code, now)?;
-            listed_codes(tx, &self.warehouse_id, Some(id))?
+            listed_codes(tx, &self.warehouse_id, Some(id), None)?
                 .pop()
                 .ok_or_else(|| corrupt(format!("enrolment code {id} was not stored")))
         })
     }
 
-    pub fn enrolment_codes(&self) -> Result<Vec<EnrolmentCode>, StoreError> {
-        self.read(|conn| listed_codes(conn, &self.warehouse_id, None))
+    pub fn enrolment_codes(&self, page: &Page) -> Result<Vec<EnrolmentCode>, StoreError> {
+        self.read(|conn| listed_codes(conn, &self.warehouse_id, None, Some(page)))
+    }
+
+    pub fn store_api_key(&self, key: &KeyToStore) -> Result<ApiKey, StoreError> {
+        let now = self.clock.now_ms();
+        let wh = self.warehouse_id.as_str();
+        self.write(|tx| {
+            if let Some(m) = &key.merchant_id
+                && !merchant_exists(tx, wh, m)?
+            {
+                return Err(StoreError::invalid(format!(
+                    "merchant {m} is not known: send the merchant first (POST {})",
+                    laituri_protocol::paths::MERCHANTS
+                )));
+            }
+            tx.prepare_cached(
+                "INSERT INTO api_keys (warehouse_id, key_id, key_hash, scope, merchant_id, note,
+                     created_at_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            )?
+            .execute(params![
+                wh,
+                key.id.to_string(),
+                key.key_hash,
+                keys::scope_str(key.scope),
+                key.merchant_id,
+                key.note,
+                now
+            ])?;
+            Ok(ApiKey {
+                id: key.id,
+                scope: key.scope,
+                merchant_id: key.merchant_id.clone(),
+                note: key.note.clone(),
+                created_at_ms: now,
+                revoked_at_ms: None,
+            })
+        })
+    }
+
+    pub fn api_keys(&self, page: &Page) -> Result<Vec<ApiKey>, StoreError> {
+        self.read(|conn| {
+            let mut stmt = conn.prepare_cached(
+                "SELECT key_id, scope, merchant_id, note, created_at_ms, revoked_at_ms
+                 FROM api_keys WHERE warehouse_id = ?1 AND key_id > ?2 ORDER BY key_id LIMIT ?3",
+            )?;
+            let after = page.after.as_deref().unwrap_or("");
+            let rows = stmt.query_map(params![self.warehouse_id, after, page.limit], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, Option<String>>(2)?,
+                    r.get::<_, Option<String>>(3)?,
+                    r.get::<_, i64>(4)?,
+                    r.get::<_, Option<i64>>(5)?,
+                ))
+            })?;
+            rows.map(|row| {
+                let (id, scope, merchant_id, note, created_at_ms, revoked_at_ms) = row?;
+                Ok(ApiKey {
+                    id: parse_uuid(&id)?,
+                    scope: keys::parse_scope(&scope)
+                        .ok_or_else(|| corrupt(format!("key {id} has scope {scope:?}")))?,
+                    merchant_id,
+                    note,
+                    created_at_ms,
+                    revoked_at_ms,
+                })
+            })
+            .collect()
+        })
+    }
+
+    pub fn revoke_api_key(&self, id: Uuid) -> Result<bool, StoreError> {
+        let now = self.clock.now_ms();
+        self.write(|tx| {
+            let n = tx
+                .prepare_cached(
+                    "UPDATE api_keys SET revoked_at_ms = ?3
+                     WHERE warehouse_id = ?1 AND key_id = ?2 AND revoked_at_ms IS NULL",
+                )?
+                .execute(params![self.warehouse_id, id.to_string(), now])?;
+            Ok(n > 0)
+        })
+    }
+
+    pub fn api_key_scope(&self, key_hash: &str) -> Result<Option<Scope>, StoreError> {
+        self.read(|conn| {
+            let row = conn
+                .prepare_cached(
+                    "SELECT scope, merchant_id FROM api_keys
+                     WHERE warehouse_id = ?1 AND key_hash = ?2 AND revoked_at_ms IS NULL",
+                )?
+                .query_row(params![self.warehouse_id, key_hash], |r| {
+                    Ok((r.get::<_, String>(0)?, r.get::<_, Option<String>>(1)?))
+                })
+                .optional()?;
+            Ok(row
+                .and_then(|(scope, merchant)| keys::scope_of(keys::parse_scope(&scope)?, merchant)))
+        })
     }
 
     pub fn enrol_device(
@@ -1580,17 +1710,23 @@ impl SqliteStore {
         })
     }
 
-    pub fn merchants(&self, page: &Page) -> Result<Vec<Merchant>, StoreError> {
-        self.list(
-            "SELECT data FROM merchants WHERE warehouse_id = ?1 AND id > ?2 ORDER BY id LIMIT ?3",
+    pub fn merchants(&self, page: &Page, scope: &Scope) -> Result<Vec<Merchant>, StoreError> {
+        self.list_scoped(
+            "SELECT data FROM merchants WHERE warehouse_id = ?1 AND id > ?2
+                 AND (?4 IS NULL OR id = ?4)
+             ORDER BY id LIMIT ?3",
             page,
+            scope,
         )
     }
 
-    pub fn products(&self, page: &Page) -> Result<Vec<Product>, StoreError> {
-        self.list(
-            "SELECT data FROM products WHERE warehouse_id = ?1 AND id > ?2 ORDER BY id LIMIT ?3",
+    pub fn products(&self, page: &Page, scope: &Scope) -> Result<Vec<Product>, StoreError> {
+        self.list_scoped(
+            "SELECT data FROM products WHERE warehouse_id = ?1 AND id > ?2
+                 AND (?4 IS NULL OR merchant_id = ?4)
+             ORDER BY id LIMIT ?3",
             page,
+            scope,
         )
     }
 
@@ -1609,11 +1745,13 @@ impl SqliteStore {
         )
     }
 
-    pub fn notices(&self, page: &Page) -> Result<Vec<InboundNotice>, StoreError> {
-        self.list(
+    pub fn notices(&self, page: &Page, scope: &Scope) -> Result<Vec<InboundNotice>, StoreError> {
+        self.list_scoped(
             "SELECT data FROM inbound_notices WHERE warehouse_id = ?1 AND id > ?2
+                 AND (?4 IS NULL OR merchant_id = ?4)
              ORDER BY id LIMIT ?3",
             page,
+            scope,
         )
     }
 
@@ -1628,7 +1766,28 @@ impl SqliteStore {
                 args.push(value);
                 sql.push_str(&format!(" AND {column} = ?{}", args.len()));
             }
-            sql.push_str(" ORDER BY merchant_id, product_id, location, container, lot, expiry, condition");
+            if let Some(after) = &filter.after {
+                let first = args.len() + 1;
+                args.extend(after.iter().map(String::as_str));
+                sql.push_str(&format!(
+                    " AND (merchant_id, product_id, location, container, lot, expiry, condition) > \
+                     (?{}, ?{}, ?{}, ?{}, ?{}, ?{}, ?{})",
+                    first,
+                    first + 1,
+                    first + 2,
+                    first + 3,
+                    first + 4,
+                    first + 5,
+                    first + 6
+                ));
+            }
+            let limit = filter.limit.max(1).to_string();
+            args.push(&limit);
+            sql.push_str(&format!(
+                " ORDER BY merchant_id, product_id, location, container, lot, expiry, condition \
+                 LIMIT CAST(?{} AS INTEGER)",
+                args.len()
+            ));
             let mut stmt = conn.prepare_cached(&sql)?;
             let rows = stmt.query_map(rusqlite::params_from_iter(args), |r| {
                 Ok(StoredStock {
@@ -1646,11 +1805,23 @@ impl SqliteStore {
         })
     }
 
-    pub fn receipts(&self) -> Result<Vec<ReceiptView>, StoreError> {
+    pub fn receipts(&self, page: &Page, scope: &Scope) -> Result<Vec<ReceiptView>, StoreError> {
         self.read(|conn| {
-            let sql = format!("{RECEIPT_COLUMNS} WHERE warehouse_id = ?1 ORDER BY rowid");
+            // Keyset by the order receipts were opened in; `after` names the last receipt seen.
+            let sql = format!(
+                "{RECEIPT_COLUMNS} WHERE warehouse_id = ?1
+                     AND (?2 IS NULL OR rowid > (SELECT rowid FROM receipts
+                                                 WHERE warehouse_id = ?1 AND receipt_id = ?2))
+                     AND (?4 IS NULL OR merchant_id = ?4)
+                 ORDER BY rowid LIMIT ?3"
+            );
             let mut stmt = conn.prepare_cached(&sql)?;
-            let mut rows = stmt.query([&self.warehouse_id])?;
+            let mut rows = stmt.query(params![
+                self.warehouse_id,
+                page.after,
+                page.limit,
+                scope.merchant()
+            ])?;
             let mut out = Vec::new();
             while let Some(r) = rows.next()? {
                 out.push(receipt_from_row(conn, &self.warehouse_id, r)?);
@@ -1659,11 +1830,22 @@ impl SqliteStore {
         })
     }
 
-    pub fn receipt(&self, receipt_id: Uuid) -> Result<Option<ReceiptView>, StoreError> {
+    pub fn receipt(
+        &self,
+        receipt_id: Uuid,
+        scope: &Scope,
+    ) -> Result<Option<ReceiptView>, StoreError> {
         self.read(|conn| {
-            let sql = format!("{RECEIPT_COLUMNS} WHERE warehouse_id = ?1 AND receipt_id = ?2");
+            let sql = format!(
+                "{RECEIPT_COLUMNS} WHERE warehouse_id = ?1 AND receipt_id = ?2
+                     AND (?3 IS NULL OR merchant_id = ?3)"
+            );
             let mut stmt = conn.prepare_cached(&sql)?;
-            let mut rows = stmt.query(params![self.warehouse_id, receipt_id.to_string()])?;
+            let mut rows = stmt.query(params![
+                self.warehouse_id,
+                receipt_id.to_string(),
+                scope.merchant()
+            ])?;
             match rows.next()? {
                 Some(r) => Ok(Some(receipt_from_row(conn, &self.warehouse_id, r)?)),
                 None => Ok(None),
@@ -1671,29 +1853,50 @@ impl SqliteStore {
         })
     }
 
-    pub fn exceptions(&self, limit: u32) -> Result<Vec<ExceptionView>, StoreError> {
+    pub fn exceptions(
+        &self,
+        after: u64,
+        limit: u32,
+        scope: &Scope,
+    ) -> Result<Vec<ExceptionView>, StoreError> {
+        let after = i64::try_from(after).unwrap_or(i64::MAX);
         self.read(|conn| {
             let mut stmt = conn.prepare_cached(
-                "SELECT device_id, seq, event_id, kind, message, resolved_by, resolved_at FROM (
-                     SELECT * FROM exceptions WHERE warehouse_id = ?1 ORDER BY id DESC LIMIT ?2
-                 ) ORDER BY id",
+                "SELECT device_id, seq, event_id, kind, message, resolved_by, resolved_at,
+                     id, merchant_id
+                 FROM exceptions WHERE warehouse_id = ?1 AND id > ?2
+                     AND (?4 IS NULL OR merchant_id = ?4)
+                 ORDER BY id LIMIT ?3",
             )?;
-            let rows = stmt.query_map(params![self.warehouse_id, limit], |r| {
-                Ok((
-                    (
-                        r.get::<_, String>(0)?,
-                        r.get::<_, i64>(1)?,
-                        r.get::<_, String>(2)?,
-                    ),
-                    r.get::<_, String>(3)?,
-                    r.get::<_, String>(4)?,
-                    r.get::<_, Option<String>>(5)?,
-                    r.get::<_, Option<String>>(6)?,
-                ))
-            })?;
+            let rows = stmt.query_map(
+                params![self.warehouse_id, after, limit, scope.merchant()],
+                |r| {
+                    Ok((
+                        (
+                            r.get::<_, String>(0)?,
+                            r.get::<_, i64>(1)?,
+                            r.get::<_, String>(2)?,
+                        ),
+                        r.get::<_, String>(3)?,
+                        r.get::<_, String>(4)?,
+                        r.get::<_, Option<String>>(5)?,
+                        r.get::<_, Option<String>>(6)?,
+                        (r.get::<_, i64>(7)?, r.get::<_, Option<String>>(8)?),
+                    ))
+                },
+            )?;
             rows.map(|row| {
-                let ((device_id, seq, event_id), kind, message, resolved_by, resolved_at) = row?;
+                let (
+                    (device_id, seq, event_id),
+                    kind,
+                    message,
+                    resolved_by,
+                    resolved_at,
+                    (id, merchant_id),
+                ) = row?;
                 Ok(ExceptionView {
+                    id: id as u64,
+                    merchant_id,
                     device_id: parse_uuid(&device_id)?,
                     seq: seq as u64,
                     event_id: parse_uuid(&event_id)?,
@@ -1832,8 +2035,28 @@ impl MasterData for Sqlite {
         self.write(move |s| s.store_enrolment_code(&code)).await
     }
 
-    async fn enrolment_codes(&self) -> Result<Vec<EnrolmentCode>, StoreError> {
-        self.read(|s| s.enrolment_codes()).await
+    async fn enrolment_codes(&self, page: &Page) -> Result<Vec<EnrolmentCode>, StoreError> {
+        let page = page.clone();
+        self.read(move |s| s.enrolment_codes(&page)).await
+    }
+
+    async fn store_api_key(&self, key: &KeyToStore) -> Result<ApiKey, StoreError> {
+        let key = key.clone();
+        self.write(move |s| s.store_api_key(&key)).await
+    }
+
+    async fn api_keys(&self, page: &Page) -> Result<Vec<ApiKey>, StoreError> {
+        let page = page.clone();
+        self.read(move |s| s.api_keys(&page)).await
+    }
+
+    async fn revoke_api_key(&self, id: Uuid) -> Result<bool, StoreError> {
+        self.write(move |s| s.revoke_api_key(id)).await
+    }
+
+    async fn api_key_scope(&self, key_hash: &str) -> Result<Option<Scope>, StoreError> {
+        let hash = key_hash.to_string();
+        self.read(move |s| s.api_key_scope(&hash)).await
     }
 
     async fn deactivate_operator(&self, operator_id: &str) -> Result<bool, StoreError> {
@@ -1866,14 +2089,14 @@ impl MasterData for Sqlite {
         self.write(move |s| s.upsert_notices(&items)).await
     }
 
-    async fn merchants(&self, page: &Page) -> Result<Vec<Merchant>, StoreError> {
-        let page = page.clone();
-        self.read(move |s| s.merchants(&page)).await
+    async fn merchants(&self, page: &Page, scope: &Scope) -> Result<Vec<Merchant>, StoreError> {
+        let (page, scope) = (page.clone(), scope.clone());
+        self.read(move |s| s.merchants(&page, &scope)).await
     }
 
-    async fn products(&self, page: &Page) -> Result<Vec<Product>, StoreError> {
-        let page = page.clone();
-        self.read(move |s| s.products(&page)).await
+    async fn products(&self, page: &Page, scope: &Scope) -> Result<Vec<Product>, StoreError> {
+        let (page, scope) = (page.clone(), scope.clone());
+        self.read(move |s| s.products(&page, &scope)).await
     }
 
     async fn locations(&self, page: &Page) -> Result<Vec<Location>, StoreError> {
@@ -1886,9 +2109,9 @@ impl MasterData for Sqlite {
         self.read(move |s| s.operators(&page)).await
     }
 
-    async fn notices(&self, page: &Page) -> Result<Vec<InboundNotice>, StoreError> {
-        let page = page.clone();
-        self.read(move |s| s.notices(&page)).await
+    async fn notices(&self, page: &Page, scope: &Scope) -> Result<Vec<InboundNotice>, StoreError> {
+        let (page, scope) = (page.clone(), scope.clone());
+        self.read(move |s| s.notices(&page, &scope)).await
     }
 }
 
@@ -1903,16 +2126,28 @@ impl Views for Sqlite {
         self.read(move |s| s.stock(&filter)).await
     }
 
-    async fn receipts(&self) -> Result<Vec<ReceiptView>, StoreError> {
-        self.read(|s| s.receipts()).await
+    async fn receipts(&self, page: &Page, scope: &Scope) -> Result<Vec<ReceiptView>, StoreError> {
+        let (page, scope) = (page.clone(), scope.clone());
+        self.read(move |s| s.receipts(&page, &scope)).await
     }
 
-    async fn receipt(&self, receipt_id: Uuid) -> Result<Option<ReceiptView>, StoreError> {
-        self.read(move |s| s.receipt(receipt_id)).await
+    async fn receipt(
+        &self,
+        receipt_id: Uuid,
+        scope: &Scope,
+    ) -> Result<Option<ReceiptView>, StoreError> {
+        let scope = scope.clone();
+        self.read(move |s| s.receipt(receipt_id, &scope)).await
     }
 
-    async fn exceptions(&self, limit: u32) -> Result<Vec<ExceptionView>, StoreError> {
-        self.read(move |s| s.exceptions(limit)).await
+    async fn exceptions(
+        &self,
+        after: u64,
+        limit: u32,
+        scope: &Scope,
+    ) -> Result<Vec<ExceptionView>, StoreError> {
+        let scope = scope.clone();
+        self.read(move |s| s.exceptions(after, limit, &scope)).await
     }
 }
 
@@ -1953,7 +2188,7 @@ mod tests {
             ("synchronous", "2"),
             ("foreign_keys", "1"),
             ("busy_timeout", "5000"),
-            ("user_version", "4"),
+            ("user_version", "5"),
         ] {
             assert_eq!(get(pragma), expect, "{pragma}");
         }
@@ -2004,9 +2239,13 @@ mod tests {
             s.store_enrolment_code(&CodeToStore::demo("C1")).unwrap()
         };
         let s = SqliteStore::open(&path, "WH").unwrap();
-        assert_eq!(s.enrolment_codes().unwrap(), vec![stored]);
+        let all = Page {
+            after: None,
+            limit: 100,
+        };
+        assert_eq!(s.enrolment_codes(&all).unwrap(), vec![stored]);
         // Another warehouse in the same file sees none of it.
         let other = SqliteStore::open(&path, "WH2").unwrap();
-        assert!(other.enrolment_codes().unwrap().is_empty());
+        assert!(other.enrolment_codes(&all).unwrap().is_empty());
     }
 }

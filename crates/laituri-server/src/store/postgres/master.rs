@@ -12,8 +12,8 @@
 use async_trait::async_trait;
 use deadpool_postgres::{Client, Transaction};
 use laituri_protocol::{
-    Change, EnrolmentCode, EntityKind, InboundNotice, Location, Merchant, Operator, Product,
-    Removed,
+    ApiKey, Change, EnrolmentCode, EntityKind, InboundNotice, Location, Merchant, Operator,
+    Product, Removed,
 };
 use serde::de::DeserializeOwned;
 use tokio_postgres::Row;
@@ -22,11 +22,12 @@ use uuid::Uuid;
 
 use super::{PendingChange, Postgres, append_changes, snapshot};
 use crate::enrolment::CodeToStore;
+use crate::keys::{self, KeyToStore};
 use crate::store::rows::{
     CodeRow, check_badge, check_notice, check_product, code_listing, corrupt, from_json,
     notice_status_str, settle_notice,
 };
-use crate::store::{MasterData, Page, StoreError, UpsertSummary};
+use crate::store::{MasterData, Page, Scope, StoreError, UpsertSummary};
 
 /// Stores an enrolment code made at `now_ms` (see [`MasterData::store_enrolment_code`]) and
 /// answers its id.
@@ -104,13 +105,19 @@ async fn listed_codes(
     client: &tokio_postgres::Transaction<'_>,
     wh: &str,
     only: Option<Uuid>,
+    page: Option<(Option<Uuid>, u32)>,
 ) -> Result<Vec<EnrolmentCode>, StoreError> {
+    let after = page.and_then(|(after, _)| after);
+    let limit = i64::from(page.map_or(1, |(_, limit)| limit));
     let codes = client
         .query(
             "SELECT code_id, created_at_ms, expires_at_ms, uses, uses_left, device_id, note
              FROM enrolment_codes WHERE warehouse_id = $1 AND ($2::uuid IS NULL OR code_id = $2)
-             ORDER BY created_at_ms, code_id",
-            &[&wh, &only],
+                 AND ($3::uuid IS NULL OR (created_at_ms, code_id) >
+                     (SELECT created_at_ms, code_id FROM enrolment_codes
+                      WHERE warehouse_id = $1 AND code_id = $3))
+             ORDER BY created_at_ms, code_id LIMIT $4",
+            &[&wh, &only, &after, &limit],
         )
         .await?
         .iter()
@@ -126,12 +133,13 @@ async fn listed_codes(
             })
         })
         .collect::<Result<Vec<_>, StoreError>>()?;
+    let ids: Vec<Uuid> = codes.iter().map(|c| c.id).collect();
     let uses = client
         .query(
             "SELECT code_id, device_id, at_ms FROM enrolment_code_uses
-             WHERE warehouse_id = $1 AND ($2::uuid IS NULL OR code_id = $2)
+             WHERE warehouse_id = $1 AND code_id = ANY($2::uuid[])
              ORDER BY at_ms, device_id",
-            &[&wh, &only],
+            &[&wh, &ids],
         )
         .await?
         .iter()
@@ -405,6 +413,39 @@ impl Postgres {
             .await?;
         rows.iter().map(|r| from_json(r.get(0))).collect()
     }
+
+    /// As [`Self::list`], of the rows whose `merchant` column is the scope's merchant (all rows
+    /// for the warehouse's scope).
+    async fn list_scoped<T: DeserializeOwned>(
+        &self,
+        table: &str,
+        key: &str,
+        merchant: &str,
+        page: &Page,
+        scope: &Scope,
+    ) -> Result<Vec<T>, StoreError> {
+        let sql = format!(
+            r#"SELECT data FROM {table} WHERE warehouse_id = $1
+                   AND ($4::text IS NULL OR {merchant} = $4) AND {key} > $2 COLLATE "C"
+               ORDER BY {key} COLLATE "C" LIMIT $3"#
+        );
+        let client = self.pool.get().await?;
+        let stmt = client.prepare_cached(&sql).await?;
+        let after = page.after.as_deref().unwrap_or("");
+        let limit = i64::from(page.limit);
+        let rows = client
+            .query(
+                &stmt,
+                &[&self.warehouse_id, &after, &limit, &scope.merchant()],
+            )
+            .await?;
+        rows.iter().map(|r| from_json(r.get(0))).collect()
+    }
+}
+
+/// What a listing answers for an `after` that is not an id of its kind.
+fn not_an_id(after: &str) -> String {
+    format!("after={after:?} is not an id this listing gave: use the id of the last item of a page")
 }
 
 #[async_trait]
@@ -416,20 +457,131 @@ impl MasterData for Postgres {
             let mut client = self.pool.get().await?;
             let tx = client.transaction().await?;
             let id = put_code(&tx, wh, code, now).await?;
-            let listed = listed_codes(&tx, wh, Some(id)).await?.pop();
+            let listed = listed_codes(&tx, wh, Some(id), None).await?.pop();
             tx.commit().await?;
             listed.ok_or_else(|| corrupt(format!("enrolment code {id} was not stored")))
         })
         .await
     }
 
-    async fn enrolment_codes(&self) -> Result<Vec<EnrolmentCode>, StoreError> {
+    async fn enrolment_codes(&self, page: &Page) -> Result<Vec<EnrolmentCode>, StoreError> {
+        let after = page
+            .after
+            .as_deref()
+            .map(|a| Uuid::parse_str(a).map_err(|_| StoreError::invalid(not_an_id(a))))
+            .transpose()?;
         let mut client = self.pool.get().await?;
         // One snapshot: the codes and their uses agree.
         let tx = snapshot(&mut client).await?;
-        let listed = listed_codes(&tx, &self.warehouse_id, None).await?;
+        let listed = listed_codes(&tx, &self.warehouse_id, None, Some((after, page.limit))).await?;
         tx.commit().await?;
         Ok(listed)
+    }
+
+    async fn store_api_key(&self, key: &KeyToStore) -> Result<ApiKey, StoreError> {
+        let wh = self.warehouse_id.as_str();
+        let now = self.clock.now_ms();
+        self.retrying(|| async move {
+            let mut client = self.pool.get().await?;
+            let tx = client.transaction().await?;
+            if let Some(m) = &key.merchant_id {
+                let known = tx
+                    .query_opt(
+                        "SELECT 1 FROM merchants WHERE warehouse_id = $1 AND id = $2",
+                        &[&wh, m],
+                    )
+                    .await?
+                    .is_some();
+                if !known {
+                    return Err(StoreError::invalid(format!(
+                        "merchant {m} is not known: send the merchant first (POST {})",
+                        laituri_protocol::paths::MERCHANTS
+                    )));
+                }
+            }
+            tx.execute(
+                "INSERT INTO api_keys (warehouse_id, key_id, key_hash, scope, merchant_id, note,
+                     created_at_ms) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                &[
+                    &wh,
+                    &key.id,
+                    &key.key_hash,
+                    &keys::scope_str(key.scope),
+                    &key.merchant_id,
+                    &key.note,
+                    &now,
+                ],
+            )
+            .await?;
+            tx.commit().await?;
+            Ok(ApiKey {
+                id: key.id,
+                scope: key.scope,
+                merchant_id: key.merchant_id.clone(),
+                note: key.note.clone(),
+                created_at_ms: now,
+                revoked_at_ms: None,
+            })
+        })
+        .await
+    }
+
+    async fn api_keys(&self, page: &Page) -> Result<Vec<ApiKey>, StoreError> {
+        let after = page
+            .after
+            .as_deref()
+            .map(|a| Uuid::parse_str(a).map_err(|_| StoreError::invalid(not_an_id(a))))
+            .transpose()?
+            .unwrap_or(Uuid::nil());
+        let client = self.pool.get().await?;
+        let rows = client
+            .query(
+                "SELECT key_id, scope, merchant_id, note, created_at_ms, revoked_at_ms
+                 FROM api_keys WHERE warehouse_id = $1 AND key_id > $2 ORDER BY key_id LIMIT $3",
+                &[&self.warehouse_id, &after, &i64::from(page.limit)],
+            )
+            .await?;
+        rows.iter()
+            .map(|r| {
+                let scope: &str = r.try_get(1)?;
+                Ok(ApiKey {
+                    id: r.try_get(0)?,
+                    scope: keys::parse_scope(scope)
+                        .ok_or_else(|| corrupt(format!("a key has scope {scope:?}")))?,
+                    merchant_id: r.try_get(2)?,
+                    note: r.try_get(3)?,
+                    created_at_ms: r.try_get(4)?,
+                    revoked_at_ms: r.try_get(5)?,
+                })
+            })
+            .collect()
+    }
+
+    async fn revoke_api_key(&self, id: Uuid) -> Result<bool, StoreError> {
+        let now = self.clock.now_ms();
+        let client = self.pool.get().await?;
+        let n = client
+            .execute(
+                "UPDATE api_keys SET revoked_at_ms = $3
+                 WHERE warehouse_id = $1 AND key_id = $2 AND revoked_at_ms IS NULL",
+                &[&self.warehouse_id, &id, &now],
+            )
+            .await?;
+        Ok(n > 0)
+    }
+
+    async fn api_key_scope(&self, key_hash: &str) -> Result<Option<Scope>, StoreError> {
+        let client = self.pool.get().await?;
+        let stmt = client
+            .prepare_cached(
+                "SELECT scope, merchant_id FROM api_keys
+                 WHERE warehouse_id = $1 AND key_hash = $2 AND revoked_at_ms IS NULL",
+            )
+            .await?;
+        let row = client
+            .query_opt(&stmt, &[&self.warehouse_id, &key_hash])
+            .await?;
+        Ok(row.and_then(|r| keys::scope_of(keys::parse_scope(r.get(0))?, r.get(1))))
     }
 
     async fn deactivate_operator(&self, operator_id: &str) -> Result<bool, StoreError> {
@@ -479,12 +631,13 @@ impl MasterData for Postgres {
         self.upsert_all(items).await
     }
 
-    async fn merchants(&self, page: &Page) -> Result<Vec<Merchant>, StoreError> {
-        self.list("merchants", "id", "TRUE", page).await
+    async fn merchants(&self, page: &Page, scope: &Scope) -> Result<Vec<Merchant>, StoreError> {
+        self.list_scoped("merchants", "id", "id", page, scope).await
     }
 
-    async fn products(&self, page: &Page) -> Result<Vec<Product>, StoreError> {
-        self.list("products", "id", "TRUE", page).await
+    async fn products(&self, page: &Page, scope: &Scope) -> Result<Vec<Product>, StoreError> {
+        self.list_scoped("products", "id", "merchant_id", page, scope)
+            .await
     }
 
     async fn locations(&self, page: &Page) -> Result<Vec<Location>, StoreError> {
@@ -496,7 +649,8 @@ impl MasterData for Postgres {
         self.list("operators", "id", "active", page).await
     }
 
-    async fn notices(&self, page: &Page) -> Result<Vec<InboundNotice>, StoreError> {
-        self.list("inbound_notices", "id", "TRUE", page).await
+    async fn notices(&self, page: &Page, scope: &Scope) -> Result<Vec<InboundNotice>, StoreError> {
+        self.list_scoped("inbound_notices", "id", "merchant_id", page, scope)
+            .await
     }
 }

@@ -15,7 +15,7 @@ use uuid::Uuid;
 use super::device::{TASK_COLUMNS, task_from_row};
 use super::{Postgres, snapshot};
 use crate::store::rows::{StoredStock, from_json, open_receipt_lines, stock_conditions};
-use crate::store::{StockFilter, StoreError, Views};
+use crate::store::{Page, Scope, StockFilter, StoreError, Views};
 
 const RECEIPT_COLUMNS: &str =
     "SELECT receipt_id, merchant_id, notice_id, device_id, dock, closed, summary FROM receipts";
@@ -128,12 +128,24 @@ impl Views for Postgres {
             values.push(value);
             sql.push_str(&format!(" AND {column} = ${}", values.len()));
         }
-        sql.push_str(
+        const KEY: &str = r#"(merchant_id COLLATE "C", product_id COLLATE "C", location COLLATE "C",
+            container COLLATE "C", lot COLLATE "C", expiry COLLATE "C", condition COLLATE "C")"#;
+        if let Some(after) = &filter.after {
+            let first = values.len() + 1;
+            values.extend(after.iter().map(String::as_str));
+            let params: Vec<String> = (first..first + 7).map(|i| format!("${i}")).collect();
+            sql.push_str(&format!(" AND {KEY} > ({})", params.join(", ")));
+        }
+        sql.push_str(&format!(
             r#" ORDER BY merchant_id COLLATE "C", product_id COLLATE "C", location COLLATE "C",
-                container COLLATE "C", lot COLLATE "C", expiry COLLATE "C", condition COLLATE "C""#,
-        );
-        let params: Vec<&(dyn ToSql + Sync)> =
+                container COLLATE "C", lot COLLATE "C", expiry COLLATE "C", condition COLLATE "C"
+                LIMIT ${}"#,
+            values.len() + 1
+        ));
+        let limit = i64::from(filter.limit.max(1));
+        let mut params: Vec<&(dyn ToSql + Sync)> =
             values.iter().map(|v| v as &(dyn ToSql + Sync)).collect();
+        params.push(&limit);
         let client = self.pool.get().await?;
         let stmt = client.prepare_cached(&sql).await?;
         let rows = client.query(&stmt, &params).await?;
@@ -154,37 +166,85 @@ impl Views for Postgres {
             .collect()
     }
 
-    async fn receipts(&self) -> Result<Vec<ReceiptView>, StoreError> {
-        let sql = format!("{RECEIPT_COLUMNS} WHERE warehouse_id = $1 ORDER BY created_order");
-        self.read_receipts(&sql, &[&self.warehouse_id]).await
+    async fn receipts(&self, page: &Page, scope: &Scope) -> Result<Vec<ReceiptView>, StoreError> {
+        let after = page
+            .after
+            .as_deref()
+            .map(|a| {
+                Uuid::parse_str(a).map_err(|_| {
+                    StoreError::invalid(format!(
+                        "after={a:?} is not a receipt id: use the id of the last receipt of a page"
+                    ))
+                })
+            })
+            .transpose()?;
+        // Keyset by the order receipts were opened in; `after` names the last receipt seen.
+        let sql = format!(
+            "{RECEIPT_COLUMNS} WHERE warehouse_id = $1
+                 AND ($2::uuid IS NULL OR created_order > (SELECT created_order FROM receipts
+                                                           WHERE warehouse_id = $1
+                                                             AND receipt_id = $2))
+                 AND ($4::text IS NULL OR merchant_id = $4)
+             ORDER BY created_order LIMIT $3"
+        );
+        let limit = i64::from(page.limit);
+        self.read_receipts(
+            &sql,
+            &[&self.warehouse_id, &after, &limit, &scope.merchant()],
+        )
+        .await
     }
 
-    async fn receipt(&self, receipt_id: Uuid) -> Result<Option<ReceiptView>, StoreError> {
-        let sql = format!("{RECEIPT_COLUMNS} WHERE warehouse_id = $1 AND receipt_id = $2");
+    async fn receipt(
+        &self,
+        receipt_id: Uuid,
+        scope: &Scope,
+    ) -> Result<Option<ReceiptView>, StoreError> {
+        let sql = format!(
+            "{RECEIPT_COLUMNS} WHERE warehouse_id = $1 AND receipt_id = $2
+                 AND ($3::text IS NULL OR merchant_id = $3)"
+        );
         let views = self
-            .read_receipts(&sql, &[&self.warehouse_id, &receipt_id])
+            .read_receipts(&sql, &[&self.warehouse_id, &receipt_id, &scope.merchant()])
             .await?;
         Ok(views.into_iter().next())
     }
 
-    async fn exceptions(&self, limit: u32) -> Result<Vec<ExceptionView>, StoreError> {
+    async fn exceptions(
+        &self,
+        after: u64,
+        limit: u32,
+        scope: &Scope,
+    ) -> Result<Vec<ExceptionView>, StoreError> {
+        let after = i64::try_from(after).unwrap_or(i64::MAX);
         // resolved_at as SQLite writes it: UTC, milliseconds, RFC 3339.
         let client = self.pool.get().await?;
         let stmt = client
             .prepare_cached(
                 r#"SELECT device_id, seq, event_id, kind, message, resolved_by,
-                       to_char(resolved_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')
-                   FROM (
-                       SELECT * FROM exceptions WHERE warehouse_id = $1 ORDER BY id DESC LIMIT $2
-                   ) AS newest ORDER BY id"#,
+                       to_char(resolved_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
+                       id, merchant_id
+                   FROM exceptions WHERE warehouse_id = $1 AND id > $2
+                       AND ($4::text IS NULL OR merchant_id = $4)
+                   ORDER BY id LIMIT $3"#,
             )
             .await?;
         let rows = client
-            .query(&stmt, &[&self.warehouse_id, &i64::from(limit)])
+            .query(
+                &stmt,
+                &[
+                    &self.warehouse_id,
+                    &after,
+                    &i64::from(limit),
+                    &scope.merchant(),
+                ],
+            )
             .await?;
         Ok(rows
             .iter()
             .map(|r| ExceptionView {
+                id: r.get::<_, i64>(7) as u64,
+                merchant_id: r.get(8),
                 device_id: r.get(0),
                 seq: r.get::<_, i64>(1) as u64,
                 event_id: r.get(2),
