@@ -402,7 +402,12 @@ async fn a_receipt_of_fifty_events_moves_stock_to_dock_tote_and_quarantine() {
     // status it knew) never reopens it: the status is the server's. Changing it is refused.
     let mut resent = serde_json::to_value(&received).unwrap();
     resent["status"] = json!("open");
-    let _: Value = json_ok(s.admin_post(paths::INBOUND_NOTICES, &resent).await).await;
+    let answered: InboundNotice =
+        json_ok(s.admin_post(paths::INBOUND_NOTICES, &resent).await).await;
+    assert_eq!(
+        answered, received,
+        "the answer shows what is stored: the server's status, not the one sent"
+    );
     let mut changed = resent.clone();
     changed["lines"][0]["expected_qty"] = json!(99);
     let refused = s.admin_post(paths::INBOUND_NOTICES, &changed).await;

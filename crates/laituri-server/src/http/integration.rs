@@ -185,6 +185,14 @@ pub async fn post_notices(
         caller.may_touch(&n.merchant_id, &format!("inbound notice {}", n.id))?;
     }
     state.store().upsert_notices(&items).await?;
+    // The answer is what is stored: the status is the server's (a received notice stays
+    // received), whatever the request said.
+    let ids: Vec<String> = items.iter().map(|n| n.id.clone()).collect();
+    let stored_now = state.store().notices_by_id(&ids).await?;
+    let items: Vec<InboundNotice> = ids
+        .iter()
+        .filter_map(|id| stored_now.iter().find(|n| &n.id == id).cloned())
+        .collect();
     Ok(stored(single, items))
 }
 

@@ -210,6 +210,9 @@ pub trait MasterData: Send + Sync + 'static {
     async fn locations(&self, page: &Page) -> Result<Vec<Location>, StoreError>;
     async fn operators(&self, page: &Page) -> Result<Vec<Operator>, StoreError>;
     async fn notices(&self, page: &Page, scope: &Scope) -> Result<Vec<InboundNotice>, StoreError>;
+    /// The stored notices of these ids (in any order), as the server keeps them: with the
+    /// server's status, whatever a merchant sent.
+    async fn notices_by_id(&self, ids: &[String]) -> Result<Vec<InboundNotice>, StoreError>;
 }
 
 /// What the floor did, as the integration API shows it.

@@ -1755,6 +1755,19 @@ impl SqliteStore {
         )
     }
 
+    pub fn notices_by_id(&self, ids: &[String]) -> Result<Vec<InboundNotice>, StoreError> {
+        let ids = serde_json::to_string(ids).map_err(corrupt)?;
+        self.read(|conn| {
+            let mut stmt = conn.prepare_cached(
+                "SELECT data FROM inbound_notices
+                 WHERE warehouse_id = ?1 AND id IN (SELECT value FROM json_each(?2))",
+            )?;
+            let rows =
+                stmt.query_map(params![self.warehouse_id, ids], |r| r.get::<_, String>(0))?;
+            rows.map(|data| from_json(&data?)).collect()
+        })
+    }
+
     pub fn stock(&self, filter: &StockFilter) -> Result<Vec<StockRow>, StoreError> {
         self.read(|conn| {
             let mut sql = String::from(
@@ -2112,6 +2125,11 @@ impl MasterData for Sqlite {
     async fn notices(&self, page: &Page, scope: &Scope) -> Result<Vec<InboundNotice>, StoreError> {
         let (page, scope) = (page.clone(), scope.clone());
         self.read(move |s| s.notices(&page, &scope)).await
+    }
+
+    async fn notices_by_id(&self, ids: &[String]) -> Result<Vec<InboundNotice>, StoreError> {
+        let ids = ids.to_vec();
+        self.read(move |s| s.notices_by_id(&ids)).await
     }
 }
 

@@ -653,4 +653,15 @@ impl MasterData for Postgres {
         self.list_scoped("inbound_notices", "id", "merchant_id", page, scope)
             .await
     }
+
+    async fn notices_by_id(&self, ids: &[String]) -> Result<Vec<InboundNotice>, StoreError> {
+        let client = self.pool.get().await?;
+        let rows = client
+            .query(
+                "SELECT data FROM inbound_notices WHERE warehouse_id = $1 AND id = ANY($2::text[])",
+                &[&self.warehouse_id, &ids],
+            )
+            .await?;
+        rows.iter().map(|r| from_json(r.get(0))).collect()
+    }
 }
