@@ -24,10 +24,10 @@ use laituri_protocol::{
     EnrolRequest, EnrolResponse, EventBody, PROTOCOL_HEADER, PROTOCOL_VERSION, Place, StockMove,
     StockRow, paths,
 };
-use rusqlite::{Connection, OpenFlags, params};
 use uuid::Uuid;
 
 use crate::oracle;
+use crate::serverdb::{ServerEvent, ServerEvents, open_read};
 
 /// What one run's check found.
 #[derive(Debug, Clone, Default)]
@@ -151,28 +151,9 @@ pub fn heal(terminal_db: &Path, server_url: &str) -> anyhow::Result<SyncStatus> 
     anyhow::bail!("the outbox did not drain after 30 sync rounds: {last:?}")
 }
 
-fn open_read(path: &Path) -> anyhow::Result<Connection> {
-    // Read-write open (the file is in WAL mode and may have no -shm yet), but only SELECTs.
-    let c = Connection::open_with_flags(
-        path,
-        OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-    )
-    .with_context(|| format!("opening {}", path.display()))?;
-    c.busy_timeout(Duration::from_secs(10))?;
-    Ok(c)
-}
-
-struct ServerEvent {
-    seq: u64,
-    event_id: Uuid,
-    /// `applied` (also a `Partial` answer, which carries a code) or `rejected`.
-    outcome: String,
-    code: Option<String>,
-}
-
 /// Checks one terminal against the oracle and the server. Call after [`heal`].
 pub fn check_run(
-    server_db: &Path,
+    server_db: &(impl ServerEvents + ?Sized),
     server_url: &str,
     terminal_db: &Path,
     oracle_path: &Path,
@@ -229,55 +210,18 @@ pub fn check_run(
     }
 
     // The server.
-    let s = open_read(server_db)?;
     let mut on_server: BTreeMap<u64, ServerEvent> = BTreeMap::new();
-    let mut id_count: HashMap<Uuid, u64> = HashMap::new();
-    {
-        let mut stmt = s.prepare(
-            "SELECT seq, event_id, outcome, reject_code FROM events WHERE device_id = ?1
-             ORDER BY seq",
-        )?;
-        let rows = stmt.query_map(params![device_id.to_string()], |r| {
-            Ok((
-                r.get::<_, i64>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, String>(2)?,
-                r.get::<_, Option<String>>(3)?,
-            ))
-        })?;
-        for row in rows {
-            let (seq, id, outcome, code) = row?;
-            let e = ServerEvent {
-                seq: seq as u64,
-                event_id: id.parse()?,
-                outcome,
-                code,
-            };
-            if on_server.contains_key(&e.seq) {
-                check.duplicated += 1;
-                check
-                    .problems
-                    .push(format!("seq {} recorded twice on the server", e.seq));
-            }
-            on_server.insert(e.seq, e);
+    for e in server_db.device_events(device_id)? {
+        if on_server.contains_key(&e.seq) {
+            check.duplicated += 1;
+            check
+                .problems
+                .push(format!("seq {} recorded twice on the server", e.seq));
         }
+        on_server.insert(e.seq, e);
     }
     // An event id counted under any device or seq more than once.
-    {
-        let mut stmt = s.prepare(
-            "SELECT event_id, count(*) FROM events WHERE event_id IN
-                 (SELECT event_id FROM events WHERE device_id = ?1)
-             GROUP BY event_id HAVING count(*) > 1",
-        )?;
-        let rows = stmt.query_map(params![device_id.to_string()], |r| {
-            Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?))
-        })?;
-        for row in rows {
-            let (id, n) = row?;
-            id_count.insert(id.parse()?, n as u64);
-        }
-    }
-    drop(s);
+    let id_count: HashMap<Uuid, u64> = server_db.repeated_ids(device_id)?.into_iter().collect();
     for (id, n) in &id_count {
         check.duplicated += n - 1;
         check
@@ -382,23 +326,12 @@ fn key_of(m: &StockMove, place: &Place) -> StockKey {
 /// The fold of the stock moves of every applied event on the server (a partial answer's moves
 /// were applied too), by stock key: each move's units leave its `from` place and arrive at its
 /// `to` place. Rejected events are left out.
-pub fn fold_applied_moves(server_db: &Path) -> anyhow::Result<BTreeMap<StockKey, i64>> {
-    let s = open_read(server_db)?;
-    let mut stmt = s.prepare(
-        "SELECT device_id, seq, type, payload FROM events WHERE outcome = 'applied'
-         ORDER BY device_id, seq",
-    )?;
-    let rows = stmt.query_map([], |r| {
-        Ok((
-            r.get::<_, String>(0)?,
-            r.get::<_, i64>(1)?,
-            r.get::<_, String>(2)?,
-            r.get::<_, String>(3)?,
-        ))
-    })?;
+pub fn fold_applied_moves(
+    server_db: &(impl ServerEvents + ?Sized),
+) -> anyhow::Result<BTreeMap<StockKey, i64>> {
     let mut m = BTreeMap::new();
-    for row in rows {
-        let (device, seq, event_type, payload) = row?;
+    for e in server_db.applied()? {
+        let (device, seq, event_type, payload) = (e.device_id, e.seq, e.event_type, e.payload);
         let tagged = serde_json::json!({
             "type": event_type,
             "payload": serde_json::from_str::<serde_json::Value>(&payload)?,
@@ -430,7 +363,7 @@ pub struct StockCheck {
 /// Server stock must be the seeded stock plus the fold of the applied events' moves, key by key,
 /// and never below zero.
 pub fn check_stock(
-    server_db: &Path,
+    server_db: &(impl ServerEvents + ?Sized),
     server_url: &str,
     baseline: &BTreeMap<StockKey, i64>,
 ) -> anyhow::Result<StockCheck> {

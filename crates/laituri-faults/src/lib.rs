@@ -23,6 +23,7 @@ pub mod driver;
 pub mod oracle;
 pub mod scenario;
 pub mod server;
+pub mod serverdb;
 
 use std::fmt;
 

@@ -30,6 +30,7 @@ use crate::badhttp::HttpFaults;
 use crate::check::{self, RunCheck, StockKey};
 use crate::driver::{DriverConfig, DriverSummary, Session};
 use crate::server::{self, ServerProcess};
+use crate::serverdb::{PgEvents, ServerEvents};
 use crate::{DemoFacts, Totals};
 
 /// Where the binaries are.
@@ -48,13 +49,18 @@ pub struct RunFiles {
     pub log: PathBuf,
 }
 
-/// One server, its proxy, and the runs against them.
+/// One server, its proxy, and the runs against them; on PostgreSQL, a second server process on
+/// the same database with a proxy of its own.
 pub struct Rig {
     pub dir: PathBuf,
     pub bins: Bins,
     pub server_db: PathBuf,
+    /// The database, when the servers store in PostgreSQL (`server_db` is then unused).
+    pub postgres: Option<PgEvents>,
     pub server: ServerProcess,
     pub proxy: FaultProxy,
+    /// The second server process and its proxy (PostgreSQL only).
+    pub second: Option<(ServerProcess, FaultProxy)>,
     pub facts: DemoFacts,
     baseline: BTreeMap<StockKey, i64>,
     pub totals: Totals,
@@ -90,8 +96,10 @@ impl Rig {
             dir: dir.to_path_buf(),
             bins: bins.clone(),
             server_db,
+            postgres: None,
             server,
             proxy,
+            second: None,
             facts,
             baseline,
             totals: Totals::default(),
@@ -103,6 +111,53 @@ impl Rig {
             runs: 0,
             verbose: true,
         })
+    }
+
+    /// Seeds the demo warehouse into the empty PostgreSQL database `url` and starts two server
+    /// processes on it, each with a proxy in front.
+    pub fn on_postgres(bins: &Bins, dir: &Path, url: &str) -> anyhow::Result<Rig> {
+        std::fs::create_dir_all(dir)?;
+        let guide = server::seed_postgres(url)?;
+        let facts = DemoFacts::from_guide(&guide)?;
+        let unused = dir.join("unused.sqlite3");
+        let start = |name: &str| {
+            let log = dir.join(format!("server-{name}.log"));
+            ServerProcess::start_on(&bins.server, &unused, Some(url), &log)
+        };
+        let (server, other) = (start("a")?, start("b")?);
+        let proxy = FaultProxy::start(server.addr())?;
+        let other_proxy = FaultProxy::start(other.addr())?;
+        let baseline = check::server_stock(&server.url())?;
+        Ok(Rig {
+            dir: dir.to_path_buf(),
+            bins: bins.clone(),
+            server_db: unused,
+            postgres: Some(PgEvents {
+                url: url.to_string(),
+                warehouse_id: guide.warehouse_id.clone(),
+            }),
+            server,
+            proxy,
+            second: Some((other, other_proxy)),
+            facts,
+            baseline,
+            totals: Totals::default(),
+            committed_events: 0,
+            confirmed_events: 0,
+            confirmed_putaways: 0,
+            partial_events: 0,
+            problems: Vec::new(),
+            runs: 0,
+            verbose: true,
+        })
+    }
+
+    /// Where the servers record events, for the checker.
+    fn events(&self) -> &dyn ServerEvents {
+        match &self.postgres {
+            Some(pg) => pg,
+            None => &self.server_db,
+        }
     }
 
     pub fn new_run(&mut self, scenario: &str) -> RunFiles {
@@ -220,7 +275,7 @@ impl Rig {
         }
         check::heal(&run.db, &self.server.url())
             .with_context(|| format!("healing {}", run.name))?;
-        let c = check::check_run(&self.server_db, &self.server.url(), &run.db, &run.oracle)?;
+        let c = check::check_run(self.events(), &self.server.url(), &run.db, &run.oracle)?;
         self.totals.runs += 1;
         self.totals.actions += c.actions;
         self.totals.lost += c.lost;
@@ -258,11 +313,14 @@ impl Rig {
     /// stock moves (receipts into totes, putaways from totes into bins).
     pub fn finish(&mut self) -> anyhow::Result<Totals> {
         self.proxy.set(Fault::None);
-        let s = check::check_stock(&self.server_db, &self.server.url(), &self.baseline)?;
+        let s = check::check_stock(self.events(), &self.server.url(), &self.baseline)?;
         self.totals.lost += s.short;
         self.totals.duplicated += s.excess;
         self.problems.extend(s.problems);
         self.totals.faults += proxy_faults(self.proxy.stats());
+        if let Some((_, p)) = &self.second {
+            self.totals.faults += proxy_faults(p.stats());
+        }
         Ok(self.totals)
     }
 }
@@ -668,5 +726,82 @@ pub fn thin_link(rig: &mut Rig, seed: u64, runs: u32) -> anyhow::Result<()> {
         }
         rig.finish_run(&run)?;
     }
+    Ok(())
+}
+
+/// Two server processes on one PostgreSQL database, terminals pushing through both (each
+/// terminal's proxy is switched between the servers, as a load balancer would), and kill -9 of
+/// one server at random moments, then its restart. Needs a rig made by [`Rig::on_postgres`].
+pub fn two_servers(rig: &mut Rig, seed: u64, rounds: u32) -> anyhow::Result<()> {
+    anyhow::ensure!(
+        rig.second.is_some(),
+        "two_servers needs a rig on PostgreSQL"
+    );
+    let mut rng = SmallRng::seed_from_u64(seed);
+    for _ in 0..rounds {
+        // Two to four terminals, half of them through each proxy.
+        let mut drivers = Vec::new();
+        for i in 0..rng.random_range(2..=4) {
+            let run = rig.new_run("two-servers");
+            rig.prime(&run)?;
+            let mut config = rig.driver_config(&run, &mut rng);
+            if i % 2 == 1 {
+                config.server_url = rig
+                    .second
+                    .as_ref()
+                    .map(|(_, p)| p.url())
+                    .unwrap_or_default();
+            }
+            config.pace_ms = rng.random_range(5..=15);
+            config.drain = Duration::from_secs(20);
+            let child = rig.spawn_driver(&config, &run.log)?;
+            drivers.push((run, child));
+        }
+        let mut crossed = false;
+        for _ in 0..rng.random_range(2..=4) {
+            std::thread::sleep(sleep_ms(&mut rng, 30..=400));
+            let Some((other, other_proxy)) = rig.second.as_mut() else {
+                break;
+            };
+            // The proxies cross over (or back): every terminal talks to both servers in turn.
+            crossed = !crossed;
+            let (a, b) = (rig.server.addr(), other.addr());
+            let (to_a, to_b) = if crossed {
+                (&*other_proxy, &rig.proxy)
+            } else {
+                (&rig.proxy, &*other_proxy)
+            };
+            to_a.set_upstream(a);
+            to_b.set_upstream(b);
+            std::thread::sleep(sleep_ms(&mut rng, 30..=400));
+            // kill -9 of one of them while pushes are in flight on both, and its restart on a
+            // new port, which the proxy that led to it follows.
+            let kill_a = rng.random_bool(0.5);
+            let victim = if kill_a { &mut rig.server } else { &mut *other };
+            victim.kill9();
+            rig.totals.kills += 1;
+            std::thread::sleep(sleep_ms(&mut rng, 0..=400));
+            let restarted = victim.restart()?;
+            let follower = match (kill_a, crossed) {
+                (true, true) | (false, false) => &*other_proxy,
+                (true, false) | (false, true) => &rig.proxy,
+            };
+            follower.set_upstream(restarted);
+        }
+        let mut ended = Vec::new();
+        for (run, child) in drivers {
+            rig.wait_driver(child, Duration::from_secs(120), &run)?;
+            ended.push(run);
+        }
+        for run in &ended {
+            rig.finish_run(run)?;
+        }
+    }
+    // Both proxies carried terminals' requests, and each led to both servers in turn.
+    let carried = |p: &FaultProxy| p.stats().connections > 0;
+    anyhow::ensure!(
+        carried(&rig.proxy) && rig.second.as_ref().is_some_and(|(_, p)| carried(p)),
+        "the terminals did not talk through both proxies"
+    );
     Ok(())
 }

@@ -19,9 +19,18 @@ pub fn seed(db: &Path) -> anyhow::Result<laituri_server::demo::DemoGuide> {
     laituri_server::demo::seed(&ServerConfig::local(db), crate::today())
 }
 
+/// Seeds the demo warehouse into an empty PostgreSQL database and returns its guide.
+pub fn seed_postgres(url: &str) -> anyhow::Result<laituri_server::demo::DemoGuide> {
+    let mut config = ServerConfig::local("unused.sqlite3");
+    config.database_url = Some(url.to_string());
+    laituri_server::demo::seed(&config, crate::today())
+}
+
 pub struct ServerProcess {
     bin: PathBuf,
     db: PathBuf,
+    /// PostgreSQL instead of `db`.
+    database_url: Option<String>,
     log: PathBuf,
     child: Option<Child>,
     addr: SocketAddr,
@@ -30,9 +39,20 @@ pub struct ServerProcess {
 impl ServerProcess {
     /// Starts the server binary `bin` on `db`; its stderr goes to `log` (appended).
     pub fn start(bin: &Path, db: &Path, log: &Path) -> anyhow::Result<ServerProcess> {
+        Self::start_on(bin, db, None, log)
+    }
+
+    /// Starts the server binary `bin` on the PostgreSQL database `url` (or on `db` without one).
+    pub fn start_on(
+        bin: &Path,
+        db: &Path,
+        database_url: Option<&str>,
+        log: &Path,
+    ) -> anyhow::Result<ServerProcess> {
         let mut s = ServerProcess {
             bin: bin.to_path_buf(),
             db: db.to_path_buf(),
+            database_url: database_url.map(str::to_string),
             log: log.to_path_buf(),
             child: None,
             addr: SocketAddr::from(([127, 0, 0, 1], 0)),
@@ -46,9 +66,12 @@ impl ServerProcess {
             .create(true)
             .append(true)
             .open(&self.log)?;
-        let mut child = Command::new(&self.bin)
-            .arg("--db")
-            .arg(&self.db)
+        let mut cmd = Command::new(&self.bin);
+        cmd.arg("--db").arg(&self.db);
+        if let Some(url) = &self.database_url {
+            cmd.arg("--database").arg(url);
+        }
+        let mut child = cmd
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(log)

@@ -8,6 +8,12 @@
 use std::path::Path;
 
 use laituri_faults::Totals;
+
+/// A fresh PostgreSQL database per test, as the server's tests get one (scripts/test.sh's
+/// throwaway cluster, or one this process starts).
+#[path = "../../laituri-server/tests/common/postgres.rs"]
+#[allow(dead_code)]
+mod postgres;
 use laituri_faults::scenario::{self, Bins, Rig};
 
 fn bins() -> Bins {
@@ -19,8 +25,17 @@ fn bins() -> Bins {
 
 /// Runs `scenario` on a rig of its own, checks the stock at the end, and requires a clean bill.
 fn suite(name: &str, scenario: impl FnOnce(&mut Rig) -> anyhow::Result<()>) -> Totals {
+    suite_on(name, |dir| Rig::new(&bins(), dir), scenario)
+}
+
+/// As [`suite`], on the rig `rig` makes in a directory of its own.
+fn suite_on(
+    name: &str,
+    rig: impl FnOnce(&Path) -> anyhow::Result<Rig>,
+    scenario: impl FnOnce(&mut Rig) -> anyhow::Result<()>,
+) -> Totals {
     let dir = tempfile::tempdir().unwrap();
-    let mut rig = Rig::new(&bins(), dir.path()).expect("the rig starts");
+    let mut rig = rig(dir.path()).expect("the rig starts");
     let outcome = scenario(&mut rig);
     if let Err(e) = &outcome {
         keep_for_inspection(dir.path());
@@ -101,4 +116,15 @@ fn a_full_disk_refuses_the_action_with_a_message_and_writes_nothing() {
 #[test]
 fn a_thin_link_still_drains_a_long_queue() {
     suite("thin link", |rig| scenario::thin_link(rig, 71, 1));
+}
+
+#[test]
+fn two_servers_on_one_postgres_database_and_kill_9_of_either_lose_and_double_nothing() {
+    let db = postgres::fresh_database();
+    let t = suite_on(
+        "two servers on PostgreSQL",
+        |dir| Rig::on_postgres(&bins(), dir, &db.url),
+        |rig| scenario::two_servers(rig, 83, 2),
+    );
+    assert!(t.kills > 0, "{t}");
 }

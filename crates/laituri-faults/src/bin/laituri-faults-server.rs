@@ -1,4 +1,5 @@
-//! `laituri-faults-server --db FILE [--port N]`: the real central server as a process of its own,
+//! `laituri-faults-server --db FILE [--database URL] [--port N]`: the real central server as a
+//! process of its own (on SQLite, or on PostgreSQL when a URL is given),
 //! so that the fault suite can kill -9 it. Prints `listening ADDR` on stdout once it accepts
 //! connections; logs go to stderr. The database must exist (seeded by the test); the server's
 //! admin key is the demo's.
@@ -16,6 +17,9 @@ struct Args {
     /// The server's SQLite database.
     #[arg(long)]
     db: PathBuf,
+    /// A PostgreSQL URL: the server stores there instead of in `--db`.
+    #[arg(long)]
+    database: Option<String>,
     /// Port on 127.0.0.1; 0 picks a free one.
     #[arg(long, default_value_t = 0)]
     port: u16,
@@ -31,6 +35,7 @@ async fn main() -> anyhow::Result<()> {
         .init();
     let args = Args::parse();
     let mut config = ServerConfig::local(&args.db);
+    config.database_url = args.database;
     config.bind = SocketAddr::from(([127, 0, 0, 1], args.port));
     let listener = tokio::net::TcpListener::bind(config.bind)
         .await

@@ -1,0 +1,210 @@
+//! What the checker reads of the server's database: the events it recorded. The server stores
+//! them in SQLite (a file) or PostgreSQL (a URL); [`ServerEvents`] answers the same for both, so
+//! one checker judges runs on either backend.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::Context;
+use rusqlite::{Connection, OpenFlags, params};
+use uuid::Uuid;
+
+/// An event as the server recorded it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServerEvent {
+    pub device_id: Uuid,
+    pub seq: u64,
+    pub event_id: Uuid,
+    /// `applied` (also a `Partial` answer, which carries a code) or `rejected`.
+    pub outcome: String,
+    pub code: Option<String>,
+    pub event_type: String,
+    pub payload: String,
+}
+
+/// The server's recorded events, read only.
+pub trait ServerEvents {
+    /// Every event of `device`, by seq.
+    fn device_events(&self, device: Uuid) -> anyhow::Result<Vec<ServerEvent>>;
+    /// Event ids of `device`'s events recorded more than once (under any device or seq), with
+    /// how often.
+    fn repeated_ids(&self, device: Uuid) -> anyhow::Result<Vec<(Uuid, u64)>>;
+    /// Every applied event (also partly applied), by device and seq.
+    fn applied(&self) -> anyhow::Result<Vec<ServerEvent>>;
+}
+
+/// Opens a server's SQLite file for reading. Read-write open (the file is in WAL mode and may
+/// have no -shm yet), but only SELECTs.
+pub fn open_read(path: &Path) -> anyhow::Result<Connection> {
+    let c = Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )
+    .with_context(|| format!("opening {}", path.display()))?;
+    c.busy_timeout(Duration::from_secs(10))?;
+    Ok(c)
+}
+
+const COLUMNS: &str = "device_id, seq, event_id, outcome, reject_code, type, payload";
+
+fn sqlite_events(
+    path: &Path,
+    sql: &str,
+    args: impl rusqlite::Params,
+) -> anyhow::Result<Vec<ServerEvent>> {
+    let s = open_read(path)?;
+    let mut stmt = s.prepare(sql)?;
+    let rows = stmt.query_map(args, |r| {
+        Ok((
+            r.get::<_, String>(0)?,
+            r.get::<_, i64>(1)?,
+            r.get::<_, String>(2)?,
+            r.get::<_, String>(3)?,
+            r.get::<_, Option<String>>(4)?,
+            r.get::<_, String>(5)?,
+            r.get::<_, String>(6)?,
+        ))
+    })?;
+    rows.map(|row| {
+        let (device, seq, id, outcome, code, event_type, payload) = row?;
+        Ok(ServerEvent {
+            device_id: device.parse()?,
+            seq: seq as u64,
+            event_id: id.parse()?,
+            outcome,
+            code,
+            event_type,
+            payload,
+        })
+    })
+    .collect()
+}
+
+impl ServerEvents for Path {
+    fn device_events(&self, device: Uuid) -> anyhow::Result<Vec<ServerEvent>> {
+        sqlite_events(
+            self,
+            &format!("SELECT {COLUMNS} FROM events WHERE device_id = ?1 ORDER BY seq"),
+            params![device.to_string()],
+        )
+    }
+
+    fn repeated_ids(&self, device: Uuid) -> anyhow::Result<Vec<(Uuid, u64)>> {
+        let s = open_read(self)?;
+        let mut stmt = s.prepare(
+            "SELECT event_id, count(*) FROM events WHERE event_id IN
+                 (SELECT event_id FROM events WHERE device_id = ?1)
+             GROUP BY event_id HAVING count(*) > 1",
+        )?;
+        let rows = stmt.query_map(params![device.to_string()], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?))
+        })?;
+        rows.map(|row| {
+            let (id, n) = row?;
+            Ok((id.parse()?, n as u64))
+        })
+        .collect()
+    }
+
+    fn applied(&self) -> anyhow::Result<Vec<ServerEvent>> {
+        sqlite_events(
+            self,
+            &format!(
+                "SELECT {COLUMNS} FROM events WHERE outcome = 'applied' ORDER BY device_id, seq"
+            ),
+            [],
+        )
+    }
+}
+
+impl ServerEvents for PathBuf {
+    fn device_events(&self, device: Uuid) -> anyhow::Result<Vec<ServerEvent>> {
+        self.as_path().device_events(device)
+    }
+
+    fn repeated_ids(&self, device: Uuid) -> anyhow::Result<Vec<(Uuid, u64)>> {
+        self.as_path().repeated_ids(device)
+    }
+
+    fn applied(&self) -> anyhow::Result<Vec<ServerEvent>> {
+        self.as_path().applied()
+    }
+}
+
+/// A server database in PostgreSQL: its URL and the warehouse whose events are read.
+#[derive(Debug, Clone)]
+pub struct PgEvents {
+    pub url: String,
+    pub warehouse_id: String,
+}
+
+impl PgEvents {
+    fn query(&self, sql: &str, device: Option<Uuid>) -> anyhow::Result<Vec<tokio_postgres::Row>> {
+        let (url, wh, sql) = (self.url.clone(), self.warehouse_id.clone(), sql.to_string());
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?
+            .block_on(async move {
+                let (client, conn) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+                    .await
+                    .with_context(|| format!("connecting to {url}"))?;
+                tokio::spawn(conn);
+                let rows = match device {
+                    Some(d) => client.query(&sql, &[&wh, &d]).await?,
+                    None => client.query(&sql, &[&wh]).await?,
+                };
+                Ok(rows)
+            })
+    }
+
+    fn events(&self, sql: &str, device: Option<Uuid>) -> anyhow::Result<Vec<ServerEvent>> {
+        self.query(sql, device)?
+            .iter()
+            .map(|r| {
+                Ok(ServerEvent {
+                    device_id: r.try_get(0)?,
+                    seq: r.try_get::<_, i64>(1)? as u64,
+                    event_id: r.try_get(2)?,
+                    outcome: r.try_get(3)?,
+                    code: r.try_get(4)?,
+                    event_type: r.try_get(5)?,
+                    payload: r.try_get(6)?,
+                })
+            })
+            .collect()
+    }
+}
+
+impl ServerEvents for PgEvents {
+    fn device_events(&self, device: Uuid) -> anyhow::Result<Vec<ServerEvent>> {
+        self.events(
+            &format!(
+                "SELECT {COLUMNS} FROM events WHERE warehouse_id = $1 AND device_id = $2
+                 ORDER BY seq"
+            ),
+            Some(device),
+        )
+    }
+
+    fn repeated_ids(&self, device: Uuid) -> anyhow::Result<Vec<(Uuid, u64)>> {
+        self.query(
+            "SELECT event_id, count(*) FROM events WHERE warehouse_id = $1 AND event_id IN
+                 (SELECT event_id FROM events WHERE warehouse_id = $1 AND device_id = $2)
+             GROUP BY event_id HAVING count(*) > 1",
+            Some(device),
+        )?
+        .iter()
+        .map(|r| Ok((r.try_get(0)?, r.try_get::<_, i64>(1)? as u64)))
+        .collect()
+    }
+
+    fn applied(&self) -> anyhow::Result<Vec<ServerEvent>> {
+        self.events(
+            &format!(
+                "SELECT {COLUMNS} FROM events WHERE warehouse_id = $1 AND outcome = 'applied'
+                 ORDER BY device_id, seq"
+            ),
+            None,
+        )
+    }
+}
