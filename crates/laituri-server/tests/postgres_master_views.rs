@@ -599,6 +599,8 @@ async fn refused_master_data_is_refused_alike_and_stores_nothing() {
 #[derive(Debug, PartialEq)]
 struct Floor {
     tasks: Vec<laituri_protocol::Task>,
+    /// Task ids walked one a page.
+    tasks_paged: Vec<Vec<String>>,
     /// Per merchant scope (the warehouse's first): receipts, stock and exceptions it sees.
     scoped: Vec<(
         Vec<laituri_protocol::ReceiptView>,
@@ -673,7 +675,13 @@ async fn floor(store: &dyn Both, receipt_ids: &[Uuid]) -> Floor {
         }
     }
     let mut f = Floor {
-        tasks: store.tasks().await.unwrap(),
+        tasks: store.tasks(&ALL).await.unwrap(),
+        tasks_paged: walk(
+            1,
+            |t: &laituri_protocol::Task| t.task_id.clone(),
+            async |p| store.tasks(&p).await.unwrap(),
+        )
+        .await,
         scoped,
         stock_pages,
         stock: Vec::new(),
@@ -927,6 +935,7 @@ async fn the_views_of_stored_rows_are_alike() {
 
     let Floor {
         tasks,
+        tasks_paged,
         scoped,
         stock_pages,
         stock,
@@ -966,6 +975,12 @@ async fn the_views_of_stored_rows_are_alike() {
     assert_eq!((r, s), (receipts.len(), stock[0].len()));
     let with_merchant = exceptions[1].iter().filter(|e| e.merchant_id.is_some());
     assert_eq!(x, with_merchant.count());
+    let walked: Vec<String> = tasks_paged.concat();
+    let all: Vec<String> = tasks.iter().map(|t| t.task_id.clone()).collect();
+    assert_eq!(
+        walked, all,
+        "tasks walked page by page are all the tasks, in order"
+    );
     let ids: Vec<&str> = tasks.iter().map(|t| t.task_id.as_str()).collect();
     assert_eq!(ids, ["count-B", "putaway-a", "Putaway-c"], "oldest first");
     assert!(tasks[1].leased_to.is_some() && tasks[2].leased_to.is_none());

@@ -453,8 +453,12 @@ pub async fn post_enrolment_code(
 pub async fn get_tasks(
     _: Admin,
     State(state): State<AppState>,
-) -> Result<Json<Vec<Task>>, ApiFailure> {
-    Ok(Json(state.store().tasks().await?))
+    uri: Uri,
+    QueryParams(p): QueryParams<PageParams>,
+) -> Result<Response, ApiFailure> {
+    let page = p.page();
+    let items: Vec<Task> = state.store().tasks(&page).await?;
+    Ok(paged(&uri, items, page.limit, |t| t.task_id.clone()))
 }
 
 /// Deactivates an operator: 204, and terminals are told to forget them; 404 when not known.

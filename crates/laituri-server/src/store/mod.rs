@@ -218,8 +218,8 @@ pub trait MasterData: Send + Sync + 'static {
 /// What the floor did, as the integration API shows it.
 #[async_trait]
 pub trait Views: Send + Sync + 'static {
-    /// Every task, oldest first.
-    async fn tasks(&self) -> Result<Vec<Task>, StoreError>;
+    /// Tasks, oldest first: those made after the task `page.after`.
+    async fn tasks(&self, page: &Page) -> Result<Vec<Task>, StoreError>;
     /// Non-zero stock rows matching the filter, one page of them.
     async fn stock(&self, filter: &StockFilter) -> Result<Vec<StockRow>, StoreError>;
     /// Receipts in the order they were opened: those opened after the receipt `page.after`.

@@ -1505,11 +1505,16 @@ impl SqliteStore {
         })
     }
 
-    pub fn tasks(&self) -> Result<Vec<Task>, StoreError> {
+    pub fn tasks(&self, page: &Page) -> Result<Vec<Task>, StoreError> {
         self.read(|conn| {
-            let sql = format!("{TASK_COLUMNS} WHERE warehouse_id = ?1 ORDER BY rowid");
+            let sql = format!(
+                "{TASK_COLUMNS} WHERE warehouse_id = ?1
+                     AND (?2 IS NULL OR rowid > (SELECT rowid FROM tasks
+                                                 WHERE warehouse_id = ?1 AND task_id = ?2))
+                 ORDER BY rowid LIMIT ?3"
+            );
             let mut stmt = conn.prepare_cached(&sql)?;
-            let mut rows = stmt.query([&self.warehouse_id])?;
+            let mut rows = stmt.query(params![self.warehouse_id, page.after, page.limit])?;
             let mut out = Vec::new();
             while let Some(r) = rows.next()? {
                 out.push(task_from_row(r)?.public());
@@ -2135,8 +2140,9 @@ impl MasterData for Sqlite {
 
 #[async_trait]
 impl Views for Sqlite {
-    async fn tasks(&self) -> Result<Vec<Task>, StoreError> {
-        self.read(|s| s.tasks()).await
+    async fn tasks(&self, page: &Page) -> Result<Vec<Task>, StoreError> {
+        let page = page.clone();
+        self.read(move |s| s.tasks(&page)).await
     }
 
     async fn stock(&self, filter: &StockFilter) -> Result<Vec<StockRow>, StoreError> {

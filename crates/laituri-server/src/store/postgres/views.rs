@@ -108,11 +108,22 @@ impl Postgres {
 
 #[async_trait]
 impl Views for Postgres {
-    async fn tasks(&self) -> Result<Vec<Task>, StoreError> {
+    async fn tasks(&self, page: &Page) -> Result<Vec<Task>, StoreError> {
         let client = self.pool.get().await?;
-        let sql = format!("{TASK_COLUMNS} WHERE warehouse_id = $1 ORDER BY created_order");
+        let sql = format!(
+            "{TASK_COLUMNS} WHERE warehouse_id = $1
+                 AND ($2::text IS NULL OR created_order > (SELECT created_order FROM tasks
+                                                           WHERE warehouse_id = $1
+                                                             AND task_id = $2))
+             ORDER BY created_order LIMIT $3"
+        );
         let stmt = client.prepare_cached(&sql).await?;
-        let rows = client.query(&stmt, &[&self.warehouse_id]).await?;
+        let rows = client
+            .query(
+                &stmt,
+                &[&self.warehouse_id, &page.after, &i64::from(page.limit)],
+            )
+            .await?;
         rows.iter()
             .map(|r| Ok(task_from_row(r)?.public()))
             .collect()
