@@ -134,6 +134,33 @@ async fn codes_expire_by_the_servers_clock_and_requests_are_bounded() {
         api_error(resp, StatusCode::BAD_REQUEST, "bad_request").await;
     }
     assert_eq!(codes(&s).await.len(), 2);
+
+    // A code that leaked is revoked: it stops at once, also for a device it enrolled before,
+    // and the listing shows when it ended.
+    let leaked = s.new_code(json!({"uses": 5})).await;
+    let dev = Uuid::now_v7();
+    let _: EnrolResponse = json_ok(s.enrol_with(&leaked.code, dev).await).await;
+    let revoke = || {
+        s.admin(
+            Method::DELETE,
+            &format!("{}/{}", paths::ENROLMENT_CODES, leaked.listed.id),
+        )
+        .send()
+    };
+    assert_eq!(revoke().await.unwrap().status(), StatusCode::NO_CONTENT);
+    for device in [Uuid::now_v7(), dev] {
+        let refused = api_error(
+            s.enrol_with(&leaked.code, device).await,
+            StatusCode::UNAUTHORIZED,
+            "bad_enrolment_code",
+        )
+        .await;
+        assert!(refused.message.contains("expired"), "{}", refused.message);
+    }
+    let listed = codes(&s).await;
+    let ended = listed.iter().find(|c| c.id == leaked.listed.id).unwrap();
+    assert_eq!(ended.expires_at_ms, clock.now_ms());
+    api_error(revoke().await.unwrap(), StatusCode::NOT_FOUND, "not_found").await;
 }
 
 /// Enrols `dev` again with no code, sending its token as the bearer.

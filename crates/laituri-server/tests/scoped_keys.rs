@@ -139,6 +139,7 @@ async fn a_merchants_key_never_reads_or_changes_another_merchants_data() {
     let receipt_path = format!("{}/{b_receipt}", paths::RECEIPTS);
     let operator_path = format!("{}/OP-1001", paths::OPERATORS);
     let key_path = format!("{}/{}", paths::API_KEYS, Uuid::now_v7());
+    let code_path = format!("{}/{}", paths::ENROLMENT_CODES, Uuid::now_v7());
     let mut b_product_renamed = serde_json::to_value(&f.b_product).unwrap();
     b_product_renamed["name"] = json!("taken over");
     let mut b_product_as_a = b_product_renamed.clone();
@@ -189,6 +190,7 @@ async fn a_merchants_key_never_reads_or_changes_another_merchants_data() {
         (Method::GET, paths::TASKS.into(), None, forbidden()),
         (Method::GET, paths::ENROLMENT_CODES.into(), None, forbidden()),
         (Method::POST, paths::ENROLMENT_CODES.into(), Some(json!({})), forbidden()),
+        (Method::DELETE, code_path.clone(), None, forbidden()),
         (Method::GET, paths::API_KEYS.into(), None, forbidden()),
         (Method::POST, paths::API_KEYS.into(),
          Some(json!({"scope": "merchant", "merchant_id": B})), forbidden()),
@@ -212,7 +214,9 @@ async fn a_merchants_key_never_reads_or_changes_another_merchants_data() {
         for method in methods.as_object().unwrap().keys() {
             let tried = calls.iter().any(|(m, p, _, _)| {
                 m.as_str().eq_ignore_ascii_case(method)
-                    && (normal(p) == *path || path.ends_with("{key_id}") && p == &key_path)
+                    && (normal(p) == *path
+                        || path.ends_with("{key_id}") && p == &key_path
+                        || path.ends_with("{code_id}") && p == &code_path)
             });
             assert!(tried, "{method} {path} is not tried with a merchant's key");
         }

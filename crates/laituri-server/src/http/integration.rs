@@ -376,6 +376,28 @@ pub async fn get_enrolment_codes(
     Ok(paged(&uri, items, page.limit, |c| c.id.to_string()))
 }
 
+/// Ends an enrolment code now: 204; 404 when not known or no longer working anyway.
+pub async fn delete_enrolment_code(
+    _: Admin,
+    State(state): State<AppState>,
+    path: Result<Path<String>, PathRejection>,
+) -> Result<StatusCode, ApiFailure> {
+    let Path(raw) = path.map_err(|e| ApiFailure::bad_request(e.body_text()))?;
+    let not_known = || {
+        ApiFailure::not_found(format!(
+            "enrolment code {raw} is not known, or has expired or been revoked already: list \
+             the codes with GET {}",
+            paths::ENROLMENT_CODES
+        ))
+    };
+    let id = Uuid::parse_str(&raw).map_err(|_| not_known())?;
+    if state.store().revoke_enrolment_code(id).await? {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(not_known())
+    }
+}
+
 /// Integration keys, oldest first, without the keys themselves.
 pub async fn get_api_keys(
     _: Admin,

@@ -79,6 +79,7 @@ pub fn router(state: AppState, limits: &Limits) -> Router {
     let receipt_path = format!("{}/{{receipt_id}}", paths::RECEIPTS);
     let operator_path = format!("{}/{{operator_id}}", paths::OPERATORS);
     let key_path = format!("{}/{{key_id}}", paths::API_KEYS);
+    let code_path = format!("{}/{{code_id}}", paths::ENROLMENT_CODES);
     // Small bodies must come quickly; every other body gets the router's long deadline, which
     // only a device or admin whose token was checked before the body is read can use.
     let small_body = || middleware::from_fn_with_state(limits.small_body(), limits::body_in_time);
@@ -157,6 +158,10 @@ pub fn router(state: AppState, limits: &Limits) -> Router {
             get(integration::get_api_keys)
                 .post(integration::post_api_key)
                 .layer(limit(SMALL_LIMIT)),
+        )
+        .route(
+            &code_path,
+            axum::routing::delete(integration::delete_enrolment_code),
         )
         .route(
             &key_path,

@@ -182,6 +182,9 @@ pub trait MasterData: Send + Sync + 'static {
     /// Enrolment codes, oldest first, without the codes themselves: those made after the code
     /// whose id is `page.after`.
     async fn enrolment_codes(&self, page: &Page) -> Result<Vec<EnrolmentCode>, StoreError>;
+    /// Ends a code now (it then answers as expired, also to a retry of an enrolment it made).
+    /// False when the code is not known or no longer works anyway.
+    async fn revoke_enrolment_code(&self, id: Uuid) -> Result<bool, StoreError>;
     /// Stores an integration key's hash and scope, made now by the store's clock. A merchant
     /// key's merchant must exist ([`StoreError::Invalid`] otherwise).
     async fn store_api_key(&self, key: &KeyToStore) -> Result<ApiKey, StoreError>;

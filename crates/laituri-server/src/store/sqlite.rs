@@ -1170,6 +1170,19 @@ impl SqliteStore {
         self.read(|conn| listed_codes(conn, &self.warehouse_id, None, Some(page)))
     }
 
+    pub fn revoke_enrolment_code(&self, id: Uuid) -> Result<bool, StoreError> {
+        let now = self.clock.now_ms();
+        self.write(|tx| {
+            let n = tx
+                .prepare_cached(
+                    "UPDATE enrolment_codes SET expires_at_ms = ?3
+                     WHERE warehouse_id = ?1 AND code_id = ?2 AND expires_at_ms > ?3",
+                )?
+                .execute(params![self.warehouse_id, id.to_string(), now])?;
+            Ok(n > 0)
+        })
+    }
+
     pub fn store_api_key(&self, key: &KeyToStore) -> Result<ApiKey, StoreError> {
         let now = self.clock.now_ms();
         let wh = self.warehouse_id.as_str();
@@ -2056,6 +2069,10 @@ impl MasterData for Sqlite {
     async fn enrolment_codes(&self, page: &Page) -> Result<Vec<EnrolmentCode>, StoreError> {
         let page = page.clone();
         self.read(move |s| s.enrolment_codes(&page)).await
+    }
+
+    async fn revoke_enrolment_code(&self, id: Uuid) -> Result<bool, StoreError> {
+        self.write(move |s| s.revoke_enrolment_code(id)).await
     }
 
     async fn store_api_key(&self, key: &KeyToStore) -> Result<ApiKey, StoreError> {

@@ -478,6 +478,19 @@ impl MasterData for Postgres {
         Ok(listed)
     }
 
+    async fn revoke_enrolment_code(&self, id: Uuid) -> Result<bool, StoreError> {
+        let now = self.clock.now_ms();
+        let client = self.pool.get().await?;
+        let n = client
+            .execute(
+                "UPDATE enrolment_codes SET expires_at_ms = $3
+                 WHERE warehouse_id = $1 AND code_id = $2 AND expires_at_ms > $3",
+                &[&self.warehouse_id, &id, &now],
+            )
+            .await?;
+        Ok(n > 0)
+    }
+
     async fn store_api_key(&self, key: &KeyToStore) -> Result<ApiKey, StoreError> {
         let wh = self.warehouse_id.as_str();
         let now = self.clock.now_ms();
