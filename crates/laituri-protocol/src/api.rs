@@ -27,6 +27,8 @@ pub mod paths {
     pub const EXCEPTIONS: &str = "/api/v1/integration/exceptions";
     pub const ENROLMENT_CODES: &str = "/api/v1/admin/enrolment-codes";
     pub const API_KEYS: &str = "/api/v1/admin/keys";
+    pub const ORDERS: &str = "/api/v1/integration/orders";
+    pub const ERASURES: &str = "/api/v1/integration/erasures";
     pub const TASKS: &str = "/api/v1/integration/tasks";
     pub const LEASE: &str = "/api/v1/tasks/lease";
     pub const RENEW: &str = "/api/v1/tasks/renew";

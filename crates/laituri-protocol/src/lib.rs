@@ -13,11 +13,13 @@ use uuid::Uuid;
 
 pub mod api;
 pub mod master;
+pub mod orders;
 pub mod stock;
 pub mod tasks;
 
 pub use api::*;
 pub use master::*;
+pub use orders::*;
 pub use stock::*;
 pub use tasks::*;
 

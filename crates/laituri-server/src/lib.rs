@@ -36,6 +36,7 @@ pub mod enrolment;
 pub mod http;
 pub mod keys;
 pub mod master;
+pub mod orders;
 pub mod push;
 pub mod store;
 pub mod tasks;

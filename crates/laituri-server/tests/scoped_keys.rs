@@ -10,8 +10,8 @@ mod common;
 
 use common::{ADMIN, TestServer, api_error, json_ok};
 use laituri_protocol::{
-    ApiKey, EventBody, ExceptionView, GoodsCondition, InboundNotice, Merchant, NewApiKey, Product,
-    ReceiptView, StockRow, paths,
+    ApiKey, EventBody, ExceptionView, GoodsCondition, InboundNotice, Merchant, NewApiKey, Order,
+    Product, ReceiptView, StockRow, paths,
 };
 use laituri_server::demo::{KETTU, NORDIC};
 use laituri_server::http::OPENAPI_JSON;
@@ -30,6 +30,16 @@ struct Floor {
     b_product: Product,
     b_notice: InboundNotice,
     b_receipt: Uuid,
+    b_order: Order,
+}
+
+fn order_of(merchant: &str, product: &Product) -> Value {
+    json!({
+        "merchant_id": merchant, "reference": format!("{merchant}-1"),
+        "lines": [{"product_id": product.id, "quantity": 1}], "shipping_method": "posti",
+        "recipient": {"name": "N", "address": "A", "postcode": "00100", "city": "C",
+                      "country": "FI", "email": "customer@example.fi"}
+    })
 }
 
 async fn new_key(s: &TestServer, body: Value) -> NewApiKey {
@@ -99,6 +109,11 @@ async fn floor() -> Floor {
     )
     .await
     .key;
+    let mut orders = Vec::new();
+    for (m, p) in [(A, &a_product), (B, &b_product)] {
+        let o: Order = json_ok(s.admin_post(paths::ORDERS, &order_of(m, p)).await).await;
+        orders.push(o);
+    }
     Floor {
         s,
         a_key,
@@ -106,6 +121,7 @@ async fn floor() -> Floor {
         b_product,
         b_notice,
         b_receipt: receipts[1],
+        b_order: orders.pop().unwrap(),
     }
 }
 
@@ -137,6 +153,8 @@ async fn a_merchants_key_never_reads_or_changes_another_merchants_data() {
     let f = floor().await;
     let b_receipt = f.b_receipt.to_string();
     let receipt_path = format!("{}/{b_receipt}", paths::RECEIPTS);
+    let b_order_id = f.b_order.id.to_string();
+    let order_path = format!("{}/{b_order_id}", paths::ORDERS);
     let operator_path = format!("{}/OP-1001", paths::OPERATORS);
     let key_path = format!("{}/{}", paths::API_KEYS, Uuid::now_v7());
     let code_path = format!("{}/{}", paths::ENROLMENT_CODES, Uuid::now_v7());
@@ -171,6 +189,12 @@ async fn a_merchants_key_never_reads_or_changes_another_merchants_data() {
         (Method::GET, paths::RECEIPTS.into(), None, OnlyA(merchant_is_a)),
         (Method::GET, receipt_path.clone(), None, Refused(StatusCode::NOT_FOUND)),
         (Method::GET, paths::EXCEPTIONS.into(), None, OnlyA(merchant_is_a)),
+        (Method::GET, paths::ORDERS.into(), None, OnlyA(merchant_is_a)),
+        (Method::GET, order_path.clone(), None, Refused(StatusCode::NOT_FOUND)),
+        (Method::POST, format!("{order_path}/cancel"), None, Refused(StatusCode::NOT_FOUND)),
+        (Method::POST, paths::ORDERS.into(), Some(order_of(B, &f.b_product)), forbidden()),
+        (Method::POST, paths::ERASURES.into(),
+         Some(json!({"merchant_id": B, "email": "customer@example.fi"})), forbidden()),
         // Writes of B's data: refused whole.
         (Method::POST, paths::PRODUCTS.into(), Some(b_product_renamed.clone()), forbidden()),
         (Method::POST, paths::PRODUCTS.into(), Some(b_product_as_a), bad()),
@@ -201,6 +225,7 @@ async fn a_merchants_key_never_reads_or_changes_another_merchants_data() {
     let doc: Value = serde_json::from_str(OPENAPI_JSON).unwrap();
     let normal = |p: &str| {
         p.replace(&b_receipt, "{receipt_id}")
+            .replace(&b_order_id, "{order_id}")
             .replace("OP-1001", "{operator_id}")
             .split('?')
             .next()
@@ -265,6 +290,13 @@ async fn b_view(f: &Floor) -> Vec<String> {
     let merchants: Vec<Merchant> = s.admin_get(paths::MERCHANTS).await;
     let stock: Vec<StockRow> = s.admin_get(paths::STOCK).await;
     let receipts: Vec<ReceiptView> = s.admin_get(paths::RECEIPTS).await;
+    let orders: Vec<Order> = s.admin_get(paths::ORDERS).await;
+    out.extend(
+        orders
+            .iter()
+            .filter(|o| o.merchant_id == B)
+            .map(|o| format!("{o:?}")),
+    );
     out.extend(
         products
             .iter()
@@ -416,6 +448,7 @@ async fn every_listing_pages_with_a_next_link() {
         paths::EXCEPTIONS,
         paths::PRODUCTS,
         paths::ENROLMENT_CODES,
+        paths::ORDERS,
     ] {
         let whole: Vec<Value> = s.admin_get(&format!("{path}?limit=10000")).await;
         assert!(whole.len() >= 2, "{path} has rows to page: {whole:?}");

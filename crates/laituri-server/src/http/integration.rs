@@ -65,13 +65,13 @@ impl PageParams {
     }
 }
 
-fn page_limit(limit: Option<u32>) -> u32 {
+pub(super) fn page_limit(limit: Option<u32>) -> u32 {
     limit.unwrap_or(DEFAULT_PAGE).clamp(1, MAX_PAGE)
 }
 
 /// A listing's page as JSON, with `Link: <uri with after=...>; rel="next"` when the page is
 /// full (more may follow). `next_after` gives the `after` of the next page from the last item.
-fn paged<T: Serialize>(
+pub(super) fn paged<T: Serialize>(
     uri: &Uri,
     items: Vec<T>,
     limit: u32,

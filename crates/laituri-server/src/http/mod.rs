@@ -22,6 +22,7 @@ pub mod error;
 pub mod extract;
 mod integration;
 pub mod limits;
+mod orders;
 
 pub use error::ApiFailure;
 pub use limits::Limits;
@@ -35,6 +36,8 @@ const BODY_LIMIT: usize = 32 * 1024 * 1024;
 /// A push: a terminal's batch of up to 2,000 events is about 1 MB. A larger body is refused
 /// with 413, and the terminal halves its batch.
 const PUSH_LIMIT: usize = 8 * 1024 * 1024;
+/// An order (a thousand lines at most) or an erasure (ten thousand references at most).
+const ORDER_LIMIT: usize = 1024 * 1024;
 /// Enrolment and the lease calls carry a few hundred bytes: anything bigger is not a terminal.
 const SMALL_LIMIT: usize = 64 * 1024;
 
@@ -80,6 +83,8 @@ pub fn router(state: AppState, limits: &Limits) -> Router {
     let operator_path = format!("{}/{{operator_id}}", paths::OPERATORS);
     let key_path = format!("{}/{{key_id}}", paths::API_KEYS);
     let code_path = format!("{}/{{code_id}}", paths::ENROLMENT_CODES);
+    let order_path = format!("{}/{{order_id}}", paths::ORDERS);
+    let cancel_path = format!("{}/{{order_id}}/cancel", paths::ORDERS);
     // Small bodies must come quickly; every other body gets the router's long deadline, which
     // only a device or admin whose token was checked before the body is read can use.
     let small_body = || middleware::from_fn_with_state(limits.small_body(), limits::body_in_time);
@@ -158,6 +163,23 @@ pub fn router(state: AppState, limits: &Limits) -> Router {
             get(integration::get_api_keys)
                 .post(integration::post_api_key)
                 .layer(limit(SMALL_LIMIT)),
+        )
+        .route(
+            paths::ORDERS,
+            get(orders::get_orders)
+                .post(orders::post_order)
+                .layer(limit(ORDER_LIMIT)),
+        )
+        .route(&order_path, get(orders::get_order))
+        .route(
+            &cancel_path,
+            post(orders::cancel_order)
+                .layer(limit(SMALL_LIMIT))
+                .layer(small_body()),
+        )
+        .route(
+            paths::ERASURES,
+            post(orders::post_erasure).layer(limit(ORDER_LIMIT)),
         )
         .route(
             &code_path,

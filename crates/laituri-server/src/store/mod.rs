@@ -15,17 +15,19 @@
 use async_trait::async_trait;
 use laituri_protocol::{
     ApiKey, EnrolRequest, EnrolmentCode, Event, ExceptionView, InboundNotice, LeaseRequest,
-    Location, Merchant, Operator, Product, PullResponse, PushResponse, ReceiptView, RenewRequest,
-    RenewResponse, StockRow, Task, TaskClaim, WorkPacket,
+    Location, Merchant, Operator, Order, OrderInput, Product, PullResponse, PushResponse,
+    ReceiptView, RenewRequest, RenewResponse, StockRow, Task, TaskClaim, WorkPacket,
 };
 use uuid::Uuid;
 
 use crate::enrolment::{CodeProblem, CodeToStore};
 use crate::keys::KeyToStore;
+use crate::orders::OrderFilter;
 
 pub mod postgres;
-mod rows;
+pub(crate) mod rows;
 pub mod sqlite;
+mod sqlite_orders;
 
 /// Why a store call failed. Each variant knows whether retrying can help.
 #[derive(Debug, thiserror::Error)]
@@ -242,8 +244,31 @@ pub trait Views: Send + Sync + 'static {
     ) -> Result<Vec<ExceptionView>, StoreError>;
 }
 
+/// Merchants' orders, and the erasure of their customers' personal data.
+#[async_trait]
+pub trait Orders: Send + Sync + 'static {
+    /// Stores an order a merchant sent, by the rules of [`crate::orders::put`], after checking
+    /// its merchant and products. Answers the order as stored and whether it is new.
+    async fn put_order(&self, input: &OrderInput) -> Result<(Order, bool), StoreError>;
+    /// Orders changed after the filter's time, oldest change first, one page.
+    async fn orders(&self, filter: &OrderFilter, scope: &Scope) -> Result<Vec<Order>, StoreError>;
+    /// One order; `None` also when it is another merchant's than the scope's.
+    async fn order(&self, id: Uuid, scope: &Scope) -> Result<Option<Order>, StoreError>;
+    /// Cancels an order by the rules of [`crate::orders::cancel`]; `None` when not known (or
+    /// another merchant's).
+    async fn cancel_order(&self, id: Uuid, scope: &Scope) -> Result<Option<Order>, StoreError>;
+    /// Deletes the personal data of `merchant_id`'s orders whose recipient's e-mail has this
+    /// hash or whose reference is listed. Answers how many orders had personal data to erase.
+    async fn erase_personal_data(
+        &self,
+        merchant_id: &str,
+        email_hash: Option<&str>,
+        references: &[String],
+    ) -> Result<u64, StoreError>;
+}
+
 /// Storage of one warehouse's devices, events, master data, stock and change log.
-pub trait Store: DeviceSync + MasterData + Views {
+pub trait Store: DeviceSync + MasterData + Views + Orders {
     fn warehouse_id(&self) -> &str;
 }
 

@@ -60,6 +60,7 @@ pub(crate) fn migrations() -> Migrations<'static> {
             add_resolution_columns,
         ),
         M::up(include_str!("../../migrations/0005_api_keys.sql")),
+        M::up(include_str!("../../migrations/0006_orders.sql")),
     ])
 }
 
@@ -168,8 +169,38 @@ impl SqliteStore {
         self
     }
 
+    /// The store's clock, Unix milliseconds.
+    pub(super) fn now_ms(&self) -> i64 {
+        self.clock.now_ms()
+    }
+
+    /// As [`Self::write`], for a transaction that deletes personal data: the deleted content is
+    /// overwritten with zeros (`secure_delete`), and after the commit the write-ahead log is
+    /// checkpointed and truncated, so no copy of it stays in the database's files. A checkpoint
+    /// that readers hold up is logged; the log's frames are overwritten as it is reused.
+    pub(super) fn write_erasing<T>(
+        &self,
+        f: impl FnOnce(&Transaction<'_>) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let mut conn = self.writer.lock().unwrap_or_else(PoisonError::into_inner);
+        conn.pragma_update(None, "secure_delete", "ON")?;
+        let out = (|| -> Result<T, StoreError> {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let out = f(&tx)?;
+            tx.commit()?;
+            Ok(out)
+        })();
+        conn.pragma_update(None, "secure_delete", "OFF")?;
+        let out = out?;
+        let busy: i64 = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| r.get(0))?;
+        if busy != 0 {
+            tracing::warn!("erased personal data: the write-ahead log could not be truncated yet");
+        }
+        Ok(out)
+    }
+
     /// Runs `f` in one IMMEDIATE transaction on the writer; commits only when `f` returns `Ok`.
-    fn write<T>(
+    pub(super) fn write<T>(
         &self,
         f: impl FnOnce(&Transaction<'_>) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
@@ -183,7 +214,7 @@ impl SqliteStore {
     }
 
     /// Runs `f` on a reader connection inside one read transaction (one consistent snapshot).
-    fn read<T>(
+    pub(super) fn read<T>(
         &self,
         f: impl FnOnce(&Connection) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
@@ -592,7 +623,7 @@ fn save_task(tx: &Connection, wh: &str, row: &TaskRow) -> Result<(), StoreError>
     Ok(())
 }
 
-fn merchant_exists(tx: &Connection, wh: &str, id: &str) -> Result<bool, StoreError> {
+pub(super) fn merchant_exists(tx: &Connection, wh: &str, id: &str) -> Result<bool, StoreError> {
     Ok(tx
         .prepare_cached("SELECT 1 FROM merchants WHERE warehouse_id = ?1 AND id = ?2")?
         .query_row(params![wh, id], |_| Ok(()))
@@ -600,7 +631,11 @@ fn merchant_exists(tx: &Connection, wh: &str, id: &str) -> Result<bool, StoreErr
         .is_some())
 }
 
-fn product_merchant(tx: &Connection, wh: &str, id: &str) -> Result<Option<String>, StoreError> {
+pub(super) fn product_merchant(
+    tx: &Connection,
+    wh: &str,
+    id: &str,
+) -> Result<Option<String>, StoreError> {
     Ok(tx
         .prepare_cached("SELECT merchant_id FROM products WHERE warehouse_id = ?1 AND id = ?2")?
         .query_row(params![wh, id], |r| r.get(0))
@@ -1969,7 +2004,7 @@ impl Sqlite {
         &self.db
     }
 
-    async fn read<T: Send + 'static>(
+    pub(super) async fn read<T: Send + 'static>(
         &self,
         f: impl FnOnce(&SqliteStore) -> Result<T, StoreError> + Send + 'static,
     ) -> Result<T, StoreError> {
@@ -1982,7 +2017,7 @@ impl Sqlite {
             })?
     }
 
-    async fn write<T: Send + 'static>(
+    pub(super) async fn write<T: Send + 'static>(
         &self,
         f: impl FnOnce(&SqliteStore) -> Result<T, StoreError> + Send + 'static,
     ) -> Result<T, StoreError> {
@@ -2229,7 +2264,7 @@ mod tests {
             ("synchronous", "2"),
             ("foreign_keys", "1"),
             ("busy_timeout", "5000"),
-            ("user_version", "5"),
+            ("user_version", "6"),
         ] {
             assert_eq!(get(pragma), expect, "{pragma}");
         }

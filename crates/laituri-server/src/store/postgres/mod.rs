@@ -32,6 +32,7 @@ use crate::clock::Clock;
 
 mod device;
 mod master;
+mod orders;
 mod views;
 
 /// The schema, oldest first. Append new files; never edit a shipped one.
@@ -47,6 +48,10 @@ const MIGRATIONS: &[(i32, &str)] = &[
     (
         3,
         include_str!("../../../migrations/postgres/0003_api_keys.sql"),
+    ),
+    (
+        4,
+        include_str!("../../../migrations/postgres/0004_orders.sql"),
     ),
 ];
 
@@ -87,10 +92,12 @@ impl From<tokio_postgres::Error> for StoreError {
                     || *c == SqlState::QUERY_CANCELED
             )
             || e.code().is_none();
-        StoreError::Backend {
-            message: e.to_string(),
-            transient,
-        }
+        // The database's own words ("db error" alone says nothing to whoever reads the log).
+        let message = match e.as_db_error() {
+            Some(db) => format!("{} ({})", db.message(), db.code().code()),
+            None => e.to_string(),
+        };
+        StoreError::Backend { message, transient }
     }
 }
 
