@@ -83,10 +83,12 @@ impl From<tokio_postgres::Error> for StoreError {
                     || *c == SqlState::QUERY_CANCELED
             )
             || e.code().is_none();
-        StoreError::Backend {
-            message: e.to_string(),
-            transient,
-        }
+        // The database's own message (what it refused, never the row: that is in the detail).
+        let message = match e.as_db_error() {
+            Some(db) => format!("{e}: {}", db.message()),
+            None => e.to_string(),
+        };
+        StoreError::Backend { message, transient }
     }
 }
 
