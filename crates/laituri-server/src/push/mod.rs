@@ -8,7 +8,15 @@
 //!    stock through [`moves`]) into a [`Decision`]: an outcome and the [`Effect`]s to write. Each
 //!    decision is applied to the world in memory before the next event is decided.
 //! 3. **Write**: the backend's [`Ledger::write`] writes every effect in order, then records the
-//!    events, all inside the push's ONE transaction.
+//!    events, all inside the push's ONE transaction, under one [`Ledger::mark`].
+//!
+//! When the database refuses a write for a reason that does not pass (a constraint, a value it
+//! does not take, a trigger raising), the batch's writes are undone to the mark and the batch is
+//! written again event by event, each under a mark of its own, deciding each event over what the
+//! events before it really wrote: the event whose writes are refused is recorded as rejected
+//! (`not_applicable`, with an exception) and the others are applied. A poison event never blocks
+//! a device's queue. A failure that may pass (busy, I/O, a lost race, a lost connection) fails
+//! the whole push, which the terminal sends again.
 //!
 //! The batch protocol stays here and knows no flow: the shape check ([`check_batch`]), the split
 //! into duplicates and new events or a gap ([`plan`]), `acked_through`, and the exception of a
@@ -129,6 +137,20 @@ pub trait Ledger {
     async fn load(&mut self, refs: &Refs) -> Result<World, StoreError>;
     /// Writes decided effects, in order.
     async fn write(&mut self, effects: &[Effect]) -> Result<(), StoreError>;
+    /// Marks the point [`Ledger::undo`] goes back to (a savepoint). Marks are not nested.
+    async fn mark(&mut self) -> Result<(), StoreError>;
+    /// Writes whatever the ledger held back since the mark and forgets the mark, keeping every
+    /// write. On an error the caller undoes to the mark, or fails the transaction.
+    async fn keep(&mut self) -> Result<(), StoreError>;
+    /// Undoes every write since the mark (events recorded, changes published included) and
+    /// forgets the mark; the transaction goes on as it was when the mark was made.
+    async fn undo(&mut self) -> Result<(), StoreError>;
+}
+
+/// True when the database refused a write for a reason that does not pass by itself: writing
+/// the same again fails the same way (a constraint, a value it does not take, a trigger).
+fn refused(e: &StoreError) -> bool {
+    e.is_permanent()
 }
 
 /// The output of a future that never waits (a blocking backend's [`Ledger`]), here and now.
@@ -200,17 +222,17 @@ pub async fn push_batch<L: Ledger>(
 
     let new_events = &events[plan.duplicates..];
     if let Some(last) = new_events.last() {
-        let bodies: Vec<_> = new_events.iter().map(Event::body).collect();
-        let refs = Refs::collect(new_events, &bodies);
-        let mut world = ledger.load(&refs).await?;
-        let more = refs.follow_up(&world);
-        if !more.is_empty() {
-            world.merge(ledger.load(&more).await?);
-        }
+        let bodies: Vec<_> = new_events.iter().map(decode).collect();
+        let mut world = load_world(ledger, new_events, &bodies).await?;
         let (outcomes, effects) = decide_batch(&mut world, device_id, new_events, bodies);
-        ledger.write(&effects).await?;
+        // The whole batch at once, the usual case; event by event only when the database
+        // refuses a write of it.
+        let outcomes = match write_marked(ledger, new_events, &outcomes, &effects).await {
+            Ok(()) => outcomes,
+            Err(e) if refused(&e) => write_event_by_event(ledger, device_id, new_events).await?,
+            Err(e) => return Err(e),
+        };
         for (event, outcome) in new_events.iter().zip(outcomes) {
-            ledger.record_event(event, &outcome).await?;
             results.push(EventResult {
                 seq: event.seq,
                 event_id: event.event_id,
@@ -223,6 +245,128 @@ pub async fn push_batch<L: Ledger>(
         acked_through: new_events.last().map_or(last_seq, |e| e.seq),
         results,
     })
+}
+
+/// Everything the new `events` of a batch (their decoded `bodies`) refer to, in at most two asks.
+async fn load_world<L: Ledger>(
+    ledger: &mut L,
+    events: &[Event],
+    bodies: &[Result<EventBody, EventDecodeError>],
+) -> Result<World, StoreError> {
+    let refs = Refs::collect(events, bodies);
+    let mut world = ledger.load(&refs).await?;
+    let more = refs.follow_up(&world);
+    if !more.is_empty() {
+        world.merge(ledger.load(&more).await?);
+    }
+    Ok(world)
+}
+
+/// Writes `effects` and records `events` with their `outcomes` under one mark: all of it, or,
+/// when the database refuses any of it, none of it (undone to the mark, and the refusal
+/// answered). Any other failure is answered as it is: the push fails whole.
+async fn write_marked<L: Ledger>(
+    ledger: &mut L,
+    events: &[Event],
+    outcomes: &[EventOutcome],
+    effects: &[Effect],
+) -> Result<(), StoreError> {
+    ledger.mark().await?;
+    let written = write_all(ledger, events, outcomes, effects).await;
+    match written {
+        Err(e) if refused(&e) => {
+            ledger.undo().await?;
+            Err(e)
+        }
+        other => other,
+    }
+}
+
+async fn write_all<L: Ledger>(
+    ledger: &mut L,
+    events: &[Event],
+    outcomes: &[EventOutcome],
+    effects: &[Effect],
+) -> Result<(), StoreError> {
+    ledger.write(effects).await?;
+    for (event, outcome) in events.iter().zip(outcomes) {
+        ledger.record_event(event, outcome).await?;
+    }
+    ledger.keep().await
+}
+
+/// The new events of a batch the database refused to take at once, decided and written one at a
+/// time, each over what the ones before it wrote: an event whose writes are refused is recorded
+/// as rejected with an exception, and the next event is decided without its effects.
+async fn write_event_by_event<L: Ledger>(
+    ledger: &mut L,
+    device_id: Uuid,
+    events: &[Event],
+) -> Result<Vec<EventOutcome>, StoreError> {
+    let bodies: Vec<_> = events.iter().map(decode).collect();
+    // Undone to the mark, the transaction is as before the batch: what the batch's decisions
+    // assumed in memory is gone with it.
+    let mut world = load_world(ledger, events, &bodies).await?;
+    let mut outcomes = Vec::with_capacity(events.len());
+    for (event, body) in events.iter().zip(bodies) {
+        let decision = decide_with_exception(&world, device_id, event, body);
+        let one = std::slice::from_ref(event);
+        let decision = match write_marked(
+            ledger,
+            one,
+            std::slice::from_ref(&decision.outcome),
+            &decision.effects,
+        )
+        .await
+        {
+            Ok(()) => decision,
+            Err(e) if refused(&e) => {
+                let refusal = not_applicable(device_id, event, &e);
+                // The rejection and its exception are plain rows: a database that refuses them
+                // too fails the push.
+                write_marked(
+                    ledger,
+                    one,
+                    std::slice::from_ref(&refusal.outcome),
+                    &refusal.effects,
+                )
+                .await?;
+                refusal
+            }
+            Err(e) => return Err(e),
+        };
+        settle(&mut world, event, &decision);
+        outcomes.push(decision.outcome);
+    }
+    Ok(outcomes)
+}
+
+/// The rejection of an event whose writes the database refused (`e`), with its exception.
+fn not_applicable(caller: Uuid, event: &Event, e: &StoreError) -> Decision {
+    let why = match e {
+        StoreError::Backend { message, .. } => message.clone(),
+        other => other.to_string(),
+    };
+    // The database's first line says what it refused; what follows may quote whole rows.
+    let mut why: String = why
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .chars()
+        .take(300)
+        .collect();
+    why.retain(|c| c != '\0');
+    tracing::warn!(%caller, seq = event.seq, event_id = %event.event_id, reason = %why,
+        "the database refused an event's writes: rejected as not_applicable");
+    let outcome = rejected(
+        "not_applicable",
+        format!(
+            "the server's database refused to store this event ({why}): it was not applied, and \
+             the rest of its batch was; record it again on the terminal if it still applies, and \
+             report this exception to a shift lead (the server's log has the details)"
+        ),
+    );
+    with_exception(caller, event, outcome, Vec::new())
 }
 
 impl Refs {
@@ -252,41 +396,64 @@ pub fn decide_batch(
     let mut outcomes = Vec::with_capacity(events.len());
     let mut effects = Vec::with_capacity(6 * events.len());
     for (event, body) in events.iter().zip(bodies) {
-        let Decision {
-            outcome,
-            effects: mut fx,
-        } = decide_event(world, caller, event, body);
-        if let EventOutcome::Rejected { code, reason } | EventOutcome::Partial { code, reason } =
-            &outcome
-        {
-            fx.push(Effect::Exception {
-                exception: laituri_protocol::ExceptionView {
-                    id: 0,
-                    merchant_id: None,
-                    device_id: caller,
-                    seq: event.seq,
-                    event_id: event.event_id,
-                    kind: code.clone(),
-                    message: reason.clone(),
-                    resolved_by: None,
-                    resolved_at: None,
-                },
-                merchant_id: merchant_of(event),
-            });
-        }
-        for e in &fx {
-            world.apply(e);
-        }
-        if matches!(
-            outcome,
-            EventOutcome::Applied | EventOutcome::Partial { .. }
-        ) {
-            world.applied_events.insert(event.event_id);
-        }
-        effects.extend(fx);
-        outcomes.push(outcome);
+        let decision = decide_with_exception(world, caller, event, body);
+        settle(world, event, &decision);
+        effects.extend(decision.effects);
+        outcomes.push(decision.outcome);
     }
     (outcomes, effects)
+}
+
+/// Decides one new event of `caller` over `world`, with the exception of a refusal. Pure.
+fn decide_with_exception(
+    world: &World,
+    caller: Uuid,
+    event: &Event,
+    body: Result<EventBody, EventDecodeError>,
+) -> Decision {
+    let Decision { outcome, effects } = decide_event(world, caller, event, body);
+    with_exception(caller, event, outcome, effects)
+}
+
+/// `effects` of `outcome`, and an exception when the outcome is a refusal.
+fn with_exception(
+    caller: Uuid,
+    event: &Event,
+    outcome: EventOutcome,
+    mut effects: Vec<Effect>,
+) -> Decision {
+    if let EventOutcome::Rejected { code, reason } | EventOutcome::Partial { code, reason } =
+        &outcome
+    {
+        effects.push(Effect::Exception {
+            exception: laituri_protocol::ExceptionView {
+                id: 0,
+                merchant_id: None,
+                device_id: caller,
+                seq: event.seq,
+                event_id: event.event_id,
+                kind: code.clone(),
+                message: reason.clone(),
+                resolved_by: None,
+                resolved_at: None,
+            },
+            merchant_id: merchant_of(event),
+        });
+    }
+    Decision { outcome, effects }
+}
+
+/// Applies a decided event, as written, to `world`, so the next event is decided over it.
+fn settle(world: &mut World, event: &Event, decision: &Decision) {
+    for e in &decision.effects {
+        world.apply(e);
+    }
+    if matches!(
+        decision.outcome,
+        EventOutcome::Applied | EventOutcome::Partial { .. }
+    ) {
+        world.applied_events.insert(event.event_id);
+    }
 }
 
 fn merchant_of(event: &Event) -> Option<String> {
@@ -294,7 +461,51 @@ fn merchant_of(event: &Event) -> Option<String> {
         .payload
         .get("merchant_id")
         .and_then(|m| m.as_str())
+        .filter(|m| !m.contains('\0'))
         .map(str::to_string)
+}
+
+/// The body of an event as the rules read it. A text holding a NUL character is refused as a
+/// bad payload before anything reads it: no id, code or scan has one, and PostgreSQL stores none
+/// in a text column (looking one up fails the query), so it could only ever fail a push.
+pub fn decode(event: &Event) -> Result<EventBody, EventDecodeError> {
+    if let Some(field) = nul_field(event) {
+        return Err(EventDecodeError::BadPayload(format!(
+            "{field} holds a NUL character, which no id, code or scan has: fix what made this \
+             event on the terminal"
+        )));
+    }
+    event.body()
+}
+
+/// The first field of `event` whose text holds a NUL character, by its name (of the payload,
+/// its top-level field, named by at most 40 characters).
+fn nul_field(event: &Event) -> Option<String> {
+    fn has_nul(value: &serde_json::Value) -> bool {
+        match value {
+            serde_json::Value::String(s) => s.contains('\0'),
+            serde_json::Value::Array(items) => items.iter().any(has_nul),
+            serde_json::Value::Object(map) => {
+                map.iter().any(|(k, v)| k.contains('\0') || has_nul(v))
+            }
+            _ => false,
+        }
+    }
+    if event.event_type.contains('\0') {
+        return Some("type".into());
+    }
+    if event.operator_id.contains('\0') {
+        return Some("operator_id".into());
+    }
+    match &event.payload {
+        serde_json::Value::Object(map) => map.iter().find_map(|(k, v)| {
+            (k.contains('\0') || has_nul(v)).then(|| {
+                let name: String = k.chars().filter(|c| *c != '\0').take(40).collect();
+                format!("payload field {name:?}")
+            })
+        }),
+        other => has_nul(other).then(|| "payload".into()),
+    }
 }
 
 /// A raw scan as an exception's text may show it: quoted, or, when longer than any product
@@ -475,6 +686,13 @@ pub(crate) mod tests {
         /// Every effect written, in order.
         pub written: Vec<Effect>,
         pub loads: usize,
+        /// Writing stock of this product fails, as a database refusing it (or, with
+        /// `refuse_transiently`, as a database busy for the moment).
+        pub refuse_product: Option<String>,
+        pub refuse_transiently: bool,
+        /// What a mark keeps to go back to: the world, the effects written, the events recorded.
+        pub marked: Option<(World, usize, BTreeMap<u64, Recorded>)>,
+        pub marks: usize,
     }
 
     impl Fake {
@@ -532,9 +750,41 @@ pub(crate) mod tests {
         }
         async fn write(&mut self, effects: &[Effect]) -> Result<(), StoreError> {
             for e in effects {
+                if let Effect::AddStock { key, .. } = e
+                    && self.refuse_product.as_ref() == Some(&key.product_id)
+                {
+                    return Err(StoreError::Backend {
+                        message: format!(
+                            "trigger refused product {}\nDETAIL: a row",
+                            key.product_id
+                        ),
+                        transient: self.refuse_transiently,
+                    });
+                }
                 self.world.apply(e);
                 self.written.push(e.clone());
             }
+            Ok(())
+        }
+        async fn mark(&mut self) -> Result<(), StoreError> {
+            assert!(self.marked.is_none(), "marks are not nested");
+            self.marks += 1;
+            self.marked = Some((
+                self.world.clone(),
+                self.written.len(),
+                self.recorded.clone(),
+            ));
+            Ok(())
+        }
+        async fn keep(&mut self) -> Result<(), StoreError> {
+            self.marked.take().expect("a mark to keep");
+            Ok(())
+        }
+        async fn undo(&mut self) -> Result<(), StoreError> {
+            let (world, written, recorded) = self.marked.take().expect("a mark to undo");
+            self.world = world;
+            self.written.truncate(written);
+            self.recorded = recorded;
             Ok(())
         }
     }
@@ -581,7 +831,7 @@ pub(crate) mod tests {
     /// outcome codes and every effect, in order.
     pub(crate) fn run(world: &mut World, bodies: &[EventBody]) -> (Vec<String>, Vec<Effect>) {
         let evs = events(bodies);
-        let decoded: Vec<_> = evs.iter().map(Event::body).collect();
+        let decoded: Vec<_> = evs.iter().map(decode).collect();
         // A world literal is everything stored: every container a close reads is whole.
         let refs = Refs::collect(&evs, &decoded);
         let more = refs.follow_up(world);
@@ -765,6 +1015,124 @@ pub(crate) mod tests {
             &resp.results[0].outcome,
             EventOutcome::Rejected { code, .. } if code == "seq_conflict"
         ));
+    }
+
+    /// A ledger whose database refuses stock of product P3 (of merchant M1) as `transiently`
+    /// says.
+    fn poisoned(transiently: bool) -> Fake {
+        let mut ledger = fake();
+        ledger.world.products.insert("P3".into(), "M1".into());
+        ledger.refuse_product = Some("P3".into());
+        ledger.refuse_transiently = transiently;
+        ledger
+    }
+
+    #[test]
+    fn an_event_the_database_refuses_is_rejected_and_the_rest_are_applied() {
+        let mut ledger = poisoned(false);
+        let evs = events(&[
+            opened(),
+            goods("P1", 2, "DOCK-1"),
+            goods("P3", 4, "DOCK-1"),
+            goods("P1", 3, "DOCK-1"),
+        ]);
+        let resp = at_once(push_batch(&mut ledger, DEV, &evs)).unwrap();
+        let got: Vec<String> = resp.results.iter().map(|r| code(&r.outcome)).collect();
+        assert_eq!(got, ["applied", "applied", "not_applicable", "applied"]);
+        assert_eq!(resp.acked_through, 4);
+        let EventOutcome::Rejected { reason, .. } = &resp.results[2].outcome else {
+            unreachable!()
+        };
+        assert!(reason.contains("trigger refused product P3"), "{reason}");
+        assert!(!reason.contains("DETAIL"), "only the first line: {reason}");
+        // What the batch wrote at once was undone; each event was then written once.
+        assert_eq!(ledger.world.level(&tote_key()), 5);
+        let written_stock = ledger
+            .written
+            .iter()
+            .filter(|e| matches!(e, Effect::AddStock { .. }))
+            .count();
+        assert_eq!(written_stock, 2);
+        let exceptions = ledger.exceptions();
+        assert_eq!(exceptions.len(), 1);
+        assert_eq!(exceptions[0].kind, "not_applicable");
+        assert_eq!(exceptions[0].seq, 3);
+        assert_eq!(ledger.recorded.len(), 4);
+        assert_eq!(ledger.last_seq, 4);
+        assert_eq!(
+            ledger.marks,
+            1 + 4 + 1,
+            "the batch, each event, the rejection"
+        );
+
+        // Sent again: duplicates that repeat the stored rejection, nothing written.
+        let written = ledger.written.len();
+        let again = at_once(push_batch(&mut ledger, DEV, &evs)).unwrap();
+        assert!(matches!(
+            again.results[2].outcome.effective(),
+            EventOutcome::Rejected { code, .. } if code == "not_applicable"
+        ));
+        assert_eq!(ledger.written.len(), written);
+    }
+
+    /// Events after a refused one are decided over what was written, not over what the refused
+    /// event would have done.
+    #[test]
+    fn events_after_a_refused_one_are_decided_without_it() {
+        let mut ledger = poisoned(false);
+        let closing = EventBody::ReceiptClosed {
+            receipt_id: RECEIPT,
+            notice_id: None,
+            lines: vec![],
+        };
+        let evs = events(&[opened(), goods("P3", 4, "DOCK-1"), closing]);
+        let resp = at_once(push_batch(&mut ledger, DEV, &evs)).unwrap();
+        let got: Vec<String> = resp.results.iter().map(|r| code(&r.outcome)).collect();
+        assert_eq!(got, ["applied", "not_applicable", "applied"]);
+        assert!(
+            ledger.world.putaway_task_of("T-0001").is_none(),
+            "no putaway of goods that were never stored"
+        );
+    }
+
+    #[test]
+    fn a_transient_failure_fails_the_whole_batch() {
+        let mut ledger = poisoned(true);
+        let evs = events(&[opened(), goods("P3", 4, "DOCK-1"), goods("P1", 1, "DOCK-1")]);
+        let failed = at_once(push_batch(&mut ledger, DEV, &evs));
+        assert!(
+            matches!(
+                failed,
+                Err(StoreError::Backend {
+                    transient: true,
+                    ..
+                })
+            ),
+            "{failed:?}"
+        );
+        assert_eq!(ledger.marks, 1, "not written event by event");
+    }
+
+    #[test]
+    fn a_nul_character_is_a_bad_payload_before_anything_is_looked_up() {
+        let mut ledger = fake();
+        let mut evs = events(&[
+            opened(),
+            goods("P1\0x", 1, "DOCK-1"),
+            goods("P1", 1, "DOCK-1"),
+        ]);
+        evs[2].operator_id = "op\0".into();
+        let bodies: Vec<_> = evs.iter().map(decode).collect();
+        let refs = Refs::collect(&evs, &bodies);
+        assert!(!refs.products.iter().any(|p| p.contains('\0')), "{refs:?}");
+        let resp = at_once(push_batch(&mut ledger, DEV, &evs)).unwrap();
+        let got: Vec<String> = resp.results.iter().map(|r| code(&r.outcome)).collect();
+        assert_eq!(got, ["applied", "bad_payload", "bad_payload"]);
+        let EventOutcome::Rejected { reason, .. } = &resp.results[1].outcome else {
+            unreachable!()
+        };
+        assert!(reason.contains("\"product_id\""), "{reason}");
+        assert!(!reason.contains('\0'), "{reason}");
     }
 
     #[test]

@@ -259,6 +259,16 @@ pub(crate) fn lease_refusal(row: &TaskRow, r: LeaseRefusal) -> StoreError {
     }
 }
 
+/// A device's text as an event's row keeps it: a NUL character (which PostgreSQL stores in no
+/// text column, and which makes the event rejected) as U+FFFD, so the rejection can be recorded.
+pub(crate) fn stored_text(text: &str) -> std::borrow::Cow<'_, str> {
+    if text.contains('\0') {
+        std::borrow::Cow::Owned(text.replace('\0', "\u{FFFD}"))
+    } else {
+        std::borrow::Cow::Borrowed(text)
+    }
+}
+
 /// The bytes of a rejected event's payload kept in the database; beyond them only the event's
 /// size is kept. A rejected event is kept as evidence of what a device sent, not to be applied
 /// again, and a hostile device must not grow the database by the megabytes it sends.

@@ -36,7 +36,7 @@ use super::rows::{
     check_notice, check_product, code_listing, corrupt, from_json, lease_refusal, lease_target,
     new_epoch_id, no_task, nothing_to_release, notice_status_str, open_receipt_lines,
     outcome_columns, outcome_from_columns, packet, parse_uuid, settle_notice, stock_conditions,
-    stock_key, stored_payload, task_status_str, to_i64, to_json, unknown_task,
+    stock_key, stored_payload, stored_text, task_status_str, to_i64, to_json, unknown_task,
 };
 use super::{
     DeviceSync, MasterData, Page, Scope, StockFilter, Store, StoreError, UpsertSummary, Views,
@@ -716,9 +716,9 @@ impl Ledger for SqliteLedger<'_, '_> {
                 event.device_id.to_string(),
                 to_i64(event.seq)?,
                 event.event_id.to_string(),
-                event.operator_id,
+                stored_text(&event.operator_id),
                 event.device_time_ms,
-                event.event_type,
+                stored_text(&event.event_type),
                 event.schema,
                 stored_payload(event, outcome),
                 kind,
@@ -928,6 +928,22 @@ impl Ledger for SqliteLedger<'_, '_> {
         for effect in effects {
             self.write_one(effect)?;
         }
+        Ok(())
+    }
+
+    async fn mark(&mut self) -> Result<(), StoreError> {
+        self.tx.execute_batch("SAVEPOINT push_mark")?;
+        Ok(())
+    }
+
+    async fn keep(&mut self) -> Result<(), StoreError> {
+        self.tx.execute_batch("RELEASE push_mark")?;
+        Ok(())
+    }
+
+    async fn undo(&mut self) -> Result<(), StoreError> {
+        self.tx
+            .execute_batch("ROLLBACK TO push_mark; RELEASE push_mark")?;
         Ok(())
     }
 }

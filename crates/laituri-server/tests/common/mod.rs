@@ -125,6 +125,18 @@ impl TestServer {
         }
     }
 
+    /// Runs `sql` (statements separated by `;`) on this server's database, whichever the
+    /// backend: for a test that makes the real database behave as a broken one would.
+    pub async fn run_sql(&self, sql: &str) {
+        match &self.pg {
+            Some(db) => db.connect().await.batch_execute(sql).await.unwrap(),
+            None => rusqlite::Connection::open(&self.config.db_path)
+                .unwrap()
+                .execute_batch(sql)
+                .unwrap(),
+        }
+    }
+
     /// The bytes of event payloads the database keeps: what a device's pushes cost in storage.
     pub async fn stored_payload_bytes(&self) -> usize {
         self.stored_payloads().await.iter().map(String::len).sum()

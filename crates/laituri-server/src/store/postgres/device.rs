@@ -19,8 +19,8 @@ use crate::push::{self, Effect, Ledger, ReceiptRef, Recorded, Refs, StockKey, Wo
 use crate::store::rows::{
     LeaseTarget, StoredTask, change_from_row, corrupt, from_json, lease_refusal, lease_target,
     new_epoch_id, no_task, nothing_to_release, notice_status_str, outcome_columns,
-    outcome_from_columns, packet, stock_key, stored_payload, task_status_str, to_i64, to_json,
-    unknown_task,
+    outcome_from_columns, packet, stock_key, stored_payload, stored_text, task_status_str, to_i64,
+    to_json, unknown_task,
 };
 use crate::store::{DeviceSync, StoreError};
 use crate::tasks::{self, Renewal, TaskRow};
@@ -227,6 +227,11 @@ struct PgLedger<'a, 't> {
     changes: Vec<PendingChange>,
     /// Events decided in this batch, written by [`PgLedger::flush_events`].
     events: Vec<EventRow>,
+    /// The changes published before the savepoint of the mark, while one is open. A kept mark
+    /// leaves its savepoint open (no round trip to release it): the next mark or the commit
+    /// releases it.
+    marked: Option<usize>,
+    savepoint_open: bool,
 }
 
 /// An event's columns, as [`PgLedger::flush_events`] writes them.
@@ -309,9 +314,9 @@ impl Ledger for PgLedger<'_, '_> {
             device_id: event.device_id,
             seq: to_i64(event.seq)?,
             event_id: event.event_id,
-            operator_id: event.operator_id.clone(),
+            operator_id: stored_text(&event.operator_id).into_owned(),
             device_time_ms: event.device_time_ms,
-            event_type: event.event_type.clone(),
+            event_type: stored_text(&event.event_type).into_owned(),
             schema: i32::from(event.schema),
             payload: stored_payload(event, outcome),
             outcome: kind,
@@ -560,6 +565,37 @@ impl Ledger for PgLedger<'_, '_> {
         for resolution in resolutions {
             self.write_one(resolution).await?;
         }
+        Ok(())
+    }
+
+    async fn mark(&mut self) -> Result<(), StoreError> {
+        // Events recorded before the mark are written before it, so undoing keeps them.
+        self.flush_events().await?;
+        let sql = if self.savepoint_open {
+            "RELEASE SAVEPOINT push_mark; SAVEPOINT push_mark"
+        } else {
+            "SAVEPOINT push_mark"
+        };
+        self.tx.batch_execute(sql).await?;
+        self.savepoint_open = true;
+        self.marked = Some(self.changes.len());
+        Ok(())
+    }
+
+    async fn keep(&mut self) -> Result<(), StoreError> {
+        self.flush_events().await?;
+        self.marked = None;
+        Ok(())
+    }
+
+    async fn undo(&mut self) -> Result<(), StoreError> {
+        self.tx
+            .batch_execute("ROLLBACK TO SAVEPOINT push_mark; RELEASE SAVEPOINT push_mark")
+            .await?;
+        self.savepoint_open = false;
+        let published = self.marked.take().unwrap_or(0);
+        self.changes.truncate(published);
+        self.events.clear();
         Ok(())
     }
 }
@@ -947,6 +983,8 @@ impl DeviceSync for Postgres {
                 wh,
                 changes: Vec::new(),
                 events: Vec::new(),
+                marked: None,
+                savepoint_open: false,
             };
             let answer = push::push_batch(&mut ledger, device_id, events).await?;
             let changes = ledger.changes;

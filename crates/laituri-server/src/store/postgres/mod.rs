@@ -92,9 +92,9 @@ impl From<tokio_postgres::Error> for StoreError {
                     || *c == SqlState::QUERY_CANCELED
             )
             || e.code().is_none();
-        // The database's own words ("db error" alone says nothing to whoever reads the log).
+        // The database's own message (what it refused, never the row: that is in the detail).
         let message = match e.as_db_error() {
-            Some(db) => format!("{} ({})", db.message(), db.code().code()),
+            Some(db) => format!("{e}: {}", db.message()),
             None => e.to_string(),
         };
         StoreError::Backend { message, transient }
