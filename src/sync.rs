@@ -1075,6 +1075,7 @@ mod tests {
         let answer = |acked_through, results: Vec<EventResult>| PushResponse {
             acked_through,
             results,
+            diverged_at: None,
         };
         // (answer, results kept, acked_through recorded)
         let cases = [

@@ -44,6 +44,10 @@ const MIGRATIONS: &[(i32, &str)] = &[
         2,
         include_str!("../../../migrations/postgres/0002_enrolment_codes_hashed.sql"),
     ),
+    (
+        4,
+        include_str!("../../../migrations/postgres/0004_device_continuation.sql"),
+    ),
 ];
 
 /// Connections per server process. A push holds one for its transaction; reads are short.
