@@ -6,7 +6,11 @@
 //! progress was refused, so it counts as delivered); every other committed event is on the
 //! server once too, and nothing else is; the outbox drained (`acked_through == last_seq`) and the
 //! server's `last_seq` for the device (from a re-enrolment with the same device id) is the
-//! terminal's. For the whole server: stock equals the seeded stock plus the fold of the stock
+//! terminal's. A terminal whose database was restored from a backup goes on under a new device id
+//! (its lineage: the ids it pushed under, each for a range of its local seqs): each local seq is
+//! looked for under the id and seq it was pushed as, the server must record that each new id
+//! continues the one before, and an earlier id's seqs beyond the terminal's range are the other
+//! history's (checked by [`check_delivered`] against that history's oracle). For the whole server: stock equals the seeded stock plus the fold of the stock
 //! moves ([`EventBody::moves`]) of every applied event, whatever its type: goods received into
 //! totes, put away from totes into bins. Rejected events contribute nothing. No stock row may be
 //! below zero: the driver never takes from a tote more than it received into it.
@@ -19,12 +23,13 @@ use std::path::Path;
 use std::time::Duration;
 
 use anyhow::Context;
+use laituri::store::Lineage;
 use laituri::sync::{SyncConfig, SyncStatus, sync_once};
 use laituri_protocol::{
     EnrolRequest, EnrolResponse, EventBody, PROTOCOL_HEADER, PROTOCOL_VERSION, Place, StockMove,
     StockRow, paths,
 };
-use rusqlite::{Connection, OpenFlags, params};
+use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 use uuid::Uuid;
 
 use crate::oracle;
@@ -32,7 +37,10 @@ use crate::oracle;
 /// What one run's check found.
 #[derive(Debug, Clone, Default)]
 pub struct RunCheck {
+    /// The device id the terminal pushes under now.
     pub device_id: Uuid,
+    /// The ids it pushed under before (its database was restored from a backup).
+    pub earlier_ids: u64,
     /// Confirmed actions (oracle lines).
     pub actions: u64,
     /// Events of confirmed actions.
@@ -180,14 +188,38 @@ pub fn check_run(
 
     // The terminal.
     let t = open_read(terminal_db)?;
-    let (device_id, last_seq, acked_through): (String, i64, i64) = t.query_row(
-        "SELECT device_id, last_seq, acked_through FROM device WHERE id = 1",
+    let (device_id, last_seq, acked_through, seq_base): (String, i64, i64, i64) = t.query_row(
+        "SELECT device_id, last_seq, acked_through, seq_base FROM device WHERE id = 1",
         [],
-        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
     )?;
     let device_id: Uuid = device_id.parse()?;
     let (last_seq, acked_through) = (last_seq as u64, acked_through as u64);
+    let mut lineage = Lineage {
+        device_id,
+        seq_base: seq_base as u64,
+        earlier: Vec::new(),
+    };
+    {
+        let mut stmt = t.prepare(
+            "SELECT device_id, seq_base, last_seq FROM earlier_devices ORDER BY seq_base",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, i64>(1)?,
+                r.get::<_, i64>(2)?,
+            ))
+        })?;
+        for row in rows {
+            let (id, base, last) = row?;
+            lineage
+                .earlier
+                .push((id.parse()?, base as u64, last as u64));
+        }
+    }
     check.device_id = device_id;
+    check.earlier_ids = lineage.earlier.len() as u64;
     check.committed_events = last_seq;
     let mut outbox: BTreeMap<u64, (Uuid, String)> = BTreeMap::new();
     {
@@ -224,15 +256,24 @@ pub fn check_run(
     }
 
     // The server.
+    // Every id the terminal pushed under, with the last seq of it that is this terminal's (an
+    // earlier id's later seqs are the other history's, after the backup this database came from).
     let s = open_read(server_db)?;
+    let mut ids: Vec<(Uuid, u64)> = lineage
+        .earlier
+        .iter()
+        .map(|(id, base, last)| (*id, last - base))
+        .collect();
+    ids.push((device_id, u64::MAX));
+    // Keyed by local seq.
     let mut on_server: BTreeMap<u64, ServerEvent> = BTreeMap::new();
     let mut id_count: HashMap<Uuid, u64> = HashMap::new();
-    {
+    for (id, through) in &ids {
         let mut stmt = s.prepare(
             "SELECT seq, event_id, outcome, reject_code FROM events WHERE device_id = ?1
              ORDER BY seq",
         )?;
-        let rows = stmt.query_map(params![device_id.to_string()], |r| {
+        let rows = stmt.query_map(params![id.to_string()], |r| {
             Ok((
                 r.get::<_, i64>(0)?,
                 r.get::<_, String>(1)?,
@@ -241,10 +282,17 @@ pub fn check_run(
             ))
         })?;
         for row in rows {
-            let (seq, id, outcome, code) = row?;
+            let (seq, event_id, outcome, code) = row?;
+            let seq = seq as u64;
+            if seq > *through {
+                continue;
+            }
+            let local = lineage
+                .local(*id, seq)
+                .context("a seq of the lineage maps to a local seq")?;
             let e = ServerEvent {
-                seq: seq as u64,
-                event_id: id.parse()?,
+                seq: local,
+                event_id: event_id.parse()?,
                 outcome,
                 code,
             };
@@ -252,26 +300,52 @@ pub fn check_run(
                 check.duplicated += 1;
                 check
                     .problems
-                    .push(format!("seq {} recorded twice on the server", e.seq));
+                    .push(format!("local seq {} recorded twice on the server", e.seq));
             }
             on_server.insert(e.seq, e);
         }
-    }
-    // An event id counted under any device or seq more than once.
-    {
+        // An event id counted under any device or seq more than once.
         let mut stmt = s.prepare(
             "SELECT event_id, count(*) FROM events WHERE event_id IN
                  (SELECT event_id FROM events WHERE device_id = ?1)
              GROUP BY event_id HAVING count(*) > 1",
         )?;
-        let rows = stmt.query_map(params![device_id.to_string()], |r| {
+        let rows = stmt.query_map(params![id.to_string()], |r| {
             Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?))
         })?;
         for row in rows {
-            let (id, n) = row?;
-            id_count.insert(id.parse()?, n as u64);
+            let (event_id, n) = row?;
+            id_count.insert(event_id.parse()?, n as u64);
         }
     }
+    // Each id continues the one before it, as the server recorded.
+    for pair in ids.windows(2) {
+        let (old, new) = (pair[0].0, pair[1].0);
+        let continues: Option<String> = s
+            .query_row(
+                "SELECT continues FROM devices WHERE device_id = ?1",
+                [new.to_string()],
+                |r| r.get(0),
+            )
+            .optional()?
+            .flatten();
+        if continues != Some(old.to_string()) {
+            check.problems.push(format!(
+                "the server does not record device {new} as continuing {old}: {continues:?}"
+            ));
+        }
+    }
+    let server_last = if lineage.earlier.is_empty() {
+        None
+    } else {
+        // A device that continues another was enrolled by no code: its row says it.
+        let last: i64 = s.query_row(
+            "SELECT last_seq FROM devices WHERE device_id = ?1",
+            [device_id.to_string()],
+            |r| r.get(0),
+        )?;
+        Some(last as u64 + lineage.seq_base)
+    };
     drop(s);
     for (id, n) in &id_count {
         check.duplicated += n - 1;
@@ -352,11 +426,63 @@ pub fn check_run(
         }
     }
 
-    let server_last = server_last_seq(server_url, device_id)?;
+    let server_last = match server_last {
+        Some(last) => last,
+        None => server_last_seq(server_url, device_id)?,
+    };
     if server_last != last_seq {
         check.problems.push(format!(
             "the server's last_seq is {server_last}, the terminal's {last_seq}"
         ));
+    }
+    Ok(check)
+}
+
+/// Checks that every event of every action in the oracle at `oracle_path` is on the server
+/// exactly once, applied (or partly: its goods moved), by event id, whatever device and seq it
+/// went under: the check of a history whose database was later replaced by an older copy, so
+/// that only its oracle tells what it confirmed.
+pub fn check_delivered(server_db: &Path, oracle_path: &Path) -> anyhow::Result<RunCheck> {
+    let entries = oracle::read(oracle_path)?;
+    let mut check = RunCheck {
+        actions: entries.len() as u64,
+        ..RunCheck::default()
+    };
+    let s = open_read(server_db)?;
+    let mut stmt = s.prepare("SELECT outcome FROM events WHERE event_id = ?1")?;
+    for entry in &entries {
+        for e in &entry.events {
+            check.confirmed_events += 1;
+            let outcomes: Vec<String> = stmt
+                .query_map([e.event_id.to_string()], |r| r.get(0))?
+                .collect::<Result<_, _>>()?;
+            match outcomes.as_slice() {
+                [o] if o == "applied" => {}
+                [] => {
+                    check.lost += 1;
+                    check.problems.push(format!(
+                        "confirmed event {} ({}) never reached the server",
+                        e.event_id, e.event_type
+                    ));
+                }
+                [o] => {
+                    check.lost += 1;
+                    check.problems.push(format!(
+                        "confirmed event {} ({}) is {o} on the server",
+                        e.event_id, e.event_type
+                    ));
+                }
+                many => {
+                    check.duplicated += many.len() as u64 - 1;
+                    check.problems.push(format!(
+                        "confirmed event {} ({}) is on the server {} times",
+                        e.event_id,
+                        e.event_type,
+                        many.len()
+                    ));
+                }
+            }
+        }
     }
     Ok(check)
 }

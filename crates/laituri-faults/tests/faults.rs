@@ -102,3 +102,11 @@ fn a_full_disk_refuses_the_action_with_a_message_and_writes_nothing() {
 fn a_thin_link_still_drains_a_long_queue() {
     suite("thin link", |rig| scenario::thin_link(rig, 71, 1));
 }
+
+#[test]
+fn a_terminal_database_restored_from_a_backup_loses_and_doubles_nothing() {
+    let t = suite("restored backup", |rig| {
+        scenario::restored_backups(rig, 83, 5)
+    });
+    assert!(t.faults > 0, "{t}");
+}
