@@ -560,3 +560,79 @@ fn a_terminal_database_restored_from_a_backup_goes_on_under_a_new_device_id_and_
     support::sync_ok(&sync);
     assert_eq!(dock_units(&url, &d), 11);
 }
+
+/// The server continued the device but its answer never arrived (or the terminal was killed
+/// before it committed the answer): the terminal asks again with its old token, gets the same
+/// new device, and sends everything once.
+#[test]
+fn a_continuation_whose_answer_was_lost_is_asked_again_and_loses_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = support::start_demo_server(dir.path());
+    let server_db = dir.path().join("server.sqlite3");
+    let d = demo_facts(&server.guide);
+    let url = server.handle.url();
+    let db = dir.path().join("t.sqlite3");
+    let sync = support::sync_config(db.clone(), &url);
+    support::sync_ok(&sync);
+    let mut t = terminal(&db, CoreConfig::default());
+    receive(&mut t, &d, "T-0001", 2);
+    drop(t);
+    support::sync_ok(&sync);
+    let backup = dir.path().join("backup.sqlite3");
+    copy_database(&db, &backup);
+    let mut t = terminal(&db, CoreConfig::default());
+    receive(&mut t, &d, "T-0002", 3);
+    drop(t);
+    support::sync_ok(&sync);
+    let first_timeline = outbox_ids(&db);
+
+    copy_database(&backup, &db);
+    let mut t = terminal(&db, CoreConfig::default());
+    receive(&mut t, &d, "T-0003", 4);
+    drop(t);
+    // The terminal learnt that its history differs and asked to continue; the server did it,
+    // and the answer was lost.
+    let mut store = Store::open(&db).unwrap();
+    let from = store.counts().unwrap().acked_through + 1;
+    let pending = store.begin_continuation(from).unwrap();
+    let old_token = store.device().unwrap().token.unwrap();
+    drop(store);
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let status = rt.block_on(async {
+        reqwest::Client::new()
+            .post(format!("{url}{}", paths::CONTINUE))
+            .bearer_auth(&old_token)
+            .header(PROTOCOL_HEADER, PROTOCOL_VERSION.to_string())
+            .json(&laituri_protocol::ContinueRequest {
+                device_id: pending.device_id,
+                device_name: "test-terminal".into(),
+                protocol_version: PROTOCOL_VERSION,
+            })
+            .send()
+            .await
+            .unwrap()
+            .status()
+    });
+    assert!(status.is_success(), "{status}");
+
+    let status = support::sync_ok(&sync);
+    assert_eq!(status.problem, Some(SyncProblem::Restored), "{status:?}");
+    assert_eq!(status.counts.pending(), 0, "{status:?}");
+    assert_eq!(dock_units(&url, &d), 2 + 3 + 4);
+    let store = Store::open(&db).unwrap();
+    assert_eq!(store.device().unwrap().device_id, pending.device_id);
+    let records = server_records(&server_db);
+    let mut confirmed = first_timeline.clone();
+    confirmed.extend(
+        outbox_ids(&db)
+            .into_iter()
+            .filter(|id| !first_timeline.contains(id)),
+    );
+    for id in &confirmed {
+        assert_eq!(records.get(id), Some(&(1, 1)), "event {id}");
+    }
+    assert_eq!(records.len(), confirmed.len());
+}
