@@ -66,6 +66,8 @@ pub struct Rig {
     /// progress refused): delivered either way.
     pub confirmed_putaways: u64,
     pub partial_events: u64,
+    /// Terminals that went on under a new device id (their database was restored from a backup).
+    pub continued_terminals: u64,
     pub problems: Vec<String>,
     runs: u64,
     /// Print one line per run.
@@ -99,6 +101,7 @@ impl Rig {
             confirmed_events: 0,
             confirmed_putaways: 0,
             partial_events: 0,
+            continued_terminals: 0,
             problems: Vec::new(),
             runs: 0,
             verbose: true,
@@ -730,7 +733,6 @@ fn put_backup_back(run: &RunFiles, dir: &Path) -> anyhow::Result<()> {
 /// history's by [`check::check_delivered`] over its oracle.
 pub fn restored_backups(rig: &mut Rig, seed: u64, runs: u32) -> anyhow::Result<()> {
     let mut rng = SmallRng::seed_from_u64(seed);
-    let mut continued = 0;
     for _ in 0..runs {
         let run = rig.new_run("restore");
         let run_dir = run
@@ -798,7 +800,7 @@ pub fn restored_backups(rig: &mut Rig, seed: u64, runs: u32) -> anyhow::Result<(
         rig.wait_driver(child, Duration::from_secs(120), &run)?;
         let c = rig.finish_run(&run)?;
         if c.earlier_ids > 0 {
-            continued += 1;
+            rig.continued_terminals += 1;
         } else if rig.verbose {
             println!("{}: the two histories did not differ", run.name);
         }
@@ -817,9 +819,5 @@ pub fn restored_backups(rig: &mut Rig, seed: u64, runs: u32) -> anyhow::Result<(
             );
         }
     }
-    anyhow::ensure!(
-        continued > 0,
-        "in no run did the restored copy's history differ from the server's"
-    );
     Ok(())
 }

@@ -105,8 +105,16 @@ fn a_thin_link_still_drains_a_long_queue() {
 
 #[test]
 fn a_terminal_database_restored_from_a_backup_loses_and_doubles_nothing() {
+    let mut continued = 0;
     let t = suite("restored backup", |rig| {
-        scenario::restored_backups(rig, 83, 5)
+        let ran = scenario::restored_backups(rig, 83, 5);
+        continued = rig.continued_terminals;
+        ran
     });
     assert!(t.faults > 0, "{t}");
+    println!("restored backup: terminals that went on under a new device id={continued}");
+    assert!(
+        continued > 0,
+        "in no run did the restored copy's history differ from the server's"
+    );
 }
