@@ -15,15 +15,15 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 
 use laituri_protocol::{
-    ApiError, EnrolRequest, EnrolResponse, Event, EventResult, LeaseRequest, LeaseResponse,
-    PROTOCOL_HEADER, PROTOCOL_VERSION, PullResponse, PushRequest, PushResponse, RenewRequest,
-    RenewResponse, TaskClaim, paths,
+    ApiError, ContinueRequest, ContinueResponse, EnrolRequest, EnrolResponse, Event, EventResult,
+    LeaseRequest, LeaseResponse, PROTOCOL_HEADER, PROTOCOL_VERSION, PullResponse, PushRequest,
+    PushResponse, RenewRequest, RenewResponse, TaskClaim, paths,
 };
 use rand::RngExt;
 use tokio::sync::Notify;
 
 use crate::i18n::Lang;
-use crate::store::{Store, StoreError, SyncCounts};
+use crate::store::{PendingContinuation, Store, StoreError, SyncCounts};
 use crate::tr;
 
 #[derive(Debug, Clone)]
@@ -111,6 +111,11 @@ pub enum SyncProblem {
     OtherProtocol(String),
     /// The server no longer knows this terminal's token.
     Reenrolling,
+    /// This database was restored from a backup: its actions the server has not seen go under a
+    /// new device id.
+    Restored,
+    /// This database is an older copy of one that already continues under another device id.
+    OlderCopy,
     /// The terminal's own storage refused the sync's write.
     Storage(String),
     /// The worker could not start.
@@ -234,6 +239,14 @@ impl SyncProblem {
             SyncProblem::Reenrolling => tr!(
                 lang,
                 "The server no longer knows this terminal; enrolling again. Keep working."
+            ),
+            SyncProblem::Restored => tr!(
+                lang,
+                "This terminal was restored from a backup: its actions are being sent under a new device id. Nothing is lost."
+            ),
+            SyncProblem::OlderCopy => tr!(
+                lang,
+                "This terminal's database is an older copy of one that went on under another device id: its actions cannot be sent. Keep it as it is and tell the shift lead."
             ),
             SyncProblem::Storage(detail) => tr!(
                 lang,
@@ -613,8 +626,26 @@ impl Worker {
         if let Some(why) = &self.stopped_reason {
             return Err(RoundError::Permanent(why.clone()));
         }
-        let token = self.ensure_enrolled(store).await?;
-        self.push_all(store, &token).await?;
+        let mut token = self.ensure_enrolled(store).await?;
+        // A continuation asked for before a crash or a lost answer: finished before anything
+        // else is sent under either id.
+        if let Some(pending) = store.pending_continuation()? {
+            token = self.continue_device(store, &token, pending).await?;
+            status.problem = Some(SyncProblem::Restored);
+        }
+        let mut continued = false;
+        while let Some(from) = self.push_all(store, &token).await? {
+            if continued {
+                // A new device id has no history to differ from: a faulty server.
+                return Err(RoundError::Transient(push_fault(Fault::Garbage(
+                    "a new device's history differs".into(),
+                ))));
+            }
+            continued = true;
+            let pending = store.begin_continuation(from)?;
+            token = self.continue_device(store, &token, pending).await?;
+            status.problem = Some(SyncProblem::Restored);
+        }
         let leased = self.leases(store, &token).await?;
         status.master_data_changed = self.pull_all(store, &token).await? || leased;
         Ok(())
@@ -640,9 +671,14 @@ impl Worker {
         };
         let (status, bytes) = call(self.http.post(self.url(paths::ENROL)).json(&req)).await?;
         if status != 200 {
-            let msg = serde_json::from_slice::<ApiError>(&bytes)
+            let error = serde_json::from_slice::<ApiError>(&bytes).ok();
+            if error.as_ref().is_some_and(|e| e.code == "device_continued") {
+                // Another copy of this database went on under a new device id already.
+                return Err(RoundError::Permanent(SyncProblem::OlderCopy));
+            }
+            let msg = error
                 .map(|e| e.message)
-                .unwrap_or_else(|_| format!("HTTP {status}"));
+                .unwrap_or_else(|| format!("HTTP {status}"));
             return Err(if (400..500).contains(&status) && status != 429 {
                 RoundError::Permanent(SyncProblem::EnrolmentRefused(msg))
             } else {
@@ -666,16 +702,23 @@ impl Worker {
         Ok(enrolled.token)
     }
 
-    async fn push_all(&mut self, store: &mut Store, token: &str) -> Result<(), RoundError> {
+    /// Pushes the outbox until it is empty. `Some(local seq)` when the server's history of this
+    /// device id differs from this database's from that event on (the database was restored
+    /// from a backup): what came before it is recorded, nothing after.
+    async fn push_all(
+        &mut self,
+        store: &mut Store,
+        token: &str,
+    ) -> Result<Option<u64>, RoundError> {
         let device_id = store.device()?.device_id;
         loop {
             if self.stopping.load(Ordering::SeqCst) {
-                return Ok(());
+                return Ok(None);
             }
             let events = store.pending_batch(self.batch_limit)?;
             if events.is_empty() {
                 self.pushing = None;
-                return Ok(());
+                return Ok(None);
             }
             self.pushing = Some(events[0].seq);
             let body = PushRequest { device_id, events };
@@ -694,6 +737,9 @@ impl Worker {
                 PushVerdict::Recorded => {
                     let answer: PushResponse =
                         serde_json::from_slice(&bytes).map_err(|e| garbage(SyncStep::Push, &e))?;
+                    if let Some(at) = answer.diverged_at {
+                        return self.diverged(store, &body.events, &answer, at).map(Some);
+                    }
                     let (results, acked_through) = answered(&body.events, &answer);
                     store.record_push_results(&results, acked_through)?;
                     if acked_through >= body.events[0].seq {
@@ -740,6 +786,104 @@ impl Worker {
                 PushVerdict::Stop(why) => return Err(RoundError::Permanent(why)),
                 PushVerdict::Retry(why) => return Err(RoundError::Transient(why)),
             }
+        }
+    }
+
+    /// A push answered that the server's history of this device id differs from seq `at` of the
+    /// batch on: records what came before, and answers the local seq of `at`. The events from
+    /// there stay pending, to go under a new device id.
+    fn diverged(
+        &mut self,
+        store: &mut Store,
+        sent: &[Event],
+        answer: &PushResponse,
+        at: u64,
+    ) -> Result<u64, RoundError> {
+        let first = sent.first().map_or(1, |e| e.seq);
+        let last = sent.last().map_or(0, |e| e.seq);
+        if at < first || at > last {
+            return Err(RoundError::Transient(push_fault(Fault::Garbage(format!(
+                "a divergence at seq {at} outside the batch {first}..={last}"
+            )))));
+        }
+        let (results, acked_through) = answered(sent, answer);
+        let before: Vec<EventResult> = results.into_iter().filter(|r| r.seq < at).collect();
+        store.record_push_results(&before, acked_through.min(at - 1))?;
+        self.failed_batch = None;
+        let local = store.lineage()?.seq_base + at;
+        tracing::warn!(
+            seq = at,
+            local,
+            "the server has other events of this device id: this database was restored from a \
+             backup; its events from here go under a new device id"
+        );
+        Ok(local)
+    }
+
+    /// Asks the server to continue this device as the new id of `pending`, with the current
+    /// (old) token, and takes the new id and token in one transaction. Answers the new token.
+    async fn continue_device(
+        &mut self,
+        store: &mut Store,
+        token: &str,
+        pending: PendingContinuation,
+    ) -> Result<String, RoundError> {
+        let req = ContinueRequest {
+            device_id: pending.device_id,
+            device_name: self.config.device_name.clone(),
+            protocol_version: PROTOCOL_VERSION,
+        };
+        let request = self.http.post(self.url(paths::CONTINUE)).bearer_auth(token);
+        let (status, bytes) = call(request.json(&req)).await?;
+        let refused = || {
+            let (code, reason) = serde_json::from_slice::<ApiError>(&bytes)
+                .map(|e| (e.code, e.message))
+                .unwrap_or_else(|_| (String::new(), format!("HTTP {status}")));
+            (
+                code,
+                SyncProblem::Server {
+                    step: SyncStep::Enrol,
+                    fault: Fault::Refused { status, reason },
+                },
+            )
+        };
+        match status {
+            200 => {
+                let answer: ContinueResponse =
+                    serde_json::from_slice(&bytes).map_err(|e| garbage(SyncStep::Enrol, &e))?;
+                if answer.device_id != pending.device_id {
+                    return Err(RoundError::Transient(SyncProblem::Server {
+                        step: SyncStep::Enrol,
+                        fault: Fault::Garbage(format!(
+                            "continued as {} when {} was asked for",
+                            answer.device_id, pending.device_id
+                        )),
+                    }));
+                }
+                store.finish_continuation(answer.device_id, &answer.token, answer.last_seq)?;
+                tracing::warn!(
+                    old = %answer.continues,
+                    new = %answer.device_id,
+                    from_local_seq = pending.from_seq,
+                    "restored from a backup: continuing under a new device id"
+                );
+                Ok(answer.token)
+            }
+            409 => match refused() {
+                (code, why) if code == "device_exists" => {
+                    store.new_continuation_id()?;
+                    Err(RoundError::Transient(why))
+                }
+                (code, _) if code == "device_continued" => {
+                    Err(RoundError::Permanent(SyncProblem::OlderCopy))
+                }
+                (_, why) => Err(RoundError::Transient(why)),
+            },
+            408 | 429 | 500..=599 => Err(RoundError::Transient(SyncProblem::Server {
+                step: SyncStep::Enrol,
+                fault: Fault::Http(status),
+            })),
+            _ => Err(RoundError::Permanent(refused().1)),
         }
     }
 
@@ -1075,6 +1219,7 @@ mod tests {
         let answer = |acked_through, results: Vec<EventResult>| PushResponse {
             acked_through,
             results,
+            diverged_at: None,
         };
         // (answer, results kept, acked_through recorded)
         let cases = [

@@ -423,3 +423,216 @@ fn a_batch_failing_round_after_round_shows_the_queue_as_stuck_then_drains() {
     handle.stop();
     server.stop();
 }
+
+/// Every event id of a terminal's outbox at `db`, in local seq order.
+fn outbox_ids(db: &Path) -> Vec<uuid::Uuid> {
+    Store::open(db)
+        .unwrap()
+        .events_after(0, u32::MAX)
+        .unwrap()
+        .iter()
+        .map(|e| e.event_id)
+        .collect()
+}
+
+/// How often the server recorded each event id, and how often as applied.
+fn server_records(server_db: &Path) -> std::collections::HashMap<uuid::Uuid, (u64, u64)> {
+    let c = rusqlite::Connection::open_with_flags(
+        server_db,
+        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
+    )
+    .unwrap();
+    let mut stmt = c
+        .prepare(
+            "SELECT event_id, count(*), sum(outcome = 'applied') FROM events GROUP BY event_id",
+        )
+        .unwrap();
+    stmt.query_map([], |r| {
+        Ok((
+            r.get::<_, String>(0)?,
+            r.get::<_, i64>(1)?,
+            r.get::<_, i64>(2)?,
+        ))
+    })
+    .unwrap()
+    .map(|row| {
+        let (id, n, applied) = row.unwrap();
+        (id.parse().unwrap(), (n as u64, applied as u64))
+    })
+    .collect()
+}
+
+/// Copies a closed terminal database, as a backup of the device's disk does (and puts one back).
+fn copy_database(from: &Path, to: &Path) {
+    for suffix in ["-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", to.display()));
+    }
+    std::fs::copy(from, to).unwrap();
+}
+
+#[test]
+fn a_terminal_database_restored_from_a_backup_goes_on_under_a_new_device_id_and_loses_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = support::start_demo_server(dir.path());
+    let server_db = dir.path().join("server.sqlite3");
+    let d = demo_facts(&server.guide);
+    let url = server.handle.url();
+    let db = dir.path().join("t.sqlite3");
+    let sync = support::sync_config(db.clone(), &url);
+    support::sync_ok(&sync);
+
+    let mut t = terminal(&db, CoreConfig::default());
+    receive(&mut t, &d, "T-0001", 3);
+    support::sync_ok(&sync);
+    receive(&mut t, &d, "T-0001", 1); // not sent yet when the backup is taken
+    drop(t);
+    let backup = dir.path().join("backup.sqlite3");
+    copy_database(&db, &backup);
+    let old_id = Store::open(&db).unwrap().device().unwrap().device_id;
+
+    // After the backup: more scans, all of them on the server.
+    let mut t = terminal(&db, CoreConfig::default());
+    receive(&mut t, &d, "T-0002", 4);
+    drop(t);
+    support::sync_ok(&sync);
+    let first_timeline = outbox_ids(&db);
+    assert_eq!(dock_units(&url, &d), 8);
+
+    // The terminal's disk is restored from the backup: it forgot the scans into T-0002, and its
+    // next scans reuse their seqs.
+    copy_database(&backup, &db);
+    let mut t = terminal(&db, CoreConfig::default());
+    receive(&mut t, &d, "T-0003", 2);
+    let restored = outbox_ids(&db);
+    drop(t);
+    let status = support::sync_ok(&sync);
+    assert_eq!(status.problem, Some(SyncProblem::Restored), "{status:?}");
+    assert_eq!(status.counts.pending(), 0, "{status:?}");
+    let said = status.problem.unwrap().render(laituri::i18n::Lang::Fi);
+    assert!(said.contains("varmuuskopiosta"), "{said}");
+
+    // Every action confirmed in either history is on the server exactly once, applied.
+    assert_eq!(
+        dock_units(&url, &d),
+        3 + 1 + 4 + 2,
+        "every beeped item exactly once"
+    );
+    let records = server_records(&server_db);
+    let mut confirmed: Vec<uuid::Uuid> = first_timeline.clone();
+    confirmed.extend(restored.iter().filter(|id| !first_timeline.contains(id)));
+    assert!(confirmed.len() > first_timeline.len());
+    for id in &confirmed {
+        assert_eq!(records.get(id), Some(&(1, 1)), "event {id}");
+    }
+    assert_eq!(records.len(), confirmed.len(), "nothing else on the server");
+
+    // The terminal goes on under a new id that continues the old one; every line confirmed.
+    let store = Store::open(&db).unwrap();
+    let lineage = store.lineage().unwrap();
+    assert_ne!(lineage.device_id, old_id);
+    assert_eq!(lineage.earlier.len(), 1);
+    assert_eq!(lineage.earlier[0].0, old_id);
+    let counts = store.counts().unwrap();
+    for seq in 1..=counts.last_seq {
+        assert_eq!(
+            store.line_state(seq).unwrap(),
+            LineState::Confirmed,
+            "seq {seq}"
+        );
+    }
+    assert!(store.open_exceptions(10).unwrap().is_empty());
+    // The local view counts each of its own moves once.
+    let tote: i64 = store
+        .container_contents("T-0003")
+        .unwrap()
+        .iter()
+        .map(|r| r.quantity)
+        .sum();
+    assert_eq!(tote, 2);
+    drop(store);
+
+    // More scans and rounds change nothing twice.
+    let mut t = terminal(&db, CoreConfig::default());
+    receive(&mut t, &d, "T-0003", 1);
+    drop(t);
+    let status = support::sync_ok(&sync);
+    assert_eq!((status.problem, status.counts.pending()), (None, 0));
+    support::sync_ok(&sync);
+    assert_eq!(dock_units(&url, &d), 11);
+}
+
+/// The server continued the device but its answer never arrived (or the terminal was killed
+/// before it committed the answer): the terminal asks again with its old token, gets the same
+/// new device, and sends everything once.
+#[test]
+fn a_continuation_whose_answer_was_lost_is_asked_again_and_loses_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = support::start_demo_server(dir.path());
+    let server_db = dir.path().join("server.sqlite3");
+    let d = demo_facts(&server.guide);
+    let url = server.handle.url();
+    let db = dir.path().join("t.sqlite3");
+    let sync = support::sync_config(db.clone(), &url);
+    support::sync_ok(&sync);
+    let mut t = terminal(&db, CoreConfig::default());
+    receive(&mut t, &d, "T-0001", 2);
+    drop(t);
+    support::sync_ok(&sync);
+    let backup = dir.path().join("backup.sqlite3");
+    copy_database(&db, &backup);
+    let mut t = terminal(&db, CoreConfig::default());
+    receive(&mut t, &d, "T-0002", 3);
+    drop(t);
+    support::sync_ok(&sync);
+    let first_timeline = outbox_ids(&db);
+
+    copy_database(&backup, &db);
+    let mut t = terminal(&db, CoreConfig::default());
+    receive(&mut t, &d, "T-0003", 4);
+    drop(t);
+    // The terminal learnt that its history differs and asked to continue; the server did it,
+    // and the answer was lost.
+    let mut store = Store::open(&db).unwrap();
+    let from = store.counts().unwrap().acked_through + 1;
+    let pending = store.begin_continuation(from).unwrap();
+    let old_token = store.device().unwrap().token.unwrap();
+    drop(store);
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let status = rt.block_on(async {
+        reqwest::Client::new()
+            .post(format!("{url}{}", paths::CONTINUE))
+            .bearer_auth(&old_token)
+            .header(PROTOCOL_HEADER, PROTOCOL_VERSION.to_string())
+            .json(&laituri_protocol::ContinueRequest {
+                device_id: pending.device_id,
+                device_name: "test-terminal".into(),
+                protocol_version: PROTOCOL_VERSION,
+            })
+            .send()
+            .await
+            .unwrap()
+            .status()
+    });
+    assert!(status.is_success(), "{status}");
+
+    let status = support::sync_ok(&sync);
+    assert_eq!(status.problem, Some(SyncProblem::Restored), "{status:?}");
+    assert_eq!(status.counts.pending(), 0, "{status:?}");
+    assert_eq!(dock_units(&url, &d), 2 + 3 + 4);
+    let store = Store::open(&db).unwrap();
+    assert_eq!(store.device().unwrap().device_id, pending.device_id);
+    let records = server_records(&server_db);
+    let mut confirmed = first_timeline.clone();
+    confirmed.extend(
+        outbox_ids(&db)
+            .into_iter()
+            .filter(|id| !first_timeline.contains(id)),
+    );
+    for id in &confirmed {
+        assert_eq!(records.get(id), Some(&(1, 1)), "event {id}");
+    }
+    assert_eq!(records.len(), confirmed.len());
+}

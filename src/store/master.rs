@@ -124,10 +124,9 @@ impl Store {
     /// restored from a backup) must not be applied on top: the caller starts again from cursor 0
     /// with [`Store::restart_pull`].
     pub fn apply_changes(&mut self, changes: &[ChangeRecord], next_cursor: u64) -> Result<()> {
-        let me = self.device()?.device_id.to_string();
         self.write(|tx| {
             for record in changes {
-                apply_change(tx, &record.change, &me)?;
+                apply_change(tx, &record.change)?;
             }
             tx.execute(
                 "UPDATE device SET pull_cursor = ?1 WHERE id = 1",
@@ -352,7 +351,7 @@ impl Store {
     }
 }
 
-pub(crate) fn apply_change(tx: &Transaction, change: &Change, me: &str) -> Result<()> {
+pub(crate) fn apply_change(tx: &Transaction, change: &Change) -> Result<()> {
     match change {
         Change::Merchant(m) => {
             tx.prepare_cached(
@@ -422,7 +421,7 @@ pub(crate) fn apply_change(tx: &Transaction, change: &Change, me: &str) -> Resul
         }
         Change::InboundNotice(n) => apply_notice(tx, n)?,
         Change::Task(t) => super::tasks::apply_task(tx, t)?,
-        Change::Stock(level) => super::stock::apply_stock_level(tx, level, me)?,
+        Change::Stock(level) => super::stock::apply_stock_level(tx, level)?,
         Change::WorkPacket(p) => super::tasks::apply_packet(tx, p)?,
         Change::Removed(Removed { kind, id }) => {
             let sql = match kind {

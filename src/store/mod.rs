@@ -8,6 +8,7 @@
 //! It must never talk to the network and never hold a transaction across anything slow. Reads the
 //! UI thread makes are point look-ups on an index or bounded by a LIMIT.
 
+mod continuation;
 mod master;
 mod outbox;
 mod receiving;
@@ -22,6 +23,7 @@ use rusqlite::{Connection, OpenFlags, Transaction};
 use rusqlite_migration::{M, Migrations};
 use uuid::Uuid;
 
+pub use continuation::{Lineage, PendingContinuation};
 pub use master::{LocationRow, MerchantRow, NoticeRow, OperatorRow, ProductMatch};
 pub use outbox::{ExceptionRow, LineState, SyncCounts};
 pub use receiving::{OpenReceipt, ReceiptLineRow};
@@ -34,6 +36,9 @@ static MIGRATIONS: LazyLock<Migrations<'static>> = LazyLock::new(|| {
         M::up(include_str!("../../migrations/0001_init.sql")),
         M::up(include_str!("../../migrations/0002_flows.sql")),
         M::up(include_str!("../../migrations/0003_pin_attempts.sql")),
+        M::up(include_str!(
+            "../../migrations/0004_device_continuation.sql"
+        )),
     ])
 });
 

@@ -158,10 +158,11 @@ impl Store {
         self.events_after(acked, limit)
     }
 
-    /// Up to `limit` events of the outbox with a seq after `seq`, in seq order, as they are
-    /// pushed, whatever the server answered for them.
+    /// Up to `limit` events of the outbox with a local seq after `seq`, in seq order, as they
+    /// are pushed (under the device id and seq of [`super::Lineage::wire`]), whatever the server
+    /// answered for them.
     pub fn events_after(&self, seq: u64, limit: u32) -> Result<Vec<Event>> {
-        let device = self.device()?;
+        let lineage = self.lineage()?;
         let mut stmt = self.conn().prepare_cached(
             "SELECT seq, event_id, operator_id, device_time_ms, type, schema, payload
              FROM outbox WHERE seq > ?1 ORDER BY seq LIMIT ?2",
@@ -182,11 +183,12 @@ impl Store {
         let mut out = Vec::new();
         for row in rows {
             let (seq, event_id, operator_id, device_time_ms, event_type, schema, payload) = row?;
+            let (device_id, seq) = lineage.wire(seq as u64);
             out.push(Event {
                 event_id: Uuid::parse_str(&event_id)
                     .map_err(|e| StoreError::Data(e.to_string()))?,
-                device_id: device.device_id,
-                seq: seq as u64,
+                device_id,
+                seq,
                 operator_id,
                 device_time_ms,
                 event_type,
@@ -198,14 +200,24 @@ impl Store {
     }
 
     /// Records what the server answered for a batch: per-event outcomes, rejections as
-    /// exceptions, and the new `acked_through`, in one transaction.
+    /// exceptions, and the new `acked_through`, in one transaction. Seqs are the server's, of
+    /// the device id events are pushed under now.
     pub fn record_push_results(
         &mut self,
         results: &[EventResult],
         acked_through: u64,
     ) -> Result<()> {
         self.write(|tx| {
+            let base: i64 = tx
+                .prepare_cached("SELECT seq_base FROM device WHERE id = 1")?
+                .query_row([], |r| r.get(0))?;
+            let base = base as u64;
+            let acked_through = acked_through.saturating_add(base);
             for r in results {
+                let r = &EventResult {
+                    seq: r.seq.saturating_add(base),
+                    ..r.clone()
+                };
                 let (state, reject) = match r.outcome.effective() {
                     EventOutcome::Rejected { code, reason } => ("rejected", Some((code, reason))),
                     // The goods moved on the server's books; the rest needs a person.
@@ -231,6 +243,7 @@ impl Store {
                 "UPDATE device SET acked_through = max(acked_through, ?1) WHERE id = 1",
             )?
             .execute([acked_through as i64])?;
+            super::stock::drop_seen_moves(tx)?;
             Ok(())
         })
     }
@@ -308,19 +321,12 @@ impl Store {
                 return Ok(());
             };
             if let Some(seq) = seq {
-                let device_id: String =
-                    tx.query_row("SELECT device_id FROM device WHERE id = 1", [], |r| {
-                        r.get(0)
-                    })?;
-                let device_id =
-                    Uuid::parse_str(&device_id).map_err(|e| StoreError::Data(e.to_string()))?;
+                // The event as the server knows it: under the id and seq it was pushed as.
+                let (device_id, seq) = super::Lineage::load(tx)?.wire(seq as u64);
                 append(
                     tx,
                     operator_id,
-                    &EventBody::ExceptionResolved {
-                        device_id,
-                        seq: seq as u64,
-                    },
+                    &EventBody::ExceptionResolved { device_id, seq },
                 )?;
             }
             tx.execute("UPDATE exceptions SET acknowledged = 1 WHERE id = ?1", [id])?;
@@ -332,6 +338,9 @@ impl Store {
     /// everything after `acked_through` is pending again and will be resent. Rejections stay.
     pub fn rewind_acked_through(&mut self, acked_through: u64) -> Result<()> {
         self.write(|tx| {
+            let base: i64 =
+                tx.query_row("SELECT seq_base FROM device WHERE id = 1", [], |r| r.get(0))?;
+            let acked_through = acked_through.saturating_add(base as u64);
             tx.execute(
                 "UPDATE device SET acked_through = min(acked_through, ?1) WHERE id = 1",
                 [acked_through as i64],

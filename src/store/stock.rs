@@ -4,8 +4,11 @@
 //! Every event that moves goods writes its moves to `local_moves` in the same transaction as the
 //! outbox row (see [`Store::append_event`]). A pull page that contains stock changed by this
 //! device's seq `S` means the server's levels include every move of seq `<= S` (a device's events
-//! are applied in seq order), so those local rows are dropped in the same transaction; rejected
-//! events' moves are dropped when the rejection arrives. Reads are point look-ups on indexes,
+//! are applied in seq order), so those local rows are dropped in the same transaction, as far as
+//! the server has recorded this device's events (a database restored from a backup may see seqs
+//! of its id that are the other history's events); rejected events' moves are dropped when the
+//! rejection arrives. Seqs of a level are mapped to local seqs through the device ids this
+//! database pushed under ([`super::Lineage`]). Reads are point look-ups on indexes,
 //! bounded by a LIMIT where a place could hold many rows.
 
 use laituri_protocol::{EventBody, GoodsCondition, StockLevel, StockMove};
@@ -154,9 +157,10 @@ impl Store {
     }
 }
 
-/// Replaces one pulled stock level; when it was changed by this device's own event, the local
-/// moves up to that seq are now part of the pulled levels and are dropped.
-pub(crate) fn apply_stock_level(tx: &Transaction, level: &StockLevel, me: &str) -> Result<()> {
+/// Replaces one pulled stock level; when it was changed by this database's own event (under any
+/// of its device ids), the local moves up to that seq are now part of the pulled levels and are
+/// dropped.
+pub(crate) fn apply_stock_level(tx: &Transaction, level: &StockLevel) -> Result<()> {
     tx.prepare_cached(
         "INSERT OR REPLACE INTO stock_pulled (merchant_id, product_id, location, container, lot, expiry, condition, quantity)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
@@ -184,15 +188,27 @@ pub(crate) fn apply_stock_level(tx: &Transaction, level: &StockLevel, me: &str) 
             ])?;
     }
     if let (Some(device), Some(seq)) = (level.by_device, level.by_seq)
-        && device.to_string() == me
+        && let Some(local) = super::continuation::own_local_seq(tx, device, seq)?
     {
         tx.prepare_cached(
             "UPDATE device SET stock_seen_seq = max(stock_seen_seq, ?1) WHERE id = 1",
         )?
-        .execute([seq as i64])?;
-        tx.prepare_cached("DELETE FROM local_moves WHERE seq <= ?1")?
-            .execute([seq as i64])?;
+        .execute([local as i64])?;
+        drop_seen_moves(tx)?;
     }
+    Ok(())
+}
+
+/// Drops the own moves the pulled levels contain: those of events up to `stock_seen_seq` that
+/// the server recorded (`acked_through`). The second bound matters after a database was
+/// restored from a backup: until the terminal learns that its history differs, a level the other
+/// history changed names a seq of this device id that is another event than the local one.
+pub(crate) fn drop_seen_moves(tx: &Transaction) -> Result<()> {
+    tx.prepare_cached(
+        "DELETE FROM local_moves
+         WHERE seq <= (SELECT min(stock_seen_seq, acked_through) FROM device WHERE id = 1)",
+    )?
+    .execute([])?;
     Ok(())
 }
 

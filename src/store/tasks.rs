@@ -68,13 +68,12 @@ pub(crate) fn apply_task(tx: &Transaction, t: &Task) -> Result<()> {
 /// merchant's rules, every product with every barcode, the locations), so the task can be
 /// finished with no server even when the last pull missed some of it.
 pub(crate) fn apply_packet(tx: &Transaction, p: &WorkPacket) -> Result<()> {
-    let me = "";
-    super::master::apply_change(tx, &Change::Merchant(p.merchant.clone()), me)?;
+    super::master::apply_change(tx, &Change::Merchant(p.merchant.clone()))?;
     for product in &p.products {
-        super::master::apply_change(tx, &Change::Product(product.clone()), me)?;
+        super::master::apply_change(tx, &Change::Product(product.clone()))?;
     }
     for location in &p.locations {
-        super::master::apply_change(tx, &Change::Location(location.clone()), me)?;
+        super::master::apply_change(tx, &Change::Location(location.clone()))?;
     }
     tx.prepare_cached(
         "INSERT INTO leases (task_id, token, expires_at_ms, packet) VALUES (?1, ?2, ?3, ?4)

@@ -6,7 +6,11 @@
 //! progress was refused, so it counts as delivered); every other committed event is on the
 //! server once too, and nothing else is; the outbox drained (`acked_through == last_seq`) and the
 //! server's `last_seq` for the device (from a re-enrolment with the same device id) is the
-//! terminal's. For the whole server: stock equals the seeded stock plus the fold of the stock
+//! terminal's. A terminal whose database was restored from a backup goes on under a new device id
+//! (its lineage: the ids it pushed under, each for a range of its local seqs): each local seq is
+//! looked for under the id and seq it was pushed as, the server must record that each new id
+//! continues the one before, and an earlier id's seqs beyond the terminal's range are the other
+//! history's (checked by [`check_delivered`] against that history's oracle). For the whole server: stock equals the seeded stock plus the fold of the stock
 //! moves ([`EventBody::moves`]) of every applied event, whatever its type: goods received into
 //! totes, put away from totes into bins. Rejected events contribute nothing. No stock row may be
 //! below zero: the driver never takes from a tote more than it received into it.
@@ -19,6 +23,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use anyhow::Context;
+use laituri::store::Lineage;
 use laituri::sync::{SyncConfig, SyncStatus, sync_once};
 use laituri_protocol::{
     EnrolRequest, EnrolResponse, EventBody, PROTOCOL_HEADER, PROTOCOL_VERSION, Place, StockMove,
@@ -32,7 +37,10 @@ use crate::serverdb::{ServerEvent, ServerEvents, open_read};
 /// What one run's check found.
 #[derive(Debug, Clone, Default)]
 pub struct RunCheck {
+    /// The device id the terminal pushes under now.
     pub device_id: Uuid,
+    /// The ids it pushed under before (its database was restored from a backup).
+    pub earlier_ids: u64,
     /// Confirmed actions (oracle lines).
     pub actions: u64,
     /// Events of confirmed actions.
@@ -166,14 +174,38 @@ pub fn check_run(
 
     // The terminal.
     let t = open_read(terminal_db)?;
-    let (device_id, last_seq, acked_through): (String, i64, i64) = t.query_row(
-        "SELECT device_id, last_seq, acked_through FROM device WHERE id = 1",
+    let (device_id, last_seq, acked_through, seq_base): (String, i64, i64, i64) = t.query_row(
+        "SELECT device_id, last_seq, acked_through, seq_base FROM device WHERE id = 1",
         [],
-        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
     )?;
     let device_id: Uuid = device_id.parse()?;
     let (last_seq, acked_through) = (last_seq as u64, acked_through as u64);
+    let mut lineage = Lineage {
+        device_id,
+        seq_base: seq_base as u64,
+        earlier: Vec::new(),
+    };
+    {
+        let mut stmt = t.prepare(
+            "SELECT device_id, seq_base, last_seq FROM earlier_devices ORDER BY seq_base",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, i64>(1)?,
+                r.get::<_, i64>(2)?,
+            ))
+        })?;
+        for row in rows {
+            let (id, base, last) = row?;
+            lineage
+                .earlier
+                .push((id.parse()?, base as u64, last as u64));
+        }
+    }
     check.device_id = device_id;
+    check.earlier_ids = lineage.earlier.len() as u64;
     check.committed_events = last_seq;
     let mut outbox: BTreeMap<u64, (Uuid, String)> = BTreeMap::new();
     {
@@ -210,18 +242,55 @@ pub fn check_run(
     }
 
     // The server.
+    // Every id the terminal pushed under, with the last seq of it that is this terminal's (an
+    // earlier id's later seqs are the other history's, after the backup this database came from).
+    let mut ids: Vec<(Uuid, u64)> = lineage
+        .earlier
+        .iter()
+        .map(|(id, base, last)| (*id, last - base))
+        .collect();
+    ids.push((device_id, u64::MAX));
+    // Keyed by local seq.
     let mut on_server: BTreeMap<u64, ServerEvent> = BTreeMap::new();
-    for e in server_db.device_events(device_id)? {
-        if on_server.contains_key(&e.seq) {
-            check.duplicated += 1;
-            check
-                .problems
-                .push(format!("seq {} recorded twice on the server", e.seq));
+    let mut id_count: HashMap<Uuid, u64> = HashMap::new();
+    for (id, through) in &ids {
+        for e in server_db.device_events(*id)? {
+            if e.seq > *through {
+                continue;
+            }
+            let local = lineage
+                .local(*id, e.seq)
+                .context("a seq of the lineage maps to a local seq")?;
+            if on_server.contains_key(&local) {
+                check.duplicated += 1;
+                check
+                    .problems
+                    .push(format!("local seq {local} recorded twice on the server"));
+            }
+            on_server.insert(local, ServerEvent { seq: local, ..e });
         }
-        on_server.insert(e.seq, e);
+        // An event id counted under any device or seq more than once.
+        id_count.extend(server_db.repeated_ids(*id)?);
     }
-    // An event id counted under any device or seq more than once.
-    let id_count: HashMap<Uuid, u64> = server_db.repeated_ids(device_id)?.into_iter().collect();
+    // Each id continues the one before it, as the server recorded.
+    for pair in ids.windows(2) {
+        let (old, new) = (pair[0].0, pair[1].0);
+        let continues = server_db.continues(new)?;
+        if continues != Some(old) {
+            check.problems.push(format!(
+                "the server does not record device {new} as continuing {old}: {continues:?}"
+            ));
+        }
+    }
+    let server_last = if lineage.earlier.is_empty() {
+        None
+    } else {
+        // A device that continues another was enrolled by no code: its row says it.
+        let last = server_db
+            .last_seq(device_id)?
+            .context("the device the terminal went on under is on the server")?;
+        Some(last + lineage.seq_base)
+    };
     for (id, n) in &id_count {
         check.duplicated += n - 1;
         check
@@ -301,11 +370,62 @@ pub fn check_run(
         }
     }
 
-    let server_last = server_last_seq(server_url, device_id)?;
+    let server_last = match server_last {
+        Some(last) => last,
+        None => server_last_seq(server_url, device_id)?,
+    };
     if server_last != last_seq {
         check.problems.push(format!(
             "the server's last_seq is {server_last}, the terminal's {last_seq}"
         ));
+    }
+    Ok(check)
+}
+
+/// Checks that every event of every action in the oracle at `oracle_path` is on the server
+/// exactly once, applied (or partly: its goods moved), by event id, whatever device and seq it
+/// went under: the check of a history whose database was later replaced by an older copy, so
+/// that only its oracle tells what it confirmed.
+pub fn check_delivered(
+    server_db: &(impl ServerEvents + ?Sized),
+    oracle_path: &Path,
+) -> anyhow::Result<RunCheck> {
+    let entries = oracle::read(oracle_path)?;
+    let mut check = RunCheck {
+        actions: entries.len() as u64,
+        ..RunCheck::default()
+    };
+    for entry in &entries {
+        for e in &entry.events {
+            check.confirmed_events += 1;
+            let outcomes = server_db.outcomes_of(e.event_id)?;
+            match outcomes.as_slice() {
+                [o] if o == "applied" => {}
+                [] => {
+                    check.lost += 1;
+                    check.problems.push(format!(
+                        "confirmed event {} ({}) never reached the server",
+                        e.event_id, e.event_type
+                    ));
+                }
+                [o] => {
+                    check.lost += 1;
+                    check.problems.push(format!(
+                        "confirmed event {} ({}) is {o} on the server",
+                        e.event_id, e.event_type
+                    ));
+                }
+                many => {
+                    check.duplicated += many.len() as u64 - 1;
+                    check.problems.push(format!(
+                        "confirmed event {} ({}) is on the server {} times",
+                        e.event_id,
+                        e.event_type,
+                        many.len()
+                    ));
+                }
+            }
+        }
     }
     Ok(check)
 }

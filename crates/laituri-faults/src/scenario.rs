@@ -72,6 +72,8 @@ pub struct Rig {
     /// progress refused): delivered either way.
     pub confirmed_putaways: u64,
     pub partial_events: u64,
+    /// Terminals that went on under a new device id (their database was restored from a backup).
+    pub continued_terminals: u64,
     pub problems: Vec<String>,
     runs: u64,
     /// Print one line per run.
@@ -107,6 +109,7 @@ impl Rig {
             confirmed_events: 0,
             confirmed_putaways: 0,
             partial_events: 0,
+            continued_terminals: 0,
             problems: Vec::new(),
             runs: 0,
             verbose: true,
@@ -148,12 +151,13 @@ impl Rig {
             partial_events: 0,
             problems: Vec::new(),
             runs: 0,
+            continued_terminals: 0,
             verbose: true,
         })
     }
 
     /// Where the servers record events, for the checker.
-    fn events(&self) -> &dyn ServerEvents {
+    pub fn events(&self) -> &dyn ServerEvents {
         match &self.postgres {
             Some(pg) => pg,
             None => &self.server_db,
@@ -803,5 +807,153 @@ pub fn two_servers(rig: &mut Rig, seed: u64, rounds: u32) -> anyhow::Result<()> 
         carried(&rig.proxy) && rig.second.as_ref().is_some_and(|(_, p)| carried(p)),
         "the terminals did not talk through both proxies"
     );
+    Ok(())
+}
+
+/// A copy of a terminal's database (and of its oracle) taken while the driver runs, at a moment
+/// when no job or receipt is open and no task is asked for: a backup of the device's disk as a backup tool
+/// takes it (SQLite's `VACUUM INTO`, one consistent snapshot beside the running writer). The
+/// oracle is copied first, so every action it holds is in the snapshot. Only a moment between
+/// jobs is taken: a restored copy then starts no work the other history may have finished (a
+/// person would see that the tote is empty; the driver would not).
+fn take_backup(run: &RunFiles, dir: &Path, deadline: Instant) -> anyhow::Result<bool> {
+    let db = dir.join("backup.sqlite3");
+    let oracle = dir.join("backup-oracle.jsonl");
+    let idle = |c: &rusqlite::Connection| -> rusqlite::Result<bool> {
+        c.query_row(
+            "SELECT (SELECT count(*) FROM open_job) + (SELECT count(*) FROM lease_wanted)
+                 + (SELECT count(*) FROM receipts WHERE status = 'open')",
+            [],
+            |r| r.get::<_, i64>(0),
+        )
+        .map(|n| n == 0)
+    };
+    let source = rusqlite::Connection::open(&run.db)?;
+    source.busy_timeout(Duration::from_secs(5))?;
+    while Instant::now() < deadline {
+        if !idle(&source).unwrap_or(false) {
+            std::thread::sleep(Duration::from_millis(1));
+            continue;
+        }
+        let _ = std::fs::remove_file(&db);
+        if run.oracle.exists() {
+            std::fs::copy(&run.oracle, &oracle)?;
+        } else {
+            std::fs::write(&oracle, b"")?;
+        }
+        source.execute("VACUUM INTO ?1", [db.display().to_string()])?;
+        if idle(&rusqlite::Connection::open(&db)?)? {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
+/// Replaces the run's terminal database and oracle with the backup's, as restoring the device's
+/// disk from the backup does.
+fn put_backup_back(run: &RunFiles, dir: &Path) -> anyhow::Result<()> {
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", run.db.display()));
+    }
+    std::fs::copy(dir.join("backup.sqlite3"), &run.db)?;
+    std::fs::copy(dir.join("backup-oracle.jsonl"), &run.oracle)?;
+    Ok(())
+}
+
+/// A terminal database restored from a backup: a copy taken at a random moment while the driver
+/// runs; the driver goes on, is killed -9, and its outbox drains (that history's actions are
+/// all on the server); then the copy is put back and the driver runs on from it, with kills and
+/// lost answers, so the copy's history and the server's differ from the seq where the backup was
+/// taken. Every action either history confirmed must be on the server exactly once: the
+/// restored terminal's by [`check::check_run`] over the device ids it went on under, the other
+/// history's by [`check::check_delivered`] over its oracle.
+pub fn restored_backups(rig: &mut Rig, seed: u64, runs: u32) -> anyhow::Result<()> {
+    let mut rng = SmallRng::seed_from_u64(seed);
+    for _ in 0..runs {
+        let run = rig.new_run("restore");
+        let run_dir = run
+            .db
+            .parent()
+            .context("a run has a directory")?
+            .to_path_buf();
+        if rng.random_bool(0.7) {
+            rig.prime(&run)?;
+        }
+        rig.proxy.set(if rng.random_bool(0.5) {
+            Fault::None
+        } else {
+            Fault::Delay {
+                one_way_ms: rng.random_range(1..=10),
+                jitter_ms: 5,
+            }
+        });
+        let mut config = rig.driver_config(&run, &mut rng);
+        config.items = rng.random_range(60..=90);
+        config.pace_ms = rng.random_range(4..=10);
+
+        // The history that is lost with the disk: a backup at a random moment, then more work
+        // until a kill -9, then everything it confirmed reaches the server.
+        let child = rig.spawn_driver(&config, &run.log)?;
+        std::thread::sleep(sleep_ms(&mut rng, 100..=800));
+        let took = take_backup(&run, &run_dir, Instant::now() + Duration::from_secs(20))?;
+        anyhow::ensure!(
+            took,
+            "{}: no moment between jobs for a backup in 20 s",
+            run.name
+        );
+        rig.kill_driver_after(child, sleep_ms(&mut rng, 50..=800))?;
+        rig.proxy.set(Fault::None);
+        check::heal(&run.db, &rig.server.url())
+            .with_context(|| format!("draining the lost history of {}", run.name))?;
+        let lost_oracle = run_dir.join("lost-history-oracle.jsonl");
+        std::fs::copy(&run.oracle, &lost_oracle)?;
+
+        // The disk is restored from the backup; work goes on from it under kills and lost
+        // answers (a continuation under a new device id whose answer is lost is asked again).
+        put_backup_back(&run, &run_dir)?;
+        rig.totals.faults += 1;
+        config.tote_prefix = format!("T-{}-R-", run.name);
+        config.items += rng.random_range(10..=20);
+        config.seed = rng.random();
+        rig.proxy.set(if rng.random_bool(0.5) {
+            Fault::None
+        } else {
+            Fault::Seeded {
+                seed: rng.random(),
+                p_reset: 0.05,
+                p_drop_response: 0.2,
+                p_blackhole: 0.0,
+            }
+        });
+        for _ in 0..rng.random_range(0..=3) {
+            let child = rig.spawn_driver(&config, &run.log)?;
+            if !rig.kill_driver_after(child, sleep_ms(&mut rng, 20..=600))? {
+                break;
+            }
+        }
+        config.drain = Duration::from_secs(10);
+        let child = rig.spawn_driver(&config, &run.log)?;
+        rig.wait_driver(child, Duration::from_secs(120), &run)?;
+        let c = rig.finish_run(&run)?;
+        if c.earlier_ids > 0 {
+            rig.continued_terminals += 1;
+        } else if rig.verbose {
+            println!("{}: the two histories did not differ", run.name);
+        }
+
+        let lost = check::check_delivered(rig.events(), &lost_oracle)?;
+        rig.totals.lost += lost.lost;
+        rig.totals.duplicated += lost.duplicated;
+        for p in &lost.problems {
+            rig.problems
+                .push(format!("{} (the other history): {p}", run.name));
+        }
+        if rig.verbose {
+            println!(
+                "{} (the other history): actions={} confirmed_events={} lost={} duplicated={}",
+                run.name, lost.actions, lost.confirmed_events, lost.lost, lost.duplicated
+            );
+        }
+    }
     Ok(())
 }

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::Context;
-use rusqlite::{Connection, OpenFlags, params};
+use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 use uuid::Uuid;
 
 /// An event as the server recorded it.
@@ -31,6 +31,12 @@ pub trait ServerEvents {
     fn repeated_ids(&self, device: Uuid) -> anyhow::Result<Vec<(Uuid, u64)>>;
     /// Every applied event (also partly applied), by device and seq.
     fn applied(&self) -> anyhow::Result<Vec<ServerEvent>>;
+    /// The outcome of every recording of the event `event_id`, under any device and seq.
+    fn outcomes_of(&self, event_id: Uuid) -> anyhow::Result<Vec<String>>;
+    /// The device that `device` continues (a terminal restored from a backup), if any.
+    fn continues(&self, device: Uuid) -> anyhow::Result<Option<Uuid>>;
+    /// The device's `last_seq`, if the server knows the device.
+    fn last_seq(&self, device: Uuid) -> anyhow::Result<Option<u64>>;
 }
 
 /// Opens a server's SQLite file for reading. Read-write open (the file is in WAL mode and may
@@ -106,6 +112,38 @@ impl ServerEvents for Path {
         .collect()
     }
 
+    fn outcomes_of(&self, event_id: Uuid) -> anyhow::Result<Vec<String>> {
+        let s = open_read(self)?;
+        let mut stmt = s.prepare("SELECT outcome FROM events WHERE event_id = ?1")?;
+        let rows = stmt.query_map([event_id.to_string()], |r| r.get(0))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn continues(&self, device: Uuid) -> anyhow::Result<Option<Uuid>> {
+        let s = open_read(self)?;
+        let id: Option<String> = s
+            .query_row(
+                "SELECT continues FROM devices WHERE device_id = ?1",
+                [device.to_string()],
+                |r| r.get(0),
+            )
+            .optional()?
+            .flatten();
+        Ok(id.map(|i| i.parse()).transpose()?)
+    }
+
+    fn last_seq(&self, device: Uuid) -> anyhow::Result<Option<u64>> {
+        let s = open_read(self)?;
+        let last: Option<i64> = s
+            .query_row(
+                "SELECT last_seq FROM devices WHERE device_id = ?1",
+                [device.to_string()],
+                |r| r.get(0),
+            )
+            .optional()?;
+        Ok(last.map(|l| l as u64))
+    }
+
     fn applied(&self) -> anyhow::Result<Vec<ServerEvent>> {
         sqlite_events(
             self,
@@ -128,6 +166,18 @@ impl ServerEvents for PathBuf {
 
     fn applied(&self) -> anyhow::Result<Vec<ServerEvent>> {
         self.as_path().applied()
+    }
+
+    fn outcomes_of(&self, event_id: Uuid) -> anyhow::Result<Vec<String>> {
+        self.as_path().outcomes_of(event_id)
+    }
+
+    fn continues(&self, device: Uuid) -> anyhow::Result<Option<Uuid>> {
+        self.as_path().continues(device)
+    }
+
+    fn last_seq(&self, device: Uuid) -> anyhow::Result<Option<u64>> {
+        self.as_path().last_seq(device)
     }
 }
 
@@ -196,6 +246,38 @@ impl ServerEvents for PgEvents {
         .iter()
         .map(|r| Ok((r.try_get(0)?, r.try_get::<_, i64>(1)? as u64)))
         .collect()
+    }
+
+    fn outcomes_of(&self, event_id: Uuid) -> anyhow::Result<Vec<String>> {
+        self.query(
+            "SELECT outcome FROM events WHERE warehouse_id = $1 AND event_id = $2",
+            Some(event_id),
+        )?
+        .iter()
+        .map(|r| Ok(r.try_get(0)?))
+        .collect()
+    }
+
+    fn continues(&self, device: Uuid) -> anyhow::Result<Option<Uuid>> {
+        let rows = self.query(
+            "SELECT continues FROM devices WHERE warehouse_id = $1 AND device_id = $2",
+            Some(device),
+        )?;
+        Ok(match rows.first() {
+            Some(r) => r.try_get(0)?,
+            None => None,
+        })
+    }
+
+    fn last_seq(&self, device: Uuid) -> anyhow::Result<Option<u64>> {
+        let rows = self.query(
+            "SELECT last_seq FROM devices WHERE warehouse_id = $1 AND device_id = $2",
+            Some(device),
+        )?;
+        Ok(match rows.first() {
+            Some(r) => Some(r.try_get::<_, i64>(0)? as u64),
+            None => None,
+        })
     }
 
     fn applied(&self) -> anyhow::Result<Vec<ServerEvent>> {

@@ -124,7 +124,23 @@ fn two_servers_on_one_postgres_database_and_kill_9_of_either_lose_and_double_not
     let t = suite_on(
         "two servers on PostgreSQL",
         |dir| Rig::on_postgres(&bins(), dir, &db.url),
-        |rig| scenario::two_servers(rig, 83, 2),
+        |rig| scenario::two_servers(rig, 89, 2),
     );
     assert!(t.kills > 0, "{t}");
+}
+
+#[test]
+fn a_terminal_database_restored_from_a_backup_loses_and_doubles_nothing() {
+    let mut continued = 0;
+    let t = suite("restored backup", |rig| {
+        let ran = scenario::restored_backups(rig, 83, 5);
+        continued = rig.continued_terminals;
+        ran
+    });
+    assert!(t.faults > 0, "{t}");
+    println!("restored backup: terminals that went on under a new device id={continued}");
+    assert!(
+        continued > 0,
+        "in no run did the restored copy's history differ from the server's"
+    );
 }

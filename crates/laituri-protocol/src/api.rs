@@ -13,6 +13,7 @@ use crate::{
 
 pub mod paths {
     pub const ENROL: &str = "/api/v1/devices/enrol";
+    pub const CONTINUE: &str = "/api/v1/devices/continue";
     pub const PUSH: &str = "/api/v1/sync/push";
     pub const PULL: &str = "/api/v1/sync/pull";
     pub const HEALTH: &str = "/api/v1/health";
@@ -70,6 +71,36 @@ pub struct EnrolResponse {
     pub last_seq: u64,
 }
 
+/// `POST CONTINUE` with the device's current token (`Authorization: Bearer`): the terminal's
+/// database was restored from a backup, so its history differs from the one the server has
+/// (a push answered [`PushResponse::diverged_at`]). The device goes on under a new device id,
+/// made by the terminal, with seqs from 1 again; the old id is retired (its token works for
+/// nothing but asking this again) and the server remembers which device the new one continues.
+/// The old device's leases pass to the new one with their tokens.
+///
+/// Sent again with the same `device_id` (the answer was lost), it answers the same device with
+/// a new token. A device continues once: another new id for it is refused (409
+/// `device_continued`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ContinueRequest {
+    /// The new device id, made by the terminal.
+    pub device_id: Uuid,
+    pub device_name: String,
+    pub protocol_version: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ContinueResponse {
+    /// The new device.
+    pub device_id: Uuid,
+    /// The retired device it continues.
+    pub continues: Uuid,
+    /// The new device's token.
+    pub token: String,
+    /// Highest seq of the new device the server has recorded (0 unless it pushed already).
+    pub last_seq: u64,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PushRequest {
     pub device_id: Uuid,
@@ -122,6 +153,13 @@ pub struct PushResponse {
     /// Every seq up to and including this one is recorded on the server.
     pub acked_through: u64,
     pub results: Vec<EventResult>,
+    /// The first seq of the batch that the server recorded with another event id: from there
+    /// on the device's history is not the server's (its database was restored from a backup and
+    /// kept its device id). Nothing of the batch from that seq on was applied; those events are
+    /// answered `Rejected` with code `seq_conflict`, and the terminal sends them again under a
+    /// new device id ([`ContinueRequest`]). `acked_through` still names the server's own history.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub diverged_at: Option<u64>,
 }
 
 /// `GET PULL?cursor=N&limit=M`: changes after cursor `N`.

@@ -276,6 +276,63 @@ pub fn admit(claim: &Claim<'_>) -> Result<Admission, StoreError> {
     Ok(Admission::NewUse { code_id: code.id })
 }
 
+/// What a request to continue a device under a new id does (`POST CONTINUE`, a terminal whose
+/// database was restored from a backup). See [`continuation`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Continuation {
+    /// Make the new device, retire the old one and hand its leases over.
+    New,
+    /// The same request again (its answer was lost): the new device gets a new token.
+    Again,
+}
+
+/// Whether device `old` (proven by its token) may go on as `new`: `successor` is the device
+/// `old` already continues as, if any; `new_known` whether `new` is a device id the server
+/// knows. A device continues once, so one history never splits in two on the server. `Err`
+/// says what to do next.
+pub fn continuation(
+    old: Uuid,
+    successor: Option<Uuid>,
+    new: Uuid,
+    new_known: bool,
+) -> Result<Continuation, StoreError> {
+    if new == old {
+        return Err(StoreError::invalid(format!(
+            "device {old} cannot continue as itself: send a new device id, made by the terminal"
+        )));
+    }
+    match successor {
+        Some(s) if s == new => Ok(Continuation::Again),
+        Some(s) => Err(StoreError::Conflict {
+            code: "device_continued",
+            message: format!(
+                "device {old} already continues as device {s}: this copy of the terminal's \
+                 database is an older one; reset its database so it enrols as a new device, \
+                 and tell a shift lead which actions it holds"
+            ),
+        }),
+        None if new_known => Err(StoreError::Conflict {
+            code: "device_exists",
+            message: format!(
+                "device id {new} is already enrolled: send another new device id, made by the \
+                 terminal"
+            ),
+        }),
+        None => Ok(Continuation::New),
+    }
+}
+
+/// Why an enrolment of a device that continues as another one is refused.
+pub fn continued_device(old: Uuid, successor: Uuid) -> StoreError {
+    StoreError::Conflict {
+        code: "device_continued",
+        message: format!(
+            "device {old} was retired: it continues as device {successor} since its database was \
+             restored from a backup; reset this terminal's database so it enrols as a new device"
+        ),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -429,5 +486,31 @@ mod tests {
             refusal(admit(&claim(dev, known, None, Some(&used_and_expired)))),
             "Expired"
         );
+    }
+
+    #[test]
+    fn a_device_continues_once_and_may_ask_again() {
+        use super::{Continuation, continuation};
+        let (old, new, other) = (Uuid::from_u128(1), Uuid::from_u128(2), Uuid::from_u128(3));
+        let code = |r: Result<Continuation, StoreError>| match r {
+            Ok(c) => format!("{c:?}"),
+            Err(StoreError::Conflict { code, .. }) => code.to_string(),
+            Err(StoreError::Invalid(_)) => "invalid".into(),
+            Err(e) => format!("{e}"),
+        };
+        let cases = [
+            ("first time", None, new, false, "New"),
+            ("the answer was lost", Some(new), new, true, "Again"),
+            ("an older copy", Some(new), other, false, "device_continued"),
+            ("a taken id", None, other, true, "device_exists"),
+            ("itself", None, old, true, "invalid"),
+        ];
+        for (name, successor, asked, known, want) in cases {
+            assert_eq!(
+                code(continuation(old, successor, asked, known)),
+                want,
+                "{name}"
+            );
+        }
     }
 }

@@ -187,6 +187,17 @@ pub fn release(row: &TaskRow, device: Uuid, claim: &TaskClaim) -> Option<TaskRow
         .then(|| row.cleared(TaskStatus::Open))
 }
 
+/// Hands `from`'s lease of a task (current, or kept after the task was done for late events)
+/// over to `to` with the same token: the device continues under a new id. `None` when `from`
+/// does not hold it.
+pub fn hand_over(row: &TaskRow, from: Uuid, to: Uuid) -> Option<TaskRow> {
+    (row.holder == Some(from)).then(|| {
+        let mut next = row.clone();
+        next.holder = Some(to);
+        next
+    })
+}
+
 /// Marks the task done, keeping who finished it and under which token.
 pub fn finish(row: &TaskRow) -> TaskRow {
     let mut next = row.clone();

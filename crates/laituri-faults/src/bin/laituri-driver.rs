@@ -151,7 +151,7 @@ fn soak(a: SoakArgs) -> anyhow::Result<()> {
         round += 1;
         let seed = a.seed.wrapping_mul(1_000_003).wrapping_add(round);
         type Scenario = fn(&mut Rig, u64, u32) -> anyhow::Result<()>;
-        let scenarios: [(&str, Scenario, u32); 7] = [
+        let scenarios: [(&str, Scenario, u32); 8] = [
             ("terminal kills", scenario::terminal_kills, 4),
             ("server kills", scenario::server_kills, 2),
             ("network", scenario::network, 2),
@@ -159,6 +159,7 @@ fn soak(a: SoakArgs) -> anyhow::Result<()> {
             ("replay", scenario::replay, 1),
             ("disk full", scenario::disk_full, 1),
             ("thin link", scenario::thin_link, 1),
+            ("restored backup", scenario::restored_backups, 1),
         ];
         for (name, run, runs) in scenarios {
             if Instant::now() >= until {

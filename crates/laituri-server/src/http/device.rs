@@ -9,8 +9,9 @@ use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::http::StatusCode;
 use laituri_protocol::{
-    EnrolRequest, EnrolResponse, LeaseRequest, LeaseResponse, PROTOCOL_VERSION, PullQuery,
-    PullResponse, PushRequest, PushResponse, ReleaseRequest, RenewRequest, RenewResponse,
+    ContinueRequest, ContinueResponse, EnrolRequest, EnrolResponse, LeaseRequest, LeaseResponse,
+    PROTOCOL_VERSION, PullQuery, PullResponse, PushRequest, PushResponse, ReleaseRequest,
+    RenewRequest, RenewResponse,
 };
 
 use super::extract::{
@@ -53,6 +54,47 @@ pub async fn enrol(
         warehouse_id: state.inner.warehouse_id.clone(),
         warehouse_name: state.inner.warehouse_name.clone(),
         last_seq,
+    }))
+}
+
+/// `POST CONTINUE`: a device whose database was restored from a backup goes on under a new id.
+/// Its current token proves it (a retired device's too, so a retry after a lost answer works).
+pub async fn continue_device(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    JsonBody(req): JsonBody<ContinueRequest>,
+) -> Result<Json<ContinueResponse>, ApiFailure> {
+    check_protocol(&headers)?;
+    if req.protocol_version != PROTOCOL_VERSION {
+        return Err(version_failure(&req.protocol_version.to_string()));
+    }
+    let Some(presented) = presented_token_hash(&headers) else {
+        return Err(ApiFailure::unauthorized(
+            "continuing a device needs the device's token (Authorization: Bearer <token>)",
+        ));
+    };
+    let token = new_token();
+    let hash = token_hash(&token);
+    let continued = state
+        .store()
+        .continue_device(&presented, req.device_id, &req.device_name, &hash)
+        .await?;
+    let Some(continued) = continued else {
+        return Err(ApiFailure::unauthorized(
+            "the device's token is not valid, so it cannot continue under a new id: enrol the \
+             terminal again with an enrolment code",
+        ));
+    };
+    tracing::warn!(
+        device_id = %req.device_id,
+        continues = %continued.continues,
+        "a device continues under a new id: its database was restored from a backup"
+    );
+    Ok(Json(ContinueResponse {
+        device_id: req.device_id,
+        continues: continued.continues,
+        token,
+        last_seq: continued.last_seq,
     }))
 }
 

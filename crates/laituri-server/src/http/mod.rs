@@ -105,6 +105,12 @@ pub fn router(state: AppState, limits: &Limits) -> Router {
                     limits::limit_enrolment,
                 )),
         )
+        .route(
+            paths::CONTINUE,
+            post(device::continue_device)
+                .layer(limit(SMALL_LIMIT))
+                .layer(small_body()),
+        )
         .route(paths::PUSH, post(device::push).layer(limit(PUSH_LIMIT)))
         .route(paths::PULL, get(device::pull))
         .route(

@@ -181,28 +181,29 @@ pub async fn push_batch<L: Ledger>(
         return Ok(PushResponse {
             acked_through: last_seq,
             results: Vec::new(),
+            diverged_at: None,
         });
     };
     let plan = plan(last_seq, first.seq, events.len())?;
     let mut results = Vec::with_capacity(events.len());
 
-    for event in &events[..plan.duplicates] {
+    for (i, event) in events[..plan.duplicates].iter().enumerate() {
         let outcome = match ledger.recorded(device_id, event.seq).await? {
             Some(rec) if rec.event_id == event.event_id => EventOutcome::Duplicate {
                 original: Box::new(rec.outcome),
             },
             // The device reuses a seq for a different event: its history is not the one the
-            // server knows (a restored database that kept its device id). Say so instead of
-            // claiming the new event was applied; nothing is changed.
-            Some(rec) => EventOutcome::Rejected {
-                code: "seq_conflict".into(),
-                reason: format!(
-                    "seq {} of this device was already used by event {}: this terminal's history \
-                     differs from the server's; reset the terminal's database so it enrols as a \
-                     new device, and report it to a shift lead",
-                    event.seq, rec.event_id
-                ),
-            },
+            // server knows (a restored database that kept its device id). Nothing from here on
+            // is applied, not even events beyond `last_seq`: they belong to the other history,
+            // and the terminal sends them again, in order, under a new device id.
+            Some(rec) => {
+                results.extend(diverged(&events[i..], event.seq, rec.event_id));
+                return Ok(PushResponse {
+                    acked_through: last_seq,
+                    results,
+                    diverged_at: Some(event.seq),
+                });
+            }
             None => {
                 return Err(StoreError::Backend {
                     message: format!(
@@ -244,6 +245,7 @@ pub async fn push_batch<L: Ledger>(
     Ok(PushResponse {
         acked_through: new_events.last().map_or(last_seq, |e| e.seq),
         results,
+        diverged_at: None,
     })
 }
 
@@ -367,6 +369,27 @@ fn not_applicable(caller: Uuid, event: &Event, e: &StoreError) -> Decision {
         ),
     );
     with_exception(caller, event, outcome, Vec::new())
+}
+
+/// The answers to the events of a batch from the first one whose seq the server recorded with
+/// another event id (`recorded`): none was applied or recorded.
+fn diverged(events: &[Event], at: u64, recorded: Uuid) -> Vec<EventResult> {
+    events
+        .iter()
+        .map(|e| EventResult {
+            seq: e.seq,
+            event_id: e.event_id,
+            outcome: EventOutcome::Rejected {
+                code: "seq_conflict".into(),
+                reason: format!(
+                    "not applied: seq {at} of this device is event {recorded} on the server, so \
+                     from seq {at} on this terminal's history differs from the server's (its \
+                     database was restored from a backup); the terminal sends these events \
+                     again under a new device id"
+                ),
+            },
+        })
+        .collect()
 }
 
 impl Refs {
@@ -1133,6 +1156,51 @@ pub(crate) mod tests {
         };
         assert!(reason.contains("\"product_id\""), "{reason}");
         assert!(!reason.contains('\0'), "{reason}");
+    }
+
+    /// A restored database's batch: events the server has (duplicates), then other events
+    /// under seqs it recorded, then events beyond its `last_seq`. Nothing after the first
+    /// conflict is applied, and the answer says where the histories part.
+    #[test]
+    fn a_batch_that_diverges_applies_nothing_from_the_first_conflict_on() {
+        let mut ledger = fake();
+        let before = events(&[opened(), goods("P1", 5, "DOCK-1"), goods("P1", 1, "DOCK-1")]);
+        at_once(push_batch(&mut ledger, DEV, &before)).unwrap();
+        let stock = ledger.world.stock.clone();
+        let written = ledger.written.len();
+        // The backup had seqs 1-2; after it was put back, seqs 3-5 are other events.
+        let mut restored = before[..2].to_vec();
+        restored.extend(
+            events(&[
+                opened(),
+                opened(),
+                goods("P1", 7, "DOCK-1"),
+                goods("P1", 2, "DOCK-1"),
+            ])
+            .into_iter()
+            .skip(2),
+        );
+        let resp = at_once(push_batch(&mut ledger, DEV, &restored)).unwrap();
+        assert_eq!(resp.diverged_at, Some(3));
+        let got: Vec<String> = resp.results.iter().map(|r| code(&r.outcome)).collect();
+        assert_eq!(
+            got,
+            ["duplicate", "duplicate", "seq_conflict", "seq_conflict"]
+        );
+        assert_eq!(
+            resp.results[3].seq, 4,
+            "an event beyond last_seq is answered too"
+        );
+        assert_eq!(ledger.last_seq, 3, "seq 4 was not recorded");
+        assert_eq!(ledger.world.stock, stock);
+        assert_eq!(
+            ledger.written.len(),
+            written,
+            "nothing written, no exception"
+        );
+        // A history that agrees has no divergence.
+        let resp = at_once(push_batch(&mut ledger, DEV, &before)).unwrap();
+        assert_eq!(resp.diverged_at, None);
     }
 
     #[test]

@@ -131,6 +131,14 @@ pub struct UpsertSummary {
     pub changed: usize,
 }
 
+/// What [`DeviceSync::continue_device`] answers: the device the new one continues, and the new
+/// one's `last_seq` (0 unless it pushed already).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Continued {
+    pub continues: Uuid,
+    pub last_seq: u64,
+}
+
 /// A device's side of sync: enrolment, push, pull, and the leases of tasks.
 #[async_trait]
 pub trait DeviceSync: Send + Sync + 'static {
@@ -144,8 +152,20 @@ pub trait DeviceSync: Send + Sync + 'static {
         token_hash: &str,
         presented_token_hash: Option<&str>,
     ) -> Result<u64, StoreError>;
-    /// The device a token hash belongs to.
+    /// The device a token hash belongs to; never a retired one (one that continues as another).
     async fn device_for_token(&self, token_hash: &str) -> Result<Option<Uuid>, StoreError>;
+    /// Continues the device whose token hash is `presented_token_hash` (retired or not) as
+    /// `new_device_id` under `token_hash`, when [`crate::enrolment::continuation`] allows it:
+    /// in one transaction the new device is made (seqs from 1, remembering which device it
+    /// continues), the old one retired, and its leases handed over with their tokens. The same
+    /// request again gives the new device `token_hash`. `None` when no device has that token.
+    async fn continue_device(
+        &self,
+        presented_token_hash: &str,
+        new_device_id: Uuid,
+        device_name: &str,
+        token_hash: &str,
+    ) -> Result<Option<Continued>, StoreError>;
 
     /// Applies a batch of one device's events in one transaction (DESIGN.md section 3). A batch
     /// whose seqs are not consecutive and ascending is [`StoreError::Invalid`].

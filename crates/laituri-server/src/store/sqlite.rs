@@ -21,7 +21,8 @@ use laituri_protocol::{
     ApiKey, Change, ChangeRecord, EnrolRequest, EnrolmentCode, EntityKind, Event, EventOutcome,
     ExceptionView, InboundNotice, LeaseRequest, Location, LocationKind, LostLease, Merchant,
     Operator, OverrideReason, Product, PullResponse, PushResponse, ReceiptLineSummary, ReceiptView,
-    Removed, RenewRequest, RenewResponse, StockRow, Task, TaskClaim, TaskKind, WorkPacket,
+    Removed, RenewRequest, RenewResponse, StockRow, Task, TaskClaim, TaskKind, TaskStatus,
+    WorkPacket,
 };
 use rusqlite::{
     Connection, ErrorCode, OptionalExtension, Transaction, TransactionBehavior, params,
@@ -39,10 +40,11 @@ use super::rows::{
     stock_key, stored_payload, stored_text, task_status_str, to_i64, to_json, unknown_task,
 };
 use super::{
-    DeviceSync, MasterData, Page, Scope, StockFilter, Store, StoreError, UpsertSummary, Views,
+    Continued, DeviceSync, MasterData, Page, Scope, StockFilter, Store, StoreError, UpsertSummary,
+    Views,
 };
 use crate::clock::Clock;
-use crate::enrolment::{self, Admission, Claim, CodeToStore, StoredCode};
+use crate::enrolment::{self, Admission, Claim, CodeToStore, Continuation, StoredCode};
 use crate::keys::{self, KeyToStore};
 use crate::push::{self, Effect, Ledger, ReceiptRef, Recorded, Refs, StockKey, World};
 use crate::tasks::{self, Renewal, TaskRow};
@@ -61,6 +63,9 @@ pub(crate) fn migrations() -> Migrations<'static> {
         ),
         M::up(include_str!("../../migrations/0005_api_keys.sql")),
         M::up(include_str!("../../migrations/0006_orders.sql")),
+        M::up(include_str!(
+            "../../migrations/0007_device_continuation.sql"
+        )),
     ])
 }
 
@@ -1344,10 +1349,19 @@ impl SqliteStore {
         let now_ms = self.clock.now_ms();
         self.write(|tx| {
             // Device ids are unique in the whole file (the primary key), whatever the warehouse.
-            let enrolled: Option<String> = tx
-                .prepare_cached("SELECT token_hash FROM devices WHERE device_id = ?1")?
-                .query_row([&device], |r| r.get(0))
+            let known: Option<(String, Option<String>)> = tx
+                .prepare_cached(
+                    "SELECT token_hash, continued_by FROM devices WHERE device_id = ?1",
+                )?
+                .query_row([&device], |r| Ok((r.get(0)?, r.get(1)?)))
                 .optional()?;
+            if let Some((_, Some(successor))) = &known {
+                return Err(enrolment::continued_device(
+                    req.device_id,
+                    parse_uuid(successor)?,
+                ));
+            }
+            let enrolled = known.map(|(hash, _)| hash);
             let code = tx
                 .prepare_cached(
                     "SELECT code_id, device_id, uses_left, expires_at_ms,
@@ -1415,11 +1429,100 @@ impl SqliteStore {
         self.read(|conn| {
             let id: Option<String> = conn
                 .prepare_cached(
-                    "SELECT device_id FROM devices WHERE token_hash = ?1 AND warehouse_id = ?2",
+                    "SELECT device_id FROM devices
+                     WHERE token_hash = ?1 AND warehouse_id = ?2 AND continued_by IS NULL",
                 )?
                 .query_row(params![token_hash, self.warehouse_id], |r| r.get(0))
                 .optional()?;
             id.map(|s| parse_uuid(&s)).transpose()
+        })
+    }
+
+    pub fn continue_device(
+        &self,
+        presented_token_hash: &str,
+        new_device_id: Uuid,
+        device_name: &str,
+        token_hash: &str,
+    ) -> Result<Option<Continued>, StoreError> {
+        let wh = self.warehouse_id.as_str();
+        let new = new_device_id.to_string();
+        self.write(|tx| {
+            let old: Option<(String, Option<String>)> = tx
+                .prepare_cached(
+                    "SELECT device_id, continued_by FROM devices
+                     WHERE token_hash = ?1 AND warehouse_id = ?2",
+                )?
+                .query_row(params![presented_token_hash, wh], |r| {
+                    Ok((r.get(0)?, r.get(1)?))
+                })
+                .optional()?;
+            let Some((old, successor)) = old else {
+                return Ok(None);
+            };
+            let old = parse_uuid(&old)?;
+            let successor = successor.as_deref().map(parse_uuid).transpose()?;
+            // Device ids are unique in the whole file (the primary key), whatever the warehouse.
+            let new_known = tx
+                .prepare_cached("SELECT 1 FROM devices WHERE device_id = ?1")?
+                .query_row([&new], |_| Ok(()))
+                .optional()?
+                .is_some();
+            match enrolment::continuation(old, successor, new_device_id, new_known)? {
+                Continuation::Again => {
+                    tx.prepare_cached(
+                        "UPDATE devices SET name = ?2, token_hash = ?3 WHERE device_id = ?1",
+                    )?
+                    .execute(params![new, device_name, token_hash])?;
+                }
+                Continuation::New => {
+                    tx.prepare_cached(
+                        "INSERT INTO devices (device_id, warehouse_id, name, token_hash, continues)
+                         VALUES (?1, ?2, ?3, ?4, ?5)",
+                    )?
+                    .execute(params![
+                        new,
+                        wh,
+                        device_name,
+                        token_hash,
+                        old.to_string()
+                    ])?;
+                    tx.prepare_cached(
+                        "UPDATE devices SET continued_by = ?2,
+                             continued_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
+                         WHERE device_id = ?1",
+                    )?
+                    .execute(params![old.to_string(), new])?;
+                    let held = {
+                        let sql =
+                            format!("{TASK_COLUMNS} WHERE warehouse_id = ?1 AND leased_to = ?2");
+                        let mut stmt = tx.prepare_cached(&sql)?;
+                        let mut rows = stmt.query(params![wh, old.to_string()])?;
+                        let mut held = Vec::new();
+                        while let Some(r) = rows.next()? {
+                            held.push(task_from_row(r)?);
+                        }
+                        held
+                    };
+                    for row in held {
+                        let Some(next) = tasks::hand_over(&row, old, new_device_id) else {
+                            continue;
+                        };
+                        if next.task.status == TaskStatus::Leased {
+                            publish_task(tx, wh, &next)?;
+                        } else {
+                            save_task(tx, wh, &next)?;
+                        }
+                    }
+                }
+            }
+            let last_seq: i64 = tx
+                .prepare_cached("SELECT last_seq FROM devices WHERE device_id = ?1")?
+                .query_row([&new], |r| r.get(0))?;
+            Ok(Some(Continued {
+                continues: old,
+                last_seq: last_seq as u64,
+            }))
         })
     }
 
@@ -2068,6 +2171,22 @@ impl DeviceSync for Sqlite {
         self.read(move |s| s.device_for_token(&hash)).await
     }
 
+    async fn continue_device(
+        &self,
+        presented_token_hash: &str,
+        new_device_id: Uuid,
+        device_name: &str,
+        token_hash: &str,
+    ) -> Result<Option<Continued>, StoreError> {
+        let (presented, name, hash) = (
+            presented_token_hash.to_string(),
+            device_name.to_string(),
+            token_hash.to_string(),
+        );
+        self.write(move |db| db.continue_device(&presented, new_device_id, &name, &hash))
+            .await
+    }
+
     async fn push(&self, device_id: Uuid, events: &[Event]) -> Result<PushResponse, StoreError> {
         let events = events.to_vec();
         self.write(move |s| s.push(device_id, &events)).await
@@ -2280,7 +2399,7 @@ mod tests {
             ("synchronous", "2"),
             ("foreign_keys", "1"),
             ("busy_timeout", "5000"),
-            ("user_version", "6"),
+            ("user_version", "7"),
         ] {
             assert_eq!(get(pragma), expect, "{pragma}");
         }

@@ -8,13 +8,13 @@ use laituri_protocol::{
     Change, ChangeRecord, EnrolRequest, EntityKind, Event, EventOutcome, InboundNotice,
     LeaseRequest, Location, LocationKind, LostLease, Merchant, OverrideReason, Product,
     PullResponse, PushResponse, Removed, RenewRequest, RenewResponse, TaskClaim, TaskKind,
-    WorkPacket,
+    TaskStatus, WorkPacket,
 };
 use tokio_postgres::{GenericClient, Row, Transaction};
 use uuid::Uuid;
 
 use super::{PendingChange, Postgres, append_changes, snapshot};
-use crate::enrolment::{self, Admission, Claim, StoredCode};
+use crate::enrolment::{self, Admission, Claim, Continuation, StoredCode};
 use crate::push::{self, Effect, Ledger, ReceiptRef, Recorded, Refs, StockKey, World};
 use crate::store::rows::{
     LeaseTarget, StoredTask, change_from_row, corrupt, from_json, lease_refusal, lease_target,
@@ -22,7 +22,7 @@ use crate::store::rows::{
     outcome_from_columns, packet, stock_key, stored_payload, stored_text, task_status_str, to_i64,
     to_json, unknown_task,
 };
-use crate::store::{DeviceSync, StoreError};
+use crate::store::{Continued, DeviceSync, StoreError};
 use crate::tasks::{self, Renewal, TaskRow};
 
 /// The columns of a task, in [`task_from_row`]'s order (its errors, never a panic, on a row
@@ -901,15 +901,20 @@ impl DeviceSync for Postgres {
                     })
                 }
             };
-            let enrolled: Option<String> = tx
+            let known = tx
                 .query_opt(
-                    "SELECT token_hash FROM devices WHERE warehouse_id = $1 AND device_id = $2
-                     FOR UPDATE",
+                    "SELECT token_hash, continued_by FROM devices
+                     WHERE warehouse_id = $1 AND device_id = $2 FOR UPDATE",
                     &[&wh, &device],
                 )
-                .await?
-                .map(|r| r.try_get(0))
-                .transpose()?;
+                .await?;
+            let mut enrolled: Option<String> = None;
+            if let Some(r) = known {
+                if let Some(successor) = r.try_get::<_, Option<Uuid>>(1)? {
+                    return Err(enrolment::continued_device(device, successor));
+                }
+                enrolled = Some(r.try_get(0)?);
+            }
             let admission = enrolment::admit(&Claim {
                 device_id: device,
                 enrolled_token_hash: enrolled.as_deref(),
@@ -966,11 +971,108 @@ impl DeviceSync for Postgres {
         let client = self.pool.get().await?;
         Ok(client
             .query_opt(
-                "SELECT device_id FROM devices WHERE warehouse_id = $1 AND token_hash = $2",
+                "SELECT device_id FROM devices
+                 WHERE warehouse_id = $1 AND token_hash = $2 AND continued_by IS NULL",
                 &[&self.warehouse_id, &token_hash],
             )
             .await?
             .map(|r| r.get(0)))
+    }
+
+    async fn continue_device(
+        &self,
+        presented_token_hash: &str,
+        new_device_id: Uuid,
+        device_name: &str,
+        token_hash: &str,
+    ) -> Result<Option<Continued>, StoreError> {
+        let wh = self.warehouse_id.as_str();
+        let new = new_device_id;
+        self.retrying(|| async {
+            let mut client = self.pool.get().await?;
+            let tx = client.transaction().await?;
+            // The old device's row first: its pushes, enrolments and continuations wait.
+            let Some(old) = tx
+                .query_opt(
+                    "SELECT device_id, continued_by FROM devices
+                     WHERE warehouse_id = $1 AND token_hash = $2 FOR UPDATE",
+                    &[&wh, &presented_token_hash],
+                )
+                .await?
+            else {
+                return Ok(None);
+            };
+            let (old, successor): (Uuid, Option<Uuid>) = (old.try_get(0)?, old.try_get(1)?);
+            let new_known = tx
+                .query_opt(
+                    "SELECT 1 FROM devices WHERE warehouse_id = $1 AND device_id = $2",
+                    &[&wh, &new],
+                )
+                .await?
+                .is_some();
+            let mut changes = Vec::new();
+            match enrolment::continuation(old, successor, new, new_known)? {
+                Continuation::Again => {
+                    tx.execute(
+                        "UPDATE devices SET name = $3, token_hash = $4
+                         WHERE warehouse_id = $1 AND device_id = $2",
+                        &[&wh, &new, &device_name, &token_hash],
+                    )
+                    .await?;
+                }
+                Continuation::New => {
+                    let made = tx
+                        .execute(
+                            "INSERT INTO devices (warehouse_id, device_id, name, token_hash, continues)
+                             VALUES ($1, $2, $3, $4, $5)
+                             ON CONFLICT (warehouse_id, device_id) DO NOTHING",
+                            &[&wh, &new, &device_name, &token_hash, &old],
+                        )
+                        .await?;
+                    // No row: the same id was enrolled at the same time. Tried again, the
+                    // request sees it.
+                    if made == 0 {
+                        return Err(StoreError::Contention(format!(
+                            "device {new} was enrolled by another request at the same time"
+                        )));
+                    }
+                    tx.execute(
+                        "UPDATE devices SET continued_by = $3, continued_at = now()
+                         WHERE warehouse_id = $1 AND device_id = $2",
+                        &[&wh, &old, &new],
+                    )
+                    .await?;
+                    let sql = format!(
+                        "{TASK_COLUMNS} WHERE warehouse_id = $1 AND leased_to = $2 FOR UPDATE"
+                    );
+                    for r in tx.query(&sql, &[&wh, &old]).await? {
+                        let row = task_from_row(&r)?;
+                        let Some(next) = tasks::hand_over(&row, old, new) else {
+                            continue;
+                        };
+                        if next.task.status == TaskStatus::Leased {
+                            publish_task(&*tx, wh, &next, &mut changes).await?;
+                        } else {
+                            save_task(&*tx, wh, &next).await?;
+                        }
+                    }
+                }
+            }
+            let last_seq: i64 = tx
+                .query_one(
+                    "SELECT last_seq FROM devices WHERE warehouse_id = $1 AND device_id = $2",
+                    &[&wh, &new],
+                )
+                .await?
+                .try_get(0)?;
+            append_changes(&tx, wh, &changes).await?;
+            tx.commit().await?;
+            Ok(Some(Continued {
+                continues: old,
+                last_seq: last_seq.max(0) as u64,
+            }))
+        })
+        .await
     }
 
     async fn push(&self, device_id: Uuid, events: &[Event]) -> Result<PushResponse, StoreError> {

@@ -53,6 +53,10 @@ const MIGRATIONS: &[(i32, &str)] = &[
         4,
         include_str!("../../../migrations/postgres/0004_orders.sql"),
     ),
+    (
+        5,
+        include_str!("../../../migrations/postgres/0005_device_continuation.sql"),
+    ),
 ];
 
 /// Connections per server process. A push holds one for its transaction; reads are short.
