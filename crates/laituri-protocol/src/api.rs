@@ -28,6 +28,7 @@ pub mod paths {
     pub const EXCEPTIONS: &str = "/api/v1/integration/exceptions";
     pub const ENROLMENT_CODES: &str = "/api/v1/admin/enrolment-codes";
     pub const API_KEYS: &str = "/api/v1/admin/keys";
+    pub const DEVICES: &str = "/api/v1/admin/devices";
     pub const ORDERS: &str = "/api/v1/integration/orders";
     pub const ERASURES: &str = "/api/v1/integration/erasures";
     pub const TASKS: &str = "/api/v1/integration/tasks";
@@ -314,6 +315,25 @@ pub struct EnrolmentCode {
     /// The devices it enrolled, first use first.
     #[serde(default)]
     pub used_by: Vec<EnrolmentCodeUse>,
+}
+
+/// A terminal as `GET DEVICES` lists it for the warehouse's operator: never its token.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeviceView {
+    pub device_id: Uuid,
+    pub name: String,
+    /// The highest seq of its events the server has recorded.
+    pub last_seq: u64,
+    /// When it was enrolled (server time, RFC 3339).
+    pub enrolled_at: String,
+    /// The device it continues: its database was restored from a backup of that one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub continues: Option<Uuid>,
+    /// The device that continues it, and since when: this one is retired.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub continued_by: Option<Uuid>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub continued_at: Option<String>,
 }
 
 /// Whom an integration key speaks for: the warehouse's operator (every merchant, master data,

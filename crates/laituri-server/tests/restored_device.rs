@@ -210,6 +210,27 @@ async fn a_restored_device_diverges_continues_under_a_new_id_and_loses_nothing()
     let resp: PushResponse = json_ok(s.push(&n, &known).await).await;
     assert_eq!(codes(&resp), ["duplicate_event_id"]);
     assert_eq!(stock_of_tote(&s).await, 17, "nothing applied twice");
+
+    // The shift lead sees which device goes on for which, and no token.
+    let resp = s
+        .admin(reqwest::Method::GET, paths::DEVICES)
+        .send()
+        .await
+        .unwrap();
+    let text = resp.text().await.unwrap();
+    assert!(
+        !text.contains(&n.token) && !text.contains(&d.token),
+        "{text}"
+    );
+    let devices: Vec<laituri_protocol::DeviceView> = serde_json::from_str(&text).unwrap();
+    let old = devices.iter().find(|v| v.device_id == d.id).unwrap();
+    let new = devices.iter().find(|v| v.device_id == new_id).unwrap();
+    assert_eq!(
+        (old.continued_by, new.continues),
+        (Some(new_id), Some(d.id))
+    );
+    assert!(old.continued_at.is_some() && new.continued_at.is_none());
+    assert_eq!((old.last_seq, new.last_seq), (3, 4));
 }
 
 #[tokio::test]

@@ -398,6 +398,18 @@ pub async fn delete_enrolment_code(
     }
 }
 
+/// The enrolled terminals, without their tokens: which continues which after a restore.
+pub async fn get_devices(
+    _: Admin,
+    State(state): State<AppState>,
+    uri: Uri,
+    QueryParams(p): QueryParams<PageParams>,
+) -> Result<Response, ApiFailure> {
+    let page = p.page_of_ids("a device")?;
+    let items = state.store().devices(&page).await?;
+    Ok(paged(&uri, items, page.limit, |d| d.device_id.to_string()))
+}
+
 /// Integration keys, oldest first, without the keys themselves.
 pub async fn get_api_keys(
     _: Admin,

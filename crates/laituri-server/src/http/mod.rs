@@ -191,6 +191,7 @@ pub fn router(state: AppState, limits: &Limits) -> Router {
             &code_path,
             axum::routing::delete(integration::delete_enrolment_code),
         )
+        .route(paths::DEVICES, get(integration::get_devices))
         .route(
             &key_path,
             axum::routing::delete(integration::delete_api_key),

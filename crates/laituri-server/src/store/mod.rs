@@ -14,9 +14,9 @@
 
 use async_trait::async_trait;
 use laituri_protocol::{
-    ApiKey, EnrolRequest, EnrolmentCode, Event, ExceptionView, InboundNotice, LeaseRequest,
-    Location, Merchant, Operator, Order, OrderInput, Product, PullResponse, PushResponse,
-    ReceiptView, RenewRequest, RenewResponse, StockRow, Task, TaskClaim, WorkPacket,
+    ApiKey, DeviceView, EnrolRequest, EnrolmentCode, Event, ExceptionView, InboundNotice,
+    LeaseRequest, Location, Merchant, Operator, Order, OrderInput, Product, PullResponse,
+    PushResponse, ReceiptView, RenewRequest, RenewResponse, StockRow, Task, TaskClaim, WorkPacket,
 };
 use uuid::Uuid;
 
@@ -243,6 +243,8 @@ pub trait MasterData: Send + Sync + 'static {
 /// What the floor did, as the integration API shows it.
 #[async_trait]
 pub trait Views: Send + Sync + 'static {
+    /// Enrolled devices by id (UUIDv7: about the order they were made), after `page.after`.
+    async fn devices(&self, page: &Page) -> Result<Vec<DeviceView>, StoreError>;
     /// Tasks, oldest first: those made after the task `page.after`.
     async fn tasks(&self, page: &Page) -> Result<Vec<Task>, StoreError>;
     /// Non-zero stock rows matching the filter, one page of them.

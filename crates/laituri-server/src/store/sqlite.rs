@@ -18,11 +18,11 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use laituri_protocol::{
-    ApiKey, Change, ChangeRecord, EnrolRequest, EnrolmentCode, EntityKind, Event, EventOutcome,
-    ExceptionView, InboundNotice, LeaseRequest, Location, LocationKind, LostLease, Merchant,
-    Operator, OverrideReason, Product, PullResponse, PushResponse, ReceiptLineSummary, ReceiptView,
-    Removed, RenewRequest, RenewResponse, StockRow, Task, TaskClaim, TaskKind, TaskStatus,
-    WorkPacket,
+    ApiKey, Change, ChangeRecord, DeviceView, EnrolRequest, EnrolmentCode, EntityKind, Event,
+    EventOutcome, ExceptionView, InboundNotice, LeaseRequest, Location, LocationKind, LostLease,
+    Merchant, Operator, OverrideReason, Product, PullResponse, PushResponse, ReceiptLineSummary,
+    ReceiptView, Removed, RenewRequest, RenewResponse, StockRow, Task, TaskClaim, TaskKind,
+    TaskStatus, WorkPacket,
 };
 use rusqlite::{
     Connection, ErrorCode, OptionalExtension, Transaction, TransactionBehavior, params,
@@ -1927,6 +1927,42 @@ impl SqliteStore {
         )
     }
 
+    pub fn devices(&self, page: &Page) -> Result<Vec<DeviceView>, StoreError> {
+        self.read(|conn| {
+            let mut stmt = conn.prepare_cached(
+                "SELECT device_id, name, last_seq, enrolled_at, continues, continued_by,
+                     continued_at
+                 FROM devices WHERE warehouse_id = ?1 AND device_id > ?2
+                 ORDER BY device_id LIMIT ?3",
+            )?;
+            let after = page.after.as_deref().unwrap_or("");
+            let rows = stmt.query_map(params![self.warehouse_id, after, page.limit], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, i64>(2)?,
+                    r.get::<_, String>(3)?,
+                    r.get::<_, Option<String>>(4)?,
+                    r.get::<_, Option<String>>(5)?,
+                    r.get::<_, Option<String>>(6)?,
+                ))
+            })?;
+            rows.map(|row| {
+                let (id, name, last_seq, enrolled_at, continues, continued_by, continued_at) = row?;
+                Ok(DeviceView {
+                    device_id: parse_uuid(&id)?,
+                    name,
+                    last_seq: last_seq as u64,
+                    enrolled_at,
+                    continues: continues.as_deref().map(parse_uuid).transpose()?,
+                    continued_by: continued_by.as_deref().map(parse_uuid).transpose()?,
+                    continued_at,
+                })
+            })
+            .collect()
+        })
+    }
+
     pub fn notices_by_id(&self, ids: &[String]) -> Result<Vec<InboundNotice>, StoreError> {
         let ids = serde_json::to_string(ids).map_err(corrupt)?;
         self.read(|conn| {
@@ -2330,6 +2366,11 @@ impl Views for Sqlite {
     async fn tasks(&self, page: &Page) -> Result<Vec<Task>, StoreError> {
         let page = page.clone();
         self.read(move |s| s.tasks(&page)).await
+    }
+
+    async fn devices(&self, page: &Page) -> Result<Vec<DeviceView>, StoreError> {
+        let page = page.clone();
+        self.read(move |s| s.devices(&page)).await
     }
 
     async fn stock(&self, filter: &StockFilter) -> Result<Vec<StockRow>, StoreError> {

@@ -8,7 +8,7 @@ use std::collections::HashMap;
 
 use async_trait::async_trait;
 use deadpool_postgres::Transaction;
-use laituri_protocol::{ExceptionView, InboundNotice, ReceiptView, StockRow, Task};
+use laituri_protocol::{DeviceView, ExceptionView, InboundNotice, ReceiptView, StockRow, Task};
 use tokio_postgres::types::ToSql;
 use uuid::Uuid;
 
@@ -108,6 +108,40 @@ impl Postgres {
 
 #[async_trait]
 impl Views for Postgres {
+    async fn devices(&self, page: &Page) -> Result<Vec<DeviceView>, StoreError> {
+        let after = match page.after.as_deref() {
+            Some(a) => Uuid::parse_str(a)
+                .map_err(|_| StoreError::invalid(format!("after={a:?} is not a device id")))?,
+            None => Uuid::nil(),
+        };
+        // Times as SQLite writes them: UTC, milliseconds, RFC 3339.
+        let client = self.pool.get().await?;
+        let rows = client
+            .query(
+                r#"SELECT device_id, name, last_seq,
+                       to_char(enrolled_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
+                       continues, continued_by,
+                       to_char(continued_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')
+                   FROM devices WHERE warehouse_id = $1 AND device_id > $2
+                   ORDER BY device_id LIMIT $3"#,
+                &[&self.warehouse_id, &after, &i64::from(page.limit)],
+            )
+            .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(DeviceView {
+                    device_id: r.try_get(0)?,
+                    name: r.try_get(1)?,
+                    last_seq: r.try_get::<_, i64>(2)? as u64,
+                    enrolled_at: r.try_get(3)?,
+                    continues: r.try_get(4)?,
+                    continued_by: r.try_get(5)?,
+                    continued_at: r.try_get(6)?,
+                })
+            })
+            .collect()
+    }
+
     async fn tasks(&self, page: &Page) -> Result<Vec<Task>, StoreError> {
         let client = self.pool.get().await?;
         let sql = format!(
