@@ -31,6 +31,7 @@ use super::rows::new_epoch_id;
 use crate::clock::Clock;
 
 mod device;
+mod ledger;
 mod master;
 mod views;
 
@@ -290,28 +291,9 @@ pub(crate) async fn append_changes(
     if changes.is_empty() {
         return Ok(());
     }
-    let n = i64::try_from(changes.len()).unwrap_or(i64::MAX);
-    let last: i64 = tx
-        .query_one(
-            "UPDATE change_counters SET last_cursor = last_cursor + $2
-             WHERE warehouse_id = $1 RETURNING last_cursor",
-            &[&wh, &n],
-        )
-        .await?
-        .get(0);
-    let first = last - n + 1;
-    let cursors: Vec<i64> = (first..=last).collect();
-    let devices: Vec<Option<Uuid>> = changes.iter().map(|c| c.device).collect();
-    let merchants: Vec<Option<&str>> = changes.iter().map(|c| c.merchant_id.as_deref()).collect();
-    let entities: Vec<&str> = changes.iter().map(|c| c.entity).collect();
-    let ids: Vec<&str> = changes.iter().map(|c| c.entity_id.as_str()).collect();
-    let data: Vec<&str> = changes.iter().map(|c| c.data.as_str()).collect();
-    tx.execute(
-        "INSERT INTO changes (warehouse_id, cursor, device_id, merchant_id, entity, entity_id, data)
-         SELECT $1, * FROM unnest($2::bigint[], $3::uuid[], $4::text[], $5::text[], $6::text[], $7::text[])",
-        &[&wh, &cursors, &devices, &merchants, &entities, &ids, &data],
-    )
-    .await?;
+    let stmt = ledger::append_statement(wh, changes);
+    let inserted = ledger::execute_pipeline(tx, std::slice::from_ref(&stmt)).await?;
+    ledger::appended(wh, changes.len(), inserted.first().copied().unwrap_or(0))?;
     Ok(())
 }
 
