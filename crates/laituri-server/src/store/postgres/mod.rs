@@ -21,9 +21,10 @@
 
 use std::time::Duration;
 
+use deadpool_postgres::Transaction;
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
+use tokio_postgres::NoTls;
 use tokio_postgres::error::SqlState;
-use tokio_postgres::{NoTls, Transaction};
 use uuid::Uuid;
 
 use super::StoreError;
@@ -53,6 +54,9 @@ const POOL_SIZE: usize = 16;
 /// How often a transaction that lost a serialization race or a deadlock is tried again before
 /// the request is answered as transient (the terminal then retries later).
 const RETRIES: u32 = 4;
+
+/// The session setting that plans every run of a prepared statement for its values.
+const CUSTOM_PLANS: &str = "-c plan_cache_mode=force_custom_plan";
 
 /// The key of the advisory lock that serializes migrations between server processes.
 const MIGRATION_LOCK: i64 = 0x6c61_6974_7572_6901;
@@ -106,12 +110,20 @@ impl Postgres {
     /// Connects to the database at `url` (`postgres://user@host:port/db`), migrates it to the
     /// latest schema and makes the warehouse's epoch and change counter if they are missing.
     pub async fn connect(url: &str, warehouse_id: &str) -> Result<Postgres, StoreError> {
-        let config: tokio_postgres::Config = url.parse().map_err(|e| {
+        let mut config: tokio_postgres::Config = url.parse().map_err(|e| {
             StoreError::invalid(format!(
                 "{} is not a PostgreSQL connection URL ({e}): write it as postgres://USER@HOST:PORT/DATABASE",
                 redacted(url)
             ))
         })?;
+        // A push prepares its statements once per connection and keeps them (a round trip less
+        // each), and each run is planned for the values at hand: a generic plan of an
+        // `= ANY($n)` look-up or an `unnest` join is far worse (see BENCHMARKS.md).
+        let options = match config.get_options() {
+            Some(given) => format!("{given} {CUSTOM_PLANS}"),
+            None => CUSTOM_PLANS.to_string(),
+        };
+        config.options(&options);
         let manager = Manager::from_config(
             config,
             NoTls,
@@ -292,8 +304,8 @@ pub(crate) async fn append_changes(
         return Ok(());
     }
     let stmt = ledger::append_statement(wh, changes);
-    let inserted = ledger::execute_pipeline(tx, std::slice::from_ref(&stmt)).await?;
-    ledger::appended(wh, changes.len(), inserted.first().copied().unwrap_or(0))?;
+    let inserted = ledger::execute_in(tx, &stmt).await?;
+    ledger::appended(wh, changes.len(), inserted)?;
     Ok(())
 }
 
