@@ -10,7 +10,7 @@ use laituri_protocol::{
 use tokio_postgres::{GenericClient, Row};
 use uuid::Uuid;
 
-use super::ledger::{PgLedger, PushTx};
+use super::ledger::PgLedger;
 use super::{PendingChange, Postgres, append_changes, snapshot};
 use crate::enrolment::{self, Admission, Claim, StoredCode};
 use crate::push::{self, StockKey, Writing};
@@ -226,16 +226,14 @@ impl Postgres {
         events: &[Event],
         writing: Writing,
     ) -> Result<PushResponse, StoreError> {
-        let push = PushTx::get(&self.pool).await?;
-        let mut ledger = PgLedger::new(&push, &self.warehouse_id);
-        let answer = match push::push_batch(&mut ledger, device_id, events, writing).await {
-            // What the batch writes, then the change log (the transaction's last statement),
-            // and the commit.
-            Ok(answer) => ledger.commit().await.map(|()| answer),
-            Err(e) => Err(e),
-        };
-        push.finish().await;
-        answer
+        let mut client = self.pool.get().await?;
+        let tx = client.transaction().await?;
+        let mut ledger = PgLedger::new(&tx, &self.warehouse_id);
+        let answer = push::push_batch(&mut ledger, device_id, events, writing).await?;
+        // What the batch writes, then the change log: the transaction's last statement.
+        ledger.flush(true).await?;
+        tx.commit().await?;
+        Ok(answer)
     }
 }
 

@@ -5,24 +5,22 @@
 //! costs a wait for a CPU on each side, so the statements of a push travel in pipelines: the
 //! look-ups of a batch go out together and their answers come back together
 //! ([`PgLedger::load`]), and the writes are held back until the batch is decided and then sent
-//! as one pipeline, in order ([`PgLedger::commit`]). Each pipeline is one round trip whatever its
+//! as one pipeline, in order ([`PgLedger::flush`]). A pipeline is one round trip whatever its
 //! length, each statement run after the one before it: the connection prepares its statements
-//! once and keeps them (each run planned for the values at hand, see [`super::Postgres::connect`]).
+//! once and keeps them, each run planned for the values at hand (see
+//! [`super::Postgres::connect`]). A push on a warm connection is five round trips: BEGIN, the
+//! device's row lock, the look-ups, the writes, COMMIT. (BEGIN and COMMIT sent in the pipelines
+//! next to them were measured too: sometimes 20-30 ms slower per push, see BENCHMARKS.md.)
 //!
 //! Rows that many devices' pushes share wait for each other until commit: the stock rows a floor
 //! receives into and the warehouse's change counter (see [`super::append_changes`]). They are
-//! the last statements of the last pipeline, stock in key order and then the counter, and the
-//! COMMIT travels in the same pipeline ([`PushTx`] opens and ends the transaction itself), so
-//! their locks are held only while the database runs those statements and commits, never across
-//! a round trip; every push takes them in the same order (no deadlock between pushes).
-//!
-//! A push on a warm connection is three round trips: BEGIN with the device's row lock, the
-//! look-ups, the writes with the COMMIT.
+//! the last statements of the last pipeline, stock in key order and then the counter, so their
+//! locks are held from there to the commit and no longer, and every push takes them in the same
+//! order (no deadlock between pushes).
 
 use std::collections::{BTreeSet, HashMap};
-use std::sync::atomic::{AtomicU8, Ordering};
 
-use deadpool_postgres::{ClientWrapper, Object, Pool, Transaction};
+use deadpool_postgres::Transaction;
 use futures_util::future::try_join_all;
 use laituri_protocol::{Event, EventOutcome, InboundNotice, LocationKind, OverrideReason};
 use tokio_postgres::types::ToSql;
@@ -59,7 +57,7 @@ impl Stmt {
 /// Prepares the distinct texts of `stmts` together: one round trip, or none when the
 /// connection prepared them all before (it keeps them).
 async fn prepare<'s>(
-    tx: &ClientWrapper,
+    tx: &Transaction<'_>,
     stmts: &'s [Stmt],
 ) -> Result<HashMap<&'s str, Statement>, StoreError> {
     let mut texts: Vec<&str> = stmts.iter().map(|s| s.sql.as_str()).collect();
@@ -76,37 +74,28 @@ fn param_refs(s: &Stmt) -> Vec<&(dyn ToSql + Sync)> {
         .collect()
 }
 
-/// Runs `stmts` as one pipeline, in order, each sent without waiting for the one before, and
-/// then `then` (a simple statement such as COMMIT, when given): one round trip in all, and one
-/// to prepare what the connection has not prepared before. Answers each statement's count of
-/// rows. The first failure is the answer (the statements after it fail too, their transaction
-/// being aborted, and a COMMIT after a failure rolls back).
-async fn execute_pipeline(
-    tx: &ClientWrapper,
+/// Runs `stmts` as one pipeline, in order, each sent without waiting for the one before: one
+/// round trip in all (and one to prepare what the connection has not prepared before). Answers
+/// each one's count of rows. The first failure is the answer (the statements after it fail too,
+/// their transaction being aborted).
+pub(super) async fn execute_pipeline(
+    tx: &Transaction<'_>,
     stmts: &[Stmt],
-    then: Option<&str>,
 ) -> Result<Vec<u64>, StoreError> {
+    if stmts.is_empty() {
+        return Ok(Vec::new());
+    }
     let prepared = prepare(tx, stmts).await?;
     let params: Vec<_> = stmts.iter().map(param_refs).collect();
-    // Each message is sent when its future is first polled, and both joins poll in order.
-    let runs = try_join_all(
-        stmts
-            .iter()
-            .zip(&params)
-            .map(|(s, p)| tx.execute(&prepared[s.sql.as_str()], p)),
-    );
-    let then = async {
-        match then {
-            Some(sql) => tx.batch_execute(sql).await,
-            None => Ok(()),
-        }
-    };
-    let (counts, ()) = futures_util::future::try_join(runs, then).await?;
-    Ok(counts)
+    let runs = stmts
+        .iter()
+        .zip(&params)
+        .map(|(s, p)| tx.execute(&prepared[s.sql.as_str()], p));
+    Ok(try_join_all(runs).await?)
 }
 
 /// Runs the queries `stmts` as one pipeline (see [`execute_pipeline`]); answers their rows.
-async fn query_pipeline(tx: &ClientWrapper, stmts: &[Stmt]) -> Result<Vec<Vec<Row>>, StoreError> {
+async fn query_pipeline(tx: &Transaction<'_>, stmts: &[Stmt]) -> Result<Vec<Vec<Row>>, StoreError> {
     if stmts.is_empty() {
         return Ok(Vec::new());
     }
@@ -117,12 +106,6 @@ async fn query_pipeline(tx: &ClientWrapper, stmts: &[Stmt]) -> Result<Vec<Vec<Ro
         .zip(&params)
         .map(|(s, p)| tx.query(&prepared[s.sql.as_str()], p));
     Ok(try_join_all(runs).await?)
-}
-
-/// Runs one statement of [`append_statement`] in `tx` (a transaction other than a push's).
-pub(super) async fn execute_in(tx: &Transaction<'_>, stmt: &Stmt) -> Result<u64, StoreError> {
-    let prepared = tx.prepare_cached(&stmt.sql).await?;
-    Ok(tx.execute(&prepared, &param_refs(stmt)).await?)
 }
 
 /// The statement that appends `changes` to the warehouse's change log with the next cursors,
@@ -173,76 +156,14 @@ pub(super) fn appended(wh: &str, expected: usize, inserted: u64) -> Result<(), S
     }
 }
 
-/// Where a [`PushTx`] is.
-const NOT_BEGUN: u8 = 0;
-const OPEN: u8 = 1;
-const ENDED: u8 = 2;
-
-/// The transaction of one push on a pooled connection, begun and ended by the push itself so
-/// that BEGIN travels with the first statement and COMMIT with the last ones. Call
-/// [`PushTx::finish`] on every path; one dropped open (a push cancelled midway) is rolled back
-/// before its connection goes back to the pool.
-pub(super) struct PushTx {
-    client: Option<Object>,
-    state: AtomicU8,
-}
-
-impl PushTx {
-    pub(super) async fn get(pool: &Pool) -> Result<PushTx, StoreError> {
-        Ok(PushTx {
-            client: Some(pool.get().await?),
-            state: AtomicU8::new(NOT_BEGUN),
-        })
-    }
-
-    fn client(&self) -> &ClientWrapper {
-        self.client
-            .as_ref()
-            .expect("a push has its connection until it is finished")
-    }
-
-    /// Ends the push's transaction if it is still open (rolled back), and gives the connection
-    /// back; a connection that cannot roll back is closed instead.
-    pub(super) async fn finish(mut self) {
-        let client = self.client.take();
-        if let Some(client) = client
-            && self.state.load(Ordering::Acquire) == OPEN
-            && client.batch_execute("ROLLBACK").await.is_err()
-        {
-            drop(Object::take(client));
-        }
-    }
-}
-
-impl Drop for PushTx {
-    fn drop(&mut self) {
-        let Some(client) = self.client.take() else {
-            return;
-        };
-        if self.state.load(Ordering::Acquire) != OPEN {
-            return;
-        }
-        match tokio::runtime::Handle::try_current() {
-            Ok(runtime) => {
-                runtime.spawn(async move {
-                    if client.batch_execute("ROLLBACK").await.is_err() {
-                        drop(Object::take(client));
-                    }
-                });
-            }
-            Err(_) => drop(Object::take(client)),
-        }
-    }
-}
-
 /// The PostgreSQL side of [`Ledger`]: the push rules' view of one transaction. Reads go out at
-/// once; writes are held back until [`PgLedger::commit`] (by the push at its end, and by
+/// once; writes are held back until [`PgLedger::flush`] (by the push at its end, and by
 /// [`Ledger::mark`] and [`Ledger::keep`] when events are written one at a time).
 ///
 /// Writes go to the database in bulk, a statement per kind of row for the whole batch (stock,
 /// tallies, totes of receipts, exceptions, events), not a statement per event.
-pub(super) struct PgLedger<'a> {
-    push: &'a PushTx,
+pub(super) struct PgLedger<'a, 't> {
+    tx: &'a Transaction<'t>,
     wh: &'a str,
     /// Changes to publish, appended to the log by the last flush.
     changes: Vec<PendingChange>,
@@ -259,7 +180,7 @@ pub(super) struct PgLedger<'a> {
     savepoint_open: bool,
 }
 
-/// An event's columns, as [`PgLedger::commit`] writes them.
+/// An event's columns, as [`PgLedger::flush`] writes them.
 struct EventRow {
     device_id: Uuid,
     seq: i64,
@@ -274,10 +195,10 @@ struct EventRow {
     reason: Option<String>,
 }
 
-impl<'a> PgLedger<'a> {
-    pub(super) fn new(push: &'a PushTx, wh: &'a str) -> PgLedger<'a> {
+impl<'a, 't> PgLedger<'a, 't> {
+    pub(super) fn new(tx: &'a Transaction<'t>, wh: &'a str) -> PgLedger<'a, 't> {
         PgLedger {
-            push,
+            tx,
             wh,
             changes: Vec::new(),
             effects: Vec::new(),
@@ -292,38 +213,10 @@ impl<'a> PgLedger<'a> {
         Box::new(self.wh.to_string())
     }
 
-    fn tx(&self) -> &'a ClientWrapper {
-        self.push.client()
-    }
-
-    /// Writes everything held back and the changes (taking the change counter), and commits, in
-    /// one pipeline.
-    pub(super) async fn commit(&mut self) -> Result<(), StoreError> {
-        let (stmts, published) = self.held_back(true)?;
-        let counts = execute_pipeline(self.tx(), &stmts, Some("COMMIT")).await?;
-        // On an error the push rolls back: the COMMIT may not have been sent (a ROLLBACK after
-        // one that was, and rolled back for the error, changes nothing).
-        self.push.state.store(ENDED, Ordering::Release);
-        if published > 0 {
-            appended(self.wh, published, counts.last().copied().unwrap_or(0))?;
-            self.changes.clear();
-        }
-        Ok(())
-    }
-
-    /// Writes everything held back, as one pipeline.
-    async fn flush(&mut self) -> Result<(), StoreError> {
-        let (stmts, _) = self.held_back(false)?;
-        if !stmts.is_empty() {
-            execute_pipeline(self.tx(), &stmts, None).await?;
-        }
-        Ok(())
-    }
-
-    /// The statements of everything held back, in order: the effects, then the rows written in
-    /// bulk, the events, the device's last seq, the stock, and with `publish` the changes
-    /// (taking the change counter: the transaction's last statement); and how many changes.
-    fn held_back(&mut self, publish: bool) -> Result<(Vec<Stmt>, usize), StoreError> {
+    /// Writes everything held back, as one pipeline: the effects in order, then the rows written
+    /// in bulk, the events, the device's last seq, the stock, and with `publish` the changes
+    /// (taking the change counter: the transaction's last statement).
+    pub(super) async fn flush(&mut self, publish: bool) -> Result<(), StoreError> {
         let mut stmts = Vec::new();
         let effects = std::mem::take(&mut self.effects);
         // Stock and tallies are sums, totes of receipts and exceptions are rows of their own:
@@ -382,11 +275,17 @@ impl<'a> PgLedger<'a> {
             ));
         }
         stmts.extend(self.stock(&stock));
-        let published = if publish { self.changes.len() } else { 0 };
-        if published > 0 {
+        let published = self.changes.len();
+        if publish && published > 0 {
             stmts.push(append_statement(self.wh, &self.changes));
         }
-        Ok((stmts, published))
+        let counts = execute_pipeline(self.tx, &stmts).await?;
+        if publish && published > 0 {
+            let inserted = counts.last().copied().unwrap_or(0);
+            appended(self.wh, published, inserted)?;
+            self.changes.clear();
+        }
+        Ok(())
     }
 
     fn events(&mut self) -> Option<Stmt> {
@@ -684,28 +583,21 @@ fn texts(set: &BTreeSet<String>) -> Param {
     Box::new(set.iter().cloned().collect::<Vec<String>>())
 }
 
-impl Ledger for PgLedger<'_> {
+impl Ledger for PgLedger<'_, '_> {
     async fn last_seq(&mut self, device_id: Uuid) -> Result<u64, StoreError> {
         // The row lock serializes pushes of one device, whichever server process takes them.
-        let tx = self.tx();
-        let lock = tx
+        let lock = self
+            .tx
             .prepare_cached(
                 "SELECT last_seq FROM devices WHERE warehouse_id = $1 AND device_id = $2
                  FOR UPDATE",
             )
             .await?;
-        // BEGIN travels with the first statement (a push asks this first).
-        let begin = async {
-            if self.push.state.load(Ordering::Acquire) == NOT_BEGUN {
-                self.push.state.store(OPEN, Ordering::Release);
-                tx.batch_execute("BEGIN").await?;
-            }
-            Ok::<(), tokio_postgres::Error>(())
-        };
-        let params: [&(dyn ToSql + Sync); 2] = [&self.wh, &device_id];
-        let locked = tx.query_opt(&lock, &params);
-        let ((), row) = futures_util::future::try_join(begin, locked).await?;
-        let seq: Option<i64> = row.map(|r| r.get(0));
+        let seq: Option<i64> = self
+            .tx
+            .query_opt(&lock, &[&self.wh, &device_id])
+            .await?
+            .map(|r| r.get(0));
         match seq {
             Some(s) => Ok(s.max(0) as u64),
             None => Err(StoreError::invalid(format!(
@@ -725,7 +617,7 @@ impl Ledger for PgLedger<'_> {
         seq: u64,
     ) -> Result<Option<Recorded>, StoreError> {
         let row = self
-            .tx()
+            .tx
             .query_opt(
                 "SELECT event_id, outcome, reject_code, reject_reason FROM events
                  WHERE warehouse_id = $1 AND device_id = $2 AND seq = $3",
@@ -765,7 +657,7 @@ impl Ledger for PgLedger<'_> {
     }
 
     /// Every look-up the refs need, sent as one pipeline. Nothing is written before the batch is
-    /// decided, so they read what the transaction has (see [`PgLedger::commit`]).
+    /// decided, so they read what the transaction has (see [`PgLedger::flush`]).
     async fn load(&mut self, refs: &Refs) -> Result<World, StoreError> {
         let mut asks: Vec<(Look, Stmt)> = Vec::new();
         let mut ask = |look, sql: String, param: Param| {
@@ -921,7 +813,7 @@ impl Ledger for PgLedger<'_> {
         }
 
         let (looks, stmts): (Vec<Look>, Vec<Stmt>) = asks.into_iter().unzip();
-        let answers = query_pipeline(self.tx(), &stmts).await?;
+        let answers = query_pipeline(self.tx, &stmts).await?;
         let mut w = World::default();
         for (look, rows) in looks.into_iter().zip(answers) {
             for r in rows {
@@ -996,26 +888,26 @@ impl Ledger for PgLedger<'_> {
 
     async fn mark(&mut self) -> Result<(), StoreError> {
         // What was held back before the mark is written before it, so undoing keeps it.
-        self.flush().await?;
+        self.flush(false).await?;
         let sql = if self.savepoint_open {
             "RELEASE SAVEPOINT push_mark; SAVEPOINT push_mark"
         } else {
             "SAVEPOINT push_mark"
         };
-        self.tx().batch_execute(sql).await?;
+        self.tx.batch_execute(sql).await?;
         self.savepoint_open = true;
         self.marked = Some(self.changes.len());
         Ok(())
     }
 
     async fn keep(&mut self) -> Result<(), StoreError> {
-        self.flush().await?;
+        self.flush(false).await?;
         self.marked = None;
         Ok(())
     }
 
     async fn undo(&mut self) -> Result<(), StoreError> {
-        self.tx()
+        self.tx
             .batch_execute("ROLLBACK TO SAVEPOINT push_mark; RELEASE SAVEPOINT push_mark")
             .await?;
         self.savepoint_open = false;

@@ -304,8 +304,8 @@ pub(crate) async fn append_changes(
         return Ok(());
     }
     let stmt = ledger::append_statement(wh, changes);
-    let inserted = ledger::execute_in(tx, &stmt).await?;
-    ledger::appended(wh, changes.len(), inserted)?;
+    let inserted = ledger::execute_pipeline(tx, std::slice::from_ref(&stmt)).await?;
+    ledger::appended(wh, changes.len(), inserted.first().copied().unwrap_or(0))?;
     Ok(())
 }
 
