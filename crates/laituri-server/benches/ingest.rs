@@ -6,7 +6,8 @@
 //! - open loop: 500 devices each sending one small batch every 2 s (a floor's rate, phases
 //!   spread), for 20 s: the push latency a terminal sees at that load (p99 target 100 ms).
 //!
-//! Run with `cargo bench -p laituri-server --bench ingest`. It prints figures and asserts no
+//! Run with `cargo bench -p laituri-server --bench ingest` (`-- --backend=postgres` or `sqlite`
+//! for one backend, `-- --open-loop` for the open loop alone). It prints figures and asserts no
 //! timings: they depend on the machine and on what else runs on it. Request bodies are serialised
 //! before the clock starts, so the figures measure the server (and HTTP), not the client's JSON.
 
@@ -397,6 +398,8 @@ fn main() {
     // `-- --backend=postgres` (or sqlite) runs one backend only.
     let only: Option<String> =
         std::env::args().find_map(|a| a.strip_prefix("--backend=").map(str::to_lowercase));
+    // `-- --open-loop` runs only the floor's load, on a server that saw nothing else before.
+    let open_loop_only = std::env::args().any(|a| a == "--open-loop");
     for backend in ["SQLite", "PostgreSQL"] {
         if only
             .as_ref()
@@ -414,7 +417,7 @@ fn main() {
         let url = server.url();
         println!("{backend}: ingest over loopback into {url}");
         if full {
-            for s in SCENARIOS {
+            for s in SCENARIOS.iter().filter(|_| !open_loop_only) {
                 rt.block_on(run(&url, s));
             }
             rt.block_on(run_open_loop(

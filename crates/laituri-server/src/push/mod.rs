@@ -8,15 +8,17 @@
 //!    stock through [`moves`]) into a [`Decision`]: an outcome and the [`Effect`]s to write. Each
 //!    decision is applied to the world in memory before the next event is decided.
 //! 3. **Write**: the backend's [`Ledger::write`] writes every effect in order, then records the
-//!    events, all inside the push's ONE transaction, under one [`Ledger::mark`].
+//!    events, all inside the push's ONE transaction ([`Writing::AtOnce`]).
 //!
 //! When the database refuses a write for a reason that does not pass (a constraint, a value it
-//! does not take, a trigger raising), the batch's writes are undone to the mark and the batch is
-//! written again event by event, each under a mark of its own, deciding each event over what the
-//! events before it really wrote: the event whose writes are refused is recorded as rejected
-//! (`not_applicable`, with an exception) and the others are applied. A poison event never blocks
-//! a device's queue. A failure that may pass (busy, I/O, a lost race, a lost connection) fails
-//! the whole push, which the terminal sends again.
+//! does not take, a trigger raising: [`refused`]), the backend rolls the transaction back and
+//! pushes the batch again in a new one, event by event ([`Writing::EventByEvent`]): each event is
+//! decided over what the events before it really wrote and written under a mark of its own, and
+//! the event whose writes are refused is undone to its mark and recorded as rejected
+//! (`not_applicable`, with an exception) while the others are applied. A poison event never
+//! blocks a device's queue, and the usual batch pays nothing for it. A failure that may pass
+//! (busy, I/O, a lost race, a lost connection) fails the whole push, which the terminal sends
+//! again.
 //!
 //! The batch protocol stays here and knows no flow: the shape check ([`check_batch`]), the split
 //! into duplicates and new events or a gap ([`plan`]), `acked_through`, and the exception of a
@@ -148,9 +150,27 @@ pub trait Ledger {
 }
 
 /// True when the database refused a write for a reason that does not pass by itself: writing
-/// the same again fails the same way (a constraint, a value it does not take, a trigger).
-fn refused(e: &StoreError) -> bool {
-    e.is_permanent()
+/// the same again fails the same way (a constraint, a value it does not take, a trigger). A push
+/// that fails so at once is pushed again [`Writing::EventByEvent`].
+pub fn refused(e: &StoreError) -> bool {
+    matches!(
+        e,
+        StoreError::Backend {
+            transient: false,
+            ..
+        }
+    )
+}
+
+/// How [`push_batch`] writes the new events of a batch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Writing {
+    /// All of them at once, without marks: the usual case. A refusal fails the push, and the
+    /// backend, having rolled it back, pushes the batch again event by event.
+    AtOnce,
+    /// One event at a time, each under a mark: an event whose writes the database refuses is
+    /// rejected `not_applicable` and the others are applied.
+    EventByEvent,
 }
 
 /// The output of a future that never waits (a blocking backend's [`Ledger`]), here and now.
@@ -168,11 +188,14 @@ pub fn at_once<T>(future: impl std::future::Future<Output = T>) -> T {
 }
 
 /// Applies one checked batch of `device_id`'s events. Runs inside the caller's transaction:
-/// on `Err` the caller must roll back, so a gap or a backend failure leaves nothing behind.
+/// on `Err` the caller must roll back, so a gap or a backend failure leaves nothing behind; when
+/// the error is [`refused`] and `writing` was [`Writing::AtOnce`], the caller pushes the batch
+/// again, [`Writing::EventByEvent`], in a new transaction.
 pub async fn push_batch<L: Ledger>(
     ledger: &mut L,
     device_id: Uuid,
     events: &[Event],
+    writing: Writing,
 ) -> Result<PushResponse, StoreError> {
     // The planning below relies on consecutive seqs; checked here so no caller can skip it.
     check_batch(device_id, events).map_err(StoreError::Invalid)?;
@@ -223,15 +246,18 @@ pub async fn push_batch<L: Ledger>(
 
     let new_events = &events[plan.duplicates..];
     if let Some(last) = new_events.last() {
-        let bodies: Vec<_> = new_events.iter().map(decode).collect();
-        let mut world = load_world(ledger, new_events, &bodies).await?;
-        let (outcomes, effects) = decide_batch(&mut world, device_id, new_events, bodies);
-        // The whole batch at once, the usual case; event by event only when the database
-        // refuses a write of it.
-        let outcomes = match write_marked(ledger, new_events, &outcomes, &effects).await {
-            Ok(()) => outcomes,
-            Err(e) if refused(&e) => write_event_by_event(ledger, device_id, new_events).await?,
-            Err(e) => return Err(e),
+        let outcomes = match writing {
+            Writing::AtOnce => {
+                let bodies: Vec<_> = new_events.iter().map(decode).collect();
+                let mut world = load_world(ledger, new_events, &bodies).await?;
+                let (outcomes, effects) = decide_batch(&mut world, device_id, new_events, bodies);
+                ledger.write(&effects).await?;
+                for (event, outcome) in new_events.iter().zip(&outcomes) {
+                    ledger.record_event(event, outcome).await?;
+                }
+                outcomes
+            }
+            Writing::EventByEvent => write_event_by_event(ledger, device_id, new_events).await?,
         };
         for (event, outcome) in new_events.iter().zip(outcomes) {
             results.push(EventResult {
@@ -297,17 +323,15 @@ async fn write_all<L: Ledger>(
     ledger.keep().await
 }
 
-/// The new events of a batch the database refused to take at once, decided and written one at a
-/// time, each over what the ones before it wrote: an event whose writes are refused is recorded
-/// as rejected with an exception, and the next event is decided without its effects.
+/// The new events of a batch, decided and written one at a time, each over what the ones before
+/// it wrote: an event whose writes are refused is recorded as rejected with an exception, and
+/// the next event is decided without its effects.
 async fn write_event_by_event<L: Ledger>(
     ledger: &mut L,
     device_id: Uuid,
     events: &[Event],
 ) -> Result<Vec<EventOutcome>, StoreError> {
     let bodies: Vec<_> = events.iter().map(decode).collect();
-    // Undone to the mark, the transaction is as before the batch: what the batch's decisions
-    // assumed in memory is gone with it.
     let mut world = load_world(ledger, events, &bodies).await?;
     let mut outcomes = Vec::with_capacity(events.len());
     for (event, body) in events.iter().zip(bodies) {
@@ -701,7 +725,7 @@ pub(crate) mod tests {
 
     /// An in-memory ledger for the batch protocol: its whole store is one [`World`], loaded
     /// through [`World::select`] (so a ref the collector forgets shows up as a wrong outcome).
-    #[derive(Default)]
+    #[derive(Default, Clone)]
     pub(crate) struct Fake {
         pub last_seq: u64,
         pub recorded: BTreeMap<u64, Recorded>,
@@ -809,6 +833,23 @@ pub(crate) mod tests {
             self.written.truncate(written);
             self.recorded = recorded;
             Ok(())
+        }
+    }
+
+    /// Pushes `evs` of [`DEV`] as a backend does: at once in a transaction (the ledger as it was
+    /// is what a rollback goes back to), and after a refusal again, event by event.
+    pub(crate) fn push(ledger: &mut Fake, evs: &[Event]) -> Result<PushResponse, StoreError> {
+        let before = ledger.clone();
+        match at_once(push_batch(ledger, DEV, evs, Writing::AtOnce)) {
+            Err(e) if refused(&e) => {
+                *ledger = before;
+                at_once(push_batch(ledger, DEV, evs, Writing::EventByEvent))
+            }
+            Err(e) => {
+                *ledger = before;
+                Err(e)
+            }
+            answer => answer,
         }
     }
 
@@ -978,7 +1019,7 @@ pub(crate) mod tests {
         for (name, bodies, expect) in cases {
             let mut ledger = fake();
             let evs = events(&bodies);
-            let resp = at_once(push_batch(&mut ledger, DEV, &evs)).unwrap();
+            let resp = push(&mut ledger, &evs).unwrap();
             let got: Vec<&str> =
                 resp.results
                     .iter()
@@ -1012,9 +1053,9 @@ pub(crate) mod tests {
             goods("P1", 5, "DOCK-1"),
             goods("P1", 1, "NOWHERE"),
         ]);
-        at_once(push_batch(&mut ledger, DEV, &evs)).unwrap();
+        push(&mut ledger, &evs).unwrap();
         let stock_before = ledger.world.stock.clone();
-        let again = at_once(push_batch(&mut ledger, DEV, &evs)).unwrap();
+        let again = push(&mut ledger, &evs).unwrap();
         assert_eq!(ledger.world.stock, stock_before);
         assert_eq!(ledger.exceptions().len(), 1);
         assert!(matches!(
@@ -1031,9 +1072,9 @@ pub(crate) mod tests {
     #[test]
     fn a_reused_seq_with_another_event_id_is_not_called_a_duplicate() {
         let mut ledger = fake();
-        at_once(push_batch(&mut ledger, DEV, &events(&[opened()]))).unwrap();
+        push(&mut ledger, &events(&[opened()])).unwrap();
         let other = events(&[opened()]);
-        let resp = at_once(push_batch(&mut ledger, DEV, &other)).unwrap();
+        let resp = push(&mut ledger, &other).unwrap();
         assert!(matches!(
             &resp.results[0].outcome,
             EventOutcome::Rejected { code, .. } if code == "seq_conflict"
@@ -1059,7 +1100,7 @@ pub(crate) mod tests {
             goods("P3", 4, "DOCK-1"),
             goods("P1", 3, "DOCK-1"),
         ]);
-        let resp = at_once(push_batch(&mut ledger, DEV, &evs)).unwrap();
+        let resp = push(&mut ledger, &evs).unwrap();
         let got: Vec<String> = resp.results.iter().map(|r| code(&r.outcome)).collect();
         assert_eq!(got, ["applied", "applied", "not_applicable", "applied"]);
         assert_eq!(resp.acked_through, 4);
@@ -1068,7 +1109,7 @@ pub(crate) mod tests {
         };
         assert!(reason.contains("trigger refused product P3"), "{reason}");
         assert!(!reason.contains("DETAIL"), "only the first line: {reason}");
-        // What the batch wrote at once was undone; each event was then written once.
+        // What the batch wrote at once was rolled back; each event was then written once.
         assert_eq!(ledger.world.level(&tote_key()), 5);
         let written_stock = ledger
             .written
@@ -1082,15 +1123,11 @@ pub(crate) mod tests {
         assert_eq!(exceptions[0].seq, 3);
         assert_eq!(ledger.recorded.len(), 4);
         assert_eq!(ledger.last_seq, 4);
-        assert_eq!(
-            ledger.marks,
-            1 + 4 + 1,
-            "the batch, each event, the rejection"
-        );
+        assert_eq!(ledger.marks, 4 + 1, "each event, then the rejection");
 
         // Sent again: duplicates that repeat the stored rejection, nothing written.
         let written = ledger.written.len();
-        let again = at_once(push_batch(&mut ledger, DEV, &evs)).unwrap();
+        let again = push(&mut ledger, &evs).unwrap();
         assert!(matches!(
             again.results[2].outcome.effective(),
             EventOutcome::Rejected { code, .. } if code == "not_applicable"
@@ -1109,7 +1146,7 @@ pub(crate) mod tests {
             lines: vec![],
         };
         let evs = events(&[opened(), goods("P3", 4, "DOCK-1"), closing]);
-        let resp = at_once(push_batch(&mut ledger, DEV, &evs)).unwrap();
+        let resp = push(&mut ledger, &evs).unwrap();
         let got: Vec<String> = resp.results.iter().map(|r| code(&r.outcome)).collect();
         assert_eq!(got, ["applied", "not_applicable", "applied"]);
         assert!(
@@ -1122,7 +1159,7 @@ pub(crate) mod tests {
     fn a_transient_failure_fails_the_whole_batch() {
         let mut ledger = poisoned(true);
         let evs = events(&[opened(), goods("P3", 4, "DOCK-1"), goods("P1", 1, "DOCK-1")]);
-        let failed = at_once(push_batch(&mut ledger, DEV, &evs));
+        let failed = push(&mut ledger, &evs);
         assert!(
             matches!(
                 failed,
@@ -1133,7 +1170,8 @@ pub(crate) mod tests {
             ),
             "{failed:?}"
         );
-        assert_eq!(ledger.marks, 1, "not written event by event");
+        assert_eq!(ledger.marks, 0, "not written event by event");
+        assert!(ledger.recorded.is_empty(), "rolled back whole");
     }
 
     #[test]
@@ -1148,7 +1186,7 @@ pub(crate) mod tests {
         let bodies: Vec<_> = evs.iter().map(decode).collect();
         let refs = Refs::collect(&evs, &bodies);
         assert!(!refs.products.iter().any(|p| p.contains('\0')), "{refs:?}");
-        let resp = at_once(push_batch(&mut ledger, DEV, &evs)).unwrap();
+        let resp = push(&mut ledger, &evs).unwrap();
         let got: Vec<String> = resp.results.iter().map(|r| code(&r.outcome)).collect();
         assert_eq!(got, ["applied", "bad_payload", "bad_payload"]);
         let EventOutcome::Rejected { reason, .. } = &resp.results[1].outcome else {
@@ -1165,7 +1203,7 @@ pub(crate) mod tests {
     fn a_batch_that_diverges_applies_nothing_from_the_first_conflict_on() {
         let mut ledger = fake();
         let before = events(&[opened(), goods("P1", 5, "DOCK-1"), goods("P1", 1, "DOCK-1")]);
-        at_once(push_batch(&mut ledger, DEV, &before)).unwrap();
+        push(&mut ledger, &before).unwrap();
         let stock = ledger.world.stock.clone();
         let written = ledger.written.len();
         // The backup had seqs 1-2; after it was put back, seqs 3-5 are other events.
@@ -1180,7 +1218,7 @@ pub(crate) mod tests {
             .into_iter()
             .skip(2),
         );
-        let resp = at_once(push_batch(&mut ledger, DEV, &restored)).unwrap();
+        let resp = push(&mut ledger, &restored).unwrap();
         assert_eq!(resp.diverged_at, Some(3));
         let got: Vec<String> = resp.results.iter().map(|r| code(&r.outcome)).collect();
         assert_eq!(
@@ -1199,7 +1237,7 @@ pub(crate) mod tests {
             "nothing written, no exception"
         );
         // A history that agrees has no divergence.
-        let resp = at_once(push_batch(&mut ledger, DEV, &before)).unwrap();
+        let resp = push(&mut ledger, &before).unwrap();
         assert_eq!(resp.diverged_at, None);
     }
 
@@ -1208,7 +1246,7 @@ pub(crate) mod tests {
         let mut ledger = fake();
         let mut evs = events(&[opened(), goods("P1", 5, "DOCK-1")]);
         evs[1].device_id = Uuid::from_u128(8);
-        let refused = at_once(push_batch(&mut ledger, DEV, &evs));
+        let refused = push(&mut ledger, &evs);
         assert!(
             matches!(refused, Err(StoreError::Invalid(_))),
             "{refused:?}"
@@ -1239,7 +1277,7 @@ pub(crate) mod tests {
             bodies.extend((0..n).map(|_| goods("P1", 1, "DOCK-1")));
             bodies.push(closed());
             let mut ledger = fake();
-            let resp = at_once(push_batch(&mut ledger, DEV, &events(&bodies))).unwrap();
+            let resp = push(&mut ledger, &events(&bodies)).unwrap();
             assert!(
                 resp.results
                     .iter()
@@ -1253,19 +1291,14 @@ pub(crate) mod tests {
         }
         // Goods received in an earlier batch: closing finds the tote through a second ask.
         let mut ledger = fake();
-        at_once(push_batch(
-            &mut ledger,
-            DEV,
-            &events(&[opened(), goods("P1", 5, "DOCK-1")]),
-        ))
-        .unwrap();
+        push(&mut ledger, &events(&[opened(), goods("P1", 5, "DOCK-1")])).unwrap();
         let later: Vec<Event> = events(&[opened(), opened(), closed()])
             .into_iter()
             .skip(2)
             .collect();
         ledger.last_seq = 2;
         ledger.loads = 0;
-        at_once(push_batch(&mut ledger, DEV, &later)).unwrap();
+        push(&mut ledger, &later).unwrap();
         assert_eq!(ledger.loads, 2);
         let task = ledger
             .world
@@ -1280,8 +1313,8 @@ pub(crate) mod tests {
     fn later_events_see_earlier_ones() {
         let mut ledger = fake();
         let evs = events(&[opened(), goods("P1", 4, "DOCK-1"), goods("P1", 2, "DOCK-1")]);
-        at_once(push_batch(&mut ledger, DEV, &evs[..2])).unwrap();
-        at_once(push_batch(&mut ledger, DEV, &evs[2..])).unwrap();
+        push(&mut ledger, &evs[..2]).unwrap();
+        push(&mut ledger, &evs[2..]).unwrap();
         let levels: Vec<i64> = changes(&ledger.written)
             .into_iter()
             .filter_map(|(_, c)| match c {

@@ -1527,13 +1527,20 @@ impl SqliteStore {
     }
 
     pub fn push(&self, device_id: Uuid, events: &[Event]) -> Result<PushResponse, StoreError> {
-        self.write(|tx| {
-            let mut ledger = SqliteLedger {
-                tx,
-                wh: &self.warehouse_id,
-            };
-            push::at_once(push::push_batch(&mut ledger, device_id, events))
-        })
+        let attempt = |writing| {
+            self.write(|tx| {
+                let mut ledger = SqliteLedger {
+                    tx,
+                    wh: &self.warehouse_id,
+                };
+                push::at_once(push::push_batch(&mut ledger, device_id, events, writing))
+            })
+        };
+        // Rolled back after a refusal, the batch is pushed again event by event (see `push`).
+        match attempt(push::Writing::AtOnce) {
+            Err(e) if push::refused(&e) => attempt(push::Writing::EventByEvent),
+            answer => answer,
+        }
     }
 
     pub fn pull(
