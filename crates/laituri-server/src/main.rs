@@ -36,6 +36,10 @@ struct Args {
     /// Seed the demo warehouse (idempotent) and print the guide before serving.
     #[arg(long)]
     seed_demo: bool,
+    /// A reverse proxy in front of the server (repeat for several): enrolment attempts through
+    /// it count against the client address its X-Forwarded-For names, not against the proxy's.
+    #[arg(long, value_name = "IP")]
+    trusted_proxy: Vec<std::net::IpAddr>,
     /// Connections served at once (more wait until one closes). The default suits about 500
     /// terminals; raise it for more.
     #[arg(long, default_value_t = laituri_server::Limits::default().max_connections)]
@@ -99,6 +103,7 @@ async fn main() -> anyhow::Result<()> {
         clock: laituri_server::clock::Clock::system(),
         limits: laituri_server::Limits {
             max_connections: args.max_connections,
+            trusted_proxies: args.trusted_proxy,
             ..laituri_server::Limits::default()
         },
         tls: match (args.tls_cert, args.tls_key) {

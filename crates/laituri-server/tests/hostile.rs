@@ -547,6 +547,51 @@ async fn enrolment_guesses_are_limited_per_address_and_the_right_code_enrols_aft
     }
 }
 
+/// Behind a trusted reverse proxy every client has its own enrolment bucket, by the address the
+/// proxy forwards; from a peer that is not a trusted proxy the header changes nothing, so a
+/// guesser cannot make up addresses to get new buckets.
+#[tokio::test]
+async fn through_a_trusted_proxy_each_client_has_its_own_enrolment_bucket() {
+    let limits = |trusted: Vec<std::net::IpAddr>| Limits {
+        enrol_burst: 3,
+        enrol_interval: Duration::from_secs(60),
+        trusted_proxies: trusted,
+        ..Limits::default()
+    };
+    let guess = |s: &TestServer, from: &'static str| {
+        s.enrol_request("ENR-GUESS", Uuid::now_v7())
+            .header("x-forwarded-for", from)
+            .send()
+    };
+    // The tests' requests come from 127.0.0.1: the proxy here.
+    let behind = seeded_with(limits(vec!["127.0.0.1".parse().unwrap()]));
+    for _ in 0..3 {
+        assert_eq!(
+            guess(&behind, "192.0.2.10").await.unwrap().status(),
+            StatusCode::UNAUTHORIZED
+        );
+    }
+    let limited = guess(&behind, "192.0.2.10").await.unwrap();
+    api_error(limited, StatusCode::TOO_MANY_REQUESTS, "too_many_requests").await;
+    // Another client behind the same proxy is not held up by the first one's guesses.
+    let other = guess(&behind, "192.0.2.11").await.unwrap();
+    api_error(other, StatusCode::UNAUTHORIZED, "bad_enrolment_code").await;
+    // What a client writes left of the address the proxy appended is not believed.
+    let spoofed = guess(&behind, "192.0.2.99, 192.0.2.10").await.unwrap();
+    api_error(spoofed, StatusCode::TOO_MANY_REQUESTS, "too_many_requests").await;
+
+    // Without the proxy trusted, a made-up header gets no bucket of its own.
+    let direct = seeded_with(limits(Vec::new()));
+    for from in ["192.0.2.1", "192.0.2.2", "192.0.2.3"] {
+        assert_eq!(
+            guess(&direct, from).await.unwrap().status(),
+            StatusCode::UNAUTHORIZED
+        );
+    }
+    let limited = guess(&direct, "192.0.2.4").await.unwrap();
+    api_error(limited, StatusCode::TOO_MANY_REQUESTS, "too_many_requests").await;
+}
+
 /// A scan of a 2D shipping label (a person's name and address) at the receiving dock is an
 /// unknown barcode: the server keeps it only as a hash, in the event and in the exception, even
 /// when a device sends it whole.

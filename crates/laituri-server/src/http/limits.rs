@@ -61,6 +61,11 @@ pub struct Limits {
     /// about 8,700 years on average to guess a given code. A successful enrolment gives its
     /// attempt back, so terminals enrolling with a right code never use up the burst.
     pub enrol_interval: Duration,
+    /// Reverse proxies in front of the server (a load balancer, a TLS terminator): a request
+    /// from one of these counts against the client address its `X-Forwarded-For` names (the
+    /// rightmost one that is not itself a trusted proxy), not against the proxy's. From any other
+    /// peer the header is ignored, so a client cannot choose its own bucket. Default none.
+    pub trusted_proxies: Vec<IpAddr>,
 }
 
 impl Default for Limits {
@@ -73,6 +78,7 @@ impl Default for Limits {
             large_body_timeout: Duration::from_secs(600),
             enrol_burst: 20,
             enrol_interval: Duration::from_millis(500),
+            trusted_proxies: Vec::new(),
         }
     }
 }
@@ -335,14 +341,16 @@ impl RateLimiter {
 /// attempt back: only failures (a wrong code, a malformed request) count against the address.
 /// The attempt is taken before the handler runs, so attempts sent all at once are limited too.
 pub(crate) async fn limit_enrolment(
-    State(limiter): State<Arc<RateLimiter>>,
+    State(gate): State<Arc<EnrolmentGate>>,
     req: Request,
     next: Next,
 ) -> Response {
-    let ip = req
+    let peer = req
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
         .map(|ConnectInfo(peer)| peer.ip());
+    let ip = peer.map(|p| client_address(p, req.headers(), &gate.trusted_proxies));
+    let limiter = &gate.limiter;
     let client = match limiter.take(ip, Instant::now()) {
         Ok(client) => client,
         Err(wait) => return too_many_enrolments(wait),
@@ -352,6 +360,41 @@ pub(crate) async fn limit_enrolment(
         limiter.give_back(client, Instant::now());
     }
     resp
+}
+
+/// The enrolment limit and whom it believes about client addresses.
+pub(crate) struct EnrolmentGate {
+    pub limiter: RateLimiter,
+    pub trusted_proxies: Vec<IpAddr>,
+}
+
+/// The address a request counts against: the peer's, or, when the peer is a trusted proxy, the
+/// rightmost address of `X-Forwarded-For` that is not a trusted proxy (proxies append the
+/// address they received from; anything left of it the client may have written itself).
+pub(crate) fn client_address(
+    peer: IpAddr,
+    headers: &axum::http::HeaderMap,
+    trusted: &[IpAddr],
+) -> IpAddr {
+    if !trusted.contains(&peer) {
+        return peer;
+    }
+    let forwarded = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .collect::<Vec<_>>();
+    for hop in forwarded.iter().rev() {
+        match hop.parse::<IpAddr>() {
+            Ok(ip) if trusted.contains(&ip) => continue,
+            Ok(ip) => return ip,
+            // A hop that is not an address: nothing left of it can be trusted.
+            Err(_) => return peer,
+        }
+    }
+    peer
 }
 
 fn too_many_enrolments(wait: Duration) -> Response {
@@ -375,6 +418,38 @@ fn too_many_enrolments(wait: Duration) -> Response {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_forwarded_address_counts_only_through_a_trusted_proxy() {
+        let proxy: IpAddr = "10.0.0.2".parse().unwrap();
+        let lb: IpAddr = "10.0.0.3".parse().unwrap();
+        let client: IpAddr = "192.168.5.7".parse().unwrap();
+        let headers = |v: &str| {
+            let mut h = axum::http::HeaderMap::new();
+            h.insert("x-forwarded-for", v.parse().unwrap());
+            h
+        };
+        let trusted = [proxy, lb];
+        // Through the proxy: the client it names; what the client wrote itself, left of it,
+        // is not believed.
+        let h = headers("1.2.3.4, 192.168.5.7");
+        assert_eq!(client_address(proxy, &h, &trusted), client);
+        // Through two trusted hops.
+        let h = headers("192.168.5.7, 10.0.0.3");
+        assert_eq!(client_address(proxy, &h, &trusted), client);
+        // From anyone else the header is ignored: a client cannot pick its bucket.
+        assert_eq!(
+            client_address(client, &headers("1.2.3.4"), &trusted),
+            client
+        );
+        assert_eq!(client_address(client, &headers("1.2.3.4"), &[]), client);
+        // Nothing usable: the proxy's own address.
+        assert_eq!(client_address(proxy, &headers("garbage"), &trusted), proxy);
+        assert_eq!(
+            client_address(proxy, &axum::http::HeaderMap::new(), &trusted),
+            proxy
+        );
+    }
 
     fn ip(s: &str) -> Option<IpAddr> {
         Some(s.parse().unwrap())

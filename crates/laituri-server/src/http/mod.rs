@@ -88,10 +88,10 @@ pub fn router(state: AppState, limits: &Limits) -> Router {
     // Small bodies must come quickly; every other body gets the router's long deadline, which
     // only a device or admin whose token was checked before the body is read can use.
     let small_body = || middleware::from_fn_with_state(limits.small_body(), limits::body_in_time);
-    let enrolments = Arc::new(limits::RateLimiter::new(
-        limits.enrol_burst,
-        limits.enrol_interval,
-    ));
+    let enrolments = Arc::new(limits::EnrolmentGate {
+        limiter: limits::RateLimiter::new(limits.enrol_burst, limits.enrol_interval),
+        trusted_proxies: limits.trusted_proxies.clone(),
+    });
     Router::new()
         .route(paths::HEALTH, get(health))
         .route(paths::OPENAPI, get(openapi))
