@@ -2,7 +2,7 @@
 //!
 //! Two kinds of callers use the integration API: the warehouse's operator (an admin key: master
 //! data, enrolment, keys, every merchant's views) and each merchant's systems (a merchant key:
-//! only that merchant's products, notices, stock, receipts and exceptions). The server's
+//! only that merchant's products, notices, orders, stock, receipts and exceptions). The server's
 //! configured admin key (`--admin-key`) is the first admin key; with it the operator makes the
 //! others (`POST /api/v1/admin/keys`), each shown once and stored only as the SHA-256 of the key.
 //! A key is 32 random bytes, so a fast hash is enough: nobody can guess it from the hash, unlike a
