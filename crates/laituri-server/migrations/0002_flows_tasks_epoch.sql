@@ -68,3 +68,7 @@ CREATE TABLE bins_full (
 
 -- Deactivated operators stay for the audit trail but are no longer listed or shipped.
 ALTER TABLE operators ADD COLUMN active INTEGER NOT NULL DEFAULT 1;
+
+-- Who resolved an exception and when (a shift lead on a terminal).
+ALTER TABLE exceptions ADD COLUMN resolved_by TEXT;
+ALTER TABLE exceptions ADD COLUMN resolved_at TEXT;

@@ -1,4 +1,4 @@
 -- Who resolved an exception and when (a shift lead on a terminal). The columns are added by the
--- migration's hook in src/store/sqlite.rs, only where they are missing: for a while 0002 added
--- them itself, and databases made then already have them.
+-- migration's hook in src/store/sqlite.rs, only where they are missing: 0002 adds them, but for
+-- a while a build shipped 0002 without them, and databases made by it lack them.
 SELECT 1;

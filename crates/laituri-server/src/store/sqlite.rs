@@ -2453,26 +2453,25 @@ mod tests {
         }
     }
 
-    /// Databases made while 0002 still added the resolution columns itself, and databases made
-    /// before, both end with the columns once.
+    /// Databases made by 0002 as it is (with the resolution columns), and by the build that
+    /// shipped 0002 without them, both end with the columns once.
     #[test]
     fn the_resolution_columns_arrive_once_whichever_0002_made_the_database() {
-        for with_columns in [false, true] {
+        let with = include_str!("../../migrations/0002_flows_tasks_epoch.sql");
+        let without: String = with
+            .lines()
+            .filter(|l| !l.starts_with("ALTER TABLE exceptions ADD COLUMN resolved_"))
+            .collect::<Vec<_>>()
+            .join("\n");
+        assert_ne!(with.trim_end(), without.trim_end(), "0002 adds the columns");
+        for (with_columns, sql) in [(false, without.as_str()), (true, with)] {
             let dir = tempfile::tempdir().unwrap();
             let path = dir.path().join("old.sqlite3");
             {
                 let conn = Connection::open(&path).unwrap();
                 conn.execute_batch(include_str!("../../migrations/0001_init.sql"))
                     .unwrap();
-                conn.execute_batch(include_str!("../../migrations/0002_flows_tasks_epoch.sql"))
-                    .unwrap();
-                if with_columns {
-                    conn.execute_batch(
-                        "ALTER TABLE exceptions ADD COLUMN resolved_by TEXT;
-                         ALTER TABLE exceptions ADD COLUMN resolved_at TEXT;",
-                    )
-                    .unwrap();
-                }
+                conn.execute_batch(sql).unwrap();
                 conn.pragma_update(None, "user_version", 2).unwrap();
             }
             SqliteStore::open(&path, "WH").unwrap();
