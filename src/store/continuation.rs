@@ -46,7 +46,8 @@ fn uuid(s: &str) -> Result<Uuid> {
 }
 
 impl Lineage {
-    pub(crate) fn load(conn: &Connection) -> Result<Lineage> {
+    /// The lineage of the terminal database `conn` is open on (tools read it too).
+    pub fn load(conn: &Connection) -> Result<Lineage> {
         let (id, base): (String, i64) = conn
             .prepare_cached("SELECT device_id, seq_base FROM device WHERE id = 1")?
             .query_row([], |r| Ok((r.get(0)?, r.get(1)?)))?;

@@ -174,36 +174,14 @@ pub fn check_run(
 
     // The terminal.
     let t = open_read(terminal_db)?;
-    let (device_id, last_seq, acked_through, seq_base): (String, i64, i64, i64) = t.query_row(
-        "SELECT device_id, last_seq, acked_through, seq_base FROM device WHERE id = 1",
+    let (last_seq, acked_through): (i64, i64) = t.query_row(
+        "SELECT last_seq, acked_through FROM device WHERE id = 1",
         [],
-        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+        |r| Ok((r.get(0)?, r.get(1)?)),
     )?;
-    let device_id: Uuid = device_id.parse()?;
     let (last_seq, acked_through) = (last_seq as u64, acked_through as u64);
-    let mut lineage = Lineage {
-        device_id,
-        seq_base: seq_base as u64,
-        earlier: Vec::new(),
-    };
-    {
-        let mut stmt = t.prepare(
-            "SELECT device_id, seq_base, last_seq FROM earlier_devices ORDER BY seq_base",
-        )?;
-        let rows = stmt.query_map([], |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, i64>(1)?,
-                r.get::<_, i64>(2)?,
-            ))
-        })?;
-        for row in rows {
-            let (id, base, last) = row?;
-            lineage
-                .earlier
-                .push((id.parse()?, base as u64, last as u64));
-        }
-    }
+    let lineage = Lineage::load(&t)?;
+    let device_id = lineage.device_id;
     check.device_id = device_id;
     check.earlier_ids = lineage.earlier.len() as u64;
     check.committed_events = last_seq;

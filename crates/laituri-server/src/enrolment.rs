@@ -111,6 +111,19 @@ pub struct CodeToStore {
     pub note: Option<String>,
 }
 
+/// A note for a listing (of enrolment codes, of keys): trimmed, left out when empty, at most
+/// [`MAX_NOTE_CHARS`]; the error says what to send.
+pub fn checked_note(note: Option<&str>) -> Result<Option<String>, String> {
+    let note = note.map(str::trim).filter(|n| !n.is_empty());
+    match note {
+        Some(n) if n.chars().count() > MAX_NOTE_CHARS => Err(format!(
+            "the note has {} characters: keep it to {MAX_NOTE_CHARS}",
+            n.chars().count()
+        )),
+        _ => Ok(note.map(str::to_string)),
+    }
+}
+
 impl CodeToStore {
     /// The code `code` with the limits of the request, checked; the error says what to send.
     pub fn requested(code: &str, req: &EnrolmentCodeRequest) -> Result<CodeToStore, String> {
@@ -128,20 +141,7 @@ impl CodeToStore {
                  {DEFAULT_USES}; make more codes for more devices"
             ));
         }
-        let note = req
-            .note
-            .as_deref()
-            .map(str::trim)
-            .filter(|n| !n.is_empty())
-            .map(str::to_string);
-        if let Some(n) = &note
-            && n.chars().count() > MAX_NOTE_CHARS
-        {
-            return Err(format!(
-                "the note has {} characters: keep it to {MAX_NOTE_CHARS}",
-                n.chars().count()
-            ));
-        }
+        let note = checked_note(req.note.as_deref())?;
         Ok(CodeToStore {
             id: Uuid::now_v7(),
             code_hash: code_hash(code),

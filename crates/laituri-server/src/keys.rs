@@ -11,7 +11,7 @@
 use laituri_protocol::{ApiKeyRequest, KeyScope};
 use uuid::Uuid;
 
-use crate::enrolment::{MAX_NOTE_CHARS, new_token, token_hash};
+use crate::enrolment::{checked_note, new_token, token_hash};
 use crate::store::Scope;
 
 /// What every key starts with, so a key pasted in the wrong place (a log, a repository) is
@@ -65,20 +65,7 @@ impl KeyToStore {
             }
             _ => {}
         }
-        let note = req
-            .note
-            .as_deref()
-            .map(str::trim)
-            .filter(|n| !n.is_empty())
-            .map(str::to_string);
-        if let Some(n) = &note
-            && n.chars().count() > MAX_NOTE_CHARS
-        {
-            return Err(format!(
-                "the note has {} characters: keep it to {MAX_NOTE_CHARS}",
-                n.chars().count()
-            ));
-        }
+        let note = checked_note(req.note.as_deref())?;
         Ok(KeyToStore {
             id: Uuid::now_v7(),
             key_hash: key_hash(key),

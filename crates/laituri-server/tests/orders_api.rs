@@ -7,7 +7,7 @@
 mod common;
 
 use common::{TestServer, api_error, json_ok};
-use laituri_protocol::{ErasureResult, NewApiKey, Order, OrderStatus, Product, paths};
+use laituri_protocol::{ErasureResult, Order, OrderStatus, Product, paths};
 use laituri_server::demo::{KETTU, NORDIC};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
@@ -24,16 +24,6 @@ struct Shop {
     other_product: String,
 }
 
-async fn key_of(s: &TestServer, merchant: &str) -> String {
-    let resp = s
-        .admin_post(
-            paths::API_KEYS,
-            &json!({"scope": "merchant", "merchant_id": merchant}),
-        )
-        .await;
-    json_ok::<NewApiKey>(resp).await.key
-}
-
 async fn shop() -> Shop {
     let s = TestServer::seeded();
     let products: Vec<Product> = s
@@ -47,7 +37,7 @@ async fn shop() -> Shop {
             .id
             .clone()
     };
-    let (key, other_key) = (key_of(&s, KETTU).await, key_of(&s, NORDIC).await);
+    let (key, other_key) = (s.merchant_key(KETTU).await, s.merchant_key(NORDIC).await);
     Shop {
         product: of(KETTU),
         other_product: of(NORDIC),

@@ -17,36 +17,15 @@ const TOTE: &str = "T-0042";
 const BIN: &str = "B-01-01-1";
 
 fn opened(receipt: Uuid) -> EventBody {
-    EventBody::ReceiptOpened {
-        receipt_id: receipt,
-        merchant_id: MERCHANT.into(),
-        notice_id: None,
-        dock: "DOCK-1".into(),
-    }
+    common::receipt_opened(receipt)
 }
 
 fn goods(receipt: Uuid, qty: i64) -> EventBody {
-    EventBody::GoodsReceived {
-        receipt_id: receipt,
-        merchant_id: MERCHANT.into(),
-        product_id: PRODUCT.into(),
-        quantity: qty,
-        lot: None,
-        expiry: None,
-        serial: None,
-        container: TOTE.into(),
-        location: "DOCK-1".into(),
-        condition: GoodsCondition::Good,
-        barcode: "6498765000068".into(),
-    }
+    common::goods_received(receipt, qty, TOTE)
 }
 
 fn closed(receipt: Uuid) -> EventBody {
-    EventBody::ReceiptClosed {
-        receipt_id: receipt,
-        notice_id: None,
-        lines: vec![],
-    }
+    common::receipt_closed(receipt)
 }
 
 pub fn put(qty: i64, bin: &str) -> EventBody {

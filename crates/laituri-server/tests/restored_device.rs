@@ -22,36 +22,15 @@ const MERCHANT: &str = "kettu-outdoor";
 const TOTE: &str = "T-0088";
 
 fn opened(receipt: Uuid) -> EventBody {
-    EventBody::ReceiptOpened {
-        receipt_id: receipt,
-        merchant_id: MERCHANT.into(),
-        notice_id: None,
-        dock: "DOCK-1".into(),
-    }
+    common::receipt_opened(receipt)
 }
 
 fn goods(receipt: Uuid, qty: i64) -> EventBody {
-    EventBody::GoodsReceived {
-        receipt_id: receipt,
-        merchant_id: MERCHANT.into(),
-        product_id: "KO-006".into(),
-        quantity: qty,
-        lot: None,
-        expiry: None,
-        serial: None,
-        container: TOTE.into(),
-        location: "DOCK-1".into(),
-        condition: GoodsCondition::Good,
-        barcode: "6498765000068".into(),
-    }
+    common::goods_received(receipt, qty, TOTE)
 }
 
 fn closed(receipt: Uuid) -> EventBody {
-    EventBody::ReceiptClosed {
-        receipt_id: receipt,
-        notice_id: None,
-        lines: vec![],
-    }
+    common::receipt_closed(receipt)
 }
 
 async fn stock_of_tote(s: &TestServer) -> i64 {

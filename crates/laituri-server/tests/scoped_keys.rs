@@ -10,8 +10,8 @@ mod common;
 
 use common::{ADMIN, TestServer, api_error, json_ok};
 use laituri_protocol::{
-    ApiKey, EventBody, ExceptionView, GoodsCondition, InboundNotice, Merchant, NewApiKey, Order,
-    Product, ReceiptView, StockRow, paths,
+    ApiKey, EventBody, ExceptionView, GoodsCondition, InboundNotice, Merchant, Order, Product,
+    ReceiptView, StockRow, paths,
 };
 use laituri_server::demo::{KETTU, NORDIC};
 use laituri_server::http::OPENAPI_JSON;
@@ -40,12 +40,6 @@ fn order_of(merchant: &str, product: &Product) -> Value {
         "recipient": {"name": "N", "address": "A", "postcode": "00100", "city": "C",
                       "country": "FI", "email": "customer@example.fi"}
     })
-}
-
-async fn new_key(s: &TestServer, body: Value) -> NewApiKey {
-    let resp = s.admin_post(paths::API_KEYS, &body).await;
-    assert_eq!(resp.status(), StatusCode::CREATED);
-    json_ok(resp).await
 }
 
 fn goods(receipt: Uuid, merchant: &str, product: &Product, location: &str) -> EventBody {
@@ -103,12 +97,10 @@ async fn floor() -> Floor {
         "{}",
         resp.text().await.unwrap()
     );
-    let a_key = new_key(
-        &s,
-        json!({"scope": "merchant", "merchant_id": A, "note": "A's ERP"}),
-    )
-    .await
-    .key;
+    let a_key = s
+        .new_api_key(json!({"scope": "merchant", "merchant_id": A, "note": "A's ERP"}))
+        .await
+        .key;
     let mut orders = Vec::new();
     for (m, p) in [(A, &a_product), (B, &b_product)] {
         let o: Order = json_ok(s.admin_post(paths::ORDERS, &order_of(m, p)).await).await;
@@ -375,7 +367,9 @@ async fn keys_are_shown_once_listed_without_the_key_and_revoked_at_once() {
     let f = floor().await;
     let s = &f.s;
     // A stored admin key does what the configured one does.
-    let admin2 = new_key(s, json!({"scope": "admin", "note": "second admin"})).await;
+    let admin2 = s
+        .new_api_key(json!({"scope": "admin", "note": "second admin"}))
+        .await;
     assert!(admin2.key.starts_with("lk_"));
     let resp = s
         .client

@@ -382,19 +382,33 @@ pub async fn delete_enrolment_code(
     State(state): State<AppState>,
     path: Result<Path<String>, PathRejection>,
 ) -> Result<StatusCode, ApiFailure> {
-    let Path(raw) = path.map_err(|e| ApiFailure::bad_request(e.body_text()))?;
-    let not_known = || {
-        ApiFailure::not_found(format!(
+    let not_known = |raw: &str| {
+        format!(
             "enrolment code {raw} is not known, or has expired or been revoked already: list \
              the codes with GET {}",
             paths::ENROLMENT_CODES
-        ))
+        )
     };
-    let id = Uuid::parse_str(&raw).map_err(|_| not_known())?;
-    if state.store().revoke_enrolment_code(id).await? {
+    revoke(path, not_known, async |id| {
+        state.store().revoke_enrolment_code(id).await
+    })
+    .await
+}
+
+/// A `DELETE` of something listed by a UUID: 204 when `revoke` ended it, 404 (with the message
+/// `not_known` makes of the path's text) when the id is not known or was ended already.
+async fn revoke(
+    path: Result<Path<String>, PathRejection>,
+    not_known: impl Fn(&str) -> String,
+    revoke: impl AsyncFnOnce(Uuid) -> Result<bool, crate::store::StoreError>,
+) -> Result<StatusCode, ApiFailure> {
+    let Path(raw) = path.map_err(|e| ApiFailure::bad_request(e.body_text()))?;
+    let refused = || ApiFailure::not_found(not_known(&raw));
+    let id = Uuid::parse_str(&raw).map_err(|_| refused())?;
+    if revoke(id).await? {
         Ok(StatusCode::NO_CONTENT)
     } else {
-        Err(not_known())
+        Err(refused())
     }
 }
 
@@ -441,19 +455,16 @@ pub async fn delete_api_key(
     State(state): State<AppState>,
     path: Result<Path<String>, PathRejection>,
 ) -> Result<StatusCode, ApiFailure> {
-    let Path(raw) = path.map_err(|e| ApiFailure::bad_request(e.body_text()))?;
-    let not_known = || {
-        ApiFailure::not_found(format!(
+    let not_known = |raw: &str| {
+        format!(
             "key {raw} is not known or already revoked: list the keys with GET {}",
             paths::API_KEYS
-        ))
+        )
     };
-    let id = Uuid::parse_str(&raw).map_err(|_| not_known())?;
-    if state.store().revoke_api_key(id).await? {
-        Ok(StatusCode::NO_CONTENT)
-    } else {
-        Err(not_known())
-    }
+    revoke(path, not_known, async |id| {
+        state.store().revoke_api_key(id).await
+    })
+    .await
 }
 
 /// Makes a new random code with the limits in the body (an empty body: one device, 24 hours).

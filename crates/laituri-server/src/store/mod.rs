@@ -85,6 +85,23 @@ pub struct Page {
     pub limit: u32,
 }
 
+impl Page {
+    /// `after` as the id of a listing keyed by UUIDs (codes, keys, receipts, devices).
+    pub fn after_id(&self) -> Result<Option<Uuid>, StoreError> {
+        self.after
+            .as_deref()
+            .map(|a| {
+                Uuid::parse_str(a).map_err(|_| {
+                    StoreError::invalid(format!(
+                        "after={a:?} is not an id this listing gave: use the id of the last item \
+                         of a page"
+                    ))
+                })
+            })
+            .transpose()
+    }
+}
+
 /// Whose rows a call may see: the whole warehouse (an admin key), or one merchant's (a merchant's
 /// integration key). Every listing takes one, so no handler can forget to filter.
 #[derive(Debug, Clone, PartialEq, Eq)]

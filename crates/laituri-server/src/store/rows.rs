@@ -590,3 +590,11 @@ pub(crate) fn nothing_to_release(id: &str) -> StoreError {
         message: format!("task {id} is not known: forget its work packet; nothing to release"),
     }
 }
+
+/// The columns of an order and its personal row, as both backends select them (the order `o`,
+/// its personal row `p`, absent once erased) for [`crate::orders::OrderRow`].
+pub(crate) const ORDER_COLUMNS: &str = "SELECT o.order_id, o.merchant_id, o.reference, o.status,
+        o.status_reason, o.priority, o.work, p.data, p.email_hash, o.created_at_ms,
+        o.modified_at_ms, o.erased_at_ms
+    FROM orders o LEFT JOIN order_personal p
+        ON p.warehouse_id = o.warehouse_id AND p.order_id = o.order_id";

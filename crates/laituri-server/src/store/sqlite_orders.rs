@@ -10,16 +10,10 @@ use laituri_protocol::{Order, OrderInput, OrderStatus};
 use rusqlite::{Connection, Row, params};
 use uuid::Uuid;
 
-use super::rows::{corrupt, parse_uuid};
+use super::rows::{ORDER_COLUMNS as COLUMNS, corrupt, parse_uuid};
 use super::sqlite::{Sqlite, SqliteStore, merchant_exists, product_merchant};
 use super::{Orders, Scope, StoreError};
 use crate::orders::{self, OrderFilter, OrderRow, Put};
-
-const COLUMNS: &str = "SELECT o.order_id, o.merchant_id, o.reference, o.status, o.status_reason,
-        o.priority, o.work, p.data, p.email_hash, o.created_at_ms, o.modified_at_ms,
-        o.erased_at_ms
-    FROM orders o LEFT JOIN order_personal p
-        ON p.warehouse_id = o.warehouse_id AND p.order_id = o.order_id";
 
 fn order_row(r: &Row<'_>) -> Result<OrderRow, StoreError> {
     let id: String = r.get(0)?;

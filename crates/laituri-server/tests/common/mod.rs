@@ -195,6 +195,19 @@ impl TestServer {
             .unwrap()
     }
 
+    /// Makes an integration key through the admin API (201), as `body` asks.
+    pub async fn new_api_key(&self, body: Value) -> laituri_protocol::NewApiKey {
+        let resp = self.admin_post(paths::API_KEYS, &body).await;
+        assert_eq!(resp.status(), StatusCode::CREATED);
+        json_ok(resp).await
+    }
+
+    /// A new key of `merchant`'s own.
+    pub async fn merchant_key(&self, merchant: &str) -> String {
+        let body = serde_json::json!({"scope": "merchant", "merchant_id": merchant});
+        self.new_api_key(body).await.key
+    }
+
     /// `POST ENROL` of `device_id` with `code`, ready to send.
     pub fn enrol_request(&self, code: &str, device_id: Uuid) -> reqwest::RequestBuilder {
         self.client
@@ -311,6 +324,46 @@ pub async fn api_error(
         "a message that says what to do: {text}"
     );
     err
+}
+
+/// What the receiving tests scan: the demo's outdoor shop and one of its plain products, at the
+/// dock.
+pub const KETTU_PRODUCT: &str = "KO-006";
+
+/// A receipt of the demo's outdoor shop opened at the dock.
+pub fn receipt_opened(receipt: Uuid) -> EventBody {
+    EventBody::ReceiptOpened {
+        receipt_id: receipt,
+        merchant_id: demo::KETTU.into(),
+        notice_id: None,
+        dock: "DOCK-1".into(),
+    }
+}
+
+/// `qty` units of [`KETTU_PRODUCT`] received into `tote` at the dock, in good condition.
+pub fn goods_received(receipt: Uuid, qty: i64, tote: &str) -> EventBody {
+    EventBody::GoodsReceived {
+        receipt_id: receipt,
+        merchant_id: demo::KETTU.into(),
+        product_id: KETTU_PRODUCT.into(),
+        quantity: qty,
+        lot: None,
+        expiry: None,
+        serial: None,
+        container: tote.into(),
+        location: "DOCK-1".into(),
+        condition: laituri_protocol::GoodsCondition::Good,
+        barcode: "6498765000068".into(),
+    }
+}
+
+/// The receipt closed with no summary lines.
+pub fn receipt_closed(receipt: Uuid) -> EventBody {
+    EventBody::ReceiptClosed {
+        receipt_id: receipt,
+        notice_id: None,
+        lines: vec![],
+    }
 }
 
 /// A simulated terminal: its id, token and next seq.

@@ -443,11 +443,6 @@ impl Postgres {
     }
 }
 
-/// What a listing answers for an `after` that is not an id of its kind.
-fn not_an_id(after: &str) -> String {
-    format!("after={after:?} is not an id this listing gave: use the id of the last item of a page")
-}
-
 #[async_trait]
 impl MasterData for Postgres {
     async fn store_enrolment_code(&self, code: &CodeToStore) -> Result<EnrolmentCode, StoreError> {
@@ -465,11 +460,7 @@ impl MasterData for Postgres {
     }
 
     async fn enrolment_codes(&self, page: &Page) -> Result<Vec<EnrolmentCode>, StoreError> {
-        let after = page
-            .after
-            .as_deref()
-            .map(|a| Uuid::parse_str(a).map_err(|_| StoreError::invalid(not_an_id(a))))
-            .transpose()?;
+        let after = page.after_id()?;
         let mut client = self.pool.get().await?;
         // One snapshot: the codes and their uses agree.
         let tx = snapshot(&mut client).await?;
@@ -540,12 +531,7 @@ impl MasterData for Postgres {
     }
 
     async fn api_keys(&self, page: &Page) -> Result<Vec<ApiKey>, StoreError> {
-        let after = page
-            .after
-            .as_deref()
-            .map(|a| Uuid::parse_str(a).map_err(|_| StoreError::invalid(not_an_id(a))))
-            .transpose()?
-            .unwrap_or(Uuid::nil());
+        let after = page.after_id()?.unwrap_or(Uuid::nil());
         let client = self.pool.get().await?;
         let rows = client
             .query(

@@ -14,14 +14,8 @@ use uuid::Uuid;
 
 use super::Postgres;
 use crate::orders::{self, OrderFilter, OrderRow, Put};
-use crate::store::rows::corrupt;
+use crate::store::rows::{ORDER_COLUMNS as COLUMNS, corrupt};
 use crate::store::{Orders, Scope, StoreError};
-
-const COLUMNS: &str = "SELECT o.order_id, o.merchant_id, o.reference, o.status, o.status_reason,
-        o.priority, o.work, p.data, p.email_hash, o.created_at_ms, o.modified_at_ms,
-        o.erased_at_ms
-    FROM orders o LEFT JOIN order_personal p
-        ON p.warehouse_id = o.warehouse_id AND p.order_id = o.order_id";
 
 fn order_row(r: &Row) -> Result<OrderRow, StoreError> {
     let id: Uuid = r.try_get(0)?;
@@ -58,35 +52,55 @@ async fn one_locked(
         .transpose()
 }
 
-async fn write_row(tx: &Transaction<'_>, wh: &str, row: &OrderRow) -> Result<(), StoreError> {
-    let stmt = tx
-        .prepare_cached(
-            "INSERT INTO orders (warehouse_id, order_id, merchant_id, reference, status,
-                 status_reason, priority, work, created_at_ms, modified_at_ms, erased_at_ms)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
-             ON CONFLICT (warehouse_id, order_id) DO UPDATE SET
-                 status = excluded.status, status_reason = excluded.status_reason,
-                 priority = excluded.priority, work = excluded.work,
-                 modified_at_ms = excluded.modified_at_ms, erased_at_ms = excluded.erased_at_ms",
-        )
-        .await?;
-    tx.execute(
-        &stmt,
-        &[
-            &wh,
-            &row.id,
-            &row.merchant_id,
-            &row.reference,
-            &row.status.as_str(),
-            &row.status_reason,
-            &row.priority,
-            &row.work,
-            &row.created_at_ms,
-            &row.modified_at_ms,
-            &row.erased_at_ms,
-        ],
+/// Upserts the order's row: a new one, or its status, priority, work part and times.
+async fn write_order(tx: &Transaction<'_>, wh: &str, row: &OrderRow) -> Result<u64, StoreError> {
+    write_order_as(
+        tx,
+        wh,
+        row,
+        "ON CONFLICT (warehouse_id, order_id) DO UPDATE SET
+        status = excluded.status, status_reason = excluded.status_reason,
+        priority = excluded.priority, work = excluded.work,
+        modified_at_ms = excluded.modified_at_ms, erased_at_ms = excluded.erased_at_ms",
     )
-    .await?;
+    .await
+}
+
+/// Inserts the order's row with `on_conflict`; answers the rows written.
+async fn write_order_as(
+    tx: &Transaction<'_>,
+    wh: &str,
+    row: &OrderRow,
+    on_conflict: &str,
+) -> Result<u64, StoreError> {
+    let sql = format!(
+        "INSERT INTO orders (warehouse_id, order_id, merchant_id, reference, status,
+             status_reason, priority, work, created_at_ms, modified_at_ms, erased_at_ms)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) {on_conflict}"
+    );
+    let stmt = tx.prepare_cached(&sql).await?;
+    Ok(tx
+        .execute(
+            &stmt,
+            &[
+                &wh,
+                &row.id,
+                &row.merchant_id,
+                &row.reference,
+                &row.status.as_str(),
+                &row.status_reason,
+                &row.priority,
+                &row.work,
+                &row.created_at_ms,
+                &row.modified_at_ms,
+                &row.erased_at_ms,
+            ],
+        )
+        .await?)
+}
+
+/// Writes the order's personal row, when it has one.
+async fn write_personal(tx: &Transaction<'_>, wh: &str, row: &OrderRow) -> Result<(), StoreError> {
     if let Some(personal) = &row.personal {
         let stmt = tx
             .prepare_cached(
@@ -100,6 +114,12 @@ async fn write_row(tx: &Transaction<'_>, wh: &str, row: &OrderRow) -> Result<(),
             .await?;
     }
     Ok(())
+}
+
+/// Writes `row` (the order and its personal row) as it is now.
+async fn write_row(tx: &Transaction<'_>, wh: &str, row: &OrderRow) -> Result<(), StoreError> {
+    write_order(tx, wh, row).await?;
+    write_personal(tx, wh, row).await
 }
 
 #[async_trait]
@@ -264,32 +284,18 @@ impl Orders for Postgres {
 /// was not there when this transaction looked), nothing is written and the transaction is tried
 /// again, to find that order.
 async fn insert_new(tx: &Transaction<'_>, wh: &str, row: &OrderRow) -> Result<(), StoreError> {
-    let n = tx
-        .execute(
-            "INSERT INTO orders (warehouse_id, order_id, merchant_id, reference, status,
-                 status_reason, priority, work, created_at_ms, modified_at_ms, erased_at_ms)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
-             ON CONFLICT (warehouse_id, merchant_id, reference) DO NOTHING",
-            &[
-                &wh,
-                &row.id,
-                &row.merchant_id,
-                &row.reference,
-                &row.status.as_str(),
-                &row.status_reason,
-                &row.priority,
-                &row.work,
-                &row.created_at_ms,
-                &row.modified_at_ms,
-                &row.erased_at_ms,
-            ],
-        )
-        .await?;
-    if n == 0 {
+    let written = write_order_as(
+        tx,
+        wh,
+        row,
+        "ON CONFLICT (warehouse_id, merchant_id, reference) DO NOTHING",
+    )
+    .await?;
+    if written == 0 {
         return Err(StoreError::Contention(format!(
             "order {} was stored by another request at the same time",
             row.reference
         )));
     }
-    write_row(tx, wh, row).await
+    write_personal(tx, wh, row).await
 }

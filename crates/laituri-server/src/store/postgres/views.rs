@@ -109,11 +109,7 @@ impl Postgres {
 #[async_trait]
 impl Views for Postgres {
     async fn devices(&self, page: &Page) -> Result<Vec<DeviceView>, StoreError> {
-        let after = match page.after.as_deref() {
-            Some(a) => Uuid::parse_str(a)
-                .map_err(|_| StoreError::invalid(format!("after={a:?} is not a device id")))?,
-            None => Uuid::nil(),
-        };
+        let after = page.after_id()?.unwrap_or(Uuid::nil());
         // Times as SQLite writes them: UTC, milliseconds, RFC 3339.
         let client = self.pool.get().await?;
         let rows = client
@@ -212,17 +208,7 @@ impl Views for Postgres {
     }
 
     async fn receipts(&self, page: &Page, scope: &Scope) -> Result<Vec<ReceiptView>, StoreError> {
-        let after = page
-            .after
-            .as_deref()
-            .map(|a| {
-                Uuid::parse_str(a).map_err(|_| {
-                    StoreError::invalid(format!(
-                        "after={a:?} is not a receipt id: use the id of the last receipt of a page"
-                    ))
-                })
-            })
-            .transpose()?;
+        let after = page.after_id()?;
         // Keyset by the order receipts were opened in; `after` names the last receipt seen.
         let sql = format!(
             "{RECEIPT_COLUMNS} WHERE warehouse_id = $1
