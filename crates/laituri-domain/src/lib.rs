@@ -7,6 +7,7 @@
 pub mod calendar;
 pub mod flow;
 pub mod layout;
+pub mod picking;
 pub mod putaway;
 pub mod receiving;
 pub mod scan;
