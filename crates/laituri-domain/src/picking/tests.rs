@@ -1221,3 +1221,173 @@ fn step_never_mutates_and_cancel_records_nothing() {
     assert_eq!(step.next.in_hand(), 0);
     assert_eq!(step.next.current().map(|l| l.picked), Some(0));
 }
+
+/// A small deterministic pseudo-random generator (xorshift64*).
+struct Rng(u64);
+
+impl Rng {
+    fn below(&mut self, n: usize) -> usize {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        (self.0.wrapping_mul(0x2545_f491_4f6c_dd1d) >> 33) as usize % n
+    }
+}
+
+/// What the flow asks for now, so that random walks also get through whole jobs.
+fn helpful_input(p: &Picking, rng: &mut Rng) -> Input {
+    let Some(line) = p.current() else {
+        return packing("PACK-1");
+    };
+    match p.expects() {
+        Expect::Location => at(&line.location),
+        Expect::Item => item(&line.goods.product_id, rng.below(2) as i64 + 1),
+        Expect::ZeroCheck => Input::ZeroCheck(rng.below(2) == 0),
+        _ => {
+            let order = p
+                .orders()
+                .iter()
+                .find(|o| o.order_id == line.order_id)
+                .unwrap();
+            let fresh = format!("T-{}", order.slot);
+            Input::Tote(order.tote.clone().unwrap_or(fresh))
+        }
+    }
+}
+
+fn random_input(rng: &mut Rng) -> Input {
+    const PRODUCTS: [&str; 4] = ["P", "Q", "R", "X"];
+    const LOCATIONS: [&str; 5] = ["A-01", "A-02", "B-01", "C-09", "PACK-1"];
+    const TOTES: [&str; 4] = ["T-1", "T-2", "T-3", "T-4"];
+    let pick = |rng: &mut Rng, options: &[&str]| options[rng.below(options.len())].to_string();
+    match rng.below(12) {
+        0 | 1 => {
+            let code = pick(rng, &LOCATIONS);
+            Input::Location(Place {
+                is_packing: code.starts_with("PACK") || rng.below(8) == 0,
+                code,
+            })
+        }
+        2..=4 => {
+            let lots = [None, Some("L1"), Some("L2")];
+            Input::Item(ItemScan {
+                merchant_id: if rng.below(10) == 0 { "M2" } else { "M1" }.into(),
+                product_id: pick(rng, &PRODUCTS),
+                name: "goods".into(),
+                units: rng.below(4) as i64 - 1,
+                lot: lots[rng.below(3)].map(str::to_string),
+                expiry: [None, Some(days(-3)), Some(days(10)), Some(days(90))][rng.below(4)],
+                serial: (rng.below(4) == 0).then(|| format!("S{}", rng.below(3))),
+            })
+        }
+        5 | 6 => Input::Tote(pick(rng, &TOTES)),
+        7 => Input::Quantity(rng.below(8) as i64 - 2),
+        8 => [Input::Short, Input::Skip][rng.below(2)].clone(),
+        9 => Input::ZeroCheck(rng.below(2) == 0),
+        10 => Input::Cancel,
+        _ => Input::Unknown("?".into()),
+    }
+}
+
+#[test]
+fn arbitrary_inputs_never_break_the_rules() {
+    let start = task(
+        vec![order("O1", 1), order("O2", 2), order("O3", 3)],
+        vec![
+            PickLine {
+                expected_left: Some(0),
+                ..line("1", "O1", "P", "A-01", 10, 3)
+            },
+            line("2", "O2", "P", "A-01", 10, 2),
+            line("3", "O3", "Q", "A-02", 20, 4),
+            PickLine {
+                expected_left: Some(0),
+                ..line("4", "O1", "R", "B-01", 30, 1)
+            },
+        ],
+    );
+    let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+    let mut finished = 0;
+    for _ in 0..200 {
+        let mut p = start.clone();
+        let mut totes: Vec<(String, String)> = Vec::new();
+        for _ in 0..300 {
+            if p.is_finished() {
+                // A finished job takes nothing more; the walk goes on with a new one.
+                finished += 1;
+                assert_eq!(p.step(Input::Cancel, today()).feedback.tone, Tone::Error);
+                p = start.clone();
+                totes.clear();
+            }
+            let input = if rng.below(3) == 0 {
+                helpful_input(&p, &mut rng)
+            } else {
+                random_input(&mut rng)
+            };
+            let before = p.clone();
+            let step = p.step(input.clone(), today());
+            assert_eq!(p, before, "step mutated its state");
+            if step.feedback.tone == Tone::Error {
+                assert!(step.facts.is_empty(), "{input:?}: an error recorded facts");
+                assert_eq!(step.next, p, "{input:?}: an error changed the state");
+            }
+            if !step.facts.is_empty() {
+                assert!(
+                    matches!(
+                        input,
+                        Input::Tote(_) | Input::Short | Input::ZeroCheck(_) | Input::Location(_)
+                    ),
+                    "{input:?} recorded {:?}",
+                    step.facts
+                );
+            }
+            for fact in &step.facts {
+                match fact {
+                    Fact::ToteBound { order_id, tote } => {
+                        assert!(
+                            totes.iter().all(|(o, t)| o != order_id && t != tote),
+                            "{tote} bound twice"
+                        );
+                        totes.push((order_id.clone(), tote.clone()));
+                    }
+                    Fact::Picked {
+                        order_id,
+                        tote,
+                        quantity,
+                        ..
+                    } => {
+                        assert!(*quantity > 0);
+                        assert!(totes.contains(&(order_id.clone(), tote.clone())));
+                    }
+                    Fact::Short { missing, .. } => assert!(*missing > 0),
+                    Fact::Finished => assert!(step.next.is_finished()),
+                    Fact::ZeroChecked { .. } | Fact::Dropped { .. } => {}
+                }
+            }
+            let next = step.next;
+            for (old, new) in p.lines().iter().zip(next.lines()) {
+                let picked_now: i64 = step
+                    .facts
+                    .iter()
+                    .filter_map(|f| match f {
+                        Fact::Picked {
+                            line_id, quantity, ..
+                        } if *line_id == new.line.line_id => Some(*quantity),
+                        _ => None,
+                    })
+                    .sum();
+                assert_eq!(new.line.picked, old.line.picked + picked_now);
+                assert!((0..=new.line.quantity).contains(&new.line.picked));
+            }
+            assert_eq!(next.lines_done() + next.lines_left(), next.lines().len());
+            if let Some(line) = next.current() {
+                assert!(next.in_hand() <= line.left());
+            } else {
+                assert_eq!(next.in_hand(), 0);
+            }
+            p = next;
+        }
+    }
+    // The walk reaches the end of a job now and then, so the invariants cover finishing too.
+    assert!(finished > 0, "no random walk finished a job");
+}
