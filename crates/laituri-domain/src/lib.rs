@@ -9,4 +9,5 @@ pub mod flow;
 pub mod layout;
 pub mod putaway;
 pub mod receiving;
+pub mod route;
 pub mod scan;
