@@ -709,16 +709,27 @@ impl Span {
                 });
                 layers.push(layer);
             }
+            // Per configuration: how often it touches the front end and the back end, whether it
+            // joins them, and its length.
+            let configs: Vec<(Config, u8, u8, bool, u64)> = column
+                .configs()
+                .into_iter()
+                .map(|config| {
+                    let walked = column.walked(config);
+                    let (front, back) = (walked[0], walked[walked.len() - 1]);
+                    let joins = walked.iter().all(|&times| times > 0);
+                    (config, front, back, joins, column.length(&walked))
+                })
+                .collect();
             let layer = next_layer(&layers, |class| {
-                column
-                    .configs()
-                    .into_iter()
-                    .filter_map(|config| {
-                        let walked = column.walked(config);
-                        let (front, back) = (walked[0], walked[walked.len() - 1]);
-                        let joins = walked.iter().all(|&times| times > 0);
-                        let class = class.along(front, back, joins)?;
-                        Some((class, column.length(&walked), Step::Along(config)))
+                configs
+                    .iter()
+                    .filter_map(|&(config, front, back, joins, length)| {
+                        Some((
+                            class.along(front, back, joins)?,
+                            length,
+                            Step::Along(config),
+                        ))
                     })
                     .collect()
             });

@@ -345,6 +345,37 @@ fn heuristic_routes_visit_every_stop_and_report_their_walk() {
 }
 
 #[test]
+fn the_combined_route_is_the_shortest_single_sweep() {
+    // Every walk that visits the aisles with stops once each, left to right or right to left,
+    // each aisle up or down: the combined route is the shortest of them.
+    let mut rng = Rng(0x5eed_0004);
+    for w in random_shapes(&mut rng, 40) {
+        for _ in 0..40 {
+            let batch = random_stops(&mut rng, &w, 10);
+            let grid = Grid::new(&w);
+            let aisles = grid.aisles_with_stops(&batch);
+            let mut best = u64::MAX;
+            for leftwards in [false, true] {
+                let sweep: Vec<&AisleStops> = if leftwards {
+                    aisles.iter().rev().collect()
+                } else {
+                    aisles.iter().collect()
+                };
+                for directions in 0..1u32 << sweep.len() {
+                    let order: Vec<usize> = sweep
+                        .iter()
+                        .enumerate()
+                        .flat_map(|(k, aisle)| aisle.walk(directions & 1 << k == 0))
+                        .collect();
+                    best = best.min(w.walk_length(&batch, &order));
+                }
+            }
+            assert_eq!(combined(&w, &batch).length, best, "{w:?} {batch:?}");
+        }
+    }
+}
+
+#[test]
 fn plan_prefers_the_consistent_route() {
     let wide = warehouse(6, 20, 1, 4, 1);
     let cases = [
