@@ -8,8 +8,8 @@
 //! both sides of an aisle share a bay position; levels add no distance. A front cross aisle runs
 //! past the front ends of all aisles and a back cross aisle past their back ends, each `bay_width`
 //! from the nearest bay: bay `b` lies `b × bay_width` from the front cross aisle, the back cross
-//! aisle `(bays + 1) × bay_width`. The picker walks the centre lines and changes aisle only in a
-//! cross aisle. Every route starts and ends at the depot, the front end of aisle `depot_aisle`.
+//! aisle `(bays + 1) × bay_width`. The picker walks the centre lines, can turn round anywhere and
+//! changes aisle only in a cross aisle. Every route starts and ends at the depot, the front end of aisle `depot_aisle`.
 //! Distances are whole numbers in a unit the caller picks (decimetres, say), so lengths compare
 //! exactly. The shortest way between two places of one aisle is along it; between two aisles it is
 //! across plus the nearer way round, through the front cross aisle or through the back one.
@@ -29,7 +29,7 @@
 //!
 //! | function | the picker |
 //! | --- | --- |
-//! | [`s_shape`] | walks every aisle with a stop end to end, up the first, down the next and so on, skipping aisles without stops (traversal); starts at the end of the block nearer the depot |
+//! | [`s_shape`] | walks every aisle with a stop end to end, up the first, down the next and so on, skipping aisles without stops (traversal); starts from whichever of the outermost aisles with a stop is nearer the depot |
 //! | [`largest_gap`] | walks the leftmost aisle with a stop up and the rightmost down; every aisle between is entered from the back cross aisle and from the front one, each time only as far as its largest gap (between two stops, or a stop and an aisle end) and back |
 //! | [`combined`] | visits the aisles with a stop once each, left to right or right to left, each aisle up or down; a dynamic program over the aisles picks the directions of the shortest such walk, which is per aisle the better of traversing it and returning from the side the picker is on |
 //! | [`shortest`] | the shortest walk there is (below) |
