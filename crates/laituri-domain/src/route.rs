@@ -9,10 +9,11 @@
 //! past the front ends of all aisles and a back cross aisle past their back ends, each `bay_width`
 //! from the nearest bay: bay `b` lies `b × bay_width` from the front cross aisle, the back cross
 //! aisle `(bays + 1) × bay_width`. The picker walks the centre lines, can turn round anywhere and
-//! changes aisle only in a cross aisle. Every route starts and ends at the depot, the front end of aisle `depot_aisle`.
-//! Distances are whole numbers in a unit the caller picks (decimetres, say), so lengths compare
-//! exactly. The shortest way between two places of one aisle is along it; between two aisles it is
-//! across plus the nearer way round, through the front cross aisle or through the back one.
+//! changes aisle only in a cross aisle. Every route starts and ends at the depot, the front end of
+//! aisle `depot_aisle`. Distances are whole numbers in a unit the caller picks (decimetres, say),
+//! so lengths compare exactly. The shortest way between two places of one aisle is along it;
+//! between two aisles it is across plus the nearer way round, through the front cross aisle or
+//! through the back one.
 //!
 //! A route is an order of the batch's stops ([`Route::order`]: indices into the caller's slice,
 //! each once). Its length is the walk from the depot through the stops in that order back to the
