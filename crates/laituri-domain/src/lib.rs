@@ -10,4 +10,5 @@ pub mod layout;
 pub mod picking;
 pub mod putaway;
 pub mod receiving;
+pub mod route;
 pub mod scan;
