@@ -558,6 +558,9 @@ mod tests {
         })];
         for i in 0..23 {
             changes.push(Change::Product(Product {
+                kit: Vec::new(),
+                volume_ml: None,
+                weight_g: None,
                 id: format!("P{i}"),
                 merchant_id: "M1".into(),
                 name: format!("Product {i}"),
@@ -591,6 +594,9 @@ mod tests {
         }
         // A later change of the same product and a level dropped to zero, in the same page.
         changes.push(Change::Product(Product {
+            kit: Vec::new(),
+            volume_ml: None,
+            weight_g: None,
             id: "P3".into(),
             merchant_id: "M1".into(),
             name: "Product 3, renamed".into(),

@@ -22,12 +22,16 @@ pub fn fixtures() -> Vec<Change> {
         id: "M1".into(),
         name: "Nordic Pantry".into(),
         rules: MerchantRules {
+            inserts: Vec::new(),
             min_shelf_life_days: 60,
             over_receipt_tolerance_pct: 10,
         },
         zones: vec!["A".into()],
     };
     let product = |id: &str, payload: &str, lot: bool, pack: Option<&str>| Product {
+        kit: Vec::new(),
+        volume_ml: None,
+        weight_g: None,
         id: id.into(),
         merchant_id: "M1".into(),
         name: format!("Item {id}"),

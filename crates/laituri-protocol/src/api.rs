@@ -32,6 +32,7 @@ pub mod paths {
     pub const ORDERS: &str = "/api/v1/integration/orders";
     pub const ERASURES: &str = "/api/v1/integration/erasures";
     pub const TASKS: &str = "/api/v1/integration/tasks";
+    pub const RELEASE_ORDERS: &str = "/api/v1/admin/release-orders";
     pub const LEASE: &str = "/api/v1/tasks/lease";
     pub const RENEW: &str = "/api/v1/tasks/renew";
     pub const RELEASE: &str = "/api/v1/tasks/release";

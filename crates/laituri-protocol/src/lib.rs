@@ -204,6 +204,59 @@ pub enum EventBody {
     /// A shift lead resolved the exception raised by event `seq` of device `device_id` (an
     /// unknown barcode, a rejected event); the event's operator is who resolved it.
     ExceptionResolved { device_id: Uuid, seq: u64 },
+    /// Goods of a pick line went from the bin into the order's tote (moves: bin ->
+    /// [`IN_TRANSIT`] in `tote`). The first pick of an order binds its tote. `suggested_lot` is the
+    /// lot the task reserved; a move of another lot was accepted by the merchant's rules.
+    Picked {
+        task: TaskClaim,
+        order_id: Uuid,
+        line_id: String,
+        tote: String,
+        #[serde(default)]
+        suggested_lot: Option<String>,
+        moves: Vec<StockMove>,
+    },
+    /// The picker found less at the line's location than the line asked for: `picked` units
+    /// were picked in all, `missing` were not there. The location gets a count; the rest of the
+    /// line is reserved elsewhere or the order goes on hold.
+    PickShort {
+        task: TaskClaim,
+        order_id: Uuid,
+        line_id: String,
+        location: String,
+        merchant_id: String,
+        product_id: String,
+        #[serde(default)]
+        lot: Option<String>,
+        picked: i64,
+        missing: i64,
+    },
+    /// The answer to "is the location empty now?" after a pick took what the device thought was
+    /// the last of it; `empty: false` asks for a count.
+    ZeroChecked {
+        task: TaskClaim,
+        location: String,
+        merchant_id: String,
+        product_id: String,
+        empty: bool,
+    },
+    /// The task's totes were put down at a packing location: each tote's goods move there
+    /// from [`IN_TRANSIT`].
+    TotesDropped {
+        task: TaskClaim,
+        location: String,
+        totes: Vec<DroppedTote>,
+        moves: Vec<StockMove>,
+    },
+    /// The picker finished the pick task: every line picked or short, the totes dropped.
+    PickFinished { task: TaskClaim },
+}
+
+/// A tote put down at packing with the order it holds.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DroppedTote {
+    pub order_id: Uuid,
+    pub tote: String,
 }
 
 /// Why the operator put goods into another bin than the one suggested.
@@ -249,11 +302,16 @@ impl EventBody {
             EventBody::BinFull { .. } => "bin_full",
             EventBody::PutawayFinished { .. } => "putaway_finished",
             EventBody::ExceptionResolved { .. } => "exception_resolved",
+            EventBody::Picked { .. } => "picked",
+            EventBody::PickShort { .. } => "pick_short",
+            EventBody::ZeroChecked { .. } => "zero_checked",
+            EventBody::TotesDropped { .. } => "totes_dropped",
+            EventBody::PickFinished { .. } => "pick_finished",
         }
     }
 
     /// Every type name this build speaks, in one place.
-    pub const TYPES: [&'static str; 8] = [
+    pub const TYPES: [&'static str; 13] = [
         "receipt_opened",
         "goods_received",
         "unknown_barcode",
@@ -262,6 +320,11 @@ impl EventBody {
         "bin_full",
         "putaway_finished",
         "exception_resolved",
+        "picked",
+        "pick_short",
+        "zero_checked",
+        "totes_dropped",
+        "pick_finished",
     ];
 
     /// The stock moves this event states (empty for bookkeeping-only events). The server applies
@@ -294,8 +357,13 @@ impl EventBody {
                 }),
                 reason: None,
             }],
-            EventBody::PutAway { moves, .. } => moves.clone(),
+            EventBody::PutAway { moves, .. }
+            | EventBody::Picked { moves, .. }
+            | EventBody::TotesDropped { moves, .. } => moves.clone(),
             EventBody::ReceiptOpened { .. }
+            | EventBody::PickShort { .. }
+            | EventBody::ZeroChecked { .. }
+            | EventBody::PickFinished { .. }
             | EventBody::UnknownBarcode { .. }
             | EventBody::ReceiptClosed { .. }
             | EventBody::BinFull { .. }
@@ -310,6 +378,11 @@ impl EventBody {
             EventBody::PutAway { task, .. }
             | EventBody::BinFull { task, .. }
             | EventBody::PutawayFinished { task, .. } => task.as_ref(),
+            EventBody::Picked { task, .. }
+            | EventBody::PickShort { task, .. }
+            | EventBody::ZeroChecked { task, .. }
+            | EventBody::TotesDropped { task, .. }
+            | EventBody::PickFinished { task } => Some(task),
             _ => None,
         }
     }

@@ -24,6 +24,23 @@ pub struct MerchantRules {
     pub min_shelf_life_days: u32,
     /// Receiving more than expected by more than this percentage asks the operator to confirm.
     pub over_receipt_tolerance_pct: u32,
+    /// Inserts and free gifts the warehouse adds to the merchant's orders when it releases them
+    /// for picking ("one catalogue in every order", "a gift with orders over 50 EUR").
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub inserts: Vec<InsertRule>,
+}
+
+/// One insert rule of a merchant: `quantity` of `product_id` goes into every order that meets
+/// the condition. The product is the merchant's own, stored like any other.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InsertRule {
+    pub product_id: String,
+    pub quantity: i64,
+    /// Only orders whose value is at least this, in minor units of the order's currency; no
+    /// condition when left out.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_order_value_minor: Option<i64>,
 }
 
 /// One barcode of a product. A case code counts as `pack_qty` units.
@@ -51,6 +68,23 @@ pub struct Product {
     pub track_expiry: bool,
     #[serde(default)]
     pub track_serial: bool,
+    /// A kit (bundle) is never stored as such: an order of it is picked as these components.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub kit: Vec<KitComponent>,
+    /// One unit's volume in millilitres and weight in grams, when known: a cart's limits.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub volume_ml: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub weight_g: Option<u32>,
+}
+
+/// One component of a kit: `quantity` units of `product_id` (a product of the same merchant)
+/// per unit of the kit.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KitComponent {
+    pub product_id: String,
+    pub quantity: i64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -60,6 +94,9 @@ pub enum LocationKind {
     Bin,
     Quarantine,
     Packing,
+    /// Goods on their way in a tote between a pick and the drop at packing: one location per
+    /// warehouse, [`crate::IN_TRANSIT`], known to every server without master data.
+    Transit,
 }
 
 impl LocationKind {
@@ -69,6 +106,7 @@ impl LocationKind {
             LocationKind::Bin => "bin",
             LocationKind::Quarantine => "quarantine",
             LocationKind::Packing => "packing",
+            LocationKind::Transit => "transit",
         }
     }
     pub fn parse(s: &str) -> Option<LocationKind> {
@@ -77,6 +115,7 @@ impl LocationKind {
             "bin" => LocationKind::Bin,
             "quarantine" => LocationKind::Quarantine,
             "packing" => LocationKind::Packing,
+            "transit" => LocationKind::Transit,
             _ => return None,
         })
     }

@@ -77,6 +77,10 @@ pub struct OrderInput {
     pub documents: Vec<OrderDocument>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cash_on_delivery: Option<CashOnDelivery>,
+    /// The order's value in minor units of the shop's currency, when a merchant's insert rule
+    /// depends on it (a gift with orders over an amount).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value_minor: Option<i64>,
 }
 
 /// Where an order is. Set by the server only.
@@ -87,6 +91,8 @@ pub enum OrderStatus {
     Reserved,
     OnHold,
     Picking,
+    /// Every line picked (or short and re-reserved nowhere), the totes dropped at packing.
+    Picked,
     Packed,
     Shipped,
     Cancelled,
@@ -94,11 +100,12 @@ pub enum OrderStatus {
 }
 
 impl OrderStatus {
-    pub const ALL: [OrderStatus; 8] = [
+    pub const ALL: [OrderStatus; 9] = [
         OrderStatus::New,
         OrderStatus::Reserved,
         OrderStatus::OnHold,
         OrderStatus::Picking,
+        OrderStatus::Picked,
         OrderStatus::Packed,
         OrderStatus::Shipped,
         OrderStatus::Cancelled,
@@ -111,6 +118,7 @@ impl OrderStatus {
             OrderStatus::Reserved => "reserved",
             OrderStatus::OnHold => "on_hold",
             OrderStatus::Picking => "picking",
+            OrderStatus::Picked => "picked",
             OrderStatus::Packed => "packed",
             OrderStatus::Shipped => "shipped",
             OrderStatus::Cancelled => "cancelled",
@@ -156,11 +164,59 @@ pub struct Order {
     pub documents: Vec<OrderDocument>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cash_on_delivery: Option<CashOnDelivery>,
+    /// The order's value in minor units, as the shop sent it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value_minor: Option<i64>,
+    /// The totes the order's goods were picked into (one per pick task that picked for it).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub totes: Vec<String>,
+    /// Every status the order had, oldest first, with the server's time and the reason.
+    #[serde(default)]
+    pub history: Vec<StatusChange>,
     /// Server time, Unix milliseconds: made, last changed (the status too), personal data erased.
     pub created_at_ms: i64,
     pub modified_at_ms: i64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub erased_at_ms: Option<i64>,
+}
+
+/// One status of an order's life: when it began (server time, Unix milliseconds) and why, when
+/// there is a reason to tell (on hold: not enough stock of a product).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StatusChange {
+    pub status: OrderStatus,
+    pub at_ms: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+/// `POST RELEASE_ORDERS` (admin): reserve stock for the orders waiting for it and release the
+/// reserved ones into pick tasks now. Each field left out is the server's configured limit.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReleaseOrdersRequest {
+    /// Orders (totes) per pick task; 1 makes single-order tasks.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub totes: Option<u32>,
+    /// Pick lines per task.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_lines: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_volume_ml: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_weight_g: Option<u64>,
+}
+
+/// What one run of reserving and releasing did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReleaseOrdersResult {
+    /// Orders that got their stock (in full, or the rest after a short pick).
+    pub reserved: u32,
+    /// Orders put on hold (or kept there for a new reason).
+    pub on_hold: u32,
+    /// Pick tasks made, and the orders in them.
+    pub tasks: u32,
+    pub orders_released: u32,
 }
 
 /// `POST ERASURES`: erase a customer's personal data from a merchant's orders, found by the

@@ -10,6 +10,12 @@ use serde::{Deserialize, Serialize};
 
 use crate::GoodsCondition;
 
+/// The location of goods in a tote between a pick and the drop at packing. A picker's cart has
+/// no label of its own: a pick moves goods from a bin into `IN_TRANSIT` in the order's tote, and
+/// the drop moves each tote from here to the packing location scanned. Every server knows it
+/// without master data, and no master data may define it.
+pub const IN_TRANSIT: &str = "IN-TRANSIT";
+
 /// Where goods are: a location, and the container (tote, license plate) at it if any.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Place {

@@ -48,11 +48,41 @@ pub enum TaskStatus {
     Cancelled,
 }
 
-/// One line of a task: goods and where they are to go. A putaway line has `from` = the tote.
+/// One line of a task: goods and where they are to go. A putaway line has `from` = the tote; a
+/// pick line has `from` = the bin and the lot reserved there, `to` = [`crate::IN_TRANSIT`], and
+/// names its order and line.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TaskLine {
     #[serde(flatten)]
     pub goods: StockMove,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub order_id: Option<Uuid>,
+    /// The server's id of the pick line, which the device's events name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub line_id: Option<String>,
+}
+
+impl TaskLine {
+    /// A line of goods that belongs to no order (putaway, count).
+    pub fn of(goods: StockMove) -> TaskLine {
+        TaskLine {
+            goods,
+            order_id: None,
+            line_id: None,
+        }
+    }
+}
+
+/// An order of a pick task and its place on the cart: slot 1.. (one tote per order).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TaskOrder {
+    pub order_id: Uuid,
+    /// The shop's order number, shown to the picker.
+    pub reference: String,
+    pub slot: u32,
+    /// The tote already holding the order's goods (a follow-up task after a short pick).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tote: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -75,6 +105,9 @@ pub struct Task {
     /// Why a count task was raised (e.g. stock went negative), for the lead.
     #[serde(default)]
     pub reason: Option<String>,
+    /// The orders of a pick task, one tote each.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub orders: Vec<TaskOrder>,
 }
 
 /// A device's hold on a task. `token` only goes up, across every lease of the task.

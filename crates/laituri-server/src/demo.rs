@@ -243,6 +243,9 @@ fn catalogue(
                 track_lot: food && b.tracked,
                 track_expiry: food && b.tracked,
                 track_serial: !food && b.tracked,
+                kit: Vec::new(),
+                volume_ml: None,
+                weight_g: None,
             });
         }
     }
@@ -562,6 +565,7 @@ pub fn data() -> DemoData {
             rules: MerchantRules {
                 min_shelf_life_days: 60,
                 over_receipt_tolerance_pct: 10,
+                inserts: Vec::new(),
             },
             zones: vec![NORDIC.to_string()],
         },
@@ -571,6 +575,7 @@ pub fn data() -> DemoData {
             rules: MerchantRules {
                 min_shelf_life_days: 0,
                 over_receipt_tolerance_pct: 5,
+                inserts: Vec::new(),
             },
             zones: vec![KETTU.to_string()],
         },

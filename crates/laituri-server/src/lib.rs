@@ -37,6 +37,8 @@ pub mod http;
 pub mod keys;
 pub mod master;
 pub mod orders;
+pub mod outbound;
+pub mod planner;
 pub mod push;
 pub mod store;
 pub mod tasks;
@@ -74,6 +76,8 @@ pub struct ServerConfig {
     pub limits: Limits,
     /// Serve HTTPS with this certificate and key; plain HTTP when `None`.
     pub tls: Option<TlsFiles>,
+    /// When orders are reserved and released into pick tasks by themselves.
+    pub planning: planner::Schedule,
 }
 
 impl ServerConfig {
@@ -90,6 +94,11 @@ impl ServerConfig {
             clock: clock::Clock::system(),
             limits: Limits::default(),
             tls: None,
+            // Tests decide when orders are planned (POST /api/v1/admin/release).
+            planning: planner::Schedule {
+                every: None,
+                ..planner::Schedule::default()
+            },
         }
     }
 
@@ -164,6 +173,7 @@ impl std::fmt::Debug for ServerConfig {
             .field("clock", &self.clock)
             .field("limits", &self.limits)
             .field("tls", &self.tls)
+            .field("planning", &self.planning)
             .finish()
     }
 }
@@ -177,6 +187,7 @@ fn app_state(config: &ServerConfig, store: Arc<dyn Store>) -> http::AppState {
         config.warehouse_id.clone(),
         config.warehouse_name.clone(),
     )
+    .with_planning(config.planning)
 }
 
 /// Serves until `shutdown` completes, then lets requests in flight finish (for a few seconds).
@@ -190,6 +201,15 @@ pub async fn serve(
     let store = config.open_backend().await?;
     let state = app_state(&config, store);
     serve_state(state, &config.limits, tls, listener, shutdown).await
+}
+
+/// A task that ends when its handle is dropped.
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
 }
 
 /// Serves HTTP/1 connections with hyper until `shutdown`: at most `limits.max_connections` at
@@ -206,6 +226,8 @@ async fn serve_state(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let addr = listener.local_addr()?;
+    // Ends with the server: aborted when this function returns.
+    let _planning = AbortOnDrop(tokio::spawn(state.planning()));
     let router = http::router(state, limits);
     let mut http1 = hyper::server::conn::http1::Builder::new();
     http1

@@ -65,6 +65,18 @@ struct Args {
     /// a backup: every terminal then pulls its data again from the start.
     #[arg(long)]
     new_epoch: bool,
+    /// Reserve stock for orders and release them into pick tasks by themselves: after every
+    /// change of orders or stock, and at least this often (seconds). 0 releases only when an
+    /// admin asks (POST /api/v1/admin/release-orders).
+    #[arg(long, default_value_t = 30, value_name = "SECONDS")]
+    plan_every: u64,
+    /// Orders (one tote each) a picker's cart takes in one pick task; 1 makes single-order
+    /// tasks.
+    #[arg(long, default_value_t = laituri_server::outbound::ReleasePolicy::default().totes)]
+    cart_totes: u32,
+    /// Pick lines one task holds at most.
+    #[arg(long, default_value_t = laituri_server::outbound::ReleasePolicy::default().max_lines)]
+    cart_lines: u32,
 }
 
 fn today_utc() -> Date {
@@ -101,6 +113,14 @@ async fn main() -> anyhow::Result<()> {
         warehouse_id: args.warehouse_id,
         warehouse_name: args.warehouse_name,
         clock: laituri_server::clock::Clock::system(),
+        planning: laituri_server::planner::Schedule {
+            policy: laituri_server::outbound::ReleasePolicy {
+                totes: args.cart_totes.max(1),
+                max_lines: args.cart_lines.max(1),
+                ..laituri_server::outbound::ReleasePolicy::default()
+            },
+            every: (args.plan_every > 0).then(|| std::time::Duration::from_secs(args.plan_every)),
+        },
         limits: laituri_server::Limits {
             max_connections: args.max_connections,
             trusted_proxies: args.trusted_proxy,

@@ -156,6 +156,9 @@ mod tests {
 
     fn product(codes: &[(&str, u32)]) -> Product {
         Product {
+            kit: Vec::new(),
+            volume_ml: None,
+            weight_g: None,
             id: "P1".into(),
             merchant_id: "M1".into(),
             name: "Thing".into(),

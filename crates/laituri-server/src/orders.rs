@@ -9,6 +9,7 @@
 
 use laituri_protocol::{
     CashOnDelivery, Order, OrderDocument, OrderInput, OrderLine, OrderStatus, Recipient,
+    StatusChange,
 };
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -34,6 +35,8 @@ pub struct WorkPart {
     pub pickup_point: Option<String>,
     #[serde(default)]
     pub cash_on_delivery: Option<CashOnDelivery>,
+    #[serde(default)]
+    pub value_minor: Option<i64>,
 }
 
 /// The customer's personal data of an order, as stored (JSON) in its erasable row.
@@ -64,6 +67,12 @@ pub struct OrderRow {
     pub created_at_ms: i64,
     pub modified_at_ms: i64,
     pub erased_at_ms: Option<i64>,
+    /// Every status the order had, oldest first.
+    pub history: Vec<StatusChange>,
+    /// The totes its goods were picked into.
+    pub totes: Vec<String>,
+    /// What is to be picked, fixed at its first reservation (kits as components, inserts added).
+    pub demand: Option<Vec<OrderLine>>,
 }
 
 /// How a customer's e-mail address is looked up: SHA-256 of it trimmed and lower-cased.
@@ -78,6 +87,7 @@ fn parts(input: &OrderInput) -> (WorkPart, PersonalPart) {
             shipping_method: input.shipping_method.clone(),
             pickup_point: input.pickup_point.clone(),
             cash_on_delivery: input.cash_on_delivery.clone(),
+            value_minor: input.value_minor,
         },
         PersonalPart {
             recipient: input.recipient.clone(),
@@ -104,7 +114,42 @@ impl OrderRow {
             created_at_ms: now_ms,
             modified_at_ms: now_ms,
             erased_at_ms: None,
+            history: vec![StatusChange {
+                status: OrderStatus::New,
+                at_ms: now_ms,
+                reason: None,
+            }],
+            totes: Vec::new(),
+            demand: None,
         }
+    }
+
+    /// Before picking started: no pick task holds it and no tote holds its goods, so it may
+    /// still be replaced or cancelled.
+    pub fn not_started(&self) -> bool {
+        self.status.not_started() && self.totes.is_empty()
+    }
+
+    /// Moves the order to `status` at `now_ms` with `reason`; false (and nothing changes) when
+    /// it is there already for the same reason.
+    pub fn set_status(&mut self, status: OrderStatus, reason: Option<String>, now_ms: i64) -> bool {
+        if self.status == status && self.status_reason == reason {
+            return false;
+        }
+        self.status = status;
+        self.status_reason = reason.clone();
+        self.modified_at_ms = now_ms;
+        self.history.push(StatusChange {
+            status,
+            at_ms: now_ms,
+            reason,
+        });
+        true
+    }
+
+    /// The work part: lines, shipping, value.
+    pub fn work_part(&self) -> Result<WorkPart, StoreError> {
+        from_json(&self.work)
     }
 
     /// The order as the integration API shows it.
@@ -129,6 +174,9 @@ impl OrderRow {
             comments,
             documents,
             cash_on_delivery: work.cash_on_delivery,
+            value_minor: work.value_minor,
+            totes: self.totes.clone(),
+            history: self.history.clone(),
             created_at_ms: self.created_at_ms,
             modified_at_ms: self.modified_at_ms,
             erased_at_ms: self.erased_at_ms,
@@ -170,17 +218,21 @@ pub fn put(stored: Option<OrderRow>, input: &OrderInput, now_ms: i64) -> Result<
             ),
         });
     }
-    if !stored.status.not_started() {
+    if !stored.not_started() {
         return Err(started(&stored, "changed"));
     }
-    Ok(Put::Replace(OrderRow {
+    let mut row = OrderRow {
         priority: input.priority,
         work,
         personal: Some(personal),
         email_hash: input.recipient.email.as_deref().map(email_hash),
         modified_at_ms: now_ms,
+        // Reserved again from its new lines (the backend drops the old reservation).
+        demand: None,
         ..stored
-    }))
+    };
+    row.set_status(OrderStatus::New, None, now_ms);
+    Ok(Put::Replace(row))
 }
 
 fn started(stored: &OrderRow, what: &str) -> StoreError {
@@ -208,16 +260,17 @@ fn started(stored: &OrderRow, what: &str) -> StoreError {
 /// Cancelling `stored` at `now_ms`: the cancelled order, or `None` when it is cancelled already.
 /// Refused once picking has started (the answer names the state the order is in).
 pub fn cancel(stored: OrderRow, now_ms: i64) -> Result<Option<OrderRow>, StoreError> {
-    match stored.status {
-        OrderStatus::Cancelled => Ok(None),
-        s if s.not_started() => Ok(Some(OrderRow {
-            status: OrderStatus::Cancelled,
-            status_reason: None,
-            modified_at_ms: now_ms,
-            ..stored
-        })),
-        _ => Err(started(&stored, "cancelled")),
+    if stored.status == OrderStatus::Cancelled {
+        return Ok(None);
     }
+    if !stored.not_started() {
+        return Err(started(&stored, "cancelled"));
+    }
+    let mut row = stored;
+    row.set_status(OrderStatus::Cancelled, None, now_ms);
+    // Its reservation goes (the backend deletes it with the demand).
+    row.demand = None;
+    Ok(Some(row))
 }
 
 /// Checks and normalises an order as sent (trimmed texts, upper-case country and currency); the
@@ -389,6 +442,7 @@ mod tests {
 
     pub(crate) fn input() -> OrderInput {
         OrderInput {
+            value_minor: None,
             merchant_id: "M1".into(),
             reference: "R-1".into(),
             lines: vec![OrderLine {

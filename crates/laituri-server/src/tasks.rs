@@ -240,6 +240,7 @@ mod tests {
 
     fn open() -> TaskRow {
         TaskRow::new(Task {
+            orders: Vec::new(),
             task_id: "T1".into(),
             kind: TaskKind::Putaway,
             merchant_id: "M".into(),

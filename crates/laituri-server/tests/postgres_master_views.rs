@@ -364,6 +364,7 @@ fn merchant(id: &str) -> Merchant {
         id: id.into(),
         name: format!("Merchant {id}"),
         rules: MerchantRules {
+            inserts: Vec::new(),
             min_shelf_life_days: 0,
             over_receipt_tolerance_pct: 0,
         },

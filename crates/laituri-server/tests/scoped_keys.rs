@@ -209,6 +209,7 @@ async fn a_merchants_key_never_reads_or_changes_another_merchants_data() {
         (Method::DELETE, code_path.clone(), None, forbidden()),
         (Method::GET, paths::API_KEYS.into(), None, forbidden()),
         (Method::GET, paths::DEVICES.into(), None, forbidden()),
+        (Method::POST, paths::RELEASE_ORDERS.into(), Some(json!({})), forbidden()),
         (Method::POST, paths::API_KEYS.into(),
          Some(json!({"scope": "merchant", "merchant_id": B})), forbidden()),
         (Method::DELETE, key_path.clone(), None, forbidden()),

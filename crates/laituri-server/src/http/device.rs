@@ -114,6 +114,10 @@ pub async fn push(
     // is applied; see `push::check_batch`.
     let device_id = req.device_id;
     let resp = state.store().push(device_id, &req.events).await?;
+    if !req.events.is_empty() {
+        // Stock may have arrived or been found missing: orders may go on.
+        state.poke_planner();
+    }
     Ok(Json(resp))
 }
 

@@ -15,6 +15,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use laituri_protocol::{PROTOCOL_VERSION, paths};
 
+use crate::outbound::ReleasePolicy;
+use crate::planner::{Planner, Schedule};
 use crate::store::Store;
 
 mod device;
@@ -51,6 +53,8 @@ struct Inner {
     admin_key: String,
     warehouse_id: String,
     warehouse_name: String,
+    planner: Planner,
+    schedule: Schedule,
 }
 
 impl AppState {
@@ -66,8 +70,48 @@ impl AppState {
                 admin_key,
                 warehouse_id,
                 warehouse_name,
+                planner: Planner::default(),
+                schedule: Schedule {
+                    every: None,
+                    ..Schedule::default()
+                },
             }),
         }
+    }
+
+    /// The same state planning orders by `schedule`.
+    pub fn with_planning(self, schedule: Schedule) -> AppState {
+        let inner = Arc::try_unwrap(self.inner).unwrap_or_else(|shared| Inner {
+            store: shared.store.clone(),
+            admin_key: shared.admin_key.clone(),
+            warehouse_id: shared.warehouse_id.clone(),
+            warehouse_name: shared.warehouse_name.clone(),
+            planner: shared.planner.clone(),
+            schedule: shared.schedule,
+        });
+        AppState {
+            inner: Arc::new(Inner { schedule, ..inner }),
+        }
+    }
+
+    /// The planner's run, to be spawned once with the server.
+    pub fn planning(&self) -> impl std::future::Future<Output = ()> + Send + 'static {
+        let (planner, store, schedule) = (
+            self.inner.planner.clone(),
+            self.inner.store.clone(),
+            self.inner.schedule,
+        );
+        planner.run(store, schedule)
+    }
+
+    /// Asks the planner for a run soon: orders or stock changed.
+    pub fn poke_planner(&self) {
+        self.inner.planner.poke();
+    }
+
+    /// What a cart takes, as configured.
+    pub fn release_policy(&self) -> ReleasePolicy {
+        self.inner.schedule.policy
     }
 
     /// The storage backend; its calls are async and never block a runtime thread.
@@ -132,6 +176,10 @@ pub fn router(state: AppState, limits: &Limits) -> Router {
                 .layer(small_body()),
         )
         .route(paths::TASKS, get(integration::get_tasks))
+        .route(
+            paths::RELEASE_ORDERS,
+            post(orders::release_orders).layer(limit(SMALL_LIMIT)),
+        )
         .route(
             &operator_path,
             axum::routing::delete(integration::delete_operator),

@@ -9,11 +9,14 @@ use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
 use axum::http::{StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
-use laituri_protocol::{ErasureRequest, ErasureResult, Order, OrderInput, paths};
+use laituri_protocol::{
+    ErasureRequest, ErasureResult, Order, OrderInput, ReleaseOrdersRequest, ReleaseOrdersResult,
+    paths,
+};
 use serde::Deserialize;
 use uuid::Uuid;
 
-use super::extract::{Caller, JsonBody, QueryParams};
+use super::extract::{Admin, Caller, JsonBody, QueryParams, RawBody, json_failure};
 use super::integration::{page_limit, paged};
 use super::{ApiFailure, AppState};
 use crate::orders::{self, OrderFilter};
@@ -28,6 +31,7 @@ pub async fn post_order(
     let input = orders::prepare(input).map_err(ApiFailure::bad_request)?;
     caller.may_touch(&input.merchant_id, &format!("order {:?}", input.reference))?;
     let (order, created) = state.store().put_order(&input).await?;
+    state.poke_planner();
     let status = if created {
         StatusCode::CREATED
     } else {
@@ -116,9 +120,32 @@ pub async fn cancel_order(
 ) -> Result<Json<Order>, ApiFailure> {
     let id = order_id(path)?;
     match state.store().cancel_order(id, &caller.scope).await? {
-        Some(o) => Ok(Json(o)),
+        Some(o) => {
+            state.poke_planner();
+            Ok(Json(o))
+        }
         None => Err(not_known(id)),
     }
+}
+
+/// Reserves stock for the orders waiting for it and releases the reserved ones into pick tasks
+/// now (admin): a lead's wave, or a test's. Limits left out are the server's configured ones.
+pub async fn release_orders(
+    _: Admin,
+    State(state): State<AppState>,
+    RawBody(body): RawBody,
+) -> Result<Json<ReleaseOrdersResult>, ApiFailure> {
+    let req: ReleaseOrdersRequest = if body.iter().all(u8::is_ascii_whitespace) {
+        ReleaseOrdersRequest::default()
+    } else {
+        serde_json::from_slice(&body).map_err(|e| json_failure(&e, "the release's limits"))?
+    };
+    let mut policy = state.release_policy();
+    policy.totes = req.totes.unwrap_or(policy.totes).max(1);
+    policy.max_lines = req.max_lines.unwrap_or(policy.max_lines).max(1);
+    policy.max_volume_ml = req.max_volume_ml.unwrap_or(policy.max_volume_ml);
+    policy.max_weight_g = req.max_weight_g.unwrap_or(policy.max_weight_g);
+    Ok(Json(state.store().plan_outbound(&policy).await?))
 }
 
 /// Erases the personal data of a customer's orders of one merchant (by e-mail, references or

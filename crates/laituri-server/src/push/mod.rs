@@ -29,13 +29,15 @@
 use std::collections::BTreeMap;
 
 use laituri_protocol::{
-    Event, EventBody, EventDecodeError, EventOutcome, EventResult, PushResponse,
+    Event, EventBody, EventDecodeError, EventOutcome, EventResult, IN_TRANSIT, LocationKind,
+    PushResponse,
 };
 use uuid::Uuid;
 
 use crate::store::StoreError;
 
 pub mod moves;
+mod picking;
 mod putaway;
 mod receiving;
 mod world;
@@ -283,6 +285,12 @@ async fn load_world<L: Ledger>(
 ) -> Result<World, StoreError> {
     let refs = Refs::collect(events, bodies);
     let mut world = ledger.load(&refs).await?;
+    if refs.locations.contains(IN_TRANSIT) {
+        // Every warehouse has it, without master data.
+        world
+            .locations
+            .insert(IN_TRANSIT.to_string(), LocationKind::Transit);
+    }
     let more = refs.follow_up(&world);
     if !more.is_empty() {
         world.merge(ledger.load(&more).await?);
@@ -426,6 +434,7 @@ impl Refs {
             let Ok(body) = body else { continue };
             receiving::refs(body, &mut refs, &mut received);
             putaway::refs(body, &mut refs);
+            picking::refs(body, &mut refs);
         }
         receiving::close_refs(received, &mut refs);
         refs
@@ -624,6 +633,11 @@ pub fn decide_event(
         body @ (EventBody::PutAway { .. }
         | EventBody::BinFull { .. }
         | EventBody::PutawayFinished { .. }) => putaway::decide(body, world, &ctx),
+        body @ (EventBody::Picked { .. }
+        | EventBody::PickShort { .. }
+        | EventBody::ZeroChecked { .. }
+        | EventBody::TotesDropped { .. }
+        | EventBody::PickFinished { .. }) => picking::decide(body, world, &ctx),
         EventBody::ExceptionResolved { device_id, seq } => {
             Decision::applied(vec![Effect::ResolveException {
                 device_id,

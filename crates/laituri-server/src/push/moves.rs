@@ -238,18 +238,17 @@ fn raise_discrepancy(
         priority: 10,
         status: TaskStatus::Open,
         container: key.container.clone(),
-        lines: vec![TaskLine {
-            goods: m.same_goods(
-                level.saturating_neg(),
-                Some(Place {
-                    location: key.location.clone(),
-                    container: key.container.clone(),
-                }),
-                None,
-            ),
-        }],
+        lines: vec![TaskLine::of(m.same_goods(
+            level.saturating_neg(),
+            Some(Place {
+                location: key.location.clone(),
+                container: key.container.clone(),
+            }),
+            None,
+        ))],
         leased_to: None,
         reason: Some(reason.clone()),
+        orders: Vec::new(),
     });
     counts_raised.push(reason);
     fx.extend(Effect::save_and_publish_task(row));

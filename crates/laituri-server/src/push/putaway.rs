@@ -138,7 +138,7 @@ pub(super) fn decide(body: EventBody, world: &World, ctx: &Ctx) -> Decision {
     }
 }
 
-fn check_bin(world: &World, location: &str) -> Option<EventOutcome> {
+pub(super) fn check_bin(world: &World, location: &str) -> Option<EventOutcome> {
     match world.locations.get(location) {
         None => Some(unknown_location(location)),
         Some(LocationKind::Bin) => None,
@@ -154,7 +154,11 @@ fn check_bin(world: &World, location: &str) -> Option<EventOutcome> {
 }
 
 /// `Some(Partial)` when the event's claim is not the task's current lease.
-fn stale_claim(world: &World, ctx: &Ctx, claim: Option<&TaskClaim>) -> Option<EventOutcome> {
+pub(super) fn stale_claim(
+    world: &World,
+    ctx: &Ctx,
+    claim: Option<&TaskClaim>,
+) -> Option<EventOutcome> {
     let claim = claim?;
     let row = world.tasks.get(&claim.task_id);
     tasks::check_claim(row, ctx.device_id, claim)
@@ -166,7 +170,7 @@ fn stale_claim(world: &World, ctx: &Ctx, claim: Option<&TaskClaim>) -> Option<Ev
 }
 
 /// Marks a task done, tells every device, and takes the work packet back from its holder.
-fn finish_task(row: &TaskRow) -> Vec<Effect> {
+pub(super) fn finish_task(row: &TaskRow) -> Vec<Effect> {
     if row.task.status == TaskStatus::Done {
         return Vec::new();
     }
@@ -237,6 +241,7 @@ mod tests {
         w.whole_containers
             .insert(("DOCK-1".into(), "T-0001".into()));
         let row = TaskRow::new(Task {
+            orders: Vec::new(),
             task_id: TASK.into(),
             kind: TaskKind::Putaway,
             merchant_id: "M1".into(),
@@ -244,6 +249,8 @@ mod tests {
             status: TaskStatus::Open,
             container: Some("T-0001".into()),
             lines: vec![TaskLine {
+                line_id: None,
+                order_id: None,
                 goods: mv(5, "T-0001", "A-01"),
             }],
             leased_to: None,

@@ -310,8 +310,8 @@ fn putaway_tasks(world: &World, receipt_id: Uuid, merchant_id: &str, fx: &mut Ve
             .container_stock(location, container)
             .into_iter()
             .filter(|(k, q)| *q > 0 && !k.condition.is_quarantine() && k.merchant_id == merchant_id)
-            .map(|(k, q)| TaskLine {
-                goods: StockMove {
+            .map(|(k, q)| {
+                TaskLine::of(StockMove {
                     merchant_id: k.merchant_id.clone(),
                     product_id: k.product_id.clone(),
                     quantity: q,
@@ -325,7 +325,7 @@ fn putaway_tasks(world: &World, receipt_id: Uuid, merchant_id: &str, fx: &mut Ve
                     }),
                     to: None,
                     reason: None,
-                },
+                })
             })
             .collect();
         if lines.is_empty()
@@ -345,6 +345,7 @@ fn putaway_tasks(world: &World, receipt_id: Uuid, merchant_id: &str, fx: &mut Ve
             lines,
             leased_to: None,
             reason: None,
+            orders: Vec::new(),
         });
         fx.extend(Effect::save_and_publish_task(row));
     }

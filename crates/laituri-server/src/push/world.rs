@@ -16,6 +16,8 @@ use laituri_protocol::{
 };
 use uuid::Uuid;
 
+use crate::orders::OrderRow;
+use crate::outbound::PickRow;
 use crate::tasks::TaskRow;
 
 /// The key of a stock row: one product of one merchant, in one place, lot, expiry and condition.
@@ -73,6 +75,8 @@ pub struct Refs {
     pub container_stock: BTreeSet<(String, String)>,
     /// Event ids to check for an earlier applied event.
     pub event_ids: BTreeSet<Uuid>,
+    /// Orders by id, with every reservation of each.
+    pub orders: BTreeSet<Uuid>,
 }
 
 impl Refs {
@@ -124,6 +128,12 @@ pub struct World {
     pub whole_containers: BTreeSet<(String, String)>,
     /// Event ids applied before (by any device, at any seq), or earlier in this batch.
     pub applied_events: BTreeSet<Uuid>,
+    /// Orders (their work part; never the personal one) and every reservation of each, by
+    /// (order, line).
+    pub orders: BTreeMap<Uuid, OrderRow>,
+    pub picks: BTreeMap<(Uuid, String), PickRow>,
+    /// The server's clock when the batch was loaded, Unix milliseconds.
+    pub now_ms: i64,
 }
 
 fn active(status: TaskStatus) -> bool {
@@ -193,6 +203,17 @@ impl World {
         self.stock.extend(other.stock);
         self.whole_containers.extend(other.whole_containers);
         self.applied_events.extend(other.applied_events);
+        self.orders.extend(other.orders);
+        self.picks.extend(other.picks);
+        self.now_ms = self.now_ms.max(other.now_ms);
+    }
+
+    /// Every reservation of an order, in line order.
+    pub fn picks_of(&self, order: Uuid) -> impl Iterator<Item = &PickRow> {
+        self.picks
+            .range((order, String::new())..)
+            .take_while(move |((o, _), _)| *o == order)
+            .map(|(_, p)| p)
     }
 
     /// What `effect` changes in the rows a later event of the batch may read.
@@ -250,6 +271,13 @@ impl World {
                 }
                 self.tasks.insert(t.task_id.clone(), row.clone());
             }
+            Effect::SaveOrder(row) => {
+                self.orders.insert(row.id, row.clone());
+            }
+            Effect::SavePick(p) => {
+                self.picks
+                    .insert((p.order_id, p.line_id.clone()), p.clone());
+            }
             Effect::TallyReceipt { .. }
             | Effect::Publish { .. }
             | Effect::Exception { .. }
@@ -299,6 +327,11 @@ pub enum Effect {
     SaveNotice(InboundNotice),
     /// Inserts or replaces a task (appends nothing to the change log).
     SaveTask(TaskRow),
+    /// Updates an order's status, reason, history, totes, demand and change time (never its
+    /// lines or personal part).
+    SaveOrder(OrderRow),
+    /// Inserts or replaces a reservation.
+    SavePick(PickRow),
     /// Appends a change to the pull log, for `device` only or (`None`) for every device.
     Publish {
         device: Option<Uuid>,

@@ -23,11 +23,13 @@ use uuid::Uuid;
 use crate::enrolment::{CodeProblem, CodeToStore};
 use crate::keys::KeyToStore;
 use crate::orders::OrderFilter;
+use crate::outbound::{PlanSummary, ReleasePolicy};
 
 pub mod postgres;
 pub(crate) mod rows;
 pub mod sqlite;
 mod sqlite_orders;
+mod sqlite_outbound;
 
 /// Why a store call failed. Each variant knows whether retrying can help.
 #[derive(Debug, thiserror::Error)]
@@ -304,6 +306,9 @@ pub trait Orders: Send + Sync + 'static {
         email_hash: Option<&str>,
         references: &[String],
     ) -> Result<u64, StoreError>;
+    /// Reserves stock for the orders waiting for it and releases the reserved ones into pick
+    /// tasks, by the rules of [`crate::outbound`], in one transaction.
+    async fn plan_outbound(&self, policy: &ReleasePolicy) -> Result<PlanSummary, StoreError>;
 }
 
 /// Storage of one warehouse's devices, events, master data, stock and change log.

@@ -126,6 +126,8 @@ pub(crate) struct StoredTask {
     pub lease_token: Option<i64>,
     pub lease_expires_ms: Option<i64>,
     pub fence: i64,
+    /// The pick task's orders as JSON.
+    pub orders: String,
 }
 
 impl StoredTask {
@@ -143,6 +145,7 @@ impl StoredTask {
                 container: self.container,
                 leased_to: None,
                 reason: self.reason,
+                orders: from_json(&self.orders)?,
             },
             holder: self.holder,
             lease_token: self.lease_token.map(|t| t as u64),
@@ -595,6 +598,83 @@ pub(crate) fn nothing_to_release(id: &str) -> StoreError {
 /// its personal row `p`, absent once erased) for [`crate::orders::OrderRow`].
 pub(crate) const ORDER_COLUMNS: &str = "SELECT o.order_id, o.merchant_id, o.reference, o.status,
         o.status_reason, o.priority, o.work, p.data, p.email_hash, o.created_at_ms,
-        o.modified_at_ms, o.erased_at_ms
+        o.modified_at_ms, o.erased_at_ms, o.history, o.totes, o.demand
     FROM orders o LEFT JOIN order_personal p
         ON p.warehouse_id = o.warehouse_id AND p.order_id = o.order_id";
+
+/// An order's columns without its personal row, in [`ORDER_COLUMNS`]' order: what push rules and
+/// the planner read, which never need a customer's name.
+pub(crate) const ORDER_WORK_COLUMNS: &str = "SELECT o.order_id, o.merchant_id, o.reference,
+        o.status, o.status_reason, o.priority, o.work, CAST(NULL AS TEXT), CAST(NULL AS TEXT),
+        o.created_at_ms, o.modified_at_ms, o.erased_at_ms, o.history, o.totes, o.demand
+    FROM orders o";
+
+/// A reservation's columns, for [`crate::outbound::PickRow`]; empty lot and expiry are none.
+pub(crate) const PICK_COLUMNS: &str = "SELECT order_id, line_id, merchant_id, product_id,
+    location, lot, expiry, quantity, picked, short, task_id FROM picks";
+
+/// A reservation from its columns (the order id parsed by the caller).
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn pick_row(
+    order_id: Uuid,
+    line_id: String,
+    merchant_id: String,
+    product_id: String,
+    location: String,
+    lot: String,
+    expiry: String,
+    counts: [i64; 3],
+    task_id: Option<String>,
+) -> crate::outbound::PickRow {
+    let some = |s: String| (!s.is_empty()).then_some(s);
+    let [quantity, picked, short] = counts;
+    crate::outbound::PickRow {
+        order_id,
+        line_id,
+        merchant_id,
+        product_id,
+        location,
+        lot: some(lot),
+        expiry: some(expiry),
+        quantity,
+        picked,
+        short,
+        task_id,
+    }
+}
+
+/// An order's life as stored: history, totes and demand as JSON.
+pub(crate) struct OrderLife {
+    pub history: String,
+    pub totes: String,
+    pub demand: Option<String>,
+}
+
+impl OrderLife {
+    pub fn of(row: &crate::orders::OrderRow) -> OrderLife {
+        OrderLife {
+            history: to_json(&row.history),
+            totes: to_json(&row.totes),
+            demand: row.demand.as_ref().map(to_json),
+        }
+    }
+
+    /// Parsed: history, totes, demand.
+    #[allow(clippy::type_complexity)]
+    pub fn parse(
+        self,
+    ) -> Result<
+        (
+            Vec<laituri_protocol::StatusChange>,
+            Vec<String>,
+            Option<Vec<laituri_protocol::OrderLine>>,
+        ),
+        StoreError,
+    > {
+        Ok((
+            from_json(&self.history)?,
+            from_json(&self.totes)?,
+            self.demand.as_deref().map(from_json).transpose()?,
+        ))
+    }
+}

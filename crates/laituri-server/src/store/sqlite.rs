@@ -33,11 +33,12 @@ use tokio::sync::Semaphore;
 use uuid::Uuid;
 
 use super::rows::{
-    CodeRow, LeaseTarget, StoredStock, StoredTask, change_from_row, change_row, check_badge,
-    check_notice, check_product, code_listing, corrupt, from_json, lease_refusal, lease_target,
-    new_epoch_id, no_task, nothing_to_release, notice_status_str, open_receipt_lines,
-    outcome_columns, outcome_from_columns, packet, parse_uuid, settle_notice, stock_conditions,
-    stock_key, stored_payload, stored_text, task_status_str, to_i64, to_json, unknown_task,
+    CodeRow, LeaseTarget, ORDER_WORK_COLUMNS, OrderLife, PICK_COLUMNS, StoredStock, StoredTask,
+    change_from_row, change_row, check_badge, check_notice, check_product, code_listing, corrupt,
+    from_json, lease_refusal, lease_target, new_epoch_id, no_task, nothing_to_release,
+    notice_status_str, open_receipt_lines, outcome_columns, outcome_from_columns, packet,
+    parse_uuid, pick_row, settle_notice, stock_conditions, stock_key, stored_payload, stored_text,
+    task_status_str, to_i64, to_json, unknown_task,
 };
 use super::{
     Continued, DeviceSync, MasterData, Page, Scope, StockFilter, Store, StoreError, UpsertSummary,
@@ -46,6 +47,7 @@ use super::{
 use crate::clock::Clock;
 use crate::enrolment::{self, Admission, Claim, CodeToStore, Continuation, StoredCode};
 use crate::keys::{self, KeyToStore};
+use crate::outbound::PickRow;
 use crate::push::{self, Effect, Ledger, ReceiptRef, Recorded, Refs, StockKey, World};
 use crate::tasks::{self, Renewal, TaskRow};
 
@@ -66,6 +68,7 @@ pub(crate) fn migrations() -> Migrations<'static> {
         M::up(include_str!(
             "../../migrations/0007_device_continuation.sql"
         )),
+        M::up(include_str!("../../migrations/0008_picking.sql")),
     ])
 }
 
@@ -566,7 +569,7 @@ fn work_packet(conn: &Connection, wh: &str, row: &TaskRow) -> Result<WorkPacket,
 }
 
 const TASK_COLUMNS: &str = "SELECT task_id, kind, merchant_id, priority, status, container, lines,
-    reason, leased_to, lease_token, lease_expires_ms, fence FROM tasks";
+    reason, leased_to, lease_token, lease_expires_ms, fence, orders FROM tasks";
 
 fn task_from_row(r: &rusqlite::Row<'_>) -> Result<TaskRow, StoreError> {
     let holder: Option<String> = r.get(8)?;
@@ -583,6 +586,7 @@ fn task_from_row(r: &rusqlite::Row<'_>) -> Result<TaskRow, StoreError> {
         lease_token: r.get(9)?,
         lease_expires_ms: r.get(10)?,
         fence: r.get(11)?,
+        orders: r.get(12)?,
     }
     .into_row()
 }
@@ -601,14 +605,15 @@ fn save_task(tx: &Connection, wh: &str, row: &TaskRow) -> Result<(), StoreError>
     let t = &row.task;
     tx.prepare_cached(
         "INSERT INTO tasks (warehouse_id, task_id, kind, merchant_id, priority, status, container,
-             lines, reason, leased_to, lease_token, lease_expires_ms, fence)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
+             lines, reason, leased_to, lease_token, lease_expires_ms, fence, orders)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)
          ON CONFLICT (warehouse_id, task_id) DO UPDATE SET
              kind = excluded.kind, merchant_id = excluded.merchant_id,
              priority = excluded.priority, status = excluded.status,
              container = excluded.container, lines = excluded.lines, reason = excluded.reason,
              leased_to = excluded.leased_to, lease_token = excluded.lease_token,
-             lease_expires_ms = excluded.lease_expires_ms, fence = excluded.fence",
+             lease_expires_ms = excluded.lease_expires_ms, fence = excluded.fence,
+             orders = excluded.orders",
     )?
     .execute(params![
         wh,
@@ -624,6 +629,7 @@ fn save_task(tx: &Connection, wh: &str, row: &TaskRow) -> Result<(), StoreError>
         row.lease_token.map(to_i64).transpose()?,
         row.lease_expires_ms,
         to_i64(row.fence)?,
+        to_json(&t.orders),
     ])?;
     Ok(())
 }
@@ -648,9 +654,11 @@ pub(super) fn product_merchant(
 }
 
 /// The SQLite side of [`Ledger`]: the push rules' view of one write transaction.
-struct SqliteLedger<'a, 't> {
-    tx: &'a Transaction<'t>,
-    wh: &'a str,
+pub(super) struct SqliteLedger<'a, 't> {
+    pub(super) tx: &'a Transaction<'t>,
+    pub(super) wh: &'a str,
+    /// The store's clock when the transaction began.
+    pub(super) now_ms: i64,
 }
 
 impl Ledger for SqliteLedger<'_, '_> {
@@ -734,8 +742,31 @@ impl Ledger for SqliteLedger<'_, '_> {
     }
 
     async fn load(&mut self, refs: &Refs) -> Result<World, StoreError> {
-        let mut w = World::default();
+        let mut w = World {
+            now_ms: self.now_ms,
+            ..World::default()
+        };
         let (tx, wh) = (self.tx, self.wh);
+        if !refs.orders.is_empty() {
+            let ids = to_json(&refs.orders);
+            let sql = format!(
+                "{ORDER_WORK_COLUMNS} WHERE o.warehouse_id = ?1
+                 AND o.order_id IN (SELECT value FROM json_each(?2))"
+            );
+            let mut stmt = tx.prepare_cached(&sql)?;
+            let mut rows = stmt.query(params![wh, ids])?;
+            while let Some(r) = rows.next()? {
+                let order = super::sqlite_orders::order_row(r)?;
+                w.orders.insert(order.id, order);
+            }
+            for p in picks_where(
+                tx,
+                "order_id IN (SELECT value FROM json_each(?2))",
+                params![wh, ids],
+            )? {
+                w.picks.insert((p.order_id, p.line_id.clone()), p);
+            }
+        }
         if !refs.merchants.is_empty() {
             let mut stmt = tx.prepare_cached(
                 "SELECT id FROM merchants
@@ -957,6 +988,33 @@ const STOCK_COLUMNS: &str =
     "SELECT s.merchant_id, s.product_id, s.location, s.container, s.lot, s.expiry, s.condition,
          s.quantity";
 
+/// The reservations `condition` selects (?1 is the warehouse).
+pub(super) fn picks_where(
+    tx: &Connection,
+    condition: &str,
+    args: impl rusqlite::Params,
+) -> Result<Vec<PickRow>, StoreError> {
+    let sql = format!("{PICK_COLUMNS} WHERE warehouse_id = ?1 AND {condition}");
+    let mut stmt = tx.prepare_cached(&sql)?;
+    let mut rows = stmt.query(args)?;
+    let mut out = Vec::new();
+    while let Some(r) = rows.next()? {
+        let order: String = r.get(0)?;
+        out.push(pick_row(
+            parse_uuid(&order)?,
+            r.get(1)?,
+            r.get(2)?,
+            r.get(3)?,
+            r.get(4)?,
+            r.get(5)?,
+            r.get(6)?,
+            [r.get(7)?, r.get(8)?, r.get(9)?],
+            r.get(10)?,
+        ));
+    }
+    Ok(out)
+}
+
 fn stock_from_row(r: &rusqlite::Row<'_>) -> Result<(StockKey, i64), StoreError> {
     let key = stock_key([
         r.get(0)?,
@@ -1071,6 +1129,48 @@ impl SqliteLedger<'_, '_> {
                 ])?;
             }
             Effect::SaveTask(row) => save_task(tx, wh, row)?,
+            Effect::SaveOrder(row) => {
+                let life = OrderLife::of(row);
+                tx.prepare_cached(
+                    "UPDATE orders SET status = ?3, status_reason = ?4, history = ?5, totes = ?6,
+                         demand = ?7, modified_at_ms = ?8
+                     WHERE warehouse_id = ?1 AND order_id = ?2",
+                )?
+                .execute(params![
+                    wh,
+                    row.id.to_string(),
+                    row.status.as_str(),
+                    row.status_reason,
+                    life.history,
+                    life.totes,
+                    life.demand,
+                    row.modified_at_ms
+                ])?;
+            }
+            Effect::SavePick(p) => {
+                tx.prepare_cached(
+                    "INSERT INTO picks (warehouse_id, order_id, line_id, merchant_id, product_id,
+                         location, lot, expiry, quantity, picked, short, task_id)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
+                     ON CONFLICT (warehouse_id, order_id, line_id) DO UPDATE SET
+                         quantity = excluded.quantity, picked = excluded.picked,
+                         short = excluded.short, task_id = excluded.task_id",
+                )?
+                .execute(params![
+                    wh,
+                    p.order_id.to_string(),
+                    p.line_id,
+                    p.merchant_id,
+                    p.product_id,
+                    p.location,
+                    p.lot.as_deref().unwrap_or(""),
+                    p.expiry.as_deref().unwrap_or(""),
+                    p.quantity,
+                    p.picked,
+                    p.short,
+                    p.task_id
+                ])?;
+            }
             Effect::Publish {
                 device,
                 merchant_id,
@@ -1532,6 +1632,7 @@ impl SqliteStore {
                 let mut ledger = SqliteLedger {
                     tx,
                     wh: &self.warehouse_id,
+                    now_ms: self.now_ms(),
                 };
                 push::at_once(push::push_batch(&mut ledger, device_id, events, writing))
             })
@@ -2447,7 +2548,7 @@ mod tests {
             ("synchronous", "2"),
             ("foreign_keys", "1"),
             ("busy_timeout", "5000"),
-            ("user_version", "7"),
+            ("user_version", "8"),
         ] {
             assert_eq!(get(pragma), expect, "{pragma}");
         }

@@ -10,14 +10,21 @@ use laituri_protocol::{Order, OrderInput, OrderStatus};
 use rusqlite::{Connection, Row, params};
 use uuid::Uuid;
 
-use super::rows::{ORDER_COLUMNS as COLUMNS, corrupt, parse_uuid};
+use super::rows::{ORDER_COLUMNS as COLUMNS, OrderLife, corrupt, parse_uuid};
 use super::sqlite::{Sqlite, SqliteStore, merchant_exists, product_merchant};
 use super::{Orders, Scope, StoreError};
 use crate::orders::{self, OrderFilter, OrderRow, Put};
+use crate::outbound::{PlanSummary, ReleasePolicy};
 
-fn order_row(r: &Row<'_>) -> Result<OrderRow, StoreError> {
+pub(super) fn order_row(r: &Row<'_>) -> Result<OrderRow, StoreError> {
     let id: String = r.get(0)?;
     let status: String = r.get(3)?;
+    let (history, totes, demand) = OrderLife {
+        history: r.get(12)?,
+        totes: r.get(13)?,
+        demand: r.get(14)?,
+    }
+    .parse()?;
     Ok(OrderRow {
         id: parse_uuid(&id)?,
         merchant_id: r.get(1)?,
@@ -32,6 +39,9 @@ fn order_row(r: &Row<'_>) -> Result<OrderRow, StoreError> {
         created_at_ms: r.get(9)?,
         modified_at_ms: r.get(10)?,
         erased_at_ms: r.get(11)?,
+        history,
+        totes,
+        demand,
     })
 }
 
@@ -49,14 +59,17 @@ fn one(
 /// Writes `row` (the order and its personal row) as it is now.
 fn write_row(conn: &Connection, wh: &str, row: &OrderRow) -> Result<(), StoreError> {
     let id = row.id.to_string();
+    let life = OrderLife::of(row);
     conn.prepare_cached(
         "INSERT INTO orders (warehouse_id, order_id, merchant_id, reference, status,
-             status_reason, priority, work, created_at_ms, modified_at_ms, erased_at_ms)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
+             status_reason, priority, work, created_at_ms, modified_at_ms, erased_at_ms,
+             history, totes, demand)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)
          ON CONFLICT (warehouse_id, order_id) DO UPDATE SET
              status = excluded.status, status_reason = excluded.status_reason,
              priority = excluded.priority, work = excluded.work,
-             modified_at_ms = excluded.modified_at_ms, erased_at_ms = excluded.erased_at_ms",
+             modified_at_ms = excluded.modified_at_ms, erased_at_ms = excluded.erased_at_ms,
+             history = excluded.history, totes = excluded.totes, demand = excluded.demand",
     )?
     .execute(params![
         wh,
@@ -69,8 +82,16 @@ fn write_row(conn: &Connection, wh: &str, row: &OrderRow) -> Result<(), StoreErr
         row.work,
         row.created_at_ms,
         row.modified_at_ms,
-        row.erased_at_ms
+        row.erased_at_ms,
+        life.history,
+        life.totes,
+        life.demand
     ])?;
+    if row.demand.is_none() {
+        // Not reserved (new, replaced or cancelled before picking): it holds no stock.
+        conn.prepare_cached("DELETE FROM picks WHERE warehouse_id = ?1 AND order_id = ?2")?
+            .execute(params![wh, id])?;
+    }
     if let Some(personal) = &row.personal {
         conn.prepare_cached(
             "INSERT INTO order_personal (warehouse_id, order_id, email_hash, data)
@@ -216,6 +237,11 @@ impl SqliteStore {
 
 #[async_trait]
 impl Orders for Sqlite {
+    async fn plan_outbound(&self, policy: &ReleasePolicy) -> Result<PlanSummary, StoreError> {
+        let policy = *policy;
+        self.write(move |s| s.plan_outbound(&policy)).await
+    }
+
     async fn put_order(&self, input: &OrderInput) -> Result<(Order, bool), StoreError> {
         let input = input.clone();
         self.write(move |s| s.put_order(&input)).await

@@ -25,7 +25,7 @@ use crate::tasks::{self, Renewal, TaskRow};
 /// The columns of a task, in [`task_from_row`]'s order (its errors, never a panic, on a row
 /// that does not read).
 pub(super) const TASK_COLUMNS: &str = "SELECT task_id, kind, merchant_id, priority, status,
-    container, lines, reason, leased_to, lease_token, lease_expires_ms, fence FROM tasks";
+    container, lines, reason, leased_to, lease_token, lease_expires_ms, fence, orders FROM tasks";
 
 pub(super) fn task_from_row(r: &Row) -> Result<TaskRow, StoreError> {
     StoredTask {
@@ -41,6 +41,7 @@ pub(super) fn task_from_row(r: &Row) -> Result<TaskRow, StoreError> {
         lease_token: r.try_get(9)?,
         lease_expires_ms: r.try_get(10)?,
         fence: r.try_get(11)?,
+        orders: r.try_get(12)?,
     }
     .into_row()
 }
@@ -104,17 +105,18 @@ async fn next_task(
 }
 
 /// Upserts a task: $1 warehouse, $2 task id, then kind, merchant, priority, status, container,
-/// lines, reason, holder, lease token, lease expiry and fence.
+/// lines, reason, holder, lease token, lease expiry, fence and orders.
 pub(super) const SAVE_TASK: &str =
     "INSERT INTO tasks (warehouse_id, task_id, kind, merchant_id, priority, status, container,
-             lines, reason, leased_to, lease_token, lease_expires_ms, fence)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+             lines, reason, leased_to, lease_token, lease_expires_ms, fence, orders)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
          ON CONFLICT (warehouse_id, task_id) DO UPDATE SET
              kind = excluded.kind, merchant_id = excluded.merchant_id,
              priority = excluded.priority, status = excluded.status,
              container = excluded.container, lines = excluded.lines, reason = excluded.reason,
              leased_to = excluded.leased_to, lease_token = excluded.lease_token,
-             lease_expires_ms = excluded.lease_expires_ms, fence = excluded.fence";
+             lease_expires_ms = excluded.lease_expires_ms, fence = excluded.fence,
+             orders = excluded.orders";
 
 async fn save_task(c: &impl GenericClient, wh: &str, row: &TaskRow) -> Result<(), StoreError> {
     let t = &row.task;
@@ -136,6 +138,7 @@ async fn save_task(c: &impl GenericClient, wh: &str, row: &TaskRow) -> Result<()
             &token,
             &row.lease_expires_ms,
             &fence,
+            &to_json(&t.orders),
         ],
     )
     .await?;
@@ -228,7 +231,7 @@ impl Postgres {
     ) -> Result<PushResponse, StoreError> {
         let mut client = self.pool.get().await?;
         let tx = client.transaction().await?;
-        let mut ledger = PgLedger::new(&tx, &self.warehouse_id);
+        let mut ledger = PgLedger::new(&tx, &self.warehouse_id, self.clock.now_ms());
         let answer = push::push_batch(&mut ledger, device_id, events, writing).await?;
         // What the batch writes, then the change log: the transaction's last statement.
         ledger.flush(true).await?;

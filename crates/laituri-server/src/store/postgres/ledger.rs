@@ -32,8 +32,9 @@ use super::device::{STOCK_COLUMNS, TASK_COLUMNS, stock_from_row, task_from_row};
 use crate::push::{Effect, Ledger, ReceiptRef, Recorded, Refs, StockKey, World};
 use crate::store::StoreError;
 use crate::store::rows::{
-    corrupt, from_json, notice_status_str, outcome_columns, outcome_from_columns, stored_payload,
-    stored_text, task_status_str, to_i64, to_json,
+    ORDER_WORK_COLUMNS, OrderLife, PICK_COLUMNS, corrupt, from_json, notice_status_str,
+    outcome_columns, outcome_from_columns, pick_row, stored_payload, stored_text, task_status_str,
+    to_i64, to_json,
 };
 
 /// A value of a statement's parameter, owned so a pipeline can be built before it is sent.
@@ -178,6 +179,8 @@ pub(super) struct PgLedger<'a, 't> {
     /// releases it.
     marked: Option<usize>,
     savepoint_open: bool,
+    /// The store's clock when the transaction began.
+    now_ms: i64,
 }
 
 /// An event's columns, as [`PgLedger::flush`] writes them.
@@ -196,8 +199,9 @@ struct EventRow {
 }
 
 impl<'a, 't> PgLedger<'a, 't> {
-    pub(super) fn new(tx: &'a Transaction<'t>, wh: &'a str) -> PgLedger<'a, 't> {
+    pub(super) fn new(tx: &'a Transaction<'t>, wh: &'a str, now_ms: i64) -> PgLedger<'a, 't> {
         PgLedger {
+            now_ms,
             tx,
             wh,
             changes: Vec::new(),
@@ -500,6 +504,7 @@ impl<'a, 't> PgLedger<'a, 't> {
                         Box::new(row.lease_token.map(to_i64).transpose()?),
                         Box::new(row.lease_expires_ms),
                         Box::new(to_i64(row.fence)?),
+                        Box::new(to_json(&t.orders)),
                     ],
                 )
             }
@@ -551,6 +556,46 @@ impl<'a, 't> PgLedger<'a, 't> {
                     Box::new(to_i64(*seq)?),
                 ],
             ),
+            Effect::SaveOrder(row) => {
+                let life = OrderLife::of(row);
+                Stmt::new(
+                    "UPDATE orders SET status = $3, status_reason = $4, history = $5, totes = $6,
+                         demand = $7, modified_at_ms = $8
+                     WHERE warehouse_id = $1 AND order_id = $2",
+                    vec![
+                        self.wh(),
+                        Box::new(row.id),
+                        Box::new(row.status.as_str()),
+                        Box::new(row.status_reason.clone()),
+                        Box::new(life.history),
+                        Box::new(life.totes),
+                        Box::new(life.demand),
+                        Box::new(row.modified_at_ms),
+                    ],
+                )
+            }
+            Effect::SavePick(p) => Stmt::new(
+                "INSERT INTO picks (warehouse_id, order_id, line_id, merchant_id, product_id,
+                     location, lot, expiry, quantity, picked, short, task_id)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+                 ON CONFLICT (warehouse_id, order_id, line_id) DO UPDATE SET
+                     quantity = excluded.quantity, picked = excluded.picked,
+                     short = excluded.short, task_id = excluded.task_id",
+                vec![
+                    self.wh(),
+                    Box::new(p.order_id),
+                    Box::new(p.line_id.clone()),
+                    Box::new(p.merchant_id.clone()),
+                    Box::new(p.product_id.clone()),
+                    Box::new(p.location.clone()),
+                    Box::new(p.lot.clone().unwrap_or_default()),
+                    Box::new(p.expiry.clone().unwrap_or_default()),
+                    Box::new(p.quantity),
+                    Box::new(p.picked),
+                    Box::new(p.short),
+                    Box::new(p.task_id.clone()),
+                ],
+            ),
             Effect::AddStock { .. }
             | Effect::TallyReceipt { .. }
             | Effect::ReceiptContainer { .. }
@@ -577,6 +622,23 @@ enum Look {
     Stock,
     ContainerStock,
     AppliedEvents,
+    Orders,
+    Picks,
+}
+
+/// A reservation from [`PICK_COLUMNS`].
+pub(super) fn pick_from_row(r: &Row) -> Result<crate::outbound::PickRow, StoreError> {
+    Ok(pick_row(
+        r.try_get(0)?,
+        r.try_get(1)?,
+        r.try_get(2)?,
+        r.try_get(3)?,
+        r.try_get(4)?,
+        r.try_get(5)?,
+        r.try_get(6)?,
+        [r.try_get(7)?, r.try_get(8)?, r.try_get(9)?],
+        r.try_get(10)?,
+    ))
 }
 
 fn texts(set: &BTreeSet<String>) -> Param {
@@ -745,6 +807,23 @@ impl Ledger for PgLedger<'_, '_> {
                 texts(&refs.count_reasons),
             );
         }
+        if !refs.orders.is_empty() {
+            let ids = || Box::new(refs.orders.iter().copied().collect::<Vec<Uuid>>()) as Param;
+            ask(
+                Look::Orders,
+                // Locked: the planner changes orders too (see `postgres/outbound.rs`).
+                format!(
+                    "{ORDER_WORK_COLUMNS} WHERE o.warehouse_id = $1 AND o.order_id = ANY($2)
+                     FOR UPDATE OF o"
+                ),
+                ids(),
+            );
+            ask(
+                Look::Picks,
+                format!("{PICK_COLUMNS} WHERE warehouse_id = $1 AND order_id = ANY($2)"),
+                ids(),
+            );
+        }
         if !refs.event_ids.is_empty() {
             ask(
                 Look::AppliedEvents,
@@ -814,7 +893,10 @@ impl Ledger for PgLedger<'_, '_> {
 
         let (looks, stmts): (Vec<Look>, Vec<Stmt>) = asks.into_iter().unzip();
         let answers = query_pipeline(self.tx, &stmts).await?;
-        let mut w = World::default();
+        let mut w = World {
+            now_ms: self.now_ms,
+            ..World::default()
+        };
         for (look, rows) in looks.into_iter().zip(answers) {
             for r in rows {
                 match look {
@@ -871,6 +953,14 @@ impl Ledger for PgLedger<'_, '_> {
                     }
                     Look::AppliedEvents => {
                         w.applied_events.insert(r.try_get(0)?);
+                    }
+                    Look::Orders => {
+                        let order = super::orders::order_row(&r)?;
+                        w.orders.insert(order.id, order);
+                    }
+                    Look::Picks => {
+                        let p = pick_from_row(&r)?;
+                        w.picks.insert((p.order_id, p.line_id.clone()), p);
                     }
                 }
             }

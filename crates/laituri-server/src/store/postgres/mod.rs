@@ -35,6 +35,7 @@ mod device;
 mod ledger;
 mod master;
 mod orders;
+mod outbound;
 mod views;
 
 /// The schema, oldest first. Append new files; never edit a shipped one.
@@ -58,6 +59,10 @@ const MIGRATIONS: &[(i32, &str)] = &[
     (
         5,
         include_str!("../../../migrations/postgres/0005_device_continuation.sql"),
+    ),
+    (
+        6,
+        include_str!("../../../migrations/postgres/0006_picking.sql"),
     ),
 ];
 

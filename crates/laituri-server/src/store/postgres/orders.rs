@@ -14,12 +14,19 @@ use uuid::Uuid;
 
 use super::Postgres;
 use crate::orders::{self, OrderFilter, OrderRow, Put};
-use crate::store::rows::{ORDER_COLUMNS as COLUMNS, corrupt};
+use crate::outbound::{PlanSummary, ReleasePolicy};
+use crate::store::rows::{ORDER_COLUMNS as COLUMNS, OrderLife, corrupt};
 use crate::store::{Orders, Scope, StoreError};
 
-fn order_row(r: &Row) -> Result<OrderRow, StoreError> {
+pub(super) fn order_row(r: &Row) -> Result<OrderRow, StoreError> {
     let id: Uuid = r.try_get(0)?;
     let status: &str = r.try_get(3)?;
+    let (history, totes, demand) = OrderLife {
+        history: r.try_get(12)?,
+        totes: r.try_get(13)?,
+        demand: r.try_get(14)?,
+    }
+    .parse()?;
     Ok(OrderRow {
         id,
         merchant_id: r.try_get(1)?,
@@ -34,6 +41,9 @@ fn order_row(r: &Row) -> Result<OrderRow, StoreError> {
         created_at_ms: r.try_get(9)?,
         modified_at_ms: r.try_get(10)?,
         erased_at_ms: r.try_get(11)?,
+        history,
+        totes,
+        demand,
     })
 }
 
@@ -61,7 +71,8 @@ async fn write_order(tx: &Transaction<'_>, wh: &str, row: &OrderRow) -> Result<u
         "ON CONFLICT (warehouse_id, order_id) DO UPDATE SET
         status = excluded.status, status_reason = excluded.status_reason,
         priority = excluded.priority, work = excluded.work,
-        modified_at_ms = excluded.modified_at_ms, erased_at_ms = excluded.erased_at_ms",
+        modified_at_ms = excluded.modified_at_ms, erased_at_ms = excluded.erased_at_ms,
+        history = excluded.history, totes = excluded.totes, demand = excluded.demand",
     )
     .await
 }
@@ -75,9 +86,11 @@ async fn write_order_as(
 ) -> Result<u64, StoreError> {
     let sql = format!(
         "INSERT INTO orders (warehouse_id, order_id, merchant_id, reference, status,
-             status_reason, priority, work, created_at_ms, modified_at_ms, erased_at_ms)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) {on_conflict}"
+             status_reason, priority, work, created_at_ms, modified_at_ms, erased_at_ms,
+             history, totes, demand)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) {on_conflict}"
     );
+    let life = OrderLife::of(row);
     let stmt = tx.prepare_cached(&sql).await?;
     Ok(tx
         .execute(
@@ -94,6 +107,9 @@ async fn write_order_as(
                 &row.created_at_ms,
                 &row.modified_at_ms,
                 &row.erased_at_ms,
+                &life.history,
+                &life.totes,
+                &life.demand,
             ],
         )
         .await?)
@@ -119,11 +135,23 @@ async fn write_personal(tx: &Transaction<'_>, wh: &str, row: &OrderRow) -> Resul
 /// Writes `row` (the order and its personal row) as it is now.
 async fn write_row(tx: &Transaction<'_>, wh: &str, row: &OrderRow) -> Result<(), StoreError> {
     write_order(tx, wh, row).await?;
+    if row.demand.is_none() {
+        // Not reserved (new, replaced or cancelled before picking): it holds no stock.
+        tx.execute(
+            "DELETE FROM picks WHERE warehouse_id = $1 AND order_id = $2",
+            &[&wh, &row.id],
+        )
+        .await?;
+    }
     write_personal(tx, wh, row).await
 }
 
 #[async_trait]
 impl Orders for Postgres {
+    async fn plan_outbound(&self, policy: &ReleasePolicy) -> Result<PlanSummary, StoreError> {
+        self.retrying(|| self.plan_outbound_once(policy)).await
+    }
+
     async fn put_order(&self, input: &OrderInput) -> Result<(Order, bool), StoreError> {
         let wh = self.warehouse_id.as_str();
         let now = self.clock.now_ms();
