@@ -4,8 +4,8 @@
 
 use laituri_protocol::{
     Change, EnrolmentCode, EnrolmentCodeUse, EventOutcome, GoodsCondition, InboundNotice, Lease,
-    Location, Merchant, NoticeStatus, Operator, Product, ReceiptLineSummary, StockRow, Task,
-    TaskKind, TaskStatus, WorkPacket,
+    Location, LocationKind, Merchant, NoticeStatus, Operator, Product, ReceiptLineSummary,
+    StockRow, Task, TaskKind, TaskStatus, WorkPacket,
 };
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -218,18 +218,29 @@ pub(crate) fn outcome_from_columns(
     }
 }
 
-/// A work packet from its parts: the bins of the merchant's zones, in walking order.
+/// A work packet from its parts and the warehouse's bins and packing locations: for a putaway
+/// the bins of the merchant's zones, for a pick the bins of its lines and every packing
+/// location (where the totes go), in walking order.
 pub(crate) fn packet(
     task: Task,
     lease: Lease,
     merchant: Merchant,
     products: Vec<Product>,
-    bins: Vec<Location>,
+    places: Vec<Location>,
 ) -> WorkPacket {
-    let mut locations: Vec<Location> = bins
-        .into_iter()
-        .filter(|l| merchant.zones.contains(&l.zone))
-        .collect();
+    let visited = |l: &Location| match task.kind {
+        TaskKind::Pick => {
+            l.kind == LocationKind::Packing
+                || task.lines.iter().any(|line| {
+                    line.goods
+                        .from
+                        .as_ref()
+                        .is_some_and(|p| p.location == l.code)
+                })
+        }
+        _ => l.kind == LocationKind::Bin && merchant.zones.contains(&l.zone),
+    };
+    let mut locations: Vec<Location> = places.into_iter().filter(visited).collect();
     locations.sort_by(|a, b| a.walk_order.cmp(&b.walk_order).then(a.code.cmp(&b.code)));
     WorkPacket {
         task,

@@ -559,7 +559,8 @@ fn work_packet(conn: &Connection, wh: &str, row: &TaskRow) -> Result<WorkPacket,
         }
     }
     let mut stmt = conn.prepare_cached(
-        "SELECT data FROM locations WHERE warehouse_id = ?1 AND kind = 'bin' ORDER BY code",
+        "SELECT data FROM locations WHERE warehouse_id = ?1 AND kind IN ('bin', 'packing')
+         ORDER BY code",
     )?;
     let bins = stmt
         .query_map([wh], |r| r.get::<_, String>(0))?

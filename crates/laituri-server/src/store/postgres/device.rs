@@ -211,7 +211,8 @@ async fn work_packet(
         .collect::<Result<Vec<_>, _>>()?;
     let bins = c
         .query(
-            "SELECT data FROM locations WHERE warehouse_id = $1 AND kind = 'bin' ORDER BY code",
+            "SELECT data FROM locations WHERE warehouse_id = $1 AND kind IN ('bin', 'packing')
+             ORDER BY code",
             &[&wh],
         )
         .await?

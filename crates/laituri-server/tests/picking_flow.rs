@@ -1,0 +1,379 @@
+//! Orders out, end to end through the real server: a merchant's orders come in through the
+//! integration API, the planner reserves them (first expiry first out, whole or on hold) and
+//! releases them into a cluster pick task, a device leases it and pushes its picks, a short
+//! pick and the drop at packing; the orders end picked, re-tasked or on hold, a count task is
+//! raised, and stock arriving later frees the held order. Runs on both backends.
+
+mod common;
+
+use common::{ADMIN, Device, TestServer, api_error, json_ok};
+use laituri_protocol::{
+    DroppedTote, EventBody, EventOutcome, GoodsCondition, IN_TRANSIT, LeaseRequest, LeaseResponse,
+    Order, OrderStatus, Place, PushResponse, ReleaseOrdersResult, StockMove, StockRow, Task,
+    TaskClaim, TaskKind, TaskLine, WorkPacket, paths,
+};
+use laituri_server::demo::KETTU;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+const PRODUCT: &str = "KO-006";
+const BIN_NEAR: &str = "B-01-01-1";
+const BIN_FAR: &str = "B-01-03-1";
+
+/// Receives `qty` units into a tote and puts them away into `bin`.
+async fn stock_up(s: &TestServer, dev: &mut Device, qty: i64, bin: &str) {
+    let receipt = Uuid::now_v7();
+    let tote = format!("T-IN-{}", &receipt.simple().to_string()[24..]);
+    let put = EventBody::PutAway {
+        container: tote.clone(),
+        task: None,
+        suggested: None,
+        override_reason: None,
+        moves: vec![goods(
+            qty,
+            Place::in_container("DOCK-1", &tote),
+            Place::at(bin),
+        )],
+    };
+    let evs = [
+        dev.event(&common::receipt_opened(receipt)),
+        dev.event(&common::goods_received(receipt, qty, &tote)),
+        dev.event(&put),
+    ];
+    applied(s, dev, &evs).await;
+}
+
+fn goods(qty: i64, from: Place, to: Place) -> StockMove {
+    StockMove {
+        merchant_id: KETTU.into(),
+        product_id: PRODUCT.into(),
+        quantity: qty,
+        lot: None,
+        expiry: None,
+        serial: None,
+        condition: GoodsCondition::Good,
+        from: Some(from),
+        to: Some(to),
+        reason: None,
+    }
+}
+
+async fn applied(s: &TestServer, dev: &Device, evs: &[laituri_protocol::Event]) {
+    let resp: PushResponse = json_ok(s.push(dev, evs).await).await;
+    for r in &resp.results {
+        assert_eq!(r.outcome, EventOutcome::Applied, "{r:?}");
+    }
+}
+
+fn order(reference: &str, qty: i64, priority: i32) -> Value {
+    json!({
+        "merchant_id": KETTU,
+        "reference": reference,
+        "lines": [{"product_id": PRODUCT, "quantity": qty}],
+        "shipping_method": "posti-parcel",
+        "priority": priority,
+        "recipient": {"name": "Asiakas", "address": "Katu 1", "postcode": "00100",
+                      "city": "Helsinki", "country": "FI"}
+    })
+}
+
+async fn post_order(s: &TestServer, key: &str, body: Value) -> Order {
+    let resp = s
+        .client
+        .post(s.url(paths::ORDERS))
+        .bearer_auth(key)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    json_ok(resp).await
+}
+
+async fn get_order(s: &TestServer, key: &str, id: Uuid) -> Order {
+    let resp = s
+        .client
+        .get(s.url(&format!("{}/{id}", paths::ORDERS)))
+        .bearer_auth(key)
+        .send()
+        .await
+        .unwrap();
+    json_ok(resp).await
+}
+
+async fn release(s: &TestServer, body: Value) -> ReleaseOrdersResult {
+    json_ok(s.admin_post(paths::RELEASE_ORDERS, &body).await).await
+}
+
+async fn stock(s: &TestServer, location: &str) -> i64 {
+    let rows: Vec<StockRow> = s
+        .admin_get(&format!(
+            "{}?product_id={PRODUCT}&location={location}",
+            paths::STOCK
+        ))
+        .await;
+    rows.iter().map(|r| r.quantity).sum()
+}
+
+fn picked(claim: &TaskClaim, line: &TaskLine, qty: i64, tote: &str) -> EventBody {
+    let bin = line.goods.from.clone().unwrap();
+    EventBody::Picked {
+        task: claim.clone(),
+        order_id: line.order_id.unwrap(),
+        line_id: line.line_id.clone().unwrap(),
+        tote: tote.into(),
+        suggested_lot: line.goods.lot.clone(),
+        moves: vec![goods(qty, bin, Place::in_container(IN_TRANSIT, tote))],
+    }
+}
+
+#[tokio::test]
+async fn orders_are_reserved_picked_in_a_cluster_and_a_short_pick_is_retasked() {
+    let s = TestServer::seeded();
+    let key = s.merchant_key(KETTU).await;
+    let mut dev = s.device().await;
+    stock_up(&s, &mut dev, 3, BIN_FAR).await;
+    stock_up(&s, &mut dev, 2, BIN_NEAR).await;
+
+    let first = post_order(&s, &key, order("K-1001", 2, 0)).await;
+    let second = post_order(&s, &key, order("K-1002", 2, 0)).await;
+    let third = post_order(&s, &key, order("K-1003", 4, 0)).await;
+    assert_eq!(first.status, OrderStatus::New);
+
+    let run = release(&s, json!({"totes": 3})).await;
+    assert_eq!((run.reserved, run.on_hold, run.tasks), (2, 1, 1), "{run:?}");
+    let held = get_order(&s, &key, third.id).await;
+    assert_eq!(held.status, OrderStatus::OnHold);
+    let reason = held.status_reason.unwrap();
+    assert!(
+        reason.contains("not enough stock") && reason.contains(PRODUCT),
+        "{reason}"
+    );
+    // Released orders are picking: no longer cancelled.
+    let resp = s
+        .client
+        .post(s.url(&format!("{}/{}/cancel", paths::ORDERS, first.id)))
+        .bearer_auth(&key)
+        .send()
+        .await
+        .unwrap();
+    let refusal = api_error(resp, StatusCode::CONFLICT, "order_in_progress").await;
+    assert!(refusal.message.contains("picking"), "{}", refusal.message);
+
+    // The device takes the batch; a second device asking for the same task is refused.
+    let lease: LeaseResponse = json_ok(
+        s.device_post(
+            &dev,
+            paths::LEASE,
+            &LeaseRequest {
+                task_id: None,
+                kind: Some(TaskKind::Pick),
+            },
+        )
+        .await,
+    )
+    .await;
+    let WorkPacket {
+        task,
+        lease,
+        locations,
+        products,
+        ..
+    } = lease.packet;
+    let other = s.device().await;
+    let resp = s
+        .device_post(
+            &other,
+            paths::LEASE,
+            &LeaseRequest {
+                task_id: Some(task.task_id.clone()),
+                kind: None,
+            },
+        )
+        .await;
+    api_error(resp, StatusCode::CONFLICT, "task_taken").await;
+    assert_eq!(task.orders.len(), 2, "{task:?}");
+    assert!(products.iter().any(|p| p.id == PRODUCT));
+    assert!(
+        locations.iter().any(|l| l.code == "PACK-1"),
+        "the drop location"
+    );
+    // Lines in walking order: the near bin first.
+    let at: Vec<&str> = task
+        .lines
+        .iter()
+        .map(|l| l.goods.from.as_ref().unwrap().location.as_str())
+        .collect();
+    assert_eq!(at.first(), Some(&BIN_NEAR), "{at:?}");
+    let claim = TaskClaim {
+        task_id: task.task_id.clone(),
+        token: lease.token,
+    };
+    let tote_of = |order: Uuid| {
+        let slot = task
+            .orders
+            .iter()
+            .find(|o| o.order_id == order)
+            .unwrap()
+            .slot;
+        format!("T-PICK-{slot}")
+    };
+
+    // Every line picked in full, except the second order's line at the far bin: one of two
+    // there (someone took one without booking it).
+    let mut evs = Vec::new();
+    for line in &task.lines {
+        let order = line.order_id.unwrap();
+        let tote = tote_of(order);
+        let want = line.goods.quantity;
+        if order == second.id && line.goods.from.as_ref().unwrap().location == BIN_FAR {
+            evs.push(dev.event(&picked(&claim, line, want - 1, &tote)));
+            evs.push(dev.event(&EventBody::PickShort {
+                task: claim.clone(),
+                order_id: order,
+                line_id: line.line_id.clone().unwrap(),
+                location: BIN_FAR.into(),
+                merchant_id: KETTU.into(),
+                product_id: PRODUCT.into(),
+                lot: None,
+                picked: want - 1,
+                missing: 1,
+            }));
+        } else {
+            evs.push(dev.event(&picked(&claim, line, want, &tote)));
+        }
+    }
+    let mut drop_moves = Vec::new();
+    let mut totes = Vec::new();
+    for o in [first.id, second.id] {
+        let tote = tote_of(o);
+        let qty = if o == first.id { 2 } else { 1 };
+        drop_moves.push(goods(
+            qty,
+            Place::in_container(IN_TRANSIT, &tote),
+            Place::in_container("PACK-1", &tote),
+        ));
+        totes.push(DroppedTote { order_id: o, tote });
+    }
+    evs.push(dev.event(&EventBody::TotesDropped {
+        task: claim.clone(),
+        location: "PACK-1".into(),
+        totes,
+        moves: drop_moves,
+    }));
+    evs.push(dev.event(&EventBody::PickFinished {
+        task: claim.clone(),
+    }));
+    applied(&s, &dev, &evs).await;
+
+    let done = get_order(&s, &key, first.id).await;
+    assert_eq!(done.status, OrderStatus::Picked, "{:?}", done.history);
+    assert_eq!(done.totes, vec![tote_of(first.id)]);
+    let statuses: Vec<OrderStatus> = done.history.iter().map(|h| h.status).collect();
+    assert_eq!(
+        statuses,
+        vec![
+            OrderStatus::New,
+            OrderStatus::Reserved,
+            OrderStatus::Picking,
+            OrderStatus::Picked
+        ]
+    );
+    assert!(done.history.windows(2).all(|w| w[0].at_ms <= w[1].at_ms));
+    let short = get_order(&s, &key, second.id).await;
+    assert_eq!(short.status, OrderStatus::Picking, "{:?}", short.history);
+    assert_eq!(stock(&s, IN_TRANSIT).await, 0, "every tote went to packing");
+    assert_eq!(stock(&s, "PACK-1").await, 3);
+    let tasks: Vec<Task> = s.admin_get(paths::TASKS).await;
+    let count = tasks
+        .iter()
+        .find(|t| t.kind == TaskKind::Count)
+        .expect("a count task for the short location");
+    assert_eq!(
+        count.reason.as_deref(),
+        Some(format!("short pick at {BIN_FAR}").as_str())
+    );
+    assert!(
+        tasks
+            .iter()
+            .any(|t| t.task_id == task.task_id && t.status == laituri_protocol::TaskStatus::Done)
+    );
+
+    // The missing unit is reserved again: one was left in the far bin, and it goes in a
+    // follow-up task. The third order still waits.
+    let run = release(&s, json!({})).await;
+    assert_eq!((run.reserved, run.tasks), (1, 1), "{run:?}");
+    assert_eq!(
+        get_order(&s, &key, third.id).await.status,
+        OrderStatus::OnHold
+    );
+
+    // Stock arrives: the held order goes on by itself at the next run.
+    stock_up(&s, &mut dev, 4, BIN_NEAR).await;
+    let run = release(&s, json!({})).await;
+    assert_eq!((run.reserved, run.tasks), (1, 1), "{run:?}");
+    let third = get_order(&s, &key, third.id).await;
+    assert_eq!(third.status, OrderStatus::Picking, "{:?}", third.history);
+    assert!(
+        third
+            .history
+            .iter()
+            .any(|h| h.status == OrderStatus::OnHold && h.reason.is_some())
+    );
+}
+
+#[tokio::test]
+async fn picking_events_that_break_the_rules_are_refused_and_say_what_to_do() {
+    let s = TestServer::seeded();
+    let key = s.merchant_key(KETTU).await;
+    let mut dev = s.device().await;
+    stock_up(&s, &mut dev, 2, BIN_NEAR).await;
+    post_order(&s, &key, order("K-2001", 1, 0)).await;
+    release(&s, json!({"totes": 1})).await;
+    let lease: LeaseResponse = json_ok(
+        s.device_post(
+            &dev,
+            paths::LEASE,
+            &LeaseRequest {
+                task_id: None,
+                kind: Some(TaskKind::Pick),
+            },
+        )
+        .await,
+    )
+    .await;
+    let task = lease.packet.task;
+    let claim = TaskClaim {
+        task_id: task.task_id.clone(),
+        token: lease.packet.lease.token,
+    };
+    let line = &task.lines[0];
+    let mut into_bin = picked(&claim, line, 1, "T-9");
+    if let EventBody::Picked { moves, .. } = &mut into_bin {
+        moves[0].to = Some(Place::at(BIN_FAR));
+    }
+    let drop_at_bin = EventBody::TotesDropped {
+        task: claim.clone(),
+        location: BIN_FAR.into(),
+        totes: vec![],
+        moves: vec![],
+    };
+    let evs = [dev.event(&into_bin), dev.event(&drop_at_bin)];
+    let resp: PushResponse = json_ok(s.push(&dev, &evs).await).await;
+    let codes: Vec<String> = resp
+        .results
+        .iter()
+        .map(|r| match &r.outcome {
+            EventOutcome::Rejected { code, reason } => {
+                assert!(
+                    reason.contains("scan") || reason.contains("take"),
+                    "{reason}"
+                );
+                code.clone()
+            }
+            other => format!("{other:?}"),
+        })
+        .collect();
+    assert_eq!(codes, vec!["not_into_tote", "not_packing"]);
+    let _ = ADMIN;
+}
