@@ -24,6 +24,7 @@ pub mod paths {
     pub const OPERATORS: &str = "/api/v1/integration/operators";
     pub const INBOUND_NOTICES: &str = "/api/v1/integration/inbound-notices";
     pub const STOCK: &str = "/api/v1/integration/stock";
+    pub const STOCK_LEVELS: &str = "/api/v1/integration/stock-levels";
     pub const RECEIPTS: &str = "/api/v1/integration/receipts";
     pub const EXCEPTIONS: &str = "/api/v1/integration/exceptions";
     pub const ENROLMENT_CODES: &str = "/api/v1/admin/enrolment-codes";
@@ -242,6 +243,39 @@ pub struct StockRow {
     pub expiry: Option<String>,
     pub condition: crate::GoodsCondition,
     pub quantity: i64,
+}
+
+/// A product's stock as a merchant sees it (`GET STOCK_LEVELS`): every unit in the warehouse,
+/// what orders hold and what a new order can still get.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StockSummary {
+    pub merchant_id: String,
+    pub product_id: String,
+    /// Every unit in the warehouse: in bins, at the dock, in quarantine, in totes being picked
+    /// or waiting at packing.
+    pub on_hand: i64,
+    /// Units reserved for orders and not picked yet.
+    pub reserved: i64,
+    /// Good units in bins that no order holds: what a new order can be reserved from.
+    pub available: i64,
+    /// Per place, with `?locations=true`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub locations: Vec<LocationStock>,
+}
+
+/// One stock row of a [`StockSummary`], with what orders hold of it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LocationStock {
+    pub location: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub container: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lot: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expiry: Option<String>,
+    pub condition: crate::GoodsCondition,
+    pub quantity: i64,
+    pub reserved: i64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -9,8 +9,8 @@ mod common;
 use common::{ADMIN, Device, TestServer, api_error, json_ok};
 use laituri_protocol::{
     DroppedTote, EventBody, EventOutcome, GoodsCondition, IN_TRANSIT, LeaseRequest, LeaseResponse,
-    Order, OrderStatus, Place, PushResponse, ReleaseOrdersResult, StockMove, StockRow, Task,
-    TaskClaim, TaskKind, TaskLine, WorkPacket, paths,
+    Order, OrderStatus, Place, PushResponse, ReleaseOrdersResult, StockMove, StockRow,
+    StockSummary, Task, TaskClaim, TaskKind, TaskLine, WorkPacket, paths,
 };
 use laituri_server::demo::KETTU;
 use reqwest::StatusCode;
@@ -105,6 +105,31 @@ async fn release(s: &TestServer, body: Value) -> ReleaseOrdersResult {
     json_ok(s.admin_post(paths::RELEASE_ORDERS, &body).await).await
 }
 
+/// The merchant's view of the product's stock: (on hand, reserved, available), and what is
+/// reserved per bin.
+async fn levels(s: &TestServer, key: &str) -> ((i64, i64, i64), Vec<(String, i64)>) {
+    let resp = s
+        .client
+        .get(s.url(&format!(
+            "{}?product_id={PRODUCT}&locations=true",
+            paths::STOCK_LEVELS
+        )))
+        .bearer_auth(key)
+        .send()
+        .await
+        .unwrap();
+    let rows: Vec<StockSummary> = json_ok(resp).await;
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    let r = &rows[0];
+    let held = r
+        .locations
+        .iter()
+        .filter(|l| l.reserved > 0)
+        .map(|l| (l.location.clone(), l.reserved))
+        .collect();
+    ((r.on_hand, r.reserved, r.available), held)
+}
+
 async fn stock(s: &TestServer, location: &str) -> i64 {
     let rows: Vec<StockRow> = s
         .admin_get(&format!(
@@ -140,8 +165,17 @@ async fn orders_are_reserved_picked_in_a_cluster_and_a_short_pick_is_retasked() 
     let third = post_order(&s, &key, order("K-1003", 4, 0)).await;
     assert_eq!(first.status, OrderStatus::New);
 
+    assert_eq!(levels(&s, &key).await, ((5, 0, 5), vec![]));
     let run = release(&s, json!({"totes": 3})).await;
     assert_eq!((run.reserved, run.on_hold, run.tasks), (2, 1, 1), "{run:?}");
+    // Each order's two units from one bin, by walking order: the near bin's go first.
+    assert_eq!(
+        levels(&s, &key).await,
+        (
+            (5, 4, 1),
+            vec![(BIN_NEAR.to_string(), 2), (BIN_FAR.to_string(), 2)]
+        )
+    );
     let held = get_order(&s, &key, third.id).await;
     assert_eq!(held.status, OrderStatus::OnHold);
     let reason = held.status_reason.unwrap();
@@ -284,6 +318,8 @@ async fn orders_are_reserved_picked_in_a_cluster_and_a_short_pick_is_retasked() 
     assert_eq!(short.status, OrderStatus::Picking, "{:?}", short.history);
     assert_eq!(stock(&s, IN_TRANSIT).await, 0, "every tote went to packing");
     assert_eq!(stock(&s, "PACK-1").await, 3);
+    // On hand still: three at packing, two on the books in the far bin (until it is counted).
+    assert_eq!(levels(&s, &key).await, ((5, 0, 2), vec![]));
     let tasks: Vec<Task> = s.admin_get(paths::TASKS).await;
     let count = tasks
         .iter()

@@ -29,7 +29,7 @@ use super::{ApiFailure, AppState};
 use crate::enrolment::{self, CodeToStore};
 use crate::keys::{self, KeyToStore};
 use crate::master;
-use crate::store::{Page, StockFilter, StockRowKey};
+use crate::store::{Page, StockFilter, StockRowKey, SummaryFilter};
 
 /// Rows per listing page when the caller does not say, and the most it may ask for.
 pub const DEFAULT_PAGE: u32 = 1000;
@@ -299,6 +299,42 @@ pub async fn get_stock(
     let rows = state.store().stock(&filter).await?;
     Ok(paged(&uri, rows, filter.limit, |r| {
         stock_after(&crate::store::stock_row_key(r))
+    }))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct StockLevelParams {
+    product_id: Option<String>,
+    after: Option<String>,
+    limit: Option<u32>,
+    /// Every stock row of each product too.
+    #[serde(default)]
+    locations: bool,
+}
+
+/// Stock per product of the caller's merchant (an admin sees every merchant's): on hand,
+/// reserved for orders, available to new orders; per place with `?locations=true`.
+pub async fn get_stock_levels(
+    caller: Caller,
+    State(state): State<AppState>,
+    uri: Uri,
+    QueryParams(p): QueryParams<StockLevelParams>,
+) -> Result<Response, ApiFailure> {
+    let some = |v: Option<String>| v.filter(|s| !s.is_empty());
+    let filter = SummaryFilter {
+        product_id: some(p.product_id),
+        page: Page {
+            after: some(p.after),
+            limit: page_limit(p.limit),
+        },
+        by_location: p.locations,
+    };
+    let items = state
+        .store()
+        .stock_summaries(&filter, &caller.scope)
+        .await?;
+    Ok(paged(&uri, items, filter.page.limit, |s| {
+        s.product_id.clone()
     }))
 }
 

@@ -205,6 +205,7 @@ pub fn router(state: AppState, limits: &Limits) -> Router {
             get(integration::get_notices).post(integration::post_notices),
         )
         .route(paths::STOCK, get(integration::get_stock))
+        .route(paths::STOCK_LEVELS, get(integration::get_stock_levels))
         .route(paths::RECEIPTS, get(integration::get_receipts))
         .route(&receipt_path, get(integration::get_receipt))
         .route(paths::EXCEPTIONS, get(integration::get_exceptions))

@@ -180,3 +180,62 @@ pub fn plan(
 
 #[cfg(test)]
 pub(crate) mod tests;
+
+/// Stock per product as a merchant sees it, from the product's stock rows (with the kind of
+/// their location) and its open reservations. Pure; both backends call it.
+pub fn summarise(
+    merchant_id: &str,
+    product_id: &str,
+    rows: &[(
+        laituri_protocol::StockRow,
+        Option<laituri_protocol::LocationKind>,
+    )],
+    picks: &[PickRow],
+    by_location: bool,
+) -> laituri_protocol::StockSummary {
+    use laituri_protocol::{GoodsCondition, LocationKind, LocationStock};
+    let reserved_at = |r: &laituri_protocol::StockRow| -> i64 {
+        if r.container.is_some() || r.condition != GoodsCondition::Good {
+            return 0;
+        }
+        picks
+            .iter()
+            .filter(|p| p.location == r.location && p.lot == r.lot && p.expiry == r.expiry)
+            .map(PickRow::open)
+            .sum()
+    };
+    let on_hand = rows.iter().map(|(r, _)| r.quantity).sum();
+    let reserved: i64 = picks.iter().map(PickRow::open).sum();
+    let pickable: i64 = rows
+        .iter()
+        .filter(|(r, kind)| {
+            *kind == Some(LocationKind::Bin)
+                && r.container.is_none()
+                && r.condition == GoodsCondition::Good
+        })
+        .map(|(r, _)| r.quantity.max(0))
+        .sum();
+    let locations = if by_location {
+        rows.iter()
+            .map(|(r, _)| LocationStock {
+                location: r.location.clone(),
+                container: r.container.clone(),
+                lot: r.lot.clone(),
+                expiry: r.expiry.clone(),
+                condition: r.condition,
+                quantity: r.quantity,
+                reserved: reserved_at(r),
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    laituri_protocol::StockSummary {
+        merchant_id: merchant_id.to_string(),
+        product_id: product_id.to_string(),
+        on_hand,
+        reserved,
+        available: (pickable - reserved).max(0),
+        locations,
+    }
+}

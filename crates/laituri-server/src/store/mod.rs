@@ -16,7 +16,8 @@ use async_trait::async_trait;
 use laituri_protocol::{
     ApiKey, DeviceView, EnrolRequest, EnrolmentCode, Event, ExceptionView, InboundNotice,
     LeaseRequest, Location, Merchant, Operator, Order, OrderInput, Product, PullResponse,
-    PushResponse, ReceiptView, RenewRequest, RenewResponse, StockRow, Task, TaskClaim, WorkPacket,
+    PushResponse, ReceiptView, RenewRequest, RenewResponse, StockRow, StockSummary, Task,
+    TaskClaim, WorkPacket,
 };
 use uuid::Uuid;
 
@@ -140,6 +141,15 @@ pub struct StockFilter {
     pub location: Option<String>,
     pub after: Option<StockRowKey>,
     pub limit: u32,
+}
+
+/// Which products' stock a summary shows.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SummaryFilter {
+    pub product_id: Option<String>,
+    pub page: Page,
+    /// Every stock row of each product too.
+    pub by_location: bool,
 }
 
 /// What an upsert did: how many items it received and how many actually changed (and so were
@@ -268,6 +278,13 @@ pub trait Views: Send + Sync + 'static {
     async fn tasks(&self, page: &Page) -> Result<Vec<Task>, StoreError>;
     /// Non-zero stock rows matching the filter, one page of them.
     async fn stock(&self, filter: &StockFilter) -> Result<Vec<StockRow>, StoreError>;
+    /// Stock per product (on hand, reserved, available), products in id order after
+    /// `page.after`, the scope's merchant's only.
+    async fn stock_summaries(
+        &self,
+        filter: &SummaryFilter,
+        scope: &Scope,
+    ) -> Result<Vec<StockSummary>, StoreError>;
     /// Receipts in the order they were opened: those opened after the receipt `page.after`.
     async fn receipts(&self, page: &Page, scope: &Scope) -> Result<Vec<ReceiptView>, StoreError>;
     /// One receipt, `None` also when it is another merchant's than the scope's.

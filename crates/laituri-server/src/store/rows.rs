@@ -689,3 +689,29 @@ impl OrderLife {
         ))
     }
 }
+
+/// Summaries of `products` (id, merchant) from their stock rows (with the kind of each row's
+/// location) and open reservations, in the products' order.
+pub(crate) fn summaries(
+    products: &[(String, String)],
+    rows: Vec<(StockRow, Option<LocationKind>)>,
+    picks: &[crate::outbound::PickRow],
+    by_location: bool,
+) -> Vec<laituri_protocol::StockSummary> {
+    products
+        .iter()
+        .map(|(id, merchant)| {
+            let mine: Vec<_> = rows
+                .iter()
+                .filter(|(r, _)| &r.product_id == id)
+                .cloned()
+                .collect();
+            let held: Vec<_> = picks
+                .iter()
+                .filter(|p| &p.product_id == id)
+                .cloned()
+                .collect();
+            crate::outbound::summarise(merchant, id, &mine, &held, by_location)
+        })
+        .collect()
+}

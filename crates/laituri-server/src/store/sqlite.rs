@@ -21,8 +21,8 @@ use laituri_protocol::{
     ApiKey, Change, ChangeRecord, DeviceView, EnrolRequest, EnrolmentCode, EntityKind, Event,
     EventOutcome, ExceptionView, InboundNotice, LeaseRequest, Location, LocationKind, LostLease,
     Merchant, Operator, OverrideReason, Product, PullResponse, PushResponse, ReceiptLineSummary,
-    ReceiptView, Removed, RenewRequest, RenewResponse, StockRow, Task, TaskClaim, TaskKind,
-    TaskStatus, WorkPacket,
+    ReceiptView, Removed, RenewRequest, RenewResponse, StockRow, StockSummary, Task, TaskClaim,
+    TaskKind, TaskStatus, WorkPacket,
 };
 use rusqlite::{
     Connection, ErrorCode, OptionalExtension, Transaction, TransactionBehavior, params,
@@ -38,11 +38,11 @@ use super::rows::{
     from_json, lease_refusal, lease_target, new_epoch_id, no_task, nothing_to_release,
     notice_status_str, open_receipt_lines, outcome_columns, outcome_from_columns, packet,
     parse_uuid, pick_row, settle_notice, stock_conditions, stock_key, stored_payload, stored_text,
-    task_status_str, to_i64, to_json, unknown_task,
+    summaries, task_status_str, to_i64, to_json, unknown_task,
 };
 use super::{
-    Continued, DeviceSync, MasterData, Page, Scope, StockFilter, Store, StoreError, UpsertSummary,
-    Views,
+    Continued, DeviceSync, MasterData, Page, Scope, StockFilter, Store, StoreError, SummaryFilter,
+    UpsertSummary, Views,
 };
 use crate::clock::Clock;
 use crate::enrolment::{self, Admission, Claim, CodeToStore, Continuation, StoredCode};
@@ -2135,6 +2135,67 @@ impl SqliteStore {
         })
     }
 
+    pub fn stock_summaries(
+        &self,
+        filter: &SummaryFilter,
+        scope: &Scope,
+    ) -> Result<Vec<StockSummary>, StoreError> {
+        self.read(|conn| {
+            let wh = &self.warehouse_id;
+            let mut stmt = conn.prepare_cached(
+                "SELECT id, merchant_id FROM products
+                 WHERE warehouse_id = ?1 AND (?2 IS NULL OR merchant_id = ?2)
+                   AND (?3 IS NULL OR id = ?3) AND (?4 IS NULL OR id > ?4)
+                 ORDER BY id LIMIT ?5",
+            )?;
+            let products: Vec<(String, String)> = stmt
+                .query_map(
+                    params![
+                        wh,
+                        scope.merchant(),
+                        filter.product_id,
+                        filter.page.after,
+                        filter.page.limit.max(1)
+                    ],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )?
+                .collect::<Result<_, _>>()?;
+            let ids = to_json(&products.iter().map(|(id, _)| id).collect::<Vec<_>>());
+            let mut stmt = conn.prepare_cached(
+                "SELECT s.merchant_id, s.product_id, s.location, s.container, s.lot, s.expiry,
+                     s.condition, s.quantity, l.kind
+                 FROM stock s LEFT JOIN locations l
+                     ON l.warehouse_id = s.warehouse_id AND l.code = s.location
+                 WHERE s.warehouse_id = ?1 AND s.quantity <> 0
+                   AND s.product_id IN (SELECT value FROM json_each(?2))
+                 ORDER BY s.product_id, s.location, s.container, s.lot, s.expiry, s.condition",
+            )?;
+            let mut rows = Vec::new();
+            let mut q = stmt.query(params![wh, ids])?;
+            while let Some(r) = q.next()? {
+                let kind: Option<String> = r.get(8)?;
+                let row = StoredStock {
+                    merchant_id: r.get(0)?,
+                    product_id: r.get(1)?,
+                    location: r.get(2)?,
+                    container: r.get(3)?,
+                    lot: r.get(4)?,
+                    expiry: r.get(5)?,
+                    condition: r.get(6)?,
+                    quantity: r.get(7)?,
+                }
+                .into_row()?;
+                rows.push((row, kind.as_deref().and_then(LocationKind::parse)));
+            }
+            let picks = picks_where(
+                conn,
+                "product_id IN (SELECT value FROM json_each(?2)) AND quantity > picked + short",
+                params![wh, ids],
+            )?;
+            Ok(summaries(&products, rows, &picks, filter.by_location))
+        })
+    }
+
     pub fn receipts(&self, page: &Page, scope: &Scope) -> Result<Vec<ReceiptView>, StoreError> {
         self.read(|conn| {
             // Keyset by the order receipts were opened in; `after` names the last receipt seen.
@@ -2485,6 +2546,15 @@ impl Views for Sqlite {
     async fn stock(&self, filter: &StockFilter) -> Result<Vec<StockRow>, StoreError> {
         let filter = filter.clone();
         self.read(move |s| s.stock(&filter)).await
+    }
+
+    async fn stock_summaries(
+        &self,
+        filter: &SummaryFilter,
+        scope: &Scope,
+    ) -> Result<Vec<StockSummary>, StoreError> {
+        let (filter, scope) = (filter.clone(), scope.clone());
+        self.read(move |s| s.stock_summaries(&filter, &scope)).await
     }
 
     async fn receipts(&self, page: &Page, scope: &Scope) -> Result<Vec<ReceiptView>, StoreError> {

@@ -8,14 +8,20 @@ use std::collections::HashMap;
 
 use async_trait::async_trait;
 use deadpool_postgres::Transaction;
-use laituri_protocol::{DeviceView, ExceptionView, InboundNotice, ReceiptView, StockRow, Task};
+use laituri_protocol::{
+    DeviceView, ExceptionView, InboundNotice, LocationKind, ReceiptView, StockRow, StockSummary,
+    Task,
+};
 use tokio_postgres::types::ToSql;
 use uuid::Uuid;
 
 use super::device::{TASK_COLUMNS, task_from_row};
+use super::ledger::pick_from_row;
 use super::{Postgres, snapshot};
-use crate::store::rows::{StoredStock, from_json, open_receipt_lines, stock_conditions};
-use crate::store::{Page, Scope, StockFilter, StoreError, Views};
+use crate::store::rows::{
+    PICK_COLUMNS, StoredStock, from_json, open_receipt_lines, stock_conditions, summaries,
+};
+use crate::store::{Page, Scope, StockFilter, StoreError, SummaryFilter, Views};
 
 const RECEIPT_COLUMNS: &str =
     "SELECT receipt_id, merchant_id, notice_id, device_id, dock, closed, summary FROM receipts";
@@ -157,6 +163,77 @@ impl Views for Postgres {
         rows.iter()
             .map(|r| Ok(task_from_row(r)?.public()))
             .collect()
+    }
+
+    async fn stock_summaries(
+        &self,
+        filter: &SummaryFilter,
+        scope: &Scope,
+    ) -> Result<Vec<StockSummary>, StoreError> {
+        let client = self.pool.get().await?;
+        let wh = &self.warehouse_id;
+        let products: Vec<(String, String)> = client
+            .query(
+                r#"SELECT id, merchant_id FROM products
+                   WHERE warehouse_id = $1 AND ($2::text IS NULL OR merchant_id = $2)
+                     AND ($3::text IS NULL OR id = $3)
+                     AND ($4::text IS NULL OR id COLLATE "C" > $4)
+                   ORDER BY id COLLATE "C" LIMIT $5"#,
+                &[
+                    wh,
+                    &scope.merchant(),
+                    &filter.product_id,
+                    &filter.page.after,
+                    &i64::from(filter.page.limit.max(1)),
+                ],
+            )
+            .await?
+            .iter()
+            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+            .collect::<Result<_, StoreError>>()?;
+        let ids: Vec<&str> = products.iter().map(|(id, _)| id.as_str()).collect();
+        let mut rows = Vec::new();
+        for r in client
+            .query(
+                r#"SELECT s.merchant_id, s.product_id, s.location, s.container, s.lot, s.expiry,
+                       s.condition, s.quantity, l.kind
+                   FROM stock s LEFT JOIN locations l
+                       ON l.warehouse_id = s.warehouse_id AND l.code = s.location
+                   WHERE s.warehouse_id = $1 AND s.quantity <> 0 AND s.product_id = ANY($2)
+                   ORDER BY s.product_id COLLATE "C", s.location COLLATE "C",
+                       s.container COLLATE "C", s.lot COLLATE "C", s.expiry COLLATE "C",
+                       s.condition COLLATE "C""#,
+                &[wh, &ids],
+            )
+            .await?
+        {
+            let kind: Option<String> = r.try_get(8)?;
+            let row = StoredStock {
+                merchant_id: r.try_get(0)?,
+                product_id: r.try_get(1)?,
+                location: r.try_get(2)?,
+                container: r.try_get(3)?,
+                lot: r.try_get(4)?,
+                expiry: r.try_get(5)?,
+                condition: r.try_get(6)?,
+                quantity: r.try_get(7)?,
+            }
+            .into_row()?;
+            rows.push((row, kind.as_deref().and_then(LocationKind::parse)));
+        }
+        let picks = client
+            .query(
+                &format!(
+                    "{PICK_COLUMNS} WHERE warehouse_id = $1 AND product_id = ANY($2)
+                     AND quantity > picked + short"
+                ),
+                &[wh, &ids],
+            )
+            .await?
+            .iter()
+            .map(pick_from_row)
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(summaries(&products, rows, &picks, filter.by_location))
     }
 
     async fn stock(&self, filter: &StockFilter) -> Result<Vec<StockRow>, StoreError> {
