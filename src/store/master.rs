@@ -573,6 +573,8 @@ mod tests {
                 track_serial: false,
             }));
             changes.push(Change::Location(Location {
+                aisle: None,
+                bay: None,
                 code: format!("B-{i:02}"),
                 kind: LocationKind::Bin,
                 zone: "Z1".into(),

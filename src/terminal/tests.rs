@@ -59,6 +59,8 @@ pub fn fixtures() -> Vec<Change> {
         Change::Product(product("P1", "641234500001", false, Some("641234500001"))),
         Change::Product(product("P2", "641234500002", true, None)),
         Change::Location(Location {
+            aisle: None,
+            bay: None,
             code: "QUARANTINE".into(),
             kind: LocationKind::Quarantine,
             zone: String::new(),
@@ -66,6 +68,8 @@ pub fn fixtures() -> Vec<Change> {
             capacity: None,
         }),
         Change::Location(Location {
+            aisle: None,
+            bay: None,
             code: "DOCK-1".into(),
             kind: LocationKind::Dock,
             zone: "DOCK".into(),
@@ -73,6 +77,8 @@ pub fn fixtures() -> Vec<Change> {
             capacity: None,
         }),
         Change::Location(Location {
+            aisle: None,
+            bay: None,
             code: "A-01".into(),
             kind: LocationKind::Bin,
             zone: "A".into(),
@@ -80,6 +86,8 @@ pub fn fixtures() -> Vec<Change> {
             capacity: Some(5),
         }),
         Change::Location(Location {
+            aisle: None,
+            bay: None,
             code: "A-02".into(),
             kind: LocationKind::Bin,
             zone: "A".into(),
@@ -87,6 +95,8 @@ pub fn fixtures() -> Vec<Change> {
             capacity: None,
         }),
         Change::Location(Location {
+            aisle: None,
+            bay: None,
             code: "B-01".into(),
             kind: LocationKind::Bin,
             zone: "B".into(),

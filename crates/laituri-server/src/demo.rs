@@ -260,6 +260,8 @@ fn bin_capacity(aisle: u32, bay: u32) -> u32 {
 fn locations() -> Vec<Location> {
     let mut out = vec![
         Location {
+            aisle: None,
+            bay: None,
             code: "DOCK-1".into(),
             kind: LocationKind::Dock,
             zone: "DOCK".into(),
@@ -267,6 +269,8 @@ fn locations() -> Vec<Location> {
             capacity: None,
         },
         Location {
+            aisle: None,
+            bay: None,
             code: "DOCK-2".into(),
             kind: LocationKind::Dock,
             zone: "DOCK".into(),
@@ -274,6 +278,8 @@ fn locations() -> Vec<Location> {
             capacity: None,
         },
         Location {
+            aisle: None,
+            bay: None,
             code: QUARANTINE.into(),
             kind: LocationKind::Quarantine,
             zone: "QUARANTINE".into(),
@@ -281,6 +287,8 @@ fn locations() -> Vec<Location> {
             capacity: None,
         },
         Location {
+            aisle: None,
+            bay: None,
             code: "PACK-1".into(),
             kind: LocationKind::Packing,
             zone: "PACK".into(),
@@ -303,6 +311,8 @@ fn locations() -> Vec<Location> {
                         zone: zone.to_string(),
                         walk_order: walk_order(first, shape, aisle, bay, level),
                         capacity: Some(bin_capacity(aisle, bay)),
+                        aisle: Some(aisle),
+                        bay: Some(bay),
                     });
                 }
             }

@@ -48,6 +48,8 @@ fn kit(id: &str, parts: &[(&str, i64)]) -> Product {
 
 fn bin(code: &str, walk: u32) -> Location {
     Location {
+        aisle: None,
+        bay: None,
         code: code.into(),
         kind: LocationKind::Bin,
         zone: "A".into(),
@@ -662,4 +664,77 @@ fn an_order_with_an_unknown_product_goes_on_hold_with_the_reason() {
     let reason = w.order("R").status_reason.clone().unwrap();
     assert!(reason.contains("GONE"), "{reason}");
     let _ = Uuid::nil();
+}
+
+#[test]
+fn a_cart_walks_its_zone_within_five_per_cent_of_the_shortest_route() {
+    use laituri_domain::route::{Stop, Warehouse, shortest};
+    // A zone of 6 aisles of 10 bays whose walk order is a snake; bins spread over it.
+    let placed = |code: &str, aisle: u32, bay: u32| Location {
+        aisle: Some(aisle),
+        bay: Some(bay),
+        ..bin(
+            code,
+            laituri_domain::layout::walk_order(
+                0,
+                laituri_domain::layout::ZoneShape {
+                    bays: 10,
+                    levels: 1,
+                },
+                aisle,
+                bay,
+                1,
+            ),
+        )
+    };
+    let spots = [
+        (1, 9),
+        (2, 2),
+        (3, 8),
+        (4, 1),
+        (5, 10),
+        (6, 3),
+        (2, 7),
+        (5, 4),
+    ];
+    let mut stock_rows = Vec::new();
+    let mut orders = Vec::new();
+    let mut locations = BTreeMap::new();
+    for (i, (aisle, bay)) in spots.iter().enumerate() {
+        let code = format!("Z-{aisle}-{bay}");
+        locations.insert(code.clone(), placed(&code, *aisle, *bay));
+        stock_rows.push(stock("P", &code, None, 1));
+        orders.push(order(&format!("R{i}"), 0, i as i64, &[("P", 1)]));
+    }
+    let mut w = World::new(&[product("P")], stock_rows, orders);
+    w.snap.locations = locations;
+    let (_, tasks) = w.plan(ReleasePolicy {
+        totes: 8,
+        ..ReleasePolicy::default()
+    });
+    assert_eq!(tasks.len(), 1);
+    let stops: Vec<Stop> = tasks[0]
+        .lines
+        .iter()
+        .map(|l| {
+            let b = &w.snap.locations[&l.goods.from.as_ref().unwrap().location];
+            Stop {
+                aisle: b.aisle.unwrap(),
+                bay: b.bay.unwrap(),
+            }
+        })
+        .collect();
+    let zone = Warehouse {
+        aisles: 6,
+        bays: 10,
+        bay_width: 13,
+        aisle_pitch: 30,
+        depot_aisle: 1,
+    };
+    let walked = zone.walk_length(&stops, &(0..stops.len()).collect::<Vec<_>>());
+    let best = shortest(&zone, &stops).length;
+    assert!(
+        walked * 100 <= best * 105,
+        "walked {walked}, shortest {best}"
+    );
 }
