@@ -117,7 +117,8 @@ pub fn run(paths: &Paths, opts: &DemoOptions) -> Result<()> {
     std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
 
     let config = ServerConfig::local(dir.join("server.sqlite3"));
-    let guide = laituri_server::demo::seed(&config, system_today()).context("seeding the demo")?;
+    let guide = laituri_server::demo::seed_with_orders(&config, system_today())
+        .context("seeding the demo")?;
     let server = ServerHandle::start(config.clone()).context("starting the demo server")?;
     let sheet = dir.join("demo-barcodes.html");
     std::fs::write(&sheet, barcode_sheet(&guide))

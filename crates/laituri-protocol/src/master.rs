@@ -135,9 +135,9 @@ pub struct Location {
     /// How many units the location holds, when known; putaway suggests no bin past it.
     #[serde(default)]
     pub capacity: Option<u32>,
-    /// Where a bin lies in its zone, a block of parallel aisles: the aisle (side by side from
-    /// 1) and the bay along it (from the front, from 1). Pick tasks are routed by them; a zone
-    /// whose bins lack them is walked in `walk_order`.
+    /// Where a bin lies in its zone, a block of parallel aisles: the aisle (side by side from 1)
+    /// and the bay along it (from the front, from 1). Pick tasks are routed by them; a zone whose
+    /// bins lack them is walked in `walk_order`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub aisle: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]

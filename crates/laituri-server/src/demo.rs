@@ -29,6 +29,8 @@ use laituri_domain::calendar::Date;
 use laituri_domain::layout::{ZoneShape, walk_order};
 use laituri_domain::scan as gtin;
 
+pub mod outbound;
+
 /// The enrolment code every demo terminal can use: stored by the seed for 10,000 devices and a
 /// year from each seeding (see [`crate::enrolment::DEMO_USES`]).
 pub const ENROLMENT_CODE: &str = "DEMO-ENROL";
@@ -72,6 +74,24 @@ pub struct DemoGuide {
     pub totes: Vec<String>,
     /// Bin labels to put the totes away into, in walking order per zone.
     pub bins: Vec<String>,
+    /// Picking the demo's orders (with [`seed_with_orders`]).
+    pub picking: GuidePicking,
+}
+
+/// What a person needs to pick the demo's orders.
+#[derive(Debug, Clone, Serialize)]
+pub struct GuidePicking {
+    /// Empty totes for the cart, one per order.
+    pub totes: Vec<String>,
+    /// Where the totes go at the end.
+    pub packing: String,
+    /// Every bin the demo's orders are picked from, in walking order.
+    pub bins: Vec<String>,
+    /// The orders and what each shows.
+    pub orders: Vec<(String, String)>,
+    /// The bin whose shelf holds less than the books, and what is missing there.
+    pub short_bin: String,
+    pub short_product: String,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -575,7 +595,7 @@ pub fn data() -> DemoData {
             rules: MerchantRules {
                 min_shelf_life_days: 60,
                 over_receipt_tolerance_pct: 10,
-                inserts: Vec::new(),
+                inserts: outbound::inserts(NORDIC),
             },
             zones: vec![NORDIC.to_string()],
         },
@@ -585,7 +605,7 @@ pub fn data() -> DemoData {
             rules: MerchantRules {
                 min_shelf_life_days: 0,
                 over_receipt_tolerance_pct: 5,
-                inserts: Vec::new(),
+                inserts: outbound::inserts(KETTU),
             },
             zones: vec![KETTU.to_string()],
         },
@@ -606,6 +626,7 @@ pub fn data() -> DemoData {
         KETTU_VARIANTS,
         4,
     ));
+    products.extend(outbound::products());
     // Notices do not depend on the date; any day gives the same lines.
     let (notices, _) = notices_and_plans(&products, Date::from_day_number(0));
     DemoData {
@@ -689,6 +710,7 @@ pub fn guide(today: Date) -> DemoGuide {
             }
             out
         },
+        picking: outbound::guide(),
     }
 }
 
@@ -714,10 +736,21 @@ pub async fn seed_store(store: &dyn Store, today: Date) -> Result<DemoGuide, Sto
     Ok(g)
 }
 
-/// Seeds the demo into the database of `config` (the server may be running on it). Blocks; runs
-/// on a thread of its own with a small runtime, so callers inside an async runtime (tests) and
-/// outside one (the demo, benchmarks) can both use it.
+/// Seeds the demo's master data into the database of `config` (the server may be running on
+/// it): what tests and benchmarks start from. Blocks; runs on a thread of its own with a small
+/// runtime, so callers inside an async runtime (tests) and outside one (the demo, benchmarks)
+/// can both use it.
 pub fn seed(config: &ServerConfig, today: Date) -> anyhow::Result<DemoGuide> {
+    seed_with(config, today, false)
+}
+
+/// Seeds the whole demo: its master data, and opening stock in the bins with orders of both
+/// merchants released into pick tasks ([`outbound`]). What a person trying the demo gets.
+pub fn seed_with_orders(config: &ServerConfig, today: Date) -> anyhow::Result<DemoGuide> {
+    seed_with(config, today, true)
+}
+
+fn seed_with(config: &ServerConfig, today: Date, orders: bool) -> anyhow::Result<DemoGuide> {
     std::thread::scope(|scope| {
         scope
             .spawn(|| {
@@ -727,6 +760,9 @@ pub fn seed(config: &ServerConfig, today: Date) -> anyhow::Result<DemoGuide> {
                 runtime.block_on(async {
                     let store = config.open_backend().await?;
                     let mut g = seed_store(&*store, today).await?;
+                    if orders {
+                        outbound::seed(&*store, today).await?;
+                    }
                     g.warehouse_name = config.warehouse_name.clone();
                     Ok(g)
                 })
@@ -827,9 +863,42 @@ impl fmt::Display for DemoGuide {
             "   bin of the zone asks why. Bins are A-aisle-bay-level (Nordic Pantry) and B-... (Kettu)."
         )?;
         writeln!(f)?;
+        let p = &self.picking;
+        let pickers: Vec<&str> = self
+            .operators
+            .iter()
+            .filter(|o| o.roles.contains(&Role::Picking))
+            .map(|o| o.badge.as_str())
+            .collect();
         writeln!(
             f,
-            "5. Scan {} to see an unknown barcode recorded for a shift lead.",
+            "5. Pick ({}): open Picking and take the next task; urgent orders come first.",
+            pickers.join(", ")
+        )?;
+        for (reference, story) in &p.orders {
+            writeln!(f, "   {reference}: {story}")?;
+        }
+        writeln!(
+            f,
+            "   Go to the bin shown, scan it, scan the item, then the order's tote ({}..{}).",
+            p.totes.first().map_or("", |s| s),
+            p.totes.last().map_or("", |s| s)
+        )?;
+        writeln!(
+            f,
+            "   At {} only 2 of the 3 {} are on the shelf: pick 2 and press \"Short\";",
+            p.short_bin, p.short_product
+        )?;
+        writeln!(
+            f,
+            "   the bin gets a count task. Finish by scanning the packing location {}.",
+            p.packing
+        )?;
+        writeln!(f, "   Pick bins: {}", p.bins.join(" "))?;
+        writeln!(f)?;
+        writeln!(
+            f,
+            "6. Scan {} to see an unknown barcode recorded for a shift lead.",
             self.unknown_barcode
         )?;
         Ok(())

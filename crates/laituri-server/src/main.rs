@@ -146,7 +146,9 @@ async fn main() -> anyhow::Result<()> {
     }
     if args.seed_demo {
         let seeded = config.clone();
-        let guide = tokio::task::spawn_blocking(move || demo::seed(&seeded, today_utc())).await??;
+        let guide =
+            tokio::task::spawn_blocking(move || demo::seed_with_orders(&seeded, today_utc()))
+                .await??;
         println!("{guide}");
         // Only the demo's well-known key is printed; a real key stays out of terminals and logs.
         if config.admin_key == demo::ADMIN_KEY {

@@ -224,3 +224,100 @@ async fn every_pull_answers_the_epoch_and_a_new_epoch_after_a_restore_changes_it
     s.handle = Some(handle);
     assert_eq!(s.pull(&dev, 0, Some(1)).await.epoch, made);
 }
+
+#[tokio::test]
+async fn the_demo_with_orders_has_stock_reserved_first_expiry_first_and_carts_to_pick() {
+    use laituri_protocol::{Order, OrderStatus, StockSummary, Task, TaskKind};
+    use laituri_server::demo::outbound;
+    let s = TestServer::start();
+    // The server plans by its own clock: the food's dates are the real day's.
+    let now_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64;
+    let today = laituri_server::outbound::load::day_of(now_ms);
+    demo::seed_with_orders(&s.config, today).unwrap();
+    let before = s.stored_payloads().await.len();
+    // Seeding again (another day) books nothing twice and makes no new task.
+    demo::seed_with_orders(&s.config, today.add_days(1)).unwrap();
+    assert_eq!(s.stored_payloads().await.len(), before);
+
+    let orders: Vec<Order> = s.admin_get(laituri_protocol::paths::ORDERS).await;
+    let refs: Vec<&str> = orders.iter().map(|o| o.reference.as_str()).collect();
+    for r in outbound::order_references() {
+        assert!(refs.contains(&r), "{r} in {refs:?}");
+    }
+    assert!(
+        orders.iter().all(|o| o.status == OrderStatus::Picking),
+        "{:?}",
+        orders
+            .iter()
+            .map(|o| (&o.reference, o.status, &o.status_reason))
+            .collect::<Vec<_>>()
+    );
+    let tasks: Vec<Task> = s.admin_get(laituri_protocol::paths::TASKS).await;
+    let picks: Vec<&Task> = tasks.iter().filter(|t| t.kind == TaskKind::Pick).collect();
+    // Urgent first: Nordic Pantry's urgent order alone, then its other order, then Kettu's
+    // cart of three (the kit, the gift, the one that comes up short) and the fourth order.
+    let mut sizes: Vec<(String, i32, usize)> = picks
+        .iter()
+        .map(|t| (t.merchant_id.clone(), t.priority, t.orders.len()))
+        .collect();
+    sizes.sort();
+    assert_eq!(
+        sizes,
+        vec![
+            (demo::KETTU.to_string(), 0, 1),
+            (demo::KETTU.to_string(), 0, 3),
+            (demo::NORDIC.to_string(), 0, 1),
+            (demo::NORDIC.to_string(), 5, 1),
+        ]
+    );
+    let cart = picks.iter().find(|t| t.orders.len() == 3).unwrap();
+    let products: Vec<&str> = cart
+        .lines
+        .iter()
+        .map(|l| l.goods.product_id.as_str())
+        .collect();
+    // The kit is picked as its components; the order worth over 50 EUR gets the gift.
+    for p in [
+        "KO-011",
+        "KO-056",
+        "KO-061",
+        outbound::GIFT,
+        outbound::SHORT_PRODUCT,
+    ] {
+        assert!(products.contains(&p), "{p} in {products:?}");
+    }
+    assert!(!products.contains(&outbound::KIT));
+    // First expiry first out: Nordic's order takes the early lot; every order gets a leaflet.
+    let nordic: Vec<_> = picks
+        .iter()
+        .filter(|t| t.merchant_id == demo::NORDIC)
+        .flat_map(|t| t.lines.iter())
+        .collect();
+    assert!(
+        nordic
+            .iter()
+            .filter(|l| l.goods.product_id == "NP-016")
+            .all(|l| l.goods.lot.as_deref() == Some("L-EARLY"))
+    );
+    assert_eq!(
+        nordic
+            .iter()
+            .filter(|l| l.goods.product_id == outbound::LEAFLET)
+            .count(),
+        2
+    );
+    let levels: Vec<StockSummary> = s
+        .admin_get(&format!(
+            "{}?product_id={}",
+            laituri_protocol::paths::STOCK_LEVELS,
+            outbound::SHORT_PRODUCT
+        ))
+        .await;
+    assert_eq!(
+        (levels[0].on_hand, levels[0].reserved, levels[0].available),
+        (3, 3, 0)
+    );
+}
