@@ -17,7 +17,8 @@ const KIT_ROUNDS: usize = 4;
 /// The rows a planner reads, asked of one transaction.
 #[allow(async_fn_in_trait)]
 pub trait Source {
-    /// Orders new, on hold, reserved or picking.
+    /// Orders new, on hold or reserved, and those picking whose picking came up short or
+    /// whose reservations are not all released (the others have nothing to plan).
     async fn active_orders(&mut self) -> Result<Vec<OrderRow>, StoreError>;
     async fn merchants(&mut self) -> Result<Vec<Merchant>, StoreError>;
     async fn products(&mut self, ids: &[String]) -> Result<Vec<Product>, StoreError>;

@@ -2,7 +2,7 @@
 //! plan written in one write transaction (SQLite's one writer keeps two planners apart).
 
 use laituri_protocol::{Location, Merchant, Product};
-use rusqlite::{Transaction, params};
+use rusqlite::{Connection, params};
 use uuid::Uuid;
 
 use super::StoreError;
@@ -14,13 +14,13 @@ use crate::outbound::load::{self, Source};
 use crate::outbound::{self, BinStock, PickRow, PlanSummary, ReleasePolicy};
 use crate::push::{self, Ledger};
 
-struct Reader<'a, 't> {
-    tx: &'a Transaction<'t>,
+struct Reader<'a> {
+    tx: &'a Connection,
     wh: &'a str,
 }
 
 fn datas<T: serde::de::DeserializeOwned>(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     sql: &str,
     args: impl rusqlite::Params,
 ) -> Result<Vec<T>, StoreError> {
@@ -29,11 +29,14 @@ fn datas<T: serde::de::DeserializeOwned>(
     rows.map(|d| from_json(&d?)).collect()
 }
 
-impl Source for Reader<'_, '_> {
+impl Source for Reader<'_> {
     async fn active_orders(&mut self) -> Result<Vec<OrderRow>, StoreError> {
         let sql = format!(
             "{ORDER_WORK_COLUMNS} WHERE o.warehouse_id = ?1
-             AND o.status IN ('new', 'on_hold', 'reserved', 'picking')"
+             AND (o.status IN ('new', 'on_hold', 'reserved')
+                  OR (o.status = 'picking' AND EXISTS (
+                      SELECT 1 FROM picks p WHERE p.warehouse_id = o.warehouse_id
+                      AND p.order_id = o.order_id AND (p.short > 0 OR p.task_id IS NULL))))"
         );
         let mut stmt = self.tx.prepare_cached(&sql)?;
         let mut rows = stmt.query([self.wh])?;
@@ -115,14 +118,25 @@ impl Source for Reader<'_, '_> {
 }
 
 impl SqliteStore {
-    /// Reserves stock for waiting orders and releases reserved ones into pick tasks.
+    /// Reserves stock for waiting orders and releases reserved ones into pick tasks. The plan
+    /// is made first on a reader (no write lock): a run with nothing to do never holds up a
+    /// push. Otherwise it is made again and written in one write transaction.
     pub fn plan_outbound(&self, policy: &ReleasePolicy) -> Result<PlanSummary, StoreError> {
         let wh = self.warehouse_id();
         let now = self.now_ms();
-        self.write(|tx| {
-            let mut reader = Reader { tx, wh };
+        let plan = |conn: &Connection| {
+            let mut reader = Reader { tx: conn, wh };
             let snap = push::at_once(load::snapshot(&mut reader, load::day_of(now), now))?;
-            let plan = outbound::plan(&snap, policy, &mut || format!("pick-{}", Uuid::now_v7()));
+            Ok::<_, StoreError>(outbound::plan(&snap, policy, &mut || {
+                format!("pick-{}", Uuid::now_v7())
+            }))
+        };
+        let probe = self.read(|conn| plan(conn))?;
+        if probe.effects.is_empty() {
+            return Ok(probe.summary);
+        }
+        self.write(|tx| {
+            let plan = plan(tx)?;
             let mut ledger = SqliteLedger {
                 tx,
                 wh,

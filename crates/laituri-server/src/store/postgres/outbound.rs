@@ -23,6 +23,8 @@ const PLANNER_LOCK: i32 = 0x706c_616e;
 struct Reader<'a, 't> {
     tx: &'a Transaction<'t>,
     wh: &'a str,
+    /// Lock the orders read (the run that writes); a probe locks nothing.
+    lock: bool,
 }
 
 impl Reader<'_, '_> {
@@ -40,10 +42,14 @@ impl Reader<'_, '_> {
 
 impl Source for Reader<'_, '_> {
     async fn active_orders(&mut self) -> Result<Vec<OrderRow>, StoreError> {
+        let lock = if self.lock { "FOR UPDATE OF o" } else { "" };
         let sql = format!(
             "{ORDER_WORK_COLUMNS} WHERE o.warehouse_id = $1
-             AND o.status IN ('new', 'on_hold', 'reserved', 'picking')
-             ORDER BY o.order_id FOR UPDATE OF o"
+             AND (o.status IN ('new', 'on_hold', 'reserved')
+                  OR (o.status = 'picking' AND EXISTS (
+                      SELECT 1 FROM picks p WHERE p.warehouse_id = o.warehouse_id
+                      AND p.order_id = o.order_id AND (p.short > 0 OR p.task_id IS NULL))))
+             ORDER BY o.order_id {lock}"
         );
         let rows = self.tx.query(&sql, &[&self.wh]).await?;
         rows.iter().map(order_row).collect()
@@ -132,13 +138,32 @@ impl Postgres {
         let wh = self.warehouse_id.as_str();
         let now = self.clock.now_ms();
         let mut client = self.pool.get().await?;
+        // A probe without locks first: a run with nothing to do holds up nobody.
+        {
+            let tx = client.transaction().await?;
+            let mut reader = Reader {
+                tx: &tx,
+                wh,
+                lock: false,
+            };
+            let snap = load::snapshot(&mut reader, load::day_of(now), now).await?;
+            let probe = outbound::plan(&snap, policy, &mut || String::new());
+            tx.commit().await?;
+            if probe.effects.is_empty() {
+                return Ok(probe.summary);
+            }
+        }
         let tx = client.transaction().await?;
         tx.execute(
             "SELECT pg_advisory_xact_lock($1, hashtext($2))",
             &[&PLANNER_LOCK, &wh],
         )
         .await?;
-        let mut reader = Reader { tx: &tx, wh };
+        let mut reader = Reader {
+            tx: &tx,
+            wh,
+            lock: true,
+        };
         let snap = load::snapshot(&mut reader, load::day_of(now), now).await?;
         let plan = outbound::plan(&snap, policy, &mut || format!("pick-{}", Uuid::now_v7()));
         let mut ledger = PgLedger::new(&tx, wh, now);
