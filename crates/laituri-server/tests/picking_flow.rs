@@ -413,3 +413,68 @@ async fn picking_events_that_break_the_rules_are_refused_and_say_what_to_do() {
     assert_eq!(codes, vec!["not_into_tote", "not_packing"]);
     let _ = ADMIN;
 }
+
+#[tokio::test]
+async fn a_device_taking_over_a_pick_task_gets_only_what_is_left_and_the_bound_tote() {
+    use laituri_server::clock::Clock;
+    use laituri_server::tasks::LEASE_DURATION;
+    // The server's clock: the demo's dates are far from it; lots here have no expiry.
+    let clock = Clock::manual(1_800_000_000_000);
+    let s = TestServer::seeded_with_clock(clock.clone());
+    let key = s.merchant_key(KETTU).await;
+    let mut first = s.device().await;
+    stock_up(&s, &mut first, 2, BIN_NEAR).await;
+    stock_up(&s, &mut first, 2, BIN_FAR).await;
+    let mut body = order("K-3001", 0, 0);
+    body["lines"] = json!([{"product_id": PRODUCT, "quantity": 4}]);
+    let o = post_order(&s, &key, body).await;
+    release(&s, json!({"totes": 1})).await;
+    let by_kind = LeaseRequest {
+        task_id: None,
+        kind: Some(TaskKind::Pick),
+    };
+    let got: LeaseResponse = json_ok(s.device_post(&first, paths::LEASE, &by_kind).await).await;
+    let task = got.packet.task;
+    assert_eq!(task.lines.len(), 2, "{task:?}");
+    assert_eq!(task.orders[0].tote, None);
+    let claim = TaskClaim {
+        task_id: task.task_id.clone(),
+        token: got.packet.lease.token,
+    };
+    // The first picker picks one line into T-7 and goes away.
+    let ev = first.event(&picked(&claim, &task.lines[0], 2, "T-7"));
+    applied(&s, &first, &[ev]).await;
+    clock.advance(LEASE_DURATION + std::time::Duration::from_secs(1));
+
+    let second = s.device().await;
+    let got: LeaseResponse = json_ok(
+        s.device_post(
+            &second,
+            paths::LEASE,
+            &LeaseRequest {
+                task_id: Some(task.task_id.clone()),
+                kind: None,
+            },
+        )
+        .await,
+    )
+    .await;
+    let left = got.packet.task;
+    assert_eq!(left.lines.len(), 1, "only the line not picked: {left:?}");
+    assert_eq!(left.lines[0].line_id, task.lines[1].line_id);
+    assert_eq!(
+        left.orders[0].tote.as_deref(),
+        Some("T-7"),
+        "go on into the same tote"
+    );
+    assert!(got.packet.lease.token > claim.token);
+    // The first device's late pick of the same line still books the goods, but not as the
+    // task's progress.
+    let late = first.event(&picked(&claim, &task.lines[1], 2, "T-7"));
+    let resp: PushResponse = json_ok(s.push(&first, &[late]).await).await;
+    assert!(
+        matches!(&resp.results[0].outcome, EventOutcome::Partial { code, .. } if code == "task_taken"),
+        "{resp:?}"
+    );
+    assert_eq!(get_order(&s, &key, o.id).await.status, OrderStatus::Picking);
+}

@@ -715,3 +715,44 @@ pub(crate) fn summaries(
         })
         .collect()
 }
+
+/// A pick task as a device taking it over must see it: each line with what is still to pick
+/// (lines picked or found short are left out), and each order whose goods this task already put
+/// into a tote with that tote, so the next picker goes on into it. `picks` are the task's
+/// reservations; `totes` each order's totes, newest last.
+pub(crate) fn pick_progress(
+    task: &mut Task,
+    picks: &[crate::outbound::PickRow],
+    totes: &std::collections::HashMap<Uuid, Vec<String>>,
+) {
+    if task.kind != TaskKind::Pick {
+        return;
+    }
+    let open = |line: &laituri_protocol::TaskLine| {
+        picks
+            .iter()
+            .find(|p| {
+                Some(p.order_id) == line.order_id && Some(&p.line_id) == line.line_id.as_ref()
+            })
+            .map(crate::outbound::PickRow::open)
+    };
+    task.lines = std::mem::take(&mut task.lines)
+        .into_iter()
+        .filter_map(|mut line| match open(&line) {
+            Some(0) => None,
+            Some(n) => {
+                line.goods.quantity = n;
+                Some(line)
+            }
+            None => Some(line),
+        })
+        .collect();
+    for o in &mut task.orders {
+        let picked_here = picks
+            .iter()
+            .any(|p| p.order_id == o.order_id && p.picked > 0);
+        if picked_here {
+            o.tote = totes.get(&o.order_id).and_then(|t| t.last().cloned());
+        }
+    }
+}

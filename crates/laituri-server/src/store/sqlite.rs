@@ -37,8 +37,8 @@ use super::rows::{
     change_from_row, change_row, check_badge, check_notice, check_product, code_listing, corrupt,
     from_json, lease_refusal, lease_target, new_epoch_id, no_task, nothing_to_release,
     notice_status_str, open_receipt_lines, outcome_columns, outcome_from_columns, packet,
-    parse_uuid, pick_row, settle_notice, stock_conditions, stock_key, stored_payload, stored_text,
-    summaries, task_status_str, to_i64, to_json, unknown_task,
+    parse_uuid, pick_progress, pick_row, settle_notice, stock_conditions, stock_key,
+    stored_payload, stored_text, summaries, task_status_str, to_i64, to_json, unknown_task,
 };
 use super::{
     Continued, DeviceSync, MasterData, Page, Scope, StockFilter, Store, StoreError, SummaryFilter,
@@ -527,7 +527,23 @@ fn next_task(
 
 /// Everything a device needs to finish the task offline.
 fn work_packet(conn: &Connection, wh: &str, row: &TaskRow) -> Result<WorkPacket, StoreError> {
-    let task = row.public();
+    let mut task = row.public();
+    if task.kind == TaskKind::Pick {
+        let picks = picks_where(conn, "task_id = ?2", params![wh, task.task_id])?;
+        let ids: Vec<String> = task.orders.iter().map(|o| o.order_id.to_string()).collect();
+        let mut stmt = conn.prepare_cached(
+            "SELECT order_id, totes FROM orders
+             WHERE warehouse_id = ?1 AND order_id IN (SELECT value FROM json_each(?2))",
+        )?;
+        let mut totes = std::collections::HashMap::new();
+        let mut rows = stmt.query(params![wh, to_json(&ids)])?;
+        while let Some(r) = rows.next()? {
+            let id: String = r.get(0)?;
+            let list: String = r.get(1)?;
+            totes.insert(parse_uuid(&id)?, from_json::<Vec<String>>(&list)?);
+        }
+        pick_progress(&mut task, &picks, &totes);
+    }
     let lease = row
         .lease()
         .ok_or_else(|| corrupt(format!("task {} has no lease", task.task_id)))?;

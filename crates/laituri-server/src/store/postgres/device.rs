@@ -11,13 +11,14 @@ use tokio_postgres::{GenericClient, Row};
 use uuid::Uuid;
 
 use super::ledger::PgLedger;
+use super::ledger::pick_from_row;
 use super::{PendingChange, Postgres, append_changes, snapshot};
 use crate::enrolment::{self, Admission, Claim, Continuation, StoredCode};
 use crate::push::{self, StockKey, Writing};
 use crate::store::rows::{
-    LeaseTarget, StoredTask, change_from_row, corrupt, from_json, lease_refusal, lease_target,
-    new_epoch_id, no_task, nothing_to_release, packet, stock_key, task_status_str, to_i64, to_json,
-    unknown_task,
+    LeaseTarget, PICK_COLUMNS, StoredTask, change_from_row, corrupt, from_json, lease_refusal,
+    lease_target, new_epoch_id, no_task, nothing_to_release, packet, pick_progress, stock_key,
+    task_status_str, to_i64, to_json, unknown_task,
 };
 use crate::store::{Continued, DeviceSync, StoreError};
 use crate::tasks::{self, Renewal, TaskRow};
@@ -176,7 +177,33 @@ async fn work_packet(
     wh: &str,
     row: &TaskRow,
 ) -> Result<WorkPacket, StoreError> {
-    let task = row.public();
+    let mut task = row.public();
+    if task.kind == TaskKind::Pick {
+        let picks = c
+            .query(
+                &format!("{PICK_COLUMNS} WHERE warehouse_id = $1 AND task_id = $2"),
+                &[&wh, &task.task_id],
+            )
+            .await?
+            .iter()
+            .map(pick_from_row)
+            .collect::<Result<Vec<_>, _>>()?;
+        let ids: Vec<Uuid> = task.orders.iter().map(|o| o.order_id).collect();
+        let mut totes = std::collections::HashMap::new();
+        for r in c
+            .query(
+                "SELECT order_id, totes FROM orders WHERE warehouse_id = $1 AND order_id = ANY($2)",
+                &[&wh, &ids],
+            )
+            .await?
+        {
+            totes.insert(
+                r.try_get::<_, Uuid>(0)?,
+                from_json::<Vec<String>>(r.try_get(1)?)?,
+            );
+        }
+        pick_progress(&mut task, &picks, &totes);
+    }
     let lease = row
         .lease()
         .ok_or_else(|| corrupt(format!("task {} has no lease", task.task_id)))?;
