@@ -478,3 +478,38 @@ async fn a_device_taking_over_a_pick_task_gets_only_what_is_left_and_the_bound_t
     );
     assert_eq!(get_order(&s, &key, o.id).await.status, OrderStatus::Picking);
 }
+
+/// Asks for the order until `done` holds (the planner runs by itself, soon but not at once).
+async fn until(s: &TestServer, key: &str, id: Uuid, done: impl Fn(&Order) -> bool) -> Order {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let o = get_order(s, key, id).await;
+        if done(&o) || std::time::Instant::now() > deadline {
+            return o;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test]
+async fn the_server_plans_by_itself_when_an_order_comes_in_and_when_stock_arrives() {
+    let (dir, pg, mut config) = common::fresh_config();
+    // Only pokes run the planner here: its timer is far away.
+    config.planning.every = Some(std::time::Duration::from_secs(3600));
+    let s = TestServer::start_on(dir, pg, config);
+    laituri_server::demo::seed(&s.config, common::today()).unwrap();
+    let key = s.merchant_key(KETTU).await;
+    let o = post_order(&s, &key, order("K-4001", 2, 0)).await;
+    let held = until(&s, &key, o.id, |o| o.status == OrderStatus::OnHold).await;
+    assert_eq!(held.status, OrderStatus::OnHold, "{:?}", held.history);
+    let mut dev = s.device().await;
+    stock_up(&s, &mut dev, 2, BIN_NEAR).await;
+    let going = until(&s, &key, o.id, |o| o.status == OrderStatus::Picking).await;
+    assert_eq!(going.status, OrderStatus::Picking, "{:?}", going.history);
+    let tasks: Vec<Task> = s.admin_get(paths::TASKS).await;
+    assert!(
+        tasks
+            .iter()
+            .any(|t| t.kind == TaskKind::Pick && t.orders.iter().any(|x| x.order_id == o.id))
+    );
+}
