@@ -4,7 +4,8 @@
 //! of its own. The tour of every screen (tests/support/tour.rs: the not-enrolled headline, badge
 //! and PIN, the menu, receiving with its keypads, an error, an over-receipt confirmation and the
 //! close list, an expiry date, the exceptions a lead resolves, the scanner check, About, putaway
-//! with its task list, suggestion, keypad and override reasons) is driven against a demo server
+//! with its task list, suggestion, keypad and override reasons, picking with its task list and
+//! every step of a line up to the drop at packing) is driven against a demo server
 //! on 127.0.0.1:0, and on every screen:
 //! - the X window has the size asked for (winit's inner size, from the X server);
 //! - every element with the role of a button, and every element the tour expects there, lies

@@ -94,6 +94,9 @@ pub fn product(n: usize) -> Product {
         track_lot: false,
         track_expiry: false,
         track_serial: false,
+        kit: Vec::new(),
+        volume_ml: None,
+        weight_g: None,
     }
 }
 

@@ -119,14 +119,35 @@ impl Store {
         event_type: &str,
         limit: u32,
     ) -> Result<Vec<(EventBody, LineState)>> {
+        Ok(self
+            .events_of_type(event_type, 0, limit, true)?
+            .into_iter()
+            .map(|(_, body, state)| (body, state))
+            .collect())
+    }
+
+    /// Up to `limit` events of one type with a local seq from `from_seq` on, each with its seq
+    /// and where it stands: the newest first, or the oldest first. A range of the index on
+    /// (type, seq): a job reads back what it recorded since it started.
+    pub fn events_of_type(
+        &self,
+        event_type: &str,
+        from_seq: u64,
+        limit: u32,
+        newest_first: bool,
+    ) -> Result<Vec<(u64, EventBody, LineState)>> {
         let device_id = self.device()?.device_id;
-        let mut stmt = self.conn().prepare_cached(
-            "SELECT type, schema, payload, state FROM outbox WHERE type = ?1
-             ORDER BY seq DESC LIMIT ?2",
-        )?;
-        let rows = stmt.query_map(params![event_type, limit], |r| {
+        let sql = if newest_first {
+            "SELECT seq, schema, payload, state FROM outbox WHERE type = ?1 AND seq >= ?2
+             ORDER BY seq DESC LIMIT ?3"
+        } else {
+            "SELECT seq, schema, payload, state FROM outbox WHERE type = ?1 AND seq >= ?2
+             ORDER BY seq LIMIT ?3"
+        };
+        let mut stmt = self.conn().prepare_cached(sql)?;
+        let rows = stmt.query_map(params![event_type, from_seq as i64, limit], |r| {
             Ok((
-                r.get::<_, String>(0)?,
+                r.get::<_, i64>(0)?,
                 r.get::<_, i64>(1)?,
                 r.get::<_, String>(2)?,
                 r.get::<_, String>(3)?,
@@ -134,19 +155,19 @@ impl Store {
         })?;
         let mut out = Vec::new();
         for row in rows {
-            let (event_type, schema, payload, state) = row?;
+            let (seq, schema, payload, state) = row?;
             let event = Event {
                 event_id: Uuid::nil(),
                 device_id,
                 seq: 0,
                 operator_id: String::new(),
                 device_time_ms: 0,
-                event_type,
+                event_type: event_type.to_string(),
                 schema: schema as u16,
                 payload: serde_json::from_str(&payload)?,
             };
             if let Ok(body) = event.body() {
-                out.push((body, LineState::from_db(&state)));
+                out.push((seq as u64, body, LineState::from_db(&state)));
             }
         }
         Ok(out)

@@ -113,6 +113,17 @@ impl Store {
         Ok(out)
     }
 
+    /// A task the device knows, by its id (a batch label carries it).
+    pub fn task(&self, task_id: &str) -> Result<Option<Task>> {
+        let data: Option<String> = self
+            .conn()
+            .prepare_cached("SELECT data FROM tasks WHERE task_id = ?1")?
+            .query_row([task_id], |r| r.get(0))
+            .optional()?;
+        data.map(|d| serde_json::from_str(&d).map_err(StoreError::from))
+            .transpose()
+    }
+
     /// The newest task about a container that is not finished.
     pub fn task_for_container(&self, container: &str) -> Result<Option<Task>> {
         let data: Option<String> = self

@@ -6,7 +6,7 @@ use laituri_protocol::Role;
 
 use super::job::Resume;
 use super::messages::Label;
-use super::{Screen, putaway, receiving};
+use super::{Screen, picking, putaway, receiving};
 
 pub struct Entry {
     /// The id the menu sends back when tapped.
@@ -22,7 +22,7 @@ pub struct Entry {
     pub resume: Option<Resume>,
 }
 
-pub const MENU: [Entry; 5] = [
+pub const MENU: [Entry; 6] = [
     Entry {
         id: "receiving",
         label: Label::Receiving,
@@ -38,6 +38,14 @@ pub const MENU: [Entry; 5] = [
         opens: Screen::PutawayStart,
         screens: &[Screen::PutawayStart, Screen::Putaway],
         resume: Some(putaway::resume_for),
+    },
+    Entry {
+        id: "picking",
+        label: Label::Picking,
+        role: Some(Role::Picking),
+        opens: Screen::PickingStart,
+        screens: &[Screen::PickingStart, Screen::Picking],
+        resume: Some(picking::resume_for),
     },
     Entry {
         id: "exceptions",

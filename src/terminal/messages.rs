@@ -5,6 +5,7 @@
 //! text is the message id; Finnish and Swedish come from the catalogues in ui/translations (see
 //! [`crate::i18n`]), the same ones the screens' labels come from.
 
+use laituri_domain::picking::Message as PickingMessage;
 use laituri_domain::putaway::{Message as PutawayMessage, Why};
 use laituri_domain::receiving::{Condition, LineSummary, Message};
 use laituri_domain::scan::{ScanNote, ScanProblem};
@@ -18,6 +19,7 @@ use crate::{tr, trn};
 pub enum Label {
     Receiving,
     Putaway,
+    Picking,
     ReasonBlocked,
     ReasonDoesNotFit,
     ReasonCloser,
@@ -33,6 +35,7 @@ impl Label {
         match self {
             Label::Receiving => tr!(lang, "Receiving"),
             Label::Putaway => tr!(lang, "Putaway"),
+            Label::Picking => tr!(lang, "Picking"),
             Label::ReasonBlocked => tr!(lang, "Bin blocked or damaged"),
             Label::ReasonDoesNotFit => tr!(lang, "Goods do not fit"),
             Label::ReasonCloser => tr!(lang, "Closer bin"),
@@ -157,6 +160,120 @@ pub enum Text {
     NotAnItem {
         code: String,
     },
+    Picking(PickingMessage),
+    NoPickTask,
+    /// A scan on the picking start screen that is no pick task's batch label.
+    UnknownBatch {
+        code: String,
+    },
+    /// A pick task was asked for; the server answers when the terminal is online.
+    TakingPickTask {
+        task: String,
+    },
+    PickTaskTaken {
+        task: String,
+    },
+    /// The server no longer has the pick task open (done, cancelled, unknown).
+    PickTaskGone {
+        task: String,
+    },
+    /// The packet of a pick task holds no line the terminal can pick.
+    PickTaskEmpty {
+        task: String,
+    },
+    /// A task was asked for while the server has not answered for another one yet.
+    StillTaking {
+        task: String,
+    },
+    /// The pick job was parked: it stays open on this device.
+    PickingParked {
+        task: String,
+        done: usize,
+        left: usize,
+    },
+    /// The pick job was left after its lease was lost.
+    PickingLeft {
+        task: String,
+    },
+    /// The server took back the lease of the pick task in hand (`why` is the server's code).
+    PickLeaseLost {
+        task: String,
+        why: String,
+    },
+}
+
+/// One recent line of a pick job, as the picking screen lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PickRecent {
+    Picked {
+        quantity: i64,
+        name: String,
+        lot: Option<String>,
+        bin: String,
+        tote: String,
+    },
+    Short {
+        missing: i64,
+        name: String,
+        bin: String,
+    },
+    ZeroChecked {
+        bin: String,
+        empty: bool,
+    },
+    Dropped {
+        totes: usize,
+        location: String,
+    },
+}
+
+impl PickRecent {
+    /// The line's text (may be cut on a narrow screen) and its detail (never cut: what tells
+    /// two lines apart).
+    pub fn render(&self, lang: Lang) -> (String, String) {
+        match self {
+            PickRecent::Picked {
+                quantity,
+                name,
+                lot,
+                bin,
+                tote,
+            } => {
+                let quantity = crate::i18n::number(lang, *quantity);
+                let text = match lot {
+                    Some(lot) => format!("{quantity} × {name} · {lot}"),
+                    None => format!("{quantity} × {name}"),
+                };
+                (text, format!("{bin} → {tote}"))
+            }
+            PickRecent::Short { missing, name, bin } => (
+                tr!(lang, "{missing} × {name} missing", missing, name),
+                bin.clone(),
+            ),
+            PickRecent::ZeroChecked { bin, empty: true } => {
+                (tr!(lang, "Zero check: empty"), bin.clone())
+            }
+            PickRecent::ZeroChecked { bin, empty: false } => {
+                (tr!(lang, "Zero check: goods left"), bin.clone())
+            }
+            PickRecent::Dropped { totes, location } => (
+                trn!(lang, "{n} tote to packing", "{n} totes to packing", *totes),
+                location.clone(),
+            ),
+        }
+    }
+}
+
+/// Why the server took a lease back, from its code, in the operator's language; a code this
+/// terminal does not know shows as it came.
+pub fn lease_loss(lang: Lang, why: &str) -> String {
+    match why {
+        "expired" => tr!(lang, "it expired while the terminal was offline"),
+        "released" => tr!(lang, "it was given back on the server"),
+        "taken" => tr!(lang, "another device took it over"),
+        "done" => tr!(lang, "it is already finished"),
+        other => other.to_string(),
+    }
 }
 
 /// How the lines of a receipt stand against the notice: as expected, short, over. The list on
@@ -303,6 +420,59 @@ impl Text {
                 lang,
                 "Task {task} is taken by another device. Choose another task or scan a tote.",
                 task
+            ),
+            Text::Picking(m) => picking(m, lang),
+            Text::NoPickTask => tr!(
+                lang,
+                "No pick task is waiting on this terminal. Wait for the next sync, or ask the shift lead to release orders."
+            ),
+            Text::UnknownBatch { code } => tr!(
+                lang,
+                "{code} is not a pick task on this terminal. Scan a batch label, or take the next task.",
+                code
+            ),
+            Text::TakingPickTask { task } => tr!(
+                lang,
+                "Taking batch {task} from the server: picking starts when it answers. Offline, it waits for the network.",
+                task
+            ),
+            Text::PickTaskTaken { task } => tr!(
+                lang,
+                "Batch {task} is taken by another device. Take the next task, or choose another.",
+                task
+            ),
+            Text::PickTaskGone { task } => tr!(
+                lang,
+                "Batch {task} is no longer open on the server. Take the next task, or choose another.",
+                task
+            ),
+            Text::PickTaskEmpty { task } => tr!(
+                lang,
+                "Batch {task} has no line this terminal can pick. Tell the shift lead, and take the next task.",
+                task
+            ),
+            Text::StillTaking { task } => tr!(
+                lang,
+                "Still waiting for the server to hand over {task}. It starts when the server answers; take another task after that.",
+                task
+            ),
+            Text::PickingParked { task, done, left } => tr!(
+                lang,
+                "Batch {task} parked with {done} done and {left} to go. Open Picking to go on; it also comes back at your next log-in.",
+                task,
+                done = lines(lang, *done),
+                left = lines(lang, *left)
+            ),
+            Text::PickingLeft { task } => tr!(
+                lang,
+                "Batch {task} is closed on this terminal; what you picked is saved. Take the totes to the shift lead.",
+                task
+            ),
+            Text::PickLeaseLost { task, why } => tr!(
+                lang,
+                "Batch {task} is no longer yours ({why}). What you picked is saved and counts. Pick nothing more: tap Stop picking and take the totes to the shift lead.",
+                task,
+                why = lease_loss(lang, why)
             ),
         }
     }
@@ -720,5 +890,309 @@ fn putaway(m: &PutawayMessage, lang: Lang) -> String {
         ),
         P::EmptyTote => tr!(lang, "The tote is empty. Scan another tote."),
         P::Finished => tr!(lang, "This tote is done. Go back to the menu."),
+    }
+}
+
+fn picking(m: &PickingMessage, lang: Lang) -> String {
+    use PickingMessage as P;
+    match m {
+        P::GoTo {
+            location,
+            name,
+            quantity,
+        } => tr!(
+            lang,
+            "Go to {location} for {quantity} × {name}: scan the location.",
+            location,
+            quantity,
+            name
+        ),
+        P::Pick {
+            location,
+            name,
+            quantity,
+            lot: None,
+            in_hand: 0,
+        } => tr!(
+            lang,
+            "At {location}: pick {quantity} × {name}. Scan each item, or one and type how many.",
+            location,
+            quantity,
+            name
+        ),
+        P::Pick {
+            location,
+            name,
+            quantity,
+            lot: Some(lot),
+            in_hand: 0,
+        } => tr!(
+            lang,
+            "At {location}: pick {quantity} × {name} of lot {lot}. Scan each item, or one and type how many.",
+            location,
+            quantity,
+            name,
+            lot
+        ),
+        P::Pick {
+            name,
+            quantity,
+            in_hand,
+            ..
+        } => tr!(
+            lang,
+            "{in_hand} of {quantity} × {name} in hand: scan more, or the tote for what you hold.",
+            in_hand,
+            quantity,
+            name
+        ),
+        P::PutInTote {
+            name,
+            quantity,
+            order,
+            slot,
+            tote,
+        } => tr!(
+            lang,
+            "Put {quantity} × {name} into {tote} (slot {slot}, order {order}): scan the tote.",
+            quantity,
+            name,
+            tote,
+            slot,
+            order
+        ),
+        P::ScanEmptyTote {
+            name,
+            quantity,
+            order,
+            slot,
+        } => tr!(
+            lang,
+            "Put {quantity} × {name} into an empty tote at slot {slot} for order {order}: scan the tote.",
+            quantity,
+            name,
+            slot,
+            order
+        ),
+        P::ZeroCheck { location } => tr!(
+            lang,
+            "Is {location} empty now? Look, then answer on the screen.",
+            location
+        ),
+        P::DropAtPacking { totes } => trn!(
+            lang,
+            "Every line is done. Take the {n} tote to packing and scan the packing location.",
+            "Every line is done. Take the {n} totes to packing and scan the packing location.",
+            *totes
+        ),
+        P::TaskDone | P::TaskFinished => {
+            tr!(lang, "This batch is done. Go back to the menu.")
+        }
+        P::OtherLot {
+            name,
+            lot,
+            suggested: Some(suggested),
+        } => tr!(
+            lang,
+            "Lot {lot} of {name} instead of {suggested}: its date is good, it is taken. Go on.",
+            lot,
+            name,
+            suggested
+        ),
+        P::OtherLot {
+            name,
+            lot,
+            suggested: None,
+        } => tr!(
+            lang,
+            "Lot {lot} of {name}: its date is good, it is taken. Go on.",
+            lot,
+            name
+        ),
+        P::Picked {
+            name,
+            quantity,
+            slot,
+            tote,
+            left: 0,
+            ..
+        } => tr!(
+            lang,
+            "{quantity} × {name} into {tote} (slot {slot}).",
+            quantity,
+            name,
+            tote,
+            slot
+        ),
+        P::Picked {
+            name,
+            quantity,
+            slot,
+            tote,
+            left,
+            ..
+        } => tr!(
+            lang,
+            "{quantity} × {name} into {tote} (slot {slot}). {left} more to pick of this line.",
+            quantity,
+            name,
+            tote,
+            slot,
+            left
+        ),
+        P::ShortRecorded {
+            name,
+            location,
+            missing,
+        } => tr!(
+            lang,
+            "Short recorded: {missing} × {name} missing at {location}; the location will be counted. Go on.",
+            missing,
+            name,
+            location
+        ),
+        P::ZeroChecked {
+            location,
+            empty: true,
+        } => tr!(lang, "{location} is empty: recorded.", location),
+        P::ZeroChecked {
+            location,
+            empty: false,
+        } => tr!(
+            lang,
+            "{location} still holds goods: recorded, the location will be counted. Go on.",
+            location
+        ),
+        P::Skipped { name, location } => tr!(
+            lang,
+            "{name} at {location} skipped: it comes again at the end.",
+            name,
+            location
+        ),
+        P::OnlyLineLeft { name } => tr!(
+            lang,
+            "{name} is the only line left and cannot be skipped. Pick it, or tap Found less.",
+            name
+        ),
+        P::Dropped { location, totes } => trn!(
+            lang,
+            "{n} tote left at {location}. Batch done.",
+            "{n} totes left at {location}. Batch done.",
+            *totes,
+            location
+        ),
+        P::Cancelled { dropped: 0 } => tr!(lang, "Cancelled. Nothing was in hand."),
+        P::Cancelled { dropped } => trn!(
+            lang,
+            "Cancelled: {n} unit in hand is not recorded. Put it back, or scan it again.",
+            "Cancelled: {n} units in hand are not recorded. Put them back, or scan them again.",
+            *dropped
+        ),
+        P::WrongLocation { scanned, expected } => tr!(
+            lang,
+            "{scanned} is the wrong location: nothing recorded. Go to {expected} and scan its label.",
+            scanned,
+            expected
+        ),
+        P::WrongItem { scanned, expected } => tr!(
+            lang,
+            "Wrong item: {scanned} is not {expected}. Put it back; nothing recorded.",
+            scanned,
+            expected
+        ),
+        P::MoreThanLeft { name, asked, left } => tr!(
+            lang,
+            "{asked} is more than the {left} × {name} this line wants. Put the extra back and count again.",
+            asked,
+            left,
+            name
+        ),
+        P::LotExpired { lot, expiry } => tr!(
+            lang,
+            "Lot {lot} expired on {expiry}: do not pick it. Put it aside and take the lot the screen names.",
+            lot,
+            expiry
+        ),
+        P::ShelfLifeTooShort {
+            lot,
+            expiry,
+            days_left,
+            min_days,
+        } => tr!(
+            lang,
+            "Lot {lot} expires on {expiry}, in {days_left} days; the merchant wants at least {min_days}. Take the lot the screen names.",
+            lot,
+            expiry,
+            days_left,
+            min_days
+        ),
+        P::LotExpiryUnknown { lot } => tr!(
+            lang,
+            "Lot {lot} has no expiry date on this label: scan the label with the date, or take the lot the screen names.",
+            lot
+        ),
+        P::OneLotAtATime {
+            in_hand: Some(in_hand),
+            scanned: Some(scanned),
+        } => tr!(
+            lang,
+            "You hold lot {in_hand}; this is lot {scanned}. Put what you hold into the tote first.",
+            in_hand,
+            scanned
+        ),
+        P::OneLotAtATime { .. } => tr!(
+            lang,
+            "One lot at a time: put what you hold into the tote first."
+        ),
+        P::SerialTwice { serial } => tr!(
+            lang,
+            "Serial number {serial} is already in hand: scan another unit.",
+            serial
+        ),
+        P::ScanEachSerial { name } => tr!(
+            lang,
+            "{name} has serial numbers: scan each unit instead of typing how many.",
+            name
+        ),
+        P::ScanItemFirst { name } => tr!(
+            lang,
+            "Scan one {name} first, then type how many you hold.",
+            name
+        ),
+        P::NothingInHand => tr!(lang, "Nothing in hand for the tote: scan the items first."),
+        P::ToteHoldsOtherOrder { tote, order } => tr!(
+            lang,
+            "{tote} holds order {order}: nothing recorded. Take another tote for this order.",
+            tote,
+            order
+        ),
+        P::WrongTote {
+            scanned,
+            order,
+            tote,
+        } => tr!(
+            lang,
+            "Wrong tote: order {order} goes into {tote}, not {scanned}. Nothing recorded; scan {tote}.",
+            order,
+            tote,
+            scanned
+        ),
+        P::PutInToteFirst { in_hand } => trn!(
+            lang,
+            "Put the {n} unit in hand into the tote first, or cancel.",
+            "Put the {n} units in hand into the tote first, or cancel.",
+            *in_hand
+        ),
+        P::NotPacking { code } => tr!(
+            lang,
+            "{code} is not a packing location: take the totes to packing and scan its label.",
+            code
+        ),
+        P::BadQuantity => tr!(lang, "That quantity is not possible. Enter it again."),
+        P::UnknownCode { raw } => tr!(
+            lang,
+            "{raw} is not known on this terminal: nothing recorded. Scan what the screen asks for.",
+            raw
+        ),
     }
 }

@@ -9,6 +9,7 @@
 pub mod flows;
 pub mod job;
 pub mod messages;
+pub mod picking;
 pub mod putaway;
 pub mod receiving;
 pub mod recognise;
@@ -18,7 +19,7 @@ use std::sync::Arc;
 
 use laituri_domain::calendar::Date;
 use laituri_domain::scan::{self, ScanKind, ScanOptions};
-use laituri_protocol::Role;
+use laituri_protocol::{Role, TaskClaim, TaskKind};
 use tokio::sync::Notify;
 
 use crate::store::{OperatorRow, Store, StoreError, now_ms};
@@ -44,6 +45,7 @@ pub const PIN_TRIES: u32 = 3;
 /// five minutes take weeks to find one; a lead's has 6 digits.
 pub const PIN_LOCK_MINUTES: i64 = 5;
 use messages::{Lang, Text};
+pub use picking::{PickingController, PickingView};
 pub use putaway::{PutawayController, PutawayView};
 pub use receiving::{ReceivingController, ReceivingView};
 
@@ -88,6 +90,10 @@ pub enum Screen {
     PutawayStart,
     /// Putaway: a tote into bins.
     Putaway,
+    /// Picking: take a pick task (the next, or by its batch label).
+    PickingStart,
+    /// Picking: goods from their bins into the order totes.
+    Picking,
     ScannerCheck,
     Exceptions,
     About,
@@ -211,6 +217,10 @@ impl Terminal {
         self.job_as()
     }
 
+    pub fn picking(&self) -> Option<&PickingController> {
+        self.job_as()
+    }
+
     /// The job open on this device, by the text that names it, if any (one job at a time).
     fn open_job_name(&self) -> Option<String> {
         self.job
@@ -297,10 +307,20 @@ impl Terminal {
             },
             Screen::ReceivingStart => self.receiving_start_scan(&scan),
             // A flow's working screen: the open job reads the scan.
-            Screen::Receiving | Screen::Putaway => self.job_scan(&scan),
+            Screen::Receiving | Screen::Putaway | Screen::Picking => self.job_scan(&scan),
             Screen::PutawayStart => match recognise::recognise(&self.store, &self.config, &scan) {
                 Ok(recognise::Label::Container(c)) => self.start_putaway(&c, None),
                 Ok(_) => Reply::new(Tone::Error, Text::ScanTote),
+                Err(e) => e.into(),
+            },
+            Screen::PickingStart => match self.pick_task_labelled(&scan) {
+                Ok(Some(task_id)) => self.take_task(&task_id),
+                Ok(None) => Reply::new(
+                    Tone::Error,
+                    Text::UnknownBatch {
+                        code: scan.text().unwrap_or(&scan.data).trim().to_string(),
+                    },
+                ),
                 Err(e) => e.into(),
             },
             // The scanner check shows the scan; it does not act on it.
@@ -547,6 +567,20 @@ impl Terminal {
     /// license plate with goods (or an item lying in one) starts putaway, a notice's reference
     /// or SSCC starts receiving; anything else asks to choose from the menu.
     fn home_scan(&mut self, scan: &scan::Scan) -> Reply {
+        if self.can(Role::Picking) {
+            match self.pick_task_labelled(scan) {
+                Ok(Some(task_id)) => {
+                    self.screen = Screen::PickingStart;
+                    let reply = self.take_task(&task_id);
+                    if reply.tone == Tone::Error && self.screen == Screen::PickingStart {
+                        self.screen = Screen::Home;
+                    }
+                    return reply;
+                }
+                Ok(None) => {}
+                Err(e) => return e.into(),
+            }
+        }
         let label = match recognise::recognise(&self.store, &self.config, scan) {
             Ok(l) => l,
             Err(e) => return e.into(),
@@ -636,38 +670,110 @@ impl Terminal {
         }
     }
 
-    /// Asks the server (through the sync worker) for a putaway task; the answer arrives with a
-    /// sync round ([`Terminal::lease_answered`]). Taking a task needs the server: a tote in hand
-    /// can always be put away by scanning it.
+    /// Asks the server (through the sync worker) for a task; the answer arrives with a sync
+    /// round ([`Terminal::lease_answered`]). Taking a task needs the server: a tote in hand can
+    /// always be put away by scanning it, and a pick task taken goes on offline.
     pub fn take_task(&mut self, task_id: &str) -> Reply {
+        let task = match self.store.task(task_id) {
+            Ok(t) => t,
+            Err(e) => return e.into(),
+        };
+        let pick = task.as_ref().is_some_and(|t| t.kind == TaskKind::Pick);
+        // The pick task already open on this device: back to it.
+        if let Some(prompt) = self
+            .picking()
+            .filter(|p| !p.is_finished() && p.claim().task_id == task_id)
+            .map(PickingController::prompt)
+        {
+            self.screen = Screen::Picking;
+            return prompt;
+        }
         if let Some(job) = self.open_job_name() {
             return Reply::new(Tone::Error, Text::FinishJobFirst { job });
+        }
+        // One task asked for at a time: a second answer would find a job open, and its lease
+        // would be held for nothing.
+        let waiting = match self.store.leases_wanted() {
+            Ok(w) => w,
+            Err(e) => return e.into(),
+        };
+        if waiting.iter().any(|w| w != task_id)
+            && let Some(task) = self.task_wanted()
+        {
+            return Reply::new(Tone::Warning, Text::StillTaking { task });
         }
         let operator = self.operator_id();
         if let Err(e) = self.store.want_lease(task_id, &operator) {
             return e.into();
         }
         self.committed();
-        Reply::new(Tone::Ok, Text::TakingTask)
+        match task.filter(|_| pick) {
+            Some(task) => Reply::new(
+                Tone::Ok,
+                Text::TakingPickTask {
+                    task: picking::batch_name(&task),
+                },
+            ),
+            None => Reply::new(Tone::Ok, Text::TakingTask),
+        }
+    }
+
+    /// Takes the most urgent open pick task this device knows.
+    pub fn take_next_pick(&mut self) -> Reply {
+        match self.store.open_tasks(TaskKind::Pick, 1) {
+            Ok(tasks) => match tasks.into_iter().next() {
+                Some(task) => self.take_task(&task.task_id),
+                None => Reply::new(Tone::Warning, Text::NoPickTask),
+            },
+            Err(e) => e.into(),
+        }
+    }
+
+    /// The pick task whose batch label (its id) was scanned, if it is one this device knows.
+    fn pick_task_labelled(&self, scan: &scan::Scan) -> Result<Option<String>, StoreError> {
+        let code = scan.text().unwrap_or(&scan.data).trim();
+        if code.is_empty() {
+            return Ok(None);
+        }
+        Ok(self
+            .store
+            .task(code)?
+            .filter(|t| t.kind == TaskKind::Pick)
+            .map(|t| t.task_id))
     }
 
     /// The task the operator asked for, while the server has not answered.
     pub fn task_wanted(&self) -> Option<String> {
         let id = self.store.leases_wanted().ok()?.into_iter().next()?;
-        Some(
-            self.store
-                .lease(&id)
-                .ok()
-                .flatten()
-                .and_then(|l| l.packet.task.container)
-                .unwrap_or(id),
-        )
+        let task = self.store.task(&id).ok().flatten();
+        Some(match task {
+            Some(t) if t.kind == TaskKind::Pick => picking::batch_name(&t),
+            Some(t) => t.container.unwrap_or(id),
+            None => id,
+        })
     }
 
-    /// The lease of the open putaway was taken back by the server (it expired, a lead released
-    /// it, another device took the task over): says so once, with what to do. The goods put away
-    /// still count; only the task's progress goes to whoever holds it now.
+    /// The lease of the open job was taken back by the server (it expired, a lead released it,
+    /// another device took the task over): says so once, with what to do. The goods put away or
+    /// picked still count; only the task's progress goes to whoever holds it now.
     pub fn lease_lost(&mut self) -> Option<Reply> {
+        if let Some(p) = self.picking().filter(|p| !p.is_finished()) {
+            let lost = p.lease_lost(&self.store)?;
+            let reply = self.with_job(|p: &mut PickingController, _| {
+                if p.take_lost_notice() {
+                    Reply::new(
+                        Tone::Warning,
+                        Text::PickLeaseLost {
+                            task: p.batch().to_string(),
+                            why: lost.clone(),
+                        },
+                    )
+                } else {
+                    Reply::new(Tone::Ok, Text::NothingToDo)
+                }
+            });
+            return (reply.tone == Tone::Warning).then_some(reply);
+        }
         let task_id = self.putaway()?.claim()?.task_id.clone();
         let lost = self.store.lease(&task_id).ok()??.lost?;
         let p = self.with_job(|p: &mut PutawayController, _| {
@@ -716,13 +822,31 @@ impl Terminal {
         }
         if !answered.granted {
             tracing::info!(task = %task_id, code = %answered.code, "task not granted: {:?}", answered.reason);
-            return Some(Reply::new(Tone::Error, Text::TaskTaken { task: task_id }));
+            let pick = self
+                .store
+                .task(&task_id)
+                .ok()
+                .flatten()
+                .filter(|t| t.kind == TaskKind::Pick);
+            let text = match pick {
+                Some(t) if answered.code == "task_taken" => Text::PickTaskTaken {
+                    task: picking::batch_name(&t),
+                },
+                Some(t) => Text::PickTaskGone {
+                    task: picking::batch_name(&t),
+                },
+                None => Text::TaskTaken { task: task_id },
+            };
+            return Some(Reply::new(Tone::Error, text));
         }
         let lease = self.store.lease(&task_id).ok()??;
-        let claim = laituri_protocol::TaskClaim {
+        let claim = TaskClaim {
             task_id: task_id.clone(),
             token: lease.packet.lease.token,
         };
+        if lease.packet.task.kind == TaskKind::Pick {
+            return Some(self.start_picking(claim));
+        }
         let container = lease.packet.task.container.clone()?;
         Some(self.start_putaway(&container, Some(claim)))
     }
@@ -736,6 +860,42 @@ impl Terminal {
         if stop && reply.tone != Tone::Error {
             self.job = None;
             self.screen = Screen::Home;
+        }
+        reply
+    }
+
+    /// Starts the pick task this device holds the lease `claim` of, from its work packet.
+    pub fn start_picking(&mut self, claim: TaskClaim) -> Reply {
+        if let Some(prompt) = self
+            .picking()
+            .filter(|p| !p.is_finished() && p.claim().task_id == claim.task_id)
+            .map(PickingController::prompt)
+        {
+            self.screen = Screen::Picking;
+            return prompt;
+        }
+        if let Some(refusal) = self.busy() {
+            return refusal;
+        }
+        let operator = self.operator_id();
+        match PickingController::start(&mut self.store, &operator, claim) {
+            Ok((ctrl, reply)) => {
+                self.begin(Box::new(ctrl));
+                reply
+            }
+            Err(reply) => reply,
+        }
+    }
+
+    /// A button or keypad entry on the picking screen. Stop parks the job and goes to the menu
+    /// (the job ends there instead when its lease was lost).
+    pub fn picking_action(&mut self, action: picking::Action) -> Reply {
+        let stop = action == picking::Action::Stop;
+        let reply = self.with_job(|p: &mut PickingController, cx| {
+            p.action(cx.store, cx.operator, action, cx.today)
+        });
+        if stop && reply.tone != Tone::Error {
+            self.home();
         }
         reply
     }

@@ -549,3 +549,267 @@ fn an_empty_bin_far_along_the_walk_is_found_when_the_first_bins_are_full() {
     let view = t.putaway().unwrap().view();
     assert_eq!(view.suggested.as_deref(), Some("A-02"), "{:?}", view.prompt);
 }
+
+/// A cluster pick task of two orders over the fixtures' bins, with its work packet: two lines
+/// of P1 at A-01 (the bin holds exactly what they take), one of P2's lot L1 at A-02.
+fn pick_task() -> (laituri_protocol::Task, laituri_protocol::WorkPacket) {
+    use laituri_protocol::{
+        GoodsCondition, IN_TRANSIT, Lease, Place, StockMove, Task, TaskKind, TaskLine, TaskOrder,
+        TaskStatus, WorkPacket,
+    };
+    let (first, second) = (uuid::Uuid::now_v7(), uuid::Uuid::now_v7());
+    let line =
+        |id: &str, order: uuid::Uuid, product: &str, lot: Option<&str>, bin: &str, q| TaskLine {
+            goods: StockMove {
+                merchant_id: "M1".into(),
+                product_id: product.into(),
+                quantity: q,
+                lot: lot.map(Into::into),
+                expiry: lot.map(|_| "2026-12-31".into()),
+                serial: None,
+                condition: GoodsCondition::Good,
+                from: Some(Place::at(bin)),
+                to: Some(Place::at(IN_TRANSIT)),
+                reason: None,
+            },
+            order_id: Some(order),
+            line_id: Some(id.into()),
+        };
+    let task = Task {
+        task_id: "pick-1".into(),
+        kind: TaskKind::Pick,
+        merchant_id: "M1".into(),
+        priority: 0,
+        status: TaskStatus::Open,
+        container: None,
+        lines: vec![
+            // Line ids are each order's own, as the server numbers them.
+            line("1", first, "P1", None, "A-01", 2),
+            line("1", second, "P1", None, "A-01", 1),
+            line("2", first, "P2", Some("L1"), "A-02", 1),
+        ],
+        leased_to: None,
+        reason: None,
+        orders: vec![
+            TaskOrder {
+                order_id: first,
+                reference: "#1001".into(),
+                slot: 1,
+                tote: None,
+            },
+            TaskOrder {
+                order_id: second,
+                reference: "#1002".into(),
+                slot: 2,
+                tote: None,
+            },
+        ],
+    };
+    let changes = fixtures();
+    let merchant = changes
+        .iter()
+        .find_map(|c| match c {
+            Change::Merchant(m) => Some(m.clone()),
+            _ => None,
+        })
+        .unwrap();
+    let products = changes
+        .iter()
+        .filter_map(|c| match c {
+            Change::Product(p) => Some(p.clone()),
+            _ => None,
+        })
+        .collect();
+    let packet = WorkPacket {
+        task: Task {
+            status: TaskStatus::Leased,
+            ..task.clone()
+        },
+        lease: Lease {
+            task_id: "pick-1".into(),
+            token: 1,
+            expires_at_ms: i64::MAX,
+        },
+        merchant,
+        products,
+        locations: vec![Location {
+            code: "PACK-1".into(),
+            kind: LocationKind::Packing,
+            zone: "PACK".into(),
+            walk_order: 99,
+            capacity: None,
+        }],
+    };
+    (task, packet)
+}
+
+/// The pulled stock levels of the fixtures' bins: 3 × P1 at A-01, 5 × P2 of lot L1 at A-02.
+fn pick_stock(t: &mut Terminal, task: laituri_protocol::Task) {
+    let level = |product: &str, lot: Option<&str>, bin: &str, quantity| {
+        Change::Stock(laituri_protocol::StockLevel {
+            merchant_id: "M1".into(),
+            product_id: product.into(),
+            location: bin.into(),
+            container: None,
+            lot: lot.map(Into::into),
+            expiry: lot.map(|_| "2026-12-31".into()),
+            condition: laituri_protocol::GoodsCondition::Good,
+            quantity,
+            by_device: None,
+            by_seq: None,
+        })
+    };
+    let changes = [
+        level("P1", None, "A-01", 3),
+        level("P2", Some("L1"), "A-02", 5),
+        Change::Task(task),
+    ];
+    let records: Vec<ChangeRecord> = changes
+        .into_iter()
+        .enumerate()
+        .map(|(i, change)| ChangeRecord {
+            cursor: 200 + i as u64,
+            change,
+        })
+        .collect();
+    t.store_mut().apply_changes(&records, 202).unwrap();
+}
+
+#[test]
+fn a_pick_task_is_picked_from_its_packet_offline_and_resumes_after_a_restart_with_its_totes() {
+    use super::picking::Action as Pick;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("t.sqlite3");
+    let (p1, p2) = (gtin13("641234500001"), gtin13("641234500002"));
+    {
+        let mut t = terminal_at(&path);
+        let (task, packet) = pick_task();
+        pick_stock(&mut t, task);
+        t.scan("OP-1002");
+        t.enter_pin("1234");
+        t.open(Screen::PickingStart).unwrap();
+        assert_eq!(t.screen(), &Screen::PickingStart);
+        // A label that is no pick task is refused; the batch label asks for the lease.
+        assert_eq!(tone(t.scan("pick-9")), Tone::Error);
+        let asked = t.scan("pick-1").unwrap();
+        assert!(
+            matches!(&asked.text, Text::TakingPickTask { task } if task == "#1001, #1002"),
+            "{asked:?}"
+        );
+        assert_eq!(t.store().leases_wanted().unwrap(), ["pick-1"]);
+        // One task asked for at a time.
+        let second = t.take_task("pick-2");
+        assert!(
+            matches!(&second.text, Text::StillTaking { task } if task == "#1001, #1002"),
+            "{second:?}"
+        );
+        assert_eq!(t.store().leases_wanted().unwrap(), ["pick-1"]);
+        // The sync worker's answer: the packet. From here on no server is needed.
+        t.store_mut()
+            .answer_wanted("pick-1", Some(&packet), None)
+            .unwrap();
+        let started = t.lease_answered().unwrap();
+        assert_eq!(started.tone, Tone::Ok, "{started:?}");
+        assert_eq!(t.screen(), &Screen::Picking);
+        let view = t.picking().unwrap().view();
+        assert_eq!(view.location.as_deref(), Some("A-01"));
+        assert_eq!((view.quantity, view.lines_left, view.cluster), (2, 3, true));
+
+        let before = t.store().counts().unwrap().last_seq;
+        assert_eq!(tone(t.scan("A-02")), Tone::Error, "the wrong bin");
+        assert_eq!(tone(t.scan("A-01")), Tone::Ok);
+        assert_eq!(tone(t.scan(&p2)), Tone::Error, "the wrong item");
+        assert_eq!(tone(t.scan(&p1)), Tone::Ok);
+        assert_eq!(t.picking_action(Pick::Quantity(9)).tone, Tone::Error);
+        assert_eq!(t.picking_action(Pick::Quantity(2)).tone, Tone::Ok);
+        assert_eq!(t.store().counts().unwrap().last_seq, before, "nothing yet");
+        assert_eq!(tone(t.scan("T-1")), Tone::Ok);
+        // The second order's line at the same bin: not into the first order's tote.
+        assert_eq!(tone(t.scan(&p1)), Tone::Ok);
+        assert_eq!(tone(t.scan("T-1")), Tone::Error);
+        assert_eq!(tone(t.scan("T-2")), Tone::Ok);
+        // The view expects A-01 empty now: it is not.
+        assert_eq!(
+            t.picking().unwrap().view().expects,
+            laituri_domain::picking::Expect::ZeroCheck
+        );
+        assert_eq!(t.picking_action(Pick::ZeroCheck(false)).tone, Tone::Warning);
+        assert_eq!(
+            t.picking().unwrap().view().location.as_deref(),
+            Some("A-02")
+        );
+        // Parked; the battery is pulled.
+        assert_eq!(t.picking_action(Pick::Stop).tone, Tone::Warning);
+        assert_eq!(t.screen(), &Screen::Home);
+    }
+    let mut t = terminal_at(&path);
+    t.scan("OP-1002");
+    t.enter_pin("1234");
+    t.open(Screen::PickingStart).unwrap();
+    assert_eq!(t.screen(), &Screen::Picking, "the open pick task resumes");
+    let view = t.picking().unwrap().view();
+    assert_eq!((view.lines_done, view.lines_left), (2, 1));
+    let order = view.order.unwrap();
+    assert_eq!(
+        (order.slot, order.tote.as_deref()),
+        (1, Some("T-1")),
+        "the first order's tote is still bound"
+    );
+    assert_eq!(tone(t.scan("A-02")), Tone::Ok);
+    assert_eq!(tone(t.scan(&p2)), Tone::Ok);
+    assert_eq!(tone(t.scan("T-2")), Tone::Error);
+    assert_eq!(tone(t.scan("T-1")), Tone::Ok);
+    assert_eq!(tone(t.scan("A-01")), Tone::Error, "totes go to packing");
+    assert_eq!(tone(t.scan("PACK-1")), Tone::Done);
+    assert!(t.picking().unwrap().is_finished());
+    assert_eq!(t.store().open_job().unwrap(), None);
+
+    let events = t.store().pending_batch(100).unwrap();
+    let types: Vec<&str> = events.iter().map(|e| e.event_type.as_str()).collect();
+    assert_eq!(
+        types,
+        [
+            "picked",
+            "picked",
+            "zero_checked",
+            "picked",
+            "totes_dropped",
+            "pick_finished"
+        ]
+    );
+    let bodies: Vec<laituri_protocol::EventBody> =
+        events.iter().map(|e| e.body().unwrap()).collect();
+    for b in &bodies {
+        assert_eq!(
+            b.task().map(|c| c.token),
+            Some(1),
+            "every event under the lease"
+        );
+    }
+    let laituri_protocol::EventBody::TotesDropped { totes, moves, .. } = &bodies[4] else {
+        panic!("{:?}", bodies[4]);
+    };
+    assert_eq!(totes.len(), 2);
+    let into = |tote: &str| -> Vec<(String, Option<String>, i64)> {
+        moves
+            .iter()
+            .filter(|m| m.to.as_ref().and_then(|p| p.container.as_deref()) == Some(tote))
+            .map(|m| (m.product_id.clone(), m.lot.clone(), m.quantity))
+            .collect()
+    };
+    assert_eq!(
+        into("T-1"),
+        [("P1".into(), None, 2), ("P2".into(), Some("L1".into()), 1)]
+    );
+    assert_eq!(into("T-2"), [("P1".into(), None, 1)]);
+    // The local view: the bins gave what was picked, packing holds it.
+    let at = |loc: &str| -> i64 {
+        t.store()
+            .location_contents(loc)
+            .unwrap()
+            .iter()
+            .map(|r| r.quantity)
+            .sum()
+    };
+    assert_eq!((at("A-01"), at("A-02"), at("PACK-1")), (0, 4, 4));
+}

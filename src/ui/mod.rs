@@ -10,6 +10,8 @@ mod exceptions;
 mod header;
 mod home;
 mod login;
+mod picking;
+mod picking_start;
 mod putaway;
 mod putaway_start;
 mod receiving;
@@ -66,6 +68,8 @@ pub fn connect(ui: &AppWindow, ctx: Shared) {
     receiving::connect(ui, ctx.clone());
     putaway::connect(ui, ctx.clone());
     putaway_start::connect(ui, ctx.clone());
+    picking_start::connect(ui, ctx.clone());
+    picking::connect(ui, ctx.clone());
     scanner_check::connect(ui, ctx.clone());
     exceptions::connect(ui, ctx.clone());
     about::connect(ui, ctx.clone());
@@ -102,11 +106,13 @@ pub fn on_sync_progress(ui: &AppWindow, status: &crate::sync::SyncStatus) {
             let affected = match screen {
                 CoreScreen::Receiving
                 | CoreScreen::Putaway
+                | CoreScreen::Picking
                 | CoreScreen::Exceptions
                 | CoreScreen::Login => true,
-                CoreScreen::ReceivingStart | CoreScreen::PutawayStart | CoreScreen::Home => {
-                    status.master_data_changed
-                }
+                CoreScreen::ReceivingStart
+                | CoreScreen::PutawayStart
+                | CoreScreen::PickingStart
+                | CoreScreen::Home => status.master_data_changed,
                 _ => false,
             };
             if affected {
@@ -195,6 +201,8 @@ pub fn refresh(ui: &AppWindow, ctx: &Ctx) {
         CoreScreen::Receiving => Screen::Receiving,
         CoreScreen::PutawayStart => Screen::PutawayStart,
         CoreScreen::Putaway => Screen::Putaway,
+        CoreScreen::PickingStart => Screen::PickingStart,
+        CoreScreen::Picking => Screen::Picking,
         CoreScreen::ScannerCheck => Screen::ScannerCheck,
         CoreScreen::Exceptions => Screen::Exceptions,
         CoreScreen::About => Screen::About,
@@ -215,6 +223,8 @@ pub fn refresh(ui: &AppWindow, ctx: &Ctx) {
         CoreScreen::Receiving => receiving::refresh(ui, &t),
         CoreScreen::PutawayStart => putaway_start::refresh(ui, &t),
         CoreScreen::Putaway => putaway::refresh(ui, &t),
+        CoreScreen::PickingStart => picking_start::refresh(ui, &t),
+        CoreScreen::Picking => picking::refresh(ui, &t),
         CoreScreen::Exceptions => exceptions::refresh(ui, &t),
         CoreScreen::About => about::refresh(ui, &t),
         CoreScreen::ScannerCheck => {}

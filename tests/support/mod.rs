@@ -9,6 +9,7 @@ use laituri::sync::{SyncConfig, SyncStatus, sync_once};
 use laituri_protocol::{ExceptionView, PROTOCOL_HEADER, PROTOCOL_VERSION, StockRow};
 use laituri_server::{ServerConfig, ServerHandle};
 
+pub mod orders;
 pub mod tour;
 pub mod ui;
 pub mod x11;
@@ -25,7 +26,13 @@ pub fn today() -> laituri_domain::calendar::Date {
 }
 
 pub fn start_demo_server(dir: &Path) -> DemoServer {
-    let config = ServerConfig::local(dir.join("server.sqlite3"));
+    start_demo_server_with_clock(dir, laituri_server::clock::Clock::system())
+}
+
+/// The demo server with a clock of the test's own (lease expiry reads it).
+pub fn start_demo_server_with_clock(dir: &Path, clock: laituri_server::clock::Clock) -> DemoServer {
+    let mut config = ServerConfig::local(dir.join("server.sqlite3"));
+    config.clock = clock;
     let guide = laituri_server::demo::seed(&config, today()).expect("demo seed");
     let handle = ServerHandle::start(config.clone()).expect("server starts");
     DemoServer {

@@ -2,8 +2,10 @@
 //! events, taps on elements by accessible label), over a store synced with a demo server on
 //! 127.0.0.1:0: the not-enrolled headline, the badge and PIN prompts, the menu, receiving (the
 //! notice list, its keypads, an error, an over-receipt confirmation, the close list, an expiry
-//! date typed on the keypad), the exceptions a lead resolves, the scanner check, About, and
-//! putaway (the task list, the suggested bin, its keypad, the override reasons).
+//! date typed on the keypad), the exceptions a lead resolves, the scanner check, About, putaway
+//! (the task list, the suggested bin, its keypad, the override reasons), and picking (the task
+//! list, waiting for the server, each step of a line, its keypad, the zero check, the drop at
+//! packing and the end).
 //!
 //! The tour does not check the screens itself: at every screen it hands the window to a
 //! [`Visit`], with the labels of the buttons that screen must show. [`fits`] is the layout check
@@ -53,13 +55,15 @@ pub const KEYPAD: [&str; 13] = [
 ];
 
 /// The views of the screens: one fills the area between the feedback line and the scan field.
-const VIEWS: [&str; 9] = [
+const VIEWS: [&str; 11] = [
     "LoginView",
     "HomeView",
     "ReceivingStartView",
     "ReceivingView",
     "PutawayStartView",
     "PutawayView",
+    "PickingStartView",
+    "PickingView",
     "ScannerCheckView",
     "ExceptionsView",
     "AboutView",
@@ -186,6 +190,7 @@ pub fn tour(v: &mut impl Visit) {
     let menu = [
         "Receiving",
         "Putaway",
+        "Picking",
         "Exceptions",
         "Scanner check",
         "About",
@@ -403,4 +408,68 @@ pub fn tour(v: &mut impl Visit) {
     ]
     .map(tr);
     v.at(&window, "putaway-reasons", &reasons);
+
+    // Picking, after the putaway is left (one job at a time). The outdoor shop's stock is put in
+    // a bin and ordered through the server's API, and released into a task.
+    tap(&window, tr("Cancel"));
+    tap(&window, tr("Stop tote"));
+    assert_eq!(screen(&ctx), Screen::Home, "{}", value(&window, "Feedback"));
+    let url = server.handle.url();
+    let (product, bin) = ("KO-006", "B-01-01-1");
+    super::orders::Stocker::enrol(&url).stock_up(product, 2, bin);
+    super::orders::post_order(&url, "K-9001", &[(product, 2)]);
+    super::orders::release(&url, Some(1));
+    synced(&window, &sync);
+    tap(&window, tr("Picking"));
+    assert_eq!(screen(&ctx), Screen::PickingStart);
+    v.at(
+        &window,
+        "picking-start",
+        &["K-9001", tr("Take the next"), tr("Menu")],
+    );
+    tap(&window, tr("Take the next"));
+    v.at(&window, "picking-start-waiting", &["Waiting", tr("Menu")]);
+    synced(&window, &sync);
+    assert_eq!(
+        screen(&ctx),
+        Screen::Picking,
+        "{}",
+        value(&window, "Feedback")
+    );
+    v.at(
+        &window,
+        "picking",
+        &[
+            "Batch",
+            "Progress",
+            "Location",
+            "Item",
+            "Order",
+            "Prompt",
+            tr("Skip"),
+            tr("Stop picking"),
+        ],
+    );
+    scan(&window, bin);
+    let item_step = ["Quantity", "Found less", "Skip", "Stop picking"].map(tr);
+    v.at(&window, "picking-item", &item_step);
+    tap(&window, tr("Quantity"));
+    v.at(&window, "picking-keypad", &keypad);
+    tap(&window, tr("Cancel keypad"));
+    let code = super::orders::barcode(product);
+    scan(&window, &code);
+    let in_hand = ["Quantity", "Found less", "Cancel", "Stop picking"].map(tr);
+    v.at(&window, "picking-in-hand", &in_hand);
+    scan(&window, &code);
+    let tote_step = ["Quantity", "Cancel", "Stop picking"].map(tr);
+    v.at(&window, "picking-tote", &tote_step);
+    scan(&window, &guide.totes[2]);
+    let zero_check = ["Yes, empty", "No, goods left", "Stop picking"].map(tr);
+    v.at(&window, "picking-zero-check", &zero_check);
+    tap(&window, tr("Yes, empty"));
+    v.at(&window, "picking-drop", &["Location", tr("Stop picking")]);
+    scan(&window, "PACK-1");
+    v.at(&window, "picking-done", &[tr("Done")]);
+    tap(&window, tr("Done"));
+    assert_eq!(screen(&ctx), Screen::Home);
 }

@@ -1,0 +1,235 @@
+//! Orders out on the demo server, through its APIs as a merchant's shop and the warehouse use
+//! them: stock put in place by a device of its own (receive into a tote, put away into a bin),
+//! orders posted through the integration API, released into pick tasks by the admin API, and
+//! the orders, tasks and stock read back.
+#![allow(dead_code)]
+
+use laituri_protocol::{
+    EnrolRequest, EnrolResponse, Event, EventBody, EventOutcome, GoodsCondition, Order,
+    PROTOCOL_HEADER, PROTOCOL_VERSION, Place, PushRequest, PushResponse, ReleaseOrdersResult,
+    StockMove, Task, paths,
+};
+use laituri_server::demo;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use uuid::Uuid;
+
+/// The demo's outdoor shop, whose plain products the picking tests order.
+pub const MERCHANT: &str = demo::KETTU;
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+/// POSTs `body` (with a bearer `token`, if any) and decodes a 2xx answer, or fails with the
+/// server's words.
+fn post<B: Serialize, T: DeserializeOwned>(url: &str, token: Option<&str>, body: &B) -> T {
+    runtime().block_on(async {
+        let mut request = reqwest::Client::new()
+            .post(url)
+            .header(PROTOCOL_HEADER, PROTOCOL_VERSION.to_string())
+            .json(body);
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        let resp = request.send().await.expect("server answers");
+        let status = resp.status();
+        let text = resp.text().await.unwrap();
+        assert!(status.is_success(), "{url}: {status}: {text}");
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("{url}: {e}: {text}"))
+    })
+}
+
+fn get<T: DeserializeOwned>(url: &str) -> T {
+    runtime().block_on(async {
+        let resp = reqwest::Client::new()
+            .get(url)
+            .bearer_auth(demo::ADMIN_KEY)
+            .header(PROTOCOL_HEADER, PROTOCOL_VERSION.to_string())
+            .send()
+            .await
+            .expect("server answers");
+        let status = resp.status();
+        let text = resp.text().await.unwrap();
+        assert!(status.is_success(), "{url}: {status}: {text}");
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("{url}: {e}: {text}"))
+    })
+}
+
+/// A device of its own that brings goods in: received at the dock into a tote, put away into
+/// a bin, each batch applied by the server before it returns.
+pub struct Stocker {
+    base: String,
+    id: Uuid,
+    token: String,
+    next_seq: u64,
+}
+
+impl Stocker {
+    pub fn enrol(base: &str) -> Stocker {
+        let id = Uuid::now_v7();
+        let resp: EnrolResponse = post(
+            &format!("{base}{}", paths::ENROL),
+            None,
+            &EnrolRequest {
+                enrolment_code: demo::ENROLMENT_CODE.into(),
+                device_id: id,
+                device_name: "stock for picking".into(),
+                protocol_version: PROTOCOL_VERSION,
+            },
+        );
+        Stocker {
+            base: base.to_string(),
+            id,
+            token: resp.token,
+            next_seq: resp.last_seq + 1,
+        }
+    }
+
+    /// Receives `quantity` units of the shop's `product` and puts them away into `bin`.
+    pub fn stock_up(&mut self, product: &str, quantity: i64, bin: &str) {
+        let receipt = Uuid::now_v7();
+        let tote = format!("T-IN-{}", &receipt.simple().to_string()[20..]);
+        let goods = |from: Option<Place>, to: Place| StockMove {
+            merchant_id: MERCHANT.into(),
+            product_id: product.into(),
+            quantity,
+            lot: None,
+            expiry: None,
+            serial: None,
+            condition: GoodsCondition::Good,
+            from,
+            to: Some(to),
+            reason: None,
+        };
+        let bodies = [
+            EventBody::ReceiptOpened {
+                receipt_id: receipt,
+                merchant_id: MERCHANT.into(),
+                notice_id: None,
+                dock: "DOCK-1".into(),
+            },
+            EventBody::GoodsReceived {
+                receipt_id: receipt,
+                merchant_id: MERCHANT.into(),
+                product_id: product.into(),
+                quantity,
+                lot: None,
+                expiry: None,
+                serial: None,
+                container: tote.clone(),
+                location: "DOCK-1".into(),
+                condition: GoodsCondition::Good,
+                barcode: barcode(product),
+            },
+            EventBody::PutAway {
+                container: tote.clone(),
+                task: None,
+                suggested: None,
+                override_reason: None,
+                moves: vec![goods(
+                    Some(Place::in_container("DOCK-1", &tote)),
+                    Place::at(bin),
+                )],
+            },
+        ];
+        let events: Vec<Event> = bodies
+            .iter()
+            .map(|b| {
+                let seq = self.next_seq;
+                self.next_seq += 1;
+                Event::new(Uuid::now_v7(), self.id, seq, "OP-1900", 0, b)
+            })
+            .collect();
+        let resp: PushResponse = post(
+            &format!("{}{}", self.base, paths::PUSH),
+            Some(&self.token),
+            &PushRequest {
+                device_id: self.id,
+                events,
+            },
+        );
+        for r in &resp.results {
+            assert_eq!(r.outcome, EventOutcome::Applied, "{r:?}");
+        }
+    }
+}
+
+/// The unit barcode (a GTIN-13) of a demo product.
+pub fn barcode(product: &str) -> String {
+    demo::data()
+        .products
+        .into_iter()
+        .find(|p| p.id == product)
+        .and_then(|p| p.barcodes.into_iter().find(|b| b.pack_qty == 1))
+        .map(|b| b.code.trim_start_matches('0').to_string())
+        .unwrap_or_else(|| panic!("the demo has product {product}"))
+}
+
+/// The name of a demo product.
+pub fn name(product: &str) -> String {
+    demo::data()
+        .products
+        .into_iter()
+        .find(|p| p.id == product)
+        .map(|p| p.name)
+        .unwrap_or_else(|| panic!("the demo has product {product}"))
+}
+
+/// An order of the shop, as its system posts it: `(product, units)` per line.
+pub fn post_order(base: &str, reference: &str, lines: &[(&str, i64)]) -> Order {
+    let lines: Vec<serde_json::Value> = lines
+        .iter()
+        .map(|(p, q)| serde_json::json!({"product_id": p, "quantity": q}))
+        .collect();
+    let body = serde_json::json!({
+        "merchant_id": MERCHANT,
+        "reference": reference,
+        "lines": lines,
+        "shipping_method": "posti-parcel",
+        "recipient": {"name": "Asiakas", "address": "Katu 1", "postcode": "00100",
+                      "city": "Helsinki", "country": "FI"}
+    });
+    post(
+        &format!("{base}{}", paths::ORDERS),
+        Some(demo::ADMIN_KEY),
+        &body,
+    )
+}
+
+/// Reserves stock for the waiting orders and releases them into pick tasks, `totes` orders a
+/// cart (the server's own limit when `None`).
+pub fn release(base: &str, totes: Option<u32>) -> ReleaseOrdersResult {
+    let body = match totes {
+        Some(n) => serde_json::json!({ "totes": n }),
+        None => serde_json::json!({}),
+    };
+    post(
+        &format!("{base}{}", paths::RELEASE_ORDERS),
+        Some(demo::ADMIN_KEY),
+        &body,
+    )
+}
+
+pub fn order(base: &str, id: Uuid) -> Order {
+    get(&format!("{base}{}/{id}", paths::ORDERS))
+}
+
+/// Every task on the server.
+pub fn tasks(base: &str) -> Vec<Task> {
+    get(&format!("{base}{}", paths::TASKS))
+}
+
+/// Units of `product` the server holds at `location`, in `container` (loose when `None`).
+pub fn stock_at(base: &str, product: &str, location: &str, container: Option<&str>) -> i64 {
+    super::server_stock(base, MERCHANT)
+        .iter()
+        .filter(|r| {
+            r.product_id == product && r.location == location && r.container.as_deref() == container
+        })
+        .map(|r| r.quantity)
+        .sum()
+}
