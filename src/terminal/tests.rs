@@ -633,6 +633,8 @@ fn pick_task() -> (laituri_protocol::Task, laituri_protocol::WorkPacket) {
         merchant,
         products,
         locations: vec![Location {
+            aisle: None,
+            bay: None,
             code: "PACK-1".into(),
             kind: LocationKind::Packing,
             zone: "PACK".into(),
