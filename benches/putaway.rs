@@ -137,6 +137,8 @@ fn place_changes(size: Size) -> Vec<Change> {
                 let code = bin_code(merchant, zone, i);
                 let capacity = 100 + (i as u32 * 37) % 300;
                 out.push(Change::Location(Location {
+                    aisle: None,
+                    bay: None,
                     code: code.clone(),
                     kind: LocationKind::Bin,
                     zone: zone_name(merchant, zone),

@@ -459,11 +459,26 @@ fn a_lease_lost_while_offline_is_shown_on_the_pick_screen_and_nothing_picked_is_
     // Nothing on screen says the lease is lost while it is held.
     assert!(!has(&window, "Lease lost"));
 
-    // The first line is picked offline; the terminal comes back after the lease expired.
+    // The first line is picked offline; meanwhile the lease runs out and another device takes
+    // the task over.
     taken(&window, BIN_1);
     taken(&window, &shop::barcode(SOCKS));
     taken(&window, "T-LOST-1");
     clock.advance(Duration::from_secs(11 * 60));
+    let task_id = ctx
+        .terminal
+        .borrow()
+        .picking()
+        .unwrap()
+        .claim()
+        .task_id
+        .clone();
+    let other = stocker.take_task(&task_id);
+    assert_eq!(
+        other.task.lines.len(),
+        2,
+        "nothing of it reached the server yet"
+    );
     synced(&window, &sync);
     let said = value(&window, "Feedback");
     let banner = value(&window, "Lease lost");
@@ -477,7 +492,8 @@ fn a_lease_lost_while_offline_is_shown_on_the_pick_screen_and_nothing_picked_is_
         said, banner,
         "the notice is given as an answer once, and stays on screen"
     );
-    // The pick made before reached the server: the goods are in the tote on its books.
+    // The pick made before reached the server: the goods are in the tote on its books (its
+    // progress went to nobody: the task is the other device's now).
     assert_eq!(ctx.terminal.borrow().store().counts().unwrap().pending(), 0);
     assert_eq!(shop::stock_at(&url, SOCKS, IN_TRANSIT, Some("T-LOST-1")), 1);
     assert_eq!(shop::stock_at(&url, SOCKS, BIN_1, None), 3);

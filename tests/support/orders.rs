@@ -5,9 +5,9 @@
 #![allow(dead_code)]
 
 use laituri_protocol::{
-    EnrolRequest, EnrolResponse, Event, EventBody, EventOutcome, GoodsCondition, Order,
-    PROTOCOL_HEADER, PROTOCOL_VERSION, Place, PushRequest, PushResponse, ReleaseOrdersResult,
-    StockMove, Task, paths,
+    EnrolRequest, EnrolResponse, Event, EventBody, EventOutcome, GoodsCondition, LeaseRequest,
+    LeaseResponse, Order, PROTOCOL_HEADER, PROTOCOL_VERSION, Place, PushRequest, PushResponse,
+    ReleaseOrdersResult, StockMove, Task, WorkPacket, paths,
 };
 use laituri_server::demo;
 use serde::Serialize;
@@ -155,6 +155,19 @@ impl Stocker {
         for r in &resp.results {
             assert_eq!(r.outcome, EventOutcome::Applied, "{r:?}");
         }
+    }
+
+    /// Leases the task (as a lead's or another picker's device taking it over).
+    pub fn take_task(&self, task_id: &str) -> WorkPacket {
+        let resp: LeaseResponse = post(
+            &format!("{}{}", self.base, paths::LEASE),
+            Some(&self.token),
+            &LeaseRequest {
+                task_id: Some(task_id.to_string()),
+                kind: None,
+            },
+        );
+        resp.packet
     }
 }
 

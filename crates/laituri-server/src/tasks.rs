@@ -138,22 +138,21 @@ pub fn grant(row: &TaskRow, device: Uuid, now_ms: i64) -> Result<Grant, LeaseRef
 /// What a renewal answered for one claim.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Renewal {
-    Renewed(TaskRow),
-    /// `reason` is `expired`, `released`, `taken` or `done`; `update` is the row to store when
-    /// the loss changed the task (an expired lease goes back to open).
+    Renewed(Box<TaskRow>),
+    /// `reason` is `released`, `taken` or `done`. (Servers before this one also answered
+    /// `expired`; terminals still understand it.)
     Lost {
         reason: &'static str,
-        update: Option<TaskRow>,
     },
 }
 
-/// Renews `device`'s `claim` at `now_ms`. A lease renewed after it expired is lost (`expired`)
-/// and the task goes back to open: the device may lease it again.
+/// Renews `device`'s `claim` at `now_ms`. A lease that expired while nobody took the task over
+/// is renewed all the same: its holder was only out of reach (a picker offline in the far
+/// aisles), its token is still the task's newest, and taking it away would refuse the progress
+/// of every action it recorded meanwhile. Once another device took the task, the claim is lost
+/// (`taken`).
 pub fn renew(row: Option<&TaskRow>, device: Uuid, claim: &TaskClaim, now_ms: i64) -> Renewal {
-    let lost = |reason| Renewal::Lost {
-        reason,
-        update: None,
-    };
+    let lost = |reason| Renewal::Lost { reason };
     let Some(row) = row else {
         return lost("released");
     };
@@ -169,15 +168,9 @@ pub fn renew(row: Option<&TaskRow>, device: Uuid, claim: &TaskClaim, now_ms: i64
             "released"
         });
     }
-    if row.lease_expires_ms.unwrap_or(i64::MIN) <= now_ms {
-        return Renewal::Lost {
-            reason: "expired",
-            update: Some(row.cleared(TaskStatus::Open)),
-        };
-    }
     let mut next = row.clone();
     next.lease_expires_ms = Some(now_ms.saturating_add(lease_duration_ms()));
-    Renewal::Renewed(next)
+    Renewal::Renewed(Box::new(next))
 }
 
 /// Gives the task back. `None` when the claim is not the current lease: releasing is idempotent
@@ -302,13 +295,14 @@ mod tests {
         };
         let cases: Vec<RenewCase> = vec![
             ("holder in time", Some(&a), A, 1, MIN, "renewed"),
+            // Nobody took it meanwhile: the holder was only out of reach.
             (
                 "holder after expiry",
                 Some(&a),
                 A,
                 1,
                 lease_duration_ms(),
-                "expired",
+                "renewed",
             ),
             ("old holder after takeover", Some(&b), A, 1, MIN, "taken"),
             (

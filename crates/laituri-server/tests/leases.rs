@@ -289,7 +289,7 @@ async fn leases_grant_refuse_renew_expire_take_over_and_fence_stale_events() {
 }
 
 #[tokio::test]
-async fn a_lease_renewed_after_expiry_is_lost_and_the_task_is_open_again() {
+async fn a_lease_renewed_after_expiry_while_nobody_took_the_task_is_renewed() {
     let clock = Clock::manual(T0);
     let s = TestServer::seeded_with_clock(clock.clone());
     let mut a = s.device().await;
@@ -302,10 +302,27 @@ async fn a_lease_renewed_after_expiry_is_lost_and_the_task_is_open_again() {
             token: got.packet.lease.token,
         }],
     };
+    // The holder was out of reach for the whole lease; nobody took the task meanwhile.
     let r: RenewResponse = json_ok(s.device_post(&a, paths::RENEW, &renew).await).await;
-    assert_eq!(r.lost[0].reason, "expired");
+    assert!(r.lost.is_empty(), "{r:?}");
+    assert_eq!(r.renewed[0].token, got.packet.lease.token);
+    assert_eq!(
+        r.renewed[0].expires_at_ms,
+        T0 + 2 * LEASE_DURATION.as_millis() as i64
+    );
     let tasks: Vec<Task> = s.admin_get(paths::TASKS).await;
-    assert_eq!(tasks[0].status, TaskStatus::Open);
+    assert_eq!(tasks[0].status, TaskStatus::Leased);
+    // Expired again, another device takes it over: then the first one's renewal is lost.
+    clock.advance(LEASE_DURATION);
+    let b = s.device().await;
+    let taken: LeaseResponse = json_ok(
+        s.device_post(&b, paths::LEASE, &by_id(&got.packet.task.task_id))
+            .await,
+    )
+    .await;
+    assert!(taken.packet.lease.token > got.packet.lease.token);
+    let r: RenewResponse = json_ok(s.device_post(&a, paths::RENEW, &renew).await).await;
+    assert_eq!(r.lost[0].reason, "taken");
     // Bad requests say what to send.
     let empty = LeaseRequest {
         task_id: None,

@@ -1768,11 +1768,7 @@ impl SqliteStore {
                         save_task(tx, wh, &next)?;
                         out.renewed.extend(next.lease());
                     }
-                    Renewal::Lost { reason, update } => {
-                        if let Some(next) = update {
-                            publish_task(tx, wh, &next)?;
-                            remove_packet(tx, wh, device_id, &next)?;
-                        }
+                    Renewal::Lost { reason } => {
                         out.lost.push(LostLease {
                             task_id: claim.task_id.clone(),
                             reason: reason.to_string(),

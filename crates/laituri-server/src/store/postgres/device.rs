@@ -613,7 +613,6 @@ impl DeviceSync for Postgres {
                 renewed: Vec::new(),
                 lost: Vec::new(),
             };
-            let mut changes = Vec::new();
             for claim in &req.leases {
                 let row = load_task(&*tx, wh, &claim.task_id).await?;
                 match tasks::renew(row.as_ref(), device_id, claim, now) {
@@ -621,11 +620,7 @@ impl DeviceSync for Postgres {
                         save_task(&*tx, wh, &next).await?;
                         out.renewed.extend(next.lease());
                     }
-                    Renewal::Lost { reason, update } => {
-                        if let Some(next) = update {
-                            publish_task(&*tx, wh, &next, &mut changes).await?;
-                            changes.push(remove_packet(device_id, &next));
-                        }
+                    Renewal::Lost { reason } => {
                         out.lost.push(LostLease {
                             task_id: claim.task_id.clone(),
                             reason: reason.to_string(),
@@ -633,7 +628,6 @@ impl DeviceSync for Postgres {
                     }
                 }
             }
-            append_changes(&tx, wh, &changes).await?;
             tx.commit().await?;
             Ok(out)
         })
