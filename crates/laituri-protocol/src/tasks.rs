@@ -161,7 +161,8 @@ pub struct RenewRequest {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LostLease {
     pub task_id: String,
-    /// `expired`, `released`, `taken` (another device holds it now) or `done`.
+    /// `released`, `taken` (another device holds it now) or `done`; older servers also said
+    /// `expired`.
     pub reason: String,
 }
 

@@ -3,8 +3,8 @@
 //! still the task's current lease.
 //!
 //! A lease's token is `++fence`, and `fence` only goes up, so a token names one lease for ever.
-//! Expiry alone takes nothing away: an expired lease stays valid until another device takes the
-//! task over (or the holder renews after expiry, which gives the task back, see [`renew`]).
+//! Expiry alone takes nothing away: an expired lease stays valid, and its holder may renew it,
+//! until another device takes the task over (see [`renew`]).
 //! Backends store a [`TaskRow`] and call these functions inside their write transaction.
 
 use std::time::Duration;
