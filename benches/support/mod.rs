@@ -16,6 +16,8 @@
 
 #![allow(dead_code)]
 
+pub mod places;
+
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
