@@ -208,8 +208,6 @@ fn run(size: Size, work: &Path, stocked: &[Vec<usize>; 2], full: bool) {
         s.same_goods_suggested,
         s.item_same.len() + s.bin_then_same.len()
     );
-    println!("| scan | scans | p50 | p95 | p99 | max | over 20 ms |");
-    println!("| --- | ---: | ---: | ---: | ---: | ---: | ---: |");
     let rows: [(&str, &Vec<Duration>); 6] = [
         ("tote from home: putaway starts", &s.tote),
         ("item -> suggestion (same goods in a bin)", &s.item_same),
@@ -224,20 +222,5 @@ fn run(size: Size, work: &Path, stocked: &[Vec<usize>; 2], full: bool) {
         ),
         ("last bin -> put and tote end committed", &s.bin_last),
     ];
-    for (name, samples) in rows {
-        let mut sorted = samples.clone();
-        sorted.sort();
-        let slow = sorted
-            .iter()
-            .filter(|d| **d > Duration::from_millis(20))
-            .count();
-        println!(
-            "| {name} | {} | {} | {} | {} | {} | {slow} |",
-            sorted.len(),
-            support::ms(support::quantile(&sorted, 0.5)),
-            support::ms(support::quantile(&sorted, 0.95)),
-            support::ms(support::quantile(&sorted, 0.99)),
-            support::ms(*sorted.last().unwrap_or(&Duration::ZERO)),
-        );
-    }
+    support::print_scan_table(&rows);
 }

@@ -265,6 +265,29 @@ pub fn quantile(sorted: &[Duration], q: f64) -> Duration {
     sorted[idx]
 }
 
+/// Prints a markdown table of scan timings: per row the samples' count, p50, p95, p99, max and
+/// how many took over 20 ms.
+pub fn print_scan_table(rows: &[(&str, &Vec<Duration>)]) {
+    println!("| scan | scans | p50 | p95 | p99 | max | over 20 ms |");
+    println!("| --- | ---: | ---: | ---: | ---: | ---: | ---: |");
+    for (name, samples) in rows {
+        let mut sorted = samples.to_vec();
+        sorted.sort();
+        let slow = sorted
+            .iter()
+            .filter(|d| **d > Duration::from_millis(20))
+            .count();
+        println!(
+            "| {name} | {} | {} | {} | {} | {} | {slow} |",
+            sorted.len(),
+            ms(quantile(&sorted, 0.5)),
+            ms(quantile(&sorted, 0.95)),
+            ms(quantile(&sorted, 0.99)),
+            ms(*sorted.last().unwrap_or(&Duration::ZERO)),
+        );
+    }
+}
+
 pub fn ms(d: Duration) -> String {
     format!("{:.2} ms", d.as_secs_f64() * 1000.0)
 }
