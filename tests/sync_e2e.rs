@@ -636,3 +636,62 @@ fn a_continuation_whose_answer_was_lost_is_asked_again_and_loses_nothing() {
     }
     assert_eq!(records.len(), confirmed.len());
 }
+
+#[test]
+fn two_terminals_asking_for_the_same_pick_batch_one_gets_it_and_the_other_is_told() {
+    use laituri_protocol::Role;
+    let dir = tempfile::tempdir().unwrap();
+    let server = support::start_demo_server(dir.path());
+    let url = server.handle.url();
+    let mut stocker = support::orders::Stocker::enrol(&url);
+    stocker.stock_up("KO-006", 4, "B-01-01-1");
+    support::orders::post_order(&url, "K-5001", &[("KO-006", 2)]);
+    support::orders::release(&url, Some(3));
+    let picker = server
+        .guide
+        .operators
+        .iter()
+        .find(|o| o.roles.contains(&Role::Picking))
+        .expect("a picker");
+    let pin = picker.pin.clone().unwrap_or_default();
+
+    // Both terminals pulled the batch and their pickers take it at the same moment, offline
+    // from each other: each asks for the lease.
+    let mut terminals = Vec::new();
+    for name in ["a", "b"] {
+        let db = dir.path().join(format!("{name}.sqlite3"));
+        let sync = support::sync_config(db.clone(), &url);
+        support::sync_ok(&sync);
+        let mut t = terminal(&db, CoreConfig::default());
+        t.scan(&picker.badge);
+        if !pin.is_empty() {
+            t.enter_pin(&pin);
+        }
+        t.open(Screen::PickingStart).unwrap();
+        let asked = t.take_next_pick();
+        assert_ne!(asked.tone, Tone::Error, "{asked:?}");
+        terminals.push((t, sync));
+    }
+    // The first to reach the server gets the batch; the second is told someone else picks it.
+    let mut answers = Vec::new();
+    for (t, sync) in &mut terminals {
+        support::sync_ok(sync);
+        answers.push(t.lease_answered().expect("an answer"));
+    }
+    assert_eq!(answers[0].tone, Tone::Ok, "{:?}", answers[0]);
+    assert_eq!(terminals[0].0.screen(), &Screen::Picking);
+    assert_eq!(answers[1].tone, Tone::Error, "{:?}", answers[1]);
+    assert!(
+        matches!(
+            answers[1].text,
+            laituri::terminal::messages::Text::PickTaskTaken { .. }
+        ),
+        "{:?}",
+        answers[1]
+    );
+    assert_ne!(terminals[1].0.screen(), &Screen::Picking);
+    assert!(terminals[1].0.picking().is_none());
+    // Only the first holds a lease; the second holds none to renew.
+    assert_eq!(terminals[0].0.store().held_leases().unwrap().len(), 1);
+    assert!(terminals[1].0.store().held_leases().unwrap().is_empty());
+}
