@@ -56,6 +56,14 @@ fn one(
     rows.next()?.map(order_row).transpose()
 }
 
+/// Writes an order replaced or cancelled before picking: it holds no stock any more.
+fn write_unreserved(conn: &Connection, wh: &str, row: &OrderRow) -> Result<(), StoreError> {
+    write_row(conn, wh, row)?;
+    conn.prepare_cached("DELETE FROM picks WHERE warehouse_id = ?1 AND order_id = ?2")?
+        .execute(params![wh, row.id.to_string()])?;
+    Ok(())
+}
+
 /// Writes `row` (the order and its personal row) as it is now.
 fn write_row(conn: &Connection, wh: &str, row: &OrderRow) -> Result<(), StoreError> {
     let id = row.id.to_string();
@@ -87,11 +95,7 @@ fn write_row(conn: &Connection, wh: &str, row: &OrderRow) -> Result<(), StoreErr
         life.totes,
         life.demand
     ])?;
-    if row.demand.is_none() {
-        // Not reserved (new, replaced or cancelled before picking): it holds no stock.
-        conn.prepare_cached("DELETE FROM picks WHERE warehouse_id = ?1 AND order_id = ?2")?
-            .execute(params![wh, id])?;
-    }
+
     if let Some(personal) = &row.personal {
         conn.prepare_cached(
             "INSERT INTO order_personal (warehouse_id, order_id, email_hash, data)
@@ -124,7 +128,7 @@ impl SqliteStore {
                     (row, true)
                 }
                 Put::Replace(row) => {
-                    write_row(tx, wh, &row)?;
+                    write_unreserved(tx, wh, &row)?;
                     (row, false)
                 }
             };
@@ -187,7 +191,7 @@ impl SqliteStore {
             };
             let row = match orders::cancel(stored.clone(), now)? {
                 Some(cancelled) => {
-                    write_row(tx, wh, &cancelled)?;
+                    write_unreserved(tx, wh, &cancelled)?;
                     cancelled
                 }
                 None => stored,
