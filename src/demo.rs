@@ -264,6 +264,31 @@ pub fn barcode_sheet(guide: &DemoGuide) -> String {
     for b in &guide.bins {
         cell(&mut out, svg_or_note(code128_svg(b)), b, "bin label");
     }
+    let p = &guide.picking;
+    out.push_str(
+        "<h2>Picking</h2><p>The items the demo's orders are picked as, the cart's totes, \
+                  the bins they lie in and the packing location.</p>",
+    );
+    for (_, name, code) in &p.items {
+        cell(
+            &mut out,
+            svg_or_note(ean_svg(code)),
+            name,
+            &format!("{code} · scan once per unit"),
+        );
+    }
+    for t in &p.totes {
+        cell(&mut out, svg_or_note(code128_svg(t)), t, "tote on the cart");
+    }
+    for b in &p.bins {
+        cell(&mut out, svg_or_note(code128_svg(b)), b, "pick bin");
+    }
+    cell(
+        &mut out,
+        svg_or_note(code128_svg(&p.packing)),
+        &p.packing,
+        "packing location: the totes go here",
+    );
     out.push_str("<h2>An unknown barcode</h2>");
     cell(
         &mut out,
@@ -325,7 +350,10 @@ mod tests {
                 .sum::<usize>()
             + guide.totes.len()
             + guide.bins.len()
-            + 1;
+            + guide.picking.items.len()
+            + guide.picking.totes.len()
+            + guide.picking.bins.len()
+            + 2;
         assert_eq!(html.matches("<svg").count(), codes);
     }
 }

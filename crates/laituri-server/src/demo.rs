@@ -92,6 +92,8 @@ pub struct GuidePicking {
     /// The bin whose shelf holds less than the books, and what is missing there.
     pub short_bin: String,
     pub short_product: String,
+    /// What the orders are picked as: product id, name and unit barcode (GTIN-13).
+    pub items: Vec<(String, String, String)>,
 }
 
 #[derive(Debug, Clone, Serialize)]

@@ -350,7 +350,19 @@ pub fn guide() -> super::GuidePicking {
         SHORT_ORDER => "comes up short: the shelf holds less than the books",
         _ => "one product",
     };
+    let products = super::data().products;
+    let mut items: Vec<(String, String, String)> = Vec::new();
+    for s in SHELVES {
+        if items.iter().any(|(id, _, _)| id == s.product) {
+            continue;
+        }
+        if let Some(p) = products.iter().find(|p| p.id == s.product) {
+            let code = p.barcodes[0].code.trim_start_matches('0').to_string();
+            items.push((p.id.clone(), p.name.clone(), code));
+        }
+    }
     super::GuidePicking {
+        items,
         totes: (1..=CART_TOTES)
             .map(|n| format!("T-{:04}", 100 + n))
             .collect(),
