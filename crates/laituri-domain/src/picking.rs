@@ -15,8 +15,9 @@
 //!   one lot. Wrong product, more than the line wants or a refused lot -> error.
 //! - `Tote`: the tote of the line's order. The first pick of an order binds the scanned tote
 //!   (fact `ToteBound`) unless it holds another order of this job; later picks of the order go
-//!   only into its tote. The right tote -> fact `Picked`; the line done -> `ZeroCheck` when the
-//!   caller's stock view expects the location empty after it, else the next line (`Location`, or
+//!   only into its tote. The right tote -> fact `Picked`; the line done -> `ZeroCheck` when it
+//!   was the last line still to pick at its location and the caller's stock view expects the
+//!   location empty after all of them, else the next line (`Location`, or
 //!   `Item` when it is at the location just confirmed), or `Drop` after the last line.
 //! - `ZeroCheck`: "is the location empty now?" -> fact `ZeroChecked` -> the next line or `Drop`.
 //! - `Short` (at the location, `Item`): nothing in hand -> fact `Short` at once; units in hand ->
@@ -827,7 +828,18 @@ impl Picking {
             tote: tote.clone(),
             serials: hand.serials,
         });
-        let (left, zero_check) = (line.left(), line.expected_left == Some(0));
+        let left = line.left();
+        // What stays at the place once every line of it is picked: the least any of its lines
+        // expects (each line's figure counts the lines before it in walking order, which a
+        // skip may reorder).
+        let here = line.location.clone();
+        let place_left = self
+            .lines
+            .iter()
+            .filter(|l| l.line.location == here)
+            .filter_map(|l| l.line.expected_left)
+            .min();
+        let zero_check = place_left == Some(0);
         let order = &self.orders[o];
         let picked = Message::Picked {
             name: goods.name,
@@ -845,7 +857,13 @@ impl Picking {
         } else {
             self.lines[i].status = LineStatus::Picked;
             self.queue.remove(0);
-            if zero_check {
+            // A line still to pick at the same place (one skipped, or another order's) takes
+            // from it too: the place is not expected empty before the last of them.
+            let more_here = self
+                .queue
+                .iter()
+                .any(|&j| self.lines[j].line.location == self.lines[i].line.location);
+            if zero_check && !more_here {
                 self.awaiting = Awaiting::ZeroCheck(i);
             } else {
                 self.go_on(facts);

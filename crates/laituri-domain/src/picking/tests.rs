@@ -1391,3 +1391,35 @@ fn arbitrary_inputs_never_break_the_rules() {
     // The walk reaches the end of a job now and then, so the invariants cover finishing too.
     assert!(finished > 0, "no random walk finished a job");
 }
+
+#[test]
+fn no_zero_check_while_another_line_still_takes_from_the_same_place() {
+    // Two orders take P from A-01; the device expects A-01 empty after both. The first is
+    // skipped, so the second is picked first: A-01 is not asked about until the last of them.
+    let mut first = line("1", "O1", "P", "A-01", 10, 1);
+    first.expected_left = Some(1);
+    let mut second = line("1", "O2", "P", "A-01", 10, 1);
+    second.expected_left = Some(0);
+    let start = task(vec![order("O1", 1), order("O2", 2)], vec![first, second]);
+    let (p, _, _) = run(
+        &start,
+        vec![
+            at("A-01"),
+            Input::Skip,
+            at("A-01"),
+            item("P", 1),
+            tote("T-2"),
+        ],
+    );
+    assert_eq!(
+        p.expects(),
+        Expect::Item,
+        "on to the skipped line at the same place"
+    );
+    let (p, facts, _) = run(&p, vec![item("P", 1), tote("T-1")]);
+    assert_eq!(p.expects(), Expect::ZeroCheck, "the last of them asks");
+    assert!(
+        !facts.iter().any(|f| matches!(f, Fact::ZeroChecked { .. })),
+        "{facts:?}"
+    );
+}
