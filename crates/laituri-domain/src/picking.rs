@@ -16,9 +16,10 @@
 //! - `Tote`: the tote of the line's order. The first pick of an order binds the scanned tote
 //!   (fact `ToteBound`) unless it holds another order of this job; later picks of the order go
 //!   only into its tote. The right tote -> fact `Picked`; the line done -> `ZeroCheck` when it
-//!   was the last line still to pick at its location and the caller's stock view expects the
-//!   location empty after all of them, else the next line (`Location`, or
-//!   `Item` when it is at the location just confirmed), or `Drop` after the last line.
+//!   was the last line still to pick at its location, none of its lines came up short and the
+//!   caller's stock view expects the location empty after all of them, else the next line
+//!   (`Location`, or `Item` when it is at the location just confirmed), or `Drop` after the last
+//!   line.
 //! - `ZeroCheck`: "is the location empty now?" -> fact `ZeroChecked` -> the next line or `Drop`.
 //! - `Short` (at the location, `Item`): nothing in hand -> fact `Short` at once; units in hand ->
 //!   `Tote` for them, and the tote scan records `Picked` then `Short`. The line is finished for
@@ -839,7 +840,12 @@ impl Picking {
             .filter(|l| l.line.location == here)
             .filter_map(|l| l.line.expected_left)
             .min();
-        let zero_check = place_left == Some(0);
+        // A place found short is counted anyway: no need to ask.
+        let found_short = self
+            .lines
+            .iter()
+            .any(|l| l.line.location == here && l.status == LineStatus::Short);
+        let zero_check = place_left == Some(0) && !found_short;
         let order = &self.orders[o];
         let picked = Message::Picked {
             name: goods.name,
