@@ -21,6 +21,7 @@ pub mod badhttp;
 pub mod check;
 pub mod driver;
 pub mod oracle;
+pub mod outbound;
 pub mod scenario;
 pub mod server;
 pub mod serverdb;
