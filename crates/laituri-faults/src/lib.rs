@@ -4,15 +4,20 @@
 //! server does." The pieces:
 //! - [`driver`]: the scanning driver, the real terminal core and sync worker with no window. It
 //!   receives goods into totes and puts the totes away into bins, by scanning a tote or by taking
-//!   its task under a lease. It writes every action the terminal confirmed to an [`oracle`] file
-//!   before the next action. The binary `laituri-driver` runs it as a process that a test can
-//!   kill -9.
+//!   its task under a lease, and picks orders: it takes a pick task (a lease), picks its lines
+//!   into one tote per order and drops the totes at packing. It writes every action the terminal
+//!   confirmed to an [`oracle`] file before the next action. The binary `laituri-driver` runs it
+//!   as a process that a test can kill -9.
+//! - [`outbound`]: stock and orders for the pickers, as the warehouse's other devices and the
+//!   merchants' systems bring them: goods received and put away into bins by a device of its
+//!   own, orders posted through the integration API and released into pick tasks.
 //! - [`server`]: the central server as a process (`laituri-faults-server`), to kill -9 as well.
 //! - `laituri_faultproxy::FaultProxy` between terminal and server for network faults, and
 //!   [`badhttp`] for a server that answers 500, 503, 429 or garbage.
 //! - [`check`]: the checker. Every confirmed event is on the server exactly once, nothing else
 //!   appears, server stock is the fold of the applied events' stock moves (in totes and in bins),
-//!   the outbox drained and the server's `last_seq` is the terminal's.
+//!   the outbox drained and the server's `last_seq` is the terminal's; and no task's progress came
+//!   from two devices.
 //! - [`scenario`]: the faults, each over seeded runs, shared by the tests and the soak mode.
 //!
 //! Everything listens on 127.0.0.1 only, and every loop has a bound.
@@ -37,13 +42,15 @@ pub fn today() -> Date {
 
 /// What the driver scans: an operator without a PIN who receives and puts away, a merchant, and
 /// a plain GTIN of one of its products that counts one unit per scan and asks for no lot or
-/// expiry.
+/// expiry; and the operator who picks too (with the PIN the badge asks for).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DemoFacts {
     pub badge: String,
     pub merchant: String,
     pub gtin: String,
     pub product: String,
+    pub picker_badge: String,
+    pub picker_pin: Option<String>,
 }
 
 impl DemoFacts {
@@ -67,11 +74,28 @@ impl DemoFacts {
                 !s.code.starts_with('(') && s.units == i64::from(s.times) && !s.to_quarantine
             })
             .ok_or_else(|| anyhow::anyhow!("the demo has no plain single-unit GTIN"))?;
+        let picker = guide
+            .operators
+            .iter()
+            .find(|o| {
+                [
+                    laituri_protocol::Role::Receiving,
+                    laituri_protocol::Role::Putaway,
+                    laituri_protocol::Role::Picking,
+                ]
+                .iter()
+                .all(|r| o.roles.contains(r))
+            })
+            .ok_or_else(|| {
+                anyhow::anyhow!("the demo has no operator who receives, puts away and picks")
+            })?;
         Ok(DemoFacts {
             badge: op.badge.clone(),
             merchant: notice.merchant_id.clone(),
             gtin: scan.code.clone(),
             product: scan.product_id.clone(),
+            picker_badge: picker.badge.clone(),
+            picker_pin: picker.pin.clone(),
         })
     }
 }

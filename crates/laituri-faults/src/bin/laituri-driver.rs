@@ -26,8 +26,8 @@ struct Args {
 
 #[derive(Debug, Subcommand)]
 enum Cmd {
-    /// Scan items into blind receipts and put the totes away until the oracle holds `--items`
-    /// item scans.
+    /// Scan items into blind receipts and put the totes away (and pick, with `--pick-pct`) until
+    /// the oracle holds `--items` item scans.
     Scan(Box<ScanArgs>),
     /// Run every fault scenario repeatedly for a while, then check and print the totals.
     Soak(SoakArgs),
@@ -81,6 +81,22 @@ struct ScanArgs {
     /// Percent of putaways started by taking the tote's task (a lease) instead of scanning it.
     #[arg(long, default_value_t = 50)]
     lease_pct: u32,
+    /// The PIN the badge asks for, if it asks for one.
+    #[arg(long)]
+    pin: Option<String>,
+    /// Percent of the menu's choices that take a pick task when the task list has one.
+    #[arg(long, default_value_t = 0)]
+    pick_pct: u32,
+    /// Pick totes are labelled with this prefix, the task and the order's slot on the cart.
+    #[arg(long, default_value = "T-P")]
+    pick_tote_prefix: String,
+    /// Where the totes of a pick task are dropped.
+    #[arg(long, default_value = laituri_faults::outbound::PACKING)]
+    packing: String,
+    /// Leave a pick job open when the items are done (its goods stay in their totes in transit)
+    /// instead of finishing it first.
+    #[arg(long)]
+    leave_picking_open: bool,
 }
 
 #[derive(Debug, clap::Args)]
@@ -100,6 +116,8 @@ fn scan(a: ScanArgs) -> anyhow::Result<()> {
         merchant: a.merchant,
         gtin: a.gtin,
         product: String::new(),
+        picker_badge: String::new(),
+        picker_pin: None,
     };
     let mut c = DriverConfig::new(a.db, a.server, a.oracle, &facts);
     c.items = a.items;
@@ -115,6 +133,11 @@ fn scan(a: ScanArgs) -> anyhow::Result<()> {
     c.max_refusals = a.max_refusals.max(1);
     c.putaway_pct = a.putaway_pct.min(100);
     c.lease_pct = a.lease_pct.min(100);
+    c.pin = a.pin;
+    c.pick_pct = a.pick_pct.min(100);
+    c.pick_tote_prefix = a.pick_tote_prefix;
+    c.packing = a.packing;
+    c.finish_picking = !a.leave_picking_open;
     let summary = driver::run(&c)?;
     println!("{}", serde_json::to_string(&summary)?);
     Ok(())
