@@ -112,10 +112,16 @@ pub struct Totals {
     pub faults: u64,
     /// Actions the terminal confirmed (the oracle's lines).
     pub actions: u64,
+    /// Of them, picking's actions that recorded something: a pick, a short pick, a zero check,
+    /// the drop at packing.
+    pub picks: u64,
     /// Confirmed events that did not reach the server, or stock short of the events' fold.
     pub lost: u64,
     /// Events counted more than once or that appeared from nowhere, or stock beyond the fold.
     pub duplicated: u64,
+    /// Tasks whose progress the server took from more than one device (a device and the ones it
+    /// went on under after a restore count as one).
+    pub two_devices: u64,
 }
 
 impl std::ops::AddAssign for Totals {
@@ -124,8 +130,10 @@ impl std::ops::AddAssign for Totals {
         self.kills += o.kills;
         self.faults += o.faults;
         self.actions += o.actions;
+        self.picks += o.picks;
         self.lost += o.lost;
         self.duplicated += o.duplicated;
+        self.two_devices += o.two_devices;
     }
 }
 
@@ -133,8 +141,16 @@ impl fmt::Display for Totals {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "runs={} kills={} faults={} actions={} lost={} duplicated={}",
-            self.runs, self.kills, self.faults, self.actions, self.lost, self.duplicated
+            "runs={} kills={} faults={} actions={} picks={} lost={} duplicated={} \
+             tasks_worked_by_two_devices={}",
+            self.runs,
+            self.kills,
+            self.faults,
+            self.actions,
+            self.picks,
+            self.lost,
+            self.duplicated,
+            self.two_devices
         )
     }
 }

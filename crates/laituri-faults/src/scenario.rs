@@ -4,7 +4,8 @@
 //! directory for the runs. A run is one new terminal store driven by the scanning driver until it
 //! has scanned its items, while a scenario does its worst; then the faults heal, the outbox drains
 //! straight to the server, and [`check::check_run`] judges it. After all runs the rig checks that
-//! the server's stock is the fold of the applied events.
+//! the server's stock is the fold of the applied events, and that no task was worked by two
+//! devices.
 //!
 //! Every wait has a deadline and every loop a bound; only 127.0.0.1 is used.
 
@@ -74,6 +75,12 @@ pub struct Rig {
     pub partial_events: u64,
     /// Terminals that went on under a new device id (their database was restored from a backup).
     pub continued_terminals: u64,
+    /// Confirmed picking events by type (picked, pick_short, zero_checked, totes_dropped,
+    /// pick_finished).
+    pub picking_events: BTreeMap<String, u64>,
+    /// Pick tasks made by releases, and what the last check of who worked the tasks found.
+    pub pick_tasks_released: u64,
+    pub workers: check::WorkerCheck,
     pub problems: Vec<String>,
     runs: u64,
     /// Print one line per run.
@@ -110,6 +117,9 @@ impl Rig {
             confirmed_putaways: 0,
             partial_events: 0,
             continued_terminals: 0,
+            picking_events: BTreeMap::new(),
+            pick_tasks_released: 0,
+            workers: check::WorkerCheck::default(),
             problems: Vec::new(),
             runs: 0,
             verbose: true,
@@ -152,6 +162,9 @@ impl Rig {
             problems: Vec::new(),
             runs: 0,
             continued_terminals: 0,
+            picking_events: BTreeMap::new(),
+            pick_tasks_released: 0,
+            workers: check::WorkerCheck::default(),
             verbose: true,
         })
     }
@@ -282,6 +295,10 @@ impl Rig {
         let c = check::check_run(self.events(), &self.server.url(), &run.db, &run.oracle)?;
         self.totals.runs += 1;
         self.totals.actions += c.actions;
+        self.totals.picks += c.picks;
+        for (kind, n) in &c.picking_events {
+            *self.picking_events.entry(kind.clone()).or_insert(0) += n;
+        }
         self.totals.lost += c.lost;
         self.totals.duplicated += c.duplicated;
         self.committed_events += c.committed_events;
@@ -293,10 +310,11 @@ impl Rig {
         }
         if self.verbose {
             println!(
-                "{}: actions={} confirmed_events={} committed_events={} put_away={} partial={} \
-                 lost={} duplicated={}{}",
+                "{}: actions={} picks={} confirmed_events={} committed_events={} put_away={} \
+                 partial={} lost={} duplicated={}{}",
                 run.name,
                 c.actions,
+                c.picks,
                 c.confirmed_events,
                 c.committed_events,
                 c.confirmed_putaways,
@@ -314,13 +332,22 @@ impl Rig {
     }
 
     /// The last check: server stock is the seeded stock plus the fold of the applied events'
-    /// stock moves (receipts into totes, putaways from totes into bins).
+    /// stock moves (receipts into totes, putaways from totes into bins, picks into totes in
+    /// transit, drops at packing), and no task was worked by two devices.
     pub fn finish(&mut self) -> anyhow::Result<Totals> {
         self.proxy.set(Fault::None);
+        if !self.server.is_running() {
+            let addr = self.server.restart()?;
+            self.proxy.set_upstream(addr);
+        }
         let s = check::check_stock(self.events(), &self.server.url(), &self.baseline)?;
         self.totals.lost += s.short;
         self.totals.duplicated += s.excess;
         self.problems.extend(s.problems);
+        let w = check::check_one_worker(self.events())?;
+        self.totals.two_devices = w.two_devices;
+        self.problems.extend(w.problems.iter().cloned());
+        self.workers = w;
         self.totals.faults += proxy_faults(self.proxy.stats());
         if let Some((_, p)) = &self.second {
             self.totals.faults += proxy_faults(p.stats());

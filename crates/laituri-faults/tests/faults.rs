@@ -47,6 +47,18 @@ fn suite_on(
         "putaway, {name}: confirmed put_away events={} partial={}",
         rig.confirmed_putaways, rig.partial_events
     );
+    if totals.picks > 0 {
+        println!(
+            "picking, {name}: confirmed events {:?}; pick tasks released={} worked={} \
+             (of them by a restored terminal under two device ids={}; events whose progress \
+             was refused={})",
+            rig.picking_events,
+            rig.pick_tasks_released,
+            rig.workers.pick_tasks,
+            rig.workers.continued,
+            rig.workers.refused_progress
+        );
+    }
     if !rig.problems.is_empty() {
         keep_for_inspection(dir.path());
     }
@@ -57,6 +69,7 @@ fn suite_on(
     );
     assert_eq!(totals.lost, 0, "{name}: confirmed actions lost");
     assert_eq!(totals.duplicated, 0, "{name}: actions counted twice");
+    assert_eq!(totals.two_devices, 0, "{name}: tasks worked by two devices");
     assert!(totals.actions > 0, "{name}: nothing was scanned");
     totals
 }
