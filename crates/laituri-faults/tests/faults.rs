@@ -109,6 +109,13 @@ fn lost_requests_and_responses_resets_blackholes_and_flapping_lose_and_double_no
 }
 
 #[test]
+fn picking_under_kills_and_network_faults_loses_doubles_and_shares_nothing() {
+    let t = suite("picking", |rig| scenario::picking_under_faults(rig, 97, 3));
+    assert!(t.kills > 0 && t.faults > 0, "{t}");
+    assert!(t.picks > 0, "nothing was picked: {t}");
+}
+
+#[test]
 fn a_server_answering_errors_and_garbage_loses_and_doubles_nothing() {
     let t = suite("bad server", |rig| scenario::bad_server(rig, 41, 5));
     assert!(t.faults > 0, "{t}");
@@ -152,6 +159,22 @@ fn a_terminal_database_restored_from_a_backup_loses_and_doubles_nothing() {
     });
     assert!(t.faults > 0, "{t}");
     println!("restored backup: terminals that went on under a new device id={continued}");
+    assert!(
+        continued > 0,
+        "in no run did the restored copy's history differ from the server's"
+    );
+}
+
+#[test]
+fn a_picker_restored_from_a_backup_loses_doubles_and_shares_nothing() {
+    let mut continued = 0;
+    let t = suite("restored picker", |rig| {
+        let ran = scenario::restored_pickers(rig, 101, 3);
+        continued = rig.continued_terminals;
+        ran
+    });
+    println!("restored picker: terminals that went on under a new device id={continued}");
+    assert!(t.picks > 0, "nothing was picked: {t}");
     assert!(
         continued > 0,
         "in no run did the restored copy's history differ from the server's"

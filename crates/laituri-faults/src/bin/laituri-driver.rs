@@ -174,7 +174,7 @@ fn soak(a: SoakArgs) -> anyhow::Result<()> {
         round += 1;
         let seed = a.seed.wrapping_mul(1_000_003).wrapping_add(round);
         type Scenario = fn(&mut Rig, u64, u32) -> anyhow::Result<()>;
-        let scenarios: [(&str, Scenario, u32); 8] = [
+        let scenarios: [(&str, Scenario, u32); 10] = [
             ("terminal kills", scenario::terminal_kills, 4),
             ("server kills", scenario::server_kills, 2),
             ("network", scenario::network, 2),
@@ -183,6 +183,8 @@ fn soak(a: SoakArgs) -> anyhow::Result<()> {
             ("disk full", scenario::disk_full, 1),
             ("thin link", scenario::thin_link, 1),
             ("restored backup", scenario::restored_backups, 1),
+            ("picking", scenario::picking_under_faults, 1),
+            ("restored picker", scenario::restored_pickers, 1),
         ];
         for (name, run, runs) in scenarios {
             if Instant::now() >= until {
@@ -210,11 +212,18 @@ fn soak(a: SoakArgs) -> anyhow::Result<()> {
         rig.confirmed_events,
         rig.committed_events - rig.confirmed_events
     );
+    println!(
+        "soak: picking events confirmed {:?}; pick tasks released={} worked={}",
+        rig.picking_events, rig.pick_tasks_released, rig.workers.pick_tasks
+    );
     for p in &rig.problems {
         println!("problem: {p}");
     }
     anyhow::ensure!(
-        rig.problems.is_empty() && totals.lost == 0 && totals.duplicated == 0,
+        rig.problems.is_empty()
+            && totals.lost == 0
+            && totals.duplicated == 0
+            && totals.two_devices == 0,
         "the offline promise was broken"
     );
     Ok(())
