@@ -24,7 +24,9 @@
 //! restart; the job itself remembers the totes it bound), answers the zero checks, now and then
 //! skips a line or scans a wrong location first, and at the end scans the packing location. A
 //! job whose lease another device took over is stopped, as the screen says. A pick job open when
-//! the items are done is finished before the driver ends (unless it is told to leave it open).
+//! the items are done is finished before the driver ends; or, told to end in the middle of one
+//! (a shift that ends), the driver goes on until a job holds goods in its totes and stops there,
+//! the goods in transit.
 //!
 //! It owns nothing of the terminal: it calls `Terminal` as the UI adapters do.
 
@@ -91,8 +93,8 @@ pub struct DriverConfig {
     pub pick_tote_prefix: String,
     /// Where the totes of a pick task are dropped.
     pub packing: String,
-    /// Finish a pick job open when the items are done before ending (else it stays open, its
-    /// goods in their totes in transit).
+    /// Finish a pick job open when the items are done before ending; else end in the middle of
+    /// one, once a job holds goods in its totes (they stay in transit).
     pub finish_picking: bool,
 }
 
@@ -792,6 +794,30 @@ impl Session {
         self.record(action, before, &reply)
     }
 
+    /// True while the open pick job has put goods into its totes (false before the log-in that
+    /// resumes it).
+    pub fn goods_in_totes(&self) -> anyhow::Result<bool> {
+        let Some(p) = self.terminal.picking().filter(|p| !p.is_finished()) else {
+            return Ok(false);
+        };
+        let task = p.claim().task_id.clone();
+        let picks: i64 = self.reader.query_row(
+            "SELECT count(*) FROM outbox WHERE type = 'picked'
+             AND json_extract(payload, '$.task.task_id') = ?1",
+            [task],
+            |r| r.get(0),
+        )?;
+        Ok(picks > 0)
+    }
+
+    /// True while there is picking to do: a job open, a task asked for, or one on the list.
+    pub fn pick_work_left(&self) -> anyhow::Result<bool> {
+        let store = self.terminal.store();
+        Ok(self.pick_job_open()?
+            || !store.leases_wanted()?.is_empty()
+            || !store.open_tasks(TaskKind::Pick, 1)?.is_empty())
+    }
+
     /// True while a pick job is open on the device (in the store: also before the log-in that
     /// resumes it).
     pub fn pick_job_open(&self) -> anyhow::Result<bool> {
@@ -1101,12 +1127,16 @@ pub fn run(config: &DriverConfig) -> anyhow::Result<DriverSummary> {
 
     let mut rng = SmallRng::seed_from_u64(config.seed);
     let mut refusals_in_a_row = 0;
-    // A pick job open when the items are done is finished first (within a bound of steps).
+    // A pick job open when the items are done is finished first, or one is worked until its
+    // totes hold goods (within a bound of steps).
     let mut after_items = 0;
     while session.items_total < config.items
-        || (config.finish_picking
-            && session.pick_job_open()?
-            && after_items < FINISH_PICKING_WITHIN)
+        || (after_items < FINISH_PICKING_WITHIN
+            && if config.finish_picking {
+                session.pick_job_open()?
+            } else {
+                config.pick_pct > 0 && !session.goods_in_totes()? && session.pick_work_left()?
+            })
     {
         if session.items_total >= config.items {
             after_items += 1;

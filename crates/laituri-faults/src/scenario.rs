@@ -1101,7 +1101,7 @@ pub fn picking_under_faults(rig: &mut Rig, seed: u64, rounds: u32) -> anyhow::Re
     let mut rng = SmallRng::seed_from_u64(seed);
     let mut stocker = Stocker::enrol(&rig.server.url())?;
     for round in 0..rounds {
-        let orders = rng.random_range(4..=8);
+        let orders = rng.random_range(6..=12);
         bring_wave(
             rig,
             &mut stocker,
@@ -1123,7 +1123,7 @@ pub fn picking_under_faults(rig: &mut Rig, seed: u64, rounds: u32) -> anyhow::Re
             config.items = rng.random_range(8..=20);
             config.pace_ms = rng.random_range(2..=10);
             config.drain = Duration::from_secs(20);
-            // Now and then a picker leaves its job open at the end: its goods stay in transit.
+            // Now and then a picker's shift ends in the middle of a job: its goods stay in transit.
             config.finish_picking = rng.random_bool(0.7);
             let child = rig.spawn_driver(&config, &run.log)?;
             pickers.push(Picker {

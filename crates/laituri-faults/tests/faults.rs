@@ -110,7 +110,7 @@ fn lost_requests_and_responses_resets_blackholes_and_flapping_lose_and_double_no
 
 #[test]
 fn picking_under_kills_and_network_faults_loses_doubles_and_shares_nothing() {
-    let t = suite("picking", |rig| scenario::picking_under_faults(rig, 97, 3));
+    let t = suite("picking", |rig| scenario::picking_under_faults(rig, 97, 4));
     assert!(t.kills > 0 && t.faults > 0, "{t}");
     assert!(t.picks > 0, "nothing was picked: {t}");
 }

@@ -93,8 +93,8 @@ struct ScanArgs {
     /// Where the totes of a pick task are dropped.
     #[arg(long, default_value = laituri_faults::outbound::PACKING)]
     packing: String,
-    /// Leave a pick job open when the items are done (its goods stay in their totes in transit)
-    /// instead of finishing it first.
+    /// End in the middle of a pick job once the items are done (a job that holds goods in its
+    /// totes, which stay in transit) instead of finishing the open job first.
     #[arg(long)]
     leave_picking_open: bool,
 }
