@@ -56,8 +56,10 @@ pub struct RunCheck {
     /// Confirmed events the server answered `Partial` (goods moved, task progress refused).
     pub partial: u64,
     /// Confirmed actions of picking that recorded something (a pick, a short pick, a zero check,
-    /// the drop), and their events by type.
+    /// the drop), and their events by type; and every confirmed action of the pick flow (taking
+    /// a task, scanning a location, an item, a tote, and the like).
     pub picks: u64,
+    pub pick_actions: u64,
     pub picking_events: BTreeMap<String, u64>,
     pub lost: u64,
     pub duplicated: u64,
@@ -191,6 +193,7 @@ pub fn check_run(
             }
         }
         check.picks += u64::from(picking);
+        check.pick_actions += u64::from(entry.action.starts_with("pick-"));
     }
 
     // The terminal.

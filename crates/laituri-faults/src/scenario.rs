@@ -79,6 +79,8 @@ pub struct Rig {
     /// Confirmed picking events by type (picked, pick_short, zero_checked, totes_dropped,
     /// pick_finished).
     pub picking_events: BTreeMap<String, u64>,
+    /// Confirmed actions of the pick flow, whether they recorded an event or not.
+    pub pick_actions: u64,
     /// Pick tasks made by releases, and what the last check of who worked the tasks found.
     pub pick_tasks_released: u64,
     pub workers: check::WorkerCheck,
@@ -121,6 +123,7 @@ impl Rig {
             partial_events: 0,
             continued_terminals: 0,
             picking_events: BTreeMap::new(),
+            pick_actions: 0,
             pick_tasks_released: 0,
             workers: check::WorkerCheck::default(),
             used: outbound::Used::default(),
@@ -167,6 +170,7 @@ impl Rig {
             runs: 0,
             continued_terminals: 0,
             picking_events: BTreeMap::new(),
+            pick_actions: 0,
             pick_tasks_released: 0,
             workers: check::WorkerCheck::default(),
             used: outbound::Used::default(),
@@ -301,6 +305,7 @@ impl Rig {
         self.totals.runs += 1;
         self.totals.actions += c.actions;
         self.totals.picks += c.picks;
+        self.pick_actions += c.pick_actions;
         for (kind, n) in &c.picking_events {
             *self.picking_events.entry(kind.clone()).or_insert(0) += n;
         }
@@ -1101,7 +1106,7 @@ pub fn picking_under_faults(rig: &mut Rig, seed: u64, rounds: u32) -> anyhow::Re
     let mut rng = SmallRng::seed_from_u64(seed);
     let mut stocker = Stocker::enrol(&rig.server.url())?;
     for round in 0..rounds {
-        let orders = rng.random_range(6..=12);
+        let orders = rng.random_range(8..=14);
         bring_wave(
             rig,
             &mut stocker,
@@ -1116,11 +1121,11 @@ pub fn picking_under_faults(rig: &mut Rig, seed: u64, rounds: u32) -> anyhow::Re
             if rng.random_bool(0.8) {
                 rig.prime(&run)?;
             }
-            let pick_pct = rng.random_range(50..=90);
+            let pick_pct = rng.random_range(70..=95);
             let mut config = rig
                 .driver_config(&run, &mut rng)
                 .picking(&rig.facts, pick_pct);
-            config.items = rng.random_range(8..=20);
+            config.items = rng.random_range(6..=15);
             config.pace_ms = rng.random_range(2..=10);
             config.drain = Duration::from_secs(20);
             // Now and then a picker's shift ends in the middle of a job: its goods stay in transit.

@@ -49,9 +49,10 @@ fn suite_on(
     );
     if totals.picks > 0 {
         println!(
-            "picking, {name}: confirmed events {:?}; pick tasks released={} worked={} \
-             (of them by a restored terminal under two device ids={}; events whose progress \
-             was refused={})",
+            "picking, {name}: confirmed actions of the pick flow={}, events {:?}; pick tasks \
+             released={} worked={} (of them by a restored terminal under two device ids={}; \
+             events whose progress was refused={})",
+            rig.pick_actions,
             rig.picking_events,
             rig.pick_tasks_released,
             rig.workers.pick_tasks,

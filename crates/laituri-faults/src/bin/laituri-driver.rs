@@ -213,8 +213,13 @@ fn soak(a: SoakArgs) -> anyhow::Result<()> {
         rig.committed_events - rig.confirmed_events
     );
     println!(
-        "soak: picking events confirmed {:?}; pick tasks released={} worked={}",
-        rig.picking_events, rig.pick_tasks_released, rig.workers.pick_tasks
+        "soak: actions of the pick flow={}, picking events confirmed {:?}; pick tasks \
+         released={} worked={} (by a restored terminal under two device ids={})",
+        rig.pick_actions,
+        rig.picking_events,
+        rig.pick_tasks_released,
+        rig.workers.pick_tasks,
+        rig.workers.continued
     );
     for p in &rig.problems {
         println!("problem: {p}");
