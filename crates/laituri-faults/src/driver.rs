@@ -285,6 +285,9 @@ struct PickPlan {
     line: LineKey,
     /// Units at the location when fewer than the line asks for: a short pick after them.
     found: Option<i64>,
+    /// Units of them already put into the tote (part of the line, before the rest).
+    put: i64,
+    part_put: bool,
     typed: bool,
     cancelled: bool,
     wrong_location: bool,
@@ -1031,10 +1034,19 @@ impl Session {
                 let want = self
                     .pick_plan
                     .found
-                    .unwrap_or(view.quantity)
-                    .min(view.quantity);
+                    .map_or(view.quantity, |f| f - self.pick_plan.put)
+                    .clamp(0, view.quantity);
                 if view.in_hand < want {
-                    if view.in_hand > 0 && !self.pick_plan.typed && roll < 15 {
+                    if view.in_hand > 0 && !self.pick_plan.part_put && roll < 6 {
+                        // What is in hand into the tote first, the rest after it.
+                        self.pick_plan.part_put = true;
+                        let tote = self.pick_tote(&task_id, &view);
+                        let r = self.terminal.scan(&tote).context("a tote scan answers")?;
+                        if r.tone != Tone::Error {
+                            self.pick_plan.put += view.in_hand;
+                        }
+                        ("pick-tote-part", r)
+                    } else if view.in_hand > 0 && !self.pick_plan.typed && roll < 15 {
                         self.pick_plan.typed = true;
                         (
                             "pick-quantity",

@@ -238,7 +238,7 @@ fn main() -> anyhow::Result<()> {
     let args = Args::parse();
     // The soak fills disks on purpose: the terminal's "not saved" errors are expected there.
     let quiet = match args.command {
-        Cmd::Soak(_) => "warn,laituri::terminal::receiving=off",
+        Cmd::Soak(_) => "warn,laituri::terminal::receiving=off,laituri::terminal::seam=off",
         Cmd::Scan(_) => "warn",
     };
     tracing_subscriber::fmt()
