@@ -310,6 +310,8 @@ pub struct Session {
     /// Item scans confirmed so far, by every process on this oracle.
     pub items_total: u64,
     receipt_items: u64,
+    /// The shift is ending: the picker takes no new pick task, only what it asked for.
+    pub winding_down: bool,
     /// The terminal's answer to the last action.
     pub last_reply: Option<Reply>,
     /// The clerk's choices (what to do next, which bin), apart from the pace.
@@ -376,6 +378,7 @@ impl Session {
             rng,
             waiting: None,
             extras: Extras::default(),
+            winding_down: false,
             pick_waiting: None,
             pick_plan: PickPlan::default(),
             skips: Skips::default(),
@@ -813,6 +816,15 @@ impl Session {
         Ok(picks > 0)
     }
 
+    /// True while a task asked for is not started yet: the server has not answered, or its
+    /// answer was not taken.
+    pub fn asking(&self) -> anyhow::Result<bool> {
+        let n: i64 = self
+            .reader
+            .query_row("SELECT count(*) FROM lease_wanted", [], |r| r.get(0))?;
+        Ok(n > 0)
+    }
+
     /// True while there is picking to do: a job open, a task asked for, or one on the list.
     pub fn pick_work_left(&self) -> anyhow::Result<bool> {
         let store = self.terminal.store();
@@ -889,7 +901,8 @@ impl Session {
             }
             return Ok(Some(confirmed));
         }
-        if self.rng.random_range(0..100) >= self.config.pick_pct
+        if self.winding_down
+            || self.rng.random_range(0..100) >= self.config.pick_pct
             || !self.terminal.store().leases_wanted()?.is_empty()
             || self
                 .terminal
@@ -1139,19 +1152,21 @@ pub fn run(config: &DriverConfig) -> anyhow::Result<DriverSummary> {
 
     let mut rng = SmallRng::seed_from_u64(config.seed);
     let mut refusals_in_a_row = 0;
-    // A pick job open when the items are done is finished first, or one is worked until its
-    // totes hold goods (within a bound of steps).
+    // When the items are done, a pick job open (or asked for) is finished first, taking no
+    // new one; or, to end in the middle of one, a job is worked until its totes hold goods
+    // (within a bound of steps).
     let mut after_items = 0;
     while session.items_total < config.items
         || (after_items < FINISH_PICKING_WITHIN
             && if config.finish_picking {
-                session.pick_job_open()?
+                session.pick_job_open()? || (config.pick_pct > 0 && session.asking()?)
             } else {
                 config.pick_pct > 0 && !session.goods_in_totes()? && session.pick_work_left()?
             })
     {
         if session.items_total >= config.items {
             after_items += 1;
+            session.winding_down = config.finish_picking;
         }
         if session.step()? {
             refusals_in_a_row = 0;
