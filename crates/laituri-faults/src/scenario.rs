@@ -1101,7 +1101,9 @@ impl Picker {
 /// started again, and the proxy loses requests and answers, resets connections and blackholes
 /// them. Every pick, short pick, zero check and drop a terminal confirmed must be on the server
 /// once; stock in bins, in the totes in transit and at packing must be the fold of the applied
-/// events; and no pick task may have been worked by two devices.
+/// events; and no pick task may have been worked by two devices. On a rig with two servers on
+/// one PostgreSQL database, every other picker talks to the second server, and either server
+/// may be the one killed.
 pub fn picking_under_faults(rig: &mut Rig, seed: u64, rounds: u32) -> anyhow::Result<()> {
     let mut rng = SmallRng::seed_from_u64(seed);
     let mut stocker = Stocker::enrol(&rig.server.url())?;
@@ -1116,7 +1118,7 @@ pub fn picking_under_faults(rig: &mut Rig, seed: u64, rounds: u32) -> anyhow::Re
         )?;
 
         let mut pickers = Vec::new();
-        for _ in 0..rng.random_range(2..=3) {
+        for i in 0..rng.random_range(2..=3) {
             let run = rig.new_run("picking");
             if rng.random_bool(0.8) {
                 rig.prime(&run)?;
@@ -1130,6 +1132,10 @@ pub fn picking_under_faults(rig: &mut Rig, seed: u64, rounds: u32) -> anyhow::Re
             config.drain = Duration::from_secs(20);
             // Now and then a picker's shift ends in the middle of a job: its goods stay in transit.
             config.finish_picking = rng.random_bool(0.7);
+            // With two servers on one database, every other picker talks to the second.
+            if let Some((_, proxy)) = rig.second.as_ref().filter(|_| i % 2 == 1) {
+                config.server_url = proxy.url();
+            }
             let child = rig.spawn_driver(&config, &run.log)?;
             pickers.push(Picker {
                 run,
@@ -1147,11 +1153,22 @@ pub fn picking_under_faults(rig: &mut Rig, seed: u64, rounds: u32) -> anyhow::Re
                     pickers[i].kill_and_restart(rig, down)?;
                 }
                 2 => {
-                    rig.server.kill9();
+                    let second = rig.second.is_some() && rng.random_bool(0.5);
+                    let down = sleep_ms(&mut rng, 0..=400);
                     rig.totals.kills += 1;
-                    std::thread::sleep(sleep_ms(&mut rng, 0..=400));
-                    let addr = rig.server.restart()?;
-                    rig.proxy.set_upstream(addr);
+                    match rig.second.as_mut().filter(|_| second) {
+                        Some((server, proxy)) => {
+                            server.kill9();
+                            std::thread::sleep(down);
+                            proxy.set_upstream(server.restart()?);
+                        }
+                        None => {
+                            rig.server.kill9();
+                            std::thread::sleep(down);
+                            let addr = rig.server.restart()?;
+                            rig.proxy.set_upstream(addr);
+                        }
+                    }
                 }
                 3 => {
                     rig.proxy.set(Fault::Seeded {

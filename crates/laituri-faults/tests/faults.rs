@@ -151,6 +151,17 @@ fn two_servers_on_one_postgres_database_and_kill_9_of_either_lose_and_double_not
 }
 
 #[test]
+fn picking_through_two_servers_on_one_postgres_database_loses_doubles_and_shares_nothing() {
+    let db = postgres::fresh_database();
+    let t = suite_on(
+        "picking on PostgreSQL",
+        |dir| Rig::on_postgres(&bins(), dir, &db.url),
+        |rig| scenario::picking_under_faults(rig, 107, 2),
+    );
+    assert!(t.kills > 0 && t.faults > 0 && t.picks > 0, "{t}");
+}
+
+#[test]
 fn a_terminal_database_restored_from_a_backup_loses_and_doubles_nothing() {
     let mut continued = 0;
     let t = suite("restored backup", |rig| {
