@@ -12,8 +12,12 @@
 //! continues the one before, and an earlier id's seqs beyond the terminal's range are the other
 //! history's (checked by [`check_delivered`] against that history's oracle). For the whole server: stock equals the seeded stock plus the fold of the stock
 //! moves ([`EventBody::moves`]) of every applied event, whatever its type: goods received into
-//! totes, put away from totes into bins. Rejected events contribute nothing. No stock row may be
-//! below zero: the driver never takes from a tote more than it received into it.
+//! totes, put away from totes into bins, picked from bins into totes in transit, dropped from
+//! there at packing. Rejected events contribute nothing. No stock row may be below zero: the
+//! driver never takes from a tote more than it received into it, nor from a bin more than the
+//! line reserved there. And no task was worked by two devices ([`check_one_worker`]): the events
+//! whose task progress the server applied (not a `Partial` answer) come, for each task, from one
+//! device, or from the ids one terminal went on under after a restore.
 //!
 //! It reads the terminal's store and the server's database directly (read only, by SQL), and the
 //! server's stock and enrolment through the HTTP API, as a merchant's system and a terminal would.
@@ -51,6 +55,12 @@ pub struct RunCheck {
     pub confirmed_putaways: u64,
     /// Confirmed events the server answered `Partial` (goods moved, task progress refused).
     pub partial: u64,
+    /// Confirmed actions of picking that recorded something (a pick, a short pick, a zero check,
+    /// the drop), and their events by type; and every confirmed action of the pick flow (taking
+    /// a task, scanning a location, an item, a tote, and the like).
+    pub picks: u64,
+    pub pick_actions: u64,
+    pub picking_events: BTreeMap<String, u64>,
     pub lost: u64,
     pub duplicated: u64,
     pub problems: Vec<String>,
@@ -171,6 +181,20 @@ pub fn check_run(
         actions: entries.len() as u64,
         ..RunCheck::default()
     };
+    for entry in &entries {
+        let mut picking = false;
+        for e in &entry.events {
+            if PICKING.contains(&e.event_type.as_str()) {
+                picking = true;
+                *check
+                    .picking_events
+                    .entry(e.event_type.clone())
+                    .or_insert(0) += 1;
+            }
+        }
+        check.picks += u64::from(picking);
+        check.pick_actions += u64::from(entry.action.starts_with("pick-"));
+    }
 
     // The terminal.
     let t = open_read(terminal_db)?;
@@ -408,6 +432,108 @@ pub fn check_delivered(
     Ok(check)
 }
 
+/// The events a pick job records.
+pub const PICKING: [&str; 5] = [
+    "picked",
+    "pick_short",
+    "zero_checked",
+    "totes_dropped",
+    "pick_finished",
+];
+
+/// An event's body, as the server recorded its type and payload.
+fn body_of(e: &ServerEvent) -> anyhow::Result<EventBody> {
+    let tagged = serde_json::json!({
+        "type": e.event_type,
+        "payload": serde_json::from_str::<serde_json::Value>(&e.payload)?,
+    });
+    serde_json::from_value(tagged).with_context(|| {
+        format!(
+            "event {}/{} ({}) on the server",
+            e.device_id, e.seq, e.event_type
+        )
+    })
+}
+
+/// What the check of who worked each task found.
+#[derive(Debug, Clone, Default)]
+pub struct WorkerCheck {
+    /// Tasks whose progress the server took from some device, and the pick tasks among them.
+    pub tasks: u64,
+    pub pick_tasks: u64,
+    /// Events of a task answered `Partial`: their goods moved, their progress was refused
+    /// (the device no longer held the task).
+    pub refused_progress: u64,
+    /// Tasks whose progress came from more than one device (lineage).
+    pub two_devices: u64,
+    /// Tasks worked under two device ids of one lineage: a terminal restored from a backup went
+    /// on with a task its lost history had taken.
+    pub continued: u64,
+    pub problems: Vec<String>,
+}
+
+/// The first device of `device`'s lineage: the one it continues, and so on back.
+fn lineage_root(
+    server_db: &(impl ServerEvents + ?Sized),
+    device: Uuid,
+    roots: &mut HashMap<Uuid, Uuid>,
+) -> anyhow::Result<Uuid> {
+    if let Some(root) = roots.get(&device) {
+        return Ok(*root);
+    }
+    let mut root = device;
+    for _ in 0..100 {
+        match server_db.continues(root)? {
+            Some(earlier) => root = earlier,
+            None => break,
+        }
+    }
+    roots.insert(device, root);
+    Ok(root)
+}
+
+/// No task was worked by two devices: for every task, the events that carry its lease's claim
+/// and whose progress the server applied (outcome `applied` without a code; a `Partial` answer
+/// moved goods but refused the progress) all come from one device, counting a terminal that went
+/// on under a new device id after a restore as the device it continues.
+pub fn check_one_worker(server_db: &(impl ServerEvents + ?Sized)) -> anyhow::Result<WorkerCheck> {
+    let mut roots = HashMap::new();
+    // Task -> (a pick task, the lineages that worked it with their events).
+    let mut workers: BTreeMap<String, (bool, BTreeMap<Uuid, u64>)> = BTreeMap::new();
+    let mut ids: BTreeMap<String, std::collections::BTreeSet<Uuid>> = BTreeMap::new();
+    let mut c = WorkerCheck::default();
+    for e in server_db.applied()? {
+        let body = body_of(&e)?;
+        let Some(claim) = body.task() else { continue };
+        if e.code.is_some() {
+            c.refused_progress += 1;
+            continue;
+        }
+        let root = lineage_root(server_db, e.device_id, &mut roots)?;
+        ids.entry(claim.task_id.clone())
+            .or_default()
+            .insert(e.device_id);
+        let (pick, by) = workers.entry(claim.task_id.clone()).or_default();
+        *pick |= PICKING.contains(&e.event_type.as_str());
+        *by.entry(root).or_insert(0) += 1;
+    }
+    for (task, (pick, by)) in &workers {
+        c.tasks += 1;
+        c.pick_tasks += u64::from(*pick);
+        if by.len() == 1 && ids.get(task).is_some_and(|i| i.len() > 1) {
+            c.continued += 1;
+        }
+        if by.len() > 1 {
+            c.two_devices += 1;
+            c.problems.push(format!(
+                "task {task} was worked by {} devices: {by:?} (events applied per device)",
+                by.len()
+            ));
+        }
+    }
+    Ok(c)
+}
+
 fn key_of(m: &StockMove, place: &Place) -> StockKey {
     let some = |s: &Option<String>| s.clone().filter(|s| !s.is_empty());
     (
@@ -429,13 +555,7 @@ pub fn fold_applied_moves(
 ) -> anyhow::Result<BTreeMap<StockKey, i64>> {
     let mut m = BTreeMap::new();
     for e in server_db.applied()? {
-        let (device, seq, event_type, payload) = (e.device_id, e.seq, e.event_type, e.payload);
-        let tagged = serde_json::json!({
-            "type": event_type,
-            "payload": serde_json::from_str::<serde_json::Value>(&payload)?,
-        });
-        let body: EventBody = serde_json::from_value(tagged)
-            .with_context(|| format!("event {device}/{seq} ({event_type}) on the server"))?;
+        let body = body_of(&e)?;
         for mv in body.moves() {
             if let Some(from) = &mv.from {
                 *m.entry(key_of(&mv, from)).or_insert(0) -= mv.quantity;

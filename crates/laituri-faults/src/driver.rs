@@ -14,6 +14,20 @@
 //! where the terminal is (a receipt or a putaway left open resumes, an answered task starts) and
 //! goes on until the oracle holds `items` item scans.
 //!
+//! A driver whose operator picks (`pick_pct` > 0, a badge with a PIN) also takes pick tasks from
+//! the menu now and then, as a picker takes the next from the task list: the sync worker leases
+//! it, and the server's answer starts the job; when no answer comes because the link or the
+//! server is down, the picker goes on with other work and starts the job once the answer is
+//! there. On the pick screen it scans the location shown, the item's barcode as many times as
+//! the line asks (now and then it finds fewer: "found less"), the order's tote (its label is
+//! made from the task and the order's slot on the cart, so the same tote is scanned after a
+//! restart; the job itself remembers the totes it bound), answers the zero checks, now and then
+//! skips a line or scans a wrong location first, and at the end scans the packing location. A
+//! job whose lease another device took over is stopped, as the screen says. A pick job open when
+//! the items are done is finished before the driver ends; or, told to end in the middle of one
+//! (a shift that ends), the driver goes on until a job holds goods in its totes and stops there,
+//! the goods in transit.
+//!
 //! It owns nothing of the terminal: it calls `Terminal` as the UI adapters do.
 
 use std::path::PathBuf;
@@ -24,9 +38,11 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use laituri::store::Store;
 use laituri::sync::{SyncConfig, SyncHandle};
+use laituri::terminal::picking::Action as PickAction;
 use laituri::terminal::putaway::Action as PutAction;
 use laituri::terminal::receiving::Action;
-use laituri::terminal::{CoreConfig, PutawayView, Reply, Screen, Terminal, Tone};
+use laituri::terminal::{CoreConfig, PickingView, PutawayView, Reply, Screen, Terminal, Tone};
+use laituri_domain::picking::Expect as PickExpect;
 use laituri_domain::putaway::{Expect as PutExpect, OverrideReason};
 use laituri_domain::receiving::Expect;
 use laituri_protocol::TaskKind;
@@ -68,6 +84,18 @@ pub struct DriverConfig {
     pub putaway_pct: u32,
     /// Percent of putaways started by taking the tote's task (a lease) instead of scanning it.
     pub lease_pct: u32,
+    /// The PIN the badge asks for, if it asks for one.
+    pub pin: Option<String>,
+    /// Percent of the menu's choices that take a pick task when the task list has one (0: the
+    /// operator does not pick).
+    pub pick_pct: u32,
+    /// Pick totes are labelled with this prefix, the task and the order's slot on the cart.
+    pub pick_tote_prefix: String,
+    /// Where the totes of a pick task are dropped.
+    pub packing: String,
+    /// Finish a pick job open when the items are done before ending; else end in the middle of
+    /// one, once a job holds goods in its totes (they stay in transit).
+    pub finish_picking: bool,
 }
 
 impl DriverConfig {
@@ -97,7 +125,21 @@ impl DriverConfig {
             max_refusals: 200,
             putaway_pct: 80,
             lease_pct: 50,
+            pin: None,
+            pick_pct: 0,
+            pick_tote_prefix: "T-P".into(),
+            packing: crate::outbound::PACKING.into(),
+            finish_picking: true,
         }
+    }
+
+    /// The same, as the operator who picks too: the picker's badge and PIN, taking a pick task
+    /// at `pick_pct` percent of the menu's choices.
+    pub fn picking(mut self, facts: &crate::DemoFacts, pick_pct: u32) -> DriverConfig {
+        self.badge = facts.picker_badge.clone();
+        self.pin = facts.picker_pin.clone();
+        self.pick_pct = pick_pct.min(100);
+        self
     }
 
     /// The driver's command line (for `laituri-driver scan`).
@@ -129,6 +171,15 @@ impl DriverConfig {
         kv("max-refusals", self.max_refusals.to_string());
         kv("putaway-pct", self.putaway_pct.to_string());
         kv("lease-pct", self.lease_pct.to_string());
+        if let Some(pin) = &self.pin {
+            kv("pin", pin.clone());
+        }
+        kv("pick-pct", self.pick_pct.to_string());
+        kv("pick-tote-prefix", self.pick_tote_prefix.clone());
+        kv("packing", self.packing.clone());
+        if !self.finish_picking {
+            a.push("--leave-picking-open".into());
+        }
         a
     }
 
@@ -157,6 +208,10 @@ pub struct DriverSummary {
     pub refused: u64,
     /// Events still waiting for the server when the driver stopped.
     pub pending: u64,
+    /// Pick jobs this process ended: the totes dropped, every line short, or the job left after
+    /// another device took the task over.
+    #[serde(default)]
+    pub pick_tasks: u64,
 }
 
 fn tone_name(t: Tone) -> &'static str {
@@ -202,6 +257,9 @@ pub fn events_after(conn: &Connection, after: u64) -> anyhow::Result<Vec<OracleE
 const TASK_SHOWS_WITHIN: Duration = Duration::from_millis(400);
 const LEASE_ANSWERED_WITHIN: Duration = Duration::from_millis(1000);
 
+/// Steps a pick job open when the items are done may take to finish.
+const FINISH_PICKING_WITHIN: u32 = 500;
+
 /// A task asked for, waiting for the sync worker's answer.
 #[derive(Debug, Clone)]
 struct Waiting {
@@ -218,6 +276,30 @@ struct Extras {
     other_bin: u32,
 }
 
+/// The line a picker works on: task, location, item and order as the screen shows them.
+type LineKey = (String, String, String, String);
+
+/// What the picker finds at the line in hand and did there already: each extra once a line.
+#[derive(Debug, Clone, Default)]
+struct PickPlan {
+    line: LineKey,
+    /// Units at the location when fewer than the line asks for: a short pick after them.
+    found: Option<i64>,
+    /// Units of them already put into the tote (part of the line, before the rest).
+    put: i64,
+    part_put: bool,
+    typed: bool,
+    cancelled: bool,
+    wrong_location: bool,
+}
+
+/// Skips in the task in hand: a few per task, so that a task always ends.
+#[derive(Debug, Clone, Default)]
+struct Skips {
+    task: String,
+    done: u32,
+}
+
 /// The terminal plus what the driver needs to record what it confirmed.
 pub struct Session {
     pub terminal: Terminal,
@@ -228,12 +310,20 @@ pub struct Session {
     /// Item scans confirmed so far, by every process on this oracle.
     pub items_total: u64,
     receipt_items: u64,
+    /// The shift is ending: the picker takes no new pick task, only what it asked for.
+    pub winding_down: bool,
     /// The terminal's answer to the last action.
     pub last_reply: Option<Reply>,
     /// The clerk's choices (what to do next, which bin), apart from the pace.
     rng: SmallRng,
     waiting: Option<Waiting>,
     extras: Extras,
+    /// A pick task taken from the menu: the server's answer is waited for until then.
+    pick_waiting: Option<Instant>,
+    pick_plan: PickPlan,
+    skips: Skips,
+    /// Batch labels scanned again for a task held without a job, by task: twice at most.
+    relabelled: std::collections::BTreeMap<String, u32>,
     waker: Option<Arc<Notify>>,
     /// Whether the sync worker's last round reached the server (waits are skipped when not).
     link_up: Arc<AtomicBool>,
@@ -288,6 +378,11 @@ impl Session {
             rng,
             waiting: None,
             extras: Extras::default(),
+            winding_down: false,
+            pick_waiting: None,
+            pick_plan: PickPlan::default(),
+            skips: Skips::default(),
+            relabelled: Default::default(),
             waker: None,
             link_up: Arc::new(AtomicBool::new(true)),
         })
@@ -386,12 +481,20 @@ impl Session {
         Ok(true)
     }
 
-    /// Logs in (a badge without PIN); no floor action, nothing recorded.
+    /// Logs in (a badge, and the PIN when it asks for one); no floor action, nothing recorded.
     pub fn log_in(&mut self) -> anyhow::Result<()> {
-        let r = self
+        let mut r = self
             .terminal
             .scan(&self.config.badge)
             .context("a badge scan always answers")?;
+        if *self.terminal.screen() == Screen::Pin {
+            let pin = self
+                .config
+                .pin
+                .clone()
+                .context("the badge asks for a PIN")?;
+            r = self.terminal.enter_pin(&pin);
+        }
         if r.tone == Tone::Error || self.terminal.operator().is_none() {
             anyhow::bail!("login refused: {}", r.text.render(self.terminal.lang()));
         }
@@ -405,12 +508,18 @@ impl Session {
             self.log_in()?;
         }
         let before = self.last_seq()?;
+        if self.terminal.picking().is_some_and(|p| !p.is_finished()) {
+            return self.pick_step(before);
+        }
         if self.terminal.putaway().is_some_and(|p| !p.is_finished()) {
             return self.putaway_step(before);
         }
         let open = self.terminal.receiving().is_some_and(|r| !r.is_closed());
         if !open {
             self.terminal.home();
+            if let Some(confirmed) = self.menu_pick(before)? {
+                return Ok(confirmed);
+            }
             if let Some(confirmed) = self.menu_putaway(before)? {
                 return Ok(confirmed);
             }
@@ -691,6 +800,318 @@ impl Session {
         self.record(action, before, &reply)
     }
 
+    /// True while the open pick job has put goods into its totes (false before the log-in that
+    /// resumes it).
+    pub fn goods_in_totes(&self) -> anyhow::Result<bool> {
+        let Some(p) = self.terminal.picking().filter(|p| !p.is_finished()) else {
+            return Ok(false);
+        };
+        let task = p.claim().task_id.clone();
+        let picks: i64 = self.reader.query_row(
+            "SELECT count(*) FROM outbox WHERE type = 'picked'
+             AND json_extract(payload, '$.task.task_id') = ?1",
+            [task],
+            |r| r.get(0),
+        )?;
+        Ok(picks > 0)
+    }
+
+    /// True while a task asked for is not started yet: the server has not answered, or its
+    /// answer was not taken.
+    pub fn asking(&self) -> anyhow::Result<bool> {
+        let n: i64 = self
+            .reader
+            .query_row("SELECT count(*) FROM lease_wanted", [], |r| r.get(0))?;
+        Ok(n > 0)
+    }
+
+    /// True while there is picking to do: a job open, a task asked for, or one on the list.
+    pub fn pick_work_left(&self) -> anyhow::Result<bool> {
+        let store = self.terminal.store();
+        Ok(self.pick_job_open()?
+            || !store.leases_wanted()?.is_empty()
+            || !store.open_tasks(TaskKind::Pick, 1)?.is_empty())
+    }
+
+    /// True while a pick job is open on the device (in the store: also before the log-in that
+    /// resumes it).
+    pub fn pick_job_open(&self) -> anyhow::Result<bool> {
+        Ok(self
+            .terminal
+            .store()
+            .open_job()?
+            .is_some_and(|j| j.flow == laituri::terminal::picking::FLOW))
+    }
+
+    /// A pick task this device holds the lease of while no job works it and that it never
+    /// finished: the picker scans its batch label again (the packet arrived, but the terminal
+    /// stopped before the job started).
+    fn held_pick_without_job(&self) -> anyhow::Result<Option<String>> {
+        if self.pick_job_open()? {
+            return Ok(None);
+        }
+        let mut stmt = self.reader.prepare_cached(
+            "SELECT l.task_id FROM leases l JOIN tasks t ON t.task_id = l.task_id
+             WHERE l.lost IS NULL AND t.kind = 'pick' AND t.status = 'leased'
+               AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.type = 'pick_finished'
+                               AND json_extract(o.payload, '$.task.task_id') = l.task_id)
+             ORDER BY l.task_id LIMIT 10",
+        )?;
+        let ids = stmt
+            .query_map([], |r| r.get::<_, String>(0))?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        Ok(ids
+            .into_iter()
+            .find(|id| self.relabelled.get(id).copied().unwrap_or(0) < 2))
+    }
+
+    /// From the menu: the answer to a pick task taken (waited for a moment), or a pick task to
+    /// take. `None` when the picker does other work instead.
+    fn menu_pick(&mut self, before: u64) -> anyhow::Result<Option<bool>> {
+        if let Some(until) = self.pick_waiting.take() {
+            loop {
+                if let Some(r) = self.terminal.lease_answered() {
+                    return self.record("pick-lease", before, &r).map(Some);
+                }
+                if Instant::now() >= until || !self.link_up.load(Ordering::SeqCst) {
+                    break;
+                }
+                self.wake_sync();
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            // No answer: the server is out of reach. Other work meanwhile; the answer starts
+            // the job when it comes.
+            return Ok(None);
+        }
+        if self.config.pick_pct == 0 || self.waiting.is_some() {
+            return Ok(None);
+        }
+        if let Some(r) = self.terminal.lease_answered() {
+            return self.record("pick-lease", before, &r).map(Some);
+        }
+        if let Some(task) = self.held_pick_without_job()? {
+            *self.relabelled.entry(task.clone()).or_insert(0) += 1;
+            let r = self
+                .terminal
+                .scan(&task)
+                .context("a batch label scan always answers")?;
+            let confirmed = self.record("pick-batch-label", before, &r)?;
+            if confirmed && self.terminal.picking().is_none() {
+                self.pick_waiting = Some(Instant::now() + LEASE_ANSWERED_WITHIN);
+            }
+            return Ok(Some(confirmed));
+        }
+        if self.winding_down
+            || self.rng.random_range(0..100) >= self.config.pick_pct
+            || !self.terminal.store().leases_wanted()?.is_empty()
+            || self
+                .terminal
+                .store()
+                .open_tasks(TaskKind::Pick, 1)?
+                .is_empty()
+        {
+            return Ok(None);
+        }
+        if let Err(r) = self.terminal.open(Screen::PickingStart) {
+            return self.record("pick-open", before, &r).map(Some);
+        }
+        let r = self.terminal.take_next_pick();
+        let confirmed = self.record("pick-take", before, &r)?;
+        if confirmed && r.tone == Tone::Ok {
+            self.pick_waiting = Some(Instant::now() + LEASE_ANSWERED_WITHIN);
+        }
+        Ok(Some(confirmed))
+    }
+
+    /// The unit barcode of the goods of the current pick line, from the task's work packet and
+    /// the device's master data.
+    fn pick_barcode(&self, task_id: &str, view: &PickingView) -> anyhow::Result<String> {
+        let lease = self
+            .terminal
+            .store()
+            .lease(task_id)?
+            .context("a pick job has its lease")?;
+        let store = self.terminal.store();
+        let mut product = None;
+        for line in &lease.packet.task.lines {
+            let at = line.goods.from.as_ref().map(|p| p.location.as_str());
+            if at != view.location.as_deref() {
+                continue;
+            }
+            let name = store.product_name(&line.goods.product_id)?;
+            if name.is_some() && name == view.item {
+                product = Some(line.goods.product_id.clone());
+                break;
+            }
+        }
+        let product = product.with_context(|| {
+            format!(
+                "no line of task {task_id} at {:?} is {:?}",
+                view.location, view.item
+            )
+        })?;
+        let code: String = self
+            .reader
+            .prepare_cached(
+                "SELECT code FROM barcodes WHERE product_id = ?1 AND pack_qty = 1
+                 ORDER BY code LIMIT 1",
+            )?
+            .query_row([&product], |r| r.get(0))
+            .with_context(|| format!("product {product} has no unit barcode"))?;
+        // Stored as a GTIN-14; its label is the GTIN-13.
+        Ok(match code.strip_prefix('0') {
+            Some(gtin13) if code.len() == 14 => gtin13.to_string(),
+            _ => code,
+        })
+    }
+
+    /// The tote of the current line's order: the one bound to it, or a new one labelled by the
+    /// task and the order's slot on the cart.
+    fn pick_tote(&self, task_id: &str, view: &PickingView) -> String {
+        let order = view.order.as_ref();
+        if let Some(tote) = order.and_then(|o| o.tote.clone()) {
+            return tote;
+        }
+        let tail = &task_id[task_id.len().saturating_sub(8)..];
+        format!(
+            "{}{tail}-{}",
+            self.config.pick_tote_prefix,
+            order.map_or(0, |o| o.slot)
+        )
+    }
+
+    /// The next step on the pick screen, until the totes are dropped at packing.
+    fn pick_step(&mut self, before: u64) -> anyhow::Result<bool> {
+        if *self.terminal.screen() != Screen::Picking {
+            // A job resumed after a restart, or started by an answer: to its screen.
+            if let Err(r) = self.terminal.open(Screen::PickingStart) {
+                return self.record("pick-open", before, &r);
+            }
+        }
+        let (view, task_id, lost) = {
+            let p = self.terminal.picking().context("a pick job is open")?;
+            (
+                p.view(),
+                p.claim().task_id.clone(),
+                p.lease_lost(self.terminal.store()),
+            )
+        };
+        if lost.is_some() {
+            // Another device has the task now: the screen says so once, and to stop picking.
+            let _ = self.terminal.lease_lost();
+            let r = self.terminal.picking_action(PickAction::Stop);
+            return self.record("pick-stop", before, &r);
+        }
+        let line: LineKey = (
+            task_id.clone(),
+            view.location.clone().unwrap_or_default(),
+            view.item.clone().unwrap_or_default(),
+            view.order
+                .as_ref()
+                .map(|o| o.reference.clone())
+                .unwrap_or_default(),
+        );
+        if self.pick_plan.line != line {
+            let short = view.quantity > 0 && self.rng.random_range(0..100) < 12;
+            self.pick_plan = PickPlan {
+                line,
+                found: short.then(|| self.rng.random_range(0..view.quantity)),
+                ..PickPlan::default()
+            };
+        }
+        if self.skips.task != task_id {
+            self.skips = Skips {
+                task: task_id.clone(),
+                done: 0,
+            };
+        }
+        let roll = self.rng.random_range(0..100);
+        let (action, reply) = match view.expects {
+            PickExpect::Location => {
+                let location = view.location.clone().unwrap_or_default();
+                if roll < 6 && view.lines_left > 1 && self.skips.done < 3 {
+                    self.skips.done += 1;
+                    ("pick-skip", self.terminal.picking_action(PickAction::Skip))
+                } else if roll < 10 && !self.pick_plan.wrong_location {
+                    // The wrong location first: refused, nothing recorded.
+                    self.pick_plan.wrong_location = true;
+                    let wrong = self.config.packing.clone();
+                    let r = self.terminal.scan(&wrong).context("a scan answers")?;
+                    ("pick-wrong-location", r)
+                } else {
+                    let r = self.terminal.scan(&location).context("a scan answers")?;
+                    ("pick-location", r)
+                }
+            }
+            PickExpect::Item => {
+                let want = self
+                    .pick_plan
+                    .found
+                    .map_or(view.quantity, |f| f - self.pick_plan.put)
+                    .clamp(0, view.quantity);
+                if view.in_hand < want {
+                    if view.in_hand > 0 && !self.pick_plan.part_put && roll < 6 {
+                        // What is in hand into the tote first, the rest after it.
+                        self.pick_plan.part_put = true;
+                        let tote = self.pick_tote(&task_id, &view);
+                        let r = self.terminal.scan(&tote).context("a tote scan answers")?;
+                        if r.tone != Tone::Error {
+                            self.pick_plan.put += view.in_hand;
+                        }
+                        ("pick-tote-part", r)
+                    } else if view.in_hand > 0 && !self.pick_plan.typed && roll < 15 {
+                        self.pick_plan.typed = true;
+                        (
+                            "pick-quantity",
+                            self.terminal.picking_action(PickAction::Quantity(want)),
+                        )
+                    } else if view.in_hand > 0 && !self.pick_plan.cancelled && roll < 19 {
+                        self.pick_plan.cancelled = true;
+                        (
+                            "pick-cancel",
+                            self.terminal.picking_action(PickAction::Cancel),
+                        )
+                    } else {
+                        let code = self.pick_barcode(&task_id, &view)?;
+                        let r = self.terminal.scan(&code).context("an item scan answers")?;
+                        ("pick-item", r)
+                    }
+                } else if self.pick_plan.found.is_some() {
+                    (
+                        "pick-short",
+                        self.terminal.picking_action(PickAction::Short),
+                    )
+                } else {
+                    let tote = self.pick_tote(&task_id, &view);
+                    let r = self.terminal.scan(&tote).context("a tote scan answers")?;
+                    ("pick-tote", r)
+                }
+            }
+            PickExpect::Tote => {
+                let tote = self.pick_tote(&task_id, &view);
+                let r = self.terminal.scan(&tote).context("a tote scan answers")?;
+                ("pick-tote", r)
+            }
+            PickExpect::ZeroCheck => (
+                "pick-zero-check",
+                self.terminal
+                    .picking_action(PickAction::ZeroCheck(roll >= 10)),
+            ),
+            PickExpect::Drop => {
+                let packing = self.config.packing.clone();
+                let r = self.terminal.scan(&packing).context("a scan answers")?;
+                ("pick-drop", r)
+            }
+            PickExpect::Nothing => ("pick-stop", self.terminal.picking_action(PickAction::Stop)),
+        };
+        let confirmed = self.record(action, before, &reply)?;
+        if self.terminal.picking().is_some_and(|p| p.is_finished()) {
+            self.summary.pick_tasks += 1;
+            self.terminal.home();
+        }
+        Ok(confirmed)
+    }
+
     /// Events still waiting for the server.
     pub fn pending(&self) -> u64 {
         self.terminal
@@ -731,7 +1152,22 @@ pub fn run(config: &DriverConfig) -> anyhow::Result<DriverSummary> {
 
     let mut rng = SmallRng::seed_from_u64(config.seed);
     let mut refusals_in_a_row = 0;
-    while session.items_total < config.items {
+    // When the items are done, a pick job open (or asked for) is finished first, taking no
+    // new one; or, to end in the middle of one, a job is worked until its totes hold goods
+    // (within a bound of steps).
+    let mut after_items = 0;
+    while session.items_total < config.items
+        || (after_items < FINISH_PICKING_WITHIN
+            && if config.finish_picking {
+                session.pick_job_open()? || (config.pick_pct > 0 && session.asking()?)
+            } else {
+                config.pick_pct > 0 && !session.goods_in_totes()? && session.pick_work_left()?
+            })
+    {
+        if session.items_total >= config.items {
+            after_items += 1;
+            session.winding_down = config.finish_picking;
+        }
         if session.step()? {
             refusals_in_a_row = 0;
         } else {

@@ -4,15 +4,20 @@
 //! server does." The pieces:
 //! - [`driver`]: the scanning driver, the real terminal core and sync worker with no window. It
 //!   receives goods into totes and puts the totes away into bins, by scanning a tote or by taking
-//!   its task under a lease. It writes every action the terminal confirmed to an [`oracle`] file
-//!   before the next action. The binary `laituri-driver` runs it as a process that a test can
-//!   kill -9.
+//!   its task under a lease, and picks orders: it takes a pick task (a lease), picks its lines
+//!   into one tote per order and drops the totes at packing. It writes every action the terminal
+//!   confirmed to an [`oracle`] file before the next action. The binary `laituri-driver` runs it
+//!   as a process that a test can kill -9.
+//! - [`outbound`]: stock and orders for the pickers, as the warehouse's other devices and the
+//!   merchants' systems bring them: goods received and put away into bins by a device of its
+//!   own, orders posted through the integration API and released into pick tasks.
 //! - [`server`]: the central server as a process (`laituri-faults-server`), to kill -9 as well.
 //! - `laituri_faultproxy::FaultProxy` between terminal and server for network faults, and
 //!   [`badhttp`] for a server that answers 500, 503, 429 or garbage.
 //! - [`check`]: the checker. Every confirmed event is on the server exactly once, nothing else
 //!   appears, server stock is the fold of the applied events' stock moves (in totes and in bins),
-//!   the outbox drained and the server's `last_seq` is the terminal's.
+//!   the outbox drained and the server's `last_seq` is the terminal's; and no task's progress came
+//!   from two devices.
 //! - [`scenario`]: the faults, each over seeded runs, shared by the tests and the soak mode.
 //!
 //! Everything listens on 127.0.0.1 only, and every loop has a bound.
@@ -21,6 +26,7 @@ pub mod badhttp;
 pub mod check;
 pub mod driver;
 pub mod oracle;
+pub mod outbound;
 pub mod scenario;
 pub mod server;
 pub mod serverdb;
@@ -36,13 +42,15 @@ pub fn today() -> Date {
 
 /// What the driver scans: an operator without a PIN who receives and puts away, a merchant, and
 /// a plain GTIN of one of its products that counts one unit per scan and asks for no lot or
-/// expiry.
+/// expiry; and the operator who picks too (with the PIN the badge asks for).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DemoFacts {
     pub badge: String,
     pub merchant: String,
     pub gtin: String,
     pub product: String,
+    pub picker_badge: String,
+    pub picker_pin: Option<String>,
 }
 
 impl DemoFacts {
@@ -66,11 +74,28 @@ impl DemoFacts {
                 !s.code.starts_with('(') && s.units == i64::from(s.times) && !s.to_quarantine
             })
             .ok_or_else(|| anyhow::anyhow!("the demo has no plain single-unit GTIN"))?;
+        let picker = guide
+            .operators
+            .iter()
+            .find(|o| {
+                [
+                    laituri_protocol::Role::Receiving,
+                    laituri_protocol::Role::Putaway,
+                    laituri_protocol::Role::Picking,
+                ]
+                .iter()
+                .all(|r| o.roles.contains(r))
+            })
+            .ok_or_else(|| {
+                anyhow::anyhow!("the demo has no operator who receives, puts away and picks")
+            })?;
         Ok(DemoFacts {
             badge: op.badge.clone(),
             merchant: notice.merchant_id.clone(),
             gtin: scan.code.clone(),
             product: scan.product_id.clone(),
+            picker_badge: picker.badge.clone(),
+            picker_pin: picker.pin.clone(),
         })
     }
 }
@@ -87,10 +112,16 @@ pub struct Totals {
     pub faults: u64,
     /// Actions the terminal confirmed (the oracle's lines).
     pub actions: u64,
+    /// Of them, picking's actions that recorded something: a pick, a short pick, a zero check,
+    /// the drop at packing.
+    pub picks: u64,
     /// Confirmed events that did not reach the server, or stock short of the events' fold.
     pub lost: u64,
     /// Events counted more than once or that appeared from nowhere, or stock beyond the fold.
     pub duplicated: u64,
+    /// Tasks whose progress the server took from more than one device (a device and the ones it
+    /// went on under after a restore count as one).
+    pub two_devices: u64,
 }
 
 impl std::ops::AddAssign for Totals {
@@ -99,8 +130,10 @@ impl std::ops::AddAssign for Totals {
         self.kills += o.kills;
         self.faults += o.faults;
         self.actions += o.actions;
+        self.picks += o.picks;
         self.lost += o.lost;
         self.duplicated += o.duplicated;
+        self.two_devices += o.two_devices;
     }
 }
 
@@ -108,8 +141,16 @@ impl fmt::Display for Totals {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "runs={} kills={} faults={} actions={} lost={} duplicated={}",
-            self.runs, self.kills, self.faults, self.actions, self.lost, self.duplicated
+            "runs={} kills={} faults={} actions={} picks={} lost={} duplicated={} \
+             tasks_worked_by_two_devices={}",
+            self.runs,
+            self.kills,
+            self.faults,
+            self.actions,
+            self.picks,
+            self.lost,
+            self.duplicated,
+            self.two_devices
         )
     }
 }

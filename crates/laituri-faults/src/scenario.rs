@@ -4,7 +4,8 @@
 //! directory for the runs. A run is one new terminal store driven by the scanning driver until it
 //! has scanned its items, while a scenario does its worst; then the faults heal, the outbox drains
 //! straight to the server, and [`check::check_run`] judges it. After all runs the rig checks that
-//! the server's stock is the fold of the applied events.
+//! the server's stock is the fold of the applied events, and that no task was worked by two
+//! devices.
 //!
 //! Every wait has a deadline and every loop a bound; only 127.0.0.1 is used.
 
@@ -29,6 +30,7 @@ use rand::{RngExt, SeedableRng};
 use crate::badhttp::HttpFaults;
 use crate::check::{self, RunCheck, StockKey};
 use crate::driver::{DriverConfig, DriverSummary, Session};
+use crate::outbound::{self, Stocker, Wave};
 use crate::server::{self, ServerProcess};
 use crate::serverdb::{PgEvents, ServerEvents};
 use crate::{DemoFacts, Totals};
@@ -74,6 +76,16 @@ pub struct Rig {
     pub partial_events: u64,
     /// Terminals that went on under a new device id (their database was restored from a backup).
     pub continued_terminals: u64,
+    /// Confirmed picking events by type (picked, pick_short, zero_checked, totes_dropped,
+    /// pick_finished).
+    pub picking_events: BTreeMap<String, u64>,
+    /// Confirmed actions of the pick flow, whether they recorded an event or not.
+    pub pick_actions: u64,
+    /// Pick tasks made by releases, and what the last check of who worked the tasks found.
+    pub pick_tasks_released: u64,
+    pub workers: check::WorkerCheck,
+    /// Bins and products the waves of stock for the pickers used: the next wave takes others.
+    used: outbound::Used,
     pub problems: Vec<String>,
     runs: u64,
     /// Print one line per run.
@@ -110,6 +122,11 @@ impl Rig {
             confirmed_putaways: 0,
             partial_events: 0,
             continued_terminals: 0,
+            picking_events: BTreeMap::new(),
+            pick_actions: 0,
+            pick_tasks_released: 0,
+            workers: check::WorkerCheck::default(),
+            used: outbound::Used::default(),
             problems: Vec::new(),
             runs: 0,
             verbose: true,
@@ -152,6 +169,11 @@ impl Rig {
             problems: Vec::new(),
             runs: 0,
             continued_terminals: 0,
+            picking_events: BTreeMap::new(),
+            pick_actions: 0,
+            pick_tasks_released: 0,
+            workers: check::WorkerCheck::default(),
+            used: outbound::Used::default(),
             verbose: true,
         })
     }
@@ -282,6 +304,11 @@ impl Rig {
         let c = check::check_run(self.events(), &self.server.url(), &run.db, &run.oracle)?;
         self.totals.runs += 1;
         self.totals.actions += c.actions;
+        self.totals.picks += c.picks;
+        self.pick_actions += c.pick_actions;
+        for (kind, n) in &c.picking_events {
+            *self.picking_events.entry(kind.clone()).or_insert(0) += n;
+        }
         self.totals.lost += c.lost;
         self.totals.duplicated += c.duplicated;
         self.committed_events += c.committed_events;
@@ -293,10 +320,11 @@ impl Rig {
         }
         if self.verbose {
             println!(
-                "{}: actions={} confirmed_events={} committed_events={} put_away={} partial={} \
-                 lost={} duplicated={}{}",
+                "{}: actions={} picks={} confirmed_events={} committed_events={} put_away={} \
+                 partial={} lost={} duplicated={}{}",
                 run.name,
                 c.actions,
+                c.picks,
                 c.confirmed_events,
                 c.committed_events,
                 c.confirmed_putaways,
@@ -314,13 +342,22 @@ impl Rig {
     }
 
     /// The last check: server stock is the seeded stock plus the fold of the applied events'
-    /// stock moves (receipts into totes, putaways from totes into bins).
+    /// stock moves (receipts into totes, putaways from totes into bins, picks into totes in
+    /// transit, drops at packing), and no task was worked by two devices.
     pub fn finish(&mut self) -> anyhow::Result<Totals> {
         self.proxy.set(Fault::None);
+        if !self.server.is_running() {
+            let addr = self.server.restart()?;
+            self.proxy.set_upstream(addr);
+        }
         let s = check::check_stock(self.events(), &self.server.url(), &self.baseline)?;
         self.totals.lost += s.short;
         self.totals.duplicated += s.excess;
         self.problems.extend(s.problems);
+        let w = check::check_one_worker(self.events())?;
+        self.totals.two_devices = w.two_devices;
+        self.problems.extend(w.problems.iter().cloned());
+        self.workers = w;
         self.totals.faults += proxy_faults(self.proxy.stats());
         if let Some((_, p)) = &self.second {
             self.totals.faults += proxy_faults(p.stats());
@@ -868,8 +905,62 @@ fn put_backup_back(run: &RunFiles, dir: &Path) -> anyhow::Result<()> {
 /// restored terminal's by [`check::check_run`] over the device ids it went on under, the other
 /// history's by [`check::check_delivered`] over its oracle.
 pub fn restored_backups(rig: &mut Rig, seed: u64, runs: u32) -> anyhow::Result<()> {
+    restored(rig, seed, runs, None)
+}
+
+/// [`restored_backups`] of terminals whose operator picks too: before each run a wave of stock
+/// and orders is released into pick tasks. A task the lost history took goes on under the device
+/// id the restored copy continues with (the server hands the leases over): no task may then be
+/// worked by two devices, counting a device and the one that continues it as one.
+pub fn restored_pickers(rig: &mut Rig, seed: u64, runs: u32) -> anyhow::Result<()> {
+    restored(rig, seed, runs, Some(70))
+}
+
+/// Brings a wave of stock and orders for the pickers, straight to the server, and releases it.
+fn bring_wave(
+    rig: &mut Rig,
+    stocker: &mut Stocker,
+    seed: u64,
+    name: &str,
+    orders: usize,
+) -> anyhow::Result<()> {
+    let (goods, bins) = outbound::catalogue(&rig.facts.merchant, &rig.facts.product);
+    anyhow::ensure!(
+        goods.len() >= 4 && !bins.is_empty(),
+        "the demo has too few plain products or bins for the pickers"
+    );
+    rig.proxy.set(Fault::None);
+    if !rig.server.is_running() {
+        let addr = rig.server.restart()?;
+        rig.proxy.set_upstream(addr);
+    }
+    stocker.set_base(&rig.server.url());
+    let wave = Wave::plan(seed, name, &goods, &bins, &mut rig.used, orders);
+    let released = wave
+        .bring_in(&rig.server.url(), stocker, &rig.facts.merchant)
+        .with_context(|| format!("stock and orders of {name}"))?;
+    rig.pick_tasks_released += u64::from(released.tasks);
+    if rig.verbose {
+        println!(
+            "{name}: {orders} orders, {} units in {} bins, {released:?}",
+            wave.stock.iter().map(|(_, n, _)| n).sum::<i64>(),
+            wave.stock.len()
+        );
+    }
+    Ok(())
+}
+
+fn restored(rig: &mut Rig, seed: u64, runs: u32, pick_pct: Option<u32>) -> anyhow::Result<()> {
     let mut rng = SmallRng::seed_from_u64(seed);
-    for _ in 0..runs {
+    let mut stocker = match pick_pct {
+        Some(_) => Some(Stocker::enrol(&rig.server.url())?),
+        None => None,
+    };
+    for i in 0..runs {
+        if let Some(stocker) = stocker.as_mut() {
+            let orders = rng.random_range(3..=6);
+            bring_wave(rig, stocker, rng.random(), &format!("R{seed}-{i}"), orders)?;
+        }
         let run = rig.new_run("restore");
         let run_dir = run
             .db
@@ -890,6 +981,12 @@ pub fn restored_backups(rig: &mut Rig, seed: u64, runs: u32) -> anyhow::Result<(
         let mut config = rig.driver_config(&run, &mut rng);
         config.items = rng.random_range(60..=90);
         config.pace_ms = rng.random_range(4..=10);
+        if let Some(pct) = pick_pct {
+            // Jobs come one after another: a slower pace leaves moments between them.
+            config = config.picking(&rig.facts, pct);
+            config.items = rng.random_range(35..=50);
+            config.pace_ms = rng.random_range(6..=12);
+        }
 
         // The history that is lost with the disk: a backup at a random moment, then more work
         // until a kill -9, then everything it confirmed reaches the server.
@@ -913,7 +1010,11 @@ pub fn restored_backups(rig: &mut Rig, seed: u64, runs: u32) -> anyhow::Result<(
         put_backup_back(&run, &run_dir)?;
         rig.totals.faults += 1;
         config.tote_prefix = format!("T-{}-R-", run.name);
-        config.items += rng.random_range(10..=20);
+        config.items += if pick_pct.is_some() {
+            rng.random_range(5..=10)
+        } else {
+            rng.random_range(10..=20)
+        };
         config.seed = rng.random();
         rig.proxy.set(if rng.random_bool(0.5) {
             Fault::None
@@ -953,6 +1054,159 @@ pub fn restored_backups(rig: &mut Rig, seed: u64, runs: u32) -> anyhow::Result<(
                 "{} (the other history): actions={} confirmed_events={} lost={} duplicated={}",
                 run.name, lost.actions, lost.confirmed_events, lost.lost, lost.duplicated
             );
+        }
+    }
+    Ok(())
+}
+
+/// A picker's terminal in a picking round: its files, its configuration and its process (none
+/// once it ended by itself).
+struct Picker {
+    run: RunFiles,
+    config: DriverConfig,
+    child: Option<Child>,
+}
+
+impl Picker {
+    /// kill -9 of the driver, and its start again on the same store and oracle after `down`.
+    /// A driver that ended by itself meanwhile stays ended.
+    fn kill_and_restart(&mut self, rig: &mut Rig, down: Duration) -> anyhow::Result<()> {
+        let Some(mut child) = self.child.take() else {
+            return Ok(());
+        };
+        if let Some(status) = child.try_wait()? {
+            anyhow::ensure!(
+                status.success(),
+                "driver of {} failed ({status}); see {}",
+                self.run.name,
+                self.run.log.display()
+            );
+            return Ok(());
+        }
+        child.kill()?;
+        child.wait()?;
+        rig.totals.kills += 1;
+        std::thread::sleep(down);
+        self.child = Some(rig.spawn_driver(&self.config, &self.run.log)?);
+        Ok(())
+    }
+}
+
+/// Pickers under every fault at once. Each round a device of the warehouse's own puts goods in
+/// bins and the merchant's orders come in and are released into pick tasks of one to three
+/// orders (what short picks of earlier rounds left is reserved again, into follow-up tasks);
+/// then two or three terminals whose operator receives, puts away and picks work side by side,
+/// taking the next pick task from the same list (so they ask for the same task and all but one
+/// are refused), while terminals are killed -9 and started again, the server is killed -9 and
+/// started again, and the proxy loses requests and answers, resets connections and blackholes
+/// them. Every pick, short pick, zero check and drop a terminal confirmed must be on the server
+/// once; stock in bins, in the totes in transit and at packing must be the fold of the applied
+/// events; and no pick task may have been worked by two devices. On a rig with two servers on
+/// one PostgreSQL database, every other picker talks to the second server, and either server
+/// may be the one killed.
+pub fn picking_under_faults(rig: &mut Rig, seed: u64, rounds: u32) -> anyhow::Result<()> {
+    let mut rng = SmallRng::seed_from_u64(seed);
+    let mut stocker = Stocker::enrol(&rig.server.url())?;
+    for round in 0..rounds {
+        let orders = rng.random_range(8..=14);
+        bring_wave(
+            rig,
+            &mut stocker,
+            rng.random(),
+            &format!("F{seed}-{round}"),
+            orders,
+        )?;
+
+        let mut pickers = Vec::new();
+        for i in 0..rng.random_range(2..=3) {
+            let run = rig.new_run("picking");
+            if rng.random_bool(0.8) {
+                rig.prime(&run)?;
+            }
+            let pick_pct = rng.random_range(70..=95);
+            let mut config = rig
+                .driver_config(&run, &mut rng)
+                .picking(&rig.facts, pick_pct);
+            config.items = rng.random_range(6..=15);
+            config.pace_ms = rng.random_range(2..=10);
+            config.drain = Duration::from_secs(20);
+            // Now and then a picker's shift ends in the middle of a job: its goods stay in transit.
+            config.finish_picking = rng.random_bool(0.7);
+            // With two servers on one database, every other picker talks to the second.
+            if let Some((_, proxy)) = rig.second.as_ref().filter(|_| i % 2 == 1) {
+                config.server_url = proxy.url();
+            }
+            let child = rig.spawn_driver(&config, &run.log)?;
+            pickers.push(Picker {
+                run,
+                config,
+                child: Some(child),
+            });
+        }
+
+        for _ in 0..rng.random_range(4..=7) {
+            std::thread::sleep(sleep_ms(&mut rng, 100..=600));
+            match rng.random_range(0..6) {
+                0 | 1 => {
+                    let i = rng.random_range(0..pickers.len());
+                    let down = sleep_ms(&mut rng, 0..=300);
+                    pickers[i].kill_and_restart(rig, down)?;
+                }
+                2 => {
+                    let second = rig.second.is_some() && rng.random_bool(0.5);
+                    let down = sleep_ms(&mut rng, 0..=400);
+                    rig.totals.kills += 1;
+                    match rig.second.as_mut().filter(|_| second) {
+                        Some((server, proxy)) => {
+                            server.kill9();
+                            std::thread::sleep(down);
+                            proxy.set_upstream(server.restart()?);
+                        }
+                        None => {
+                            rig.server.kill9();
+                            std::thread::sleep(down);
+                            let addr = rig.server.restart()?;
+                            rig.proxy.set_upstream(addr);
+                        }
+                    }
+                }
+                3 => {
+                    rig.proxy.set(Fault::Seeded {
+                        seed: rng.random(),
+                        p_reset: 0.15,
+                        p_drop_response: 0.25,
+                        p_blackhole: 0.05,
+                    });
+                    std::thread::sleep(sleep_ms(&mut rng, 400..=1500));
+                    rig.proxy.set(Fault::None);
+                }
+                4 => {
+                    rig.proxy.set(if rng.random_bool(0.5) {
+                        Fault::DropResponse
+                    } else {
+                        Fault::Reset
+                    });
+                    std::thread::sleep(sleep_ms(&mut rng, 200..=800));
+                    rig.proxy.set(Fault::None);
+                }
+                _ => {
+                    // Longer than the request timeout (1 s).
+                    rig.proxy.set(Fault::Blackhole);
+                    std::thread::sleep(sleep_ms(&mut rng, 1200..=2000));
+                    rig.proxy.set(Fault::None);
+                }
+            }
+        }
+        rig.proxy.set(Fault::None);
+        let mut ended = Vec::new();
+        for p in pickers {
+            if let Some(child) = p.child {
+                rig.wait_driver(child, Duration::from_secs(120), &p.run)?;
+            }
+            ended.push(p.run);
+        }
+        for run in &ended {
+            rig.finish_run(run)?;
         }
     }
     Ok(())

@@ -47,6 +47,19 @@ fn suite_on(
         "putaway, {name}: confirmed put_away events={} partial={}",
         rig.confirmed_putaways, rig.partial_events
     );
+    if totals.picks > 0 {
+        println!(
+            "picking, {name}: confirmed actions of the pick flow={}, events {:?}; pick tasks \
+             released={} worked={} (of them by a restored terminal under two device ids={}; \
+             events whose progress was refused={})",
+            rig.pick_actions,
+            rig.picking_events,
+            rig.pick_tasks_released,
+            rig.workers.pick_tasks,
+            rig.workers.continued,
+            rig.workers.refused_progress
+        );
+    }
     if !rig.problems.is_empty() {
         keep_for_inspection(dir.path());
     }
@@ -57,6 +70,7 @@ fn suite_on(
     );
     assert_eq!(totals.lost, 0, "{name}: confirmed actions lost");
     assert_eq!(totals.duplicated, 0, "{name}: actions counted twice");
+    assert_eq!(totals.two_devices, 0, "{name}: tasks worked by two devices");
     assert!(totals.actions > 0, "{name}: nothing was scanned");
     totals
 }
@@ -96,6 +110,13 @@ fn lost_requests_and_responses_resets_blackholes_and_flapping_lose_and_double_no
 }
 
 #[test]
+fn picking_under_kills_and_network_faults_loses_doubles_and_shares_nothing() {
+    let t = suite("picking", |rig| scenario::picking_under_faults(rig, 97, 4));
+    assert!(t.kills > 0 && t.faults > 0, "{t}");
+    assert!(t.picks > 0, "nothing was picked: {t}");
+}
+
+#[test]
 fn a_server_answering_errors_and_garbage_loses_and_doubles_nothing() {
     let t = suite("bad server", |rig| scenario::bad_server(rig, 41, 5));
     assert!(t.faults > 0, "{t}");
@@ -130,6 +151,17 @@ fn two_servers_on_one_postgres_database_and_kill_9_of_either_lose_and_double_not
 }
 
 #[test]
+fn picking_through_two_servers_on_one_postgres_database_loses_doubles_and_shares_nothing() {
+    let db = postgres::fresh_database();
+    let t = suite_on(
+        "picking on PostgreSQL",
+        |dir| Rig::on_postgres(&bins(), dir, &db.url),
+        |rig| scenario::picking_under_faults(rig, 107, 2),
+    );
+    assert!(t.kills > 0 && t.faults > 0 && t.picks > 0, "{t}");
+}
+
+#[test]
 fn a_terminal_database_restored_from_a_backup_loses_and_doubles_nothing() {
     let mut continued = 0;
     let t = suite("restored backup", |rig| {
@@ -139,6 +171,22 @@ fn a_terminal_database_restored_from_a_backup_loses_and_doubles_nothing() {
     });
     assert!(t.faults > 0, "{t}");
     println!("restored backup: terminals that went on under a new device id={continued}");
+    assert!(
+        continued > 0,
+        "in no run did the restored copy's history differ from the server's"
+    );
+}
+
+#[test]
+fn a_picker_restored_from_a_backup_loses_doubles_and_shares_nothing() {
+    let mut continued = 0;
+    let t = suite("restored picker", |rig| {
+        let ran = scenario::restored_pickers(rig, 101, 3);
+        continued = rig.continued_terminals;
+        ran
+    });
+    println!("restored picker: terminals that went on under a new device id={continued}");
+    assert!(t.picks > 0, "nothing was picked: {t}");
     assert!(
         continued > 0,
         "in no run did the restored copy's history differ from the server's"

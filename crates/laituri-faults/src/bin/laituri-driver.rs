@@ -26,8 +26,8 @@ struct Args {
 
 #[derive(Debug, Subcommand)]
 enum Cmd {
-    /// Scan items into blind receipts and put the totes away until the oracle holds `--items`
-    /// item scans.
+    /// Scan items into blind receipts and put the totes away (and pick, with `--pick-pct`) until
+    /// the oracle holds `--items` item scans.
     Scan(Box<ScanArgs>),
     /// Run every fault scenario repeatedly for a while, then check and print the totals.
     Soak(SoakArgs),
@@ -81,6 +81,22 @@ struct ScanArgs {
     /// Percent of putaways started by taking the tote's task (a lease) instead of scanning it.
     #[arg(long, default_value_t = 50)]
     lease_pct: u32,
+    /// The PIN the badge asks for, if it asks for one.
+    #[arg(long)]
+    pin: Option<String>,
+    /// Percent of the menu's choices that take a pick task when the task list has one.
+    #[arg(long, default_value_t = 0)]
+    pick_pct: u32,
+    /// Pick totes are labelled with this prefix, the task and the order's slot on the cart.
+    #[arg(long, default_value = "T-P")]
+    pick_tote_prefix: String,
+    /// Where the totes of a pick task are dropped.
+    #[arg(long, default_value = laituri_faults::outbound::PACKING)]
+    packing: String,
+    /// End in the middle of a pick job once the items are done (a job that holds goods in its
+    /// totes, which stay in transit) instead of finishing the open job first.
+    #[arg(long)]
+    leave_picking_open: bool,
 }
 
 #[derive(Debug, clap::Args)]
@@ -100,6 +116,8 @@ fn scan(a: ScanArgs) -> anyhow::Result<()> {
         merchant: a.merchant,
         gtin: a.gtin,
         product: String::new(),
+        picker_badge: String::new(),
+        picker_pin: None,
     };
     let mut c = DriverConfig::new(a.db, a.server, a.oracle, &facts);
     c.items = a.items;
@@ -115,6 +133,11 @@ fn scan(a: ScanArgs) -> anyhow::Result<()> {
     c.max_refusals = a.max_refusals.max(1);
     c.putaway_pct = a.putaway_pct.min(100);
     c.lease_pct = a.lease_pct.min(100);
+    c.pin = a.pin;
+    c.pick_pct = a.pick_pct.min(100);
+    c.pick_tote_prefix = a.pick_tote_prefix;
+    c.packing = a.packing;
+    c.finish_picking = !a.leave_picking_open;
     let summary = driver::run(&c)?;
     println!("{}", serde_json::to_string(&summary)?);
     Ok(())
@@ -151,7 +174,7 @@ fn soak(a: SoakArgs) -> anyhow::Result<()> {
         round += 1;
         let seed = a.seed.wrapping_mul(1_000_003).wrapping_add(round);
         type Scenario = fn(&mut Rig, u64, u32) -> anyhow::Result<()>;
-        let scenarios: [(&str, Scenario, u32); 8] = [
+        let scenarios: [(&str, Scenario, u32); 10] = [
             ("terminal kills", scenario::terminal_kills, 4),
             ("server kills", scenario::server_kills, 2),
             ("network", scenario::network, 2),
@@ -160,6 +183,8 @@ fn soak(a: SoakArgs) -> anyhow::Result<()> {
             ("disk full", scenario::disk_full, 1),
             ("thin link", scenario::thin_link, 1),
             ("restored backup", scenario::restored_backups, 1),
+            ("picking", scenario::picking_under_faults, 1),
+            ("restored picker", scenario::restored_pickers, 1),
         ];
         for (name, run, runs) in scenarios {
             if Instant::now() >= until {
@@ -187,11 +212,23 @@ fn soak(a: SoakArgs) -> anyhow::Result<()> {
         rig.confirmed_events,
         rig.committed_events - rig.confirmed_events
     );
+    println!(
+        "soak: actions of the pick flow={}, picking events confirmed {:?}; pick tasks \
+         released={} worked={} (by a restored terminal under two device ids={})",
+        rig.pick_actions,
+        rig.picking_events,
+        rig.pick_tasks_released,
+        rig.workers.pick_tasks,
+        rig.workers.continued
+    );
     for p in &rig.problems {
         println!("problem: {p}");
     }
     anyhow::ensure!(
-        rig.problems.is_empty() && totals.lost == 0 && totals.duplicated == 0,
+        rig.problems.is_empty()
+            && totals.lost == 0
+            && totals.duplicated == 0
+            && totals.two_devices == 0,
         "the offline promise was broken"
     );
     Ok(())
@@ -201,7 +238,7 @@ fn main() -> anyhow::Result<()> {
     let args = Args::parse();
     // The soak fills disks on purpose: the terminal's "not saved" errors are expected there.
     let quiet = match args.command {
-        Cmd::Soak(_) => "warn,laituri::terminal::receiving=off",
+        Cmd::Soak(_) => "warn,laituri::terminal::receiving=off,laituri::terminal::seam=off",
         Cmd::Scan(_) => "warn",
     };
     tracing_subscriber::fmt()
