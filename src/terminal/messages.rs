@@ -177,6 +177,10 @@ pub enum Text {
     PickTaskGone {
         task: String,
     },
+    /// This device finished the batch already; the server hears it at the next sync.
+    PickTaskFinishedHere {
+        task: String,
+    },
     /// The packet of a pick task holds no line the terminal can pick.
     PickTaskEmpty {
         task: String,
@@ -444,6 +448,11 @@ impl Text {
             Text::PickTaskGone { task } => tr!(
                 lang,
                 "Batch {task} is no longer open on the server. Take the next task, or choose another.",
+                task
+            ),
+            Text::PickTaskFinishedHere { task } => tr!(
+                lang,
+                "Batch {task} was finished on this terminal; the server hears it at the next sync. Take the next task.",
                 task
             ),
             Text::PickTaskEmpty { task } => tr!(

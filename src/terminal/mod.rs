@@ -19,7 +19,7 @@ use std::sync::Arc;
 
 use laituri_domain::calendar::Date;
 use laituri_domain::scan::{self, ScanKind, ScanOptions};
-use laituri_protocol::{Role, TaskClaim, TaskKind};
+use laituri_protocol::{EventBody, Role, TaskClaim, TaskKind};
 use tokio::sync::Notify;
 
 use crate::store::{OperatorRow, Store, StoreError, now_ms};
@@ -691,6 +691,18 @@ impl Terminal {
         if let Some(job) = self.open_job_name() {
             return Reply::new(Tone::Error, Text::FinishJobFirst { job });
         }
+        // A batch this device finished while the server has not heard it yet is not started
+        // again from its first line (the server would still grant it).
+        if let Some(task) = task.as_ref().filter(|_| pick)
+            && self.finished_here(task_id)
+        {
+            return Reply::new(
+                Tone::Warning,
+                Text::PickTaskFinishedHere {
+                    task: picking::batch_name(task),
+                },
+            );
+        }
         // One task asked for at a time: a second answer would find a job open, and its lease
         // would be held for nothing.
         let waiting = match self.store.leases_wanted() {
@@ -716,6 +728,16 @@ impl Terminal {
             ),
             None => Reply::new(Tone::Ok, Text::TakingTask),
         }
+    }
+
+    /// Whether this device recorded the end of pick task `task_id` (among its latest ends).
+    fn finished_here(&self, task_id: &str) -> bool {
+        const LATEST: u32 = 50;
+        self.store
+            .recent_events("pick_finished", LATEST)
+            .unwrap_or_default()
+            .iter()
+            .any(|(body, _)| matches!(body, EventBody::PickFinished { task } if task.task_id == task_id))
     }
 
     /// Takes the most urgent open pick task this device knows.

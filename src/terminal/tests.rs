@@ -765,6 +765,15 @@ fn a_pick_task_is_picked_from_its_packet_offline_and_resumes_after_a_restart_wit
     assert_eq!(tone(t.scan("PACK-1")), Tone::Done);
     assert!(t.picking().unwrap().is_finished());
     assert_eq!(t.store().open_job().unwrap(), None);
+    // The batch label again, before the server heard of the end: not started over.
+    t.home();
+    t.open(Screen::PickingStart).unwrap();
+    let again = t.scan("pick-1").unwrap();
+    assert!(
+        matches!(&again.text, Text::PickTaskFinishedHere { .. }),
+        "{again:?}"
+    );
+    assert!(t.store().leases_wanted().unwrap().is_empty());
 
     let events = t.store().pending_batch(100).unwrap();
     let types: Vec<&str> = events.iter().map(|e| e.event_type.as_str()).collect();
