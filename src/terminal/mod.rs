@@ -493,7 +493,35 @@ impl Terminal {
             _ => screen,
         };
         self.screen = screen;
+        if self.screen == Screen::PickingStart
+            && self.job.is_none()
+            && let Some(claim) = self.pick_lease_without_job()
+        {
+            // The lease's answer was taken but the job never began (the terminal stopped in
+            // between, or another operator was logged in): it begins now.
+            let _ = self.start_picking(claim);
+        }
         Ok(())
+    }
+
+    /// A pick task this device holds a lease of, with no job open and not finished here.
+    fn pick_lease_without_job(&self) -> Option<TaskClaim> {
+        self.store
+            .held_leases()
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|l| !self.finished_here(&l.task_id))
+            .find(|l| {
+                self.store
+                    .lease(&l.task_id)
+                    .ok()
+                    .flatten()
+                    .is_some_and(|row| row.packet.task.kind == TaskKind::Pick)
+            })
+            .map(|l| TaskClaim {
+                task_id: l.task_id,
+                token: l.token,
+            })
     }
 
     /// Back to the home menu (or the badge screen when nobody is logged in).

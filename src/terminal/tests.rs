@@ -824,3 +824,29 @@ fn a_pick_task_is_picked_from_its_packet_offline_and_resumes_after_a_restart_wit
     };
     assert_eq!((at("A-01"), at("A-02"), at("PACK-1")), (0, 4, 4));
 }
+
+#[test]
+fn a_pick_lease_whose_job_never_began_begins_when_picking_is_opened() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("t.sqlite3");
+    let mut t = terminal_at(&path);
+    let (task, packet) = pick_task();
+    pick_stock(&mut t, task);
+    t.scan("OP-1002");
+    t.enter_pin("1234");
+    t.open(Screen::PickingStart).unwrap();
+    t.scan("pick-1").unwrap();
+    t.store_mut()
+        .answer_wanted("pick-1", Some(&packet), None)
+        .unwrap();
+    // The answer is taken, and the terminal stops before the job begins.
+    assert!(t.store_mut().take_answered_lease().unwrap().is_some());
+    drop(t);
+    let mut t = terminal_at(&path);
+    t.scan("OP-1002");
+    t.enter_pin("1234");
+    assert!(t.picking().is_none());
+    t.open(Screen::PickingStart).unwrap();
+    assert_eq!(t.screen(), &Screen::Picking, "the held batch begins");
+    assert_eq!(t.picking().unwrap().claim().task_id, "pick-1");
+}
