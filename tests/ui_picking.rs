@@ -343,7 +343,8 @@ fn a_parked_pick_resumes_after_log_out_and_log_in_with_its_bound_totes() {
     let (ctx, window) = support::ui::open_window(&db);
     log_in(&ctx, &window, &server);
     tap(&window, sv("Picking"));
-    tap(&window, sv("Take the next"));
+    // The batch chosen from the list by its orders.
+    tap(&window, "K-2001, K-2002");
     synced(&window, &sync);
     assert_eq!(
         screen(&ctx),

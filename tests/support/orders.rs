@@ -5,11 +5,12 @@
 #![allow(dead_code)]
 
 use laituri_protocol::{
-    EnrolRequest, EnrolResponse, Event, EventBody, EventOutcome, GoodsCondition, LeaseRequest,
-    LeaseResponse, Order, PROTOCOL_HEADER, PROTOCOL_VERSION, Place, PushRequest, PushResponse,
-    ReleaseOrdersResult, StockMove, Task, WorkPacket, paths,
+    EnrolRequest, EnrolResponse, Event, EventOutcome, LeaseRequest, LeaseResponse, Order,
+    PROTOCOL_HEADER, PROTOCOL_VERSION, PushRequest, PushResponse, ReleaseOrdersResult, Task,
+    WorkPacket, paths,
 };
 use laituri_server::demo;
+use laituri_server::demo::outbound::{Shelving, shelve};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use uuid::Uuid;
@@ -93,49 +94,20 @@ impl Stocker {
     pub fn stock_up(&mut self, product: &str, quantity: i64, bin: &str) {
         let receipt = Uuid::now_v7();
         let tote = format!("T-IN-{}", &receipt.simple().to_string()[20..]);
-        let goods = |from: Option<Place>, to: Place| StockMove {
-            merchant_id: MERCHANT.into(),
-            product_id: product.into(),
-            quantity,
-            lot: None,
-            expiry: None,
-            serial: None,
-            condition: GoodsCondition::Good,
-            from,
-            to: Some(to),
-            reason: None,
-        };
-        let bodies = [
-            EventBody::ReceiptOpened {
-                receipt_id: receipt,
-                merchant_id: MERCHANT.into(),
-                notice_id: None,
-                dock: "DOCK-1".into(),
-            },
-            EventBody::GoodsReceived {
-                receipt_id: receipt,
-                merchant_id: MERCHANT.into(),
-                product_id: product.into(),
-                quantity,
+        let barcode = barcode(product);
+        let bodies = shelve(
+            receipt,
+            &Shelving {
+                merchant: MERCHANT,
+                product,
+                barcode: &barcode,
+                units: quantity,
                 lot: None,
                 expiry: None,
-                serial: None,
-                container: tote.clone(),
-                location: "DOCK-1".into(),
-                condition: GoodsCondition::Good,
-                barcode: barcode(product),
+                tote: &tote,
+                bin,
             },
-            EventBody::PutAway {
-                container: tote.clone(),
-                task: None,
-                suggested: None,
-                override_reason: None,
-                moves: vec![goods(
-                    Some(Place::in_container("DOCK-1", &tote)),
-                    Place::at(bin),
-                )],
-            },
-        ];
+        );
         let events: Vec<Event> = bodies
             .iter()
             .map(|b| {

@@ -15,11 +15,11 @@ use std::time::Duration;
 
 use anyhow::Context;
 use laituri_protocol::{
-    EnrolRequest, EnrolResponse, Event, EventBody, EventOutcome, GoodsCondition, LocationKind,
-    Order, OrderInput, OrderLine, PROTOCOL_HEADER, PROTOCOL_VERSION, Place, PushRequest,
-    PushResponse, Recipient, ReleaseOrdersRequest, ReleaseOrdersResult, StockMove, paths,
+    EnrolRequest, EnrolResponse, Event, EventOutcome, LocationKind, Order, PROTOCOL_HEADER,
+    PROTOCOL_VERSION, PushRequest, PushResponse, ReleaseOrdersRequest, ReleaseOrdersResult, paths,
 };
 use laituri_server::demo;
+use laituri_server::demo::outbound::{Shelving, shelve};
 use rand::rngs::SmallRng;
 use rand::seq::SliceRandom;
 use rand::{RngExt, SeedableRng};
@@ -102,45 +102,19 @@ impl Stocker {
     ) -> anyhow::Result<()> {
         let receipt = Uuid::now_v7();
         let tote = format!("T-IN-{}", &receipt.simple().to_string()[20..]);
-        let bodies = [
-            EventBody::ReceiptOpened {
-                receipt_id: receipt,
-                merchant_id: merchant.into(),
-                notice_id: None,
-                dock: "DOCK-1".into(),
-            },
-            EventBody::GoodsReceived {
-                receipt_id: receipt,
-                merchant_id: merchant.into(),
-                product_id: product.into(),
-                quantity,
+        let bodies = shelve(
+            receipt,
+            &Shelving {
+                merchant,
+                product,
+                barcode,
+                units: quantity,
                 lot: None,
                 expiry: None,
-                serial: None,
-                container: tote.clone(),
-                location: "DOCK-1".into(),
-                condition: GoodsCondition::Good,
-                barcode: barcode.into(),
+                tote: &tote,
+                bin,
             },
-            EventBody::PutAway {
-                container: tote.clone(),
-                task: None,
-                suggested: None,
-                override_reason: None,
-                moves: vec![StockMove {
-                    merchant_id: merchant.into(),
-                    product_id: product.into(),
-                    quantity,
-                    lot: None,
-                    expiry: None,
-                    serial: None,
-                    condition: GoodsCondition::Good,
-                    from: Some(Place::in_container("DOCK-1", &tote)),
-                    to: Some(Place::at(bin)),
-                    reason: None,
-                }],
-            },
-        ];
+        );
         let events: Vec<Event> = bodies
             .iter()
             .map(|b| {
@@ -176,34 +150,8 @@ pub fn post_order(
     reference: &str,
     lines: &[(String, i64)],
 ) -> anyhow::Result<Order> {
-    let order = OrderInput {
-        merchant_id: merchant.into(),
-        reference: reference.into(),
-        lines: lines
-            .iter()
-            .map(|(p, q)| OrderLine {
-                product_id: p.clone(),
-                quantity: *q,
-            })
-            .collect(),
-        shipping_method: "posti-parcel".into(),
-        pickup_point: None,
-        priority: 0,
-        recipient: Recipient {
-            name: "Asiakas".into(),
-            address: "Katu 1".into(),
-            address2: None,
-            postcode: "00100".into(),
-            city: "Helsinki".into(),
-            country: "FI".into(),
-            phone: None,
-            email: None,
-        },
-        comments: None,
-        documents: Vec::new(),
-        cash_on_delivery: None,
-        value_minor: None,
-    };
+    let lines: Vec<(&str, i64)> = lines.iter().map(|(p, q)| (p.as_str(), *q)).collect();
+    let order = demo::outbound::order(merchant, reference, &lines, 0, None);
     post(
         &format!("{base}{}", paths::ORDERS),
         Some(demo::ADMIN_KEY),

@@ -11,10 +11,8 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use laituri_domain::calendar::Date;
-use laituri_protocol::{
-    EnrolRequest, Event, EventBody, GoodsCondition, OrderInput, OrderLine, PROTOCOL_VERSION, Place,
-    Recipient, StockMove,
-};
+use laituri_protocol::{EnrolRequest, Event, OrderInput, OrderLine, PROTOCOL_VERSION};
+use laituri_server::demo::outbound::{Shelving, shelve};
 use laituri_server::outbound::ReleasePolicy;
 use laituri_server::{ServerConfig, Store, demo};
 use uuid::Uuid;
@@ -75,47 +73,20 @@ async fn stock_up(store: &dyn Store, products: &[(String, String)], units: i64) 
             .map(|(_, c)| c)
             .collect();
         let bin = zone_bins[i % zone_bins.len()].clone();
-        let receipt = Uuid::now_v7();
         let tote = format!("T-B{i:04}");
-        let bodies = [
-            EventBody::ReceiptOpened {
-                receipt_id: receipt,
-                merchant_id: merchant.clone(),
-                notice_id: None,
-                dock: "DOCK-1".into(),
-            },
-            EventBody::GoodsReceived {
-                receipt_id: receipt,
-                merchant_id: merchant.clone(),
-                product_id: product.clone(),
-                quantity: units,
+        let bodies = shelve(
+            Uuid::now_v7(),
+            &Shelving {
+                merchant,
+                product,
+                barcode: product,
+                units,
                 lot: None,
                 expiry: None,
-                serial: None,
-                container: tote.clone(),
-                location: "DOCK-1".into(),
-                condition: GoodsCondition::Good,
-                barcode: product.clone(),
+                tote: &tote,
+                bin: &bin,
             },
-            EventBody::PutAway {
-                container: tote.clone(),
-                task: None,
-                suggested: None,
-                override_reason: None,
-                moves: vec![StockMove {
-                    merchant_id: merchant.clone(),
-                    product_id: product.clone(),
-                    quantity: units,
-                    lot: None,
-                    expiry: None,
-                    serial: None,
-                    condition: GoodsCondition::Good,
-                    from: Some(Place::in_container("DOCK-1", &tote)),
-                    to: Some(Place::at(bin)),
-                    reason: None,
-                }],
-            },
-        ];
+        );
         for body in &bodies {
             let seq = events.len() as u64 + 1;
             events.push(Event::new(Uuid::now_v7(), device, seq, "OP-1900", 0, body));
@@ -150,28 +121,13 @@ fn orders(count: usize, products: &[(String, String)]) -> Vec<OrderInput> {
                     });
                 }
             }
-            OrderInput {
-                merchant_id: merchant.into(),
-                reference: format!("B-{n:06}"),
-                lines,
-                shipping_method: "posti-parcel".into(),
-                pickup_point: None,
-                priority: if rng.below(10) == 0 { 5 } else { 0 },
-                recipient: Recipient {
-                    name: "Bench".into(),
-                    address: "Katu 1".into(),
-                    address2: None,
-                    postcode: "00100".into(),
-                    city: "Helsinki".into(),
-                    country: "FI".into(),
-                    phone: None,
-                    email: None,
-                },
-                comments: None,
-                documents: Vec::new(),
-                cash_on_delivery: None,
-                value_minor: Some(1_000 + rng.below(10_000) as i64),
-            }
+            let lines: Vec<(&str, i64)> = lines
+                .iter()
+                .map(|l| (l.product_id.as_str(), l.quantity))
+                .collect();
+            let priority = if rng.below(10) == 0 { 5 } else { 0 };
+            let value = Some(1_000 + rng.below(10_000) as i64);
+            demo::outbound::order(merchant, &format!("B-{n:06}"), &lines, priority, value)
         })
         .collect()
 }

@@ -13,6 +13,7 @@ use laituri_protocol::{
     StockSummary, Task, TaskClaim, TaskKind, TaskLine, WorkPacket, paths,
 };
 use laituri_server::demo::KETTU;
+use laituri_server::demo::outbound::{Shelving, shelve};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -25,22 +26,20 @@ const BIN_FAR: &str = "B-01-03-1";
 async fn stock_up(s: &TestServer, dev: &mut Device, qty: i64, bin: &str) {
     let receipt = Uuid::now_v7();
     let tote = format!("T-IN-{}", &receipt.simple().to_string()[24..]);
-    let put = EventBody::PutAway {
-        container: tote.clone(),
-        task: None,
-        suggested: None,
-        override_reason: None,
-        moves: vec![goods(
-            qty,
-            Place::in_container("DOCK-1", &tote),
-            Place::at(bin),
-        )],
+    let shelving = Shelving {
+        merchant: KETTU,
+        product: PRODUCT,
+        barcode: common::KETTU_GTIN,
+        units: qty,
+        lot: None,
+        expiry: None,
+        tote: &tote,
+        bin,
     };
-    let evs = [
-        dev.event(&common::receipt_opened(receipt)),
-        dev.event(&common::goods_received(receipt, qty, &tote)),
-        dev.event(&put),
-    ];
+    let evs: Vec<_> = shelve(receipt, &shelving)
+        .iter()
+        .map(|b| dev.event(b))
+        .collect();
     applied(s, dev, &evs).await;
 }
 

@@ -239,7 +239,6 @@ fn stock_events(today: Date) -> Vec<Event> {
     };
     for (i, s) in SHELVES.iter().enumerate() {
         let receipt = Uuid::from_u128(STOCK_DEVICE.as_u128() + 0x100 + i as u128);
-        let tote = format!("T-OPEN-{:02}", i + 1);
         let (lot, expiry) = match s.lot {
             Some((lot, days)) => (
                 Some(lot.to_string()),
@@ -247,27 +246,65 @@ fn stock_events(today: Date) -> Vec<Event> {
             ),
             None => (None, None),
         };
-        add(EventBody::ReceiptOpened {
+        let shelving = Shelving {
+            merchant: s.merchant,
+            product: s.product,
+            barcode: s.product,
+            units: s.units,
+            lot,
+            expiry,
+            tote: &format!("T-OPEN-{:02}", i + 1),
+            bin: s.bin,
+        };
+        for body in shelve(receipt, &shelving) {
+            add(body);
+        }
+    }
+    events
+}
+
+/// Goods booked into a bin the way a floor books them, for [`shelve`].
+#[derive(Debug, Clone)]
+pub struct Shelving<'a> {
+    pub merchant: &'a str,
+    pub product: &'a str,
+    /// The raw scan the receipt records.
+    pub barcode: &'a str,
+    pub units: i64,
+    pub lot: Option<String>,
+    /// ISO date.
+    pub expiry: Option<String>,
+    /// The tote the goods arrive in at `DOCK-1`.
+    pub tote: &'a str,
+    pub bin: &'a str,
+}
+
+/// The events that put goods into a bin: a receipt opened at `DOCK-1`, the goods received into
+/// the tote, the tote put away into the bin, the receipt closed (the tote is empty, so no
+/// putaway task is left). What the demo's opening stock, the tests and the fault suite push.
+pub fn shelve(receipt: Uuid, s: &Shelving) -> [EventBody; 4] {
+    [
+        EventBody::ReceiptOpened {
             receipt_id: receipt,
             merchant_id: s.merchant.into(),
             notice_id: None,
             dock: "DOCK-1".into(),
-        });
-        add(EventBody::GoodsReceived {
+        },
+        EventBody::GoodsReceived {
             receipt_id: receipt,
             merchant_id: s.merchant.into(),
             product_id: s.product.into(),
             quantity: s.units,
-            lot: lot.clone(),
-            expiry: expiry.clone(),
+            lot: s.lot.clone(),
+            expiry: s.expiry.clone(),
             serial: None,
-            container: tote.clone(),
+            container: s.tote.into(),
             location: "DOCK-1".into(),
             condition: GoodsCondition::Good,
-            barcode: s.product.into(),
-        });
-        add(EventBody::PutAway {
-            container: tote.clone(),
+            barcode: s.barcode.into(),
+        },
+        EventBody::PutAway {
+            container: s.tote.into(),
             task: None,
             suggested: None,
             override_reason: None,
@@ -275,25 +312,26 @@ fn stock_events(today: Date) -> Vec<Event> {
                 merchant_id: s.merchant.into(),
                 product_id: s.product.into(),
                 quantity: s.units,
-                lot,
-                expiry,
+                lot: s.lot.clone(),
+                expiry: s.expiry.clone(),
                 serial: None,
                 condition: GoodsCondition::Good,
-                from: Some(Place::in_container("DOCK-1", &tote)),
+                from: Some(Place::in_container("DOCK-1", s.tote)),
                 to: Some(Place::at(s.bin)),
                 reason: None,
             }],
-        });
-        add(EventBody::ReceiptClosed {
+        },
+        EventBody::ReceiptClosed {
             receipt_id: receipt,
             notice_id: None,
             lines: Vec::new(),
-        });
-    }
-    events
+        },
+    ]
 }
 
-fn order(
+/// An order of `merchant` as a shop sends it, `(product, units)` per line, to an invented
+/// customer of the demo (personal data only in the order's erasable row).
+pub fn order(
     merchant: &str,
     reference: &str,
     lines: &[(&str, i64)],
@@ -313,7 +351,6 @@ fn order(
         shipping_method: "posti-parcel".into(),
         pickup_point: None,
         priority,
-        // An invented customer of the demo: personal data only in the order's erasable row.
         recipient: Recipient {
             name: format!("Demo customer {reference}"),
             address: "Esimerkkikatu 1".into(),

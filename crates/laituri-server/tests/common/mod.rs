@@ -329,6 +329,8 @@ pub async fn api_error(
 /// What the receiving tests scan: the demo's outdoor shop and one of its plain products, at the
 /// dock.
 pub const KETTU_PRODUCT: &str = "KO-006";
+/// Its unit barcode (GTIN-13).
+pub const KETTU_GTIN: &str = "6498765000068";
 
 /// A receipt of the demo's outdoor shop opened at the dock.
 pub fn receipt_opened(receipt: Uuid) -> EventBody {
@@ -353,7 +355,7 @@ pub fn goods_received(receipt: Uuid, qty: i64, tote: &str) -> EventBody {
         container: tote.into(),
         location: "DOCK-1".into(),
         condition: laituri_protocol::GoodsCondition::Good,
-        barcode: "6498765000068".into(),
+        barcode: KETTU_GTIN.into(),
     }
 }
 
