@@ -11,7 +11,7 @@ use laituri_domain::calendar::Date;
 use laituri_domain::scan::Scan;
 
 use super::{CoreConfig, Reply, Screen};
-use crate::store::{Store, StoreError};
+use crate::store::{OpenJob, Store, StoreError};
 
 /// What a job may use while it handles one scan or button.
 pub struct JobCtx<'a> {
@@ -35,3 +35,19 @@ pub trait Job: Any {
 
 /// Picks up the job of one flow that this device left open for `operator`, if there is one.
 pub type Resume = fn(&Store, &CoreConfig, &str) -> Result<Option<Box<dyn Job>>, StoreError>;
+
+/// The job of `flow` this device left open for `operator` (the open-job record), rebuilt by
+/// `resume`: how putaway and picking resume at log-in.
+pub fn resume_open<J: Job>(
+    store: &Store,
+    operator: &str,
+    flow: &str,
+    resume: impl FnOnce(&Store, &OpenJob) -> Result<J, StoreError>,
+) -> Result<Option<Box<dyn Job>>, StoreError> {
+    match store.open_job()? {
+        Some(job) if job.flow == flow && job.operator_id == operator => {
+            Ok(Some(Box::new(resume(store, &job)?)))
+        }
+        _ => Ok(None),
+    }
+}

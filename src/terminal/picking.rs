@@ -747,10 +747,5 @@ pub fn resume_for(
     _config: &CoreConfig,
     operator: &str,
 ) -> Result<Option<Box<dyn super::job::Job>>, StoreError> {
-    match store.open_job()? {
-        Some(job) if job.flow == FLOW && job.operator_id == operator => {
-            Ok(Some(Box::new(PickingController::resume(store, &job)?)))
-        }
-        _ => Ok(None),
-    }
+    super::job::resume_open(store, operator, FLOW, PickingController::resume)
 }
