@@ -1,6 +1,6 @@
 //! The station's network label printer: ZPL over raw TCP (port 9100).
 //!
-//! Owns one print: [`print`] connects with a timeout, asks the printer's host status (`~HS`)
+//! Owns one print: [`print()`] connects with a timeout, asks the printer's host status (`~HS`)
 //! when the station is set to, refuses to send a label to a printer that says it cannot print
 //! (out of labels, head open, out of ribbon, paused), writes every byte, shuts its side down and
 //! waits a little for the printer to close its own. [`PrintError`] says what a person does next
