@@ -7,3 +7,4 @@
 //! contents: a shipping label carries a customer's name and address.
 
 pub mod printer;
+pub mod scale;
