@@ -112,15 +112,16 @@ impl LabelContent<'_> {
 
         l.line(2, 2, "TO", 8);
         let to = &r.recipient;
-        l.line(2, 4, &to.name, 8);
+        // As wide as each line fits: 31 characters at 3, the longest valid line (40) at 2.
+        l.fit(3, 4, &to.name, 8);
         if let Some(company) = &to.company {
-            l.line(2, 4, company, 8);
+            l.fit(3, 4, company, 8);
         }
-        l.line(2, 4, &to.address, 8);
+        l.fit(3, 4, &to.address, 8);
         if let Some(address2) = &to.address2 {
-            l.line(2, 4, address2, 8);
+            l.fit(3, 4, address2, 8);
         }
-        l.line(2, 5, &format!("{} {}", to.postcode, to.city), 8);
+        l.fit(3, 5, &format!("{} {}", to.postcode, to.city), 8);
         l.line(4, 4, &to.country, 8);
         l.rule(4);
 
@@ -190,12 +191,8 @@ fn address(l: &mut Layout, a: &crate::Address, sx: u32, sy: u32, gap: u32) {
     if let Some(address2) = &a.address2 {
         l.line(sx, sy, address2, gap);
     }
-    l.line(
-        sx,
-        sy,
-        &format!("{} {} {}", a.postcode, a.city, a.country),
-        gap + 4,
-    );
+    l.line(sx, sy, &format!("{} {}", a.postcode, a.city), gap);
+    l.line(sx, sy, &a.country, gap + 4);
 }
 
 /// One thing on the label, at dot positions.
@@ -240,6 +237,16 @@ impl Layout {
             text,
         });
         self.y += 8 * sy + gap;
+    }
+
+    /// A line of text in cells `sy` high and as wide as fits, from `sx_max` down to 2.
+    fn fit(&mut self, sx_max: u32, sy: u32, text: &str, gap: u32) {
+        let chars = text.chars().count() as u32;
+        let sx = (2..=sx_max)
+            .rev()
+            .find(|sx| chars * 8 * sx <= WIDTH - 2 * MARGIN)
+            .unwrap_or(2);
+        self.line(sx, sy, text, gap);
     }
 
     /// A line of text centred across the label.
@@ -422,3 +429,5 @@ fn png(items: &[Item]) -> Result<Vec<u8>, LabelError> {
     Ok(out)
 }
 
+#[cfg(test)]
+mod tests;
