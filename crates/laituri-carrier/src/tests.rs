@@ -1,3 +1,6 @@
+//! The checks before a booking: a case table of what a carrier refuses, each error saying what
+//! to fix and none naming the customer.
+
 use super::*;
 
 /// The personal values of the test request: none may appear in any error.

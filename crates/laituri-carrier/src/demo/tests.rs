@@ -1,3 +1,6 @@
+//! The demo carrier: S10 check digits against published examples, numbers derived from the
+//! key (the same booking twice), tracking URLs, and failing on purpose.
+
 use std::collections::HashSet;
 use std::sync::Arc;
 

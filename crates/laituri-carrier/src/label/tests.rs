@@ -1,6 +1,9 @@
+//! The label: its ZPL parsed command by command (one label, one barcode, data never a command),
+//! every field fitting, the PNG decoded and its bars read back, Latin-1 drawn, no input panicking.
+
 use super::*;
 use crate::tests::request;
-use crate::{Address, CashOnDelivery, MAX_CITY, MAX_LINE, MAX_POSTCODE};
+use crate::{Address, Carrier, CashOnDelivery, MAX_CITY, MAX_LINE, MAX_POSTCODE};
 
 const TRACKING: &str = "JJ123456785FI";
 
@@ -415,5 +418,98 @@ fn the_png_prints_latin1_letters_and_a_question_mark_for_the_rest() {
             (x + 8 * sx..x + 16 * sx).contains(&px) && (y..y + 8 * sy).contains(&py),
             "pixel {px},{py} changed"
         );
+    }
+}
+
+#[test]
+fn no_input_panics_or_reaches_the_zpl_as_a_command() {
+    let long = "x".repeat(10_000);
+    let omegas = "Ω".repeat(300);
+    let strings = [
+        "",
+        " ",
+        "\n",
+        "\r\n",
+        "^",
+        "~",
+        "_",
+        "__",
+        "_5",
+        "_ZZ",
+        "^XZ",
+        "~JA",
+        "\u{0}",
+        "\u{7f}",
+        "\u{85}",
+        "\u{2028}",
+        "é",
+        "ǅ",
+        "👩‍👩‍👧",
+        "\u{202e}RTL",
+        "a\u{301}",
+        "Ɓ",
+        "Ź",
+        ">:",
+        "\\&",
+        &omegas,
+        &long,
+    ];
+    type Set = fn(&mut ShipmentRequest, &str);
+    let fields: [Set; 14] = [
+        |r, s| r.recipient.name = s.into(),
+        |r, s| r.recipient.company = Some(s.into()),
+        |r, s| r.recipient.address = s.into(),
+        |r, s| r.recipient.address2 = Some(s.into()),
+        |r, s| r.recipient.postcode = s.into(),
+        |r, s| r.recipient.city = s.into(),
+        |r, s| r.recipient.country = s.into(),
+        |r, s| r.recipient.email = Some(s.into()),
+        |r, s| r.sender.name = s.into(),
+        |r, s| r.reference = s.into(),
+        |r, s| r.service = s.into(),
+        |r, s| r.pickup_point = Some(s.into()),
+        |r, s| r.idempotency_key = s.into(),
+        |r, s| {
+            r.cash_on_delivery = Some(CashOnDelivery {
+                amount_minor: i64::MIN,
+                currency: s.into(),
+            })
+        },
+    ];
+    let services = crate::DemoCarrier::new().services().to_vec();
+    let check = |r: &ShipmentRequest, tracking: &str, s: &str, png: bool| {
+        let mut c = content(r);
+        c.tracking_number = tracking;
+        c.service_name = s;
+        c.carrier_name = s;
+        c.parcel = &r.parcels[1];
+        let zpl = match c.zpl() {
+            Ok(zpl) => zpl,
+            Err(e) => return assert_eq!(tracking, s, "{e}"),
+        };
+        let cmds = commands(&zpl);
+        assert_eq!(cmds.iter().filter(|c| **c == "XZ").count(), 1);
+        assert_eq!(barcodes(&zpl).len(), 1);
+        assert!(zpl.len() < 8_000, "{}", zpl.len());
+        if png {
+            assert!(c.png().is_ok());
+        }
+    };
+    for s in strings {
+        // Each field alone: the checks answer, and the ZPL stays the label's.
+        for set in fields {
+            let mut r = request();
+            set(&mut r, s);
+            r.parcels[1].weight_g = u32::MAX;
+            let _ = crate::check_request(&services, &r);
+            check(&r, TRACKING, s, false);
+        }
+        // Every field at once, drawn as PNG too, and as the tracking number.
+        let mut r = request();
+        for set in fields {
+            set(&mut r, s);
+        }
+        check(&r, TRACKING, s, true);
+        check(&r, s, s, true);
     }
 }
