@@ -355,8 +355,8 @@ fn fill(lines: &[Line], boxes: &[Usable], cap: Option<(u64, u64)>) -> Vec<Pack> 
             }
             if n > 0 {
                 left[i] -= n;
-                volume += line.volume_of(n);
-                weight += line.weight_of(n);
+                volume = volume.saturating_add(line.volume_of(n));
+                weight = weight.saturating_add(line.weight_of(n));
                 units.push((i, n));
             }
         }
@@ -381,12 +381,20 @@ fn how_many(limit: u64, used: u64, each: u64) -> i64 {
 /// The same units in `parcels` parcels of about even volume and weight, if that many do.
 fn even(lines: &[Line], boxes: &[Usable], parcels: usize) -> Option<Vec<Pack>> {
     let n = parcels as u64;
-    let volume: u64 = lines.iter().map(|l| l.volume_of(l.quantity)).sum();
-    let weight: u64 = lines.iter().map(|l| l.weight_of(l.quantity)).sum();
+    let total = |of: fn(&Line, i64) -> u64| {
+        lines
+            .iter()
+            .fold(0u64, |sum, l| sum.saturating_add(of(l, l.quantity)))
+    };
+    let (volume, weight) = (total(Line::volume_of), total(Line::weight_of));
     // A share of nothing known caps nothing.
     let share = |total: u64, pct: u64| match total {
         0 => u64::MAX,
-        t => (t / n * pct + t % n * pct / n).div_ceil(100).max(1),
+        t => (t / n)
+            .saturating_mul(pct)
+            .saturating_add(t % n * pct / n)
+            .div_ceil(100)
+            .max(1),
     };
     [100, 110, 125, 150].into_iter().find_map(|pct| {
         let packs = fill(lines, boxes, Some((share(volume, pct), share(weight, pct))));
@@ -410,7 +418,7 @@ fn unboxed(lines: &[Line], units: &[(usize, i64)], why: Option<NoBox>) -> Parcel
         volume = volume.saturating_add(line.volume_of(n));
         weight = weight.saturating_add(line.weight_of(n));
         match items.iter_mut().find(|(p, _)| *p == line.product) {
-            Some((_, total)) => *total += n,
+            Some((_, total)) => *total = total.saturating_add(n),
             None => items.push((line.product.clone(), n)),
         }
     }
@@ -440,7 +448,8 @@ fn sorted(mut dims: [u32; 3]) -> [u32; 3] {
 }
 
 fn volume_mm3(dims: [u32; 3]) -> u64 {
-    dims.iter().map(|&d| u64::from(d)).product()
+    dims.iter()
+        .fold(1u64, |v, &d| v.saturating_mul(u64::from(d)))
 }
 
 #[cfg(test)]

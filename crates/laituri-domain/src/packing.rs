@@ -540,7 +540,9 @@ impl Packing {
 
     /// Units of the order still to pack, inserts included.
     pub fn units_left(&self) -> i64 {
-        self.lines.iter().map(LineState::left).sum()
+        self.lines
+            .iter()
+            .fold(0i64, |sum, l| sum.saturating_add(l.left()))
     }
 
     /// The checklist: the inserts (in line order), then the documents, and whether each is
@@ -574,7 +576,7 @@ impl Packing {
         for &(i, n) in &self.open.packed {
             let product = &self.lines[i].line.product_id;
             match contents.iter_mut().find(|(p, _)| p == product) {
-                Some((_, total)) => *total += n,
+                Some((_, total)) => *total = total.saturating_add(n),
                 None => contents.push((product.clone(), n)),
             }
         }

@@ -424,3 +424,25 @@ fn a_long_order_of_one_product_fills_boxes_without_leaving_a_sliver() {
         ]
     );
 }
+
+#[test]
+fn huge_figures_saturate_instead_of_overflowing() {
+    let huge = Item {
+        product_id: "HUGE".into(),
+        quantity: i64::MAX,
+        dims_mm: Some([1, 1, 1]),
+        volume_ml: None,
+        weight_g: Some(u32::MAX),
+    };
+    let big_box = BoxSpec {
+        fill_pct: 255,
+        ..spec("BIG", [u32::MAX, u32::MAX, u32::MAX], 0, u32::MAX)
+    };
+    // A box with no weight limit and a fill rate above 100 % (taken as 100 %) holds it all.
+    let plan = suggest(std::slice::from_ref(&huge), std::slice::from_ref(&big_box));
+    assert_eq!(
+        shape(&plan),
+        vec![parcel(Some("BIG"), &[("HUGE", i64::MAX)])]
+    );
+    assert_eq!(plan.parcels[0].weight_g, u64::MAX);
+}
