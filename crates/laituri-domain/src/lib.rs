@@ -5,8 +5,10 @@
 //! every rule testable with plain case tables and reusable by the terminal, the server and the tools.
 
 pub mod calendar;
+pub mod carton;
 pub mod flow;
 pub mod layout;
+pub mod packing;
 pub mod picking;
 pub mod putaway;
 pub mod receiving;
