@@ -57,6 +57,7 @@ fn main() {
             &mut store,
             vec![
                 Change::Location(Location {
+                    box_types: Vec::new(),
                     code: PACKING.into(),
                     kind: LocationKind::Packing,
                     zone: "PACK".into(),

@@ -89,6 +89,7 @@ pub fn product(n: usize) -> Product {
         });
     }
     Product {
+        dims_mm: None,
         id: product_id(n),
         merchant_id: merchant.into(),
         name: format!("Bench product {n}, carton of one"),

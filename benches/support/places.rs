@@ -77,6 +77,7 @@ pub fn place_changes(size: Size) -> Vec<Change> {
                 let code = bin_code(merchant, zone, i);
                 let capacity = 100 + (i as u32 * 37) % 300;
                 out.push(Change::Location(Location {
+                    box_types: Vec::new(),
                     aisle: None,
                     bay: None,
                     code: code.clone(),

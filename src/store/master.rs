@@ -423,6 +423,8 @@ pub(crate) fn apply_change(tx: &Transaction, change: &Change) -> Result<()> {
         Change::Task(t) => super::tasks::apply_task(tx, t)?,
         Change::Stock(level) => super::stock::apply_stock_level(tx, level)?,
         Change::WorkPacket(p) => super::tasks::apply_packet(tx, p)?,
+        // Orders ready to pack are kept by the packing station's store (the packing flow).
+        Change::PackOrder(_) => {}
         Change::Removed(Removed { kind, id }) => {
             let sql = match kind {
                 EntityKind::Merchant => "DELETE FROM merchants WHERE id = ?1",
@@ -435,6 +437,7 @@ pub(crate) fn apply_change(tx: &Transaction, change: &Change) -> Result<()> {
                     super::tasks::lose_lease(tx, id, "released")?;
                     return Ok(());
                 }
+                EntityKind::PackOrder => return Ok(()),
             };
             tx.prepare_cached(sql)?.execute([id])?;
             if *kind == EntityKind::Product {
@@ -558,6 +561,7 @@ mod tests {
         })];
         for i in 0..23 {
             changes.push(Change::Product(Product {
+                dims_mm: None,
                 kit: Vec::new(),
                 volume_ml: None,
                 weight_g: None,
@@ -573,6 +577,7 @@ mod tests {
                 track_serial: false,
             }));
             changes.push(Change::Location(Location {
+                box_types: Vec::new(),
                 aisle: None,
                 bay: None,
                 code: format!("B-{i:02}"),
@@ -596,6 +601,7 @@ mod tests {
         }
         // A later change of the same product and a level dropped to zero, in the same page.
         changes.push(Change::Product(Product {
+            dims_mm: None,
             kit: Vec::new(),
             volume_ml: None,
             weight_g: None,

@@ -29,6 +29,7 @@ pub fn fixtures() -> Vec<Change> {
         zones: vec!["A".into()],
     };
     let product = |id: &str, payload: &str, lot: bool, pack: Option<&str>| Product {
+        dims_mm: None,
         kit: Vec::new(),
         volume_ml: None,
         weight_g: None,
@@ -59,6 +60,7 @@ pub fn fixtures() -> Vec<Change> {
         Change::Product(product("P1", "641234500001", false, Some("641234500001"))),
         Change::Product(product("P2", "641234500002", true, None)),
         Change::Location(Location {
+            box_types: Vec::new(),
             aisle: None,
             bay: None,
             code: "QUARANTINE".into(),
@@ -68,6 +70,7 @@ pub fn fixtures() -> Vec<Change> {
             capacity: None,
         }),
         Change::Location(Location {
+            box_types: Vec::new(),
             aisle: None,
             bay: None,
             code: "DOCK-1".into(),
@@ -77,6 +80,7 @@ pub fn fixtures() -> Vec<Change> {
             capacity: None,
         }),
         Change::Location(Location {
+            box_types: Vec::new(),
             aisle: None,
             bay: None,
             code: "A-01".into(),
@@ -86,6 +90,7 @@ pub fn fixtures() -> Vec<Change> {
             capacity: Some(5),
         }),
         Change::Location(Location {
+            box_types: Vec::new(),
             aisle: None,
             bay: None,
             code: "A-02".into(),
@@ -95,6 +100,7 @@ pub fn fixtures() -> Vec<Change> {
             capacity: None,
         }),
         Change::Location(Location {
+            box_types: Vec::new(),
             aisle: None,
             bay: None,
             code: "B-01".into(),
@@ -633,6 +639,7 @@ fn pick_task() -> (laituri_protocol::Task, laituri_protocol::WorkPacket) {
         merchant,
         products,
         locations: vec![Location {
+            box_types: Vec::new(),
             aisle: None,
             bay: None,
             code: "PACK-1".into(),

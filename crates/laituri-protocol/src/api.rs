@@ -37,6 +37,7 @@ pub mod paths {
     pub const LEASE: &str = "/api/v1/tasks/lease";
     pub const RENEW: &str = "/api/v1/tasks/renew";
     pub const RELEASE: &str = "/api/v1/tasks/release";
+    pub const LABELS: &str = "/api/v1/shipments/labels";
 }
 
 /// Every error the server answers, whatever the endpoint.
@@ -187,6 +188,8 @@ pub enum Change {
     Stock(StockLevel),
     /// A work packet, addressed to the one device that holds its lease.
     WorkPacket(WorkPacket),
+    /// An order ready to pack, for every device (a station packs it when its tote is scanned).
+    PackOrder(crate::PackOrder),
     /// Something the device must forget: a deactivated operator, a released or finished task's
     /// packet, purged personal data.
     Removed(Removed),
@@ -203,6 +206,7 @@ pub enum EntityKind {
     InboundNotice,
     Task,
     WorkPacket,
+    PackOrder,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -14,12 +14,14 @@ use uuid::Uuid;
 pub mod api;
 pub mod master;
 pub mod orders;
+pub mod packing;
 pub mod stock;
 pub mod tasks;
 
 pub use api::*;
 pub use master::*;
 pub use orders::*;
+pub use packing::*;
 pub use stock::*;
 pub use tasks::*;
 
@@ -250,6 +252,22 @@ pub enum EventBody {
     },
     /// The picker finished the pick task: every line picked or short, the totes dropped.
     PickFinished { task: TaskClaim },
+    /// A parcel of an order was closed at a packing location: its box, weight and contents.
+    /// Bookkeeping only: the goods leave with [`EventBody::PackingFinished`].
+    ParcelPacked {
+        order_id: Uuid,
+        location: String,
+        parcel: Parcel,
+    },
+    /// Every unit of the order is packed into `parcels` parcels: its goods leave the warehouse
+    /// (moves: each tote at the packing location -> out). The server then books the parcels
+    /// with the carrier when a station asks for their labels.
+    PackingFinished {
+        order_id: Uuid,
+        location: String,
+        parcels: u32,
+        moves: Vec<StockMove>,
+    },
 }
 
 /// A tote put down at packing with the order it holds.
@@ -307,11 +325,13 @@ impl EventBody {
             EventBody::ZeroChecked { .. } => "zero_checked",
             EventBody::TotesDropped { .. } => "totes_dropped",
             EventBody::PickFinished { .. } => "pick_finished",
+            EventBody::ParcelPacked { .. } => "parcel_packed",
+            EventBody::PackingFinished { .. } => "packing_finished",
         }
     }
 
     /// Every type name this build speaks, in one place.
-    pub const TYPES: [&'static str; 13] = [
+    pub const TYPES: [&'static str; 15] = [
         "receipt_opened",
         "goods_received",
         "unknown_barcode",
@@ -325,6 +345,8 @@ impl EventBody {
         "zero_checked",
         "totes_dropped",
         "pick_finished",
+        "parcel_packed",
+        "packing_finished",
     ];
 
     /// The stock moves this event states (empty for bookkeeping-only events). The server applies
@@ -359,11 +381,13 @@ impl EventBody {
             }],
             EventBody::PutAway { moves, .. }
             | EventBody::Picked { moves, .. }
-            | EventBody::TotesDropped { moves, .. } => moves.clone(),
+            | EventBody::TotesDropped { moves, .. }
+            | EventBody::PackingFinished { moves, .. } => moves.clone(),
             EventBody::ReceiptOpened { .. }
             | EventBody::PickShort { .. }
             | EventBody::ZeroChecked { .. }
             | EventBody::PickFinished { .. }
+            | EventBody::ParcelPacked { .. }
             | EventBody::UnknownBarcode { .. }
             | EventBody::ReceiptClosed { .. }
             | EventBody::BinFull { .. }

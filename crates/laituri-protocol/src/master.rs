@@ -76,6 +76,9 @@ pub struct Product {
     pub volume_ml: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub weight_g: Option<u32>,
+    /// One unit's outside measures in millimetres, when known: the box it needs at packing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dims_mm: Option<[u32; 3]>,
 }
 
 /// One component of a kit: `quantity` units of `product_id` (a product of the same merchant)
@@ -142,6 +145,9 @@ pub struct Location {
     pub aisle: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bay: Option<u32>,
+    /// The shipping boxes a packing location stocks; packing suggests and takes only these.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub box_types: Vec<crate::BoxType>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

@@ -173,6 +173,11 @@ pub struct Order {
     /// Every status the order had, oldest first, with the server's time and the reason.
     #[serde(default)]
     pub history: Vec<StatusChange>,
+    /// Its parcels once packed, with tracking numbers once booked.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub parcels: Vec<crate::Parcel>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shipment: Option<crate::Shipment>,
     /// Server time, Unix milliseconds: made, last changed (the status too), personal data erased.
     pub created_at_ms: i64,
     pub modified_at_ms: i64,

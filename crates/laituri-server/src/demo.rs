@@ -16,8 +16,8 @@
 use std::fmt;
 
 use laituri_protocol::{
-    InboundNotice, Location, LocationKind, Merchant, MerchantRules, NoticeLine, NoticeStatus,
-    OperatorInput, Product, ProductBarcode, Role,
+    BoxType, InboundNotice, Location, LocationKind, Merchant, MerchantRules, NoticeLine,
+    NoticeStatus, OperatorInput, Product, ProductBarcode, Role,
 };
 use serde::Serialize;
 
@@ -257,7 +257,17 @@ fn catalogue(
                     },
                 });
             }
+            // Measures and weight as a packer would find them: food small and heavy for its
+            // size, outdoor goods larger; the same on every run.
+            let dims = if food {
+                [100 + 10 * (bi as u32 % 4), 80, 50 + 10 * (vi as u32 % 3)]
+            } else {
+                [180 + 40 * (bi as u32 % 5), 140 + 10 * (vi as u32 % 4), 60]
+            };
+            let volume = dims.iter().product::<u32>() / 1000;
+            let weight = if food { volume * 9 / 10 } else { volume / 3 };
             out.push(Product {
+                dims_mm: Some(dims),
                 id: format!("{id_prefix}-{n:03}"),
                 merchant_id: merchant.to_string(),
                 name: format!("{}, {v}", b.name),
@@ -266,8 +276,8 @@ fn catalogue(
                 track_expiry: food && b.tracked,
                 track_serial: !food && b.tracked,
                 kit: Vec::new(),
-                volume_ml: None,
-                weight_g: None,
+                volume_ml: Some(volume),
+                weight_g: Some(weight),
             });
         }
     }
@@ -279,9 +289,29 @@ fn bin_capacity(aisle: u32, bay: u32) -> u32 {
     40 * (1 + (aisle * 3 + bay * 7) % 5)
 }
 
+/// The shipping boxes of the demo's packing station, smallest first.
+pub fn box_types() -> Vec<BoxType> {
+    let shelf =
+        |id: &str, name: &str, inner_mm: [u32; 3], max_weight_g: u32, tare_g: u32| BoxType {
+            id: id.into(),
+            name: name.into(),
+            barcode: Some(format!("BOX-{id}")),
+            inner_mm,
+            max_weight_g,
+            fill_pct: 80,
+            tare_g,
+        };
+    vec![
+        shelf("S", "Small box", [250, 180, 100], 5_000, 120),
+        shelf("M", "Medium box", [350, 250, 150], 10_000, 250),
+        shelf("L", "Large box", [500, 350, 300], 20_000, 500),
+    ]
+}
+
 fn locations() -> Vec<Location> {
     let mut out = vec![
         Location {
+            box_types: Vec::new(),
             aisle: None,
             bay: None,
             code: "DOCK-1".into(),
@@ -291,6 +321,7 @@ fn locations() -> Vec<Location> {
             capacity: None,
         },
         Location {
+            box_types: Vec::new(),
             aisle: None,
             bay: None,
             code: "DOCK-2".into(),
@@ -300,6 +331,7 @@ fn locations() -> Vec<Location> {
             capacity: None,
         },
         Location {
+            box_types: Vec::new(),
             aisle: None,
             bay: None,
             code: QUARANTINE.into(),
@@ -309,6 +341,7 @@ fn locations() -> Vec<Location> {
             capacity: None,
         },
         Location {
+            box_types: box_types(),
             aisle: None,
             bay: None,
             code: "PACK-1".into(),
@@ -328,6 +361,7 @@ fn locations() -> Vec<Location> {
             for bay in 1..=shape.bays {
                 for level in 1..=shape.levels {
                     out.push(Location {
+                        box_types: Vec::new(),
                         code: format!("{letter}-{aisle:02}-{bay:02}-{level}"),
                         kind: LocationKind::Bin,
                         zone: zone.to_string(),

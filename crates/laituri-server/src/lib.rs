@@ -40,6 +40,7 @@ pub mod orders;
 pub mod outbound;
 pub mod planner;
 pub mod push;
+pub mod shipping;
 pub mod store;
 pub mod tasks;
 pub mod tls;
@@ -78,6 +79,8 @@ pub struct ServerConfig {
     pub tls: Option<TlsFiles>,
     /// When orders are reserved and released into pick tasks by themselves.
     pub planning: planner::Schedule,
+    /// The carrier parcels are booked with, and the warehouse's address on their labels.
+    pub shipping: shipping::Shipping,
 }
 
 impl ServerConfig {
@@ -99,6 +102,7 @@ impl ServerConfig {
                 every: None,
                 ..planner::Schedule::default()
             },
+            shipping: shipping::Shipping::demo(),
         }
     }
 
@@ -188,6 +192,7 @@ fn app_state(config: &ServerConfig, store: Arc<dyn Store>) -> http::AppState {
         config.warehouse_name.clone(),
     )
     .with_planning(config.planning)
+    .with_shipping(config.shipping.clone())
 }
 
 /// Serves until `shutdown` completes, then lets requests in flight finish (for a few seconds).

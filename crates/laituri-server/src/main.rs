@@ -113,6 +113,8 @@ async fn main() -> anyhow::Result<()> {
         warehouse_id: args.warehouse_id,
         warehouse_name: args.warehouse_name,
         clock: laituri_server::clock::Clock::system(),
+        // The built-in carrier is the only one yet: real carriers plug in behind the same trait.
+        shipping: laituri_server::shipping::Shipping::demo(),
         planning: laituri_server::planner::Schedule {
             policy: laituri_server::outbound::ReleasePolicy {
                 totes: args.cart_totes.max(1),

@@ -156,6 +156,7 @@ mod tests {
 
     fn product(codes: &[(&str, u32)]) -> Product {
         Product {
+            dims_mm: None,
             kit: Vec::new(),
             volume_ml: None,
             weight_g: None,

@@ -8,8 +8,8 @@
 //! the order by its reference and the field by its name.
 
 use laituri_protocol::{
-    CashOnDelivery, Order, OrderDocument, OrderInput, OrderLine, OrderStatus, Recipient,
-    StatusChange,
+    CashOnDelivery, Order, OrderDocument, OrderInput, OrderLine, OrderStatus, PackGoods, Parcel,
+    Recipient, Shipment, StatusChange,
 };
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -37,6 +37,10 @@ pub struct WorkPart {
     pub cash_on_delivery: Option<CashOnDelivery>,
     #[serde(default)]
     pub value_minor: Option<i64>,
+    /// The kinds of the documents to put in (`receipt`): what a packer is asked to check. Their
+    /// addresses stay in the personal part.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub document_kinds: Vec<String>,
 }
 
 /// The customer's personal data of an order, as stored (JSON) in its erasable row.
@@ -73,6 +77,24 @@ pub struct OrderRow {
     pub totes: Vec<String>,
     /// What is to be picked, fixed at its first reservation (kits as components, inserts added).
     pub demand: Option<Vec<OrderLine>>,
+    /// Its goods at packing, parcels and shipment.
+    pub packing: PackingLife,
+}
+
+/// An order from packing on, as stored (JSON): no personal data.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PackingLife {
+    /// The goods its totes brought to packing, added by each drop.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub dropped: Vec<PackGoods>,
+    /// Units of its demand that are the merchant's inserts and gifts, fixed with the demand.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub inserts: Vec<OrderLine>,
+    /// Its parcels as packed, with tracking numbers once booked.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub parcels: Vec<Parcel>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shipment: Option<Shipment>,
 }
 
 /// How a customer's e-mail address is looked up: SHA-256 of it trimmed and lower-cased.
@@ -88,6 +110,7 @@ fn parts(input: &OrderInput) -> (WorkPart, PersonalPart) {
             pickup_point: input.pickup_point.clone(),
             cash_on_delivery: input.cash_on_delivery.clone(),
             value_minor: input.value_minor,
+            document_kinds: input.documents.iter().map(|d| d.kind.clone()).collect(),
         },
         PersonalPart {
             recipient: input.recipient.clone(),
@@ -102,6 +125,7 @@ impl OrderRow {
     pub fn new(input: &OrderInput, now_ms: i64) -> OrderRow {
         let (work, personal) = parts(input);
         OrderRow {
+            packing: Default::default(),
             id: Uuid::now_v7(),
             merchant_id: input.merchant_id.clone(),
             reference: input.reference.clone(),
@@ -161,6 +185,8 @@ impl OrderRow {
             None => (None, None, Vec::new()),
         };
         Ok(Order {
+            parcels: self.packing.parcels.clone(),
+            shipment: self.packing.shipment.clone(),
             id: self.id,
             merchant_id: self.merchant_id.clone(),
             reference: self.reference.clone(),

@@ -39,6 +39,7 @@ const STOCK_DEVICE: Uuid = Uuid::from_u128(0x1a17_0000_0000_7000_8000_0000_0000_
 /// The products the demo adds: a kit of three products, a gift and a recipe leaflet.
 pub fn products() -> Vec<Product> {
     let plain = |id: &str, merchant: &str, name: &str, prefix: &str, n: usize| Product {
+        dims_mm: None,
         id: id.into(),
         merchant_id: merchant.into(),
         name: name.into(),

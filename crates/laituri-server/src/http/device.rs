@@ -9,9 +9,9 @@ use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::http::StatusCode;
 use laituri_protocol::{
-    ContinueRequest, ContinueResponse, EnrolRequest, EnrolResponse, LeaseRequest, LeaseResponse,
-    PROTOCOL_VERSION, PullQuery, PullResponse, PushRequest, PushResponse, ReleaseRequest,
-    RenewRequest, RenewResponse,
+    ContinueRequest, ContinueResponse, EnrolRequest, EnrolResponse, LabelRequest, LeaseRequest,
+    LeaseResponse, PROTOCOL_VERSION, PullQuery, PullResponse, PushRequest, PushResponse,
+    ReleaseRequest, RenewRequest, RenewResponse, ShipmentLabels,
 };
 
 use super::extract::{
@@ -19,6 +19,7 @@ use super::extract::{
 };
 use super::{ApiFailure, AppState};
 use crate::enrolment::{new_token, token_hash};
+use crate::shipping::{self, LabelFailure};
 
 /// Changes per pull page when the terminal does not say.
 pub const DEFAULT_PULL_LIMIT: u32 = 500;
@@ -145,6 +146,32 @@ pub async fn lease(
     let device = auth.device_id;
     let packet = state.store().lease(device, &req).await?;
     Ok(Json(LeaseResponse { packet }))
+}
+
+/// `POST LABELS`: the labels of an order's parcels, booked with the carrier when the order is
+/// packed and not yet booked; 409 `not_packed` while the station's events have not reached the
+/// server (the station asks again), 422 `carrier_refused` when the carrier will not take the
+/// shipment (a lead fixes the order), 503 `carrier_unavailable` (asked again later).
+pub async fn labels(
+    _auth: DeviceAuth,
+    State(state): State<AppState>,
+    JsonBody(req): JsonBody<LabelRequest>,
+) -> Result<Json<ShipmentLabels>, ApiFailure> {
+    let failure = match shipping::labels(state.store(), state.shipping(), req.order_id).await {
+        Ok(labels) => return Ok(Json(labels)),
+        Err(LabelFailure::Store(e)) => return Err(e.into()),
+        Err(failure) => failure,
+    };
+    let (status, code) = match &failure {
+        LabelFailure::UnknownOrder(_) => (StatusCode::NOT_FOUND, "unknown_order"),
+        LabelFailure::NotPacked { .. } => (StatusCode::CONFLICT, "not_packed"),
+        LabelFailure::Erased(_) => (StatusCode::GONE, "personal_data_erased"),
+        LabelFailure::Refused { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "carrier_refused"),
+        LabelFailure::CarrierDown(_) | LabelFailure::Store(_) => {
+            (StatusCode::SERVICE_UNAVAILABLE, "carrier_unavailable")
+        }
+    };
+    Err(ApiFailure::new(status, code, failure.to_string()))
 }
 
 /// `POST RENEW`: 200 with the leases renewed and the ones lost (never an error per lease).

@@ -17,6 +17,7 @@ use laituri_protocol::{PROTOCOL_VERSION, paths};
 
 use crate::outbound::ReleasePolicy;
 use crate::planner::{Planner, Schedule};
+use crate::shipping::Shipping;
 use crate::store::Store;
 
 mod device;
@@ -55,6 +56,7 @@ struct Inner {
     warehouse_name: String,
     planner: Planner,
     schedule: Schedule,
+    shipping: Shipping,
 }
 
 impl AppState {
@@ -75,6 +77,7 @@ impl AppState {
                     every: None,
                     ..Schedule::default()
                 },
+                shipping: Shipping::demo(),
             }),
         }
     }
@@ -88,10 +91,32 @@ impl AppState {
             warehouse_name: shared.warehouse_name.clone(),
             planner: shared.planner.clone(),
             schedule: shared.schedule,
+            shipping: shared.shipping.clone(),
         });
         AppState {
             inner: Arc::new(Inner { schedule, ..inner }),
         }
+    }
+
+    /// The same state booking parcels through `shipping`.
+    pub fn with_shipping(self, shipping: Shipping) -> AppState {
+        let inner = Arc::try_unwrap(self.inner).unwrap_or_else(|shared| Inner {
+            store: shared.store.clone(),
+            admin_key: shared.admin_key.clone(),
+            warehouse_id: shared.warehouse_id.clone(),
+            warehouse_name: shared.warehouse_name.clone(),
+            planner: shared.planner.clone(),
+            schedule: shared.schedule,
+            shipping: shared.shipping.clone(),
+        });
+        AppState {
+            inner: Arc::new(Inner { shipping, ..inner }),
+        }
+    }
+
+    /// The carrier and the sender's address of labels.
+    pub fn shipping(&self) -> &Shipping {
+        &self.inner.shipping
     }
 
     /// The planner's run, to be spawned once with the server.
@@ -172,6 +197,12 @@ pub fn router(state: AppState, limits: &Limits) -> Router {
         .route(
             paths::RELEASE,
             post(device::release)
+                .layer(limit(SMALL_LIMIT))
+                .layer(small_body()),
+        )
+        .route(
+            paths::LABELS,
+            post(device::labels)
                 .layer(limit(SMALL_LIMIT))
                 .layer(small_body()),
         )

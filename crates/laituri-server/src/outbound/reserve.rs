@@ -314,6 +314,7 @@ fn first_reservation(
         return Outcome::Held(reason);
     }
     let mut reserved: Vec<OrderLine> = Vec::new();
+    let mut inserts: Vec<OrderLine> = Vec::new();
     let mut left_out: Vec<String> = Vec::new();
     for n in &needs {
         let taken = pool.take(&order.merchant_id, &n.product_id, n.quantity, earliest);
@@ -323,10 +324,14 @@ fn first_reservation(
         }
         if units > 0 {
             add_line(&mut reserved, &n.product_id, units);
+            if n.insert {
+                add_line(&mut inserts, &n.product_id, units);
+            }
         }
         book.add(order, &n.product_id, taken);
     }
     order.demand = Some(reserved);
+    order.packing.inserts = inserts;
     let reason = (!left_out.is_empty()).then(|| {
         format!(
             "inserts left out for want of stock: {}",

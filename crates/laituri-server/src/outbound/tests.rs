@@ -20,6 +20,7 @@ fn today() -> Date {
 
 fn product(id: &str) -> Product {
     Product {
+        dims_mm: None,
         id: id.into(),
         merchant_id: M.into(),
         name: id.into(),
@@ -48,6 +49,7 @@ fn kit(id: &str, parts: &[(&str, i64)]) -> Product {
 
 fn bin(code: &str, walk: u32) -> Location {
     Location {
+        box_types: Vec::new(),
         aisle: None,
         bay: None,
         code: code.into(),

@@ -37,6 +37,7 @@ use uuid::Uuid;
 use crate::store::StoreError;
 
 pub mod moves;
+mod packing;
 mod picking;
 mod putaway;
 mod receiving;
@@ -435,6 +436,7 @@ impl Refs {
             receiving::refs(body, &mut refs, &mut received);
             putaway::refs(body, &mut refs);
             picking::refs(body, &mut refs);
+            packing::refs(body, &mut refs);
         }
         receiving::close_refs(received, &mut refs);
         refs
@@ -638,6 +640,9 @@ pub fn decide_event(
         | EventBody::ZeroChecked { .. }
         | EventBody::TotesDropped { .. }
         | EventBody::PickFinished { .. }) => picking::decide(body, world, &ctx),
+        body @ (EventBody::ParcelPacked { .. } | EventBody::PackingFinished { .. }) => {
+            packing::decide(body, world, &ctx)
+        }
         EventBody::ExceptionResolved { device_id, seq } => {
             Decision::applied(vec![Effect::ResolveException {
                 device_id,

@@ -16,6 +16,9 @@ use laituri_protocol::{
 };
 use uuid::Uuid;
 
+use std::collections::BTreeMap;
+
+use super::packing;
 use super::putaway::{check_bin, finish_task, stale_claim};
 use super::world::{Ctx, Decision, Effect, Refs, World};
 use super::{moves, rejected, unknown_location};
@@ -217,11 +220,25 @@ pub(super) fn decide(body: EventBody, world: &World, ctx: &Ctx) -> Decision {
                     effects: fx,
                 };
             }
+            let mut dropped: BTreeMap<Uuid, OrderRow> = BTreeMap::new();
             for t in &totes {
-                if let Some(order) = world.orders.get(&t.order_id)
-                    && let Some(done) = all_picked(world, order)
-                {
-                    fx.push(Effect::SaveOrder(done));
+                let Some(order) = dropped
+                    .get(&t.order_id)
+                    .or_else(|| world.orders.get(&t.order_id))
+                else {
+                    continue;
+                };
+                let mut order = order.clone();
+                packing::record_drop(&mut order, &location, &t.tote, &moves);
+                dropped.insert(order.id, order);
+            }
+            for (_, order) in dropped {
+                match all_picked(world, &order) {
+                    Some(done) => {
+                        fx.extend(packing::publish_pack_order(&done));
+                        fx.push(Effect::SaveOrder(done));
+                    }
+                    None => fx.push(Effect::SaveOrder(order)),
                 }
             }
             Decision::applied(fx)

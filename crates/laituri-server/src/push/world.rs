@@ -280,6 +280,7 @@ impl World {
             }
             Effect::TallyReceipt { .. }
             | Effect::Publish { .. }
+            | Effect::SaveLabels { .. }
             | Effect::Exception { .. }
             | Effect::Override { .. }
             | Effect::BinFull { .. }
@@ -332,6 +333,11 @@ pub enum Effect {
     SaveOrder(OrderRow),
     /// Inserts or replaces a reservation.
     SavePick(PickRow),
+    /// Stores the labels of a booked order's parcels (personal data: erased with the order's).
+    SaveLabels {
+        order_id: Uuid,
+        labels: Vec<crate::shipping::StoredLabel>,
+    },
     /// Appends a change to the pull log, for `device` only or (`None`) for every device.
     Publish {
         device: Option<Uuid>,

@@ -23,8 +23,9 @@ use uuid::Uuid;
 
 use crate::enrolment::{CodeProblem, CodeToStore};
 use crate::keys::KeyToStore;
-use crate::orders::OrderFilter;
+use crate::orders::{OrderFilter, OrderRow};
 use crate::outbound::{PlanSummary, ReleasePolicy};
+use crate::shipping::{Booked, StoredLabel};
 
 pub mod postgres;
 pub(crate) mod rows;
@@ -326,6 +327,14 @@ pub trait Orders: Send + Sync + 'static {
     /// Reserves stock for the orders waiting for it and releases the reserved ones into pick
     /// tasks, by the rules of [`crate::outbound`], in one transaction.
     async fn plan_outbound(&self, policy: &ReleasePolicy) -> Result<PlanSummary, StoreError>;
+    /// The order with its personal part, for the labels its parcels need: the server's own
+    /// use, never an API's answer (no scope).
+    async fn order_row(&self, id: Uuid) -> Result<Option<OrderRow>, StoreError>;
+    /// Stores a carrier's booking of a packed order ([`crate::shipping::ship`]) in one
+    /// transaction; answers the order as it is then (unchanged when it was not packed).
+    async fn ship_order(&self, booked: &Booked) -> Result<Option<OrderRow>, StoreError>;
+    /// The stored labels of an order's parcels, by parcel (none once erased).
+    async fn order_labels(&self, id: Uuid) -> Result<Vec<StoredLabel>, StoreError>;
 }
 
 /// Storage of one warehouse's devices, events, master data, stock and change log.

@@ -67,6 +67,7 @@ pub(crate) fn change_row(change: &Change) -> (&'static str, String, String) {
             to_json(s),
         ),
         Change::WorkPacket(w) => ("work_packet", w.task.task_id.clone(), to_json(w)),
+        Change::PackOrder(p) => ("pack_order", p.order_id.to_string(), to_json(p)),
         Change::Removed(r) => ("removed", r.id.clone(), to_json(r)),
     }
 }
@@ -78,6 +79,7 @@ pub(crate) fn change_from_row(entity: &str, data: &str) -> Result<Change, StoreE
         "location" => Change::Location(from_json(data)?),
         "operator" => Change::Operator(from_json(data)?),
         "inbound_notice" => Change::InboundNotice(from_json(data)?),
+        "pack_order" => Change::PackOrder(from_json(data)?),
         "task" => Change::Task(from_json(data)?),
         "stock" => Change::Stock(from_json(data)?),
         "work_packet" => Change::WorkPacket(from_json(data)?),
@@ -609,7 +611,7 @@ pub(crate) fn nothing_to_release(id: &str) -> StoreError {
 /// its personal row `p`, absent once erased) for [`crate::orders::OrderRow`].
 pub(crate) const ORDER_COLUMNS: &str = "SELECT o.order_id, o.merchant_id, o.reference, o.status,
         o.status_reason, o.priority, o.work, p.data, p.email_hash, o.created_at_ms,
-        o.modified_at_ms, o.erased_at_ms, o.history, o.totes, o.demand
+        o.modified_at_ms, o.erased_at_ms, o.history, o.totes, o.demand, o.packing
     FROM orders o LEFT JOIN order_personal p
         ON p.warehouse_id = o.warehouse_id AND p.order_id = o.order_id";
 
@@ -617,7 +619,8 @@ pub(crate) const ORDER_COLUMNS: &str = "SELECT o.order_id, o.merchant_id, o.refe
 /// the planner read, which never need a customer's name.
 pub(crate) const ORDER_WORK_COLUMNS: &str = "SELECT o.order_id, o.merchant_id, o.reference,
         o.status, o.status_reason, o.priority, o.work, CAST(NULL AS TEXT), CAST(NULL AS TEXT),
-        o.created_at_ms, o.modified_at_ms, o.erased_at_ms, o.history, o.totes, o.demand
+        o.created_at_ms, o.modified_at_ms, o.erased_at_ms, o.history, o.totes, o.demand,
+        o.packing
     FROM orders o";
 
 /// A reservation's columns, for [`crate::outbound::PickRow`]; empty lot and expiry are none.
@@ -654,11 +657,12 @@ pub(crate) fn pick_row(
     }
 }
 
-/// An order's life as stored: history, totes and demand as JSON.
+/// An order's life as stored: history, totes, demand and packing as JSON.
 pub(crate) struct OrderLife {
     pub history: String,
     pub totes: String,
     pub demand: Option<String>,
+    pub packing: String,
 }
 
 impl OrderLife {
@@ -667,10 +671,11 @@ impl OrderLife {
             history: to_json(&row.history),
             totes: to_json(&row.totes),
             demand: row.demand.as_ref().map(to_json),
+            packing: to_json(&row.packing),
         }
     }
 
-    /// Parsed: history, totes, demand.
+    /// Parsed: history, totes, demand, packing.
     #[allow(clippy::type_complexity)]
     pub fn parse(
         self,
@@ -679,6 +684,7 @@ impl OrderLife {
             Vec<laituri_protocol::StatusChange>,
             Vec<String>,
             Option<Vec<laituri_protocol::OrderLine>>,
+            crate::orders::PackingLife,
         ),
         StoreError,
     > {
@@ -686,6 +692,7 @@ impl OrderLife {
             from_json(&self.history)?,
             from_json(&self.totes)?,
             self.demand.as_deref().map(from_json).transpose()?,
+            from_json(&self.packing)?,
         ))
     }
 }

@@ -69,6 +69,7 @@ pub(crate) fn migrations() -> Migrations<'static> {
             "../../migrations/0007_device_continuation.sql"
         )),
         M::up(include_str!("../../migrations/0008_picking.sql")),
+        M::up(include_str!("../../migrations/0009_packing.sql")),
     ])
 }
 
@@ -1150,7 +1151,7 @@ impl SqliteLedger<'_, '_> {
                 let life = OrderLife::of(row);
                 tx.prepare_cached(
                     "UPDATE orders SET status = ?3, status_reason = ?4, history = ?5, totes = ?6,
-                         demand = ?7, modified_at_ms = ?8
+                         demand = ?7, modified_at_ms = ?8, packing = ?9
                      WHERE warehouse_id = ?1 AND order_id = ?2",
                 )?
                 .execute(params![
@@ -1161,8 +1162,31 @@ impl SqliteLedger<'_, '_> {
                     life.history,
                     life.totes,
                     life.demand,
-                    row.modified_at_ms
+                    row.modified_at_ms,
+                    life.packing
                 ])?;
+            }
+            Effect::SaveLabels { order_id, labels } => {
+                for l in labels {
+                    tx.prepare_cached(
+                        "INSERT INTO order_labels (warehouse_id, order_id, parcel,
+                             tracking_number, tracking_url, zpl, png)
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+                         ON CONFLICT (warehouse_id, order_id, parcel) DO UPDATE SET
+                             tracking_number = excluded.tracking_number,
+                             tracking_url = excluded.tracking_url,
+                             zpl = excluded.zpl, png = excluded.png",
+                    )?
+                    .execute(params![
+                        wh,
+                        order_id.to_string(),
+                        l.parcel,
+                        l.tracking_number,
+                        l.tracking_url,
+                        l.zpl,
+                        l.png
+                    ])?;
+                }
             }
             Effect::SavePick(p) => {
                 tx.prepare_cached(

@@ -11,18 +11,21 @@ use rusqlite::{Connection, Row, params};
 use uuid::Uuid;
 
 use super::rows::{ORDER_COLUMNS as COLUMNS, OrderLife, corrupt, parse_uuid};
-use super::sqlite::{Sqlite, SqliteStore, merchant_exists, product_merchant};
+use super::sqlite::{Sqlite, SqliteLedger, SqliteStore, merchant_exists, product_merchant};
 use super::{Orders, Scope, StoreError};
 use crate::orders::{self, OrderFilter, OrderRow, Put};
 use crate::outbound::{PlanSummary, ReleasePolicy};
+use crate::push::{self, Ledger};
+use crate::shipping::{self, Booked, StoredLabel};
 
 pub(super) fn order_row(r: &Row<'_>) -> Result<OrderRow, StoreError> {
     let id: String = r.get(0)?;
     let status: String = r.get(3)?;
-    let (history, totes, demand) = OrderLife {
+    let (history, totes, demand, packing) = OrderLife {
         history: r.get(12)?,
         totes: r.get(13)?,
         demand: r.get(14)?,
+        packing: r.get(15)?,
     }
     .parse()?;
     Ok(OrderRow {
@@ -42,6 +45,7 @@ pub(super) fn order_row(r: &Row<'_>) -> Result<OrderRow, StoreError> {
         history,
         totes,
         demand,
+        packing,
     })
 }
 
@@ -71,13 +75,14 @@ fn write_row(conn: &Connection, wh: &str, row: &OrderRow) -> Result<(), StoreErr
     conn.prepare_cached(
         "INSERT INTO orders (warehouse_id, order_id, merchant_id, reference, status,
              status_reason, priority, work, created_at_ms, modified_at_ms, erased_at_ms,
-             history, totes, demand)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)
+             history, totes, demand, packing)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)
          ON CONFLICT (warehouse_id, order_id) DO UPDATE SET
              status = excluded.status, status_reason = excluded.status_reason,
              priority = excluded.priority, work = excluded.work,
              modified_at_ms = excluded.modified_at_ms, erased_at_ms = excluded.erased_at_ms,
-             history = excluded.history, totes = excluded.totes, demand = excluded.demand",
+             history = excluded.history, totes = excluded.totes, demand = excluded.demand,
+             packing = excluded.packing",
     )?
     .execute(params![
         wh,
@@ -93,7 +98,8 @@ fn write_row(conn: &Connection, wh: &str, row: &OrderRow) -> Result<(), StoreErr
         row.erased_at_ms,
         life.history,
         life.totes,
-        life.demand
+        life.demand,
+        life.packing
     ])?;
 
     if let Some(personal) = &row.personal {
@@ -200,6 +206,63 @@ impl SqliteStore {
         })
     }
 
+    pub fn order_row(&self, id: Uuid) -> Result<Option<OrderRow>, StoreError> {
+        self.read(|conn| {
+            one(
+                conn,
+                "o.warehouse_id = ?1 AND o.order_id = ?2",
+                params![self.warehouse_id(), id.to_string()],
+            )
+        })
+    }
+
+    pub fn ship_order(&self, booked: &Booked) -> Result<Option<OrderRow>, StoreError> {
+        let wh = self.warehouse_id();
+        let now = self.now_ms();
+        self.write(|tx| {
+            let find = |tx: &Connection| {
+                one(
+                    tx,
+                    "o.warehouse_id = ?1 AND o.order_id = ?2",
+                    params![wh, booked.order_id.to_string()],
+                )
+            };
+            let Some(row) = find(tx)? else {
+                return Ok(None);
+            };
+            let effects = shipping::ship(&row, booked, now);
+            if effects.is_empty() {
+                return Ok(Some(row));
+            }
+            let mut ledger = SqliteLedger {
+                tx,
+                wh,
+                now_ms: now,
+            };
+            push::at_once(ledger.write(&effects))?;
+            find(tx)
+        })
+    }
+
+    pub fn order_labels(&self, id: Uuid) -> Result<Vec<StoredLabel>, StoreError> {
+        self.read(|conn| {
+            let mut stmt = conn.prepare_cached(
+                "SELECT parcel, tracking_number, tracking_url, zpl, png FROM order_labels
+                 WHERE warehouse_id = ?1 AND order_id = ?2 ORDER BY parcel",
+            )?;
+            let rows = stmt.query_map(params![self.warehouse_id(), id.to_string()], |r| {
+                Ok(StoredLabel {
+                    parcel: r.get(0)?,
+                    tracking_number: r.get(1)?,
+                    tracking_url: r.get(2)?,
+                    zpl: r.get(3)?,
+                    png: r.get(4)?,
+                })
+            })?;
+            Ok(rows.collect::<Result<Vec<_>, _>>()?)
+        })
+    }
+
     pub fn erase_personal_data(
         &self,
         merchant_id: &str,
@@ -225,6 +288,10 @@ impl SqliteStore {
             for id in &ids {
                 tx.prepare_cached(
                     "DELETE FROM order_personal WHERE warehouse_id = ?1 AND order_id = ?2",
+                )?
+                .execute(params![wh, id])?;
+                tx.prepare_cached(
+                    "DELETE FROM order_labels WHERE warehouse_id = ?1 AND order_id = ?2",
                 )?
                 .execute(params![wh, id])?;
                 tx.prepare_cached(
@@ -264,6 +331,19 @@ impl Orders for Sqlite {
     async fn cancel_order(&self, id: Uuid, scope: &Scope) -> Result<Option<Order>, StoreError> {
         let scope = scope.clone();
         self.write(move |s| s.cancel_order(id, &scope)).await
+    }
+
+    async fn order_row(&self, id: Uuid) -> Result<Option<OrderRow>, StoreError> {
+        self.read(move |s| s.order_row(id)).await
+    }
+
+    async fn ship_order(&self, booked: &Booked) -> Result<Option<OrderRow>, StoreError> {
+        let booked = booked.clone();
+        self.write(move |s| s.ship_order(&booked)).await
+    }
+
+    async fn order_labels(&self, id: Uuid) -> Result<Vec<StoredLabel>, StoreError> {
+        self.read(move |s| s.order_labels(id)).await
     }
 
     async fn erase_personal_data(

@@ -10,6 +10,7 @@
 
 #![allow(dead_code)] // Each test file uses a different subset.
 
+pub mod outbound;
 pub mod postgres;
 
 use laituri_domain::calendar::Date;

@@ -560,7 +560,7 @@ impl<'a, 't> PgLedger<'a, 't> {
                 let life = OrderLife::of(row);
                 Stmt::new(
                     "UPDATE orders SET status = $3, status_reason = $4, history = $5, totes = $6,
-                         demand = $7, modified_at_ms = $8
+                         demand = $7, modified_at_ms = $8, packing = $9
                      WHERE warehouse_id = $1 AND order_id = $2",
                     vec![
                         self.wh(),
@@ -571,9 +571,48 @@ impl<'a, 't> PgLedger<'a, 't> {
                         Box::new(life.totes),
                         Box::new(life.demand),
                         Box::new(row.modified_at_ms),
+                        Box::new(life.packing),
                     ],
                 )
             }
+            Effect::SaveLabels { order_id, labels } => Stmt::new(
+                "INSERT INTO order_labels (warehouse_id, order_id, parcel, tracking_number,
+                     tracking_url, zpl, png)
+                 SELECT $1, $2, * FROM unnest($3::int[], $4::text[], $5::text[], $6::text[],
+                     $7::bytea[])
+                 ON CONFLICT (warehouse_id, order_id, parcel) DO UPDATE SET
+                     tracking_number = excluded.tracking_number,
+                     tracking_url = excluded.tracking_url, zpl = excluded.zpl, png = excluded.png",
+                vec![
+                    self.wh(),
+                    Box::new(*order_id),
+                    Box::new(labels.iter().map(|l| l.parcel as i32).collect::<Vec<i32>>()),
+                    Box::new(
+                        labels
+                            .iter()
+                            .map(|l| l.tracking_number.clone())
+                            .collect::<Vec<String>>(),
+                    ),
+                    Box::new(
+                        labels
+                            .iter()
+                            .map(|l| l.tracking_url.clone())
+                            .collect::<Vec<String>>(),
+                    ),
+                    Box::new(
+                        labels
+                            .iter()
+                            .map(|l| l.zpl.clone())
+                            .collect::<Vec<String>>(),
+                    ),
+                    Box::new(
+                        labels
+                            .iter()
+                            .map(|l| l.png.clone())
+                            .collect::<Vec<Vec<u8>>>(),
+                    ),
+                ],
+            ),
             Effect::SavePick(p) => Stmt::new(
                 "INSERT INTO picks (warehouse_id, order_id, line_id, merchant_id, product_id,
                      location, lot, expiry, quantity, picked, short, task_id)

@@ -64,6 +64,10 @@ const MIGRATIONS: &[(i32, &str)] = &[
         6,
         include_str!("../../../migrations/postgres/0006_picking.sql"),
     ),
+    (
+        7,
+        include_str!("../../../migrations/postgres/0007_packing.sql"),
+    ),
 ];
 
 /// Connections per server process. A push holds one for its transaction; reads are short.

@@ -13,18 +13,22 @@ use tokio_postgres::types::ToSql;
 use uuid::Uuid;
 
 use super::Postgres;
+use super::ledger::PgLedger;
 use crate::orders::{self, OrderFilter, OrderRow, Put};
 use crate::outbound::{PlanSummary, ReleasePolicy};
+use crate::push::Ledger;
+use crate::shipping::{self, Booked, StoredLabel};
 use crate::store::rows::{ORDER_COLUMNS as COLUMNS, OrderLife, corrupt};
 use crate::store::{Orders, Scope, StoreError};
 
 pub(super) fn order_row(r: &Row) -> Result<OrderRow, StoreError> {
     let id: Uuid = r.try_get(0)?;
     let status: &str = r.try_get(3)?;
-    let (history, totes, demand) = OrderLife {
+    let (history, totes, demand, packing) = OrderLife {
         history: r.try_get(12)?,
         totes: r.try_get(13)?,
         demand: r.try_get(14)?,
+        packing: r.try_get(15)?,
     }
     .parse()?;
     Ok(OrderRow {
@@ -44,6 +48,7 @@ pub(super) fn order_row(r: &Row) -> Result<OrderRow, StoreError> {
         history,
         totes,
         demand,
+        packing,
     })
 }
 
@@ -72,7 +77,8 @@ async fn write_order(tx: &Transaction<'_>, wh: &str, row: &OrderRow) -> Result<u
         status = excluded.status, status_reason = excluded.status_reason,
         priority = excluded.priority, work = excluded.work,
         modified_at_ms = excluded.modified_at_ms, erased_at_ms = excluded.erased_at_ms,
-        history = excluded.history, totes = excluded.totes, demand = excluded.demand",
+        history = excluded.history, totes = excluded.totes, demand = excluded.demand,
+             packing = excluded.packing",
     )
     .await
 }
@@ -87,8 +93,8 @@ async fn write_order_as(
     let sql = format!(
         "INSERT INTO orders (warehouse_id, order_id, merchant_id, reference, status,
              status_reason, priority, work, created_at_ms, modified_at_ms, erased_at_ms,
-             history, totes, demand)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) {on_conflict}"
+             history, totes, demand, packing)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) {on_conflict}"
     );
     let life = OrderLife::of(row);
     let stmt = tx.prepare_cached(&sql).await?;
@@ -110,6 +116,7 @@ async fn write_order_as(
                 &life.history,
                 &life.totes,
                 &life.demand,
+                &life.packing,
             ],
         )
         .await?)
@@ -243,6 +250,64 @@ impl Orders for Postgres {
             .transpose()
     }
 
+    async fn order_row(&self, id: Uuid) -> Result<Option<OrderRow>, StoreError> {
+        let sql = format!("{COLUMNS} WHERE o.warehouse_id = $1 AND o.order_id = $2");
+        let client = self.pool.get().await?;
+        let stmt = client.prepare_cached(&sql).await?;
+        client
+            .query_opt(&stmt, &[&self.warehouse_id, &id])
+            .await?
+            .map(|r| order_row(&r))
+            .transpose()
+    }
+
+    async fn ship_order(&self, booked: &Booked) -> Result<Option<OrderRow>, StoreError> {
+        let wh = self.warehouse_id.as_str();
+        let now = self.clock.now_ms();
+        let id = booked.order_id;
+        self.retrying(|| async move {
+            let mut client = self.pool.get().await?;
+            let tx = client.transaction().await?;
+            let condition = "o.warehouse_id = $1 AND o.order_id = $2";
+            let Some(row) = one_locked(&tx, condition, &[&wh, &id]).await? else {
+                return Ok(None);
+            };
+            let effects = shipping::ship(&row, booked, now);
+            if effects.is_empty() {
+                return Ok(Some(row));
+            }
+            let mut ledger = PgLedger::new(&tx, wh, now);
+            ledger.write(&effects).await?;
+            ledger.flush(true).await?;
+            let after = one_locked(&tx, condition, &[&wh, &id]).await?;
+            tx.commit().await?;
+            Ok(after)
+        })
+        .await
+    }
+
+    async fn order_labels(&self, id: Uuid) -> Result<Vec<StoredLabel>, StoreError> {
+        let client = self.pool.get().await?;
+        let stmt = client
+            .prepare_cached(
+                "SELECT parcel, tracking_number, tracking_url, zpl, png FROM order_labels
+                 WHERE warehouse_id = $1 AND order_id = $2 ORDER BY parcel",
+            )
+            .await?;
+        let rows = client.query(&stmt, &[&self.warehouse_id, &id]).await?;
+        rows.iter()
+            .map(|r| {
+                Ok(StoredLabel {
+                    parcel: r.try_get::<_, i32>(0)? as u32,
+                    tracking_number: r.try_get(1)?,
+                    tracking_url: r.try_get(2)?,
+                    zpl: r.try_get(3)?,
+                    png: r.try_get(4)?,
+                })
+            })
+            .collect()
+    }
+
     async fn cancel_order(&self, id: Uuid, scope: &Scope) -> Result<Option<Order>, StoreError> {
         let wh = self.warehouse_id.as_str();
         let now = self.clock.now_ms();
@@ -299,6 +364,11 @@ impl Orders for Postgres {
                 "UPDATE orders SET erased_at_ms = $3, modified_at_ms = $3
                  WHERE warehouse_id = $1 AND order_id = ANY($2::uuid[])",
                 &[&wh, &ids, &now],
+            )
+            .await?;
+            tx.execute(
+                "DELETE FROM order_labels WHERE warehouse_id = $1 AND order_id = ANY($2::uuid[])",
+                &[&wh, &ids],
             )
             .await?;
             tx.commit().await?;

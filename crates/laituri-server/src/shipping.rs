@@ -1,0 +1,270 @@
+//! Shipping: a packed order's parcels booked with its carrier, their labels kept for reprints,
+//! the order `shipped`.
+//!
+//! A station that finished packing asks for the order's labels (`POST LABELS`). The server
+//! books the parcels with the carrier outside any transaction (a carrier is a remote service),
+//! under the order's id as the idempotency key, so a booking whose answer was lost, or a server
+//! that died before it stored one, books the same shipment again rather than a second one. The
+//! booking is then stored in one transaction through the push ledger ([`ship`]'s effects): the
+//! tracking numbers on the parcels, the shipment, the labels, the status. An order shipped
+//! already answers its stored labels (a reprint); one not yet packed on the server answers 409
+//! and the station asks again after its next push.
+//!
+//! Labels carry the recipient's name and address, so they live in `order_labels`, which an
+//! erasure empties with the order's personal row; they never enter events, logs or the change
+//! log. The rules here are pure: [`ship`] reads an order and a booking and answers effects.
+
+use std::sync::Arc;
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use laituri_carrier::{
+    self as carrier, Address, Carrier, CarrierError, DemoCarrier, ParcelSpec, ShipmentRequest,
+};
+use laituri_protocol::{OrderStatus, ParcelLabel, Shipment, ShipmentLabels};
+use uuid::Uuid;
+
+use crate::orders::{OrderRow, PersonalPart};
+use crate::push::Effect;
+use crate::store::rows::from_json;
+use crate::store::{Store, StoreError};
+
+/// One parcel's label as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredLabel {
+    pub parcel: u32,
+    pub tracking_number: String,
+    pub tracking_url: String,
+    pub zpl: String,
+    pub png: Vec<u8>,
+}
+
+/// What a carrier answered for an order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Booked {
+    pub order_id: Uuid,
+    pub carrier: String,
+    pub shipment_id: String,
+    pub labels: Vec<StoredLabel>,
+}
+
+/// The effects of storing `booked` on `order`: its parcels' tracking numbers, the shipment, the
+/// labels and the status `shipped`. Nothing when the order is not `packed` (shipped already by
+/// another request, or changed meanwhile) or the booking does not name each of its parcels.
+pub fn ship(order: &OrderRow, booked: &Booked, now_ms: i64) -> Vec<Effect> {
+    if order.status != OrderStatus::Packed || booked.order_id != order.id {
+        return Vec::new();
+    }
+    let mut order = order.clone();
+    for parcel in order.packing.parcels.iter_mut() {
+        let Some(label) = booked.labels.iter().find(|l| l.parcel == parcel.number) else {
+            return Vec::new();
+        };
+        parcel.tracking_number = Some(label.tracking_number.clone());
+        parcel.tracking_url = Some(label.tracking_url.clone());
+    }
+    order.packing.shipment = Some(Shipment {
+        carrier: booked.carrier.clone(),
+        shipment_id: booked.shipment_id.clone(),
+        booked_at_ms: now_ms,
+    });
+    order.set_status(OrderStatus::Shipped, None, now_ms);
+    vec![
+        Effect::SaveLabels {
+            order_id: order.id,
+            labels: booked.labels.clone(),
+        },
+        Effect::SaveOrder(order),
+    ]
+}
+
+/// The carrier the server books with and the warehouse's address on every label.
+#[derive(Clone)]
+pub struct Shipping {
+    pub carrier: Arc<dyn Carrier>,
+    pub sender: Address,
+}
+
+impl Shipping {
+    /// The built-in demo carrier, sending from the demo warehouse.
+    pub fn demo() -> Shipping {
+        Shipping {
+            carrier: Arc::new(DemoCarrier::new()),
+            sender: Address {
+                name: crate::demo::WAREHOUSE_NAME.to_string(),
+                company: None,
+                address: "Satamakatu 1".into(),
+                address2: None,
+                postcode: "00160".into(),
+                city: "Helsinki".into(),
+                country: "FI".into(),
+                phone: None,
+                email: None,
+            },
+        }
+    }
+}
+
+/// Why an order's labels cannot be given now.
+#[derive(Debug, thiserror::Error)]
+pub enum LabelFailure {
+    #[error("order {0} is not known to the server")]
+    UnknownOrder(Uuid),
+    /// The station's events have not reached the server yet (or the order is not packed at
+    /// all): ask again after the next push.
+    #[error(
+        "order {reference} is {status} on the server, not packed yet: the label comes when the \
+         station's actions have reached the server"
+    )]
+    NotPacked { reference: String, status: String },
+    #[error(
+        "order {0}'s customer data was erased: it cannot get a label; give the parcels to a shift \
+         lead"
+    )]
+    Erased(String),
+    /// The carrier refused the shipment for good: a lead must fix the order (its address, its
+    /// shipping method) with the merchant.
+    #[error("the carrier refused order {reference}: {reason}; give the parcels to a shift lead")]
+    Refused { reference: String, reason: String },
+    /// The carrier did not answer or failed for now: try again later.
+    #[error("the carrier is not available now ({0}): the label will be asked for again")]
+    CarrierDown(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// The labels of `order_id`'s parcels: booked now when the order is packed, or the stored ones
+/// when it was shipped before (a reprint).
+pub async fn labels(
+    store: &dyn Store,
+    shipping: &Shipping,
+    order_id: Uuid,
+) -> Result<ShipmentLabels, LabelFailure> {
+    let row = store
+        .order_row(order_id)
+        .await?
+        .ok_or(LabelFailure::UnknownOrder(order_id))?;
+    let row = match row.status {
+        OrderStatus::Shipped => row,
+        OrderStatus::Packed => book(store, shipping, row).await?,
+        status => {
+            return Err(LabelFailure::NotPacked {
+                reference: row.reference,
+                status: status.as_str().to_string(),
+            });
+        }
+    };
+    let stored = store.order_labels(order_id).await?;
+    if stored.is_empty() {
+        return Err(LabelFailure::Erased(row.reference));
+    }
+    let carrier = row
+        .packing
+        .shipment
+        .as_ref()
+        .map(|s| s.carrier.clone())
+        .unwrap_or_default();
+    Ok(ShipmentLabels {
+        order_id,
+        reference: row.reference,
+        carrier,
+        parcels: stored
+            .into_iter()
+            .map(|l| ParcelLabel {
+                number: l.parcel,
+                tracking_number: l.tracking_number,
+                tracking_url: l.tracking_url,
+                zpl: l.zpl,
+                png_base64: BASE64.encode(&l.png),
+            })
+            .collect(),
+    })
+}
+
+/// Books a packed order with the carrier and stores the booking; answers the order after.
+async fn book(
+    store: &dyn Store,
+    shipping: &Shipping,
+    row: OrderRow,
+) -> Result<OrderRow, LabelFailure> {
+    let personal: Option<PersonalPart> = row.personal.as_deref().map(from_json).transpose()?;
+    let Some(personal) = personal else {
+        return Err(LabelFailure::Erased(row.reference));
+    };
+    let work = row.work_part()?;
+    let r = personal.recipient;
+    let request = ShipmentRequest {
+        idempotency_key: row.id.to_string(),
+        reference: row.reference.clone(),
+        service: work.shipping_method,
+        pickup_point: work.pickup_point,
+        sender: shipping.sender.clone(),
+        recipient: Address {
+            name: r.name,
+            company: None,
+            address: r.address,
+            address2: r.address2,
+            postcode: r.postcode,
+            city: r.city,
+            country: r.country,
+            phone: r.phone,
+            email: r.email,
+        },
+        parcels: row
+            .packing
+            .parcels
+            .iter()
+            .map(|p| ParcelSpec {
+                number: p.number,
+                weight_g: p.weight_g,
+                dims_mm: None,
+            })
+            .collect(),
+        cash_on_delivery: work.cash_on_delivery.map(|c| carrier::CashOnDelivery {
+            amount_minor: c.amount_minor,
+            currency: c.currency,
+        }),
+    };
+    let booking = shipping.carrier.book(&request).await.map_err(|e| match e {
+        CarrierError::Rejected { reason } => LabelFailure::Refused {
+            reference: row.reference.clone(),
+            reason,
+        },
+        CarrierError::Unavailable { reason } => LabelFailure::CarrierDown(reason),
+    })?;
+    tracing::info!(
+        order = %row.id,
+        carrier = shipping.carrier.id(),
+        parcels = booking.parcels.len(),
+        "order booked with its carrier"
+    );
+    let booked = Booked {
+        order_id: row.id,
+        carrier: booking.carrier,
+        shipment_id: booking.shipment_id,
+        labels: booking
+            .parcels
+            .into_iter()
+            .map(|p| StoredLabel {
+                parcel: p.number,
+                tracking_number: p.tracking_number,
+                tracking_url: p.tracking_url,
+                zpl: p.label.zpl,
+                png: p.label.png,
+            })
+            .collect(),
+    };
+    let reference = row.reference.clone();
+    let after = store
+        .ship_order(&booked)
+        .await?
+        .ok_or(LabelFailure::UnknownOrder(booked.order_id))?;
+    if after.status != OrderStatus::Shipped {
+        // The booking named other parcels than the order has (it changed meanwhile).
+        return Err(LabelFailure::NotPacked {
+            reference,
+            status: after.status.as_str().to_string(),
+        });
+    }
+    Ok(after)
+}

@@ -1,0 +1,303 @@
+//! Packing end to end through the real server: an order picked to packing is published to every
+//! device as a pack order (goods per tote, inserts, documents, no personal data); a station's
+//! parcels and the finish make it packed and its goods leave the warehouse; wrong parcels are
+//! refused and nothing is booked twice. Runs on both backends.
+
+mod common;
+
+use common::outbound::{
+    applied, get_order, order_of, pick_all, post_order, release, stock_up, take_pick_task,
+};
+use common::{Device, KETTU_GTIN, TestServer, api_error, json_ok};
+use laituri_carrier::demo::is_valid_s10;
+use laituri_protocol::{
+    Change, EntityKind, Event, EventBody, EventOutcome, GoodsCondition, LabelRequest, OrderLine,
+    OrderStatus, PackOrder, Parcel, Place, PushResponse, ShipmentLabels, StockMove, StockRow,
+    WeightSource, paths,
+};
+use reqwest::StatusCode;
+use laituri_server::demo::KETTU;
+use serde_json::json;
+use uuid::Uuid;
+
+const PRODUCT: &str = "KO-006";
+const BIN: &str = "B-01-01-1";
+const PACK: &str = "PACK-1";
+
+/// Every pack order the device pulls, and the ids of those removed since.
+async fn pack_orders(s: &TestServer, dev: &Device) -> (Vec<PackOrder>, Vec<String>) {
+    let pulled = s.pull(dev, 0, None).await;
+    let mut orders = Vec::new();
+    let mut removed = Vec::new();
+    for c in pulled.changes {
+        match c.change {
+            Change::PackOrder(p) => orders.push(p),
+            Change::Removed(r) if r.kind == EntityKind::PackOrder => removed.push(r.id),
+            _ => {}
+        }
+    }
+    (orders, removed)
+}
+
+fn parcel(number: u32, units: i64) -> Parcel {
+    Parcel {
+        number,
+        box_type: Some("S".into()),
+        box_overridden: false,
+        weight_g: 800,
+        weight_source: WeightSource::Scale,
+        contents: vec![OrderLine {
+            product_id: PRODUCT.into(),
+            quantity: units,
+        }],
+        tracking_number: None,
+        tracking_url: None,
+    }
+}
+
+/// The moves that ship `pack`'s goods out of their totes.
+fn ship_out(pack: &PackOrder) -> Vec<StockMove> {
+    pack.goods
+        .iter()
+        .map(|g| StockMove {
+            merchant_id: pack.merchant_id.clone(),
+            product_id: g.product_id.clone(),
+            quantity: g.quantity,
+            lot: g.lot.clone(),
+            expiry: g.expiry.clone(),
+            serial: None,
+            condition: GoodsCondition::Good,
+            from: Some(Place::in_container(&g.location, &g.tote)),
+            to: None,
+            reason: None,
+        })
+        .collect()
+}
+
+async fn outcomes(s: &TestServer, dev: &Device, evs: &[Event]) -> Vec<EventOutcome> {
+    let resp: PushResponse = json_ok(s.push(dev, evs).await).await;
+    resp.results.into_iter().map(|r| r.outcome).collect()
+}
+
+async fn stock_at(s: &TestServer, location: &str) -> i64 {
+    let rows: Vec<StockRow> = s
+        .admin_get(&format!(
+            "{}?product_id={PRODUCT}&location={location}",
+            paths::STOCK
+        ))
+        .await;
+    rows.iter().map(|r| r.quantity).sum()
+}
+
+/// An order of `units`, reserved, released and picked whole to packing by `picker`.
+async fn picked_order(s: &TestServer, key: &str, picker: &mut Device, units: i64) -> Uuid {
+    let body = order_of(KETTU, "K-2001", &[(PRODUCT, units)], 0);
+    let mut body = body;
+    body["documents"] = json!([{"kind": "receipt", "url": "https://shop.example/r/1"}]);
+    let order = post_order(s, key, body).await;
+    let run = release(s, json!({})).await;
+    assert_eq!(run.tasks, 1, "{run:?}");
+    let (task, claim) = take_pick_task(s, picker).await;
+    let evs = pick_all(picker, &task, &claim, PACK);
+    applied(s, picker, &evs).await;
+    assert_eq!(
+        get_order(s, key, order.id).await.status,
+        OrderStatus::Picked
+    );
+    order.id
+}
+
+#[tokio::test]
+async fn a_picked_order_is_packed_into_two_parcels_and_its_goods_leave() {
+    let s = TestServer::seeded();
+    let key = s.merchant_key(KETTU).await;
+    let mut picker = s.device().await;
+    stock_up(&s, &mut picker, KETTU, PRODUCT, KETTU_GTIN, 5, BIN).await;
+    let order_id = picked_order(&s, &key, &mut picker, 3).await;
+
+    // Every device learns the order is ready to pack: its goods per tote, no personal data.
+    let mut station = s.device().await;
+    let (packs, _) = pack_orders(&s, &station).await;
+    let pack = packs
+        .iter()
+        .find(|p| p.order_id == order_id)
+        .expect("a pack order")
+        .clone();
+    assert_eq!(pack.reference, "K-2001");
+    assert_eq!(pack.documents, vec!["receipt".to_string()]);
+    assert_eq!(pack.goods.iter().map(|g| g.quantity).sum::<i64>(), 3);
+    assert!(pack.goods.iter().all(|g| g.location == PACK));
+    let raw = serde_json::to_string(&pack).unwrap();
+    for personal in ["Asiakas", "Katu 1", "shop.example"] {
+        assert!(!raw.contains(personal), "{personal} in {raw}");
+    }
+    assert_eq!(stock_at(&s, PACK).await, 3);
+
+    // A parcel of a product the order does not hold is refused; one of its own is taken.
+    let wrong = Parcel {
+        contents: vec![OrderLine {
+            product_id: "KO-001".into(),
+            quantity: 1,
+        }],
+        ..parcel(1, 1)
+    };
+    let evs = [station.event(&EventBody::ParcelPacked {
+        order_id,
+        location: PACK.into(),
+        parcel: wrong,
+    })];
+    let got = outcomes(&s, &station, &evs).await;
+    assert!(
+        matches!(&got[0], EventOutcome::Rejected { code, .. } if code == "not_in_order"),
+        "{got:?}"
+    );
+    // Two parcels, then the finish ships the goods out of the tote.
+    let evs = [
+        station.event(&EventBody::ParcelPacked {
+            order_id,
+            location: PACK.into(),
+            parcel: parcel(1, 2),
+        }),
+        station.event(&EventBody::ParcelPacked {
+            order_id,
+            location: PACK.into(),
+            parcel: parcel(2, 1),
+        }),
+        station.event(&EventBody::PackingFinished {
+            order_id,
+            location: PACK.into(),
+            parcels: 2,
+            moves: ship_out(&pack),
+        }),
+    ];
+    applied(&s, &station, &evs).await;
+    let packed = get_order(&s, &key, order_id).await;
+    assert_eq!(packed.status, OrderStatus::Packed, "{:?}", packed.history);
+    assert_eq!(packed.parcels.len(), 2);
+    assert_eq!(packed.parcels[1].contents[0].quantity, 1);
+    assert_eq!(stock_at(&s, PACK).await, 0, "the goods left the warehouse");
+    let (_, removed) = pack_orders(&s, &station).await;
+    assert!(removed.contains(&order_id.to_string()), "{removed:?}");
+
+    // The station asks for the labels: booked with the carrier, the order shipped with its
+    // tracking numbers; asked again (a reprint), the same labels.
+    let labels: ShipmentLabels = json_ok(
+        s.device_post(&station, paths::LABELS, &LabelRequest { order_id })
+            .await,
+    )
+    .await;
+    assert_eq!(labels.parcels.len(), 2);
+    for l in &labels.parcels {
+        assert!(is_valid_s10(&l.tracking_number), "{}", l.tracking_number);
+        assert!(l.tracking_url.contains(&l.tracking_number));
+        assert!(l.zpl.starts_with("^XA") && l.zpl.contains(&l.tracking_number));
+        assert!(!l.png_base64.is_empty());
+    }
+    let shipped = get_order(&s, &key, order_id).await;
+    assert_eq!(shipped.status, OrderStatus::Shipped, "{:?}", shipped.history);
+    let tracking: Vec<_> = shipped
+        .parcels
+        .iter()
+        .map(|p| p.tracking_number.clone().unwrap())
+        .collect();
+    let given: Vec<_> = labels
+        .parcels
+        .iter()
+        .map(|l| l.tracking_number.clone())
+        .collect();
+    assert_eq!(tracking, given);
+    assert_eq!(shipped.shipment.as_ref().unwrap().carrier, "demo");
+    let again: ShipmentLabels = json_ok(
+        s.device_post(&station, paths::LABELS, &LabelRequest { order_id })
+            .await,
+    )
+    .await;
+    assert_eq!(again, labels);
+    // The customer's data erased: the labels (name and address) go with it.
+    let resp = s
+        .client
+        .post(s.url(paths::ERASURES))
+        .bearer_auth(&key)
+        .json(&json!({"merchant_id": KETTU, "references": ["K-2001"]}))
+        .send()
+        .await
+        .unwrap();
+    assert!(resp.status().is_success(), "{}", resp.status());
+    let resp = s
+        .device_post(&station, paths::LABELS, &LabelRequest { order_id })
+        .await;
+    api_error(resp, StatusCode::GONE, "personal_data_erased").await;
+
+    // A second station finishing the same order ships nothing more on the books of the order:
+    // its goods are booked (they moved), the order's bookkeeping is refused for a lead.
+    let mut other = s.device().await;
+    let evs = [other.event(&EventBody::PackingFinished {
+        order_id,
+        location: PACK.into(),
+        parcels: 2,
+        moves: ship_out(&pack),
+    })];
+    let got = outcomes(&s, &other, &evs).await;
+    assert!(
+        matches!(&got[0], EventOutcome::Partial { code, reason } if code == "packing_not_booked" && reason.contains("packed already")),
+        "{got:?}"
+    );
+    assert_eq!(
+        get_order(&s, &key, order_id).await.status,
+        OrderStatus::Shipped
+    );
+}
+
+#[tokio::test]
+async fn a_finish_that_does_not_match_the_parcels_is_told_and_the_order_stays_picked() {
+    let s = TestServer::seeded();
+    let key = s.merchant_key(KETTU).await;
+    let mut picker = s.device().await;
+    stock_up(&s, &mut picker, KETTU, PRODUCT, KETTU_GTIN, 4, BIN).await;
+    let order_id = picked_order(&s, &key, &mut picker, 2).await;
+    let mut station = s.device().await;
+    let (packs, _) = pack_orders(&s, &station).await;
+    let pack = packs.into_iter().find(|p| p.order_id == order_id).unwrap();
+
+    // One parcel holds one unit, the finish says two parcels: refused bookkeeping, for a lead.
+    let evs = [
+        station.event(&EventBody::ParcelPacked {
+            order_id,
+            location: PACK.into(),
+            parcel: parcel(1, 1),
+        }),
+        station.event(&EventBody::PackingFinished {
+            order_id,
+            location: PACK.into(),
+            parcels: 2,
+            moves: ship_out(&pack),
+        }),
+    ];
+    let got = outcomes(&s, &station, &evs).await;
+    assert_eq!(got[0], EventOutcome::Applied);
+    assert!(
+        matches!(&got[1], EventOutcome::Partial { code, .. } if code == "packing_not_booked"),
+        "{got:?}"
+    );
+    assert_eq!(
+        get_order(&s, &key, order_id).await.status,
+        OrderStatus::Picked
+    );
+    // Its labels are not given while it is not packed: the station asks again later.
+    let resp = s
+        .device_post(&station, paths::LABELS, &LabelRequest { order_id })
+        .await;
+    let refusal = api_error(resp, StatusCode::CONFLICT, "not_packed").await;
+    assert!(refusal.message.contains("K-2001"), "{}", refusal.message);
+    // A parcel at a location that is not a packing one is refused.
+    let evs = [station.event(&EventBody::ParcelPacked {
+        order_id,
+        location: BIN.into(),
+        parcel: parcel(2, 1),
+    })];
+    let got = outcomes(&s, &station, &evs).await;
+    assert!(
+        matches!(&got[0], EventOutcome::Rejected { code, .. } if code == "not_packing"),
+        "{got:?}"
+    );
+}
