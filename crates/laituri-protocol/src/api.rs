@@ -37,6 +37,7 @@ pub mod paths {
     pub const LEASE: &str = "/api/v1/tasks/lease";
     pub const RENEW: &str = "/api/v1/tasks/renew";
     pub const RELEASE: &str = "/api/v1/tasks/release";
+    pub const WEBHOOKS: &str = "/api/v1/integration/webhooks";
 }
 
 /// Every error the server answers, whatever the endpoint.

@@ -16,12 +16,17 @@ pub mod master;
 pub mod orders;
 pub mod stock;
 pub mod tasks;
+pub mod webhooks;
 
 pub use api::*;
 pub use master::*;
 pub use orders::*;
 pub use stock::*;
 pub use tasks::*;
+pub use webhooks::{
+    DeliveryStatus, NewWebhook, Webhook, WebhookDelivery, WebhookEnvelope, WebhookEventType,
+    WebhookInput,
+};
 
 /// Version of this protocol. Sent by the terminal on enrolment and on every sync call in the
 /// [`PROTOCOL_HEADER`] header; the server refuses versions it does not speak with a clear message.
