@@ -43,6 +43,7 @@ pub mod push;
 pub mod store;
 pub mod tasks;
 pub mod tls;
+pub mod webhooks;
 
 pub use http::Limits;
 pub use store::postgres::Postgres;
@@ -78,6 +79,8 @@ pub struct ServerConfig {
     pub tls: Option<TlsFiles>,
     /// When orders are reserved and released into pick tasks by themselves.
     pub planning: planner::Schedule,
+    /// How webhooks are delivered to merchants.
+    pub webhooks: webhooks::Settings,
 }
 
 impl ServerConfig {
@@ -99,6 +102,7 @@ impl ServerConfig {
                 every: None,
                 ..planner::Schedule::default()
             },
+            webhooks: webhooks::Settings::default(),
         }
     }
 
@@ -174,6 +178,7 @@ impl std::fmt::Debug for ServerConfig {
             .field("limits", &self.limits)
             .field("tls", &self.tls)
             .field("planning", &self.planning)
+            .field("webhooks", &self.webhooks)
             .finish()
     }
 }
@@ -188,6 +193,7 @@ fn app_state(config: &ServerConfig, store: Arc<dyn Store>) -> http::AppState {
         config.warehouse_name.clone(),
     )
     .with_planning(config.planning)
+    .with_webhooks(config.webhooks.clone())
 }
 
 /// Serves until `shutdown` completes, then lets requests in flight finish (for a few seconds).
@@ -200,7 +206,23 @@ pub async fn serve(
     let tls = config.tls.as_ref().map(TlsFiles::acceptor).transpose()?;
     let store = config.open_backend().await?;
     let state = app_state(&config, store);
-    serve_state(state, &config.limits, tls, listener, shutdown).await
+    serve_state(
+        state,
+        &config.limits,
+        tls,
+        listener,
+        worker(&config),
+        shutdown,
+    )
+    .await
+}
+
+/// The webhook worker of a server of `config`.
+fn worker(config: &ServerConfig) -> webhooks::Worker {
+    webhooks::Worker {
+        settings: config.webhooks.clone(),
+        clock: config.clock.clone(),
+    }
 }
 
 /// A task that ends when its handle is dropped.
@@ -223,11 +245,13 @@ async fn serve_state(
     limits: &Limits,
     tls: Option<tokio_rustls::TlsAcceptor>,
     listener: tokio::net::TcpListener,
+    webhooks: webhooks::Worker,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let addr = listener.local_addr()?;
-    // Ends with the server: aborted when this function returns.
+    // End with the server: aborted when this function returns.
     let _planning = AbortOnDrop(tokio::spawn(state.planning()));
+    let _webhooks = AbortOnDrop(tokio::spawn(webhooks.run(state.shared_store())));
     let router = http::router(state, limits);
     let mut http1 = hyper::server::conn::http1::Builder::new();
     http1
@@ -413,7 +437,8 @@ impl ServerHandle {
                         }
                     };
                     let _ = ready_tx.send(Ok(()));
-                    serve_state(state, &config.limits, tls, listener, async move {
+                    let worker = worker(&config);
+                    serve_state(state, &config.limits, tls, listener, worker, async move {
                         let _ = stop_rx.await;
                     })
                     .await

@@ -25,6 +25,7 @@ pub mod extract;
 mod integration;
 pub mod limits;
 mod orders;
+mod webhooks;
 
 pub use error::ApiFailure;
 pub use limits::Limits;
@@ -55,6 +56,7 @@ struct Inner {
     warehouse_name: String,
     planner: Planner,
     schedule: Schedule,
+    webhooks: crate::webhooks::Settings,
 }
 
 impl AppState {
@@ -75,6 +77,7 @@ impl AppState {
                     every: None,
                     ..Schedule::default()
                 },
+                webhooks: crate::webhooks::Settings::default(),
             }),
         }
     }
@@ -88,10 +91,26 @@ impl AppState {
             warehouse_name: shared.warehouse_name.clone(),
             planner: shared.planner.clone(),
             schedule: shared.schedule,
+            webhooks: shared.webhooks.clone(),
         });
         AppState {
             inner: Arc::new(Inner { schedule, ..inner }),
         }
+    }
+
+    /// The same state checking webhook subscriptions by `settings`.
+    pub fn with_webhooks(self, settings: crate::webhooks::Settings) -> AppState {
+        let planning = self.inner.schedule;
+        let mut state = self.with_planning(planning);
+        if let Some(inner) = Arc::get_mut(&mut state.inner) {
+            inner.webhooks = settings;
+        }
+        state
+    }
+
+    /// How webhooks are delivered (and so which URLs a subscription may name).
+    pub fn webhook_settings(&self) -> &crate::webhooks::Settings {
+        &self.inner.webhooks
     }
 
     /// The planner's run, to be spawned once with the server.
@@ -117,6 +136,11 @@ impl AppState {
     /// The storage backend; its calls are async and never block a runtime thread.
     pub fn store(&self) -> &dyn Store {
         &*self.inner.store
+    }
+
+    /// The storage backend, for a task that runs beside the server (the webhook worker).
+    pub fn shared_store(&self) -> Arc<dyn Store> {
+        self.inner.store.clone()
     }
 }
 
@@ -245,6 +269,7 @@ pub fn router(state: AppState, limits: &Limits) -> Router {
             &key_path,
             axum::routing::delete(integration::delete_api_key),
         )
+        .merge(webhooks::routes())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))

@@ -37,6 +37,7 @@ mod master;
 mod orders;
 mod outbound;
 mod views;
+mod webhooks;
 
 /// The schema, oldest first. Append new files; never edit a shipped one.
 const MIGRATIONS: &[(i32, &str)] = &[
@@ -63,6 +64,12 @@ const MIGRATIONS: &[(i32, &str)] = &[
     (
         6,
         include_str!("../../../migrations/postgres/0006_picking.sql"),
+    ),
+    // 0007 is another change's, made at the same time: whichever lands second takes the next
+    // version (versions must have no gap: the schema test counts them).
+    (
+        7,
+        include_str!("../../../migrations/postgres/0008_webhooks.sql"),
     ),
 ];
 
