@@ -261,7 +261,7 @@ mod tests {
                 }
             }
         }
-        assert!(now >= 47 * 3_600_000 && now <= 48 * 3_600_000, "{now}");
+        assert!((47 * 3_600_000..=48 * 3_600_000).contains(&now), "{now}");
         assert!(tries > 40, "{tries}");
 
         let ok = settle_with(
