@@ -430,3 +430,52 @@ impl Worker {
         Ok(!events.is_empty() || !due.is_empty())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_are_http_or_https_and_loopback_only_when_allowed() {
+        let ok = |u: &str, loopback| check_url(u, loopback).is_ok();
+        assert!(ok("https://erp.example.fi/hooks?t=1", false));
+        assert!(ok("http://127.0.0.1:8080/x", true));
+        for u in [
+            "http://127.0.0.1:8080/x",
+            "http://127.1/x",
+            "http://0x7f.0.0.1/x",
+            "http://[::1]/x",
+            "http://[::ffff:127.0.0.1]/x",
+            "http://0.0.0.0/x",
+            "http://localhost/x",
+            "http://LocalHost./x",
+            "http://a.localhost/x",
+        ] {
+            assert!(!ok(u, false), "{u}");
+        }
+        for u in [
+            "ftp://example.fi/x",
+            "javascript:alert(1)",
+            "https://u:p@example.fi/",
+            "https://",
+            "",
+            "https://example.fi/a b",
+        ] {
+            assert!(!ok(u, true), "{u:?}");
+        }
+        let long = format!("https://example.fi/{}", "a".repeat(MAX_URL));
+        let refused = check_url(&long, true).unwrap_err();
+        assert!(!refused.contains("aaaa"), "{refused}");
+    }
+
+    #[test]
+    fn secrets_are_printable_and_made_when_left_out() {
+        assert!(check_secret(&"k".repeat(MIN_SECRET)).is_ok());
+        assert!(check_secret(&"k".repeat(MIN_SECRET - 1)).is_err());
+        assert!(check_secret(&"k".repeat(MAX_SECRET + 1)).is_err());
+        assert!(check_secret("sixteen chars w/ space").is_err());
+        assert!(check_secret("äääääääääääääääää").is_err());
+        let (a, b) = (new_secret(), new_secret());
+        assert!(a != b && check_secret(&a).is_ok());
+    }
+}
