@@ -38,6 +38,7 @@ pub mod paths {
     pub const RENEW: &str = "/api/v1/tasks/renew";
     pub const RELEASE: &str = "/api/v1/tasks/release";
     pub const LABELS: &str = "/api/v1/shipments/labels";
+    pub const WEBHOOKS: &str = "/api/v1/integration/webhooks";
 }
 
 /// Every error the server answers, whatever the endpoint.

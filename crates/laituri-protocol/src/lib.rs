@@ -17,6 +17,7 @@ pub mod orders;
 pub mod packing;
 pub mod stock;
 pub mod tasks;
+pub mod webhooks;
 
 pub use api::*;
 pub use master::*;
@@ -24,6 +25,10 @@ pub use orders::*;
 pub use packing::*;
 pub use stock::*;
 pub use tasks::*;
+pub use webhooks::{
+    DeliveryStatus, NewWebhook, Webhook, WebhookDelivery, WebhookEnvelope, WebhookEventType,
+    WebhookInput,
+};
 
 /// Version of this protocol. Sent by the terminal on enrolment and on every sync call in the
 /// [`PROTOCOL_HEADER`] header; the server refuses versions it does not speak with a clear message.

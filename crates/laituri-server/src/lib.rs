@@ -44,6 +44,7 @@ pub mod shipping;
 pub mod store;
 pub mod tasks;
 pub mod tls;
+pub mod webhooks;
 
 pub use http::Limits;
 pub use store::postgres::Postgres;
@@ -81,6 +82,8 @@ pub struct ServerConfig {
     pub planning: planner::Schedule,
     /// The carrier parcels are booked with, and the warehouse's address on their labels.
     pub shipping: shipping::Shipping,
+    /// How webhooks are delivered to merchants.
+    pub webhooks: webhooks::Settings,
 }
 
 impl ServerConfig {
@@ -103,6 +106,7 @@ impl ServerConfig {
                 ..planner::Schedule::default()
             },
             shipping: shipping::Shipping::demo(),
+            webhooks: webhooks::Settings::default(),
         }
     }
 
@@ -178,6 +182,7 @@ impl std::fmt::Debug for ServerConfig {
             .field("limits", &self.limits)
             .field("tls", &self.tls)
             .field("planning", &self.planning)
+            .field("webhooks", &self.webhooks)
             .finish()
     }
 }
@@ -193,6 +198,7 @@ fn app_state(config: &ServerConfig, store: Arc<dyn Store>) -> http::AppState {
     )
     .with_planning(config.planning)
     .with_shipping(config.shipping.clone())
+    .with_webhooks(config.webhooks.clone())
 }
 
 /// Serves until `shutdown` completes, then lets requests in flight finish (for a few seconds).
@@ -205,7 +211,23 @@ pub async fn serve(
     let tls = config.tls.as_ref().map(TlsFiles::acceptor).transpose()?;
     let store = config.open_backend().await?;
     let state = app_state(&config, store);
-    serve_state(state, &config.limits, tls, listener, shutdown).await
+    serve_state(
+        state,
+        &config.limits,
+        tls,
+        listener,
+        worker(&config),
+        shutdown,
+    )
+    .await
+}
+
+/// The webhook worker of a server of `config`.
+fn worker(config: &ServerConfig) -> webhooks::Worker {
+    webhooks::Worker {
+        settings: config.webhooks.clone(),
+        clock: config.clock.clone(),
+    }
 }
 
 /// A task that ends when its handle is dropped.
@@ -228,11 +250,13 @@ async fn serve_state(
     limits: &Limits,
     tls: Option<tokio_rustls::TlsAcceptor>,
     listener: tokio::net::TcpListener,
+    webhooks: webhooks::Worker,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let addr = listener.local_addr()?;
-    // Ends with the server: aborted when this function returns.
+    // End with the server: aborted when this function returns.
     let _planning = AbortOnDrop(tokio::spawn(state.planning()));
+    let _webhooks = AbortOnDrop(tokio::spawn(webhooks.run(state.shared_store())));
     let router = http::router(state, limits);
     let mut http1 = hyper::server::conn::http1::Builder::new();
     http1
@@ -418,7 +442,8 @@ impl ServerHandle {
                         }
                     };
                     let _ = ready_tx.send(Ok(()));
-                    serve_state(state, &config.limits, tls, listener, async move {
+                    let worker = worker(&config);
+                    serve_state(state, &config.limits, tls, listener, worker, async move {
                         let _ = stop_rx.await;
                     })
                     .await

@@ -77,6 +77,10 @@ struct Args {
     /// Pick lines one task holds at most.
     #[arg(long, default_value_t = laituri_server::outbound::ReleasePolicy::default().max_lines)]
     cart_lines: u32,
+    /// Refuse webhook URLs that point at this machine (loopback addresses and `localhost`);
+    /// allowed by default, for a site's own integration process on the server's machine.
+    #[arg(long)]
+    webhooks_deny_loopback: bool,
 }
 
 fn today_utc() -> Date {
@@ -127,6 +131,10 @@ async fn main() -> anyhow::Result<()> {
             max_connections: args.max_connections,
             trusted_proxies: args.trusted_proxy,
             ..laituri_server::Limits::default()
+        },
+        webhooks: laituri_server::webhooks::Settings {
+            allow_loopback: !args.webhooks_deny_loopback,
+            ..laituri_server::webhooks::Settings::default()
         },
         tls: match (args.tls_cert, args.tls_key) {
             (Some(cert_chain), Some(private_key)) => Some(laituri_server::TlsFiles {

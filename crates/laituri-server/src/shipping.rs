@@ -21,6 +21,7 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 use laituri_carrier::{
     self as carrier, Address, Carrier, CarrierError, DemoCarrier, ParcelSpec, ShipmentRequest,
 };
+use laituri_protocol::webhooks::ShippedParcel;
 use laituri_protocol::{OrderStatus, ParcelLabel, Shipment, ShipmentLabels};
 use uuid::Uuid;
 
@@ -28,6 +29,7 @@ use crate::orders::{OrderRow, PersonalPart};
 use crate::push::Effect;
 use crate::store::rows::from_json;
 use crate::store::{Store, StoreError};
+use crate::webhooks::emit;
 
 /// One parcel's label as stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -49,12 +51,14 @@ pub struct Booked {
 }
 
 /// The effects of storing `booked` on `order`: its parcels' tracking numbers, the shipment, the
-/// labels and the status `shipped`. Nothing when the order is not `packed` (shipped already by
+/// labels and the status `shipped`, and the merchant's `order_status_changed` and `order_shipped`
+/// webhooks in the same transaction. Nothing when the order is not `packed` (shipped already by
 /// another request, or changed meanwhile) or the booking does not name each of its parcels.
 pub fn ship(order: &OrderRow, booked: &Booked, now_ms: i64) -> Vec<Effect> {
     if order.status != OrderStatus::Packed || booked.order_id != order.id {
         return Vec::new();
     }
+    let order_before = order;
     let mut order = order.clone();
     for parcel in order.packing.parcels.iter_mut() {
         let Some(label) = booked.labels.iter().find(|l| l.parcel == parcel.number) else {
@@ -68,14 +72,30 @@ pub fn ship(order: &OrderRow, booked: &Booked, now_ms: i64) -> Vec<Effect> {
         shipment_id: booked.shipment_id.clone(),
         booked_at_ms: now_ms,
     });
+    let before = emit::Before::of_orders([order_before]);
     order.set_status(OrderStatus::Shipped, None, now_ms);
-    vec![
-        Effect::SaveLabels {
-            order_id: order.id,
-            labels: booked.labels.clone(),
-        },
-        Effect::SaveOrder(order),
-    ]
+    let parcels = order
+        .packing
+        .parcels
+        .iter()
+        .map(|p| ShippedParcel {
+            tracking_number: p.tracking_number.clone().unwrap_or_default(),
+            tracking_url: p.tracking_url.clone(),
+        })
+        .collect();
+    let mut effects = emit::order_written(&before, &order, now_ms);
+    effects.push(emit::order_shipped(
+        &order,
+        &booked.carrier,
+        parcels,
+        now_ms,
+    ));
+    effects.push(Effect::SaveLabels {
+        order_id: order.id,
+        labels: booked.labels.clone(),
+    });
+    effects.push(Effect::SaveOrder(order));
+    effects
 }
 
 /// The carrier the server books with and the warehouse's address on every label.

@@ -8,15 +8,19 @@ mod common;
 use common::outbound::{
     applied, get_order, order_of, pick_all, post_order, release, stock_up, take_pick_task,
 };
+use common::webhooks::{self, Receiver};
 use common::{Device, KETTU_GTIN, TestServer, api_error, json_ok};
 use laituri_carrier::demo::is_valid_s10;
+use laituri_protocol::WebhookEventType;
+use laituri_protocol::webhooks::{OrderShipped, OrderStatusChanged};
 use laituri_protocol::{
     Change, EntityKind, Event, EventBody, EventOutcome, GoodsCondition, LabelRequest, OrderLine,
     OrderStatus, PackOrder, Parcel, Place, PushResponse, ShipmentLabels, StockMove, StockRow,
     WeightSource, paths,
 };
-use reqwest::StatusCode;
+use laituri_server::clock::Clock;
 use laituri_server::demo::KETTU;
+use reqwest::StatusCode;
 use serde_json::json;
 use uuid::Uuid;
 
@@ -194,7 +198,12 @@ async fn a_picked_order_is_packed_into_two_parcels_and_its_goods_leave() {
         assert!(!l.png_base64.is_empty());
     }
     let shipped = get_order(&s, &key, order_id).await;
-    assert_eq!(shipped.status, OrderStatus::Shipped, "{:?}", shipped.history);
+    assert_eq!(
+        shipped.status,
+        OrderStatus::Shipped,
+        "{:?}",
+        shipped.history
+    );
     let tracking: Vec<_> = shipped
         .parcels
         .iter()
@@ -300,4 +309,83 @@ async fn a_finish_that_does_not_match_the_parcels_is_told_and_the_order_stays_pi
         matches!(&got[0], EventOutcome::Rejected { code, .. } if code == "not_packing"),
         "{got:?}"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_merchant_is_told_its_order_shipped_with_its_tracking_numbers() {
+    let clock = Clock::manual(1_773_563_400_000);
+    let s = webhooks::server(&clock, true);
+    let key = s.merchant_key(KETTU).await;
+    let rx = Receiver::closed();
+    rx.listen().await;
+    webhooks::subscribe(
+        &s,
+        &key,
+        json!({"url": rx.url("/shop/hooks"), "secret": webhooks::SECRET,
+               "event_types": ["order_status_changed", "order_shipped"]}),
+    )
+    .await;
+    let mut picker = s.device().await;
+    stock_up(&s, &mut picker, KETTU, PRODUCT, KETTU_GTIN, 4, BIN).await;
+    let order_id = picked_order(&s, &key, &mut picker, 2).await;
+    let mut station = s.device().await;
+    let (packs, _) = pack_orders(&s, &station).await;
+    let pack = packs.into_iter().find(|p| p.order_id == order_id).unwrap();
+    let evs = [
+        station.event(&EventBody::ParcelPacked {
+            order_id,
+            location: PACK.into(),
+            parcel: parcel(1, 2),
+        }),
+        station.event(&EventBody::PackingFinished {
+            order_id,
+            location: PACK.into(),
+            parcels: 1,
+            moves: ship_out(&pack),
+        }),
+    ];
+    applied(&s, &station, &evs).await;
+    let labels: ShipmentLabels = json_ok(
+        s.device_post(&station, paths::LABELS, &LabelRequest { order_id })
+            .await,
+    )
+    .await;
+
+    // The shop's receiver gets "shipped" with the tracking number, signed, and every status
+    // the order went through.
+    let mut shipped = None;
+    for _ in 0..1_500 {
+        shipped = rx
+            .got("/shop/hooks")
+            .into_iter()
+            .find(|g| g.envelope().kind == WebhookEventType::OrderShipped);
+        if shipped.is_some() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let shipped = shipped.expect("order_shipped delivered");
+    assert!(webhooks::signed(&shipped));
+    let data: OrderShipped = serde_json::from_value(shipped.envelope().data).unwrap();
+    assert_eq!(data.order_id, order_id);
+    assert_eq!(data.carrier, "demo");
+    assert_eq!(
+        data.parcels[0].tracking_number,
+        labels.parcels[0].tracking_number
+    );
+    let statuses: Vec<OrderStatus> = rx
+        .got("/shop/hooks")
+        .iter()
+        .filter(|g| g.envelope().kind == WebhookEventType::OrderStatusChanged)
+        .map(|g| {
+            serde_json::from_value::<OrderStatusChanged>(g.envelope().data)
+                .unwrap()
+                .new_status
+        })
+        .collect();
+    for want in [OrderStatus::Packed, OrderStatus::Shipped] {
+        assert!(statuses.contains(&want), "{want:?} not in {statuses:?}");
+    }
+    let raw = String::from_utf8_lossy(&shipped.body).to_string();
+    assert!(!raw.contains("Asiakas") && !raw.contains("Katu 1"), "{raw}");
 }

@@ -10,8 +10,8 @@ mod common;
 
 use common::{ADMIN, TestServer, api_error, json_ok};
 use laituri_protocol::{
-    ApiKey, EventBody, ExceptionView, GoodsCondition, InboundNotice, Merchant, Order, Product,
-    ReceiptView, StockRow, paths,
+    ApiKey, EventBody, ExceptionView, GoodsCondition, InboundNotice, Merchant, NewWebhook, Order,
+    Product, ReceiptView, StockRow, Webhook, WebhookDelivery, paths,
 };
 use laituri_server::demo::{KETTU, NORDIC};
 use laituri_server::http::OPENAPI_JSON;
@@ -31,6 +31,30 @@ struct Floor {
     b_notice: InboundNotice,
     b_receipt: Uuid,
     b_order: Order,
+    a_webhook: Webhook,
+    b_webhook: Webhook,
+    b_delivery: WebhookDelivery,
+}
+
+/// A subscription of `merchant` to stock changes, POSTed to a port where nothing listens.
+async fn subscribe(s: &TestServer, merchant: &str) -> Webhook {
+    let body = json!({"merchant_id": merchant, "url": "http://127.0.0.1:9/hooks",
+                      "event_types": ["stock_level_changed"]});
+    let made: NewWebhook = json_ok(s.admin_post(paths::WEBHOOKS, &body).await).await;
+    made.listed
+}
+
+/// The first delivery of `webhook` once it was attempted (the worker runs beside the server).
+async fn attempted_delivery(s: &TestServer, webhook: &Webhook) -> WebhookDelivery {
+    let path = format!("{}/{}/deliveries", paths::WEBHOOKS, webhook.id);
+    for _ in 0..600 {
+        let log: Vec<WebhookDelivery> = s.admin_get(&path).await;
+        if let Some(d) = log.into_iter().find(|d| d.attempts > 0) {
+            return d;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("webhook {} got no delivery", webhook.id);
 }
 
 fn order_of(merchant: &str, product: &Product) -> Value {
@@ -75,6 +99,8 @@ async fn floor() -> Floor {
     let (a_product, b_product) = (of(A), of(B));
     let notices: Vec<InboundNotice> = s.admin_get(paths::INBOUND_NOTICES).await;
     let b_notice = notices.iter().find(|n| n.merchant_id == B).unwrap().clone();
+    let a_webhook = subscribe(&s, A).await;
+    let b_webhook = subscribe(&s, B).await;
     let mut dev = s.device().await;
     let mut events = Vec::new();
     let mut receipts = Vec::new();
@@ -106,6 +132,7 @@ async fn floor() -> Floor {
         let o: Order = json_ok(s.admin_post(paths::ORDERS, &order_of(m, p)).await).await;
         orders.push(o);
     }
+    let b_delivery = attempted_delivery(&s, &b_webhook).await;
     Floor {
         s,
         a_key,
@@ -114,6 +141,9 @@ async fn floor() -> Floor {
         b_notice,
         b_receipt: receipts[1],
         b_order: orders.pop().unwrap(),
+        a_webhook,
+        b_webhook,
+        b_delivery,
     }
 }
 
@@ -150,6 +180,10 @@ async fn a_merchants_key_never_reads_or_changes_another_merchants_data() {
     let operator_path = format!("{}/OP-1001", paths::OPERATORS);
     let key_path = format!("{}/{}", paths::API_KEYS, Uuid::now_v7());
     let code_path = format!("{}/{}", paths::ENROLMENT_CODES, Uuid::now_v7());
+    let b_webhook_id = f.b_webhook.id.to_string();
+    let b_delivery_id = f.b_delivery.id.to_string();
+    let webhook_path = format!("{}/{b_webhook_id}", paths::WEBHOOKS);
+    let a_hook = json!({"url": "https://a.example/hooks", "event_types": ["order_shipped"]});
     let mut b_product_renamed = serde_json::to_value(&f.b_product).unwrap();
     b_product_renamed["name"] = json!("taken over");
     let mut b_product_as_a = b_product_renamed.clone();
@@ -190,6 +224,21 @@ async fn a_merchants_key_never_reads_or_changes_another_merchants_data() {
         (Method::POST, paths::ORDERS.into(), Some(order_of(B, &f.b_product)), forbidden()),
         (Method::POST, paths::ERASURES.into(),
          Some(json!({"merchant_id": B, "email": "customer@example.fi"})), forbidden()),
+        // Webhooks: A's own only; B's subscription and deliveries are as if they did not exist.
+        (Method::GET, paths::WEBHOOKS.into(), None, OnlyA(merchant_is_a)),
+        (Method::POST, paths::WEBHOOKS.into(),
+         Some(json!({"merchant_id": B, "url": "https://a.example/steal",
+                     "event_types": ["order_status_changed"]})), forbidden()),
+        (Method::GET, webhook_path.clone(), None, Refused(StatusCode::NOT_FOUND)),
+        (Method::PUT, webhook_path.clone(), Some(a_hook.clone()), Refused(StatusCode::NOT_FOUND)),
+        (Method::DELETE, webhook_path.clone(), None, Refused(StatusCode::NOT_FOUND)),
+        (Method::GET, format!("{webhook_path}/deliveries"), None,
+         Refused(StatusCode::NOT_FOUND)),
+        (Method::POST, format!("{webhook_path}/deliveries/{b_delivery_id}/redeliver"), None,
+         Refused(StatusCode::NOT_FOUND)),
+        // B's delivery under A's own subscription: not A's either.
+        (Method::POST, format!("{}/{}/deliveries/{b_delivery_id}/redeliver", paths::WEBHOOKS,
+            f.a_webhook.id), None, Refused(StatusCode::NOT_FOUND)),
         // Writes of B's data: refused whole.
         (Method::POST, paths::PRODUCTS.into(), Some(b_product_renamed.clone()), forbidden()),
         (Method::POST, paths::PRODUCTS.into(), Some(b_product_as_a), bad()),
@@ -224,6 +273,9 @@ async fn a_merchants_key_never_reads_or_changes_another_merchants_data() {
         p.replace(&b_receipt, "{receipt_id}")
             .replace(&b_order_id, "{order_id}")
             .replace("OP-1001", "{operator_id}")
+            .replace(&b_webhook_id, "{webhook_id}")
+            .replace(&f.a_webhook.id.to_string(), "{webhook_id}")
+            .replace(&b_delivery_id, "{delivery_id}")
             .split('?')
             .next()
             .unwrap()
@@ -288,6 +340,13 @@ async fn b_view(f: &Floor) -> Vec<String> {
     let stock: Vec<StockRow> = s.admin_get(paths::STOCK).await;
     let receipts: Vec<ReceiptView> = s.admin_get(paths::RECEIPTS).await;
     let orders: Vec<Order> = s.admin_get(paths::ORDERS).await;
+    let webhooks: Vec<Webhook> = s.admin_get(paths::WEBHOOKS).await;
+    for w in webhooks.iter().filter(|w| w.merchant_id == B) {
+        out.push(format!("{w:?}"));
+        let path = format!("{}/{}/deliveries", paths::WEBHOOKS, w.id);
+        let log: Vec<WebhookDelivery> = s.admin_get(&path).await;
+        out.extend(log.iter().map(|d| format!("{d:?}")));
+    }
     out.extend(
         orders
             .iter()

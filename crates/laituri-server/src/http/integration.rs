@@ -50,7 +50,7 @@ impl PageParams {
     }
 
     /// The page, its `after` checked to be an id of `what` (a UUID) in its normal form.
-    fn page_of_ids(self, what: &str) -> Result<Page, ApiFailure> {
+    pub(super) fn page_of_ids(self, what: &str) -> Result<Page, ApiFailure> {
         let mut page = self.page();
         if let Some(a) = &page.after {
             let id = Uuid::parse_str(a).map_err(|_| {

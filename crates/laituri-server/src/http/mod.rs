@@ -26,6 +26,7 @@ pub mod extract;
 mod integration;
 pub mod limits;
 mod orders;
+mod webhooks;
 
 pub use error::ApiFailure;
 pub use limits::Limits;
@@ -57,6 +58,7 @@ struct Inner {
     planner: Planner,
     schedule: Schedule,
     shipping: Shipping,
+    webhooks: crate::webhooks::Settings,
 }
 
 impl AppState {
@@ -78,6 +80,7 @@ impl AppState {
                     ..Schedule::default()
                 },
                 shipping: Shipping::demo(),
+                webhooks: crate::webhooks::Settings::default(),
             }),
         }
     }
@@ -92,6 +95,7 @@ impl AppState {
             planner: shared.planner.clone(),
             schedule: shared.schedule,
             shipping: shared.shipping.clone(),
+            webhooks: shared.webhooks.clone(),
         });
         AppState {
             inner: Arc::new(Inner { schedule, ..inner }),
@@ -108,6 +112,7 @@ impl AppState {
             planner: shared.planner.clone(),
             schedule: shared.schedule,
             shipping: shared.shipping.clone(),
+            webhooks: shared.webhooks.clone(),
         });
         AppState {
             inner: Arc::new(Inner { shipping, ..inner }),
@@ -117,6 +122,21 @@ impl AppState {
     /// The carrier and the sender's address of labels.
     pub fn shipping(&self) -> &Shipping {
         &self.inner.shipping
+    }
+
+    /// The same state checking webhook subscriptions by `settings`.
+    pub fn with_webhooks(self, settings: crate::webhooks::Settings) -> AppState {
+        let planning = self.inner.schedule;
+        let mut state = self.with_planning(planning);
+        if let Some(inner) = Arc::get_mut(&mut state.inner) {
+            inner.webhooks = settings;
+        }
+        state
+    }
+
+    /// How webhooks are delivered (and so which URLs a subscription may name).
+    pub fn webhook_settings(&self) -> &crate::webhooks::Settings {
+        &self.inner.webhooks
     }
 
     /// The planner's run, to be spawned once with the server.
@@ -142,6 +162,11 @@ impl AppState {
     /// The storage backend; its calls are async and never block a runtime thread.
     pub fn store(&self) -> &dyn Store {
         &*self.inner.store
+    }
+
+    /// The storage backend, for a task that runs beside the server (the webhook worker).
+    pub fn shared_store(&self) -> Arc<dyn Store> {
+        self.inner.store.clone()
     }
 }
 
@@ -276,6 +301,7 @@ pub fn router(state: AppState, limits: &Limits) -> Router {
             &key_path,
             axum::routing::delete(integration::delete_api_key),
         )
+        .merge(webhooks::routes())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))

@@ -175,6 +175,9 @@ pub fn plan(
     for task in tasks {
         effects.extend(Effect::save_and_publish_task(TaskRow::new(task)));
     }
+    let before = crate::webhooks::Before::of_orders(&snap.orders);
+    let notices = crate::webhooks::emit::order_changes(&before, &effects, snap.now_ms);
+    effects.extend(notices);
     Plan { effects, summary }
 }
 

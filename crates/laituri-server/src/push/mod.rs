@@ -35,6 +35,7 @@ use laituri_protocol::{
 use uuid::Uuid;
 
 use crate::store::StoreError;
+use crate::webhooks;
 
 pub mod moves;
 mod packing;
@@ -253,7 +254,10 @@ pub async fn push_batch<L: Ledger>(
             Writing::AtOnce => {
                 let bodies: Vec<_> = new_events.iter().map(decode).collect();
                 let mut world = load_world(ledger, new_events, &bodies).await?;
-                let (outcomes, effects) = decide_batch(&mut world, device_id, new_events, bodies);
+                let before = webhooks::Before::of(&world);
+                let (outcomes, mut effects) =
+                    decide_batch(&mut world, device_id, new_events, bodies);
+                effects.extend(webhooks::emit::push_notices(&before, &world, &effects));
                 ledger.write(&effects).await?;
                 for (event, outcome) in new_events.iter().zip(&outcomes) {
                     ledger.record_event(event, outcome).await?;
@@ -342,6 +346,9 @@ async fn write_event_by_event<L: Ledger>(
 ) -> Result<Vec<EventOutcome>, StoreError> {
     let bodies: Vec<_> = events.iter().map(decode).collect();
     let mut world = load_world(ledger, events, &bodies).await?;
+    let before = webhooks::Before::of(&world);
+    // What the applied events wrote, for the webhook events of the batch.
+    let mut written = Vec::new();
     let mut outcomes = Vec::with_capacity(events.len());
     for (event, body) in events.iter().zip(bodies) {
         let decision = decide_with_exception(&world, device_id, event, body);
@@ -354,7 +361,10 @@ async fn write_event_by_event<L: Ledger>(
         )
         .await
         {
-            Ok(()) => decision,
+            Ok(()) => {
+                written.extend(decision.effects.iter().cloned());
+                decision
+            }
             Err(e) if refused(&e) => {
                 let refusal = not_applicable(device_id, event, &e);
                 // The rejection and its exception are plain rows: a database that refuses them
@@ -372,6 +382,10 @@ async fn write_event_by_event<L: Ledger>(
         };
         settle(&mut world, event, &decision);
         outcomes.push(decision.outcome);
+    }
+    let notices = webhooks::emit::push_notices(&before, &world, &written);
+    if !notices.is_empty() {
+        ledger.write(&notices).await?;
     }
     Ok(outcomes)
 }

@@ -284,7 +284,8 @@ impl World {
             | Effect::Exception { .. }
             | Effect::Override { .. }
             | Effect::BinFull { .. }
-            | Effect::ResolveException { .. } => {}
+            | Effect::ResolveException { .. }
+            | Effect::Notify(_) => {}
         }
     }
 }
@@ -370,6 +371,8 @@ pub enum Effect {
         seq: u64,
         by: String,
     },
+    /// An event for the merchant's webhooks, into the outbox ([`crate::webhooks`]).
+    Notify(crate::webhooks::Notice),
 }
 
 impl Effect {

@@ -17,7 +17,7 @@ use laituri_protocol::{
     ApiKey, DeviceView, EnrolRequest, EnrolmentCode, Event, ExceptionView, InboundNotice,
     LeaseRequest, Location, Merchant, Operator, Order, OrderInput, Product, PullResponse,
     PushResponse, ReceiptView, RenewRequest, RenewResponse, StockRow, StockSummary, Task,
-    TaskClaim, WorkPacket,
+    TaskClaim, Webhook, WebhookDelivery, WorkPacket,
 };
 use uuid::Uuid;
 
@@ -26,12 +26,14 @@ use crate::keys::KeyToStore;
 use crate::orders::{OrderFilter, OrderRow};
 use crate::outbound::{PlanSummary, ReleasePolicy};
 use crate::shipping::{Booked, StoredLabel};
+use crate::webhooks::{Attempted, DueDelivery, OutboxEvent, WebhookChange, WebhookToStore};
 
 pub mod postgres;
 pub(crate) mod rows;
 pub mod sqlite;
 mod sqlite_orders;
 mod sqlite_outbound;
+mod sqlite_webhooks;
 
 /// Why a store call failed. Each variant knows whether retrying can help.
 #[derive(Debug, thiserror::Error)]
@@ -337,8 +339,61 @@ pub trait Orders: Send + Sync + 'static {
     async fn order_labels(&self, id: Uuid) -> Result<Vec<StoredLabel>, StoreError>;
 }
 
+/// Merchants' webhook subscriptions, the outbox's events and their deliveries
+/// ([`crate::webhooks`]). Every call that names a subscription takes the caller's [`Scope`]:
+/// another merchant's subscription is as if it did not exist.
+#[async_trait]
+pub trait Webhooks: Send + Sync + 'static {
+    /// Stores a new subscription, made now by the store's clock. Its merchant must exist ([`StoreError::Invalid`] otherwise).
+    async fn create_webhook(&self, webhook: &WebhookToStore) -> Result<Webhook, StoreError>;
+    /// Subscriptions in id order (about the order they were made), after `page.after`.
+    async fn webhooks(&self, page: &Page, scope: &Scope) -> Result<Vec<Webhook>, StoreError>;
+    async fn webhook(&self, id: Uuid, scope: &Scope) -> Result<Option<Webhook>, StoreError>;
+    /// Changes a subscription's URL, event types and state, and its secret when one is given.
+    async fn change_webhook(
+        &self,
+        id: Uuid,
+        change: &WebhookChange,
+        scope: &Scope,
+    ) -> Result<Option<Webhook>, StoreError>;
+    /// Deletes a subscription and its deliveries; false when not known (or not the scope's).
+    async fn delete_webhook(&self, id: Uuid, scope: &Scope) -> Result<bool, StoreError>;
+    /// A subscription's deliveries, oldest first, after the delivery `page.after`; `None` when
+    /// the subscription is not known (or not the scope's).
+    async fn webhook_deliveries(
+        &self,
+        id: Uuid,
+        page: &Page,
+        scope: &Scope,
+    ) -> Result<Option<Vec<WebhookDelivery>>, StoreError>;
+    /// Delivers a delivery again from now (pending, due now, retried for another two days),
+    /// whatever it came to; `None` when not known (or not the scope's).
+    async fn redeliver(
+        &self,
+        id: Uuid,
+        delivery_id: Uuid,
+        scope: &Scope,
+    ) -> Result<Option<WebhookDelivery>, StoreError>;
+    /// Outbox events not fanned out yet, oldest first, at most `limit`.
+    async fn events_to_fan_out(&self, limit: u32) -> Result<Vec<OutboxEvent>, StoreError>;
+    /// Makes one delivery of the event per active subscription of its merchant that wants its
+    /// type, replacing its body by `body` when given, and marks it fanned out: all in one
+    /// transaction, and nothing when it was fanned out already. Answers the deliveries made.
+    async fn fan_out(&self, event_id: Uuid, body: Option<&str>) -> Result<u32, StoreError>;
+    /// Claims up to `limit` pending deliveries that are due, of active subscriptions, and not
+    /// claimed by a server whose claim still holds, for `claim_ms` from now.
+    async fn claim_deliveries(
+        &self,
+        limit: u32,
+        claim_ms: i64,
+    ) -> Result<Vec<DueDelivery>, StoreError>;
+    /// Records an attempt, while the claim it was made under still holds (else nothing); a
+    /// 410 Gone also deactivates the subscription.
+    async fn settle_delivery(&self, attempt: &Attempted) -> Result<(), StoreError>;
+}
+
 /// Storage of one warehouse's devices, events, master data, stock and change log.
-pub trait Store: DeviceSync + MasterData + Views + Orders {
+pub trait Store: DeviceSync + MasterData + Views + Orders + Webhooks {
     fn warehouse_id(&self) -> &str;
 }
 

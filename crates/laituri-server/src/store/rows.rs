@@ -763,3 +763,18 @@ pub(crate) fn pick_progress(
         }
     }
 }
+
+/// Refuses a change of a subscription that names another merchant than the stored one's.
+pub(crate) fn same_webhook_merchant(
+    stored: &laituri_protocol::Webhook,
+    change: &crate::webhooks::WebhookChange,
+) -> Result<(), StoreError> {
+    match &change.merchant_id {
+        Some(m) if *m != stored.merchant_id => Err(StoreError::invalid(format!(
+            "webhook {} is merchant {:?}'s and a subscription's merchant never changes: leave \
+             merchant_id out, or make a new subscription",
+            stored.id, stored.merchant_id
+        ))),
+        _ => Ok(()),
+    }
+}

@@ -70,6 +70,7 @@ pub(crate) fn migrations() -> Migrations<'static> {
         )),
         M::up(include_str!("../../migrations/0008_picking.sql")),
         M::up(include_str!("../../migrations/0009_packing.sql")),
+        M::up(include_str!("../../migrations/0010_webhooks.sql")),
     ])
 }
 
@@ -1267,6 +1268,22 @@ impl SqliteLedger<'_, '_> {
                        AND resolved_by IS NULL",
                 )?
                 .execute(params![wh, device_id.to_string(), to_i64(*seq)?, by])?;
+            }
+            Effect::Notify(n) => {
+                tx.prepare_cached(
+                    "INSERT INTO webhook_events (warehouse_id, event_id, merchant_id, kind,
+                         subject, body, created_at_ms)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                )?
+                .execute(params![
+                    wh,
+                    n.event_id.to_string(),
+                    n.merchant_id,
+                    n.kind.as_str(),
+                    n.subject,
+                    n.body(),
+                    n.created_at_ms
+                ])?;
             }
             Effect::BinFull {
                 device_id,
@@ -2649,13 +2666,25 @@ mod tests {
             })
             .unwrap()
         };
+        // Every migration file was applied (one schema version each).
+        let files = std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/migrations"))
+            .unwrap()
+            .filter(|f| {
+                f.as_ref()
+                    .unwrap()
+                    .file_name()
+                    .to_string_lossy()
+                    .ends_with(".sql")
+            })
+            .count()
+            .to_string();
         // (pragma, expected): synchronous 2 = FULL
         for (pragma, expect) in [
             ("journal_mode", "wal"),
             ("synchronous", "2"),
             ("foreign_keys", "1"),
             ("busy_timeout", "5000"),
-            ("user_version", "8"),
+            ("user_version", files.as_str()),
         ] {
             assert_eq!(get(pragma), expect, "{pragma}");
         }

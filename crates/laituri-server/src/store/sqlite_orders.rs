@@ -17,6 +17,7 @@ use crate::orders::{self, OrderFilter, OrderRow, Put};
 use crate::outbound::{PlanSummary, ReleasePolicy};
 use crate::push::{self, Ledger};
 use crate::shipping::{self, Booked, StoredLabel};
+use crate::webhooks;
 
 pub(super) fn order_row(r: &Row<'_>) -> Result<OrderRow, StoreError> {
     let id: String = r.get(0)?;
@@ -114,6 +115,17 @@ fn write_row(conn: &Connection, wh: &str, row: &OrderRow) -> Result<(), StoreErr
     Ok(())
 }
 
+/// Writes webhook events into the outbox, in the transaction of `tx`.
+fn notify(
+    tx: &rusqlite::Transaction<'_>,
+    wh: &str,
+    now_ms: i64,
+    effects: &[crate::push::Effect],
+) -> Result<(), StoreError> {
+    let mut ledger = super::sqlite::SqliteLedger { tx, wh, now_ms };
+    crate::push::at_once(crate::push::Ledger::write(&mut ledger, effects))
+}
+
 impl SqliteStore {
     pub fn put_order(&self, input: &OrderInput) -> Result<(Order, bool), StoreError> {
         let wh = self.warehouse_id();
@@ -127,6 +139,7 @@ impl SqliteStore {
                 "o.warehouse_id = ?1 AND o.merchant_id = ?2 AND o.reference = ?3",
                 params![wh, input.merchant_id, input.reference],
             )?;
+            let before = webhooks::Before::of_orders(stored.iter());
             let (row, created) = match orders::put(stored, input, now)? {
                 Put::Unchanged(row) => (row, false),
                 Put::Insert(row) => {
@@ -135,6 +148,12 @@ impl SqliteStore {
                 }
                 Put::Replace(row) => {
                     write_unreserved(tx, wh, &row)?;
+                    notify(
+                        tx,
+                        wh,
+                        now,
+                        &webhooks::emit::order_written(&before, &row, now),
+                    )?;
                     (row, false)
                 }
             };
@@ -195,9 +214,12 @@ impl SqliteStore {
             else {
                 return Ok(None);
             };
+            let before = webhooks::Before::of_orders([&stored]);
             let row = match orders::cancel(stored.clone(), now)? {
                 Some(cancelled) => {
                     write_unreserved(tx, wh, &cancelled)?;
+                    let fx = webhooks::emit::order_written(&before, &cancelled, now);
+                    notify(tx, wh, now, &fx)?;
                     cancelled
                 }
                 None => stored,

@@ -12,6 +12,7 @@
 
 pub mod outbound;
 pub mod postgres;
+pub mod webhooks;
 
 use laituri_domain::calendar::Date;
 use laituri_protocol::{

@@ -613,6 +613,20 @@ impl<'a, 't> PgLedger<'a, 't> {
                     ),
                 ],
             ),
+            Effect::Notify(n) => Stmt::new(
+                "INSERT INTO webhook_events (warehouse_id, event_id, merchant_id, kind, subject,
+                     body, created_at_ms)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                vec![
+                    self.wh(),
+                    Box::new(n.event_id),
+                    Box::new(n.merchant_id.clone()),
+                    Box::new(n.kind.as_str()),
+                    Box::new(n.subject.clone()),
+                    Box::new(n.body()),
+                    Box::new(n.created_at_ms),
+                ],
+            ),
             Effect::SavePick(p) => Stmt::new(
                 "INSERT INTO picks (warehouse_id, order_id, line_id, merchant_id, product_id,
                      location, lot, expiry, quantity, picked, short, task_id)

@@ -37,6 +37,7 @@ mod master;
 mod orders;
 mod outbound;
 mod views;
+mod webhooks;
 
 /// The schema, oldest first. Append new files; never edit a shipped one.
 const MIGRATIONS: &[(i32, &str)] = &[
@@ -67,6 +68,10 @@ const MIGRATIONS: &[(i32, &str)] = &[
     (
         7,
         include_str!("../../../migrations/postgres/0007_packing.sql"),
+    ),
+    (
+        8,
+        include_str!("../../../migrations/postgres/0008_webhooks.sql"),
     ),
 ];
 

@@ -20,6 +20,7 @@ use crate::push::Ledger;
 use crate::shipping::{self, Booked, StoredLabel};
 use crate::store::rows::{ORDER_COLUMNS as COLUMNS, OrderLife, corrupt};
 use crate::store::{Orders, Scope, StoreError};
+use crate::webhooks;
 
 pub(super) fn order_row(r: &Row) -> Result<OrderRow, StoreError> {
     let id: Uuid = r.try_get(0)?;
@@ -153,6 +154,21 @@ async fn write_row(tx: &Transaction<'_>, wh: &str, row: &OrderRow) -> Result<(),
     write_personal(tx, wh, row).await
 }
 
+/// Writes webhook events into the outbox, in the transaction `tx`.
+async fn notify(
+    tx: &Transaction<'_>,
+    wh: &str,
+    now_ms: i64,
+    effects: &[crate::push::Effect],
+) -> Result<(), StoreError> {
+    if effects.is_empty() {
+        return Ok(());
+    }
+    let mut ledger = super::ledger::PgLedger::new(tx, wh, now_ms);
+    crate::push::Ledger::write(&mut ledger, effects).await?;
+    ledger.flush(false).await
+}
+
 #[async_trait]
 impl Orders for Postgres {
     async fn plan_outbound(&self, policy: &ReleasePolicy) -> Result<PlanSummary, StoreError> {
@@ -193,6 +209,7 @@ impl Orders for Postgres {
                 &[&wh, &input.merchant_id, &input.reference],
             )
             .await?;
+            let before = webhooks::Before::of_orders(stored.iter());
             let (row, created) = match orders::put(stored, input, now)? {
                 Put::Unchanged(row) => (row, false),
                 Put::Insert(row) => {
@@ -201,6 +218,8 @@ impl Orders for Postgres {
                 }
                 Put::Replace(row) => {
                     write_row(&tx, wh, &row).await?;
+                    let fx = webhooks::emit::order_written(&before, &row, now);
+                    notify(&tx, wh, now, &fx).await?;
                     (row, false)
                 }
             };
@@ -324,9 +343,12 @@ impl Orders for Postgres {
             else {
                 return Ok(None);
             };
+            let before = webhooks::Before::of_orders([&stored]);
             let row = match orders::cancel(stored.clone(), now)? {
                 Some(cancelled) => {
                     write_row(&tx, wh, &cancelled).await?;
+                    let fx = webhooks::emit::order_written(&before, &cancelled, now);
+                    notify(&tx, wh, now, &fx).await?;
                     cancelled
                 }
                 None => stored,
