@@ -217,12 +217,16 @@ async fn every_event_arrives_signed_through_refusal_timeout_and_errors() {
             change(&cancelled, "new", "cancelled"),
         ])
     );
-    // Stock: one event per push that moved it, with the levels.
+    // Stock: one event per push that moved it and per plan that reserved it, with the levels.
     let stock: Vec<&WebhookEnvelope> = envelopes
         .iter()
         .filter(|e| e.kind == WebhookEventType::StockLevelChanged)
         .collect();
-    assert_eq!(stock.len(), 2, "the shelving push and the picking push");
+    assert_eq!(
+        stock.len(),
+        3,
+        "the shelving push, the release's reservation and the picking push"
+    );
     for e in &stock {
         assert_eq!(e.data["product_id"], PRODUCT);
         assert_eq!(e.data["on_hand"], 5, "{e:?}");

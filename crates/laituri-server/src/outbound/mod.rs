@@ -15,7 +15,7 @@
 //! - [`release`]: reserved orders into pick tasks, one tote per order: a cart takes orders of
 //!   one merchant and one priority up to its limits (totes, lines, volume, weight); urgent first.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use laituri_domain::calendar::Date;
 use laituri_protocol::{Location, Merchant, OrderStatus, Product};
@@ -166,8 +166,19 @@ pub fn plan(
         .iter()
         .map(|p| ((p.order_id, p.line_id.as_str()), p))
         .collect();
+    // Products whose reserved (and so available) stock the plan changes: their merchants are
+    // told, as of a stock move.
+    let mut reserved: BTreeSet<(&str, &str)> = BTreeSet::new();
     for (i, p) in picks.iter().enumerate() {
-        let changed = i >= before_picks || old.get(&(p.order_id, p.line_id.as_str())) != Some(&p);
+        let was = if i >= before_picks {
+            None
+        } else {
+            old.get(&(p.order_id, p.line_id.as_str())).copied()
+        };
+        if was.map(PickRow::open) != Some(p.open()) {
+            reserved.insert((p.merchant_id.as_str(), p.product_id.as_str()));
+        }
+        let changed = i >= before_picks || was != Some(p);
         if changed {
             effects.push(Effect::SavePick(p.clone()));
         }
@@ -178,6 +189,10 @@ pub fn plan(
     let before = crate::webhooks::Before::of_orders(&snap.orders);
     let notices = crate::webhooks::emit::order_changes(&before, &effects, snap.now_ms);
     effects.extend(notices);
+    effects.extend(crate::webhooks::emit::stock_levels_changed(
+        reserved,
+        snap.now_ms,
+    ));
     Plan { effects, summary }
 }
 

@@ -148,7 +148,16 @@ pub fn stock_changes(effects: &[Effect], now_ms: i64) -> Vec<Effect> {
             _ => None,
         })
         .collect();
-    moved
+    stock_levels_changed(moved, now_ms)
+}
+
+/// One `stock_level_changed` per (merchant, product) of `products`: their stock moved, or what
+/// orders hold of it (a reservation) changed.
+pub fn stock_levels_changed<'a>(
+    products: impl IntoIterator<Item = (&'a str, &'a str)>,
+    now_ms: i64,
+) -> Vec<Effect> {
+    products
         .into_iter()
         .map(|(merchant, product)| {
             notice(
