@@ -10,6 +10,9 @@ use common::outbound::{
 };
 use common::webhooks::{self, Receiver};
 use common::{Device, KETTU_GTIN, TestServer, api_error, json_ok};
+use std::sync::Arc;
+
+use laituri_carrier::DemoCarrier;
 use laituri_carrier::demo::is_valid_s10;
 use laituri_protocol::WebhookEventType;
 use laituri_protocol::webhooks::{OrderShipped, OrderStatusChanged};
@@ -20,6 +23,7 @@ use laituri_protocol::{
 };
 use laituri_server::clock::Clock;
 use laituri_server::demo::KETTU;
+use laituri_server::shipping::Shipping;
 use reqwest::StatusCode;
 use serde_json::json;
 use uuid::Uuid;
@@ -388,4 +392,85 @@ async fn the_merchant_is_told_its_order_shipped_with_its_tracking_numbers() {
     }
     let raw = String::from_utf8_lossy(&shipped.body).to_string();
     assert!(!raw.contains("Asiakas") && !raw.contains("Katu 1"), "{raw}");
+}
+
+/// Packs `order_id` (picked, `units` of the product) into one parcel and finishes it.
+async fn pack_in_one(s: &TestServer, station: &mut Device, order_id: Uuid, units: i64) {
+    let (packs, _) = pack_orders(s, station).await;
+    let pack = packs.into_iter().find(|p| p.order_id == order_id).unwrap();
+    let evs = [
+        station.event(&EventBody::ParcelPacked {
+            order_id,
+            location: PACK.into(),
+            parcel: parcel(1, units),
+        }),
+        station.event(&EventBody::PackingFinished {
+            order_id,
+            location: PACK.into(),
+            parcels: 1,
+            moves: ship_out(&pack),
+        }),
+    ];
+    applied(s, station, &evs).await;
+}
+
+#[tokio::test]
+async fn a_carrier_that_is_down_or_refuses_leaves_the_order_packed_and_says_what_to_do() {
+    let (dir, pg, mut config) = common::fresh_config();
+    config.shipping = Shipping {
+        carrier: Arc::new(DemoCarrier::failing(1)),
+        ..Shipping::demo()
+    };
+    let s = TestServer::start_on(dir, pg, config);
+    laituri_server::demo::seed(&s.config, common::today()).unwrap();
+    let key = s.merchant_key(KETTU).await;
+    let mut picker = s.device().await;
+    stock_up(&s, &mut picker, KETTU, PRODUCT, KETTU_GTIN, 4, BIN).await;
+    let order_id = picked_order(&s, &key, &mut picker, 2).await;
+    let mut station = s.device().await;
+    pack_in_one(&s, &mut station, order_id, 2).await;
+
+    // The carrier does not answer: 503, the order stays packed; asked again, it is booked.
+    let request = LabelRequest { order_id };
+    let ask = || s.device_post(&station, paths::LABELS, &request);
+    api_error(
+        ask().await,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "carrier_unavailable",
+    )
+    .await;
+    assert_eq!(
+        get_order(&s, &key, order_id).await.status,
+        OrderStatus::Packed
+    );
+    let labels: ShipmentLabels = json_ok(ask().await).await;
+    assert_eq!(labels.parcels.len(), 1);
+    assert_eq!(
+        get_order(&s, &key, order_id).await.status,
+        OrderStatus::Shipped
+    );
+
+    // An order to a postcode the carrier does not take: 422 naming the field, never its value.
+    let mut body = order_of(KETTU, "K-2002", &[(PRODUCT, 1)], 0);
+    body["recipient"]["postcode"] = json!("HKI-9Z");
+    let order = post_order(&s, &key, body).await;
+    release(&s, json!({})).await;
+    let (task, claim) = take_pick_task(&s, &picker).await;
+    let evs = pick_all(&mut picker, &task, &claim, PACK);
+    applied(&s, &picker, &evs).await;
+    pack_in_one(&s, &mut station, order.id, 1).await;
+    let resp = s
+        .device_post(
+            &station,
+            paths::LABELS,
+            &LabelRequest { order_id: order.id },
+        )
+        .await;
+    let refusal = api_error(resp, StatusCode::UNPROCESSABLE_ENTITY, "carrier_refused").await;
+    assert!(refusal.message.contains("postcode"), "{}", refusal.message);
+    assert!(!refusal.message.contains("HKI-9Z"), "{}", refusal.message);
+    assert_eq!(
+        get_order(&s, &key, order.id).await.status,
+        OrderStatus::Packed
+    );
 }
