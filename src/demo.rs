@@ -289,6 +289,18 @@ pub fn barcode_sheet(guide: &DemoGuide) -> String {
         &p.packing,
         "packing location: the totes go here",
     );
+    out.push_str(
+        "<h2>Packing</h2><p>The box shelves of the packing station: scan the label of the box \
+         you pack into.</p>",
+    );
+    for (code, name) in &guide.packing.boxes {
+        cell(
+            &mut out,
+            svg_or_note(code128_svg(code)),
+            name,
+            &format!("{code} · box"),
+        );
+    }
     out.push_str("<h2>An unknown barcode</h2>");
     cell(
         &mut out,
@@ -353,6 +365,7 @@ mod tests {
             + guide.picking.items.len()
             + guide.picking.totes.len()
             + guide.picking.bins.len()
+            + guide.packing.boxes.len()
             + 2;
         assert_eq!(html.matches("<svg").count(), codes);
     }

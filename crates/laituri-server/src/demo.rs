@@ -76,6 +76,17 @@ pub struct DemoGuide {
     pub bins: Vec<String>,
     /// Picking the demo's orders (with [`seed_with_orders`]).
     pub picking: GuidePicking,
+    /// Packing them at the packing station.
+    pub packing: GuidePacking,
+}
+
+/// What a person needs to pack the demo's picked orders.
+#[derive(Debug, Clone, Serialize)]
+pub struct GuidePacking {
+    /// The packing location, where the picked totes wait.
+    pub station: String,
+    /// The box types the station stocks: the code on each box shelf's label and its name.
+    pub boxes: Vec<(String, String)>,
 }
 
 /// What a person needs to pick the demo's orders.
@@ -747,6 +758,13 @@ pub fn guide(today: Date) -> DemoGuide {
             out
         },
         picking: outbound::guide(),
+        packing: GuidePacking {
+            station: "PACK-1".into(),
+            boxes: box_types()
+                .into_iter()
+                .map(|b| (b.code().to_string(), b.name))
+                .collect(),
+        },
     }
 }
 
