@@ -445,8 +445,14 @@ fn a_packing_job_resumes_after_the_terminal_restarts() {
     {
         let (ctx, window) = support::ui::open_window(&db);
         log_in(&ctx, &window, &server.guide);
-        tap(&window, sv("Packing"));
+        // The tote scanned on the menu opens its packing (not a putaway of the tote).
         taken(&window, "T-PACK-C");
+        assert_eq!(
+            screen(&ctx),
+            Screen::Packing,
+            "{}",
+            value(&window, "Feedback")
+        );
         taken(&window, "BOX-S");
         taken(&window, &shop::barcode(SOCKS));
         tap(&window, "kvitto");

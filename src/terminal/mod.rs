@@ -627,8 +627,9 @@ impl Terminal {
         }
     }
 
-    /// A scan on the menu starts the flow its label belongs to, the label read once: a tote or
-    /// license plate with goods (or an item lying in one) starts putaway, a notice's reference
+    /// A scan on the menu starts the flow its label belongs to, the label read once: a tote that
+    /// holds an order ready to pack starts packing, a tote or license plate with goods (or an
+    /// item lying in one) starts putaway, a notice's reference
     /// or SSCC starts receiving; anything else asks to choose from the menu.
     fn home_scan(&mut self, scan: &scan::Scan) -> Reply {
         if self.can(Role::Picking) {
@@ -649,6 +650,21 @@ impl Terminal {
             Ok(l) => l,
             Err(e) => return e.into(),
         };
+        // A tote at packing holds an order to pack, not goods to put away.
+        if self.can(Role::Packing)
+            && let recognise::Label::Container(tote) = &label
+            && let Ok(Some(order_id)) = self
+                .store
+                .pack_orders_in_tote(tote)
+                .map(|ids| ids.into_iter().next())
+        {
+            self.screen = Screen::PackingStart;
+            let reply = self.start_packing(&order_id);
+            if reply.tone == Tone::Error && self.screen == Screen::PackingStart {
+                self.screen = Screen::Home;
+            }
+            return reply;
+        }
         if self.can(Role::Putaway)
             && let Some(c) = self.putaway_container(&label)
         {
