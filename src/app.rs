@@ -12,10 +12,13 @@ use slint::ComponentHandle;
 
 use crate::config::{Config, Paths};
 use crate::feedback::Speaker;
+use crate::station::PrinterHandle;
 use crate::store::Store;
 use crate::sync::{SyncConfig, SyncHandle};
 use crate::terminal::{Terminal, system_today};
 use crate::ui::{self, AppWindow, Ctx};
+use laituri_station::printer::PrinterConfig;
+use laituri_station::scale::{ScaleConfig, ScaleReader};
 
 /// Runs the terminal until its window is closed.
 pub fn run(paths: &Paths, config: &Config) -> Result<()> {
@@ -55,6 +58,43 @@ pub fn run(paths: &Paths, config: &Config) -> Result<()> {
     })
     .context("starting the sync worker")?;
     ctx.terminal.borrow_mut().set_waker(sync.waker());
+    // A packing station's devices: labels print on the printer's thread, the scale is read on
+    // its own; both report to the UI thread through the event loop.
+    let printer = match &config.core().printer {
+        Some(address) => {
+            let weak = window.as_weak();
+            let handle = PrinterHandle::start(
+                paths.database(),
+                PrinterConfig::new(address.clone()),
+                move || {
+                    let _ = weak.upgrade_in_event_loop(|ui| ui::on_printed(&ui));
+                },
+            )
+            .context("starting the printer thread")?;
+            ctx.terminal.borrow_mut().set_printer_poke(handle.poker());
+            // Labels that arrived before a restart print now.
+            handle.poke();
+            Some(handle)
+        }
+        None => None,
+    };
+    let _scale = match &config.station.scale {
+        Some(path) => {
+            let mut scale = ScaleConfig::new(path.clone());
+            if let Some(baud) = config.station.scale_baud {
+                scale.baud = baud;
+            }
+            let weak = window.as_weak();
+            Some(
+                ScaleReader::start_notifying(scale, move |status| {
+                    let _ =
+                        weak.upgrade_in_event_loop(move |ui| ui::packing::on_scale(&ui, status));
+                })
+                .context("starting the scale reader")?,
+            )
+        }
+        None => None,
+    };
 
     tracing::info!(data_dir = %paths.data_dir.display(), server = %config.server_url, "terminal ready");
     if std::env::var_os("LAITURI_EXIT_WHEN_READY").is_some() {
@@ -66,6 +106,7 @@ pub fn run(paths: &Paths, config: &Config) -> Result<()> {
     }
     window.run().context("running the window")?;
     sync.stop();
+    drop(printer);
     Ok(())
 }
 

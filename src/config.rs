@@ -33,6 +33,21 @@ pub struct Config {
     pub mute: bool,
     /// The window fills the screen (a packing station's kiosk).
     pub fullscreen: bool,
+    /// A packing station's devices.
+    pub station: StationConfig,
+}
+
+/// A packing station's devices (`[station]` in the file): its label printer and its scale.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct StationConfig {
+    /// The label printer, `host:port` (raw TCP, port 9100 when left out), e.g.
+    /// `192.168.1.50:9100`. Without one, labels are shown on screen.
+    pub printer: Option<String>,
+    /// The scale's serial port, e.g. `/dev/ttyUSB0`. Without one, weights are estimated or typed.
+    pub scale: Option<PathBuf>,
+    /// The scale's speed (9600 when left out).
+    pub scale_baud: Option<u32>,
 }
 
 impl Default for Config {
@@ -48,6 +63,7 @@ impl Default for Config {
             container_prefixes: core.container_prefixes,
             mute: false,
             fullscreen: false,
+            station: StationConfig::default(),
         }
     }
 }
@@ -76,6 +92,11 @@ impl Config {
             fnc1_substitute: self.fnc1_substitute,
             dock: self.dock.clone(),
             container_prefixes: self.container_prefixes.clone(),
+            printer: self
+                .station
+                .printer
+                .clone()
+                .filter(|p| !p.trim().is_empty()),
         }
     }
 }
@@ -126,6 +147,11 @@ mod tests {
             fnc1_substitute: Some('~'),
             ca_file: Some(dir.path().join("site-ca.pem")),
             enrolment_code: Some("X".into()),
+            station: StationConfig {
+                printer: Some("192.168.1.50:9100".into()),
+                scale: Some("/dev/ttyUSB0".into()),
+                scale_baud: Some(9600),
+            },
             ..Config::default()
         };
         c.save(&path).unwrap();

@@ -16,8 +16,8 @@ use std::time::Duration;
 
 use laituri_protocol::{
     ApiError, ContinueRequest, ContinueResponse, EnrolRequest, EnrolResponse, Event, EventResult,
-    LeaseRequest, LeaseResponse, PROTOCOL_HEADER, PROTOCOL_VERSION, PullResponse, PushRequest,
-    PushResponse, RenewRequest, RenewResponse, TaskClaim, paths,
+    LabelRequest, LeaseRequest, LeaseResponse, PROTOCOL_HEADER, PROTOCOL_VERSION, PullResponse,
+    PushRequest, PushResponse, RenewRequest, RenewResponse, ShipmentLabels, TaskClaim, paths,
 };
 use rand::RngExt;
 use tokio::sync::Notify;
@@ -79,6 +79,8 @@ pub struct SyncStatus {
     pub problem: Option<SyncProblem>,
     /// Master data changed since the last status: lists on screen may need a refresh.
     pub master_data_changed: bool,
+    /// Shipping labels arrived (or were refused) in this round: they print, or show.
+    pub labels_changed: bool,
 }
 
 /// Why the terminal is not in step with the server, for the line under the header: said in the
@@ -646,6 +648,7 @@ impl Worker {
             token = self.continue_device(store, &token, pending).await?;
             status.problem = Some(SyncProblem::Restored);
         }
+        status.labels_changed = self.labels(store, &token).await?;
         let leased = self.leases(store, &token).await?;
         status.master_data_changed = self.pull_all(store, &token).await? || leased;
         Ok(())
@@ -957,6 +960,57 @@ impl Worker {
                 }
             }
             changed = true;
+        }
+        Ok(changed)
+    }
+
+    /// Asks the server for the labels of the orders this station finished packing and has no
+    /// labels of yet (or asked again for a reprint). Returns whether any arrived or were refused.
+    ///
+    /// An order the server has not heard packed yet (`not_packed`), a carrier that cannot be
+    /// reached (`carrier_unavailable`) or no answer at all leave it "awaiting label" until the
+    /// next round, without a sync problem: the work is saved and nothing waits on a person. A
+    /// refusal for good (`carrier_refused`, `personal_data_erased`, `unknown_order`) is kept
+    /// with the server's reason for the station to show. Logs name the order id and the code
+    /// only: a label and a carrier's reason may carry a customer's name or address.
+    async fn labels(&mut self, store: &mut Store, token: &str) -> Result<bool, RoundError> {
+        const PER_ROUND: u32 = 50;
+        let mut changed = false;
+        for order_id in store.shipments_to_ask(PER_ROUND)? {
+            if self.stopping.load(Ordering::SeqCst) {
+                break;
+            }
+            let request = self.http.post(self.url(paths::LABELS)).bearer_auth(token);
+            let (status, bytes) = match call(request.json(&LabelRequest { order_id })).await {
+                Ok(answer) => answer,
+                Err(e) => {
+                    tracing::info!(order = %order_id, "labels not reached: {}", e.why());
+                    break;
+                }
+            };
+            match status {
+                200 => match serde_json::from_slice::<ShipmentLabels>(&bytes) {
+                    Ok(labels) if labels.order_id == order_id => {
+                        store.record_labels(&labels)?;
+                        changed = true;
+                    }
+                    _ => tracing::warn!(order = %order_id, "an unreadable answer to labels"),
+                },
+                401 | 403 => return Err(token_refused(store)?),
+                _ => {
+                    let error = serde_json::from_slice::<ApiError>(&bytes).ok();
+                    let code = error.as_ref().map_or("", |e| e.code.as_str());
+                    if matches!(
+                        code,
+                        "carrier_refused" | "personal_data_erased" | "unknown_order"
+                    ) {
+                        let reason = error.as_ref().map_or("", |e| e.message.as_str());
+                        store.record_label_refusal(order_id, code, reason)?;
+                        changed = true;
+                    }
+                    tracing::info!(order = %order_id, status, code, "no labels yet");
+                }
+            }
         }
         Ok(changed)
     }

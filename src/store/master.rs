@@ -199,7 +199,10 @@ impl Store {
     /// unconfirmed moves stay.
     pub fn restart_pull(&mut self, epoch: &str) -> Result<()> {
         self.write(|tx| {
-            tx.execute_batch("DELETE FROM stock_pulled; DELETE FROM tasks;")?;
+            tx.execute_batch(
+                "DELETE FROM stock_pulled; DELETE FROM tasks; DELETE FROM pack_orders;
+                 DELETE FROM pack_totes;",
+            )?;
             tx.execute(
                 "UPDATE device SET pull_cursor = 0, pull_epoch = ?1 WHERE id = 1",
                 [epoch],
@@ -368,8 +371,9 @@ pub(crate) fn apply_change(tx: &Transaction, change: &Change) -> Result<()> {
         }
         Change::Product(p) => {
             tx.prepare_cached(
-                "INSERT OR REPLACE INTO products (id, merchant_id, name, track_lot, track_expiry, track_serial)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                "INSERT OR REPLACE INTO products (id, merchant_id, name, track_lot, track_expiry, track_serial,
+                     weight_g, volume_ml, dims_mm)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
             )?
             .execute(params![
                 p.id,
@@ -377,7 +381,10 @@ pub(crate) fn apply_change(tx: &Transaction, change: &Change) -> Result<()> {
                 p.name,
                 p.track_lot,
                 p.track_expiry,
-                p.track_serial
+                p.track_serial,
+                p.weight_g,
+                p.volume_ml,
+                p.dims_mm.map(|d| serde_json::json!(d).to_string())
             ])?;
             tx.prepare_cached("DELETE FROM barcodes WHERE product_id = ?1")?
                 .execute([&p.id])?;
@@ -390,15 +397,16 @@ pub(crate) fn apply_change(tx: &Transaction, change: &Change) -> Result<()> {
         }
         Change::Location(l) => {
             tx.prepare_cached(
-                "INSERT OR REPLACE INTO locations (code, kind, zone, walk_order, capacity)
-                 VALUES (?1, ?2, ?3, ?4, ?5)",
+                "INSERT OR REPLACE INTO locations (code, kind, zone, walk_order, capacity, box_types)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
             )?
             .execute(params![
                 l.code,
                 l.kind.as_str(),
                 l.zone,
                 l.walk_order,
-                l.capacity
+                l.capacity,
+                serde_json::to_string(&l.box_types)?
             ])?;
         }
         Change::Operator(o) => {
@@ -423,8 +431,7 @@ pub(crate) fn apply_change(tx: &Transaction, change: &Change) -> Result<()> {
         Change::Task(t) => super::tasks::apply_task(tx, t)?,
         Change::Stock(level) => super::stock::apply_stock_level(tx, level)?,
         Change::WorkPacket(p) => super::tasks::apply_packet(tx, p)?,
-        // Orders ready to pack are kept by the packing station's store (the packing flow).
-        Change::PackOrder(_) => {}
+        Change::PackOrder(p) => super::packing::apply_pack_order(tx, p)?,
         Change::Removed(Removed { kind, id }) => {
             let sql = match kind {
                 EntityKind::Merchant => "DELETE FROM merchants WHERE id = ?1",
@@ -437,7 +444,7 @@ pub(crate) fn apply_change(tx: &Transaction, change: &Change) -> Result<()> {
                     super::tasks::lose_lease(tx, id, "released")?;
                     return Ok(());
                 }
-                EntityKind::PackOrder => return Ok(()),
+                EntityKind::PackOrder => return super::packing::remove_pack_order(tx, id),
             };
             tx.prepare_cached(sql)?.execute([id])?;
             if *kind == EntityKind::Product {

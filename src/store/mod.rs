@@ -11,6 +11,7 @@
 mod continuation;
 mod master;
 mod outbox;
+mod packing;
 mod receiving;
 mod stock;
 mod tasks;
@@ -26,6 +27,7 @@ use uuid::Uuid;
 pub use continuation::{Lineage, PendingContinuation};
 pub use master::{LocationRow, MerchantRow, NoticeRow, OperatorRow, ProductMatch};
 pub use outbox::{ExceptionRow, LineState, SyncCounts};
+pub use packing::{LabelState, LabelToPrint, ParcelRow, ProductMeasures};
 pub use receiving::{OpenReceipt, ReceiptLineRow};
 pub use stock::StockRowLocal;
 pub use tasks::{AnsweredLease, LeaseRow, OpenJob};
@@ -39,6 +41,7 @@ static MIGRATIONS: LazyLock<Migrations<'static>> = LazyLock::new(|| {
         M::up(include_str!(
             "../../migrations/0004_device_continuation.sql"
         )),
+        M::up(include_str!("../../migrations/0005_packing.sql")),
     ])
 });
 
@@ -136,6 +139,9 @@ impl Store {
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
+        // Deleted content is overwritten in the file: a label's name and address, once
+        // printed, do not stay in free pages (store/packing.rs).
+        conn.pragma_update(None, "secure_delete", "ON")?;
         conn.busy_timeout(Duration::from_secs(5))?;
         conn.set_prepared_statement_cache_capacity(64);
         MIGRATIONS

@@ -6,7 +6,7 @@ use laituri_protocol::Role;
 
 use super::job::Resume;
 use super::messages::Label;
-use super::{Screen, picking, putaway, receiving};
+use super::{Screen, packing, picking, putaway, receiving};
 
 pub struct Entry {
     /// The id the menu sends back when tapped.
@@ -22,7 +22,7 @@ pub struct Entry {
     pub resume: Option<Resume>,
 }
 
-pub const MENU: [Entry; 6] = [
+pub const MENU: [Entry; 7] = [
     Entry {
         id: "receiving",
         label: Label::Receiving,
@@ -46,6 +46,14 @@ pub const MENU: [Entry; 6] = [
         opens: Screen::PickingStart,
         screens: &[Screen::PickingStart, Screen::Picking],
         resume: Some(picking::resume_for),
+    },
+    Entry {
+        id: "packing",
+        label: Label::Packing,
+        role: Some(Role::Packing),
+        opens: Screen::PackingStart,
+        screens: &[Screen::PackingStart, Screen::Packing],
+        resume: Some(packing::resume_for),
     },
     Entry {
         id: "exceptions",

@@ -5,6 +5,8 @@
 //! text is the message id; Finnish and Swedish come from the catalogues in ui/translations (see
 //! [`crate::i18n`]), the same ones the screens' labels come from.
 
+use laituri_domain::carton::NoBox;
+use laituri_domain::packing::{Confirmation, Entry, Message as PackingMessage, WeightFrom};
 use laituri_domain::picking::Message as PickingMessage;
 use laituri_domain::putaway::{Message as PutawayMessage, Why};
 use laituri_domain::receiving::{Condition, LineSummary, Message};
@@ -20,6 +22,7 @@ pub enum Label {
     Receiving,
     Putaway,
     Picking,
+    Packing,
     ReasonBlocked,
     ReasonDoesNotFit,
     ReasonCloser,
@@ -36,6 +39,7 @@ impl Label {
             Label::Receiving => tr!(lang, "Receiving"),
             Label::Putaway => tr!(lang, "Putaway"),
             Label::Picking => tr!(lang, "Picking"),
+            Label::Packing => tr!(lang, "Packing"),
             Label::ReasonBlocked => tr!(lang, "Bin blocked or damaged"),
             Label::ReasonDoesNotFit => tr!(lang, "Goods do not fit"),
             Label::ReasonCloser => tr!(lang, "Closer bin"),
@@ -204,6 +208,210 @@ pub enum Text {
         task: String,
         why: String,
     },
+    Packing(PackingMessage),
+    /// A scan on the packing start screen that finds no order ready to pack.
+    UnknownPackOrder {
+        code: String,
+    },
+    /// This station packed the order already; the server hears it at the next sync.
+    PackedHere {
+        reference: String,
+    },
+    /// The packing job was parked: it stays open on this device.
+    PackingParked {
+        reference: String,
+    },
+    /// A label goes to the printer again (or is asked of the server again).
+    Reprinting {
+        parcel: u32,
+    },
+    /// A label shown on screen was confirmed handled.
+    LabelHandled {
+        parcel: u32,
+    },
+}
+
+/// One recent line of a packing job, as the packing screen lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PackRecent {
+    /// Units in the open parcel, saved on the device.
+    InParcel {
+        quantity: i64,
+        name: String,
+        parcel: u32,
+    },
+    /// A closed parcel.
+    Parcel {
+        parcel: u32,
+        /// Its box's name; `None`: it ships without a box.
+        box_name: Option<String>,
+        weight_g: u64,
+        units: i64,
+    },
+    Finished {
+        parcels: u32,
+    },
+}
+
+impl PackRecent {
+    /// The line's text and its detail (never cut).
+    pub fn render(&self, lang: Lang) -> (String, String) {
+        match self {
+            PackRecent::InParcel {
+                quantity,
+                name,
+                parcel,
+            } => (
+                format!("{} × {name}", crate::i18n::number(lang, *quantity)),
+                tr!(lang, "parcel {parcel}", parcel),
+            ),
+            PackRecent::Parcel {
+                parcel,
+                box_name,
+                weight_g,
+                units,
+            } => {
+                let units = trn!(lang, "{n} unit", "{n} units", *units);
+                let shell = box_name.clone().unwrap_or_else(|| tr!(lang, "no box"));
+                (
+                    tr!(lang, "Parcel {parcel} closed: {units}", parcel, units),
+                    format!("{shell} · {}", weight(lang, *weight_g)),
+                )
+            }
+            PackRecent::Finished { parcels } => (
+                trn!(
+                    lang,
+                    "Order packed in {n} parcel",
+                    "Order packed in {n} parcels",
+                    *parcels
+                ),
+                String::new(),
+            ),
+        }
+    }
+}
+
+/// A weight in grams as the language writes it: "850 g", "1.25 kg" ("1,25 kg").
+pub fn weight(lang: Lang, grams: u64) -> String {
+    if grams < 1000 {
+        return format!("{grams} g");
+    }
+    let kg = grams / 1000;
+    let rest = grams % 1000;
+    let decimal = match lang {
+        Lang::En => ".",
+        Lang::Fi | Lang::Sv => ",",
+    };
+    let kg = crate::i18n::number(lang, kg as i64);
+    if rest == 0 {
+        format!("{kg} kg")
+    } else {
+        let frac = format!("{rest:03}");
+        format!("{kg}{decimal}{} kg", frac.trim_end_matches('0'))
+    }
+}
+
+/// Where a weight came from, as a word.
+pub fn weight_from(lang: Lang, from: WeightFrom) -> String {
+    match from {
+        WeightFrom::Scale => tr!(lang, "from the scale"),
+        WeightFrom::Keypad => tr!(lang, "typed"),
+        WeightFrom::Estimate => tr!(lang, "estimated"),
+    }
+}
+
+/// A kind of document to put in, as a word; a kind this terminal does not know shows as sent.
+pub fn document(lang: Lang, kind: &str) -> String {
+    match kind {
+        "receipt" => tr!(lang, "receipt"),
+        "return_form" => tr!(lang, "return form"),
+        "invoice" => tr!(lang, "invoice"),
+        "delivery_note" => tr!(lang, "delivery note"),
+        other => other.replace('_', " "),
+    }
+}
+
+/// A checklist entry as the packer reads it: the insert's name (the controller puts the name in
+/// place of the product id), or the document's kind.
+pub fn entry(lang: Lang, e: &Entry) -> String {
+    match e {
+        Entry::Insert(name) => name.clone(),
+        Entry::Document(kind) => document(lang, kind),
+    }
+}
+
+/// Why a station's print failed, from the code kept with the label, in the operator's language:
+/// what to do next. A code this terminal does not know shows as it was kept.
+pub fn print_trouble(lang: Lang, code: &str, printer: &str) -> String {
+    match code {
+        "bad_address" => tr!(
+            lang,
+            "The printer address {printer} is not valid: set it in the station settings.",
+            printer
+        ),
+        "unknown_host" => tr!(
+            lang,
+            "No printer {printer} on the network: check the printer's address in the station settings.",
+            printer
+        ),
+        "not_answering" => tr!(
+            lang,
+            "The printer at {printer} does not answer: check it is on and its network cable, then tap Reprint.",
+            printer
+        ),
+        "paper_out" => tr!(
+            lang,
+            "The printer at {printer} is out of labels: load a new roll, then tap Reprint.",
+            printer
+        ),
+        "head_open" => tr!(
+            lang,
+            "The print head of the printer at {printer} is open: close it, then tap Reprint.",
+            printer
+        ),
+        "ribbon_out" => tr!(
+            lang,
+            "The printer at {printer} is out of ribbon: load a new ribbon, then tap Reprint.",
+            printer
+        ),
+        "paused" => tr!(
+            lang,
+            "The printer at {printer} is paused: press its pause button, then tap Reprint.",
+            printer
+        ),
+        "stalled" => tr!(
+            lang,
+            "The printer at {printer} stopped taking the label: check it for a jam or an error light, then tap Reprint.",
+            printer
+        ),
+        "broken" => tr!(
+            lang,
+            "The connection to the printer at {printer} broke: check its network cable, then tap Reprint.",
+            printer
+        ),
+        other => format!("{other} ({printer})"),
+    }
+}
+
+/// Where a parcel's label stands, for the station's list.
+pub fn label_state(lang: Lang, state: &crate::store::LabelState, printer: bool) -> String {
+    use crate::store::LabelState as L;
+    match state {
+        L::Awaiting => tr!(
+            lang,
+            "awaiting label: it comes by itself when the server is reached"
+        ),
+        L::Refused { reason, .. } => tr!(
+            lang,
+            "no label: {reason}. Give the parcels to a shift lead.",
+            reason
+        ),
+        L::New if printer => tr!(lang, "label arrived, printing"),
+        L::New => tr!(lang, "label on screen: put it on the parcel, then confirm"),
+        L::Printed => tr!(lang, "label printed"),
+        L::Failed { code, printer } => print_trouble(lang, code, printer),
+        L::Handled => tr!(lang, "label handled"),
+    }
 }
 
 /// One recent line of a pick job, as the picking screen lists it.
@@ -476,6 +684,32 @@ impl Text {
                 lang,
                 "Batch {task} is closed on this terminal; what you picked is saved. Take the totes to the shift lead.",
                 task
+            ),
+            Text::Packing(m) => packing(m, lang),
+            Text::UnknownPackOrder { code } => tr!(
+                lang,
+                "No order ready to pack for {code}. Scan a tote at packing or the order's reference.",
+                code
+            ),
+            Text::PackedHere { reference } => tr!(
+                lang,
+                "Order {reference} was packed on this station already. Scan the next tote.",
+                reference
+            ),
+            Text::PackingParked { reference } => tr!(
+                lang,
+                "Order {reference} parked: what is packed stays recorded. Open Packing to go on; it also comes back at your next log-in.",
+                reference
+            ),
+            Text::Reprinting { parcel } => tr!(
+                lang,
+                "The label of parcel {parcel} is printed again. A label already printed is asked of the server again.",
+                parcel
+            ),
+            Text::LabelHandled { parcel } => tr!(
+                lang,
+                "Label of parcel {parcel} handled: its address is deleted from this terminal.",
+                parcel
             ),
             Text::PickLeaseLost { task, why } => tr!(
                 lang,
@@ -1201,6 +1435,316 @@ fn picking(m: &PickingMessage, lang: Lang) -> String {
         P::UnknownCode { raw } => tr!(
             lang,
             "{raw} is not known on this terminal: nothing recorded. Scan what the screen asks for.",
+            raw
+        ),
+    }
+}
+
+fn no_box(lang: Lang, why: NoBox) -> String {
+    match why {
+        NoBox::NoBoxTypes => tr!(lang, "this station has no box types: choose a box"),
+        NoBox::TooLarge => tr!(lang, "it is larger than every box"),
+        NoBox::TooHeavy => tr!(lang, "it is heavier than any box may hold"),
+        NoBox::TooBulky => tr!(lang, "it takes more room than any box allows"),
+    }
+}
+
+fn packing(m: &PackingMessage, lang: Lang) -> String {
+    use PackingMessage as P;
+    match m {
+        P::ScanBox {
+            parcel,
+            suggested: Some(suggested),
+            ..
+        } => tr!(
+            lang,
+            "Parcel {parcel}: take a box {suggested} and scan its label.",
+            parcel,
+            suggested
+        ),
+        P::ScanBox {
+            parcel,
+            suggested: None,
+            no_box: Some(why),
+        } => tr!(
+            lang,
+            "Parcel {parcel} ships without a box ({why}): tap No box, or scan a box label.",
+            parcel,
+            why = no_box(lang, *why)
+        ),
+        P::ScanBox { parcel, .. } => tr!(
+            lang,
+            "Parcel {parcel}: take a box and scan its label.",
+            parcel
+        ),
+        P::ScanItems {
+            parcel,
+            name,
+            left,
+            insert: false,
+            units_left,
+        } => tr!(
+            lang,
+            "Scan {left} × {name} into parcel {parcel} ({units_left} units to go).",
+            left,
+            name,
+            parcel,
+            units_left
+        ),
+        P::ScanItems {
+            parcel,
+            name,
+            left,
+            insert: true,
+            ..
+        } => tr!(
+            lang,
+            "Put {left} × {name} into parcel {parcel}: scan it, or tap it on the checklist.",
+            left,
+            name,
+            parcel
+        ),
+        P::CloseParcel {
+            parcel,
+            weight: Some((grams, from)),
+        } => tr!(
+            lang,
+            "Parcel {parcel} is full: close it ({weight}, {from}) and start the next.",
+            parcel,
+            weight = weight(lang, *grams),
+            from = weight_from(lang, *from)
+        ),
+        P::CloseParcel {
+            parcel,
+            weight: None,
+        } => tr!(
+            lang,
+            "Parcel {parcel} is full: weigh it, close it and start the next.",
+            parcel
+        ),
+        P::Confirm { entry: e } => tr!(
+            lang,
+            "Put in {entry} and tap it on the checklist.",
+            entry = entry(lang, e)
+        ),
+        P::Weigh { parcel } => tr!(
+            lang,
+            "Weigh parcel {parcel} on the scale, or tap Weight and type it.",
+            parcel
+        ),
+        P::CloseAndFinish {
+            parcel,
+            weight_g,
+            from,
+        } => tr!(
+            lang,
+            "Everything is in: tap Finish to close parcel {parcel} ({weight}, {from}).",
+            parcel,
+            weight = weight(lang, *weight_g),
+            from = weight_from(lang, *from)
+        ),
+        P::FinishOrder { parcels } => trn!(
+            lang,
+            "Everything is in {n} parcel: tap Finish.",
+            "Everything is in {n} parcels: tap Finish.",
+            *parcels
+        ),
+        P::OrderFinished | P::OrderPacked { parcels: 0 } => {
+            tr!(lang, "This order is packed. Scan the next tote.")
+        }
+        P::OrderPacked { parcels } => trn!(
+            lang,
+            "Order packed in {n} parcel. The label comes from the server; scan the next tote.",
+            "Order packed in {n} parcels. The labels come from the server; scan the next tote.",
+            *parcels
+        ),
+        P::Packed {
+            name,
+            quantity,
+            parcel,
+            left: 0,
+        } => tr!(
+            lang,
+            "{quantity} × {name} into parcel {parcel}: all of it packed.",
+            quantity,
+            name,
+            parcel
+        ),
+        P::Packed {
+            name,
+            quantity,
+            parcel,
+            left,
+        } => tr!(
+            lang,
+            "{quantity} × {name} into parcel {parcel}; {left} more to pack.",
+            quantity,
+            name,
+            parcel,
+            left
+        ),
+        P::InsertPacked {
+            name,
+            parcel,
+            by: Confirmation::Scan,
+        } => tr!(
+            lang,
+            "{name} is in parcel {parcel}: checked off.",
+            name,
+            parcel
+        ),
+        P::InsertPacked { name, parcel, .. } => tr!(
+            lang,
+            "{name} put into parcel {parcel}: checked off.",
+            name,
+            parcel
+        ),
+        P::DocumentConfirmed { kind } => tr!(
+            lang,
+            "The {kind} is in: checked off.",
+            kind = document(lang, kind)
+        ),
+        P::AlreadyConfirmed { entry: e } => tr!(
+            lang,
+            "{entry} was checked off already: nothing recorded.",
+            entry = entry(lang, e)
+        ),
+        P::BoxChosen { parcel, box_id } => {
+            tr!(lang, "Box {box_id} for parcel {parcel}.", box_id, parcel)
+        }
+        P::OtherBox {
+            parcel,
+            box_id: Some(box_id),
+            suggested: Some(suggested),
+        } => tr!(
+            lang,
+            "Box {box_id} for parcel {parcel} instead of {suggested}: recorded as your choice.",
+            box_id,
+            parcel,
+            suggested
+        ),
+        P::OtherBox {
+            parcel,
+            box_id: Some(box_id),
+            suggested: None,
+        } => tr!(
+            lang,
+            "Box {box_id} for parcel {parcel}, which was to ship without one: recorded as your choice.",
+            box_id,
+            parcel
+        ),
+        P::OtherBox { parcel, .. } => tr!(
+            lang,
+            "Parcel {parcel} ships without a box instead of the one suggested: recorded as your choice.",
+            parcel
+        ),
+        P::ShipsWithoutBox { parcel } => tr!(lang, "Parcel {parcel} ships without a box.", parcel),
+        P::WeightSet {
+            parcel,
+            grams,
+            from,
+        } => tr!(
+            lang,
+            "Parcel {parcel} weighs {weight} ({from}).",
+            parcel,
+            weight = weight(lang, *grams),
+            from = weight_from(lang, *from)
+        ),
+        P::ScaleWins { parcel, scale_g } => tr!(
+            lang,
+            "The scale says {weight} for parcel {parcel}: the scale's weight stands.",
+            weight = weight(lang, *scale_g),
+            parcel
+        ),
+        P::ParcelClosed {
+            parcel,
+            weight_g,
+            from,
+            ..
+        } => tr!(
+            lang,
+            "Parcel {parcel} closed at {weight} ({from}). Tape it shut and set it aside for its label.",
+            parcel,
+            weight = weight(lang, *weight_g),
+            from = weight_from(lang, *from)
+        ),
+        P::Unpacked { name, parcel } => tr!(
+            lang,
+            "One {name} taken back out of parcel {parcel}: take it out and scan it again when it goes in.",
+            name,
+            parcel
+        ),
+        P::NothingToUnpack { parcel } => tr!(
+            lang,
+            "Parcel {parcel} is empty: nothing to take out. Closed parcels stay closed.",
+            parcel
+        ),
+        P::NotInOrder { name } => tr!(
+            lang,
+            "Wrong item: {name} is not in this order. Put it aside; nothing packed.",
+            name
+        ),
+        P::MoreThanOrdered { name, asked, left } => tr!(
+            lang,
+            "One too many: {asked} × {name} scanned, only {left} left to pack. Take the extra out; nothing packed.",
+            asked,
+            name,
+            left
+        ),
+        P::BadQuantity => tr!(lang, "That quantity is not possible. Enter it again."),
+        P::UnknownBoxType { code } => tr!(
+            lang,
+            "{code} is not a box of this station. Scan a box label from the box shelf.",
+            code
+        ),
+        P::BadWeight { grams } => tr!(
+            lang,
+            "{grams} g is not a parcel's weight. Weigh it again, or type it in grams.",
+            grams
+        ),
+        P::EmptyParcel { parcel } => tr!(
+            lang,
+            "Parcel {parcel} holds nothing yet: scan the items into it first.",
+            parcel
+        ),
+        P::BoxFirst {
+            parcel,
+            suggested: Some(suggested),
+        } => tr!(
+            lang,
+            "Parcel {parcel} needs its box first: scan the label of box {suggested}.",
+            parcel,
+            suggested
+        ),
+        P::BoxFirst { parcel, .. } => tr!(
+            lang,
+            "Parcel {parcel} needs its box first: scan a box label, or tap No box.",
+            parcel
+        ),
+        P::WeighFirst { parcel } => tr!(
+            lang,
+            "Parcel {parcel} needs its weight first: weigh it, or tap Weight and type it.",
+            parcel
+        ),
+        P::NotAllPacked { units_left, name } => tr!(
+            lang,
+            "Not finished: {units_left} units still to pack, next {name}.",
+            units_left,
+            name
+        ),
+        P::ChecklistOpen { entry: e } => tr!(
+            lang,
+            "Not finished: {entry} is not checked off. Put it in and tap it on the checklist.",
+            entry = entry(lang, e)
+        ),
+        P::NotInChecklist { entry: e } => tr!(
+            lang,
+            "{entry} is not on this order's checklist.",
+            entry = entry(lang, e)
+        ),
+        P::UnknownCode { raw } => tr!(
+            lang,
+            "{raw} is not known on this terminal: nothing packed. Scan an item of the order or a box label.",
             raw
         ),
     }

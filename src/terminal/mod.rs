@@ -9,6 +9,7 @@
 pub mod flows;
 pub mod job;
 pub mod messages;
+pub mod packing;
 pub mod picking;
 pub mod putaway;
 pub mod receiving;
@@ -45,6 +46,7 @@ pub const PIN_TRIES: u32 = 3;
 /// five minutes take weeks to find one; a lead's has 6 digits.
 pub const PIN_LOCK_MINUTES: i64 = 5;
 use messages::{Lang, Text};
+pub use packing::{PackingController, PackingView};
 pub use picking::{PickingController, PickingView};
 pub use putaway::{PutawayController, PutawayView};
 pub use receiving::{ReceivingController, ReceivingView};
@@ -94,6 +96,10 @@ pub enum Screen {
     PickingStart,
     /// Picking: goods from their bins into the order totes.
     Picking,
+    /// Packing: scan a tote or an order; the station's parcels and their labels.
+    PackingStart,
+    /// Packing: one order's goods into parcels.
+    Packing,
     ScannerCheck,
     Exceptions,
     About,
@@ -107,6 +113,9 @@ pub struct CoreConfig {
     pub dock: String,
     /// Label prefixes that mark a tote or license plate.
     pub container_prefixes: Vec<String>,
+    /// The station's label printer (`host:port`), when it has one: labels print on it; without
+    /// one they are shown on screen.
+    pub printer: Option<String>,
 }
 
 impl Default for CoreConfig {
@@ -115,6 +124,7 @@ impl Default for CoreConfig {
             fnc1_substitute: None,
             dock: "DOCK-1".into(),
             container_prefixes: vec!["T-".into(), "LP-".into()],
+            printer: None,
         }
     }
 }
@@ -138,6 +148,8 @@ pub struct Terminal {
     /// The one job open on this device (DESIGN.md section 1), whatever its flow.
     job: Option<Box<dyn job::Job>>,
     waker: Option<Arc<Notify>>,
+    /// Wakes the station's printer thread: labels wait to print.
+    printer_poke: Option<Box<dyn Fn()>>,
 }
 
 impl Terminal {
@@ -151,12 +163,29 @@ impl Terminal {
             screen: Screen::Login,
             job: None,
             waker: None,
+            printer_poke: None,
         }
     }
 
     /// The sync worker to wake after each commit.
     pub fn set_waker(&mut self, waker: Arc<Notify>) {
         self.waker = Some(waker);
+    }
+
+    /// The station's printer thread to wake when labels wait to print.
+    pub fn set_printer_poke(&mut self, poke: Box<dyn Fn()>) {
+        self.printer_poke = Some(poke);
+    }
+
+    /// Wakes the printer thread, if the station has one.
+    pub fn poke_printer(&self) {
+        if let Some(poke) = &self.printer_poke {
+            poke();
+        }
+    }
+
+    pub fn config(&self) -> &CoreConfig {
+        &self.config
     }
 
     pub fn store(&self) -> &Store {
@@ -218,6 +247,10 @@ impl Terminal {
     }
 
     pub fn picking(&self) -> Option<&PickingController> {
+        self.job_as()
+    }
+
+    pub fn packing(&self) -> Option<&PackingController> {
         self.job_as()
     }
 
@@ -307,7 +340,10 @@ impl Terminal {
             },
             Screen::ReceivingStart => self.receiving_start_scan(&scan),
             // A flow's working screen: the open job reads the scan.
-            Screen::Receiving | Screen::Putaway | Screen::Picking => self.job_scan(&scan),
+            Screen::Receiving | Screen::Putaway | Screen::Picking | Screen::Packing => {
+                self.job_scan(&scan)
+            }
+            Screen::PackingStart => self.packing_start_scan(&scan),
             Screen::PutawayStart => match recognise::recognise(&self.store, &self.config, &scan) {
                 Ok(recognise::Label::Container(c)) => self.start_putaway(&c, None),
                 Ok(_) => Reply::new(Tone::Error, Text::ScanTote),
@@ -591,8 +627,9 @@ impl Terminal {
         }
     }
 
-    /// A scan on the menu starts the flow its label belongs to, the label read once: a tote or
-    /// license plate with goods (or an item lying in one) starts putaway, a notice's reference
+    /// A scan on the menu starts the flow its label belongs to, the label read once: a tote that
+    /// holds an order ready to pack starts packing, a tote or license plate with goods (or an
+    /// item lying in one) starts putaway, a notice's reference
     /// or SSCC starts receiving; anything else asks to choose from the menu.
     fn home_scan(&mut self, scan: &scan::Scan) -> Reply {
         if self.can(Role::Picking) {
@@ -613,6 +650,21 @@ impl Terminal {
             Ok(l) => l,
             Err(e) => return e.into(),
         };
+        // A tote at packing holds an order to pack, not goods to put away.
+        if self.can(Role::Packing)
+            && let recognise::Label::Container(tote) = &label
+            && let Ok(Some(order_id)) = self
+                .store
+                .pack_orders_in_tote(tote)
+                .map(|ids| ids.into_iter().next())
+        {
+            self.screen = Screen::PackingStart;
+            let reply = self.start_packing(&order_id);
+            if reply.tone == Tone::Error && self.screen == Screen::PackingStart {
+                self.screen = Screen::Home;
+            }
+            return reply;
+        }
         if self.can(Role::Putaway)
             && let Some(c) = self.putaway_container(&label)
         {
@@ -948,6 +1000,109 @@ impl Terminal {
             self.home();
         }
         reply
+    }
+
+    /// A scan on the packing start screen: a tote at packing, or an order's reference.
+    fn packing_start_scan(&mut self, scan: &scan::Scan) -> Reply {
+        let code = scan.text().unwrap_or(&scan.data).trim().to_string();
+        let found = match recognise::recognise(&self.store, &self.config, scan) {
+            Ok(recognise::Label::Container(tote)) => self
+                .store
+                .pack_orders_in_tote(&tote)
+                .map(|ids| ids.into_iter().next()),
+            Ok(_) => self
+                .store
+                .pack_order_by_reference(&code)
+                .map(|o| o.map(|o| o.order_id.to_string())),
+            Err(e) => Err(e),
+        };
+        match found {
+            Ok(Some(order_id)) => self.start_packing(&order_id),
+            Ok(None) => Reply::new(Tone::Error, Text::UnknownPackOrder { code }),
+            Err(e) => e.into(),
+        }
+    }
+
+    /// Starts packing an order ready to pack (by its id); back to it when it is the open job.
+    pub fn start_packing(&mut self, order_id: &str) -> Reply {
+        if let Some(prompt) = self
+            .packing()
+            .filter(|p| !p.is_finished() && p.order_id() == order_id)
+            .map(PackingController::prompt)
+        {
+            self.screen = Screen::Packing;
+            return prompt;
+        }
+        if let Some(refusal) = self.busy() {
+            return refusal;
+        }
+        match self.store.packed_here(order_id) {
+            Ok(true) => {
+                let reference = self
+                    .store
+                    .pack_order(order_id)
+                    .ok()
+                    .flatten()
+                    .map_or_else(|| order_id.to_string(), |o| o.reference);
+                return Reply::new(Tone::Warning, Text::PackedHere { reference });
+            }
+            Ok(false) => {}
+            Err(e) => return e.into(),
+        }
+        let operator = self.operator_id();
+        match PackingController::start(&mut self.store, &operator, order_id) {
+            Ok((ctrl, reply)) => {
+                self.begin(Box::new(ctrl));
+                reply
+            }
+            Err(reply) => reply,
+        }
+    }
+
+    /// A button or keypad entry on the packing screen. Stop parks the job and goes to the menu.
+    pub fn packing_action(&mut self, action: packing::Action) -> Reply {
+        let stop = action == packing::Action::Stop;
+        let reply = self.with_job(|p: &mut PackingController, cx| {
+            p.action(cx.store, cx.operator, action, cx.today)
+        });
+        if stop && reply.tone != Tone::Error {
+            self.home();
+        }
+        reply
+    }
+
+    /// A stable weight from the station's scale, for the open parcel if it waits for one.
+    pub fn scale_weight(&mut self, grams: i64) -> Option<Reply> {
+        if self.screen != Screen::Packing || self.packing().is_none_or(|p| p.is_finished()) {
+            return None;
+        }
+        let reply = self.with_job(|p: &mut PackingController, cx| {
+            p.scale_reading(cx.store, cx.operator, grams, cx.today)
+                .unwrap_or_else(|| Reply::new(Tone::Ok, Text::NothingToDo))
+        });
+        (reply.text != Text::NothingToDo).then_some(reply)
+    }
+
+    /// Prints a parcel's label again: the label still on the device goes to the printer, one
+    /// printed already (its address deleted) is asked of the server again.
+    pub fn reprint(&mut self, order_id: &str, number: u32) -> Reply {
+        match self.store.reprint_label(order_id, number) {
+            Ok(()) => {
+                self.committed();
+                self.poke_printer();
+                Reply::new(Tone::Ok, Text::Reprinting { parcel: number })
+            }
+            Err(e) => e.into(),
+        }
+    }
+
+    /// The packer confirms a label shown on screen was handled: its picture (the customer's
+    /// address) is deleted from the device.
+    pub fn label_handled(&mut self, order_id: &str, number: u32) -> Reply {
+        match self.store.label_handled(order_id, number) {
+            Ok(()) => Reply::new(Tone::Ok, Text::LabelHandled { parcel: number }),
+            Err(e) => e.into(),
+        }
     }
 
     /// The logged-in operator's id, recorded on every event.

@@ -10,6 +10,8 @@ mod exceptions;
 mod header;
 mod home;
 mod login;
+pub mod packing;
+mod packing_start;
 mod picking;
 mod picking_start;
 mod putaway;
@@ -70,6 +72,8 @@ pub fn connect(ui: &AppWindow, ctx: Shared) {
     putaway_start::connect(ui, ctx.clone());
     picking_start::connect(ui, ctx.clone());
     picking::connect(ui, ctx.clone());
+    packing_start::connect(ui, ctx.clone());
+    packing::connect(ui, ctx.clone());
     scanner_check::connect(ui, ctx.clone());
     exceptions::connect(ui, ctx.clone());
     about::connect(ui, ctx.clone());
@@ -95,6 +99,10 @@ fn with_current(f: impl FnOnce(&Ctx)) {
 pub fn on_sync_progress(ui: &AppWindow, status: &crate::sync::SyncStatus) {
     CURRENT.with(|c| {
         if let Some(ctx) = c.borrow().as_ref() {
+            if status.labels_changed {
+                // Labels that arrived print themselves.
+                ctx.terminal.borrow().poke_printer();
+            }
             // A task the operator asked for was answered: start it, or say why not.
             let answered = ctx.terminal.borrow_mut().lease_answered();
             let answered = answered.or_else(|| ctx.terminal.borrow_mut().lease_lost());
@@ -107,6 +115,8 @@ pub fn on_sync_progress(ui: &AppWindow, status: &crate::sync::SyncStatus) {
                 CoreScreen::Receiving
                 | CoreScreen::Putaway
                 | CoreScreen::Picking
+                | CoreScreen::Packing
+                | CoreScreen::PackingStart
                 | CoreScreen::Exceptions
                 | CoreScreen::Login => true,
                 CoreScreen::ReceivingStart
@@ -164,6 +174,16 @@ pub fn strip_key_codes(raw: &str) -> String {
         .collect()
 }
 
+/// The printer thread recorded a print (or its failure): the lists show it.
+pub fn on_printed(ui: &AppWindow) {
+    with_current(|ctx| {
+        let screen = ctx.terminal.borrow().screen().clone();
+        if matches!(screen, CoreScreen::PackingStart | CoreScreen::Packing) {
+            refresh(ui, ctx);
+        }
+    });
+}
+
 /// Plays and shows a reply, then refreshes the screen it left the terminal on.
 pub fn answer(ui: &AppWindow, ctx: &Ctx, reply: Option<Reply>) {
     if let Some(reply) = reply {
@@ -203,6 +223,8 @@ pub fn refresh(ui: &AppWindow, ctx: &Ctx) {
         CoreScreen::Putaway => Screen::Putaway,
         CoreScreen::PickingStart => Screen::PickingStart,
         CoreScreen::Picking => Screen::Picking,
+        CoreScreen::PackingStart => Screen::PackingStart,
+        CoreScreen::Packing => Screen::Packing,
         CoreScreen::ScannerCheck => Screen::ScannerCheck,
         CoreScreen::Exceptions => Screen::Exceptions,
         CoreScreen::About => Screen::About,
@@ -225,6 +247,8 @@ pub fn refresh(ui: &AppWindow, ctx: &Ctx) {
         CoreScreen::Putaway => putaway::refresh(ui, &t),
         CoreScreen::PickingStart => picking_start::refresh(ui, &t),
         CoreScreen::Picking => picking::refresh(ui, &t),
+        CoreScreen::PackingStart => packing_start::refresh(ui, &t),
+        CoreScreen::Packing => packing::refresh(ui, &t),
         CoreScreen::Exceptions => exceptions::refresh(ui, &t),
         CoreScreen::About => about::refresh(ui, &t),
         CoreScreen::ScannerCheck => {}

@@ -129,6 +129,88 @@ impl Stocker {
         }
     }
 
+    /// Leases the pick task and picks all of it into `tote`, dropped at `packing`: what a picker
+    /// does, so the orders of the task wait at packing.
+    pub fn pick_to_packing(&mut self, task_id: &str, tote: &str, packing: &str) {
+        use laituri_protocol::{
+            DroppedTote, EventBody, GoodsCondition, IN_TRANSIT, Place, StockMove, TaskClaim,
+        };
+        let packet = self.take_task(task_id);
+        let claim = TaskClaim {
+            task_id: task_id.to_string(),
+            token: packet.lease.token,
+        };
+        let mut bodies = Vec::new();
+        let mut dropped: Vec<StockMove> = Vec::new();
+        for line in &packet.task.lines {
+            let g = &line.goods;
+            let moved = StockMove {
+                merchant_id: g.merchant_id.clone(),
+                product_id: g.product_id.clone(),
+                quantity: g.quantity,
+                lot: g.lot.clone(),
+                expiry: g.expiry.clone(),
+                serial: None,
+                condition: GoodsCondition::Good,
+                from: g.from.clone(),
+                to: Some(Place::in_container(IN_TRANSIT, tote)),
+                reason: None,
+            };
+            dropped.push(StockMove {
+                from: Some(Place::in_container(IN_TRANSIT, tote)),
+                to: Some(Place::in_container(packing, tote)),
+                ..moved.clone()
+            });
+            bodies.push(EventBody::Picked {
+                task: claim.clone(),
+                order_id: line.order_id.expect("a pick line names its order"),
+                line_id: line.line_id.clone().expect("a pick line has an id"),
+                tote: tote.to_string(),
+                suggested_lot: g.lot.clone(),
+                moves: vec![moved],
+            });
+        }
+        let totes = packet
+            .task
+            .orders
+            .iter()
+            .map(|o| DroppedTote {
+                order_id: o.order_id,
+                tote: tote.to_string(),
+            })
+            .collect();
+        bodies.push(EventBody::TotesDropped {
+            task: claim.clone(),
+            location: packing.to_string(),
+            totes,
+            moves: dropped,
+        });
+        bodies.push(EventBody::PickFinished { task: claim });
+        self.push(&bodies);
+    }
+
+    fn push(&mut self, bodies: &[laituri_protocol::EventBody]) {
+        let events: Vec<Event> = bodies
+            .iter()
+            .map(|b| {
+                let seq = self.next_seq;
+                self.next_seq += 1;
+                Event::new(Uuid::now_v7(), self.id, seq, "OP-1900", 0, b)
+            })
+            .collect();
+        let resp: PushResponse = post(
+            &format!("{}{}", self.base, paths::PUSH),
+            Some(&self.token),
+            &PushRequest {
+                device_id: self.id,
+                events,
+            },
+        );
+        for r in &resp.results {
+            assert_eq!(r.outcome, EventOutcome::Applied, "{r:?}");
+        }
+    }
+
     /// Leases the task (as a lead's or another picker's device taking it over).
     pub fn take_task(&self, task_id: &str) -> WorkPacket {
         let resp: LeaseResponse = post(
@@ -166,6 +248,17 @@ pub fn name(product: &str) -> String {
 
 /// An order of the shop, as its system posts it: `(product, units)` per line.
 pub fn post_order(base: &str, reference: &str, lines: &[(&str, i64)]) -> Order {
+    post_order_with(base, reference, lines, None, &[])
+}
+
+/// An order worth `value_minor` (the shop's rules may add an insert) with documents of `kinds`.
+pub fn post_order_with(
+    base: &str,
+    reference: &str,
+    lines: &[(&str, i64)],
+    value_minor: Option<i64>,
+    kinds: &[&str],
+) -> Order {
     let lines: Vec<serde_json::Value> = lines
         .iter()
         .map(|(p, q)| serde_json::json!({"product_id": p, "quantity": q}))
@@ -178,6 +271,17 @@ pub fn post_order(base: &str, reference: &str, lines: &[(&str, i64)]) -> Order {
         "recipient": {"name": "Asiakas", "address": "Katu 1", "postcode": "00100",
                       "city": "Helsinki", "country": "FI"}
     });
+    let mut body = body;
+    if let Some(value) = value_minor {
+        body["value_minor"] = serde_json::json!(value);
+    }
+    if !kinds.is_empty() {
+        let documents: Vec<serde_json::Value> = kinds
+            .iter()
+            .map(|k| serde_json::json!({"kind": k, "url": "https://shop.example/doc"}))
+            .collect();
+        body["documents"] = serde_json::json!(documents);
+    }
     post(
         &format!("{base}{}", paths::ORDERS),
         Some(demo::ADMIN_KEY),

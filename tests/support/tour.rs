@@ -5,7 +5,8 @@
 //! date typed on the keypad), the exceptions a lead resolves, the scanner check, About, putaway
 //! (the task list, the suggested bin, its keypad, the override reasons), and picking (the task
 //! list, waiting for the server, each step of a line, its keypad, the zero check, the drop at
-//! packing and the end).
+//! packing and the end), and packing (the orders at packing, the box, the items, the weight
+//! keypad, the finish, the label shown at a station without a printer, the parcels' list).
 //!
 //! The tour does not check the screens itself: at every screen it hands the window to a
 //! [`Visit`], with the labels of the buttons that screen must show. [`fits`] is the layout check
@@ -55,7 +56,7 @@ pub const KEYPAD: [&str; 13] = [
 ];
 
 /// The views of the screens: one fills the area between the feedback line and the scan field.
-const VIEWS: [&str; 11] = [
+const VIEWS: [&str; 13] = [
     "LoginView",
     "HomeView",
     "ReceivingStartView",
@@ -64,6 +65,8 @@ const VIEWS: [&str; 11] = [
     "PutawayView",
     "PickingStartView",
     "PickingView",
+    "PackingStartView",
+    "PackingView",
     "ScannerCheckView",
     "ExceptionsView",
     "AboutView",
@@ -191,6 +194,7 @@ pub fn tour(v: &mut impl Visit) {
         "Receiving",
         "Putaway",
         "Picking",
+        "Packing",
         "Exceptions",
         "Scanner check",
         "About",
@@ -471,5 +475,60 @@ pub fn tour(v: &mut impl Visit) {
     scan(&window, "PACK-1");
     v.at(&window, "picking-done", &[tr("Done")]);
     tap(&window, tr("Done"));
+    assert_eq!(screen(&ctx), Screen::Home);
+
+    // Packing: the drop reaches the server, the order comes back ready to pack.
+    synced(&window, &sync);
+    tap(&window, tr("Packing"));
+    assert_eq!(screen(&ctx), Screen::PackingStart);
+    v.at(&window, "packing-start", &["K-9001", tr("Menu")]);
+    scan(&window, &guide.totes[2]);
+    assert_eq!(
+        screen(&ctx),
+        Screen::Packing,
+        "{}",
+        value(&window, "Feedback")
+    );
+    let packing = [
+        "No box",
+        "Weight",
+        "Cancel",
+        "Close parcel",
+        "Finish",
+        "Stop packing",
+    ]
+    .map(tr);
+    let mut packing = packing.to_vec();
+    packing.extend(["Order", "Progress", "Prompt", "Parcel"]);
+    v.at(&window, "packing", &packing);
+    scan(&window, "BOX-S");
+    scan(&window, &code);
+    v.at(&window, "packing-item", &packing);
+    tap(&window, tr("Weight"));
+    v.at(&window, "packing-keypad", &keypad);
+    tap(&window, tr("Cancel keypad"));
+    scan(&window, &code);
+    tap(&window, tr("Finish"));
+    assert!(
+        ctx.terminal.borrow().packing().unwrap().is_finished(),
+        "{}",
+        value(&window, "Feedback")
+    );
+    synced(&window, &sync);
+    v.at(
+        &window,
+        "packing-label",
+        &["Label preview", tr("Label handled")],
+    );
+    tap(&window, tr("Label handled"));
+    v.at(&window, "packing-done", &[tr("Done")]);
+    tap(&window, tr("Done"));
+    tap(&window, tr("Packing"));
+    v.at(
+        &window,
+        "packing-parcels",
+        &["Label K-9001 · 1", tr("Menu")],
+    );
+    tap(&window, tr("Menu"));
     assert_eq!(screen(&ctx), Screen::Home);
 }

@@ -17,23 +17,28 @@ use slint::platform::{Key, WindowEvent};
 /// The real window over the store at `db` on Slint's testing backend (set up on first use in
 /// this thread), with a silent speaker and the tests' fixed day, connected and shown.
 pub fn open_window(db: &Path) -> (Rc<Ctx>, AppWindow) {
+    open_window_with(db, CoreConfig::default())
+}
+
+/// [`open_window`] with the core's settings of a test's own (a station's printer).
+pub fn open_window_with(db: &Path, config: CoreConfig) -> (Rc<Ctx>, AppWindow) {
     thread_local! {
         static TESTING_BACKEND: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
     }
     if !TESTING_BACKEND.replace(true) {
         init_no_event_loop();
     }
-    window_over(db)
+    window_with(db, config)
 }
 
 /// The real window over the store at `db` on whichever Slint backend this thread has (the
 /// default one, winit, unless a test set up another), connected and shown.
 pub fn window_over(db: &Path) -> (Rc<Ctx>, AppWindow) {
-    let terminal = Terminal::new(
-        Store::open(db).unwrap(),
-        CoreConfig::default(),
-        Box::new(super::today),
-    );
+    window_with(db, CoreConfig::default())
+}
+
+fn window_with(db: &Path, config: CoreConfig) -> (Rc<Ctx>, AppWindow) {
+    let terminal = Terminal::new(Store::open(db).unwrap(), config, Box::new(super::today));
     let ctx = Rc::new(Ctx {
         terminal: RefCell::new(terminal),
         speaker: Speaker::silent(),
