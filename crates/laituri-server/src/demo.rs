@@ -950,9 +950,45 @@ impl fmt::Display for DemoGuide {
         )?;
         writeln!(f, "   Pick bins: {}", p.bins.join(" "))?;
         writeln!(f)?;
+        let packers: Vec<&str> = self
+            .operators
+            .iter()
+            .filter(|o| o.roles.contains(&Role::Packing))
+            .map(|o| o.badge.as_str())
+            .collect();
+        let k = &self.packing;
         writeln!(
             f,
-            "6. Scan {} to see an unknown barcode recorded for a shift lead.",
+            "6. Pack ({}): at {}, open Packing (or scan a tote there from the menu) and scan a",
+            packers.join(", "),
+            k.station
+        )?;
+        writeln!(
+            f,
+            "   picked tote. Scan each item (a wrong one is refused and nothing is packed), the box"
+        )?;
+        let boxes: Vec<String> = k
+            .boxes
+            .iter()
+            .map(|(code, name)| format!("{code} {name}"))
+            .collect();
+        writeln!(f, "   the screen suggests ({}),", boxes.join(", "))?;
+        writeln!(
+            f,
+            "   confirm the checklist, close the parcel and finish. The label comes from the server at"
+        )?;
+        writeln!(
+            f,
+            "   once: on screen, or printed with [station] printer = \"HOST:9100\" in the config."
+        )?;
+        writeln!(
+            f,
+            "   With the server down the parcel waits \"awaiting label\" and prints when it is back."
+        )?;
+        writeln!(f)?;
+        writeln!(
+            f,
+            "7. Scan {} to see an unknown barcode recorded for a shift lead.",
             self.unknown_barcode
         )?;
         Ok(())
