@@ -617,3 +617,144 @@ pub fn check_stock(
     }
     Ok(c)
 }
+
+/// What the webhook check found for one subscription.
+#[derive(Debug, Clone, Default)]
+pub struct WebhookCheck {
+    /// Events of the subscribed types the server made for the merchant while it was subscribed
+    /// (in its outbox: `webhook_events`), and how many of each type.
+    pub events: u64,
+    pub by_type: BTreeMap<String, u64>,
+    /// Requests the receiver read whole for the subscription: every attempt that reached it,
+    /// whatever it answered.
+    pub arrivals: u64,
+    /// Of them, acknowledged (answered 2xx at once).
+    pub acknowledged: u64,
+    /// Acknowledgements beyond the first of an event: allowed (at least once), counted.
+    pub duplicates: u64,
+    /// Events never acknowledged.
+    pub lost: u64,
+    /// Arrivals the server did not send as they came: an event it does not have, a signature
+    /// that does not sign the raw body, a body other than the event's.
+    pub forged: u64,
+    pub problems: Vec<String>,
+}
+
+/// Whether `signature` is `sha256=` + Base64(HMAC-SHA256(`secret`, `body`)), checked here with
+/// the RustCrypto crates, not with the server's own function.
+pub fn signed(secret: &str, body: &[u8], signature: &str) -> bool {
+    use base64::Engine;
+    use hmac::{KeyInit, Mac};
+    let Some(tag) = signature
+        .strip_prefix("sha256=")
+        .and_then(|b| base64::engine::general_purpose::STANDARD.decode(b).ok())
+    else {
+        return false;
+    };
+    let Ok(mut mac) = hmac::Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()) else {
+        return false;
+    };
+    mac.update(body);
+    mac.verify_slice(&tag).is_ok()
+}
+
+/// Every webhook event the server has for `merchant`, of the subscribed types and not among
+/// `before` (the events that were in the outbox, fanned out, before the subscription), reached
+/// the receiver and was acknowledged at least once, signed with `secret` over the raw body,
+/// with the body the server stores for it every time it came; nothing came that the server does
+/// not have; and the server records each such event's delivery to `webhook` as delivered.
+pub fn check_webhooks(
+    server_db: &(impl ServerEvents + ?Sized),
+    merchant: &str,
+    before: &std::collections::BTreeSet<Uuid>,
+    webhook: Uuid,
+    secret: &str,
+    arrivals: &[crate::webhooks::Arrival],
+) -> anyhow::Result<WebhookCheck> {
+    use crate::webhooks::{Answered, TYPES};
+    let wanted: Vec<&str> = TYPES.iter().map(|t| t.as_str()).collect();
+    let events: HashMap<Uuid, crate::serverdb::OutboxEvent> = server_db
+        .webhook_events(merchant)?
+        .into_iter()
+        .map(|e| (e.event_id, e))
+        .collect();
+    let deliveries: HashMap<Uuid, crate::serverdb::Delivery> = server_db
+        .webhook_deliveries(webhook)?
+        .into_iter()
+        .map(|d| (d.event_id, d))
+        .collect();
+    let mut c = WebhookCheck {
+        arrivals: arrivals.len() as u64,
+        ..WebhookCheck::default()
+    };
+    let mut acks: HashMap<Uuid, u64> = HashMap::new();
+    for a in arrivals {
+        let id: Option<Uuid> = a.id.parse().ok();
+        let body_id = serde_json::from_slice::<serde_json::Value>(&a.body)
+            .ok()
+            .and_then(|v| v.get("id")?.as_str()?.parse::<Uuid>().ok());
+        let known = id.and_then(|id| events.get(&id));
+        let fault = if !signed(secret, &a.body, &a.signature) {
+            Some("its signature does not sign its body".to_string())
+        } else if id.is_none() || id != body_id {
+            Some(format!(
+                "its id header does not name its body's id ({body_id:?})"
+            ))
+        } else if let Some(e) = known {
+            if e.body.as_bytes() != a.body.as_slice() {
+                Some(format!(
+                    "its body differs from the event's: {:?} against {:?}",
+                    String::from_utf8_lossy(&a.body),
+                    e.body
+                ))
+            } else if !wanted.contains(&e.kind.as_str()) {
+                Some(format!("it is a {} event, not subscribed to", e.kind))
+            } else {
+                None
+            }
+        } else {
+            Some(format!("the server has no such event of {merchant}"))
+        };
+        match (fault, id) {
+            (Some(f), _) => {
+                c.forged += 1;
+                c.problems
+                    .push(format!("webhook {:?} arrived, but {f}", a.id));
+            }
+            (None, Some(id)) => {
+                if matches!(a.answered, Answered::Ack(_)) {
+                    *acks.entry(id).or_insert(0) += 1;
+                }
+            }
+            (None, None) => {}
+        }
+    }
+    for e in events.values() {
+        if !wanted.contains(&e.kind.as_str()) || before.contains(&e.event_id) {
+            continue;
+        }
+        c.events += 1;
+        *c.by_type.entry(e.kind.clone()).or_insert(0) += 1;
+        let n = acks.get(&e.event_id).copied().unwrap_or(0);
+        c.acknowledged += n;
+        c.duplicates += n.saturating_sub(1);
+        let recorded = match deliveries.get(&e.event_id) {
+            Some(d) => format!("{} after {} attempts", d.status, d.attempts),
+            None if e.fanned_out => "fanned out without a delivery".to_string(),
+            None => "not fanned out".to_string(),
+        };
+        if n == 0 {
+            c.lost += 1;
+            c.problems.push(format!(
+                "{} event {} never acknowledged by the receiver (the server: {recorded})",
+                e.kind, e.event_id
+            ));
+        } else if deliveries.get(&e.event_id).map(|d| d.status.as_str()) != Some("delivered") {
+            c.problems.push(format!(
+                "{} event {} was acknowledged, but the server records it {recorded}",
+                e.kind, e.event_id
+            ));
+        }
+    }
+    Ok(c)
+}

@@ -14,10 +14,15 @@
 //! - [`server`]: the central server as a process (`laituri-faults-server`), to kill -9 as well.
 //! - `laituri_faultproxy::FaultProxy` between terminal and server for network faults, and
 //!   [`badhttp`] for a server that answers 500, 503, 429 or garbage.
+//! - [`webhooks`]: a merchant's webhook receiver that refuses, hangs, fails and accepts at
+//!   random, and the merchant's subscription to it; the server processes deliver with short
+//!   timeouts and retries.
 //! - [`check`]: the checker. Every confirmed event is on the server exactly once, nothing else
 //!   appears, server stock is the fold of the applied events' stock moves (in totes and in bins),
 //!   the outbox drained and the server's `last_seq` is the terminal's; and no task's progress came
-//!   from two devices.
+//!   from two devices. For webhooks: every event of the server's outbox for the subscribed
+//!   merchant and types was acknowledged by the receiver at least once, signed, with the stored
+//!   body; nothing arrived that the server does not have.
 //! - [`scenario`]: the faults, each over seeded runs, shared by the tests and the soak mode.
 //!
 //! Everything listens on 127.0.0.1 only, and every loop has a bound.
@@ -30,6 +35,7 @@ pub mod outbound;
 pub mod scenario;
 pub mod server;
 pub mod serverdb;
+pub mod webhooks;
 
 use std::fmt;
 
@@ -151,6 +157,63 @@ impl fmt::Display for Totals {
             self.lost,
             self.duplicated,
             self.two_devices
+        )
+    }
+}
+
+/// The figures of the webhook scenario, added up over its runs.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct WebhookTotals {
+    /// Terminals driven while webhooks were delivered.
+    pub runs: u64,
+    /// kill -9 of a server, and of them right after a change's commit was answered.
+    pub kills: u64,
+    pub kills_after_commit: u64,
+    /// Times the receiver stopped listening for a while.
+    pub refusals: u64,
+    /// Events of the server's outbox owed to the subscription.
+    pub events: u64,
+    /// Requests the receiver read whole, whatever it answered.
+    pub deliveries: u64,
+    /// Of them, answered 2xx; and acknowledgements beyond the first of an event.
+    pub acknowledged: u64,
+    pub duplicates: u64,
+    /// Events never acknowledged; arrivals the server did not send as they came.
+    pub lost: u64,
+    pub forged: u64,
+}
+
+impl std::ops::AddAssign for WebhookTotals {
+    fn add_assign(&mut self, o: WebhookTotals) {
+        self.runs += o.runs;
+        self.kills += o.kills;
+        self.kills_after_commit += o.kills_after_commit;
+        self.refusals += o.refusals;
+        self.events += o.events;
+        self.deliveries += o.deliveries;
+        self.acknowledged += o.acknowledged;
+        self.duplicates += o.duplicates;
+        self.lost += o.lost;
+        self.forged += o.forged;
+    }
+}
+
+impl fmt::Display for WebhookTotals {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "runs={} kills={} (right after a commit={}) refusals={} events={} deliveries={} \
+             acknowledged={} duplicates={} lost={} forged={}",
+            self.runs,
+            self.kills,
+            self.kills_after_commit,
+            self.refusals,
+            self.events,
+            self.deliveries,
+            self.acknowledged,
+            self.duplicates,
+            self.lost,
+            self.forged
         )
     }
 }

@@ -30,7 +30,8 @@ use uuid::Uuid;
 /// The packing location of the demo, where pickers drop their totes.
 pub const PACKING: &str = "PACK-1";
 
-fn post<B: Serialize, T: DeserializeOwned>(
+/// POSTs `body` as JSON (with `token` as bearer) and reads the 2xx answer as JSON.
+pub(crate) fn post<B: Serialize, T: DeserializeOwned>(
     url: &str,
     token: Option<&str>,
     body: &B,

@@ -33,7 +33,8 @@ use crate::driver::{DriverConfig, DriverSummary, Session};
 use crate::outbound::{self, Stocker, Wave};
 use crate::server::{self, ServerProcess};
 use crate::serverdb::{PgEvents, ServerEvents};
-use crate::{DemoFacts, Totals};
+use crate::webhooks::{Answered, Answers, Receiver};
+use crate::{DemoFacts, Totals, WebhookTotals};
 
 /// Where the binaries are.
 #[derive(Debug, Clone)]
@@ -86,6 +87,8 @@ pub struct Rig {
     pub workers: check::WorkerCheck,
     /// Bins and products the waves of stock for the pickers used: the next wave takes others.
     used: outbound::Used,
+    /// What the webhook scenario delivered, and what it found.
+    pub webhooks: WebhookTotals,
     pub problems: Vec<String>,
     runs: u64,
     /// Print one line per run.
@@ -127,6 +130,7 @@ impl Rig {
             pick_tasks_released: 0,
             workers: check::WorkerCheck::default(),
             used: outbound::Used::default(),
+            webhooks: WebhookTotals::default(),
             problems: Vec::new(),
             runs: 0,
             verbose: true,
@@ -174,6 +178,7 @@ impl Rig {
             pick_tasks_released: 0,
             workers: check::WorkerCheck::default(),
             used: outbound::Used::default(),
+            webhooks: WebhookTotals::default(),
             verbose: true,
         })
     }
@@ -1117,32 +1122,8 @@ pub fn picking_under_faults(rig: &mut Rig, seed: u64, rounds: u32) -> anyhow::Re
             orders,
         )?;
 
-        let mut pickers = Vec::new();
-        for i in 0..rng.random_range(2..=3) {
-            let run = rig.new_run("picking");
-            if rng.random_bool(0.8) {
-                rig.prime(&run)?;
-            }
-            let pick_pct = rng.random_range(70..=95);
-            let mut config = rig
-                .driver_config(&run, &mut rng)
-                .picking(&rig.facts, pick_pct);
-            config.items = rng.random_range(6..=15);
-            config.pace_ms = rng.random_range(2..=10);
-            config.drain = Duration::from_secs(20);
-            // Now and then a picker's shift ends in the middle of a job: its goods stay in transit.
-            config.finish_picking = rng.random_bool(0.7);
-            // With two servers on one database, every other picker talks to the second.
-            if let Some((_, proxy)) = rig.second.as_ref().filter(|_| i % 2 == 1) {
-                config.server_url = proxy.url();
-            }
-            let child = rig.spawn_driver(&config, &run.log)?;
-            pickers.push(Picker {
-                run,
-                config,
-                child: Some(child),
-            });
-        }
+        let count = rng.random_range(2..=3);
+        let mut pickers = spawn_pickers(rig, &mut rng, "picking", count)?;
 
         for _ in 0..rng.random_range(4..=7) {
             std::thread::sleep(sleep_ms(&mut rng, 100..=600));
@@ -1198,16 +1179,283 @@ pub fn picking_under_faults(rig: &mut Rig, seed: u64, rounds: u32) -> anyhow::Re
             }
         }
         rig.proxy.set(Fault::None);
-        let mut ended = Vec::new();
-        for p in pickers {
-            if let Some(child) = p.child {
-                rig.wait_driver(child, Duration::from_secs(120), &p.run)?;
-            }
-            ended.push(p.run);
-        }
-        for run in &ended {
-            rig.finish_run(run)?;
-        }
+        finish_pickers(rig, pickers)?;
     }
+    Ok(())
+}
+
+/// `count` pickers' terminals started side by side, each a new run named after `scenario`,
+/// taking pick tasks from the same list. With two servers on one database, every other picker
+/// talks to the second.
+fn spawn_pickers(
+    rig: &mut Rig,
+    rng: &mut SmallRng,
+    scenario: &str,
+    count: usize,
+) -> anyhow::Result<Vec<Picker>> {
+    let mut pickers = Vec::new();
+    for i in 0..count {
+        let run = rig.new_run(scenario);
+        if rng.random_bool(0.8) {
+            rig.prime(&run)?;
+        }
+        let pick_pct = rng.random_range(70..=95);
+        let mut config = rig.driver_config(&run, rng).picking(&rig.facts, pick_pct);
+        config.items = rng.random_range(6..=15);
+        config.pace_ms = rng.random_range(2..=10);
+        config.drain = Duration::from_secs(20);
+        // Now and then a picker's shift ends in the middle of a job: its goods stay in transit.
+        config.finish_picking = rng.random_bool(0.7);
+        if let Some((_, proxy)) = rig.second.as_ref().filter(|_| i % 2 == 1) {
+            config.server_url = proxy.url();
+        }
+        let child = rig.spawn_driver(&config, &run.log)?;
+        pickers.push(Picker {
+            run,
+            config,
+            child: Some(child),
+        });
+    }
+    Ok(pickers)
+}
+
+/// Waits for the pickers' drivers to end and checks their runs.
+fn finish_pickers(rig: &mut Rig, pickers: Vec<Picker>) -> anyhow::Result<()> {
+    let mut ended = Vec::new();
+    for p in pickers {
+        if let Some(child) = p.child {
+            rig.wait_driver(child, Duration::from_secs(120), &p.run)?;
+        }
+        ended.push(p.run);
+    }
+    for run in &ended {
+        rig.finish_run(run)?;
+    }
+    Ok(())
+}
+
+/// How long the webhook outbox may take to drain once the receiver and the servers are healthy.
+const WEBHOOK_DRAIN: Duration = Duration::from_secs(30);
+
+/// Every server up, on a healed link.
+fn servers_up(rig: &mut Rig) -> anyhow::Result<()> {
+    rig.proxy.set(Fault::None);
+    if !rig.server.is_running() {
+        let addr = rig.server.restart()?;
+        rig.proxy.set_upstream(addr);
+    }
+    if let Some((server, proxy)) = rig.second.as_mut()
+        && !server.is_running()
+    {
+        proxy.set_upstream(server.restart()?);
+    }
+    Ok(())
+}
+
+/// The ids of `merchant`'s webhook events once every one of them is fanned out (within 30 s).
+fn fanned_out_events(
+    rig: &Rig,
+    merchant: &str,
+) -> anyhow::Result<std::collections::BTreeSet<uuid::Uuid>> {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let events = rig.events().webhook_events(merchant)?;
+        if events.iter().all(|e| e.fanned_out) {
+            return Ok(events.into_iter().map(|e| e.event_id).collect());
+        }
+        anyhow::ensure!(
+            Instant::now() < deadline,
+            "{} webhook events of {merchant} still not fanned out after 30 s",
+            events.iter().filter(|e| !e.fanned_out).count()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// Waits (up to `limit`) until every event owed to `webhook` (of `merchant`, the subscribed
+/// types, not in `before`) is fanned out, acknowledged by the receiver and recorded delivered by
+/// the server. Whether it came to that.
+fn drain_webhooks(
+    rig: &Rig,
+    merchant: &str,
+    before: &std::collections::BTreeSet<uuid::Uuid>,
+    webhook: uuid::Uuid,
+    receiver: &Receiver,
+    path: &str,
+    limit: Duration,
+) -> anyhow::Result<bool> {
+    let wanted: Vec<&str> = crate::webhooks::TYPES.iter().map(|t| t.as_str()).collect();
+    let deadline = Instant::now() + limit;
+    loop {
+        let acked: std::collections::BTreeSet<String> = receiver
+            .arrivals(path)
+            .into_iter()
+            .filter(|a| matches!(a.answered, Answered::Ack(_)))
+            .map(|a| a.id)
+            .collect();
+        let delivered: std::collections::BTreeSet<uuid::Uuid> = rig
+            .events()
+            .webhook_deliveries(webhook)?
+            .into_iter()
+            .filter(|d| d.status != "pending")
+            .map(|d| d.event_id)
+            .collect();
+        let done = rig
+            .events()
+            .webhook_events(merchant)?
+            .iter()
+            .filter(|e| wanted.contains(&e.kind.as_str()) && !before.contains(&e.event_id))
+            .all(|e| {
+                e.fanned_out
+                    && acked.contains(&e.event_id.to_string())
+                    && delivered.contains(&e.event_id)
+            });
+        if done {
+            return Ok(true);
+        }
+        if Instant::now() > deadline {
+            return Ok(false);
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// Webhooks to a merchant, at least once and never lost, through kill -9 of the server and a
+/// receiver that misbehaves. The merchant subscribes to order status changes, stock level
+/// changes and shipments through the integration API, with a receiver on 127.0.0.1 that answers
+/// at random (2xx, 500, 503, or a hang past the server's attempt timeout) and now and then stops
+/// listening (refused). Real changes happen meanwhile: each round a device puts stock in bins,
+/// orders come in and are released (order status and stock events), and two or three pickers
+/// pick and drop them through the proxy (more of both), while the server is killed -9 and started
+/// again on the same database, sometimes right after a stock change's commit was answered, before
+/// its event can have been delivered, and the terminals go on offline while it is down. On a rig
+/// with two servers on one PostgreSQL database, either may be the one killed, and both deliver.
+/// At the end, with the receiver accepting and every server up, the outbox drains and
+/// [`check::check_webhooks`] judges: every event the server has for the subscription came signed
+/// with its stored body and was acknowledged at least once; duplicates are counted.
+pub fn webhooks_under_kills(rig: &mut Rig, seed: u64, rounds: u32) -> anyhow::Result<()> {
+    let mut rng = SmallRng::seed_from_u64(seed);
+    let mut t = WebhookTotals::default();
+    servers_up(rig)?;
+    let merchant = rig.facts.merchant.clone();
+    // What earlier work left in the outbox is fanned out before the subscription: owed to none.
+    let before = fanned_out_events(rig, &merchant)?;
+    let mut receiver = Receiver::start(rng.random())?;
+    let path = format!("/hooks/{}", uuid::Uuid::now_v7().simple());
+    let hook = crate::webhooks::subscribe(&rig.server.url(), &merchant, &receiver.url(&path))?;
+    let mut stocker = Stocker::enrol(&rig.server.url())?;
+    // Stock brought in right before a kill goes into a bin of its own: the goods the receiving
+    // clerks bring, which no order wants.
+    let (_, bins) = outbound::catalogue(&merchant, &rig.facts.product);
+    let extra_bin = bins
+        .iter()
+        .rev()
+        .find(|b| !rig.used.bins.contains(b))
+        .cloned()
+        .context("the demo has no bin left for the stock brought before a kill")?;
+    rig.used.bins.push(extra_bin.clone());
+    let (product, gtin) = (rig.facts.product.clone(), rig.facts.gtin.clone());
+
+    for round in 0..rounds {
+        let orders = rng.random_range(6..=10);
+        bring_wave(
+            rig,
+            &mut stocker,
+            rng.random(),
+            &format!("W{seed}-{round}"),
+            orders,
+        )?;
+        let count = rng.random_range(2..=3);
+        let pickers = spawn_pickers(rig, &mut rng, "webhooks", count)?;
+        t.runs += pickers.len() as u64;
+        for _ in 0..rng.random_range(5..=8) {
+            std::thread::sleep(sleep_ms(&mut rng, 100..=500));
+            match rng.random_range(0..6) {
+                0 | 1 => {
+                    // The terminals go on offline while it is down.
+                    let down = sleep_ms(&mut rng, 100..=800);
+                    let second = rig.second.is_some() && rng.random_bool(0.5);
+                    match rig.second.as_mut().filter(|_| second) {
+                        Some((server, proxy)) => {
+                            server.kill9();
+                            std::thread::sleep(down);
+                            proxy.set_upstream(server.restart()?);
+                        }
+                        None => {
+                            rig.server.kill9();
+                            std::thread::sleep(down);
+                            let addr = rig.server.restart()?;
+                            rig.proxy.set_upstream(addr);
+                        }
+                    }
+                    t.kills += 1;
+                }
+                2 => {
+                    // A change committed and answered, and the server gone before it can have
+                    // delivered its event.
+                    stocker.set_base(&rig.server.url());
+                    let units = rng.random_range(1..=3);
+                    stocker.stock_up(&merchant, &product, &gtin, units, &extra_bin)?;
+                    rig.server.kill9();
+                    std::thread::sleep(sleep_ms(&mut rng, 50..=400));
+                    let addr = rig.server.restart()?;
+                    rig.proxy.set_upstream(addr);
+                    t.kills += 1;
+                    t.kills_after_commit += 1;
+                }
+                3 => {
+                    receiver.stop_listening();
+                    std::thread::sleep(sleep_ms(&mut rng, 300..=1500));
+                    receiver.listen()?;
+                }
+                4 => receiver.set(Answers::Failing),
+                _ => receiver.set(Answers::Mixed),
+            }
+        }
+        receiver.set(Answers::Mixed);
+        rig.proxy.set(Fault::None);
+        finish_pickers(rig, pickers)?;
+    }
+    rig.totals.kills += t.kills;
+    t.refusals = receiver.stops;
+
+    // Healthy again: the receiver listens and acknowledges everything, every server is up.
+    receiver.listen()?;
+    receiver.set(Answers::Accepting);
+    servers_up(rig)?;
+    let id = hook.listed.id;
+    let drained = drain_webhooks(rig, &merchant, &before, id, &receiver, &path, WEBHOOK_DRAIN)?;
+    let c = check::check_webhooks(
+        rig.events(),
+        &merchant,
+        &before,
+        id,
+        crate::webhooks::SECRET,
+        &receiver.arrivals(&path),
+    )?;
+    if !drained {
+        rig.problems.push(format!(
+            "webhooks: the outbox did not drain within {WEBHOOK_DRAIN:?} of the receiver and the \
+             servers being healthy"
+        ));
+    }
+    for p in &c.problems {
+        rig.problems.push(format!("webhooks: {p}"));
+    }
+    t.events = c.events;
+    t.deliveries = c.arrivals;
+    t.acknowledged = c.acknowledged;
+    t.duplicates = c.duplicates;
+    t.lost = c.lost;
+    t.forged = c.forged;
+    if rig.verbose {
+        println!(
+            "webhooks (seed {seed}): {t}; events by type {:?}",
+            c.by_type
+        );
+    }
+    rig.webhooks += t;
+    // The next round of a soak subscribes afresh.
+    crate::webhooks::unsubscribe(&rig.server.url(), id)?;
     Ok(())
 }

@@ -4,6 +4,11 @@
 //! prints `listening ADDR` as its first line. [`ServerProcess`] starts it, reads the address,
 //! kills it with SIGKILL and starts it again on the same database (on a new port: the fault proxy
 //! in front follows with `set_upstream`).
+//!
+//! Every server of the suite delivers webhooks with the worker's times cut short
+//! ([`WEBHOOK_TIMEOUT_MS`] and the rest): a receiver that hangs is given up on in a fraction of a
+//! second, a failed attempt is tried again within a second, and a delivery a killed server held
+//! is taken again soon after, so that a short run sees them all.
 
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
@@ -25,6 +30,16 @@ pub fn seed_postgres(url: &str) -> anyhow::Result<laituri_server::demo::DemoGuid
     config.database_url = Some(url.to_string());
     laituri_server::demo::seed(&config, crate::today())
 }
+
+/// How often an idle webhook worker looks for work.
+pub const WEBHOOK_TICK_MS: u64 = 100;
+/// The longest a webhook attempt may take: a receiver that hangs longer gets a retry.
+pub const WEBHOOK_TIMEOUT_MS: u64 = 400;
+/// The first retry after a failed attempt, doubling up to [`WEBHOOK_MAX_RETRY_MS`].
+pub const WEBHOOK_FIRST_RETRY_MS: u64 = 150;
+pub const WEBHOOK_MAX_RETRY_MS: u64 = 1_000;
+/// How long a server's claim on a delivery holds: what a delivery in flight at a kill -9 waits.
+pub const WEBHOOK_CLAIM_MS: u64 = 1_500;
 
 pub struct ServerProcess {
     bin: PathBuf,
@@ -70,6 +85,15 @@ impl ServerProcess {
         cmd.arg("--db").arg(&self.db);
         if let Some(url) = &self.database_url {
             cmd.arg("--database").arg(url);
+        }
+        for (option, ms) in [
+            ("--webhook-tick-ms", WEBHOOK_TICK_MS),
+            ("--webhook-timeout-ms", WEBHOOK_TIMEOUT_MS),
+            ("--webhook-first-retry-ms", WEBHOOK_FIRST_RETRY_MS),
+            ("--webhook-max-retry-ms", WEBHOOK_MAX_RETRY_MS),
+            ("--webhook-claim-ms", WEBHOOK_CLAIM_MS),
+        ] {
+            cmd.arg(option).arg(ms.to_string());
         }
         let mut child = cmd
             .stdin(Stdio::null())

@@ -1,6 +1,7 @@
-//! What the checker reads of the server's database: the events it recorded. The server stores
-//! them in SQLite (a file) or PostgreSQL (a URL); [`ServerEvents`] answers the same for both, so
-//! one checker judges runs on either backend.
+//! What the checker reads of the server's database: the events it recorded, and the webhook
+//! events of its outbox with their deliveries. The server stores them in SQLite (a file) or
+//! PostgreSQL (a URL); [`ServerEvents`] answers the same for both, so one checker judges runs on
+//! either backend.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -22,6 +23,28 @@ pub struct ServerEvent {
     pub payload: String,
 }
 
+/// A webhook event of the server's outbox (`webhook_events`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutboxEvent {
+    pub event_id: Uuid,
+    pub merchant_id: String,
+    pub kind: String,
+    /// The envelope every delivery POSTs (completed at fan-out).
+    pub body: String,
+    pub created_at_ms: i64,
+    /// Whether its deliveries were made.
+    pub fanned_out: bool,
+}
+
+/// One delivery of one event to one subscription (`webhook_deliveries`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Delivery {
+    pub event_id: Uuid,
+    /// `pending`, `delivered` or `failed`.
+    pub status: String,
+    pub attempts: u64,
+}
+
 /// The server's recorded events, read only.
 pub trait ServerEvents {
     /// Every event of `device`, by seq.
@@ -37,7 +60,14 @@ pub trait ServerEvents {
     fn continues(&self, device: Uuid) -> anyhow::Result<Option<Uuid>>;
     /// The device's `last_seq`, if the server knows the device.
     fn last_seq(&self, device: Uuid) -> anyhow::Result<Option<u64>>;
+    /// Every webhook event of `merchant` in the outbox, fanned out or not.
+    fn webhook_events(&self, merchant: &str) -> anyhow::Result<Vec<OutboxEvent>>;
+    /// The deliveries of the subscription `webhook`.
+    fn webhook_deliveries(&self, webhook: Uuid) -> anyhow::Result<Vec<Delivery>>;
 }
+
+const OUTBOX_COLUMNS: &str = "event_id, merchant_id, kind, body, created_at_ms, \
+                              fanned_at_ms IS NOT NULL";
 
 /// Opens a server's SQLite file for reading. Read-write open (the file is in WAL mode and may
 /// have no -shm yet), but only SELECTs.
@@ -153,6 +183,60 @@ impl ServerEvents for Path {
             [],
         )
     }
+
+    fn webhook_events(&self, merchant: &str) -> anyhow::Result<Vec<OutboxEvent>> {
+        let s = open_read(self)?;
+        let mut stmt = s.prepare(&format!(
+            "SELECT {OUTBOX_COLUMNS} FROM webhook_events WHERE merchant_id = ?1
+             ORDER BY created_at_ms, event_id"
+        ))?;
+        let rows = stmt.query_map([merchant], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, String>(3)?,
+                r.get::<_, i64>(4)?,
+                r.get::<_, bool>(5)?,
+            ))
+        })?;
+        rows.map(|row| {
+            let (id, merchant_id, kind, body, created_at_ms, fanned_out) = row?;
+            Ok(OutboxEvent {
+                event_id: id.parse()?,
+                merchant_id,
+                kind,
+                body,
+                created_at_ms,
+                fanned_out,
+            })
+        })
+        .collect()
+    }
+
+    fn webhook_deliveries(&self, webhook: Uuid) -> anyhow::Result<Vec<Delivery>> {
+        let s = open_read(self)?;
+        let mut stmt = s.prepare(
+            "SELECT event_id, status, attempts FROM webhook_deliveries WHERE webhook_id = ?1
+             ORDER BY event_id",
+        )?;
+        let rows = stmt.query_map([webhook.to_string()], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, i64>(2)?,
+            ))
+        })?;
+        rows.map(|row| {
+            let (id, status, attempts) = row?;
+            Ok(Delivery {
+                event_id: id.parse()?,
+                status,
+                attempts: attempts.max(0) as u64,
+            })
+        })
+        .collect()
+    }
 }
 
 impl ServerEvents for PathBuf {
@@ -179,6 +263,14 @@ impl ServerEvents for PathBuf {
     fn last_seq(&self, device: Uuid) -> anyhow::Result<Option<u64>> {
         self.as_path().last_seq(device)
     }
+
+    fn webhook_events(&self, merchant: &str) -> anyhow::Result<Vec<OutboxEvent>> {
+        self.as_path().webhook_events(merchant)
+    }
+
+    fn webhook_deliveries(&self, webhook: Uuid) -> anyhow::Result<Vec<Delivery>> {
+        self.as_path().webhook_deliveries(webhook)
+    }
 }
 
 /// A server database in PostgreSQL: its URL and the warehouse whose events are read.
@@ -188,8 +280,18 @@ pub struct PgEvents {
     pub warehouse_id: String,
 }
 
+/// A query's argument after the warehouse (`$2`).
+enum Arg {
+    Id(Uuid),
+    Text(String),
+}
+
 impl PgEvents {
     fn query(&self, sql: &str, device: Option<Uuid>) -> anyhow::Result<Vec<tokio_postgres::Row>> {
+        self.query_with(sql, device.map(Arg::Id))
+    }
+
+    fn query_with(&self, sql: &str, arg: Option<Arg>) -> anyhow::Result<Vec<tokio_postgres::Row>> {
         let (url, wh, sql) = (self.url.clone(), self.warehouse_id.clone(), sql.to_string());
         tokio::runtime::Builder::new_current_thread()
             .enable_all()
@@ -199,8 +301,9 @@ impl PgEvents {
                     .await
                     .with_context(|| format!("connecting to {url}"))?;
                 tokio::spawn(conn);
-                let rows = match device {
-                    Some(d) => client.query(&sql, &[&wh, &d]).await?,
+                let rows = match arg {
+                    Some(Arg::Id(d)) => client.query(&sql, &[&wh, &d]).await?,
+                    Some(Arg::Text(t)) => client.query(&sql, &[&wh, &t]).await?,
                     None => client.query(&sql, &[&wh]).await?,
                 };
                 Ok(rows)
@@ -288,5 +391,44 @@ impl ServerEvents for PgEvents {
             ),
             None,
         )
+    }
+
+    fn webhook_events(&self, merchant: &str) -> anyhow::Result<Vec<OutboxEvent>> {
+        self.query_with(
+            &format!(
+                "SELECT {OUTBOX_COLUMNS} FROM webhook_events
+                 WHERE warehouse_id = $1 AND merchant_id = $2 ORDER BY created_at_ms, event_id"
+            ),
+            Some(Arg::Text(merchant.to_string())),
+        )?
+        .iter()
+        .map(|r| {
+            Ok(OutboxEvent {
+                event_id: r.try_get(0)?,
+                merchant_id: r.try_get(1)?,
+                kind: r.try_get(2)?,
+                body: r.try_get(3)?,
+                created_at_ms: r.try_get(4)?,
+                fanned_out: r.try_get(5)?,
+            })
+        })
+        .collect()
+    }
+
+    fn webhook_deliveries(&self, webhook: Uuid) -> anyhow::Result<Vec<Delivery>> {
+        self.query(
+            "SELECT event_id, status, attempts FROM webhook_deliveries
+             WHERE warehouse_id = $1 AND webhook_id = $2 ORDER BY event_id",
+            Some(webhook),
+        )?
+        .iter()
+        .map(|r| {
+            Ok(Delivery {
+                event_id: r.try_get(0)?,
+                status: r.try_get(1)?,
+                attempts: r.try_get::<_, i64>(2)?.max(0) as u64,
+            })
+        })
+        .collect()
     }
 }

@@ -7,7 +7,7 @@
 
 use std::path::Path;
 
-use laituri_faults::Totals;
+use laituri_faults::{Totals, WebhookTotals};
 
 /// A fresh PostgreSQL database per test, as the server's tests get one (scripts/test.sh's
 /// throwaway cluster, or one this process starts).
@@ -190,5 +190,35 @@ fn a_picker_restored_from_a_backup_loses_doubles_and_shares_nothing() {
     assert!(
         continued > 0,
         "in no run did the restored copy's history differ from the server's"
+    );
+}
+
+/// Runs the webhook scenario on `rig` and requires every event delivered, none from nowhere.
+fn webhooks_on(name: &str, rig: impl FnOnce(&Path) -> anyhow::Result<Rig>, seed: u64, rounds: u32) {
+    let mut w = WebhookTotals::default();
+    suite_on(name, rig, |rig| {
+        let ran = scenario::webhooks_under_kills(rig, seed, rounds);
+        w = rig.webhooks;
+        ran
+    });
+    println!("webhooks, {name}: {w}");
+    assert_eq!(w.lost, 0, "{name}: webhook events lost: {w}");
+    assert_eq!(w.forged, 0, "{name}: webhooks the server did not send: {w}");
+    assert!(w.kills > 0 && w.events > 0, "{name}: {w}");
+}
+
+#[test]
+fn webhooks_reach_a_misbehaving_receiver_at_least_once_through_server_kills() {
+    webhooks_on("webhooks", |dir| Rig::new(&bins(), dir), 113, 3);
+}
+
+#[test]
+fn webhooks_from_two_servers_on_one_postgres_database_are_never_lost() {
+    let db = postgres::fresh_database();
+    webhooks_on(
+        "webhooks on PostgreSQL",
+        |dir| Rig::on_postgres(&bins(), dir, &db.url),
+        127,
+        2,
     );
 }

@@ -174,7 +174,7 @@ fn soak(a: SoakArgs) -> anyhow::Result<()> {
         round += 1;
         let seed = a.seed.wrapping_mul(1_000_003).wrapping_add(round);
         type Scenario = fn(&mut Rig, u64, u32) -> anyhow::Result<()>;
-        let scenarios: [(&str, Scenario, u32); 10] = [
+        let scenarios: [(&str, Scenario, u32); 11] = [
             ("terminal kills", scenario::terminal_kills, 4),
             ("server kills", scenario::server_kills, 2),
             ("network", scenario::network, 2),
@@ -185,6 +185,7 @@ fn soak(a: SoakArgs) -> anyhow::Result<()> {
             ("restored backup", scenario::restored_backups, 1),
             ("picking", scenario::picking_under_faults, 1),
             ("restored picker", scenario::restored_pickers, 1),
+            ("webhooks", scenario::webhooks_under_kills, 1),
         ];
         for (name, run, runs) in scenarios {
             if Instant::now() >= until {
@@ -221,6 +222,7 @@ fn soak(a: SoakArgs) -> anyhow::Result<()> {
         rig.workers.pick_tasks,
         rig.workers.continued
     );
+    println!("soak: webhooks {}", rig.webhooks);
     for p in &rig.problems {
         println!("problem: {p}");
     }
@@ -228,7 +230,9 @@ fn soak(a: SoakArgs) -> anyhow::Result<()> {
         rig.problems.is_empty()
             && totals.lost == 0
             && totals.duplicated == 0
-            && totals.two_devices == 0,
+            && totals.two_devices == 0
+            && rig.webhooks.lost == 0
+            && rig.webhooks.forged == 0,
         "the offline promise was broken"
     );
     Ok(())
