@@ -10,7 +10,7 @@ use std::rc::Rc;
 use anyhow::{Context, Result};
 use slint::ComponentHandle;
 
-use crate::config::{Config, Paths};
+use crate::config::{Config, Paths, StationConfig};
 use crate::feedback::Speaker;
 use crate::station::PrinterHandle;
 use crate::store::Store;
@@ -18,7 +18,7 @@ use crate::sync::{SyncConfig, SyncHandle};
 use crate::terminal::{Terminal, system_today};
 use crate::ui::{self, AppWindow, Ctx};
 use laituri_station::printer::PrinterConfig;
-use laituri_station::scale::{ScaleConfig, ScaleReader};
+use laituri_station::scale::{ScaleConfig, ScaleReader, ScaleStatus};
 
 /// Runs the terminal until its window is closed.
 pub fn run(paths: &Paths, config: &Config) -> Result<()> {
@@ -78,23 +78,10 @@ pub fn run(paths: &Paths, config: &Config) -> Result<()> {
         }
         None => None,
     };
-    let _scale = match &config.station.scale {
-        Some(path) => {
-            let mut scale = ScaleConfig::new(path.clone());
-            if let Some(baud) = config.station.scale_baud {
-                scale.baud = baud;
-            }
-            let weak = window.as_weak();
-            Some(
-                ScaleReader::start_notifying(scale, move |status| {
-                    let _ =
-                        weak.upgrade_in_event_loop(move |ui| ui::packing::on_scale(&ui, status));
-                })
-                .context("starting the scale reader")?,
-            )
-        }
-        None => None,
-    };
+    let weak = window.as_weak();
+    let _scale = start_scale(&config.station, move |status| {
+        let _ = weak.upgrade_in_event_loop(move |ui| ui::packing::on_scale(&ui, status));
+    })?;
 
     tracing::info!(data_dir = %paths.data_dir.display(), server = %config.server_url, "terminal ready");
     if std::env::var_os("LAITURI_EXIT_WHEN_READY").is_some() {
@@ -108,6 +95,25 @@ pub fn run(paths: &Paths, config: &Config) -> Result<()> {
     sync.stop();
     drop(printer);
     Ok(())
+}
+
+/// The station's scale named in the configuration (`[station] scale`, `scale_baud`), read on a
+/// thread of its own; every change of what it shows goes to `deliver`, on that thread (the
+/// window hands it to the UI thread). `None` without a scale.
+pub fn start_scale(
+    station: &StationConfig,
+    deliver: impl FnMut(ScaleStatus) + Send + 'static,
+) -> Result<Option<ScaleReader>> {
+    let Some(path) = &station.scale else {
+        return Ok(None);
+    };
+    let mut scale = ScaleConfig::new(path.clone());
+    if let Some(baud) = station.scale_baud {
+        scale.baud = baud;
+    }
+    let reader =
+        ScaleReader::start_notifying(scale, deliver).context("starting the scale reader")?;
+    Ok(Some(reader))
 }
 
 /// A packing station's kiosk: the window fills the screen and the layout turns landscape. The

@@ -8,6 +8,9 @@
 //! shipped with two tracking numbers. An order packed while the server is down waits "awaiting
 //! label" and prints by itself once the server is back; a job resumes after a restart of the
 //! terminal core; a printer that does not answer shows why, and Reprint prints once it answers.
+//! A scale on a serial line (a pseudo-terminal's slave named as `[station] scale` in the
+//! configuration file, read by the real `ScaleReader` the terminal starts from it) weighs the
+//! open parcel once its weight is stable, and the parcel is recorded with it, from the scale.
 
 mod support;
 
@@ -563,5 +566,179 @@ fn a_printer_that_does_not_answer_shows_why_and_reprint_prints_once_it_does() {
     assert!(
         zpl.contains(&parcels(&ctx)[0].tracking_number.clone().unwrap()),
         "{zpl}"
+    );
+}
+
+/// A pseudo-terminal standing in for the station's scale: the master end is the scale, the
+/// slave's path is the serial port the configuration names.
+fn fake_scale() -> (std::fs::File, std::path::PathBuf) {
+    use rustix::pty::{OpenptFlags, grantpt, openpt, ptsname, unlockpt};
+    use std::os::unix::ffi::OsStringExt;
+    let master =
+        openpt(OpenptFlags::RDWR | OpenptFlags::NOCTTY | OpenptFlags::CLOEXEC).expect("openpt");
+    grantpt(&master).expect("grantpt");
+    unlockpt(&master).expect("unlockpt");
+    let name = ptsname(&master, Vec::new()).expect("ptsname");
+    let path = std::ffi::OsString::from_vec(name.into_bytes()).into();
+    (std::fs::File::from(master), path)
+}
+
+/// The scale in continuous output: sends the line last given over `lines` every 40 ms, on a
+/// thread of its own, until the sender is dropped.
+fn scale_sending(mut master: std::fs::File) -> mpsc::Sender<&'static [u8]> {
+    use std::io::Write;
+    let (tx, lines) = mpsc::channel::<&'static [u8]>();
+    std::thread::spawn(move || {
+        let mut line: Option<&[u8]> = None;
+        loop {
+            match lines.recv_timeout(Duration::from_millis(40)) {
+                Ok(next) => line = Some(next),
+                Err(mpsc::RecvTimeoutError::Timeout) => {}
+                Err(mpsc::RecvTimeoutError::Disconnected) => return,
+            }
+            if let Some(l) = line
+                && master.write_all(l).is_err()
+            {
+                return;
+            }
+        }
+    });
+    tx
+}
+
+/// Hands what the scale's reader reported to the window, as the app's event loop does, until
+/// `done` holds; false when 20 s pass first.
+fn pump_scale(
+    window: &AppWindow,
+    statuses: &mpsc::Receiver<ScaleStatus>,
+    done: impl Fn() -> bool,
+) -> bool {
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while std::time::Instant::now() < deadline {
+        if let Ok(status) = statuses.recv_timeout(Duration::from_millis(50)) {
+            ui::packing::on_scale(window, status);
+        }
+        if done() {
+            return true;
+        }
+    }
+    false
+}
+
+#[test]
+fn the_scale_on_a_serial_line_weighs_the_open_parcel_once_it_is_stable() {
+    use laituri_domain::packing::WeightFrom;
+    use laituri_protocol::{EventBody, WeightSource};
+
+    let dir = tempfile::tempdir().unwrap();
+    let server = support::start_demo_server(dir.path());
+    let url = server.handle.url();
+    let order = order_at_packing(&url, "K-5005", &[(SOCKS, 2)], None, "T-PACK-E");
+    let db = dir.path().join("terminal.sqlite3");
+    let sync = support::sync_config(db.clone(), &url);
+    support::sync_ok(&sync);
+
+    // The station's configuration file names the scale's port, as a kiosk's does; the terminal
+    // starts the scale's reader from it, as `laituri run` does.
+    let (master, port) = fake_scale();
+    let config_file = dir.path().join("laituri.toml");
+    std::fs::write(
+        &config_file,
+        format!(
+            "mute = true\n\n[station]\nscale = \"{}\"\nscale_baud = 9600\n",
+            port.display()
+        ),
+    )
+    .unwrap();
+    let config = laituri::config::Config::load(&config_file).unwrap();
+    let (ctx, window) = support::ui::open_window_with(&db, config.core());
+    window
+        .window()
+        .set_size(slint::LogicalSize::new(1280.0, 800.0));
+    let (tx, statuses) = mpsc::channel();
+    let _reader = laituri::app::start_scale(&config.station, move |status| {
+        let _ = tx.send(status);
+    })
+    .unwrap()
+    .expect("the configured scale is read");
+    let scale = scale_sending(master);
+
+    log_in(&ctx, &window, &server.guide);
+    tap(&window, sv("Packing"));
+    taken(&window, "T-PACK-E");
+    taken(&window, "BOX-S");
+    taken(&window, &shop::barcode(SOCKS));
+    taken(&window, &shop::barcode(SOCKS));
+    let weight = |ctx: &Ctx| ctx.terminal.borrow().packing().unwrap().view().weight;
+    assert!(
+        matches!(weight(&ctx), Some((_, WeightFrom::Estimate))),
+        "{:?}",
+        weight(&ctx)
+    );
+
+    // The parcel is put on the scale: it settles, and while it moves its weight is shown, not
+    // taken.
+    scale.send(b"US,GS,+0000.905kg\r\n").unwrap();
+    assert!(
+        pump_scale(&window, &statuses, || value(&window, "Scale") == "905 g …"),
+        "the scale shows {:?}",
+        value(&window, "Scale")
+    );
+    assert!(
+        matches!(weight(&ctx), Some((_, WeightFrom::Estimate))),
+        "an unstable weight was taken: {:?}",
+        weight(&ctx)
+    );
+
+    // Stable: the open parcel weighs what the scale says, from the scale.
+    scale.send(b"ST,GS,+0000.912kg\r\n").unwrap();
+    assert!(
+        pump_scale(&window, &statuses, || weight(&ctx)
+            == Some((912, WeightFrom::Scale))),
+        "the parcel weighs {:?}, the scale shows {:?}",
+        weight(&ctx),
+        value(&window, "Scale")
+    );
+    assert_eq!(value(&window, "Scale"), "912 g");
+    let shown = value(&window, "Weight");
+    assert!(
+        shown.contains("912 g") && shown.contains(translate(Lang::Sv, "from the scale")),
+        "{shown}"
+    );
+
+    // The parcel recorded carries the scale's weight, on the device and on the server.
+    tap(&window, "kvitto");
+    tap(&window, sv("Finish"));
+    assert!(
+        ctx.terminal.borrow().packing().unwrap().is_finished(),
+        "{}",
+        value(&window, "Feedback")
+    );
+    let events = ctx
+        .terminal
+        .borrow()
+        .store()
+        .events_of_type("parcel_packed", 1, 10, false)
+        .unwrap();
+    assert_eq!(events.len(), 1);
+    let EventBody::ParcelPacked { parcel, .. } = &events[0].1 else {
+        panic!("{:?}", events[0].1)
+    };
+    assert_eq!(
+        (parcel.weight_g, parcel.weight_source),
+        (912, WeightSource::Scale)
+    );
+    synced(&window, &sync);
+    let shipped = shop::order(&url, order.id);
+    let parcels: Vec<(u32, WeightSource)> = shipped
+        .parcels
+        .iter()
+        .map(|p| (p.weight_g, p.weight_source))
+        .collect();
+    assert_eq!(
+        parcels,
+        [(912, WeightSource::Scale)],
+        "{:?}",
+        shipped.history
     );
 }
