@@ -97,6 +97,13 @@ struct ScanArgs {
     /// totes, which stay in transit) instead of finishing the open job first.
     #[arg(long)]
     leave_picking_open: bool,
+    /// A packer at a packing station: pack the orders waiting at packing and confirm their
+    /// labels, nothing else.
+    #[arg(long)]
+    packer: bool,
+    /// A packer's shift ends once this file exists and nothing waits to pack.
+    #[arg(long)]
+    stop_file: Option<PathBuf>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -138,6 +145,8 @@ fn scan(a: ScanArgs) -> anyhow::Result<()> {
     c.pick_tote_prefix = a.pick_tote_prefix;
     c.packing = a.packing;
     c.finish_picking = !a.leave_picking_open;
+    c.packer = a.packer;
+    c.stop_file = a.stop_file;
     let summary = driver::run(&c)?;
     println!("{}", serde_json::to_string(&summary)?);
     Ok(())
