@@ -5,8 +5,9 @@
 //! - [`driver`]: the scanning driver, the real terminal core and sync worker with no window. It
 //!   receives goods into totes and puts the totes away into bins, by scanning a tote or by taking
 //!   its task under a lease, and picks orders: it takes a pick task (a lease), picks its lines
-//!   into one tote per order and drops the totes at packing. It writes every action the terminal
-//!   confirmed to an [`oracle`] file before the next action. The binary `laituri-driver` runs it
+//!   into one tote per order and drops the totes at packing; at a packing station it packs the
+//!   orders whose totes are at packing into parcels and confirms their labels. It writes every
+//!   action the terminal confirmed to an [`oracle`] file before the next action. The binary `laituri-driver` runs it
 //!   as a process that a test can kill -9.
 //! - [`outbound`]: stock and orders for the pickers, as the warehouse's other devices and the
 //!   merchants' systems bring them: goods received and put away into bins by a device of its
@@ -18,6 +19,9 @@
 //!   appears, server stock is the fold of the applied events' stock moves (in totes and in bins),
 //!   the outbox drained and the server's `last_seq` is the terminal's; and no task's progress came
 //!   from two devices.
+//! - [`packing`]: the checker of packing: every order a packer finished is packed (then
+//!   shipped, once its labels arrived) on the server, once, by one device, with parcels that hold
+//!   exactly what the order asks.
 //! - [`scenario`]: the faults, each over seeded runs, shared by the tests and the soak mode.
 //!
 //! Everything listens on 127.0.0.1 only, and every loop has a bound.
@@ -27,6 +31,7 @@ pub mod check;
 pub mod driver;
 pub mod oracle;
 pub mod outbound;
+pub mod packing;
 pub mod scenario;
 pub mod server;
 pub mod serverdb;
@@ -115,6 +120,10 @@ pub struct Totals {
     /// Of them, picking's actions that recorded something: a pick, a short pick, a zero check,
     /// the drop at packing.
     pub picks: u64,
+    /// Of them, packing's actions: a tote or reference that started a job, a box, an item, a
+    /// unit taken back out, a checklist entry, a weight, a parcel closed, the finish, a label
+    /// confirmed handled.
+    pub packs: u64,
     /// Confirmed events that did not reach the server, or stock short of the events' fold.
     pub lost: u64,
     /// Events counted more than once or that appeared from nowhere, or stock beyond the fold.
@@ -131,6 +140,7 @@ impl std::ops::AddAssign for Totals {
         self.faults += o.faults;
         self.actions += o.actions;
         self.picks += o.picks;
+        self.packs += o.packs;
         self.lost += o.lost;
         self.duplicated += o.duplicated;
         self.two_devices += o.two_devices;
@@ -141,13 +151,14 @@ impl fmt::Display for Totals {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "runs={} kills={} faults={} actions={} picks={} lost={} duplicated={} \
+            "runs={} kills={} faults={} actions={} picks={} packs={} lost={} duplicated={} \
              tasks_worked_by_two_devices={}",
             self.runs,
             self.kills,
             self.faults,
             self.actions,
             self.picks,
+            self.packs,
             self.lost,
             self.duplicated,
             self.two_devices

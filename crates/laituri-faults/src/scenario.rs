@@ -35,6 +35,9 @@ use crate::server::{self, ServerProcess};
 use crate::serverdb::{PgEvents, ServerEvents};
 use crate::{DemoFacts, Totals};
 
+mod packing;
+pub use packing::{PackTally, packing_server_kills, packing_under_faults};
+
 /// Where the binaries are.
 #[derive(Debug, Clone)]
 pub struct Bins {
@@ -84,6 +87,8 @@ pub struct Rig {
     /// Pick tasks made by releases, and what the last check of who worked the tasks found.
     pub pick_tasks_released: u64,
     pub workers: check::WorkerCheck,
+    /// What the packing scenarios found.
+    pub packing: PackTally,
     /// Bins and products the waves of stock for the pickers used: the next wave takes others.
     used: outbound::Used,
     pub problems: Vec<String>,
@@ -126,6 +131,7 @@ impl Rig {
             pick_actions: 0,
             pick_tasks_released: 0,
             workers: check::WorkerCheck::default(),
+            packing: PackTally::default(),
             used: outbound::Used::default(),
             problems: Vec::new(),
             runs: 0,
@@ -173,6 +179,7 @@ impl Rig {
             pick_actions: 0,
             pick_tasks_released: 0,
             workers: check::WorkerCheck::default(),
+            packing: PackTally::default(),
             used: outbound::Used::default(),
             verbose: true,
         })

@@ -183,7 +183,7 @@ fn soak(a: SoakArgs) -> anyhow::Result<()> {
         round += 1;
         let seed = a.seed.wrapping_mul(1_000_003).wrapping_add(round);
         type Scenario = fn(&mut Rig, u64, u32) -> anyhow::Result<()>;
-        let scenarios: [(&str, Scenario, u32); 10] = [
+        let scenarios: [(&str, Scenario, u32); 12] = [
             ("terminal kills", scenario::terminal_kills, 4),
             ("server kills", scenario::server_kills, 2),
             ("network", scenario::network, 2),
@@ -194,6 +194,8 @@ fn soak(a: SoakArgs) -> anyhow::Result<()> {
             ("restored backup", scenario::restored_backups, 1),
             ("picking", scenario::picking_under_faults, 1),
             ("restored picker", scenario::restored_pickers, 1),
+            ("packing", scenario::packing_under_faults, 1),
+            ("packing, server kills", scenario::packing_server_kills, 1),
         ];
         for (name, run, runs) in scenarios {
             if Instant::now() >= until {
@@ -229,6 +231,16 @@ fn soak(a: SoakArgs) -> anyhow::Result<()> {
         rig.pick_tasks_released,
         rig.workers.pick_tasks,
         rig.workers.continued
+    );
+    println!(
+        "soak: packing stations={} kills in a packing job={} orders finished={} parcels={} \
+         in two or more parcels={} shipped={}",
+        rig.packing.packers,
+        rig.packing.kills_in_job,
+        rig.packing.check.finished,
+        rig.packing.check.parcels,
+        rig.packing.check.multi_parcel,
+        rig.packing.check.shipped
     );
     for p in &rig.problems {
         println!("problem: {p}");
