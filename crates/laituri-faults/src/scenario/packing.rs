@@ -260,7 +260,13 @@ fn packing(rig: &mut Rig, seed: u64, rounds: u32, hit: Hit) -> anyhow::Result<()
         // A healthy network: the station asks for its labels until they arrive.
         let run = packer.run;
         crate::check::heal(&run.db, &rig.server.url())?;
-        let label_rounds = packing::await_labels(&run.db, &rig.server.url(), 40)?;
+        let label_rounds = match packing::await_labels(&run.db, &rig.server.url(), 40) {
+            Ok(n) => n,
+            Err(e) => {
+                rig.problems.push(format!("{}: {e:#}", run.name));
+                40
+            }
+        };
         rig.packing.label_rounds = rig.packing.label_rounds.max(label_rounds);
         rig.finish_run(&run)?;
         rig.totals.packs += packing::packing_actions(&crate::oracle::read(&run.oracle)?);
