@@ -28,6 +28,9 @@
 //! (a shift that ends), the driver goes on until a job holds goods in its totes and stops there,
 //! the goods in transit.
 //!
+//! A packer (`packer`, the same operator at a packing station) does nothing but pack the orders
+//! whose totes are at packing and confirm their labels, until its shift ends ([`packer`]).
+//!
 //! It owns nothing of the terminal: it calls `Terminal` as the UI adapters do.
 
 use std::path::PathBuf;
@@ -53,6 +56,8 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::Notify;
 
 use crate::oracle::{self, OracleEntry, OracleEvent, OracleWriter};
+
+pub mod packer;
 
 /// What to scan and how.
 #[derive(Debug, Clone)]
@@ -96,6 +101,11 @@ pub struct DriverConfig {
     /// Finish a pick job open when the items are done before ending; else end in the middle of
     /// one, once a job holds goods in its totes (they stay in transit).
     pub finish_picking: bool,
+    /// A packer at a packing station: packs the orders waiting at packing and confirms their
+    /// labels, and does nothing else (see [`packer`]).
+    pub packer: bool,
+    /// A packer's shift ends once this file exists and nothing waits to pack (see [`packer`]).
+    pub stop_file: Option<PathBuf>,
 }
 
 impl DriverConfig {
@@ -130,6 +140,8 @@ impl DriverConfig {
             pick_tote_prefix: "T-P".into(),
             packing: crate::outbound::PACKING.into(),
             finish_picking: true,
+            packer: false,
+            stop_file: None,
         }
     }
 
@@ -179,6 +191,13 @@ impl DriverConfig {
         kv("packing", self.packing.clone());
         if !self.finish_picking {
             a.push("--leave-picking-open".into());
+        }
+        if self.packer {
+            a.push("--packer".into());
+        }
+        if let Some(stop) = &self.stop_file {
+            a.push("--stop-file".into());
+            a.push(stop.display().to_string());
         }
         a
     }
@@ -245,6 +264,10 @@ pub fn events_after(conn: &Connection, after: u64) -> anyhow::Result<Vec<OracleE
             event_id: id.parse()?,
             quantity: (event_type == "goods_received")
                 .then(|| payload["quantity"].as_i64())
+                .flatten(),
+            order: packer::PACKING
+                .contains(&event_type.as_str())
+                .then(|| payload["order_id"].as_str().map(str::to_string))
                 .flatten(),
             event_type,
         });
@@ -327,6 +350,10 @@ pub struct Session {
     waker: Option<Arc<Notify>>,
     /// Whether the sync worker's last round reached the server (waits are skipped when not).
     link_up: Arc<AtomicBool>,
+    /// The packer's plan for the order in hand, and when its shift ends.
+    pack: packer::PackPlan,
+    /// Sync rounds that reached the server, counted by the sync worker's status.
+    online_rounds: Arc<std::sync::atomic::AtomicU64>,
 }
 
 /// What a refused action must leave untouched: the outbox, the local view, the flow's state.
@@ -385,6 +412,8 @@ impl Session {
             relabelled: Default::default(),
             waker: None,
             link_up: Arc::new(AtomicBool::new(true)),
+            pack: packer::PackPlan::default(),
+            online_rounds: Arc::default(),
         })
     }
 
@@ -508,6 +537,9 @@ impl Session {
             self.log_in()?;
         }
         let before = self.last_seq()?;
+        if self.config.packer {
+            return self.packer_step(before);
+        }
         if self.terminal.picking().is_some_and(|p| !p.is_finished()) {
             return self.pick_step(before);
         }
@@ -1129,9 +1161,11 @@ pub fn run(config: &DriverConfig) -> anyhow::Result<DriverSummary> {
     let online = Arc::new(AtomicBool::new(false));
     let o = online.clone();
     let link = session.link_flag();
+    let rounds = session.online_rounds.clone();
     let sync = SyncHandle::start(config.sync_config(), move |status| {
         if status.online {
             o.store(true, Ordering::SeqCst);
+            rounds.fetch_add(1, Ordering::SeqCst);
         }
         link.store(status.online, Ordering::SeqCst);
     })?;
@@ -1163,6 +1197,7 @@ pub fn run(config: &DriverConfig) -> anyhow::Result<DriverSummary> {
             } else {
                 config.pick_pct > 0 && !session.goods_in_totes()? && session.pick_work_left()?
             })
+        || (config.packer && session.packing_left()?)
     {
         if session.items_total >= config.items {
             after_items += 1;

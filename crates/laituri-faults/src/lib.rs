@@ -5,8 +5,9 @@
 //! - [`driver`]: the scanning driver, the real terminal core and sync worker with no window. It
 //!   receives goods into totes and puts the totes away into bins, by scanning a tote or by taking
 //!   its task under a lease, and picks orders: it takes a pick task (a lease), picks its lines
-//!   into one tote per order and drops the totes at packing. It writes every action the terminal
-//!   confirmed to an [`oracle`] file before the next action. The binary `laituri-driver` runs it
+//!   into one tote per order and drops the totes at packing; at a packing station it packs the
+//!   orders whose totes are at packing into parcels and confirms their labels. It writes every
+//!   action the terminal confirmed to an [`oracle`] file before the next action. The binary `laituri-driver` runs it
 //!   as a process that a test can kill -9.
 //! - [`outbound`]: stock and orders for the pickers, as the warehouse's other devices and the
 //!   merchants' systems bring them: goods received and put away into bins by a device of its
@@ -23,6 +24,9 @@
 //!   from two devices. For webhooks: every event of the server's outbox for the subscribed
 //!   merchant and types was acknowledged by the receiver at least once, signed, with the stored
 //!   body; nothing arrived that the server does not have.
+//! - [`packing`]: the checker of packing: every order a packer finished is packed (then
+//!   shipped, once its labels arrived) on the server, once, by one device, with parcels that hold
+//!   exactly what the order asks.
 //! - [`scenario`]: the faults, each over seeded runs, shared by the tests and the soak mode.
 //!
 //! Everything listens on 127.0.0.1 only, and every loop has a bound.
@@ -32,6 +36,7 @@ pub mod check;
 pub mod driver;
 pub mod oracle;
 pub mod outbound;
+pub mod packing;
 pub mod scenario;
 pub mod server;
 pub mod serverdb;
@@ -121,6 +126,10 @@ pub struct Totals {
     /// Of them, picking's actions that recorded something: a pick, a short pick, a zero check,
     /// the drop at packing.
     pub picks: u64,
+    /// Of them, packing's actions: a tote or reference that started a job, a box, an item, a
+    /// unit taken back out, a checklist entry, a weight, a parcel closed, the finish, a label
+    /// confirmed handled.
+    pub packs: u64,
     /// Confirmed events that did not reach the server, or stock short of the events' fold.
     pub lost: u64,
     /// Events counted more than once or that appeared from nowhere, or stock beyond the fold.
@@ -137,6 +146,7 @@ impl std::ops::AddAssign for Totals {
         self.faults += o.faults;
         self.actions += o.actions;
         self.picks += o.picks;
+        self.packs += o.packs;
         self.lost += o.lost;
         self.duplicated += o.duplicated;
         self.two_devices += o.two_devices;
@@ -147,13 +157,14 @@ impl fmt::Display for Totals {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "runs={} kills={} faults={} actions={} picks={} lost={} duplicated={} \
+            "runs={} kills={} faults={} actions={} picks={} packs={} lost={} duplicated={} \
              tasks_worked_by_two_devices={}",
             self.runs,
             self.kills,
             self.faults,
             self.actions,
             self.picks,
+            self.packs,
             self.lost,
             self.duplicated,
             self.two_devices

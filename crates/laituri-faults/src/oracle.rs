@@ -23,6 +23,9 @@ pub struct OracleEvent {
     /// Units, for `goods_received`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub quantity: Option<i64>,
+    /// The order, for packing's events (`parcel_packed`, `packing_finished`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub order: Option<String>,
 }
 
 /// One action the terminal confirmed (tone ok, warning or done).
@@ -114,6 +117,7 @@ mod tests {
                 event_id: Uuid::now_v7(),
                 event_type: "goods_received".into(),
                 quantity: Some(1),
+                order: None,
             }],
         }
     }

@@ -36,6 +36,9 @@ use crate::serverdb::{PgEvents, ServerEvents};
 use crate::webhooks::{Answered, Answers, Receiver};
 use crate::{DemoFacts, Totals, WebhookTotals};
 
+mod packing;
+pub use packing::{PackTally, packing_server_kills, packing_under_faults};
+
 /// Where the binaries are.
 #[derive(Debug, Clone)]
 pub struct Bins {
@@ -85,6 +88,8 @@ pub struct Rig {
     /// Pick tasks made by releases, and what the last check of who worked the tasks found.
     pub pick_tasks_released: u64,
     pub workers: check::WorkerCheck,
+    /// What the packing scenarios found.
+    pub packing: PackTally,
     /// Bins and products the waves of stock for the pickers used: the next wave takes others.
     used: outbound::Used,
     /// What the webhook scenario delivered, and what it found.
@@ -129,6 +134,7 @@ impl Rig {
             pick_actions: 0,
             pick_tasks_released: 0,
             workers: check::WorkerCheck::default(),
+            packing: PackTally::default(),
             used: outbound::Used::default(),
             webhooks: WebhookTotals::default(),
             problems: Vec::new(),
@@ -177,6 +183,7 @@ impl Rig {
             pick_actions: 0,
             pick_tasks_released: 0,
             workers: check::WorkerCheck::default(),
+            packing: PackTally::default(),
             used: outbound::Used::default(),
             webhooks: WebhookTotals::default(),
             verbose: true,

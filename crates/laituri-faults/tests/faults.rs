@@ -222,3 +222,50 @@ fn webhooks_from_two_servers_on_one_postgres_database_are_never_lost() {
         2,
     );
 }
+
+/// Prints what the packers did and found, and requires that they finished orders.
+fn packing_report(name: &str, t: &Totals, tally: &scenario::PackTally) {
+    let c = &tally.check;
+    println!(
+        "packing, {name}: packing stations={} packing actions={} kills of a station in the \
+         middle of a packing job={} orders finished={} parcels={} orders in two or more \
+         parcels={} shipped={} sync rounds until the last label={}",
+        tally.packers,
+        t.packs,
+        tally.kills_in_job,
+        c.finished,
+        c.parcels,
+        c.multi_parcel,
+        c.shipped,
+        tally.label_rounds
+    );
+    assert!(
+        t.packs > 0 && c.finished > 0,
+        "{name}: nothing was packed: {t}"
+    );
+    assert_eq!(c.shipped, c.finished, "{name}: finished orders not shipped");
+}
+
+#[test]
+fn packing_under_kills_and_network_faults_packs_each_order_once() {
+    let mut tally = scenario::PackTally::default();
+    let t = suite("packing", |rig| {
+        let ran = scenario::packing_under_faults(rig, 113, 2);
+        tally = rig.packing.clone();
+        ran
+    });
+    packing_report("packing", &t, &tally);
+    assert!(t.kills > 0 && t.faults > 0, "{t}");
+}
+
+#[test]
+fn packing_while_the_server_is_killed_packs_each_order_once() {
+    let mut tally = scenario::PackTally::default();
+    let t = suite("packing, server kill -9", |rig| {
+        let ran = scenario::packing_server_kills(rig, 127, 2);
+        tally = rig.packing.clone();
+        ran
+    });
+    packing_report("packing, server kill -9", &t, &tally);
+    assert!(t.kills > 0, "{t}");
+}

@@ -97,6 +97,13 @@ struct ScanArgs {
     /// totes, which stay in transit) instead of finishing the open job first.
     #[arg(long)]
     leave_picking_open: bool,
+    /// A packer at a packing station: pack the orders waiting at packing and confirm their
+    /// labels, nothing else.
+    #[arg(long)]
+    packer: bool,
+    /// A packer's shift ends once this file exists and nothing waits to pack.
+    #[arg(long)]
+    stop_file: Option<PathBuf>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -138,6 +145,8 @@ fn scan(a: ScanArgs) -> anyhow::Result<()> {
     c.pick_tote_prefix = a.pick_tote_prefix;
     c.packing = a.packing;
     c.finish_picking = !a.leave_picking_open;
+    c.packer = a.packer;
+    c.stop_file = a.stop_file;
     let summary = driver::run(&c)?;
     println!("{}", serde_json::to_string(&summary)?);
     Ok(())
@@ -174,7 +183,7 @@ fn soak(a: SoakArgs) -> anyhow::Result<()> {
         round += 1;
         let seed = a.seed.wrapping_mul(1_000_003).wrapping_add(round);
         type Scenario = fn(&mut Rig, u64, u32) -> anyhow::Result<()>;
-        let scenarios: [(&str, Scenario, u32); 11] = [
+        let scenarios: [(&str, Scenario, u32); 13] = [
             ("terminal kills", scenario::terminal_kills, 4),
             ("server kills", scenario::server_kills, 2),
             ("network", scenario::network, 2),
@@ -186,6 +195,8 @@ fn soak(a: SoakArgs) -> anyhow::Result<()> {
             ("picking", scenario::picking_under_faults, 1),
             ("restored picker", scenario::restored_pickers, 1),
             ("webhooks", scenario::webhooks_under_kills, 1),
+            ("packing", scenario::packing_under_faults, 1),
+            ("packing, server kills", scenario::packing_server_kills, 1),
         ];
         for (name, run, runs) in scenarios {
             if Instant::now() >= until {
@@ -223,6 +234,16 @@ fn soak(a: SoakArgs) -> anyhow::Result<()> {
         rig.workers.continued
     );
     println!("soak: webhooks {}", rig.webhooks);
+    println!(
+        "soak: packing stations={} kills in a packing job={} orders finished={} parcels={} \
+         in two or more parcels={} shipped={}",
+        rig.packing.packers,
+        rig.packing.kills_in_job,
+        rig.packing.check.finished,
+        rig.packing.check.parcels,
+        rig.packing.check.multi_parcel,
+        rig.packing.check.shipped
+    );
     for p in &rig.problems {
         println!("problem: {p}");
     }
