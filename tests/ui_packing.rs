@@ -31,24 +31,12 @@ use laituri_station::printer::PrinterConfig;
 use laituri_station::scale::{Reading, ScaleStatus};
 use slint::ComponentHandle;
 use support::orders::{self as shop, Stocker};
-use support::ui::{has, scan, tap, value};
+use support::ui::{has, last_seq, log_in_lead, scan, screen, sv, tap, value};
 
 const SOCKS: &str = "KO-006";
 const LAYER: &str = "KO-007";
 const GIFT: &str = "KO-GIFT-01";
 const PACKING: &str = "PACK-1";
-
-fn sv(label: &'static str) -> &'static str {
-    translate(Lang::Sv, label)
-}
-
-fn screen(ctx: &Ctx) -> Screen {
-    ctx.terminal.borrow().screen().clone()
-}
-
-fn last_seq(ctx: &Ctx) -> u64 {
-    ctx.terminal.borrow().store().counts().unwrap().last_seq
-}
 
 /// Units packed so far, as the packing screen's controller says.
 fn packed(ctx: &Ctx) -> i64 {
@@ -56,22 +44,6 @@ fn packed(ctx: &Ctx) -> i64 {
     t.packing()
         .map(|p| p.view().lines.iter().map(|l| l.packed).sum())
         .unwrap_or(0)
-}
-
-fn log_in(ctx: &Ctx, window: &AppWindow, guide: &laituri_server::demo::DemoGuide) {
-    let lead = guide
-        .operators
-        .iter()
-        .find(|o| o.roles.contains(&Role::Packing) && o.language == "sv")
-        .expect("the demo has a Swedish-speaking lead who packs");
-    scan(window, &lead.badge);
-    if let Some(pin) = &lead.pin {
-        for digit in pin.chars() {
-            tap(window, &digit.to_string());
-        }
-        tap(window, sv("Enter"));
-    }
-    assert_eq!(screen(ctx), Screen::Home, "{}", value(window, "Feedback"));
 }
 
 /// A scan that must be refused with an error, packing and recording nothing.
@@ -249,7 +221,7 @@ fn a_two_parcel_order_with_an_insert_is_packed_and_its_labels_print_themselves()
     let sync = support::sync_config(db.clone(), &url);
     support::sync_ok(&sync);
     let (ctx, window, _printer, printed) = station(&db, &address);
-    log_in(&ctx, &window, &server.guide);
+    log_in_lead(&ctx, &window, &server.guide, Role::Packing);
 
     // The order waits at packing; its tote starts the job.
     tap(&window, sv("Packing"));
@@ -402,7 +374,7 @@ fn an_order_packed_with_the_server_down_awaits_its_label_and_prints_once_it_is_b
     let sync = support::sync_config(db.clone(), &url);
     support::sync_ok(&sync);
     let (ctx, window, _printer, printed) = station(&db, &address);
-    log_in(&ctx, &window, &guide);
+    log_in_lead(&ctx, &window, &guide, Role::Packing);
     server.stop();
 
     pack_socks(&ctx, &window, "T-PACK-B", 1);
@@ -447,7 +419,7 @@ fn a_packing_job_resumes_after_the_terminal_restarts() {
     support::sync_ok(&sync);
     {
         let (ctx, window) = support::ui::open_window(&db);
-        log_in(&ctx, &window, &server.guide);
+        log_in_lead(&ctx, &window, &server.guide, Role::Packing);
         // The tote scanned on the menu opens its packing (not a putaway of the tote).
         taken(&window, "T-PACK-C");
         assert_eq!(
@@ -464,7 +436,7 @@ fn a_packing_job_resumes_after_the_terminal_restarts() {
         assert_eq!(last_seq(&ctx), 0);
     }
     let (ctx, window) = support::ui::open_window(&db);
-    log_in(&ctx, &window, &server.guide);
+    log_in_lead(&ctx, &window, &server.guide, Role::Packing);
     assert!(ctx.terminal.borrow().packing().is_some(), "the job resumed");
     tap(&window, sv("Packing"));
     assert_eq!(screen(&ctx), Screen::Packing);
@@ -533,7 +505,7 @@ fn a_printer_that_does_not_answer_shows_why_and_reprint_prints_once_it_does() {
     let sync = support::sync_config(db.clone(), &url);
     support::sync_ok(&sync);
     let (ctx, window, _printer, printed) = station(&db, &address.to_string());
-    log_in(&ctx, &window, &server.guide);
+    log_in_lead(&ctx, &window, &server.guide, Role::Packing);
     pack_socks(&ctx, &window, "T-PACK-D", 1);
     synced(&window, &sync);
     prints(&window, &printed, 1);
@@ -663,7 +635,7 @@ fn the_scale_on_a_serial_line_weighs_the_open_parcel_once_it_is_stable() {
     .expect("the configured scale is read");
     let scale = scale_sending(master);
 
-    log_in(&ctx, &window, &server.guide);
+    log_in_lead(&ctx, &window, &server.guide, Role::Packing);
     tap(&window, sv("Packing"));
     taken(&window, "T-PACK-E");
     taken(&window, "BOX-S");

@@ -14,13 +14,12 @@ mod support;
 use std::time::Duration;
 
 use i_slint_backend_testing::ElementHandle;
-use laituri::i18n::{Lang, translate};
 use laituri::terminal::Screen;
 use laituri::ui::{self, AppWindow, Ctx};
 use laituri_protocol::{EventBody, IN_TRANSIT, OrderStatus, Role, TaskKind, TaskStatus};
 use laituri_server::clock::Clock;
 use support::orders::{self as shop, Stocker};
-use support::ui::{has, scan, tap, value};
+use support::ui::{has, last_seq, log_in_lead, scan, screen, sv, tap, value};
 
 /// Plain products of the outdoor shop, and the bins they are stocked in (in walking order).
 const SOCKS: &str = "KO-006";
@@ -28,38 +27,6 @@ const LAYER: &str = "KO-007";
 const BIN_1: &str = "B-01-01-1";
 const BIN_2: &str = "B-01-02-1";
 const PACKING: &str = "PACK-1";
-
-/// A label as the demo's Swedish-speaking lead, who picks, sees it.
-fn sv(label: &'static str) -> &'static str {
-    translate(Lang::Sv, label)
-}
-
-fn screen(ctx: &Ctx) -> Screen {
-    ctx.terminal.borrow().screen().clone()
-}
-
-/// The last seq recorded on the device: nothing recorded means it did not move.
-fn last_seq(ctx: &Ctx) -> u64 {
-    ctx.terminal.borrow().store().counts().unwrap().last_seq
-}
-
-/// Logs in the shift lead (badge, then the PIN on the keypad).
-fn log_in(ctx: &Ctx, window: &AppWindow, server: &support::DemoServer) {
-    let lead = server
-        .guide
-        .operators
-        .iter()
-        .find(|o| o.roles.contains(&Role::Picking) && o.language == "sv")
-        .expect("the demo has a Swedish-speaking lead who picks");
-    scan(window, &lead.badge);
-    if let Some(pin) = &lead.pin {
-        for digit in pin.chars() {
-            tap(window, &digit.to_string());
-        }
-        tap(window, sv("Enter"));
-    }
-    assert_eq!(screen(ctx), Screen::Home, "{}", value(window, "Feedback"));
-}
 
 /// A scan that must be refused with an error and record nothing; the error is acknowledged.
 fn refused(ctx: &Ctx, window: &AppWindow, code: &str) -> String {
@@ -128,7 +95,7 @@ fn a_cluster_of_three_orders_is_picked_into_three_totes_with_a_skip_and_a_short_
     let sync = support::sync_config(db.clone(), &url);
     support::sync_ok(&sync);
     let (ctx, window) = support::ui::open_window(&db);
-    log_in(&ctx, &window, &server);
+    log_in_lead(&ctx, &window, &server.guide, Role::Picking);
 
     // The task is listed by its orders; a label that is no batch's is refused.
     tap(&window, sv("Picking"));
@@ -341,7 +308,7 @@ fn a_parked_pick_resumes_after_log_out_and_log_in_with_its_bound_totes() {
     let sync = support::sync_config(db.clone(), &url);
     support::sync_ok(&sync);
     let (ctx, window) = support::ui::open_window(&db);
-    log_in(&ctx, &window, &server);
+    log_in_lead(&ctx, &window, &server.guide, Role::Picking);
     tap(&window, sv("Picking"));
     // The batch chosen from the list by its orders.
     tap(&window, "K-2001, K-2002");
@@ -366,7 +333,7 @@ fn a_parked_pick_resumes_after_log_out_and_log_in_with_its_bound_totes() {
     tap(&window, sv("Log out"));
     assert_eq!(screen(&ctx), Screen::Login);
     assert!(ctx.terminal.borrow().picking().is_none());
-    log_in(&ctx, &window, &server);
+    log_in_lead(&ctx, &window, &server.guide, Role::Picking);
     assert!(ctx.terminal.borrow().picking().is_some(), "the job resumed");
     tap(&window, sv("Picking"));
     assert_eq!(screen(&ctx), Screen::Picking);
@@ -452,7 +419,7 @@ fn a_lease_lost_while_offline_is_shown_on_the_pick_screen_and_nothing_picked_is_
     let sync = support::sync_config(db.clone(), &url);
     support::sync_ok(&sync);
     let (ctx, window) = support::ui::open_window(&db);
-    log_in(&ctx, &window, &server);
+    log_in_lead(&ctx, &window, &server.guide, Role::Picking);
     tap(&window, sv("Picking"));
     tap(&window, sv("Take the next"));
     synced(&window, &sync);

@@ -104,3 +104,46 @@ pub fn value(ui: &AppWindow, label: &str) -> String {
         .unwrap_or_default()
         .to_string()
 }
+
+/// A label as the demo's Swedish-speaking shift lead sees it.
+pub fn sv(label: &'static str) -> &'static str {
+    laituri::i18n::translate(laituri::i18n::Lang::Sv, label)
+}
+
+/// The screen the terminal core is on.
+pub fn screen(ctx: &Ctx) -> laituri::terminal::Screen {
+    ctx.terminal.borrow().screen().clone()
+}
+
+/// The last seq recorded on the device: nothing recorded means it did not move.
+pub fn last_seq(ctx: &Ctx) -> u64 {
+    ctx.terminal.borrow().store().counts().unwrap().last_seq
+}
+
+/// Logs in the demo's Swedish-speaking shift lead who has `role` (badge, then the PIN on the
+/// keypad) and checks the menu opened.
+pub fn log_in_lead(
+    ctx: &Ctx,
+    window: &AppWindow,
+    guide: &laituri_server::demo::DemoGuide,
+    role: laituri_protocol::Role,
+) {
+    let lead = guide
+        .operators
+        .iter()
+        .find(|o| o.roles.contains(&role) && o.language == "sv")
+        .expect("the demo has a Swedish-speaking lead with the role");
+    scan(window, &lead.badge);
+    if let Some(pin) = &lead.pin {
+        for digit in pin.chars() {
+            tap(window, &digit.to_string());
+        }
+        tap(window, sv("Enter"));
+    }
+    assert_eq!(
+        screen(ctx),
+        laituri::terminal::Screen::Home,
+        "{}",
+        value(window, "Feedback")
+    );
+}
