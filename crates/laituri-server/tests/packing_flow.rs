@@ -333,22 +333,7 @@ async fn the_merchant_is_told_its_order_shipped_with_its_tracking_numbers() {
     stock_up(&s, &mut picker, KETTU, PRODUCT, KETTU_GTIN, 4, BIN).await;
     let order_id = picked_order(&s, &key, &mut picker, 2).await;
     let mut station = s.device().await;
-    let (packs, _) = pack_orders(&s, &station).await;
-    let pack = packs.into_iter().find(|p| p.order_id == order_id).unwrap();
-    let evs = [
-        station.event(&EventBody::ParcelPacked {
-            order_id,
-            location: PACK.into(),
-            parcel: parcel(1, 2),
-        }),
-        station.event(&EventBody::PackingFinished {
-            order_id,
-            location: PACK.into(),
-            parcels: 1,
-            moves: ship_out(&pack),
-        }),
-    ];
-    applied(&s, &station, &evs).await;
+    pack_in_one(&s, &mut station, order_id, 2).await;
     let labels: ShipmentLabels = json_ok(
         s.device_post(&station, paths::LABELS, &LabelRequest { order_id })
             .await,
