@@ -37,7 +37,7 @@ use laituri_protocol::{
 };
 use laituri_server::demo;
 use slint::ComponentHandle;
-use support::places::{BRIEF, FULL, Size, apply, build_brief_store, ensure_putaway_store};
+use support::places::{BRIEF, FULL, Size, apply, work_copy};
 
 const PACKING: &str = "PACK-1";
 /// Lines of an order; every fifth takes two units.
@@ -57,15 +57,7 @@ fn main() {
         BRIEF
     };
     let keep = tempfile::tempdir().expect("temporary folder");
-    let (master, work) = if full {
-        let master = ensure_putaway_store(FULL);
-        (master, support::data_dir().join("packing-work.sqlite3"))
-    } else {
-        let master = keep.path().join("packing-brief.sqlite3");
-        build_brief_store(&master, size);
-        (master, keep.path().join("packing-work.sqlite3"))
-    };
-    support::copy_db(&master, &work);
+    let work = work_copy(full, if full { FULL } else { size }, "packing", keep.path());
     {
         // The packing station's location with its boxes, and a packer, as a pull brings them.
         let mut store = Store::open(&work).expect("store");

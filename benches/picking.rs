@@ -33,7 +33,7 @@ use laituri_protocol::{
 };
 use laituri_server::demo;
 use slint::ComponentHandle;
-use support::places::{BRIEF, FULL, Size, apply, build_brief_store, ensure_putaway_store};
+use support::places::{BRIEF, FULL, Size, apply, work_copy};
 
 const PACKING: &str = "PACK-1";
 
@@ -41,15 +41,7 @@ fn main() {
     let full = support::run_by_cargo_bench();
     let size = if full { FULL } else { BRIEF };
     let keep = tempfile::tempdir().expect("temporary folder");
-    let (master, work) = if full {
-        let master = ensure_putaway_store(size);
-        (master, support::data_dir().join("picking-work.sqlite3"))
-    } else {
-        let master = keep.path().join("picking-brief.sqlite3");
-        build_brief_store(&master, size);
-        (master, keep.path().join("picking-work.sqlite3"))
-    };
-    support::copy_db(&master, &work);
+    let work = work_copy(full, size, "picking", keep.path());
     {
         // A packing location and a picker, as a pull brings them.
         let mut store = Store::open(&work).expect("store");

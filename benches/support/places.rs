@@ -147,6 +147,24 @@ pub fn ensure_putaway_store(size: Size) -> PathBuf {
     path
 }
 
+/// A working copy of the warehouse's store for one benchmark named `name`: the cached big one
+/// under `cargo bench` (`full`), else a small one built in `keep`.
+pub fn work_copy(full: bool, size: Size, name: &str, keep: &Path) -> PathBuf {
+    let (master, work) = if full {
+        let master = ensure_putaway_store(size);
+        (
+            master,
+            super::data_dir().join(format!("{name}-work.sqlite3")),
+        )
+    } else {
+        let master = keep.join(format!("{name}-brief.sqlite3"));
+        build_brief_store(&master, size);
+        (master, keep.join(format!("{name}-work.sqlite3")))
+    };
+    super::copy_db(&master, &work);
+    work
+}
+
 /// A small store for `cargo test`: everything through `apply_changes`, no server.
 pub fn build_brief_store(path: &Path, size: Size) {
     let mut store = Store::open(path).expect("store");
