@@ -104,19 +104,12 @@ impl AppState {
 
     /// The same state booking parcels through `shipping`.
     pub fn with_shipping(self, shipping: Shipping) -> AppState {
-        let inner = Arc::try_unwrap(self.inner).unwrap_or_else(|shared| Inner {
-            store: shared.store.clone(),
-            admin_key: shared.admin_key.clone(),
-            warehouse_id: shared.warehouse_id.clone(),
-            warehouse_name: shared.warehouse_name.clone(),
-            planner: shared.planner.clone(),
-            schedule: shared.schedule,
-            shipping: shared.shipping.clone(),
-            webhooks: shared.webhooks.clone(),
-        });
-        AppState {
-            inner: Arc::new(Inner { shipping, ..inner }),
+        let planning = self.inner.schedule;
+        let mut state = self.with_planning(planning);
+        if let Some(inner) = Arc::get_mut(&mut state.inner) {
+            inner.shipping = shipping;
         }
+        state
     }
 
     /// The carrier and the sender's address of labels.
