@@ -1081,6 +1081,9 @@ impl Worker {
                 }
             }
             pulled += page.changes.len();
+            if !page.has_more {
+                store.set_caught_up(crate::store::now_ms())?;
+            }
             if !page.has_more || self.stopping.load(Ordering::SeqCst) {
                 if pulled >= LARGE_PULL {
                     // A large pull leaves a write-ahead log as big as what it wrote, and every

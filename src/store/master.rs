@@ -204,11 +204,28 @@ impl Store {
                  DELETE FROM pack_totes;",
             )?;
             tx.execute(
-                "UPDATE device SET pull_cursor = 0, pull_epoch = ?1 WHERE id = 1",
+                "UPDATE device SET pull_cursor = 0, pull_epoch = ?1, caught_up_ms = NULL WHERE id = 1",
                 [epoch],
             )?;
             Ok(())
         })
+    }
+
+    /// Records that the pull reached the end of the server's change log at `at_ms`.
+    pub fn set_caught_up(&mut self, at_ms: i64) -> Result<()> {
+        self.conn()
+            .execute("UPDATE device SET caught_up_ms = ?1 WHERE id = 1", [at_ms])?;
+        Ok(())
+    }
+
+    /// When the pull last reached the end of the server's change log (device clock), if ever:
+    /// what the terminal shows of stock is at least this old, plus its own actions.
+    pub fn caught_up_ms(&self) -> Result<Option<i64>> {
+        Ok(self
+            .conn()
+            .query_row("SELECT caught_up_ms FROM device WHERE id = 1", [], |r| {
+                r.get(0)
+            })?)
     }
 
     pub fn pull_cursor(&self) -> Result<u64> {

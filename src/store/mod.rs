@@ -42,6 +42,7 @@ static MIGRATIONS: LazyLock<Migrations<'static>> = LazyLock::new(|| {
             "../../migrations/0004_device_continuation.sql"
         )),
         M::up(include_str!("../../migrations/0005_packing.sql")),
+        M::up(include_str!("../../migrations/0006_caught_up.sql")),
     ])
 });
 

@@ -30,6 +30,9 @@ pub struct StockRowLocal {
     pub expiry: Option<String>,
     pub condition: GoodsCondition,
     pub quantity: i64,
+    /// The part of `quantity` that is this device's moves the server has not shown back yet
+    /// (0 when the row is all pulled): "saved on the device, not yet confirmed".
+    pub pending: i64,
 }
 
 fn opt(s: &Option<String>) -> &str {
@@ -44,14 +47,18 @@ fn none_if_empty(s: String) -> Option<String> {
 /// `{where_pulled}`, `{where_to}` and `{where_from}` are conditions on the three sources.
 fn view_sql(where_pulled: &str, where_to: &str, where_from: &str) -> String {
     format!(
-        "SELECT merchant_id, product_id, location, container, lot, expiry, condition, sum(q) AS quantity FROM (
-            SELECT merchant_id, product_id, location, container, lot, expiry, condition, quantity AS q
+        "SELECT merchant_id, product_id, location, container, lot, expiry, condition, sum(q) AS quantity,
+                sum(l) AS pending FROM (
+            SELECT merchant_id, product_id, location, container, lot, expiry, condition, quantity AS q,
+                   0 AS l
               FROM stock_pulled WHERE {where_pulled}
             UNION ALL
-            SELECT merchant_id, product_id, to_location, to_container, lot, expiry, condition, quantity
+            SELECT merchant_id, product_id, to_location, to_container, lot, expiry, condition, quantity,
+                   quantity
               FROM local_moves WHERE to_location IS NOT NULL AND ({where_to})
             UNION ALL
-            SELECT merchant_id, product_id, from_location, from_container, lot, expiry, condition, -quantity
+            SELECT merchant_id, product_id, from_location, from_container, lot, expiry, condition, -quantity,
+                   -quantity
               FROM local_moves WHERE from_location IS NOT NULL AND ({where_from})
          ) GROUP BY merchant_id, product_id, location, container, lot, expiry, condition
          HAVING sum(q) <> 0
@@ -70,6 +77,7 @@ fn row_local(r: &rusqlite::Row) -> rusqlite::Result<StockRowLocal> {
         expiry: none_if_empty(r.get(5)?),
         condition: GoodsCondition::parse(&condition).unwrap_or(GoodsCondition::Damaged),
         quantity: r.get(7)?,
+        pending: r.get(8)?,
     })
 }
 

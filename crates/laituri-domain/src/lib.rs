@@ -8,6 +8,7 @@ pub mod calendar;
 pub mod carton;
 pub mod flow;
 pub mod layout;
+pub mod moving;
 pub mod packing;
 pub mod picking;
 pub mod putaway;

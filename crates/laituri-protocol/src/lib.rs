@@ -273,6 +273,20 @@ pub enum EventBody {
         parcels: u32,
         moves: Vec<StockMove>,
     },
+    /// Goods went from one place in the warehouse to another: a quantity of an item from a bin
+    /// or tote to another location, or a whole tote or license plate (`container`) to another
+    /// location, every row of it. Nothing enters or leaves the warehouse: every move has both
+    /// ends.
+    StockMoved {
+        move_id: Uuid,
+        #[serde(default)]
+        container: Option<String>,
+        moves: Vec<StockMove>,
+    },
+    /// A shift lead released the lease that device `holder` held on a task (the device went
+    /// away: a flat battery, a broken scanner): the task is open again for anyone, and the
+    /// holder's later events of it are refused as taken by another device.
+    LeaseRevoked { task_id: String, holder: Uuid },
 }
 
 /// A tote put down at packing with the order it holds.
@@ -332,11 +346,13 @@ impl EventBody {
             EventBody::PickFinished { .. } => "pick_finished",
             EventBody::ParcelPacked { .. } => "parcel_packed",
             EventBody::PackingFinished { .. } => "packing_finished",
+            EventBody::StockMoved { .. } => "stock_moved",
+            EventBody::LeaseRevoked { .. } => "lease_revoked",
         }
     }
 
     /// Every type name this build speaks, in one place.
-    pub const TYPES: [&'static str; 15] = [
+    pub const TYPES: [&'static str; 17] = [
         "receipt_opened",
         "goods_received",
         "unknown_barcode",
@@ -352,6 +368,8 @@ impl EventBody {
         "pick_finished",
         "parcel_packed",
         "packing_finished",
+        "stock_moved",
+        "lease_revoked",
     ];
 
     /// The stock moves this event states (empty for bookkeeping-only events). The server applies
@@ -387,7 +405,8 @@ impl EventBody {
             EventBody::PutAway { moves, .. }
             | EventBody::Picked { moves, .. }
             | EventBody::TotesDropped { moves, .. }
-            | EventBody::PackingFinished { moves, .. } => moves.clone(),
+            | EventBody::PackingFinished { moves, .. }
+            | EventBody::StockMoved { moves, .. } => moves.clone(),
             EventBody::ReceiptOpened { .. }
             | EventBody::PickShort { .. }
             | EventBody::ZeroChecked { .. }
@@ -397,7 +416,8 @@ impl EventBody {
             | EventBody::ReceiptClosed { .. }
             | EventBody::BinFull { .. }
             | EventBody::PutawayFinished { .. }
-            | EventBody::ExceptionResolved { .. } => Vec::new(),
+            | EventBody::ExceptionResolved { .. }
+            | EventBody::LeaseRevoked { .. } => Vec::new(),
         }
     }
 

@@ -180,6 +180,14 @@ pub fn release(row: &TaskRow, device: Uuid, claim: &TaskClaim) -> Option<TaskRow
         .then(|| row.cleared(TaskStatus::Open))
 }
 
+/// Gives the task back for `holder`, a device that went away (a shift lead's decision). `None`
+/// when `holder` no longer holds a current lease of it: a lease taken over, given back or
+/// finished meanwhile is never touched.
+pub fn revoke(row: &TaskRow, holder: Uuid) -> Option<TaskRow> {
+    (row.task.status == TaskStatus::Leased && row.holder == Some(holder))
+        .then(|| row.cleared(TaskStatus::Open))
+}
+
 /// Hands `from`'s lease of a task (current, or kept after the task was done for late events)
 /// over to `to` with the same token: the device continues under a new id. `None` when `from`
 /// does not hold it.

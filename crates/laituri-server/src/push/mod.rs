@@ -38,6 +38,7 @@ use crate::store::StoreError;
 use crate::webhooks;
 
 pub mod moves;
+mod moving;
 mod packing;
 mod picking;
 mod putaway;
@@ -451,6 +452,7 @@ impl Refs {
             putaway::refs(body, &mut refs);
             picking::refs(body, &mut refs);
             packing::refs(body, &mut refs);
+            moving::refs(body, &mut refs);
         }
         receiving::close_refs(received, &mut refs);
         refs
@@ -663,6 +665,9 @@ pub fn decide_event(
                 seq,
                 by: event.operator_id.clone(),
             }])
+        }
+        body @ (EventBody::StockMoved { .. } | EventBody::LeaseRevoked { .. }) => {
+            moving::decide(body, world, &ctx)
         }
     }
 }
