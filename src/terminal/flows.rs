@@ -22,7 +22,7 @@ pub struct Entry {
     pub resume: Option<Resume>,
 }
 
-pub const MENU: [Entry; 7] = [
+pub const MENU: [Entry; 9] = [
     Entry {
         id: "receiving",
         label: Label::Receiving,
@@ -54,6 +54,22 @@ pub const MENU: [Entry; 7] = [
         opens: Screen::PackingStart,
         screens: &[Screen::PackingStart, Screen::Packing],
         resume: Some(packing::resume_for),
+    },
+    Entry {
+        id: "stock",
+        label: Label::Stock,
+        role: None,
+        opens: Screen::Stock,
+        screens: &[Screen::Stock],
+        resume: None,
+    },
+    Entry {
+        id: "move",
+        label: Label::Move,
+        role: Some(Role::Putaway),
+        opens: Screen::Move,
+        screens: &[Screen::Move],
+        resume: None,
     },
     Entry {
         id: "exceptions",

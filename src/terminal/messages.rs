@@ -6,6 +6,7 @@
 //! [`crate::i18n`]), the same ones the screens' labels come from.
 
 use laituri_domain::carton::NoBox;
+use laituri_domain::moving::Message as MovingMessage;
 use laituri_domain::packing::{Confirmation, Entry, Message as PackingMessage, WeightFrom};
 use laituri_domain::picking::Message as PickingMessage;
 use laituri_domain::putaway::{Message as PutawayMessage, Why};
@@ -31,6 +32,8 @@ pub enum Label {
     Exceptions,
     ScannerCheck,
     About,
+    Stock,
+    Move,
 }
 
 impl Label {
@@ -48,6 +51,8 @@ impl Label {
             Label::Exceptions => tr!(lang, "Exceptions"),
             Label::ScannerCheck => tr!(lang, "Scanner check"),
             Label::About => tr!(lang, "About"),
+            Label::Stock => tr!(lang, "Stock"),
+            Label::Move => tr!(lang, "Move"),
         }
     }
 }
@@ -228,6 +233,16 @@ pub enum Text {
     /// A label shown on screen was confirmed handled.
     LabelHandled {
         parcel: u32,
+    },
+    Moving(MovingMessage),
+    /// A scan on the stock screen that is no location, tote or product.
+    NotStock {
+        code: String,
+    },
+    /// A stock look-up found `rows` rows.
+    LookedUp {
+        subject: super::stock::Subject,
+        rows: usize,
     },
 }
 
@@ -569,6 +584,13 @@ impl Text {
             Text::Store(trouble) => store(trouble, lang),
             Text::Receiving(m) => receiving(m, lang),
             Text::Putaway(m) => putaway(m, lang),
+            Text::Moving(m) => moving(m, lang),
+            Text::NotStock { code } => tr!(
+                lang,
+                "{code} is no location, tote or product known on this terminal. Scan a location, a tote or an item.",
+                code
+            ),
+            Text::LookedUp { subject, rows } => looked_up(subject, *rows, lang),
             Text::ToteEmpty { container } => tr!(
                 lang,
                 "{container} holds nothing to put away on this terminal. Scan another tote.",
@@ -1024,6 +1046,135 @@ fn receiving(m: &Message, lang: Lang) -> String {
         ),
         Message::Closed { .. } => tr!(lang, "Receipt closed and saved. Take the totes to putaway."),
         Message::ReceiptClosed => tr!(lang, "This receipt is closed. Go back to the menu."),
+    }
+}
+
+fn looked_up(subject: &super::stock::Subject, rows: usize, lang: Lang) -> String {
+    use super::stock::Subject;
+    match (subject, rows) {
+        (Subject::Location(place) | Subject::Container(place), 0) => {
+            tr!(lang, "{place} holds nothing on this terminal.", place)
+        }
+        (Subject::Location(place) | Subject::Container(place), n) => trn!(
+            lang,
+            "{place}: {n} row of goods.",
+            "{place}: {n} rows of goods.",
+            n,
+            place
+        ),
+        (Subject::Product(name), 0) => {
+            tr!(lang, "{name} is nowhere in stock on this terminal.", name)
+        }
+        (Subject::Product(name), n) => trn!(
+            lang,
+            "{name} is in {n} place.",
+            "{name} is in {n} places.",
+            n,
+            name
+        ),
+    }
+}
+
+/// How old what the terminal shows of stock is: the last complete pull, `None` before one.
+pub fn stock_age(lang: Lang, age: Option<String>) -> String {
+    match age {
+        Some(age) => tr!(
+            lang,
+            "Stock as the server had it {age} ago, with this terminal's own moves.",
+            age
+        ),
+        None => tr!(
+            lang,
+            "Not synced with the server yet: only this terminal's own moves are shown."
+        ),
+    }
+}
+
+fn moving(m: &MovingMessage, lang: Lang) -> String {
+    use MovingMessage as M;
+    match m {
+        M::ScanFrom => tr!(lang, "Scan the location or tote the goods are at."),
+        M::ScanItem { place } => tr!(
+            lang,
+            "Scan an item of {place} to move it, or scan a tote or another location.",
+            place
+        ),
+        M::ScanTo { name, quantity } => tr!(
+            lang,
+            "{quantity} × {name} in hand: scan the location they go to (or scan the item again for one more).",
+            quantity,
+            name
+        ),
+        M::ScanToWhole { container, units } => tr!(
+            lang,
+            "Tote {container} ({units} units): scan the location it goes to.",
+            container,
+            units
+        ),
+        M::Moved { name, quantity, to } => tr!(
+            lang,
+            "{quantity} × {name} moved to {to}.",
+            quantity,
+            name,
+            to
+        ),
+        M::MovedWhole { container, to } => {
+            tr!(lang, "Tote {container} moved to {to}.", container, to)
+        }
+        M::MoreThanKnown {
+            name,
+            quantity,
+            known,
+            place,
+        } => tr!(
+            lang,
+            "{quantity} × {name} is more than this terminal knows at {place} ({known}). If you hold them, scan where they go; a count will follow if the books are wrong.",
+            quantity,
+            name,
+            place,
+            known
+        ),
+        M::NothingHere { place } => tr!(
+            lang,
+            "{place} holds nothing on this terminal. Scan the place the goods are at.",
+            place
+        ),
+        M::NotHere { name, place } => tr!(
+            lang,
+            "{name} is not at {place} on this terminal. Scan an item of {place}, or look it up on the stock screen.",
+            name,
+            place
+        ),
+        M::WhichLot { name } => tr!(
+            lang,
+            "{name} is here in several lots: scan the lot's label (GS1) of the one you move.",
+            name
+        ),
+        M::SamePlace { place } => tr!(
+            lang,
+            "The goods are already at {place}. Scan the place they go to.",
+            place
+        ),
+        M::InTransit => tr!(
+            lang,
+            "Goods on a picker's cart move only with their pick task. Scan another place."
+        ),
+        M::PlaceFirst => tr!(lang, "Scan the location or tote the item is at first."),
+        M::NoQuantity => tr!(lang, "Scan an item first, then key in how many."),
+        M::ToteNowhere { container } => tr!(
+            lang,
+            "Tote {container} is nowhere on this terminal. Scan the location where the goods go.",
+            container
+        ),
+        M::Unknown { code } => tr!(
+            lang,
+            "{code} is not known on this terminal. Scan a location, a tote or an item; nothing was moved.",
+            code
+        ),
+        M::Cancelled => tr!(
+            lang,
+            "Put down: nothing was moved. Scan an item or another place."
+        ),
     }
 }
 

@@ -15,6 +15,7 @@ pub mod putaway;
 pub mod receiving;
 pub mod recognise;
 pub mod seam;
+pub mod stock;
 
 use std::sync::Arc;
 
@@ -103,6 +104,10 @@ pub enum Screen {
     ScannerCheck,
     Exceptions,
     About,
+    /// Stock look-up: what a location or tote holds, where an item is.
+    Stock,
+    /// Moves: goods from one place to another.
+    Move,
 }
 
 /// Settings the core needs from the configuration.
@@ -150,6 +155,9 @@ pub struct Terminal {
     waker: Option<Arc<Notify>>,
     /// Wakes the station's printer thread: labels wait to print.
     printer_poke: Option<Box<dyn Fn()>>,
+    /// The scan of the last stock look-up on the stock screen: asked again at each refresh, so
+    /// the screen follows the sync worker's news.
+    lookup: Option<scan::Scan>,
 }
 
 impl Terminal {
@@ -164,6 +172,7 @@ impl Terminal {
             job: None,
             waker: None,
             printer_poke: None,
+            lookup: None,
         }
     }
 
@@ -252,6 +261,15 @@ impl Terminal {
 
     pub fn packing(&self) -> Option<&PackingController> {
         self.job_as()
+    }
+
+    pub fn mover(&self) -> Option<&stock::MoveController> {
+        self.job_as()
+    }
+
+    /// The last stock look-up on this screen visit, as the local view answers it now.
+    pub fn stock_lookup(&self) -> Option<stock::Lookup> {
+        stock::look_up(&self.store, &self.config, self.lookup.as_ref()?).ok()
     }
 
     /// The job open on this device, by the text that names it, if any (one job at a time).
@@ -343,6 +361,8 @@ impl Terminal {
             Screen::Receiving | Screen::Putaway | Screen::Picking | Screen::Packing => {
                 self.job_scan(&scan)
             }
+            Screen::Stock => self.stock_scan(&scan),
+            Screen::Move => self.move_scan(&scan),
             Screen::PackingStart => self.packing_start_scan(&scan),
             Screen::PutawayStart => match recognise::recognise(&self.store, &self.config, &scan) {
                 Ok(recognise::Label::Container(c)) => self.start_putaway(&c, None),
@@ -529,6 +549,10 @@ impl Terminal {
             _ => screen,
         };
         self.screen = screen;
+        if self.screen == Screen::Stock {
+            // A new visit starts with nothing looked up.
+            self.lookup = None;
+        }
         if self.screen == Screen::PickingStart
             && self.job.is_none()
             && let Some(claim) = self.pick_lease_without_job()
@@ -631,6 +655,66 @@ impl Terminal {
     /// holds an order ready to pack starts packing, a tote or license plate with goods (or an
     /// item lying in one) starts putaway, a notice's reference
     /// or SSCC starts receiving; anything else asks to choose from the menu.
+    /// A scan on the stock screen: what it names, from the local stock view.
+    fn stock_scan(&mut self, scan: &scan::Scan) -> Reply {
+        match stock::look_up(&self.store, &self.config, scan) {
+            Ok(lookup) => {
+                let reply = Reply::new(
+                    Tone::Ok,
+                    Text::LookedUp {
+                        subject: lookup.subject.clone(),
+                        rows: lookup.rows.len(),
+                    },
+                );
+                self.lookup = Some(scan.clone());
+                reply
+            }
+            Err(reply) => reply,
+        }
+    }
+
+    /// A scan on the move screen: the open move job reads it, or it starts one.
+    fn move_scan(&mut self, scan: &scan::Scan) -> Reply {
+        if self.mover().is_none() {
+            if let Some(refusal) = self.busy() {
+                return refusal;
+            }
+            self.begin(Box::new(stock::MoveController::new()));
+        }
+        self.job_scan(scan)
+    }
+
+    /// Moves goods from the place last looked up: opens the move screen with it in hand.
+    pub fn move_from_lookup(&mut self) -> Reply {
+        if !self.can(Role::Putaway) {
+            return Reply::new(Tone::Error, Text::NotAllowed);
+        }
+        let Some(scan) = self
+            .stock_lookup()
+            .filter(|l| l.movable)
+            .and(self.lookup.clone())
+        else {
+            return Reply::new(Tone::Error, Text::NothingToDo);
+        };
+        if self.mover().is_none() {
+            if let Some(refusal) = self.busy() {
+                return refusal;
+            }
+            self.begin(Box::new(stock::MoveController::new()));
+        }
+        self.screen = Screen::Move;
+        self.with_job(|m: &mut stock::MoveController, cx| {
+            m.start_from(cx.store, cx.config, cx.operator, &scan, cx.today)
+        })
+    }
+
+    /// A button of the move screen.
+    pub fn move_action(&mut self, action: stock::Action) -> Reply {
+        self.with_job(|m: &mut stock::MoveController, cx| {
+            m.action(cx.store, cx.operator, action, cx.today)
+        })
+    }
+
     fn home_scan(&mut self, scan: &scan::Scan) -> Reply {
         if self.can(Role::Picking) {
             match self.pick_task_labelled(scan) {
@@ -669,6 +753,11 @@ impl Terminal {
             && let Some(c) = self.putaway_container(&label)
         {
             return self.start_putaway(&c, None);
+        }
+        // A location scanned at the menu: what it holds.
+        if let recognise::Label::Location(_) = &label {
+            self.screen = Screen::Stock;
+            return self.stock_scan(scan);
         }
         if !self.can(Role::Receiving) {
             return Reply::new(Tone::Warning, Text::ChooseFromMenu);

@@ -19,6 +19,7 @@ mod putaway_start;
 mod receiving;
 mod receiving_start;
 mod scanner_check;
+mod stock;
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -76,6 +77,7 @@ pub fn connect(ui: &AppWindow, ctx: Shared) {
     packing::connect(ui, ctx.clone());
     scanner_check::connect(ui, ctx.clone());
     exceptions::connect(ui, ctx.clone());
+    stock::connect(ui, ctx.clone());
     about::connect(ui, ctx.clone());
     refresh(ui, &ctx);
 }
@@ -118,6 +120,8 @@ pub fn on_sync_progress(ui: &AppWindow, status: &crate::sync::SyncStatus) {
                 | CoreScreen::Packing
                 | CoreScreen::PackingStart
                 | CoreScreen::Exceptions
+                | CoreScreen::Stock
+                | CoreScreen::Move
                 | CoreScreen::Login => true,
                 CoreScreen::ReceivingStart
                 | CoreScreen::PutawayStart
@@ -228,6 +232,8 @@ pub fn refresh(ui: &AppWindow, ctx: &Ctx) {
         CoreScreen::ScannerCheck => Screen::ScannerCheck,
         CoreScreen::Exceptions => Screen::Exceptions,
         CoreScreen::About => Screen::About,
+        CoreScreen::Stock => Screen::Stock,
+        CoreScreen::Move => Screen::Move,
     };
     ui.global::<AppAdapter>().set_screen(screen);
     ui.global::<AppAdapter>()
@@ -251,6 +257,8 @@ pub fn refresh(ui: &AppWindow, ctx: &Ctx) {
         CoreScreen::Packing => packing::refresh(ui, &t),
         CoreScreen::Exceptions => exceptions::refresh(ui, &t),
         CoreScreen::About => about::refresh(ui, &t),
+        CoreScreen::Stock => stock::refresh_lookup(ui, &t),
+        CoreScreen::Move => stock::refresh_move(ui, &t),
         CoreScreen::ScannerCheck => {}
     }
 }

@@ -94,20 +94,21 @@ impl Stocker {
     pub fn stock_up(&mut self, product: &str, quantity: i64, bin: &str) {
         let receipt = Uuid::now_v7();
         let tote = format!("T-IN-{}", &receipt.simple().to_string()[20..]);
-        let barcode = barcode(product);
-        let bodies = shelve(
-            receipt,
-            &Shelving {
-                merchant: MERCHANT,
-                product,
-                barcode: &barcode,
-                units: quantity,
-                lot: None,
-                expiry: None,
-                tote: &tote,
-                bin,
-            },
-        );
+        self.push_applied(&shelving(receipt, product, quantity, &tote, bin));
+    }
+
+    /// Receives `quantity` units of the shop's `product` into `tote` at the dock, where it
+    /// stays (its putaway task open).
+    pub fn receive_into(&mut self, product: &str, quantity: i64, tote: &str) {
+        let bodies: Vec<_> = shelving(Uuid::now_v7(), product, quantity, tote, "")
+            .into_iter()
+            .filter(|b| !matches!(b, laituri_protocol::EventBody::PutAway { .. }))
+            .collect();
+        self.push_applied(&bodies);
+    }
+
+    /// Pushes `bodies` as this device's next events; every one must be applied.
+    fn push_applied(&mut self, bodies: &[laituri_protocol::EventBody]) {
         let events: Vec<Event> = bodies
             .iter()
             .map(|b| {
@@ -226,6 +227,31 @@ impl Stocker {
 }
 
 /// The unit barcode (a GTIN-13) of a demo product.
+/// A receipt of `quantity` of the shop's `product` into `tote`, put away into `bin`.
+fn shelving(
+    receipt: Uuid,
+    product: &str,
+    quantity: i64,
+    tote: &str,
+    bin: &str,
+) -> Vec<laituri_protocol::EventBody> {
+    let barcode = barcode(product);
+    shelve(
+        receipt,
+        &Shelving {
+            merchant: MERCHANT,
+            product,
+            barcode: &barcode,
+            units: quantity,
+            lot: None,
+            expiry: None,
+            tote,
+            bin,
+        },
+    )
+    .to_vec()
+}
+
 pub fn barcode(product: &str) -> String {
     demo::data()
         .products

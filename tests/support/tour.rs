@@ -56,7 +56,7 @@ pub const KEYPAD: [&str; 13] = [
 ];
 
 /// The views of the screens: one fills the area between the feedback line and the scan field.
-const VIEWS: [&str; 13] = [
+const VIEWS: [&str; 15] = [
     "LoginView",
     "HomeView",
     "ReceivingStartView",
@@ -70,6 +70,8 @@ const VIEWS: [&str; 13] = [
     "ScannerCheckView",
     "ExceptionsView",
     "AboutView",
+    "StockView",
+    "MoveView",
 ];
 
 /// An element's rectangle: x, y, width, height.
@@ -529,6 +531,55 @@ pub fn tour(v: &mut impl Visit) {
         "packing-parcels",
         &["Label K-9001 · 1", tr("Menu")],
     );
+    tap(&window, tr("Menu"));
+    assert_eq!(screen(&ctx), Screen::Home);
+
+    // Stock: the look-up of the tote still at the dock, the whole tote in hand, then an item of
+    // it in hand with the keypad; nothing is moved.
+    tap(&window, tr("Stock"));
+    assert_eq!(screen(&ctx), Screen::Stock);
+    v.at(&window, "stock-start", &[tr("Menu")]);
+    let tote = &guide.totes[1];
+    scan(&window, tote);
+    v.at(&window, "stock", &[tr("Move goods from here"), tr("Menu")]);
+    tap(&window, tr("Move goods from here"));
+    assert_eq!(screen(&ctx), Screen::Move, "{}", value(&window, "Feedback"));
+    v.at(&window, "move-tote", &["In hand", tr("Cancel"), tr("Menu")]);
+    tap(&window, tr("Cancel"));
+    let product = ctx
+        .terminal
+        .borrow()
+        .store()
+        .container_contents(tote)
+        .unwrap()[0]
+        .product_id
+        .clone();
+    let code = guide
+        .notices
+        .iter()
+        .flat_map(|n| &n.scans)
+        .find(|s| s.product_id == product)
+        .expect("a barcode of the tote's goods")
+        .code
+        .clone();
+    scan(&window, tote);
+    tap(&window, tr("Cancel"));
+    scan(&window, &guide.docks[0]);
+    scan(&window, &code);
+    assert!(
+        !value(&window, "In hand").is_empty(),
+        "{}",
+        value(&window, "Feedback")
+    );
+    v.at(
+        &window,
+        "move-item",
+        &[tr("Quantity"), tr("Cancel"), tr("Menu")],
+    );
+    tap(&window, tr("Quantity"));
+    v.at(&window, "move-keypad", &keypad);
+    tap(&window, tr("Cancel keypad"));
+    tap(&window, tr("Cancel"));
     tap(&window, tr("Menu"));
     assert_eq!(screen(&ctx), Screen::Home);
 }
