@@ -113,6 +113,21 @@ impl Store {
         Ok(out)
     }
 
+    /// Tasks leased to some device, as the server last said: what a shift lead may give back
+    /// for a device that went away.
+    pub fn leased_tasks(&self, limit: u32) -> Result<Vec<Task>> {
+        let mut stmt = self.conn().prepare_cached(
+            "SELECT data FROM tasks WHERE kind IN ('putaway', 'pick', 'count') AND status = 'leased'
+             ORDER BY priority DESC, task_id LIMIT ?1",
+        )?;
+        let rows = stmt.query_map(params![limit], |r| r.get::<_, String>(0))?;
+        let mut out = Vec::new();
+        for data in rows {
+            out.push(serde_json::from_str(&data?)?);
+        }
+        Ok(out)
+    }
+
     /// A task the device knows, by its id (a batch label carries it).
     pub fn task(&self, task_id: &str) -> Result<Option<Task>> {
         let data: Option<String> = self

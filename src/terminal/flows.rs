@@ -22,7 +22,7 @@ pub struct Entry {
     pub resume: Option<Resume>,
 }
 
-pub const MENU: [Entry; 9] = [
+pub const MENU: [Entry; 10] = [
     Entry {
         id: "receiving",
         label: Label::Receiving,
@@ -77,6 +77,14 @@ pub const MENU: [Entry; 9] = [
         role: None,
         opens: Screen::Exceptions,
         screens: &[Screen::Exceptions],
+        resume: None,
+    },
+    Entry {
+        id: "held-tasks",
+        label: Label::HeldTasks,
+        role: Some(Role::Lead),
+        opens: Screen::HeldTasks,
+        screens: &[Screen::HeldTasks],
         resume: None,
     },
     Entry {

@@ -34,6 +34,7 @@ pub enum Label {
     About,
     Stock,
     Move,
+    HeldTasks,
 }
 
 impl Label {
@@ -53,6 +54,7 @@ impl Label {
             Label::About => tr!(lang, "About"),
             Label::Stock => tr!(lang, "Stock"),
             Label::Move => tr!(lang, "Move"),
+            Label::HeldTasks => tr!(lang, "Held tasks"),
         }
     }
 }
@@ -238,6 +240,13 @@ pub enum Text {
     /// A scan on the stock screen that is no location, tote or product.
     NotStock {
         code: String,
+    },
+    /// The task is not held by another device on this terminal's list.
+    NotHeldElsewhere {
+        task: String,
+    },
+    HeldTaskReleased {
+        task: String,
     },
     /// A stock look-up found `rows` rows.
     LookedUp {
@@ -585,6 +594,16 @@ impl Text {
             Text::Receiving(m) => receiving(m, lang),
             Text::Putaway(m) => putaway(m, lang),
             Text::Moving(m) => moving(m, lang),
+            Text::NotHeldElsewhere { task } => tr!(
+                lang,
+                "Task {task} is not held by another device on this terminal's list. Wait for the sync and look again.",
+                task
+            ),
+            Text::HeldTaskReleased { task } => tr!(
+                lang,
+                "Task {task} is given back: anyone can take it once the server has it. What the device does in it from now on is refused.",
+                task
+            ),
             Text::NotStock { code } => tr!(
                 lang,
                 "{code} is no location, tote or product known on this terminal. Scan a location, a tote or an item.",

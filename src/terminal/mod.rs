@@ -106,6 +106,8 @@ pub enum Screen {
     About,
     /// Stock look-up: what a location or tote holds, where an item is.
     Stock,
+    /// Tasks held by devices, for a shift lead to give back when a device went away.
+    HeldTasks,
     /// Moves: goods from one place to another.
     Move,
 }
@@ -382,7 +384,9 @@ impl Terminal {
             // The scanner check shows the scan; it does not act on it.
             Screen::ScannerCheck => return None,
             Screen::Home => self.home_scan(&scan),
-            Screen::Exceptions | Screen::About => Reply::new(Tone::Warning, Text::ChooseFromMenu),
+            Screen::Exceptions | Screen::About | Screen::HeldTasks => {
+                Reply::new(Tone::Warning, Text::ChooseFromMenu)
+            }
         };
         Some(reply)
     }
@@ -985,6 +989,46 @@ impl Terminal {
 
     /// A shift lead resolves an exception (after confirming on screen); anyone else is told who
     /// may. The resolution reaches the server with who resolved it.
+    /// Gives back the lease another device holds on `task_id` (a shift lead's decision, for a
+    /// device that went away): recorded like any action, applied by the server only while that
+    /// device still holds it.
+    pub fn release_held_task(&mut self, task_id: &str) -> Reply {
+        if !self.can(Role::Lead) {
+            return Reply::new(Tone::Error, Text::NotAllowed);
+        }
+        let own = self.store.device().map(|d| d.device_id).ok();
+        let holder = match self.store.task(task_id) {
+            Ok(Some(task)) => task.leased_to.filter(|h| Some(*h) != own),
+            Ok(None) => None,
+            Err(e) => return e.into(),
+        };
+        let Some(holder) = holder else {
+            return Reply::new(
+                Tone::Error,
+                Text::NotHeldElsewhere {
+                    task: task_id.to_string(),
+                },
+            );
+        };
+        let operator = self.operator_id();
+        let body = EventBody::LeaseRevoked {
+            task_id: task_id.to_string(),
+            holder,
+        };
+        match self.store.append_events(&operator, &[body]) {
+            Ok(_) => {
+                self.committed();
+                Reply::new(
+                    Tone::Ok,
+                    Text::HeldTaskReleased {
+                        task: task_id.to_string(),
+                    },
+                )
+            }
+            Err(e) => e.into(),
+        }
+    }
+
     pub fn resolve_exception(&mut self, id: i64) -> Reply {
         if !self.can(Role::Lead) {
             return Reply::new(Tone::Error, Text::OnlyLeadResolves);

@@ -8,6 +8,7 @@
 mod about;
 mod exceptions;
 mod header;
+mod held_tasks;
 mod home;
 mod login;
 pub mod packing;
@@ -78,6 +79,7 @@ pub fn connect(ui: &AppWindow, ctx: Shared) {
     scanner_check::connect(ui, ctx.clone());
     exceptions::connect(ui, ctx.clone());
     stock::connect(ui, ctx.clone());
+    held_tasks::connect(ui, ctx.clone());
     about::connect(ui, ctx.clone());
     refresh(ui, &ctx);
 }
@@ -122,6 +124,7 @@ pub fn on_sync_progress(ui: &AppWindow, status: &crate::sync::SyncStatus) {
                 | CoreScreen::Exceptions
                 | CoreScreen::Stock
                 | CoreScreen::Move
+                | CoreScreen::HeldTasks
                 | CoreScreen::Login => true,
                 CoreScreen::ReceivingStart
                 | CoreScreen::PutawayStart
@@ -234,6 +237,7 @@ pub fn refresh(ui: &AppWindow, ctx: &Ctx) {
         CoreScreen::About => Screen::About,
         CoreScreen::Stock => Screen::Stock,
         CoreScreen::Move => Screen::Move,
+        CoreScreen::HeldTasks => Screen::HeldTasks,
     };
     ui.global::<AppAdapter>().set_screen(screen);
     ui.global::<AppAdapter>()
@@ -259,6 +263,7 @@ pub fn refresh(ui: &AppWindow, ctx: &Ctx) {
         CoreScreen::About => about::refresh(ui, &t),
         CoreScreen::Stock => stock::refresh_lookup(ui, &t),
         CoreScreen::Move => stock::refresh_move(ui, &t),
+        CoreScreen::HeldTasks => held_tasks::refresh(ui, &t),
         CoreScreen::ScannerCheck => {}
     }
 }

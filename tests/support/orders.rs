@@ -109,6 +109,13 @@ impl Stocker {
 
     /// Pushes `bodies` as this device's next events; every one must be applied.
     fn push_applied(&mut self, bodies: &[laituri_protocol::EventBody]) {
+        for outcome in self.push(bodies) {
+            assert_eq!(outcome, EventOutcome::Applied);
+        }
+    }
+
+    /// Pushes `bodies` as this device's next events: the server's outcome of each.
+    pub fn push(&mut self, bodies: &[laituri_protocol::EventBody]) -> Vec<EventOutcome> {
         let events: Vec<Event> = bodies
             .iter()
             .map(|b| {
@@ -125,9 +132,7 @@ impl Stocker {
                 events,
             },
         );
-        for r in &resp.results {
-            assert_eq!(r.outcome, EventOutcome::Applied, "{r:?}");
-        }
+        resp.results.into_iter().map(|r| r.outcome).collect()
     }
 
     /// Leases the pick task and picks all of it into `tote`, dropped at `packing`: what a picker
@@ -187,29 +192,7 @@ impl Stocker {
             moves: dropped,
         });
         bodies.push(EventBody::PickFinished { task: claim });
-        self.push(&bodies);
-    }
-
-    fn push(&mut self, bodies: &[laituri_protocol::EventBody]) {
-        let events: Vec<Event> = bodies
-            .iter()
-            .map(|b| {
-                let seq = self.next_seq;
-                self.next_seq += 1;
-                Event::new(Uuid::now_v7(), self.id, seq, "OP-1900", 0, b)
-            })
-            .collect();
-        let resp: PushResponse = post(
-            &format!("{}{}", self.base, paths::PUSH),
-            Some(&self.token),
-            &PushRequest {
-                device_id: self.id,
-                events,
-            },
-        );
-        for r in &resp.results {
-            assert_eq!(r.outcome, EventOutcome::Applied, "{r:?}");
-        }
+        self.push_applied(&bodies);
     }
 
     /// Leases the task (as a lead's or another picker's device taking it over).
@@ -226,7 +209,6 @@ impl Stocker {
     }
 }
 
-/// The unit barcode (a GTIN-13) of a demo product.
 /// A receipt of `quantity` of the shop's `product` into `tote`, put away into `bin`.
 fn shelving(
     receipt: Uuid,
@@ -252,6 +234,7 @@ fn shelving(
     .to_vec()
 }
 
+/// The unit barcode (a GTIN-13) of a demo product.
 pub fn barcode(product: &str) -> String {
     demo::data()
         .products

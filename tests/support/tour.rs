@@ -56,7 +56,7 @@ pub const KEYPAD: [&str; 13] = [
 ];
 
 /// The views of the screens: one fills the area between the feedback line and the scan field.
-const VIEWS: [&str; 15] = [
+const VIEWS: [&str; 16] = [
     "LoginView",
     "HomeView",
     "ReceivingStartView",
@@ -72,6 +72,7 @@ const VIEWS: [&str; 15] = [
     "AboutView",
     "StockView",
     "MoveView",
+    "HeldTasksView",
 ];
 
 /// An element's rectangle: x, y, width, height.
@@ -580,6 +581,13 @@ pub fn tour(v: &mut impl Visit) {
     v.at(&window, "move-keypad", &keypad);
     tap(&window, tr("Cancel keypad"));
     tap(&window, tr("Cancel"));
+    tap(&window, tr("Menu"));
+    assert_eq!(screen(&ctx), Screen::Home);
+
+    // The lead's list of tasks devices hold.
+    tap(&window, tr("Held tasks"));
+    assert_eq!(screen(&ctx), Screen::HeldTasks);
+    v.at(&window, "held-tasks", &["Prompt", tr("Menu")]);
     tap(&window, tr("Menu"));
     assert_eq!(screen(&ctx), Screen::Home);
 }
