@@ -528,9 +528,10 @@ impl Flow for Moving {
         Moving::step(self, input, today)
     }
 
-    /// Nothing is in hand: the job holds nothing half-done, and another job may start.
+    /// Nothing is in hand (a place may be scanned): the job holds nothing half-done, and
+    /// another job may start.
     fn is_finished(&self) -> bool {
-        self.awaiting == Awaiting::From
+        self.hand.is_none() && self.awaiting != Awaiting::To
     }
 }
 

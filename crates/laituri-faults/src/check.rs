@@ -53,6 +53,8 @@ pub struct RunCheck {
     pub committed_events: u64,
     /// Confirmed `put_away` events (all of them on the server once, applied or partial).
     pub confirmed_putaways: u64,
+    /// Confirmed `stock_moved` events: goods moved from bin to bin.
+    pub confirmed_moves: u64,
     /// Confirmed events the server answered `Partial` (goods moved, task progress refused).
     pub partial: u64,
     /// Confirmed actions of picking that recorded something (a pick, a short pick, a zero check,
@@ -307,6 +309,9 @@ pub fn check_run(
             check.confirmed_events += 1;
             if e.event_type == "put_away" {
                 check.confirmed_putaways += 1;
+            }
+            if e.event_type == "stock_moved" {
+                check.confirmed_moves += 1;
             }
             match outbox.get(&e.seq) {
                 Some((id, _)) if *id == e.event_id => {}

@@ -106,6 +106,9 @@ pub struct DriverConfig {
     pub packer: bool,
     /// A packer's shift ends once this file exists and nothing waits to pack (see [`packer`]).
     pub stop_file: Option<PathBuf>,
+    /// Percent of the menu's choices that move part of a bin holding the merchant's goods into
+    /// another bin of its zones (item scans, now and then the keypad), when one holds goods.
+    pub move_pct: u32,
 }
 
 impl DriverConfig {
@@ -142,6 +145,7 @@ impl DriverConfig {
             finish_picking: true,
             packer: false,
             stop_file: None,
+            move_pct: 10,
         }
     }
 
@@ -199,6 +203,8 @@ impl DriverConfig {
             a.push("--stop-file".into());
             a.push(stop.display().to_string());
         }
+        a.push("--move-pct".into());
+        a.push(self.move_pct.to_string());
         a
     }
 
@@ -546,6 +552,13 @@ impl Session {
         if self.terminal.putaway().is_some_and(|p| !p.is_finished()) {
             return self.putaway_step(before);
         }
+        if self
+            .terminal
+            .mover()
+            .is_some_and(|m| m.view().in_hand.is_some())
+        {
+            return self.move_step(before);
+        }
         let open = self.terminal.receiving().is_some_and(|r| !r.is_closed());
         if !open {
             self.terminal.home();
@@ -553,6 +566,9 @@ impl Session {
                 return Ok(confirmed);
             }
             if let Some(confirmed) = self.menu_putaway(before)? {
+                return Ok(confirmed);
+            }
+            if let Some(confirmed) = self.menu_move(before)? {
                 return Ok(confirmed);
             }
             if let Err(r) = self.terminal.open(Screen::ReceivingStart) {
@@ -712,6 +728,85 @@ impl Session {
             .scan(&totes[0])
             .context("a tote scan always answers")?;
         self.record("putaway-tote", before, &r).map(Some)
+    }
+
+    /// From the menu: a bin of the merchant's zones where its goods lie on the view, scanned on
+    /// the move screen, and its item scanned (one in hand). `None` when the clerk does
+    /// something else.
+    fn menu_move(&mut self, before: u64) -> anyhow::Result<Option<bool>> {
+        if self.rng.random_range(0..100) >= self.config.move_pct {
+            return Ok(None);
+        }
+        let mut with_goods = Vec::new();
+        for bin in self.zone_bins()? {
+            let holds = self
+                .terminal
+                .store()
+                .location_contents(&bin)?
+                .iter()
+                .any(|r| r.merchant_id == self.config.merchant && r.quantity > 0);
+            if holds {
+                with_goods.push(bin);
+            }
+        }
+        if with_goods.is_empty() {
+            return Ok(None);
+        }
+        let bin = with_goods[self.rng.random_range(0..with_goods.len())].clone();
+        if let Err(r) = self.terminal.open(Screen::Move) {
+            return self.record("move-open", before, &r).map(Some);
+        }
+        let r = self
+            .terminal
+            .scan(&bin)
+            .context("a scan on the move screen always answers")?;
+        if !self.record("move-from", before, &r)? {
+            return Ok(Some(false));
+        }
+        let r = self
+            .terminal
+            .scan(&self.config.gtin.clone())
+            .context("a scan on the move screen always answers")?;
+        self.record("move-item", before, &r).map(Some)
+    }
+
+    /// The next step of a move with goods in hand: now and then the keypad (a quantity up to
+    /// what the view holds, or one past it), else the bin they go to, after which the clerk
+    /// leaves for the menu.
+    fn move_step(&mut self, before: u64) -> anyhow::Result<bool> {
+        let view = self
+            .terminal
+            .mover()
+            .map(|m| m.view())
+            .context("a move is open")?;
+        if *self.terminal.screen() != Screen::Move
+            && let Err(r) = self.terminal.open(Screen::Move)
+        {
+            return self.record("move-open", before, &r);
+        }
+        let known: i64 = view.rows.iter().map(|r| r.2).sum();
+        let in_hand = view.in_hand.as_ref().map_or(0, |h| h.1);
+        if in_hand == 1 && self.rng.random_range(0..100) < 30 {
+            let n = self.rng.random_range(1..=known.clamp(1, 4) + 1);
+            let r = self
+                .terminal
+                .move_action(laituri::terminal::stock::Action::Quantity(n));
+            return self.record("move-qty", before, &r);
+        }
+        let Some(to) = self.other_bin(Some(&view.from))? else {
+            let r = self
+                .terminal
+                .move_action(laituri::terminal::stock::Action::Cancel);
+            self.terminal.home();
+            return self.record("move-cancel", before, &r);
+        };
+        let r = self
+            .terminal
+            .scan(&to)
+            .context("a scan on the move screen always answers")?;
+        let confirmed = self.record("move-to", before, &r)?;
+        self.terminal.home();
+        Ok(confirmed)
     }
 
     /// Bins of the merchant's zones, for a bin other than the suggestion or when none is.

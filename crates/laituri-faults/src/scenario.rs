@@ -77,6 +77,8 @@ pub struct Rig {
     /// Confirmed `put_away` events, and those the server answered `Partial` (goods moved, task
     /// progress refused): delivered either way.
     pub confirmed_putaways: u64,
+    /// Confirmed `stock_moved` events (part of a bin moved into another).
+    pub confirmed_moves: u64,
     pub partial_events: u64,
     /// Terminals that went on under a new device id (their database was restored from a backup).
     pub continued_terminals: u64,
@@ -128,6 +130,7 @@ impl Rig {
             committed_events: 0,
             confirmed_events: 0,
             confirmed_putaways: 0,
+            confirmed_moves: 0,
             partial_events: 0,
             continued_terminals: 0,
             picking_events: BTreeMap::new(),
@@ -175,6 +178,7 @@ impl Rig {
             committed_events: 0,
             confirmed_events: 0,
             confirmed_putaways: 0,
+            confirmed_moves: 0,
             partial_events: 0,
             problems: Vec::new(),
             runs: 0,
@@ -326,6 +330,7 @@ impl Rig {
         self.committed_events += c.committed_events;
         self.confirmed_events += c.confirmed_events;
         self.confirmed_putaways += c.confirmed_putaways;
+        self.confirmed_moves += c.confirmed_moves;
         self.partial_events += c.partial;
         for p in &c.problems {
             self.problems.push(format!("{}: {p}", run.name));

@@ -44,8 +44,9 @@ fn suite_on(
     let totals = rig.finish().expect("the stock check runs");
     println!("fault totals, {name}: {totals}");
     println!(
-        "putaway, {name}: confirmed put_away events={} partial={}",
-        rig.confirmed_putaways, rig.partial_events
+        "putaway, {name}: confirmed put_away events={} partial={}; moves: confirmed \
+         stock_moved events={}",
+        rig.confirmed_putaways, rig.partial_events, rig.confirmed_moves
     );
     if totals.picks > 0 {
         println!(
@@ -91,10 +92,14 @@ fn keep_for_inspection(dir: &Path) {
 
 #[test]
 fn kill_9_of_the_terminal_at_random_moments_loses_and_doubles_nothing() {
+    let mut moves = 0;
     let t = suite("terminal kill -9", |rig| {
-        scenario::terminal_kills(rig, 11, 10)
+        scenario::terminal_kills(rig, 11, 10)?;
+        moves = rig.confirmed_moves;
+        Ok(())
     });
     assert!(t.kills > 0, "{t}");
+    assert!(moves > 0, "no goods were moved from bin to bin");
 }
 
 #[test]

@@ -273,7 +273,9 @@ fn what_is_left_stays_in_hand_for_the_next_move_and_an_empty_place_ends_it() {
         }
     );
     assert_eq!(m.from().unwrap().rows[0].quantity, 2);
-    assert!(!m.is_finished(), "the place still holds goods");
+    assert!(m.is_finished(), "nothing in hand: nothing half-done");
+    let in_hand = m.step(item("P2", None), today()).next;
+    assert!(!in_hand.is_finished(), "goods in hand");
     let step = m.step(Input::Quantity(2), today());
     let step = step.next.step(bin("A-02", vec![]), today());
     assert_eq!(step.next.prompt(), Message::ScanFrom);

@@ -104,6 +104,9 @@ struct ScanArgs {
     /// A packer's shift ends once this file exists and nothing waits to pack.
     #[arg(long)]
     stop_file: Option<PathBuf>,
+    /// Percent of the menu's choices that move part of a bin into another bin.
+    #[arg(long, default_value_t = 10)]
+    move_pct: u32,
 }
 
 #[derive(Debug, clap::Args)]
@@ -147,6 +150,7 @@ fn scan(a: ScanArgs) -> anyhow::Result<()> {
     c.finish_picking = !a.leave_picking_open;
     c.packer = a.packer;
     c.stop_file = a.stop_file;
+    c.move_pct = a.move_pct.min(100);
     let summary = driver::run(&c)?;
     println!("{}", serde_json::to_string(&summary)?);
     Ok(())
