@@ -986,9 +986,31 @@ impl fmt::Display for DemoGuide {
             "   With the server down the parcel waits \"awaiting label\" and prints when it is back."
         )?;
         writeln!(f)?;
+        let movers: Vec<&str> = self
+            .operators
+            .iter()
+            .filter(|o| o.roles.contains(&Role::Putaway))
+            .map(|o| o.badge.as_str())
+            .collect();
         writeln!(
             f,
-            "7. Scan {} to see an unknown barcode recorded for a shift lead.",
+            "7. Stock (anyone): open Stock, scan a bin ({}) to see what it holds, or an item to see",
+            p.bins.first().map(String::as_str).unwrap_or("")
+        )?;
+        writeln!(
+            f,
+            "   where it is; it works offline and says how old the terminal's view is. Move ({}):",
+            movers.join(", ")
+        )?;
+        writeln!(
+            f,
+            "   tap Move, scan an item (again for one more, or Qty) and the bin it goes to; a tote"
+        )?;
+        writeln!(f, "   looked up moves whole to the location scanned.")?;
+        writeln!(f)?;
+        writeln!(
+            f,
+            "8. Scan {} to see an unknown barcode recorded for a shift lead.",
             self.unknown_barcode
         )?;
         Ok(())
