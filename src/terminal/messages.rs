@@ -241,6 +241,8 @@ pub enum Text {
     NotStock {
         code: String,
     },
+    /// The terminal has not pulled the server's whole change log yet.
+    CatchingUp,
     /// The task is not held by another device on this terminal's list.
     NotHeldElsewhere {
         task: String,
@@ -594,6 +596,10 @@ impl Text {
             Text::Receiving(m) => receiving(m, lang),
             Text::Putaway(m) => putaway(m, lang),
             Text::Moving(m) => moving(m, lang),
+            Text::CatchingUp => tr!(
+                lang,
+                "The terminal is still fetching the warehouse's work from the server. Wait a moment, then scan again."
+            ),
             Text::NotHeldElsewhere { task } => tr!(
                 lang,
                 "Task {task} is not held by another device on this terminal's list. Wait for the sync and look again.",

@@ -1169,6 +1169,13 @@ impl Terminal {
         if let Some(refusal) = self.busy() {
             return refusal;
         }
+        // A station still pulling the server's history would offer orders another station
+        // packed since: their removal has not arrived yet.
+        match self.store.caught_up_ms() {
+            Ok(Some(_)) => {}
+            Ok(None) => return Reply::new(Tone::Warning, Text::CatchingUp),
+            Err(e) => return e.into(),
+        }
         match self.store.packed_here(order_id) {
             Ok(true) => {
                 let reference = self

@@ -857,3 +857,73 @@ fn a_pick_lease_whose_job_never_began_begins_when_picking_is_opened() {
     assert_eq!(t.screen(), &Screen::Picking, "the held batch begins");
     assert_eq!(t.picking().unwrap().claim().task_id, "pick-1");
 }
+
+#[test]
+fn a_station_still_catching_up_with_the_server_does_not_start_packing() {
+    use laituri_protocol::{Location, PackGoods, PackOrder};
+    let dir = tempfile::tempdir().unwrap();
+    let mut t = terminal_at(&dir.path().join("t.sqlite3"));
+    let order_id = uuid::Uuid::from_u128(77);
+    let changes = [
+        Change::Location(Location {
+            box_types: Vec::new(),
+            aisle: None,
+            bay: None,
+            code: "PACK-1".into(),
+            kind: LocationKind::Packing,
+            zone: "PACK".into(),
+            walk_order: 99,
+            capacity: None,
+        }),
+        Change::Operator(
+            OperatorInput {
+                id: "pia".into(),
+                name: "Pia".into(),
+                badge: "OP-1003".into(),
+                pin: None,
+                roles: vec![Role::Packing],
+                language: "en".into(),
+            }
+            .into_operator()
+            .with_pin_hashed(None),
+        ),
+        Change::PackOrder(PackOrder {
+            order_id,
+            reference: "#1001".into(),
+            merchant_id: "M1".into(),
+            shipping_method: "posti-parcel".into(),
+            pickup_point: None,
+            goods: vec![PackGoods {
+                location: "PACK-1".into(),
+                tote: "T-7".into(),
+                product_id: "P1".into(),
+                lot: None,
+                expiry: None,
+                quantity: 1,
+            }],
+            inserts: Vec::new(),
+            documents: Vec::new(),
+        }),
+    ];
+    let records: Vec<ChangeRecord> = changes
+        .into_iter()
+        .enumerate()
+        .map(|(i, change)| ChangeRecord {
+            cursor: 300 + i as u64,
+            change,
+        })
+        .collect();
+    t.store_mut().apply_changes(&records, 302).unwrap();
+    t.scan("OP-1003");
+    t.open(Screen::PackingStart).unwrap();
+    let seq = t.store().counts().unwrap().last_seq;
+    // The pull has not reached the end of the server's log: the order may be packed elsewhere.
+    let r = t.scan("T-7").unwrap();
+    assert_eq!(r.text, Text::CatchingUp);
+    assert_eq!(*t.screen(), Screen::PackingStart);
+    assert_eq!(t.store().counts().unwrap().last_seq, seq);
+    // Once it has, the tote starts the packing.
+    t.store_mut().set_caught_up(crate::store::now_ms()).unwrap();
+    let r = t.scan("T-7").unwrap();
+    assert_eq!(*t.screen(), Screen::Packing, "{:?}", r.text);
+}
