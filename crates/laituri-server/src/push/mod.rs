@@ -37,6 +37,7 @@ use uuid::Uuid;
 use crate::store::StoreError;
 use crate::webhooks;
 
+pub mod counting;
 pub mod moves;
 mod packing;
 mod picking;
@@ -451,6 +452,7 @@ impl Refs {
             putaway::refs(body, &mut refs);
             picking::refs(body, &mut refs);
             packing::refs(body, &mut refs);
+            counting::refs(body, &event.operator_id, &mut refs);
         }
         receiving::close_refs(received, &mut refs);
         refs
@@ -663,6 +665,9 @@ pub fn decide_event(
                 seq,
                 by: event.operator_id.clone(),
             }])
+        }
+        body @ (EventBody::LocationCounted { .. } | EventBody::CountDecided { .. }) => {
+            counting::decide(body, world, &ctx, &event.operator_id)
         }
     }
 }
