@@ -82,6 +82,7 @@ fn main() {
                     roles: vec![Role::Receiving, Role::Putaway, Role::Picking, Role::Packing],
                     language: "fi".into(),
                     pin: None,
+                    count_limits: None,
                 }),
             ],
         );

@@ -66,6 +66,7 @@ fn main() {
                     roles: vec![Role::Receiving, Role::Putaway, Role::Picking],
                     language: "fi".into(),
                     pin: None,
+                    count_limits: None,
                 }),
             ],
         );

@@ -176,6 +176,7 @@ pub fn build_brief_store(path: &Path, size: Size) {
         roles: vec![Role::Receiving, Role::Putaway],
         language: "fi".into(),
         pin: None,
+        count_limits: None,
     })];
     // Barcodes as the server stores and sends them (GTIN-14).
     let products = (0..size.products).map(super::product).collect();

@@ -117,6 +117,7 @@ pub fn fixtures() -> Vec<Change> {
                 pin: None,
                 roles: vec![Role::Receiving, Role::Putaway],
                 language: "en".into(),
+                count_limits: None,
             }
             .into_operator()
             .with_pin_hashed(None),
@@ -129,6 +130,7 @@ pub fn fixtures() -> Vec<Change> {
                 pin: Some("1234".into()),
                 roles: vec![Role::Picking],
                 language: "fi".into(),
+                count_limits: None,
             }
             .into_operator()
             .with_pin_hashed(None),
@@ -883,6 +885,7 @@ fn a_station_still_catching_up_with_the_server_does_not_start_packing() {
                 pin: None,
                 roles: vec![Role::Packing],
                 language: "en".into(),
+                count_limits: None,
             }
             .into_operator()
             .with_pin_hashed(None),

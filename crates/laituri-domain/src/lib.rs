@@ -6,6 +6,7 @@
 
 pub mod calendar;
 pub mod carton;
+pub mod counting;
 pub mod flow;
 pub mod layout;
 pub mod moving;

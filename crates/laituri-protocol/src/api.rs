@@ -39,6 +39,7 @@ pub mod paths {
     pub const RELEASE: &str = "/api/v1/tasks/release";
     pub const LABELS: &str = "/api/v1/shipments/labels";
     pub const WEBHOOKS: &str = "/api/v1/integration/webhooks";
+    pub const COUNT_PLANS: &str = "/api/v1/admin/count-plans";
 }
 
 /// Every error the server answers, whatever the endpoint.
@@ -194,6 +195,8 @@ pub enum Change {
     /// Something the device must forget: a deactivated operator, a released or finished task's
     /// packet, purged personal data.
     Removed(Removed),
+    /// A count waiting for a lead's approval, for every device (a lead's terminal lists them).
+    PendingCount(crate::PendingCount),
 }
 
 /// What a tombstone removes.
@@ -208,6 +211,7 @@ pub enum EntityKind {
     Task,
     WorkPacket,
     PackOrder,
+    PendingCount,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 pub mod api;
+pub mod counting;
 pub mod master;
 pub mod orders;
 pub mod packing;
@@ -20,6 +21,7 @@ pub mod tasks;
 pub mod webhooks;
 
 pub use api::*;
+pub use counting::*;
 pub use master::*;
 pub use orders::*;
 pub use packing::*;
@@ -287,6 +289,19 @@ pub enum EventBody {
     /// away: a flat battery, a broken scanner): the task is open again for anyone, and the
     /// holder's later events of it are refused as taken by another device.
     LeaseRevoked { task_id: String, holder: Uuid },
+    /// A blind count of one location was finished: what was found there, line by line (goods
+    /// the count names no line of were not there). States no moves: the server books the
+    /// variance against its own level ([`counting`]), at once or after a lead's approval.
+    LocationCounted {
+        count_id: Uuid,
+        #[serde(default)]
+        task: Option<TaskClaim>,
+        location: String,
+        lines: Vec<CountLine>,
+    },
+    /// A lead approved (the recorded variance is booked) or rejected (nothing changes, a recount
+    /// is opened) a count that waited for approval; the event's operator is the lead.
+    CountDecided { count_id: Uuid, approve: bool },
 }
 
 /// A tote put down at packing with the order it holds.
@@ -348,11 +363,13 @@ impl EventBody {
             EventBody::PackingFinished { .. } => "packing_finished",
             EventBody::StockMoved { .. } => "stock_moved",
             EventBody::LeaseRevoked { .. } => "lease_revoked",
+            EventBody::LocationCounted { .. } => "location_counted",
+            EventBody::CountDecided { .. } => "count_decided",
         }
     }
 
     /// Every type name this build speaks, in one place.
-    pub const TYPES: [&'static str; 17] = [
+    pub const TYPES: [&'static str; 19] = [
         "receipt_opened",
         "goods_received",
         "unknown_barcode",
@@ -370,6 +387,8 @@ impl EventBody {
         "packing_finished",
         "stock_moved",
         "lease_revoked",
+        "location_counted",
+        "count_decided",
     ];
 
     /// The stock moves this event states (empty for bookkeeping-only events). The server applies
@@ -417,7 +436,9 @@ impl EventBody {
             | EventBody::BinFull { .. }
             | EventBody::PutawayFinished { .. }
             | EventBody::ExceptionResolved { .. }
-            | EventBody::LeaseRevoked { .. } => Vec::new(),
+            | EventBody::LeaseRevoked { .. }
+            | EventBody::LocationCounted { .. }
+            | EventBody::CountDecided { .. } => Vec::new(),
         }
     }
 
@@ -432,6 +453,7 @@ impl EventBody {
             | EventBody::ZeroChecked { task, .. }
             | EventBody::TotesDropped { task, .. }
             | EventBody::PickFinished { task } => Some(task),
+            EventBody::LocationCounted { task, .. } => task.as_ref(),
             _ => None,
         }
     }
@@ -552,6 +574,45 @@ mod tests {
         ev.schema = EVENT_SCHEMA;
         ev.payload = serde_json::json!({"nonsense": true});
         assert!(matches!(ev.body(), Err(EventDecodeError::BadPayload(_))));
+    }
+
+    #[test]
+    fn a_count_states_quantities_and_no_moves() {
+        let body = EventBody::LocationCounted {
+            count_id: Uuid::nil(),
+            task: Some(TaskClaim {
+                task_id: "count-1".into(),
+                token: 3,
+            }),
+            location: "A-01".into(),
+            lines: vec![CountLine {
+                merchant_id: "M1".into(),
+                product_id: "P1".into(),
+                lot: None,
+                expiry: None,
+                condition: GoodsCondition::Good,
+                container: None,
+                counted: 4,
+                expected: 5,
+            }],
+        };
+        let ev = Event::new(Uuid::nil(), Uuid::nil(), 1, "op", 0, &body);
+        assert_eq!(ev.event_type, "location_counted");
+        assert_eq!(ev.body().unwrap(), body);
+        assert!(body.moves().is_empty());
+        assert_eq!(body.task().map(|t| t.token), Some(3));
+        // A line without its optional fields is good goods outside any container.
+        let line: CountLine = serde_json::from_value(serde_json::json!({
+            "merchant_id": "M1", "product_id": "P1", "counted": 2
+        }))
+        .unwrap();
+        assert_eq!((line.condition, line.expected), (GoodsCondition::Good, 0));
+        let decided = EventBody::CountDecided {
+            count_id: Uuid::nil(),
+            approve: true,
+        };
+        assert_eq!(decided.type_name(), "count_decided");
+        assert!(EventBody::TYPES.contains(&decided.type_name()));
     }
 
     #[test]

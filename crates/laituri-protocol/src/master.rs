@@ -195,6 +195,10 @@ pub struct Operator {
     /// sent.
     #[serde(skip)]
     pub pin: Option<String>,
+    /// How far this operator's counts may differ from the stock before a lead must approve
+    /// them; none set: every difference waits for a lead. A lead's counts need no approval.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub count_limits: Option<crate::CountLimits>,
 }
 
 impl Operator {
@@ -234,6 +238,9 @@ pub struct OperatorInput {
     pub roles: Vec<Role>,
     #[serde(default = "default_language")]
     pub language: String,
+    /// See [`Operator::count_limits`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub count_limits: Option<crate::CountLimits>,
 }
 
 impl OperatorInput {
@@ -247,6 +254,7 @@ impl OperatorInput {
             roles: self.roles,
             language: self.language,
             pin: self.pin,
+            count_limits: self.count_limits,
         }
     }
 }

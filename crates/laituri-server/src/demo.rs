@@ -397,6 +397,7 @@ fn operators() -> Vec<OperatorInput> {
             pin: pin.map(Into::into),
             roles,
             language: lang.into(),
+            count_limits: None,
         };
     vec![
         op(

@@ -31,6 +31,7 @@ use tokio::sync::{Semaphore, oneshot, watch};
 use tower::ServiceExt;
 
 pub mod clock;
+pub mod counts;
 pub mod demo;
 pub mod enrolment;
 pub mod http;

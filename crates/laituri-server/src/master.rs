@@ -218,6 +218,7 @@ mod tests {
             pin: Some("1234".into()),
             roles: vec![Role::Receiving],
             language: "fi".into(),
+            count_limits: None,
         };
         let mut no_pin = input.clone();
         no_pin.id = "OP-2".into();

@@ -265,6 +265,7 @@ async fn a_merchants_key_never_reads_or_changes_another_merchants_data() {
         (Method::POST, paths::API_KEYS.into(),
          Some(json!({"scope": "merchant", "merchant_id": B})), forbidden()),
         (Method::DELETE, key_path.clone(), None, forbidden()),
+        (Method::POST, paths::COUNT_PLANS.into(), Some(json!({"merchant_id": B})), forbidden()),
     ];
 
     // Every integration and admin endpoint of the description is tried above.

@@ -20,6 +20,7 @@ use crate::planner::{Planner, Schedule};
 use crate::shipping::Shipping;
 use crate::store::Store;
 
+mod counts;
 mod device;
 pub mod error;
 pub mod extract;
@@ -295,6 +296,10 @@ pub fn router(state: AppState, limits: &Limits) -> Router {
             axum::routing::delete(integration::delete_api_key),
         )
         .merge(webhooks::routes())
+        .route(
+            paths::COUNT_PLANS,
+            post(counts::post_count_plan).layer(limit(SMALL_LIMIT)),
+        )
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))

@@ -37,6 +37,7 @@ use uuid::Uuid;
 use crate::store::StoreError;
 use crate::webhooks;
 
+pub mod counting;
 pub mod moves;
 mod moving;
 mod packing;
@@ -453,6 +454,7 @@ impl Refs {
             picking::refs(body, &mut refs);
             packing::refs(body, &mut refs);
             moving::refs(body, &mut refs);
+            counting::refs(body, &event.operator_id, &mut refs);
         }
         receiving::close_refs(received, &mut refs);
         refs
@@ -668,6 +670,9 @@ pub fn decide_event(
         }
         body @ (EventBody::StockMoved { .. } | EventBody::LeaseRevoked { .. }) => {
             moving::decide(body, world, &ctx)
+        }
+        body @ (EventBody::LocationCounted { .. } | EventBody::CountDecided { .. }) => {
+            counting::decide(body, world, &ctx, &event.operator_id)
         }
     }
 }

@@ -77,6 +77,12 @@ pub struct Refs {
     pub event_ids: BTreeSet<Uuid>,
     /// Orders by id, with every reservation of each.
     pub orders: BTreeSet<Uuid>,
+    /// Active operators by id (whether a lead, their count limits).
+    pub operators: BTreeSet<String>,
+    /// Counts by id.
+    pub counts: BTreeSet<Uuid>,
+    /// Locations whose every stock row is needed (in any container or none).
+    pub location_stock: BTreeSet<String>,
 }
 
 impl Refs {
@@ -88,6 +94,7 @@ impl Refs {
     /// the batch (their stock and their putaway tasks), where not asked for already.
     pub fn follow_up(&self, world: &World) -> Refs {
         let mut more = Refs::default();
+        super::counting::follow_up(world, self, &mut more);
         for receipt_id in &self.receipt_containers {
             let Some(pairs) = world.receipt_containers.get(receipt_id) else {
                 continue;
@@ -134,6 +141,9 @@ pub struct World {
     pub picks: BTreeMap<(Uuid, String), PickRow>,
     /// The server's clock when the batch was loaded, Unix milliseconds.
     pub now_ms: i64,
+    /// Active operators by id.
+    pub operators: BTreeMap<String, super::counting::OperatorRef>,
+    pub counts: BTreeMap<Uuid, crate::counts::CountRow>,
 }
 
 fn active(status: TaskStatus) -> bool {
@@ -206,6 +216,8 @@ impl World {
         self.orders.extend(other.orders);
         self.picks.extend(other.picks);
         self.now_ms = self.now_ms.max(other.now_ms);
+        self.operators.extend(other.operators);
+        self.counts.extend(other.counts);
     }
 
     /// Every reservation of an order, in line order.
@@ -277,6 +289,9 @@ impl World {
             Effect::SavePick(p) => {
                 self.picks
                     .insert((p.order_id, p.line_id.clone()), p.clone());
+            }
+            Effect::SaveCount(row) => {
+                self.counts.insert(row.count_id, row.clone());
             }
             Effect::TallyReceipt { .. }
             | Effect::Publish { .. }
@@ -373,6 +388,8 @@ pub enum Effect {
     },
     /// An event for the merchant's webhooks, into the outbox ([`crate::webhooks`]).
     Notify(crate::webhooks::Notice),
+    /// Inserts or replaces a count (its status and who decided it change).
+    SaveCount(crate::counts::CountRow),
 }
 
 impl Effect {
@@ -524,6 +541,21 @@ impl World {
         for e in &refs.event_ids {
             if self.applied_events.contains(e) {
                 w.applied_events.insert(*e);
+            }
+        }
+        for (k, q) in &self.stock {
+            if refs.location_stock.contains(&k.location) {
+                w.stock.insert(k.clone(), *q);
+            }
+        }
+        for o in &refs.operators {
+            if let Some(op) = self.operators.get(o) {
+                w.operators.insert(o.clone(), *op);
+            }
+        }
+        for c in &refs.counts {
+            if let Some(row) = self.counts.get(c) {
+                w.counts.insert(*c, row.clone());
             }
         }
         w

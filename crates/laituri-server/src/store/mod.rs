@@ -31,6 +31,7 @@ use crate::webhooks::{Attempted, DueDelivery, OutboxEvent, WebhookChange, Webhoo
 pub mod postgres;
 pub(crate) mod rows;
 pub mod sqlite;
+mod sqlite_counts;
 mod sqlite_orders;
 mod sqlite_outbound;
 mod sqlite_webhooks;
@@ -392,8 +393,19 @@ pub trait Webhooks: Send + Sync + 'static {
     async fn settle_delivery(&self, attempt: &Attempted) -> Result<(), StoreError>;
 }
 
+/// Counts a lead plans ([`crate::counts`]).
+#[async_trait]
+pub trait Counts: Send + Sync + 'static {
+    /// Makes the count tasks of `plan` by the rules of [`crate::counts::plan`], in one
+    /// transaction: none for a location and merchant whose count task is open already.
+    async fn plan_counts(
+        &self,
+        plan: &laituri_protocol::CountPlan,
+    ) -> Result<laituri_protocol::CountPlanSummary, StoreError>;
+}
+
 /// Storage of one warehouse's devices, events, master data, stock and change log.
-pub trait Store: DeviceSync + MasterData + Views + Orders + Webhooks {
+pub trait Store: DeviceSync + MasterData + Views + Orders + Webhooks + Counts {
     fn warehouse_id(&self) -> &str;
 }
 

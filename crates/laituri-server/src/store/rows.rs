@@ -15,6 +15,39 @@ use super::{StockFilter, StoreError};
 use crate::push::StockKey;
 use crate::tasks::{LeaseRefusal, TaskRow};
 
+/// A count as read back from its columns (both backends store the same).
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn count_row(
+    count_id: Uuid,
+    location: String,
+    device_id: Uuid,
+    seq: i64,
+    operator_id: String,
+    status: &str,
+    lines: &str,
+    decided_by: Option<String>,
+    counted_at_ms: i64,
+) -> Result<crate::counts::CountRow, StoreError> {
+    Ok(crate::counts::CountRow {
+        count_id,
+        location,
+        device_id,
+        seq: u64::try_from(seq).map_err(corrupt)?,
+        operator_id,
+        status: crate::counts::CountStatus::parse(status)
+            .ok_or_else(|| corrupt(format!("count status {status:?}")))?,
+        lines: from_json(lines)?,
+        decided_by,
+        counted_at_ms,
+    })
+}
+
+/// An operator as the push rules read it from its stored JSON.
+pub(crate) fn operator_ref(data: &str) -> Result<crate::push::counting::OperatorRef, StoreError> {
+    let operator: Operator = from_json(data)?;
+    Ok(crate::push::counting::OperatorRef::of(&operator))
+}
+
 pub(crate) fn corrupt(what: impl std::fmt::Display) -> StoreError {
     StoreError::Backend {
         message: format!("unreadable row in the database: {what}"),
@@ -69,6 +102,7 @@ pub(crate) fn change_row(change: &Change) -> (&'static str, String, String) {
         Change::WorkPacket(w) => ("work_packet", w.task.task_id.clone(), to_json(w)),
         Change::PackOrder(p) => ("pack_order", p.order_id.to_string(), to_json(p)),
         Change::Removed(r) => ("removed", r.id.clone(), to_json(r)),
+        Change::PendingCount(c) => ("pending_count", c.count_id.to_string(), to_json(c)),
     }
 }
 
@@ -84,6 +118,7 @@ pub(crate) fn change_from_row(entity: &str, data: &str) -> Result<Change, StoreE
         "stock" => Change::Stock(from_json(data)?),
         "work_packet" => Change::WorkPacket(from_json(data)?),
         "removed" => Change::Removed(from_json(data)?),
+        "pending_count" => Change::PendingCount(from_json(data)?),
         other => return Err(corrupt(format!("unknown change entity {other:?}"))),
     })
 }

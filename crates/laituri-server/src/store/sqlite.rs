@@ -71,6 +71,7 @@ pub(crate) fn migrations() -> Migrations<'static> {
         M::up(include_str!("../../migrations/0008_picking.sql")),
         M::up(include_str!("../../migrations/0009_packing.sql")),
         M::up(include_str!("../../migrations/0010_webhooks.sql")),
+        M::up(include_str!("../../migrations/0011_counts.sql")),
     ])
 }
 
@@ -587,10 +588,11 @@ fn work_packet(conn: &Connection, wh: &str, row: &TaskRow) -> Result<WorkPacket,
     Ok(packet(task, lease, merchant, products, bins))
 }
 
-const TASK_COLUMNS: &str = "SELECT task_id, kind, merchant_id, priority, status, container, lines,
+pub(super) const TASK_COLUMNS: &str =
+    "SELECT task_id, kind, merchant_id, priority, status, container, lines,
     reason, leased_to, lease_token, lease_expires_ms, fence, orders FROM tasks";
 
-fn task_from_row(r: &rusqlite::Row<'_>) -> Result<TaskRow, StoreError> {
+pub(super) fn task_from_row(r: &rusqlite::Row<'_>) -> Result<TaskRow, StoreError> {
     let holder: Option<String> = r.get(8)?;
     StoredTask {
         task_id: r.get(0)?,
@@ -976,6 +978,56 @@ impl Ledger for SqliteLedger<'_, '_> {
                 w.applied_events.insert(parse_uuid(&id?)?);
             }
         }
+        if !refs.location_stock.is_empty() {
+            let sql = format!(
+                "{STOCK_COLUMNS} FROM json_each(?2) AS k
+                 CROSS JOIN stock AS s INDEXED BY stock_by_location
+                 ON s.warehouse_id = ?1 AND s.location = k.value"
+            );
+            let mut stmt = tx.prepare_cached(&sql)?;
+            let mut rows = stmt.query(params![wh, to_json(&refs.location_stock)])?;
+            while let Some(r) = rows.next()? {
+                let (key, quantity) = stock_from_row(r)?;
+                w.stock.insert(key, quantity);
+            }
+        }
+        if !refs.operators.is_empty() {
+            let mut stmt = tx.prepare_cached(
+                "SELECT id, data FROM operators WHERE warehouse_id = ?1 AND active = 1
+                 AND id IN (SELECT value FROM json_each(?2))",
+            )?;
+            let mut rows = stmt.query(params![wh, to_json(&refs.operators)])?;
+            while let Some(r) = rows.next()? {
+                let data: String = r.get(1)?;
+                w.operators
+                    .insert(r.get(0)?, super::rows::operator_ref(&data)?);
+            }
+        }
+        if !refs.counts.is_empty() {
+            let mut stmt = tx.prepare_cached(
+                "SELECT count_id, location, device_id, seq, operator_id, status, lines,
+                     decided_by, counted_at_ms
+                 FROM counts WHERE warehouse_id = ?1
+                 AND count_id IN (SELECT value FROM json_each(?2))",
+            )?;
+            let mut rows = stmt.query(params![wh, to_json(&refs.counts)])?;
+            while let Some(r) = rows.next()? {
+                let (id, device, status, lines): (String, String, String, String) =
+                    (r.get(0)?, r.get(2)?, r.get(5)?, r.get(6)?);
+                let row = super::rows::count_row(
+                    parse_uuid(&id)?,
+                    r.get(1)?,
+                    parse_uuid(&device)?,
+                    r.get(3)?,
+                    r.get(4)?,
+                    &status,
+                    &lines,
+                    r.get(7)?,
+                    r.get(8)?,
+                )?;
+                w.counts.insert(row.count_id, row);
+            }
+        }
         Ok(w)
     }
 
@@ -1003,7 +1055,7 @@ impl Ledger for SqliteLedger<'_, '_> {
     }
 }
 
-const STOCK_COLUMNS: &str =
+pub(super) const STOCK_COLUMNS: &str =
     "SELECT s.merchant_id, s.product_id, s.location, s.container, s.lot, s.expiry, s.condition,
          s.quantity";
 
@@ -1034,7 +1086,7 @@ pub(super) fn picks_where(
     Ok(out)
 }
 
-fn stock_from_row(r: &rusqlite::Row<'_>) -> Result<(StockKey, i64), StoreError> {
+pub(super) fn stock_from_row(r: &rusqlite::Row<'_>) -> Result<(StockKey, i64), StoreError> {
     let key = stock_key([
         r.get(0)?,
         r.get(1)?,
@@ -1283,6 +1335,27 @@ impl SqliteLedger<'_, '_> {
                     n.subject,
                     n.body(),
                     n.created_at_ms
+                ])?;
+            }
+            Effect::SaveCount(c) => {
+                tx.prepare_cached(
+                    "INSERT INTO counts (warehouse_id, count_id, location, device_id, seq,
+                         operator_id, status, lines, decided_by, counted_at_ms)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
+                     ON CONFLICT (warehouse_id, count_id) DO UPDATE SET
+                         status = excluded.status, decided_by = excluded.decided_by",
+                )?
+                .execute(params![
+                    wh,
+                    c.count_id.to_string(),
+                    c.location,
+                    c.device_id.to_string(),
+                    to_i64(c.seq)?,
+                    c.operator_id,
+                    c.status.as_str(),
+                    to_json(&c.lines),
+                    c.decided_by,
+                    c.counted_at_ms
                 ])?;
             }
             Effect::BinFull {
@@ -2581,6 +2654,17 @@ impl MasterData for Sqlite {
     async fn notices_by_id(&self, ids: &[String]) -> Result<Vec<InboundNotice>, StoreError> {
         let ids = ids.to_vec();
         self.read(move |s| s.notices_by_id(&ids)).await
+    }
+}
+
+#[async_trait]
+impl super::Counts for Sqlite {
+    async fn plan_counts(
+        &self,
+        plan: &laituri_protocol::CountPlan,
+    ) -> Result<laituri_protocol::CountPlanSummary, StoreError> {
+        let plan = plan.clone();
+        self.write(move |s| s.plan_counts(&plan)).await
     }
 }
 

@@ -540,6 +540,25 @@ impl<'a, 't> PgLedger<'a, 't> {
                     Box::new(by.clone()),
                 ],
             ),
+            Effect::SaveCount(c) => Stmt::new(
+                "INSERT INTO counts (warehouse_id, count_id, location, device_id, seq,
+                     operator_id, status, lines, decided_by, counted_at_ms)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+                 ON CONFLICT (warehouse_id, count_id) DO UPDATE SET
+                     status = excluded.status, decided_by = excluded.decided_by",
+                vec![
+                    self.wh(),
+                    Box::new(c.count_id),
+                    Box::new(c.location.clone()),
+                    Box::new(c.device_id),
+                    Box::new(to_i64(c.seq)?),
+                    Box::new(c.operator_id.clone()),
+                    Box::new(c.status.as_str()),
+                    Box::new(to_json(&c.lines)),
+                    Box::new(c.decided_by.clone()),
+                    Box::new(c.counted_at_ms),
+                ],
+            ),
             Effect::BinFull {
                 device_id,
                 seq,
@@ -677,6 +696,9 @@ enum Look {
     AppliedEvents,
     Orders,
     Picks,
+    LocationStock,
+    Operators,
+    Counts,
 }
 
 /// A reservation from [`PICK_COLUMNS`].
@@ -943,6 +965,44 @@ impl Ledger for PgLedger<'_, '_> {
                 ),
             ));
         }
+        if !refs.location_stock.is_empty() {
+            // Locked: a count books its variance against these levels.
+            asks.push((
+                Look::LocationStock,
+                Stmt::new(
+                    format!(
+                        "{STOCK_COLUMNS} FROM stock AS s
+                         WHERE s.warehouse_id = $1 AND s.location = ANY($2) FOR UPDATE OF s"
+                    ),
+                    vec![self.wh(), texts(&refs.location_stock)],
+                ),
+            ));
+        }
+        if !refs.operators.is_empty() {
+            asks.push((
+                Look::Operators,
+                Stmt::new(
+                    "SELECT id, data FROM operators
+                     WHERE warehouse_id = $1 AND active AND id = ANY($2)",
+                    vec![self.wh(), texts(&refs.operators)],
+                ),
+            ));
+        }
+        if !refs.counts.is_empty() {
+            // Locked: two leads deciding one count take turns, and the second finds it decided.
+            asks.push((
+                Look::Counts,
+                Stmt::new(
+                    "SELECT count_id, location, device_id, seq, operator_id, status, lines,
+                         decided_by, counted_at_ms
+                     FROM counts WHERE warehouse_id = $1 AND count_id = ANY($2) FOR UPDATE",
+                    vec![
+                        self.wh(),
+                        Box::new(refs.counts.iter().copied().collect::<Vec<Uuid>>()),
+                    ],
+                ),
+            ));
+        }
 
         let (looks, stmts): (Vec<Look>, Vec<Stmt>) = asks.into_iter().unzip();
         let answers = query_pipeline(self.tx, &stmts).await?;
@@ -1000,7 +1060,28 @@ impl Ledger for PgLedger<'_, '_> {
                         }
                         w.tasks.insert(id, row);
                     }
-                    Look::Stock | Look::ContainerStock => {
+                    Look::Operators => {
+                        let data: String = r.try_get(1)?;
+                        w.operators
+                            .insert(r.try_get(0)?, crate::store::rows::operator_ref(&data)?);
+                    }
+                    Look::Counts => {
+                        let status: String = r.try_get(5)?;
+                        let lines: String = r.try_get(6)?;
+                        let row = crate::store::rows::count_row(
+                            r.try_get(0)?,
+                            r.try_get(1)?,
+                            r.try_get(2)?,
+                            r.try_get(3)?,
+                            r.try_get(4)?,
+                            &status,
+                            &lines,
+                            r.try_get(7)?,
+                            r.try_get(8)?,
+                        )?;
+                        w.counts.insert(row.count_id, row);
+                    }
+                    Look::Stock | Look::ContainerStock | Look::LocationStock => {
                         let (key, quantity) = stock_from_row(&r)?;
                         w.stock.insert(key, quantity);
                     }

@@ -31,6 +31,7 @@ use super::StoreError;
 use super::rows::new_epoch_id;
 use crate::clock::Clock;
 
+mod counts;
 mod device;
 mod ledger;
 mod master;
@@ -72,6 +73,10 @@ const MIGRATIONS: &[(i32, &str)] = &[
     (
         8,
         include_str!("../../../migrations/postgres/0008_webhooks.sql"),
+    ),
+    (
+        9,
+        include_str!("../../../migrations/postgres/0009_counts.sql"),
     ),
 ];
 
