@@ -13,6 +13,7 @@ mod master;
 mod outbox;
 mod packing;
 mod receiving;
+mod returns;
 mod stock;
 mod tasks;
 
@@ -42,6 +43,7 @@ static MIGRATIONS: LazyLock<Migrations<'static>> = LazyLock::new(|| {
             "../../migrations/0004_device_continuation.sql"
         )),
         M::up(include_str!("../../migrations/0005_packing.sql")),
+        M::up(include_str!("../../migrations/0008_returns.sql")),
     ])
 });
 

@@ -39,6 +39,7 @@ pub mod paths {
     pub const RELEASE: &str = "/api/v1/tasks/release";
     pub const LABELS: &str = "/api/v1/shipments/labels";
     pub const WEBHOOKS: &str = "/api/v1/integration/webhooks";
+    pub const RETURNS: &str = "/api/v1/integration/returns";
 }
 
 /// Every error the server answers, whatever the endpoint.
@@ -194,6 +195,9 @@ pub enum Change {
     /// Something the device must forget: a deactivated operator, a released or finished task's
     /// packet, purged personal data.
     Removed(Removed),
+    /// A shipped order a returns desk may take a return of, with the customer's name: kept
+    /// until its `keep_until_ms`, removed by an erasure or once wholly returned.
+    ReturnableOrder(crate::ReturnableOrder),
 }
 
 /// What a tombstone removes.
@@ -208,6 +212,7 @@ pub enum EntityKind {
     Task,
     WorkPacket,
     PackOrder,
+    ReturnableOrder,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

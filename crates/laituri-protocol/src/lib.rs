@@ -15,6 +15,7 @@ pub mod api;
 pub mod master;
 pub mod orders;
 pub mod packing;
+pub mod returns;
 pub mod stock;
 pub mod tasks;
 pub mod webhooks;
@@ -23,6 +24,7 @@ pub use api::*;
 pub use master::*;
 pub use orders::*;
 pub use packing::*;
+pub use returns::*;
 pub use stock::*;
 pub use tasks::*;
 pub use webhooks::{
@@ -273,6 +275,20 @@ pub enum EventBody {
         parcels: u32,
         moves: Vec<StockMove>,
     },
+    /// A customer's return of `order_id` was taken in at the returns desk `location`: each line's
+    /// reason and what became of it. Goods enter the warehouse through `moves` (from nowhere):
+    /// restocked ones into `tote` at `location` (a putaway task follows), the others to
+    /// quarantine, to `location` for the merchant, or in and out again when disposed of.
+    ReturnReceived {
+        return_id: Uuid,
+        order_id: Uuid,
+        merchant_id: String,
+        location: String,
+        #[serde(default)]
+        tote: Option<String>,
+        lines: Vec<ReturnedLine>,
+        moves: Vec<StockMove>,
+    },
 }
 
 /// A tote put down at packing with the order it holds.
@@ -332,11 +348,12 @@ impl EventBody {
             EventBody::PickFinished { .. } => "pick_finished",
             EventBody::ParcelPacked { .. } => "parcel_packed",
             EventBody::PackingFinished { .. } => "packing_finished",
+            EventBody::ReturnReceived { .. } => "return_received",
         }
     }
 
     /// Every type name this build speaks, in one place.
-    pub const TYPES: [&'static str; 15] = [
+    pub const TYPES: [&'static str; 16] = [
         "receipt_opened",
         "goods_received",
         "unknown_barcode",
@@ -352,6 +369,7 @@ impl EventBody {
         "pick_finished",
         "parcel_packed",
         "packing_finished",
+        "return_received",
     ];
 
     /// The stock moves this event states (empty for bookkeeping-only events). The server applies
@@ -387,7 +405,8 @@ impl EventBody {
             EventBody::PutAway { moves, .. }
             | EventBody::Picked { moves, .. }
             | EventBody::TotesDropped { moves, .. }
-            | EventBody::PackingFinished { moves, .. } => moves.clone(),
+            | EventBody::PackingFinished { moves, .. }
+            | EventBody::ReturnReceived { moves, .. } => moves.clone(),
             EventBody::ReceiptOpened { .. }
             | EventBody::PickShort { .. }
             | EventBody::ZeroChecked { .. }

@@ -166,6 +166,7 @@ impl AppState {
 /// The router, with `limits` on request bodies and enrolment attempts. The limits on connections
 /// (how many, how long a request head may take) are the server's, in `serve_state`.
 pub fn router(state: AppState, limits: &Limits) -> Router {
+    let return_path = format!("{}/{{return_id}}", paths::RETURNS);
     let receipt_path = format!("{}/{{receipt_id}}", paths::RECEIPTS);
     let operator_path = format!("{}/{{operator_id}}", paths::OPERATORS);
     let key_path = format!("{}/{{key_id}}", paths::API_KEYS);
@@ -295,6 +296,8 @@ pub fn router(state: AppState, limits: &Limits) -> Router {
             axum::routing::delete(integration::delete_api_key),
         )
         .merge(webhooks::routes())
+        .route(paths::RETURNS, get(integration::get_returns))
+        .route(&return_path, get(integration::get_return))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))

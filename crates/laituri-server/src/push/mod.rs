@@ -42,6 +42,7 @@ mod packing;
 mod picking;
 mod putaway;
 mod receiving;
+pub mod returns;
 mod world;
 
 pub use world::{Ctx, Decision, Effect, ReceiptRef, Refs, StockKey, World};
@@ -451,6 +452,7 @@ impl Refs {
             putaway::refs(body, &mut refs);
             picking::refs(body, &mut refs);
             packing::refs(body, &mut refs);
+            returns::refs(body, &mut refs);
         }
         receiving::close_refs(received, &mut refs);
         refs
@@ -657,6 +659,7 @@ pub fn decide_event(
         body @ (EventBody::ParcelPacked { .. } | EventBody::PackingFinished { .. }) => {
             packing::decide(body, world, &ctx)
         }
+        body @ EventBody::ReturnReceived { .. } => returns::decide(body, world, &ctx),
         EventBody::ExceptionResolved { device_id, seq } => {
             Decision::applied(vec![Effect::ResolveException {
                 device_id,

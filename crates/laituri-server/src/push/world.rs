@@ -285,7 +285,9 @@ impl World {
             | Effect::Override { .. }
             | Effect::BinFull { .. }
             | Effect::ResolveException { .. }
-            | Effect::Notify(_) => {}
+            | Effect::Notify(_)
+            | Effect::SaveReturn(_)
+            | Effect::DropReturnable { .. } => {}
         }
     }
 }
@@ -373,6 +375,11 @@ pub enum Effect {
     },
     /// An event for the merchant's webhooks, into the outbox ([`crate::webhooks`]).
     Notify(crate::webhooks::Notice),
+    /// Records a customer's return ([`super::returns`]).
+    SaveReturn(super::returns::ReturnRow),
+    /// Every terminal forgets a returnable order (and the change log its earlier entries, which
+    /// hold the customer's name): appends its removal.
+    DropReturnable { order_id: Uuid, merchant_id: String },
 }
 
 impl Effect {

@@ -69,6 +69,7 @@ pub(crate) fn change_row(change: &Change) -> (&'static str, String, String) {
         Change::WorkPacket(w) => ("work_packet", w.task.task_id.clone(), to_json(w)),
         Change::PackOrder(p) => ("pack_order", p.order_id.to_string(), to_json(p)),
         Change::Removed(r) => ("removed", r.id.clone(), to_json(r)),
+        Change::ReturnableOrder(o) => ("returnable_order", o.order_id.to_string(), to_json(o)),
     }
 }
 
@@ -84,6 +85,7 @@ pub(crate) fn change_from_row(entity: &str, data: &str) -> Result<Change, StoreE
         "stock" => Change::Stock(from_json(data)?),
         "work_packet" => Change::WorkPacket(from_json(data)?),
         "removed" => Change::Removed(from_json(data)?),
+        "returnable_order" => Change::ReturnableOrder(from_json(data)?),
         other => return Err(corrupt(format!("unknown change entity {other:?}"))),
     })
 }

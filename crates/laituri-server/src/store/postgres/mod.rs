@@ -73,6 +73,10 @@ const MIGRATIONS: &[(i32, &str)] = &[
         8,
         include_str!("../../../migrations/postgres/0008_webhooks.sql"),
     ),
+    (
+        9,
+        include_str!("../../../migrations/postgres/0010_returns.sql"),
+    ),
 ];
 
 /// Connections per server process. A push holds one for its transaction; reads are short.
