@@ -1085,6 +1085,9 @@ impl Worker {
                 store.set_caught_up(crate::store::now_ms())?;
             }
             if !page.has_more || self.stopping.load(Ordering::SeqCst) {
+                // Returnable orders whose retention ended are forgotten by the device's clock,
+                // with or without a server.
+                store.forget_expired_returnables(crate::store::now_ms())?;
                 if pulled >= LARGE_PULL {
                     // A large pull leaves a write-ahead log as big as what it wrote, and every
                     // read of the scan path then searches it. Copy it into the database now, on

@@ -19,6 +19,8 @@ pub struct MerchantRow {
     pub over_receipt_tolerance_pct: u32,
     /// Storage zones of the merchant, in order of preference.
     pub zones: Vec<String>,
+    /// What becomes of returned goods, first match first.
+    pub return_rules: Vec<laituri_protocol::ReturnRule>,
 }
 
 impl MerchantRow {
@@ -30,6 +32,8 @@ impl MerchantRow {
             min_shelf_life_days: r.get("min_shelf_life_days")?,
             over_receipt_tolerance_pct: r.get("over_receipt_tolerance")?,
             zones: serde_json::from_str(&zones).unwrap_or_default(),
+            return_rules: serde_json::from_str(&r.get::<_, String>("return_rules")?)
+                .unwrap_or_default(),
         })
     }
 }
@@ -375,15 +379,17 @@ pub(crate) fn apply_change(tx: &Transaction, change: &Change) -> Result<()> {
     match change {
         Change::Merchant(m) => {
             tx.prepare_cached(
-                "INSERT OR REPLACE INTO merchants (id, name, min_shelf_life_days, over_receipt_tolerance, zones)
-                 VALUES (?1, ?2, ?3, ?4, ?5)",
+                "INSERT OR REPLACE INTO merchants (id, name, min_shelf_life_days, over_receipt_tolerance, zones,
+                     return_rules)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
             )?
             .execute(params![
                 m.id,
                 m.name,
                 m.rules.min_shelf_life_days,
                 m.rules.over_receipt_tolerance_pct,
-                serde_json::to_string(&m.zones)?
+                serde_json::to_string(&m.zones)?,
+                serde_json::to_string(&m.rules.returns)?
             ])?;
         }
         Change::Product(p) => {
@@ -451,6 +457,7 @@ pub(crate) fn apply_change(tx: &Transaction, change: &Change) -> Result<()> {
         Change::PackOrder(p) => super::packing::apply_pack_order(tx, p)?,
         // Counts waiting for a lead are not kept on terminals yet.
         Change::PendingCount(_) => {}
+        Change::ReturnableOrder(o) => super::returns::apply_returnable(tx, o)?,
         Change::Removed(Removed { kind, id }) => {
             let sql = match kind {
                 EntityKind::Merchant => "DELETE FROM merchants WHERE id = ?1",
@@ -466,6 +473,7 @@ pub(crate) fn apply_change(tx: &Transaction, change: &Change) -> Result<()> {
                 EntityKind::PackOrder => return super::packing::remove_pack_order(tx, id),
                 // Counts waiting for a lead are not kept on terminals yet.
                 EntityKind::PendingCount => return Ok(()),
+                EntityKind::ReturnableOrder => return super::returns::remove_returnable(tx, id),
             };
             tx.prepare_cached(sql)?.execute([id])?;
             if *kind == EntityKind::Product {

@@ -13,6 +13,7 @@ mod master;
 mod outbox;
 mod packing;
 mod receiving;
+mod returns;
 mod stock;
 mod tasks;
 
@@ -43,6 +44,7 @@ static MIGRATIONS: LazyLock<Migrations<'static>> = LazyLock::new(|| {
         )),
         M::up(include_str!("../../migrations/0005_packing.sql")),
         M::up(include_str!("../../migrations/0006_caught_up.sql")),
+        M::up(include_str!("../../migrations/0008_returns.sql")),
     ])
 });
 

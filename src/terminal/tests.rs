@@ -25,6 +25,7 @@ pub fn fixtures() -> Vec<Change> {
             inserts: Vec::new(),
             min_shelf_life_days: 60,
             over_receipt_tolerance_pct: 10,
+            returns: Vec::new(),
         },
         zones: vec!["A".into()],
     };

@@ -14,5 +14,6 @@ pub mod packing;
 pub mod picking;
 pub mod putaway;
 pub mod receiving;
+pub mod returns;
 pub mod route;
 pub mod scan;

@@ -40,6 +40,7 @@ pub mod paths {
     pub const LABELS: &str = "/api/v1/shipments/labels";
     pub const WEBHOOKS: &str = "/api/v1/integration/webhooks";
     pub const COUNT_PLANS: &str = "/api/v1/admin/count-plans";
+    pub const RETURNS: &str = "/api/v1/integration/returns";
 }
 
 /// Every error the server answers, whatever the endpoint.
@@ -197,6 +198,9 @@ pub enum Change {
     Removed(Removed),
     /// A count waiting for a lead's approval, for every device (a lead's terminal lists them).
     PendingCount(crate::PendingCount),
+    /// A shipped order a returns desk may take a return of, with the customer's name: kept
+    /// until its `keep_until_ms`, removed by an erasure or once wholly returned.
+    ReturnableOrder(crate::ReturnableOrder),
 }
 
 /// What a tombstone removes.
@@ -212,6 +216,7 @@ pub enum EntityKind {
     WorkPacket,
     PackOrder,
     PendingCount,
+    ReturnableOrder,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -16,6 +16,7 @@ pub mod counting;
 pub mod master;
 pub mod orders;
 pub mod packing;
+pub mod returns;
 pub mod stock;
 pub mod tasks;
 pub mod webhooks;
@@ -25,6 +26,7 @@ pub use counting::*;
 pub use master::*;
 pub use orders::*;
 pub use packing::*;
+pub use returns::*;
 pub use stock::*;
 pub use tasks::*;
 pub use webhooks::{
@@ -302,6 +304,20 @@ pub enum EventBody {
     /// A lead approved (the recorded variance is booked) or rejected (nothing changes, a recount
     /// is opened) a count that waited for approval; the event's operator is the lead.
     CountDecided { count_id: Uuid, approve: bool },
+    /// A customer's return of `order_id` was taken in at the returns desk `location`: each line's
+    /// reason and what became of it. Goods enter the warehouse through `moves` (from nowhere):
+    /// restocked ones into `tote` at `location` (a putaway task follows), the others to
+    /// quarantine, to `location` for the merchant, or in and out again when disposed of.
+    ReturnReceived {
+        return_id: Uuid,
+        order_id: Uuid,
+        merchant_id: String,
+        location: String,
+        #[serde(default)]
+        tote: Option<String>,
+        lines: Vec<ReturnedLine>,
+        moves: Vec<StockMove>,
+    },
 }
 
 /// A tote put down at packing with the order it holds.
@@ -365,11 +381,12 @@ impl EventBody {
             EventBody::LeaseRevoked { .. } => "lease_revoked",
             EventBody::LocationCounted { .. } => "location_counted",
             EventBody::CountDecided { .. } => "count_decided",
+            EventBody::ReturnReceived { .. } => "return_received",
         }
     }
 
     /// Every type name this build speaks, in one place.
-    pub const TYPES: [&'static str; 19] = [
+    pub const TYPES: [&'static str; 20] = [
         "receipt_opened",
         "goods_received",
         "unknown_barcode",
@@ -389,6 +406,7 @@ impl EventBody {
         "lease_revoked",
         "location_counted",
         "count_decided",
+        "return_received",
     ];
 
     /// The stock moves this event states (empty for bookkeeping-only events). The server applies
@@ -425,7 +443,8 @@ impl EventBody {
             | EventBody::Picked { moves, .. }
             | EventBody::TotesDropped { moves, .. }
             | EventBody::PackingFinished { moves, .. }
-            | EventBody::StockMoved { moves, .. } => moves.clone(),
+            | EventBody::StockMoved { moves, .. }
+            | EventBody::ReturnReceived { moves, .. } => moves.clone(),
             EventBody::ReceiptOpened { .. }
             | EventBody::PickShort { .. }
             | EventBody::ZeroChecked { .. }

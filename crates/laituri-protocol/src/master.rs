@@ -28,6 +28,10 @@ pub struct MerchantRules {
     /// for picking ("one catalogue in every order", "a gift with orders over 50 EUR").
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub inserts: Vec<InsertRule>,
+    /// What becomes of returned goods ([`crate::ReturnRule`]): the first rule that matches a
+    /// returned line applies; none, and the person at the returns desk chooses.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub returns: Vec<crate::ReturnRule>,
 }
 
 /// One insert rule of a merchant: `quantity` of `product_id` goes into every order that meets

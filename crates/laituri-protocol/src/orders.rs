@@ -96,11 +96,14 @@ pub enum OrderStatus {
     Packed,
     Shipped,
     Cancelled,
+    /// Every shipped unit came back (or was recorded missing from the return).
     Returned,
+    /// Some of what was shipped came back.
+    PartlyReturned,
 }
 
 impl OrderStatus {
-    pub const ALL: [OrderStatus; 9] = [
+    pub const ALL: [OrderStatus; 10] = [
         OrderStatus::New,
         OrderStatus::Reserved,
         OrderStatus::OnHold,
@@ -110,6 +113,7 @@ impl OrderStatus {
         OrderStatus::Shipped,
         OrderStatus::Cancelled,
         OrderStatus::Returned,
+        OrderStatus::PartlyReturned,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -123,6 +127,7 @@ impl OrderStatus {
             OrderStatus::Shipped => "shipped",
             OrderStatus::Cancelled => "cancelled",
             OrderStatus::Returned => "returned",
+            OrderStatus::PartlyReturned => "partly_returned",
         }
     }
 

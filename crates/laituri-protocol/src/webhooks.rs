@@ -191,24 +191,43 @@ pub struct InboundNoticeReceived {
     pub lines: Vec<NoticeLineReceived>,
 }
 
-/// What became of a returned unit.
+/// What became of a returned unit, in the words shops' platforms use for it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ReturnDisposition {
+    /// Back in sellable stock (on its way to a bin).
     Restocked,
+    /// Disposed of, or kept for the merchant to collect.
     NotRestocked,
+    /// In quarantine for inspection (also goods whose restock was blocked).
     ProcessingRequired,
+    /// Expected and not in the returned parcel.
     Missing,
 }
 
-/// One product of a return.
+impl ReturnDisposition {
+    /// The disposition of a recorded return line.
+    pub fn of(line: &crate::ReturnedLine) -> ReturnDisposition {
+        use crate::ReturnAction;
+        if line.missing {
+            return ReturnDisposition::Missing;
+        }
+        match line.action {
+            Some(ReturnAction::Restock) if line.blocked.is_none() => ReturnDisposition::Restocked,
+            Some(ReturnAction::Dispose | ReturnAction::BackToMerchant) => {
+                ReturnDisposition::NotRestocked
+            }
+            _ => ReturnDisposition::ProcessingRequired,
+        }
+    }
+}
+
+/// One line of a return as the merchant is told: the line as recorded (product, quantity,
+/// reason, action, unexpected, missing, blocked) and its disposition.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ReturnLine {
-    pub product_id: String,
-    pub quantity: i64,
-    /// The customer's or the inspector's reason, as recorded.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub reason: Option<String>,
+    #[serde(flatten)]
+    pub line: crate::ReturnedLine,
     pub disposition: ReturnDisposition,
 }
 
@@ -221,6 +240,9 @@ pub struct ReturnReceived {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reference: Option<String>,
     pub lines: Vec<ReturnLine>,
+    /// When it was received, RFC 3339 UTC.
+    #[serde(default)]
+    pub received_at: String,
 }
 
 /// Where a delivery is.

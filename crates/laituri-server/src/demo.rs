@@ -17,7 +17,8 @@ use std::fmt;
 
 use laituri_protocol::{
     BoxType, InboundNotice, Location, LocationKind, Merchant, MerchantRules, NoticeLine,
-    NoticeStatus, OperatorInput, Product, ProductBarcode, Role,
+    NoticeStatus, OperatorInput, Product, ProductBarcode, ReturnAction, ReturnReason, ReturnRule,
+    Role,
 };
 use serde::Serialize;
 
@@ -644,6 +645,13 @@ pub fn data() -> DemoData {
                 min_shelf_life_days: 60,
                 over_receipt_tolerance_pct: 10,
                 inserts: outbound::inserts(NORDIC),
+                // Food is never restocked.
+                returns: vec![ReturnRule {
+                    reason: None,
+                    products: Vec::new(),
+                    action: ReturnAction::Quarantine,
+                    forced: true,
+                }],
             },
             zones: vec![NORDIC.to_string()],
         },
@@ -654,6 +662,13 @@ pub fn data() -> DemoData {
                 min_shelf_life_days: 0,
                 over_receipt_tolerance_pct: 5,
                 inserts: outbound::inserts(KETTU),
+                // Defective goods go back to the merchant.
+                returns: vec![ReturnRule {
+                    reason: Some(ReturnReason::Defective),
+                    products: Vec::new(),
+                    action: ReturnAction::BackToMerchant,
+                    forced: true,
+                }],
             },
             zones: vec![KETTU.to_string()],
         },

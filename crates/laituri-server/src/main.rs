@@ -81,6 +81,10 @@ struct Args {
     /// allowed by default, for a site's own integration process on the server's machine.
     #[arg(long)]
     webhooks_deny_loopback: bool,
+    /// Days a shipped order stays on the terminals for its return to be found (by tracking
+    /// code, order number or the customer's name); the customer's name goes with it.
+    #[arg(long, default_value_t = laituri_server::shipping::RETURNS_RETENTION_DAYS, value_name = "DAYS")]
+    returns_retention_days: u32,
 }
 
 fn today_utc() -> Date {
@@ -118,7 +122,10 @@ async fn main() -> anyhow::Result<()> {
         warehouse_name: args.warehouse_name,
         clock: laituri_server::clock::Clock::system(),
         // The built-in carrier is the only one yet: real carriers plug in behind the same trait.
-        shipping: laituri_server::shipping::Shipping::demo(),
+        shipping: laituri_server::shipping::Shipping {
+            returns_retention_days: args.returns_retention_days,
+            ..laituri_server::shipping::Shipping::demo()
+        },
         planning: laituri_server::planner::Schedule {
             policy: laituri_server::outbound::ReleasePolicy {
                 totes: args.cart_totes.max(1),

@@ -95,6 +95,10 @@ pub struct PackingLife {
     pub parcels: Vec<Parcel>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub shipment: Option<Shipment>,
+    /// What customers' returns brought back of it so far, per product (units of the order's
+    /// demand only: unexpected goods are not counted).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub returned: Vec<OrderLine>,
 }
 
 /// How a customer's e-mail address is looked up: SHA-256 of it trimmed and lower-cased.

@@ -12,7 +12,11 @@
 //!
 //! Labels carry the recipient's name and address, so they live in `order_labels`, which an
 //! erasure empties with the order's personal row; they never enter events, logs or the change
-//! log. The rules here are pure: [`ship`] reads an order and a booking and answers effects.
+//! log. The one personal datum a shipment publishes is the customer's name, in the
+//! [`ReturnableOrder`] a returns desk finds the return by: kept on terminals for the
+//! warehouse's retention, and deleted from the change log and the terminals by an erasure
+//! (`Effect::DropReturnable`). The rules here are pure: [`ship`] reads an order and a booking and
+//! answers effects.
 
 use std::sync::Arc;
 
@@ -22,7 +26,9 @@ use laituri_carrier::{
     self as carrier, Address, Carrier, CarrierError, DemoCarrier, ParcelSpec, ShipmentRequest,
 };
 use laituri_protocol::webhooks::ShippedParcel;
-use laituri_protocol::{OrderStatus, ParcelLabel, Shipment, ShipmentLabels};
+use laituri_protocol::{
+    Change, OrderStatus, ParcelLabel, ReturnableOrder, Shipment, ShipmentLabels,
+};
 use uuid::Uuid;
 
 use crate::orders::{OrderRow, PersonalPart};
@@ -48,6 +54,8 @@ pub struct Booked {
     pub carrier: String,
     pub shipment_id: String,
     pub labels: Vec<StoredLabel>,
+    /// How long the order stays returnable on the terminals, in milliseconds.
+    pub returnable_for_ms: i64,
 }
 
 /// The effects of storing `booked` on `order`: its parcels' tracking numbers, the shipment, the
@@ -94,8 +102,44 @@ pub fn ship(order: &OrderRow, booked: &Booked, now_ms: i64) -> Vec<Effect> {
         order_id: order.id,
         labels: booked.labels.clone(),
     });
+    if booked.returnable_for_ms > 0 {
+        effects.push(Effect::Publish {
+            device: None,
+            merchant_id: Some(order.merchant_id.clone()),
+            change: Change::ReturnableOrder(returnable(&order, now_ms, booked.returnable_for_ms)),
+        });
+    }
     effects.push(Effect::SaveOrder(order));
     effects
+}
+
+/// A shipped order as the terminals keep it to find its return: what it shipped, its parcels'
+/// tracking numbers and the customer's name, until `for_ms` after `now_ms`.
+fn returnable(order: &OrderRow, now_ms: i64, for_ms: i64) -> ReturnableOrder {
+    let personal: Option<PersonalPart> = order
+        .personal
+        .as_deref()
+        .and_then(|p| serde_json::from_str(p).ok());
+    let lines = order
+        .demand
+        .clone()
+        .or_else(|| order.work_part().ok().map(|w| w.lines))
+        .unwrap_or_default();
+    ReturnableOrder {
+        order_id: order.id,
+        merchant_id: order.merchant_id.clone(),
+        reference: order.reference.clone(),
+        customer_name: personal.map(|p| p.recipient.name),
+        tracking: order
+            .packing
+            .parcels
+            .iter()
+            .filter_map(|p| p.tracking_number.clone())
+            .collect(),
+        lines,
+        shipped_at_ms: now_ms,
+        keep_until_ms: now_ms.saturating_add(for_ms),
+    }
 }
 
 /// The carrier the server books with and the warehouse's address on every label.
@@ -103,7 +147,13 @@ pub fn ship(order: &OrderRow, booked: &Booked, now_ms: i64) -> Vec<Effect> {
 pub struct Shipping {
     pub carrier: Arc<dyn Carrier>,
     pub sender: Address,
+    /// Days a shipped order stays on the terminals as returnable ([`RETURNS_RETENTION_DAYS`]
+    /// unless the warehouse sets another).
+    pub returns_retention_days: u32,
 }
+
+/// How long a shipped order stays returnable on the terminals unless the warehouse says.
+pub const RETURNS_RETENTION_DAYS: u32 = 30;
 
 impl Shipping {
     /// The built-in demo carrier, sending from the demo warehouse.
@@ -121,6 +171,7 @@ impl Shipping {
                 phone: None,
                 email: None,
             },
+            returns_retention_days: RETURNS_RETENTION_DAYS,
         }
     }
 }
@@ -273,6 +324,7 @@ async fn book(
                 png: p.label.png,
             })
             .collect(),
+        returnable_for_ms: i64::from(shipping.returns_retention_days) * 86_400_000,
     };
     let reference = row.reference.clone();
     let after = store

@@ -367,6 +367,7 @@ fn merchant(id: &str) -> Merchant {
             inserts: Vec::new(),
             min_shelf_life_days: 0,
             over_receipt_tolerance_pct: 0,
+            returns: Vec::new(),
         },
         zones: vec![],
     }

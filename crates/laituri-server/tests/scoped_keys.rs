@@ -184,6 +184,9 @@ async fn a_merchants_key_never_reads_or_changes_another_merchants_data() {
     let b_delivery_id = f.b_delivery.id.to_string();
     let webhook_path = format!("{}/{b_webhook_id}", paths::WEBHOOKS);
     let a_hook = json!({"url": "https://a.example/hooks", "event_types": ["order_shipped"]});
+    // A return nobody has: 404 alike for another merchant's (returns_flow.rs reads B's).
+    let return_id = Uuid::now_v7().to_string();
+    let return_path = format!("{}/{return_id}", paths::RETURNS);
     let mut b_product_renamed = serde_json::to_value(&f.b_product).unwrap();
     b_product_renamed["name"] = json!("taken over");
     let mut b_product_as_a = b_product_renamed.clone();
@@ -266,6 +269,10 @@ async fn a_merchants_key_never_reads_or_changes_another_merchants_data() {
          Some(json!({"scope": "merchant", "merchant_id": B})), forbidden()),
         (Method::DELETE, key_path.clone(), None, forbidden()),
         (Method::POST, paths::COUNT_PLANS.into(), Some(json!({"merchant_id": B})), forbidden()),
+        // Returns: A's own only (A has none here), B's order's as if it had none.
+        (Method::GET, paths::RETURNS.into(), None, Nothing),
+        (Method::GET, format!("{}?order_id={b_order_id}", paths::RETURNS), None, Nothing),
+        (Method::GET, return_path.clone(), None, Refused(StatusCode::NOT_FOUND)),
     ];
 
     // Every integration and admin endpoint of the description is tried above.
@@ -277,6 +284,7 @@ async fn a_merchants_key_never_reads_or_changes_another_merchants_data() {
             .replace(&b_webhook_id, "{webhook_id}")
             .replace(&f.a_webhook.id.to_string(), "{webhook_id}")
             .replace(&b_delivery_id, "{delivery_id}")
+            .replace(&return_id, "{return_id}")
             .split('?')
             .next()
             .unwrap()

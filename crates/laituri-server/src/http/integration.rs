@@ -29,7 +29,7 @@ use super::{ApiFailure, AppState};
 use crate::enrolment::{self, CodeToStore};
 use crate::keys::{self, KeyToStore};
 use crate::master;
-use crate::store::{Page, StockFilter, StockRowKey, SummaryFilter};
+use crate::store::{Page, ReturnFilter, StockFilter, StockRowKey, SummaryFilter};
 
 /// Rows per listing page when the caller does not say, and the most it may ask for.
 pub const DEFAULT_PAGE: u32 = 1000;
@@ -398,6 +398,70 @@ pub async fn get_exceptions(
         .exceptions(after, limit, &caller.scope)
         .await?;
     Ok(paged(&uri, items, limit, |e| e.id.to_string()))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ReturnParams {
+    after: Option<String>,
+    limit: Option<u32>,
+    order_id: Option<String>,
+}
+
+/// Customers' returns, oldest first, each line with its reason and what became of it: the
+/// caller's merchant's only (every merchant's for an admin key), of one order with
+/// `?order_id=`.
+pub async fn get_returns(
+    caller: Caller,
+    State(state): State<AppState>,
+    uri: Uri,
+    QueryParams(p): QueryParams<ReturnParams>,
+) -> Result<Response, ApiFailure> {
+    let after = match p.after.as_deref().filter(|a| !a.is_empty()) {
+        Some(a) => a.parse::<u64>().map_err(|_| {
+            ApiFailure::bad_request(format!(
+                "after={a:?} is not a return's id: pass the id of the last return seen, or \
+                 leave it out to start from the first"
+            ))
+        })?,
+        None => 0,
+    };
+    let order_id = match p.order_id.as_deref().filter(|o| !o.is_empty()) {
+        Some(o) => Some(Uuid::parse_str(o).map_err(|_| {
+            ApiFailure::bad_request(format!(
+                "order_id={o:?} is not an order id: order ids are UUIDs as listed by GET {}",
+                paths::ORDERS
+            ))
+        })?),
+        None => None,
+    };
+    let filter = ReturnFilter {
+        after,
+        limit: page_limit(p.limit),
+        order_id,
+    };
+    let items = state.store().returns(&filter, &caller.scope).await?;
+    Ok(paged(&uri, items, filter.limit, |r| r.id.to_string()))
+}
+
+/// One return by its id (`return_id`): 404 when not known, or another merchant's.
+pub async fn get_return(
+    caller: Caller,
+    State(state): State<AppState>,
+    path: Result<Path<String>, PathRejection>,
+) -> Result<Response, ApiFailure> {
+    let Path(raw) = path.map_err(|e| ApiFailure::bad_request(e.body_text()))?;
+    let id = Uuid::parse_str(&raw).map_err(|_| {
+        ApiFailure::bad_request(format!(
+            "{raw:?} is not a return id: return ids are UUIDs as listed by GET {}",
+            paths::RETURNS
+        ))
+    })?;
+    match state.store().return_view(id, &caller.scope).await? {
+        Some(r) => Ok(Json(r).into_response()),
+        None => Err(ApiFailure::not_found(format!(
+            "return {id} is not known: it may not have been synced from its terminal yet"
+        ))),
+    }
 }
 
 /// Enrolment codes, oldest first, without the codes themselves.

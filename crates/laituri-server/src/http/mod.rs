@@ -167,6 +167,7 @@ impl AppState {
 /// The router, with `limits` on request bodies and enrolment attempts. The limits on connections
 /// (how many, how long a request head may take) are the server's, in `serve_state`.
 pub fn router(state: AppState, limits: &Limits) -> Router {
+    let return_path = format!("{}/{{return_id}}", paths::RETURNS);
     let receipt_path = format!("{}/{{receipt_id}}", paths::RECEIPTS);
     let operator_path = format!("{}/{{operator_id}}", paths::OPERATORS);
     let key_path = format!("{}/{{key_id}}", paths::API_KEYS);
@@ -300,6 +301,8 @@ pub fn router(state: AppState, limits: &Limits) -> Router {
             paths::COUNT_PLANS,
             post(counts::post_count_plan).layer(limit(SMALL_LIMIT)),
         )
+        .route(paths::RETURNS, get(integration::get_returns))
+        .route(&return_path, get(integration::get_return))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))

@@ -122,6 +122,7 @@ fn merchant(min_shelf_life_days: u32, inserts: Vec<InsertRule>) -> Merchant {
             min_shelf_life_days,
             over_receipt_tolerance_pct: 0,
             inserts,
+            returns: Vec::new(),
         },
         zones: Vec::new(),
     }

@@ -44,6 +44,7 @@ mod packing;
 mod picking;
 mod putaway;
 mod receiving;
+pub mod returns;
 mod world;
 
 pub use world::{Ctx, Decision, Effect, ReceiptRef, Refs, StockKey, World};
@@ -455,6 +456,7 @@ impl Refs {
             packing::refs(body, &mut refs);
             moving::refs(body, &mut refs);
             counting::refs(body, &event.operator_id, &mut refs);
+            returns::refs(body, &mut refs);
         }
         receiving::close_refs(received, &mut refs);
         refs
@@ -661,6 +663,7 @@ pub fn decide_event(
         body @ (EventBody::ParcelPacked { .. } | EventBody::PackingFinished { .. }) => {
             packing::decide(body, world, &ctx)
         }
+        body @ EventBody::ReturnReceived { .. } => returns::decide(body, world, &ctx),
         EventBody::ExceptionResolved { device_id, seq } => {
             Decision::applied(vec![Effect::ResolveException {
                 device_id,

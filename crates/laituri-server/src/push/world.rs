@@ -300,7 +300,9 @@ impl World {
             | Effect::Override { .. }
             | Effect::BinFull { .. }
             | Effect::ResolveException { .. }
-            | Effect::Notify(_) => {}
+            | Effect::Notify(_)
+            | Effect::SaveReturn(_)
+            | Effect::DropReturnable { .. } => {}
         }
     }
 }
@@ -390,6 +392,11 @@ pub enum Effect {
     Notify(crate::webhooks::Notice),
     /// Inserts or replaces a count (its status and who decided it change).
     SaveCount(crate::counts::CountRow),
+    /// Records a customer's return ([`super::returns`]).
+    SaveReturn(super::returns::ReturnRow),
+    /// Every terminal forgets a returnable order (and the change log its earlier entries, which
+    /// hold the customer's name): appends its removal.
+    DropReturnable { order_id: Uuid, merchant_id: String },
 }
 
 impl Effect {

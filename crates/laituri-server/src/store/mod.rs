@@ -304,6 +304,27 @@ pub trait Views: Send + Sync + 'static {
         limit: u32,
         scope: &Scope,
     ) -> Result<Vec<ExceptionView>, StoreError>;
+    /// Customers' returns with an id above `filter.after`, oldest first, at most
+    /// `filter.limit`, of one order when it names one; the scope's merchant's only.
+    async fn returns(
+        &self,
+        filter: &ReturnFilter,
+        scope: &Scope,
+    ) -> Result<Vec<laituri_protocol::ReturnView>, StoreError>;
+    /// One return; `None` also when it is another merchant's than the scope's.
+    async fn return_view(
+        &self,
+        return_id: Uuid,
+        scope: &Scope,
+    ) -> Result<Option<laituri_protocol::ReturnView>, StoreError>;
+}
+
+/// Filters and page of `GET RETURNS`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ReturnFilter {
+    pub after: u64,
+    pub limit: u32,
+    pub order_id: Option<Uuid>,
 }
 
 /// Merchants' orders, and the erasure of their customers' personal data.

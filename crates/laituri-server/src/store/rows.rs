@@ -103,6 +103,7 @@ pub(crate) fn change_row(change: &Change) -> (&'static str, String, String) {
         Change::PackOrder(p) => ("pack_order", p.order_id.to_string(), to_json(p)),
         Change::Removed(r) => ("removed", r.id.clone(), to_json(r)),
         Change::PendingCount(c) => ("pending_count", c.count_id.to_string(), to_json(c)),
+        Change::ReturnableOrder(o) => ("returnable_order", o.order_id.to_string(), to_json(o)),
     }
 }
 
@@ -119,6 +120,7 @@ pub(crate) fn change_from_row(entity: &str, data: &str) -> Result<Change, StoreE
         "work_packet" => Change::WorkPacket(from_json(data)?),
         "removed" => Change::Removed(from_json(data)?),
         "pending_count" => Change::PendingCount(from_json(data)?),
+        "returnable_order" => Change::ReturnableOrder(from_json(data)?),
         other => return Err(corrupt(format!("unknown change entity {other:?}"))),
     })
 }

@@ -21,8 +21,8 @@ use laituri_protocol::{
     ApiKey, Change, ChangeRecord, DeviceView, EnrolRequest, EnrolmentCode, EntityKind, Event,
     EventOutcome, ExceptionView, InboundNotice, LeaseRequest, Location, LocationKind, LostLease,
     Merchant, Operator, OverrideReason, Product, PullResponse, PushResponse, ReceiptLineSummary,
-    ReceiptView, Removed, RenewRequest, RenewResponse, StockRow, StockSummary, Task, TaskClaim,
-    TaskKind, TaskStatus, WorkPacket,
+    ReceiptView, Removed, RenewRequest, RenewResponse, ReturnView, StockRow, StockSummary, Task,
+    TaskClaim, TaskKind, TaskStatus, WorkPacket,
 };
 use rusqlite::{
     Connection, ErrorCode, OptionalExtension, Transaction, TransactionBehavior, params,
@@ -41,8 +41,8 @@ use super::rows::{
     stored_payload, stored_text, summaries, task_status_str, to_i64, to_json, unknown_task,
 };
 use super::{
-    Continued, DeviceSync, MasterData, Page, Scope, StockFilter, Store, StoreError, SummaryFilter,
-    UpsertSummary, Views,
+    Continued, DeviceSync, MasterData, Page, ReturnFilter, Scope, StockFilter, Store, StoreError,
+    SummaryFilter, UpsertSummary, Views,
 };
 use crate::clock::Clock;
 use crate::enrolment::{self, Admission, Claim, CodeToStore, Continuation, StoredCode};
@@ -72,6 +72,7 @@ pub(crate) fn migrations() -> Migrations<'static> {
         M::up(include_str!("../../migrations/0009_packing.sql")),
         M::up(include_str!("../../migrations/0010_webhooks.sql")),
         M::up(include_str!("../../migrations/0011_counts.sql")),
+        M::up(include_str!("../../migrations/0012_returns.sql")),
     ])
 }
 
@@ -480,6 +481,35 @@ fn append(
 ) -> Result<(), StoreError> {
     let (entity, id, data) = change_row(change);
     append_change_for(tx, wh, device, entity, &id, merchant_id, &data)
+}
+
+/// Deletes the change log's entries of a returnable order (they hold the customer's name) and
+/// tells every device to forget it.
+pub(crate) fn drop_returnable(
+    tx: &Transaction<'_>,
+    wh: &str,
+    order_id: Uuid,
+    merchant_id: &str,
+) -> Result<(), StoreError> {
+    let deleted = tx
+        .prepare_cached(
+            "DELETE FROM changes WHERE warehouse_id = ?1 AND entity = 'returnable_order'
+                 AND entity_id = ?2",
+        )?
+        .execute(params![wh, order_id.to_string()])?;
+    if deleted > 0 {
+        append(
+            tx,
+            wh,
+            None,
+            Some(merchant_id),
+            &Change::Removed(Removed {
+                kind: EntityKind::ReturnableOrder,
+                id: order_id.to_string(),
+            }),
+        )?;
+    }
+    Ok(())
 }
 
 /// Saves a task and tells every device.
@@ -1321,6 +1351,30 @@ impl SqliteLedger<'_, '_> {
                 )?
                 .execute(params![wh, device_id.to_string(), to_i64(*seq)?, by])?;
             }
+            Effect::SaveReturn(r) => {
+                tx.prepare_cached(
+                    "INSERT INTO returns (warehouse_id, return_id, merchant_id, order_id,
+                         reference, device_id, seq, location, tote, lines, received_at_ms)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+                )?
+                .execute(params![
+                    wh,
+                    r.return_id.to_string(),
+                    r.merchant_id,
+                    r.order_id.to_string(),
+                    r.reference,
+                    r.device_id.to_string(),
+                    to_i64(r.seq)?,
+                    r.location,
+                    r.tote,
+                    to_json(&r.lines),
+                    r.received_at_ms
+                ])?;
+            }
+            Effect::DropReturnable {
+                order_id,
+                merchant_id,
+            } => drop_returnable(tx, wh, *order_id, merchant_id)?,
             Effect::Notify(n) => {
                 tx.prepare_cached(
                     "INSERT INTO webhook_events (warehouse_id, event_id, merchant_id, kind,
@@ -2370,6 +2424,66 @@ impl SqliteStore {
         })
     }
 
+    /// Returns by [`ReturnFilter`], or the one return `only`.
+    pub fn returns(
+        &self,
+        filter: &ReturnFilter,
+        scope: &Scope,
+        only: Option<Uuid>,
+    ) -> Result<Vec<ReturnView>, StoreError> {
+        let after = i64::try_from(filter.after).unwrap_or(i64::MAX);
+        self.read(|conn| {
+            let mut stmt = conn.prepare_cached(
+                "SELECT id, return_id, merchant_id, order_id, reference, location, tote, lines,
+                     received_at_ms
+                 FROM returns WHERE warehouse_id = ?1 AND id > ?2
+                     AND (?4 IS NULL OR merchant_id = ?4)
+                     AND (?5 IS NULL OR order_id = ?5)
+                     AND (?6 IS NULL OR return_id = ?6)
+                 ORDER BY id LIMIT ?3",
+            )?;
+            let rows = stmt.query_map(
+                params![
+                    self.warehouse_id,
+                    after,
+                    filter.limit.max(1),
+                    scope.merchant(),
+                    filter.order_id.map(|o| o.to_string()),
+                    only.map(|r| r.to_string())
+                ],
+                |r| {
+                    Ok((
+                        r.get::<_, i64>(0)?,
+                        r.get::<_, String>(1)?,
+                        r.get::<_, String>(2)?,
+                        r.get::<_, String>(3)?,
+                        r.get::<_, String>(4)?,
+                        r.get::<_, String>(5)?,
+                        r.get::<_, Option<String>>(6)?,
+                        r.get::<_, String>(7)?,
+                        r.get::<_, i64>(8)?,
+                    ))
+                },
+            )?;
+            rows.map(|row| {
+                let (id, return_id, merchant_id, order_id, reference, location, tote, lines, at) =
+                    row?;
+                Ok(ReturnView {
+                    return_id: parse_uuid(&return_id)?,
+                    id: id as u64,
+                    merchant_id,
+                    order_id: parse_uuid(&order_id)?,
+                    reference,
+                    location,
+                    tote,
+                    lines: from_json(&lines)?,
+                    received_at_ms: at,
+                })
+            })
+            .collect()
+        })
+    }
+
     pub fn exceptions(
         &self,
         after: u64,
@@ -2716,6 +2830,32 @@ impl Views for Sqlite {
     ) -> Result<Vec<ExceptionView>, StoreError> {
         let scope = scope.clone();
         self.read(move |s| s.exceptions(after, limit, &scope)).await
+    }
+
+    async fn returns(
+        &self,
+        filter: &ReturnFilter,
+        scope: &Scope,
+    ) -> Result<Vec<ReturnView>, StoreError> {
+        let (filter, scope) = (filter.clone(), scope.clone());
+        self.read(move |s| s.returns(&filter, &scope, None)).await
+    }
+
+    async fn return_view(
+        &self,
+        return_id: Uuid,
+        scope: &Scope,
+    ) -> Result<Option<ReturnView>, StoreError> {
+        let scope = scope.clone();
+        let filter = ReturnFilter {
+            after: 0,
+            limit: 1,
+            order_id: None,
+        };
+        Ok(self
+            .read(move |s| s.returns(&filter, &scope, Some(return_id)))
+            .await?
+            .pop())
     }
 }
 

@@ -321,6 +321,10 @@ impl SqliteStore {
                      WHERE warehouse_id = ?1 AND order_id = ?2",
                 )?
                 .execute(params![wh, id, now])?;
+                // The returnable order the terminals keep holds the customer's name.
+                if let Ok(order_id) = Uuid::parse_str(id) {
+                    super::sqlite::drop_returnable(tx, wh, order_id, merchant_id)?;
+                }
             }
             Ok(ids.len() as u64)
         })?;

@@ -2,9 +2,10 @@
 //! a released pick task taken and picked whole to packing.
 
 use laituri_protocol::{
-    DroppedTote, Event, EventBody, EventOutcome, GoodsCondition, IN_TRANSIT, LeaseRequest,
-    LeaseResponse, Order, Place, PushResponse, ReleaseOrdersResult, StockMove, Task, TaskClaim,
-    TaskKind, TaskLine, paths,
+    Change, DroppedTote, Event, EventBody, EventOutcome, GoodsCondition, IN_TRANSIT, LabelRequest,
+    LeaseRequest, LeaseResponse, Order, OrderLine, OrderStatus, Parcel, Place, PushResponse,
+    ReleaseOrdersResult, ShipmentLabels, StockMove, Task, TaskClaim, TaskKind, TaskLine,
+    WeightSource, paths,
 };
 use laituri_server::demo::outbound::{Shelving, shelve};
 use serde_json::{Value, json};
@@ -184,4 +185,92 @@ pub fn pick_all(dev: &mut Device, task: &Task, claim: &TaskClaim, packing: &str)
         task: claim.clone(),
     }));
     evs
+}
+
+/// An order of `lines` sent, released, picked whole by `picker` to `packing`, packed by
+/// `station` into one parcel and booked with the carrier: the order as shipped. The stock must
+/// be in bins already.
+pub async fn shipped_order(
+    s: &TestServer,
+    key: &str,
+    picker: &mut Device,
+    station: &mut Device,
+    body: Value,
+    packing: &str,
+) -> Order {
+    let order = post_order(s, key, body).await;
+    let run = release(s, json!({})).await;
+    assert!(run.tasks >= 1, "{run:?}");
+    let (task, claim) = take_pick_task(s, picker).await;
+    let evs = pick_all(picker, &task, &claim, packing);
+    applied(s, picker, &evs).await;
+    let pack = s
+        .pull(station, 0, None)
+        .await
+        .changes
+        .into_iter()
+        .filter_map(|c| match c.change {
+            Change::PackOrder(p) if p.order_id == order.id => Some(p),
+            _ => None,
+        })
+        .next_back()
+        .expect("the picked order is ready to pack");
+    let mut contents: Vec<OrderLine> = Vec::new();
+    for g in &pack.goods {
+        match contents.iter_mut().find(|l| l.product_id == g.product_id) {
+            Some(l) => l.quantity += g.quantity,
+            None => contents.push(OrderLine {
+                product_id: g.product_id.clone(),
+                quantity: g.quantity,
+            }),
+        }
+    }
+    let ship_out = pack
+        .goods
+        .iter()
+        .map(|g| StockMove {
+            merchant_id: pack.merchant_id.clone(),
+            product_id: g.product_id.clone(),
+            quantity: g.quantity,
+            lot: g.lot.clone(),
+            expiry: g.expiry.clone(),
+            serial: None,
+            condition: GoodsCondition::Good,
+            from: Some(Place::in_container(&g.location, &g.tote)),
+            to: None,
+            reason: None,
+        })
+        .collect();
+    let evs = [
+        station.event(&EventBody::ParcelPacked {
+            order_id: order.id,
+            location: packing.into(),
+            parcel: Parcel {
+                number: 1,
+                box_type: None,
+                box_overridden: false,
+                weight_g: 900,
+                weight_source: WeightSource::Scale,
+                contents,
+                tracking_number: None,
+                tracking_url: None,
+            },
+        }),
+        station.event(&EventBody::PackingFinished {
+            order_id: order.id,
+            location: packing.into(),
+            parcels: 1,
+            moves: ship_out,
+        }),
+    ];
+    applied(s, station, &evs).await;
+    let labels: ShipmentLabels = json_ok(
+        s.device_post(station, paths::LABELS, &LabelRequest { order_id: order.id })
+            .await,
+    )
+    .await;
+    assert_eq!(labels.parcels.len(), 1);
+    let shipped = get_order(s, key, order.id).await;
+    assert_eq!(shipped.status, OrderStatus::Shipped);
+    shipped
 }

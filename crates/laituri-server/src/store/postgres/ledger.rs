@@ -22,7 +22,9 @@ use std::collections::{BTreeSet, HashMap};
 
 use deadpool_postgres::Transaction;
 use futures_util::future::try_join_all;
-use laituri_protocol::{Event, EventOutcome, InboundNotice, LocationKind, OverrideReason};
+use laituri_protocol::{
+    Change, EntityKind, Event, EventOutcome, InboundNotice, LocationKind, OverrideReason, Removed,
+};
 use tokio_postgres::types::ToSql;
 use tokio_postgres::{Row, Statement};
 use uuid::Uuid;
@@ -262,6 +264,14 @@ impl<'a, 't> PgLedger<'a, 't> {
                 } => self
                     .changes
                     .push(PendingChange::of(*device, merchant_id.as_deref(), change)),
+                Effect::DropReturnable {
+                    order_id,
+                    merchant_id,
+                } => {
+                    let (delete, removal) = drop_returnable(self.wh, *order_id, merchant_id);
+                    stmts.push(delete);
+                    self.changes.push(removal);
+                }
                 other => stmts.push(self.one(other)?),
             }
         }
@@ -632,6 +642,24 @@ impl<'a, 't> PgLedger<'a, 't> {
                     ),
                 ],
             ),
+            Effect::SaveReturn(r) => Stmt::new(
+                "INSERT INTO returns (warehouse_id, return_id, merchant_id, order_id, reference,
+                     device_id, seq, location, tote, lines, received_at_ms)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+                vec![
+                    self.wh(),
+                    Box::new(r.return_id),
+                    Box::new(r.merchant_id.clone()),
+                    Box::new(r.order_id),
+                    Box::new(r.reference.clone()),
+                    Box::new(r.device_id),
+                    Box::new(to_i64(r.seq)?),
+                    Box::new(r.location.clone()),
+                    Box::new(r.tote.clone()),
+                    Box::new(to_json(&r.lines)),
+                    Box::new(r.received_at_ms),
+                ],
+            ),
             Effect::Notify(n) => Stmt::new(
                 "INSERT INTO webhook_events (warehouse_id, event_id, merchant_id, kind, subject,
                      body, created_at_ms)
@@ -672,11 +700,35 @@ impl<'a, 't> PgLedger<'a, 't> {
             | Effect::TallyReceipt { .. }
             | Effect::ReceiptContainer { .. }
             | Effect::Exception { .. }
+            | Effect::DropReturnable { .. }
             | Effect::Publish { .. } => {
                 return Err(corrupt("a bulk effect was to be written on its own"));
             }
         })
     }
+}
+
+/// The deletion of a returnable order's entries of the change log (they hold the customer's
+/// name) and the removal that tells every device to forget it.
+pub(super) fn drop_returnable(
+    wh: &str,
+    order_id: Uuid,
+    merchant_id: &str,
+) -> (Stmt, PendingChange) {
+    let delete = Stmt::new(
+        "DELETE FROM changes WHERE warehouse_id = $1 AND entity = 'returnable_order'
+             AND entity_id = $2",
+        vec![Box::new(wh.to_string()), Box::new(order_id.to_string())],
+    );
+    let removal = PendingChange::of(
+        None,
+        Some(merchant_id),
+        &Change::Removed(Removed {
+            kind: EntityKind::ReturnableOrder,
+            id: order_id.to_string(),
+        }),
+    );
+    (delete, removal)
 }
 
 /// What a look-up of [`PgLedger::load`] is for.

@@ -78,6 +78,10 @@ const MIGRATIONS: &[(i32, &str)] = &[
         9,
         include_str!("../../../migrations/postgres/0009_counts.sql"),
     ),
+    (
+        10,
+        include_str!("../../../migrations/postgres/0010_returns.sql"),
+    ),
 ];
 
 /// Connections per server process. A push holds one for its transaction; reads are short.

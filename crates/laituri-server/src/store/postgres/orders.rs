@@ -7,13 +7,13 @@
 
 use async_trait::async_trait;
 use deadpool_postgres::Transaction;
-use laituri_protocol::{Order, OrderInput, OrderStatus};
+use laituri_protocol::{Change, EntityKind, Order, OrderInput, OrderStatus, Removed};
 use tokio_postgres::Row;
 use tokio_postgres::types::ToSql;
 use uuid::Uuid;
 
-use super::Postgres;
 use super::ledger::PgLedger;
+use super::{PendingChange, Postgres};
 use crate::orders::{self, OrderFilter, OrderRow, Put};
 use crate::outbound::{PlanSummary, ReleasePolicy};
 use crate::push::Ledger;
@@ -393,6 +393,34 @@ impl Orders for Postgres {
                 &[&wh, &ids],
             )
             .await?;
+            // The returnable orders the terminals keep hold the customer's name: out of the
+            // change log, and a removal for every terminal.
+            let texts: Vec<String> = ids.iter().map(Uuid::to_string).collect();
+            let dropped = tx
+                .query(
+                    "DELETE FROM changes WHERE warehouse_id = $1 AND entity = 'returnable_order'
+                         AND entity_id = ANY($2::text[])
+                     RETURNING entity_id",
+                    &[&wh, &texts],
+                )
+                .await?;
+            let mut removals = Vec::new();
+            let mut seen = std::collections::BTreeSet::new();
+            for r in &dropped {
+                let id: String = r.try_get(0)?;
+                if !seen.insert(id.clone()) {
+                    continue;
+                }
+                removals.push(PendingChange::of(
+                    None,
+                    Some(merchant_id),
+                    &Change::Removed(Removed {
+                        kind: EntityKind::ReturnableOrder,
+                        id,
+                    }),
+                ));
+            }
+            super::append_changes(&tx, wh, &removals).await?;
             tx.commit().await?;
             Ok(ids.len() as u64)
         })

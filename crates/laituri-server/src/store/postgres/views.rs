@@ -9,8 +9,8 @@ use std::collections::HashMap;
 use async_trait::async_trait;
 use deadpool_postgres::Transaction;
 use laituri_protocol::{
-    DeviceView, ExceptionView, InboundNotice, LocationKind, ReceiptView, StockRow, StockSummary,
-    Task,
+    DeviceView, ExceptionView, InboundNotice, LocationKind, ReceiptView, ReturnView, StockRow,
+    StockSummary, Task,
 };
 use tokio_postgres::types::ToSql;
 use uuid::Uuid;
@@ -21,7 +21,7 @@ use super::{Postgres, snapshot};
 use crate::store::rows::{
     PICK_COLUMNS, StoredStock, from_json, open_receipt_lines, stock_conditions, summaries,
 };
-use crate::store::{Page, Scope, StockFilter, StoreError, SummaryFilter, Views};
+use crate::store::{Page, ReturnFilter, Scope, StockFilter, StoreError, SummaryFilter, Views};
 
 const RECEIPT_COLUMNS: &str =
     "SELECT receipt_id, merchant_id, notice_id, device_id, dock, closed, summary FROM receipts";
@@ -362,5 +362,81 @@ impl Views for Postgres {
                 resolved_at: r.get(6),
             })
             .collect())
+    }
+
+    async fn returns(
+        &self,
+        filter: &ReturnFilter,
+        scope: &Scope,
+    ) -> Result<Vec<ReturnView>, StoreError> {
+        self.return_rows(filter, scope, None).await
+    }
+
+    async fn return_view(
+        &self,
+        return_id: Uuid,
+        scope: &Scope,
+    ) -> Result<Option<ReturnView>, StoreError> {
+        let filter = ReturnFilter {
+            after: 0,
+            limit: 1,
+            order_id: None,
+        };
+        Ok(self
+            .return_rows(&filter, scope, Some(return_id))
+            .await?
+            .pop())
+    }
+}
+
+impl Postgres {
+    /// Returns by [`ReturnFilter`], or the one return `only`.
+    async fn return_rows(
+        &self,
+        filter: &ReturnFilter,
+        scope: &Scope,
+        only: Option<Uuid>,
+    ) -> Result<Vec<ReturnView>, StoreError> {
+        let after = i64::try_from(filter.after).unwrap_or(i64::MAX);
+        let client = self.pool.get().await?;
+        let stmt = client
+            .prepare_cached(
+                "SELECT id, return_id, merchant_id, order_id, reference, location, tote, lines,
+                     received_at_ms
+                 FROM returns WHERE warehouse_id = $1 AND id > $2
+                     AND ($4::text IS NULL OR merchant_id = $4)
+                     AND ($5::uuid IS NULL OR order_id = $5)
+                     AND ($6::uuid IS NULL OR return_id = $6)
+                 ORDER BY id LIMIT $3",
+            )
+            .await?;
+        let rows = client
+            .query(
+                &stmt,
+                &[
+                    &self.warehouse_id,
+                    &after,
+                    &i64::from(filter.limit.max(1)),
+                    &scope.merchant(),
+                    &filter.order_id,
+                    &only,
+                ],
+            )
+            .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(ReturnView {
+                    id: r.try_get::<_, i64>(0)? as u64,
+                    return_id: r.try_get(1)?,
+                    merchant_id: r.try_get(2)?,
+                    order_id: r.try_get(3)?,
+                    reference: r.try_get(4)?,
+                    location: r.try_get(5)?,
+                    tote: r.try_get(6)?,
+                    lines: from_json(&r.try_get::<_, String>(7)?)?,
+                    received_at_ms: r.try_get(8)?,
+                })
+            })
+            .collect()
     }
 }

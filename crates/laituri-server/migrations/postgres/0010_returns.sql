@@ -1,0 +1,26 @@
+-- Customers' returns: one row per return taken in at a returns desk, with its lines as JSON
+-- (the protocol's ReturnedLine). No personal data: the order by id and reference only.
+-- Shipped migrations are never edited: add a new NNNN_name.sql instead.
+CREATE TABLE returns (
+    warehouse_id   TEXT NOT NULL,
+    id             BIGINT GENERATED ALWAYS AS IDENTITY,
+    return_id      UUID NOT NULL,
+    merchant_id    TEXT NOT NULL,
+    order_id       UUID NOT NULL,
+    reference      TEXT NOT NULL,
+    device_id      UUID NOT NULL,
+    seq            BIGINT NOT NULL,
+    location       TEXT NOT NULL,
+    tote           TEXT,
+    lines          TEXT NOT NULL,
+    received_at_ms BIGINT NOT NULL,
+    PRIMARY KEY (warehouse_id, id),
+    UNIQUE (warehouse_id, return_id)
+);
+CREATE INDEX returns_by_merchant ON returns (warehouse_id, merchant_id, id);
+CREATE INDEX returns_by_order ON returns (warehouse_id, order_id);
+
+-- The change log's entries of returnable orders hold a customer's name: an erasure, a whole
+-- return and the end of their retention delete them by order.
+CREATE INDEX changes_returnable ON changes (warehouse_id, entity_id)
+    WHERE entity = 'returnable_order';
