@@ -554,7 +554,7 @@ fn key_of(m: &StockMove, place: &Place) -> StockKey {
 
 /// The fold of the stock moves of every applied event on the server (a partial answer's moves
 /// were applied too), by stock key: each move's units leave its `from` place and arrive at its
-/// `to` place. Rejected events are left out.
+/// `to` place, and the variance of every count the server booked. Rejected events are left out.
 pub fn fold_applied_moves(
     server_db: &(impl ServerEvents + ?Sized),
 ) -> anyhow::Result<BTreeMap<StockKey, i64>> {
@@ -568,6 +568,23 @@ pub fn fold_applied_moves(
             if let Some(to) = &mv.to {
                 *m.entry(key_of(&mv, to)).or_insert(0) += mv.quantity;
             }
+        }
+    }
+    // A count states no moves: the server books its variance against its own level, and
+    // records it with the count.
+    let some = |s: &Option<String>| s.clone().filter(|s| !s.is_empty());
+    for (location, lines) in server_db.booked_counts()? {
+        for l in lines {
+            let key: StockKey = (
+                l.merchant_id.clone(),
+                l.product_id.clone(),
+                location.clone(),
+                some(&l.container),
+                some(&l.lot),
+                some(&l.expiry),
+                l.condition.as_str().to_string(),
+            );
+            *m.entry(key).or_insert(0) += l.variance;
         }
     }
     m.retain(|_, q| *q != 0);

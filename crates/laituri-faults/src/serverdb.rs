@@ -64,7 +64,17 @@ pub trait ServerEvents {
     fn webhook_events(&self, merchant: &str) -> anyhow::Result<Vec<OutboxEvent>>;
     /// The deliveries of the subscription `webhook`.
     fn webhook_deliveries(&self, webhook: Uuid) -> anyhow::Result<Vec<Delivery>>;
+    /// The counts whose variance the server booked (at once, or approved by a lead): their
+    /// location and lines ([`laituri_protocol::CountVariance`] as stored).
+    fn booked_counts(&self) -> anyhow::Result<Vec<(String, Vec<laituri_protocol::CountVariance>)>>;
 }
+
+/// The stored lines of a count.
+fn count_lines(json: &str) -> anyhow::Result<Vec<laituri_protocol::CountVariance>> {
+    serde_json::from_str(json).context("a count's stored lines")
+}
+
+const BOOKED_COUNTS: &str = "status IN ('booked', 'approved')";
 
 const OUTBOX_COLUMNS: &str = "event_id, merchant_id, kind, body, created_at_ms, \
                               fanned_at_ms IS NOT NULL";
@@ -237,6 +247,20 @@ impl ServerEvents for Path {
         })
         .collect()
     }
+
+    fn booked_counts(&self) -> anyhow::Result<Vec<(String, Vec<laituri_protocol::CountVariance>)>> {
+        let s = open_read(self)?;
+        let mut stmt = s.prepare(&format!(
+            "SELECT location, lines FROM counts WHERE {BOOKED_COUNTS} ORDER BY count_id"
+        ))?;
+        let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (location, lines) = row?;
+            out.push((location, count_lines(&lines)?));
+        }
+        Ok(out)
+    }
 }
 
 impl ServerEvents for PathBuf {
@@ -270,6 +294,10 @@ impl ServerEvents for PathBuf {
 
     fn webhook_deliveries(&self, webhook: Uuid) -> anyhow::Result<Vec<Delivery>> {
         self.as_path().webhook_deliveries(webhook)
+    }
+
+    fn booked_counts(&self) -> anyhow::Result<Vec<(String, Vec<laituri_protocol::CountVariance>)>> {
+        self.as_path().booked_counts()
     }
 }
 
@@ -429,6 +457,19 @@ impl ServerEvents for PgEvents {
                 attempts: r.try_get::<_, i64>(2)?.max(0) as u64,
             })
         })
+        .collect()
+    }
+
+    fn booked_counts(&self) -> anyhow::Result<Vec<(String, Vec<laituri_protocol::CountVariance>)>> {
+        self.query_with(
+            &format!(
+                "SELECT location, lines FROM counts WHERE warehouse_id = $1 AND {BOOKED_COUNTS}
+                 ORDER BY count_id"
+            ),
+            None,
+        )?
+        .iter()
+        .map(|r| Ok((r.try_get(0)?, count_lines(r.try_get(1)?)?)))
         .collect()
     }
 }
