@@ -9,6 +9,7 @@
 //! UI thread makes are point look-ups on an index or bounded by a LIMIT.
 
 mod continuation;
+mod counting;
 mod master;
 mod outbox;
 mod packing;
@@ -42,6 +43,7 @@ static MIGRATIONS: LazyLock<Migrations<'static>> = LazyLock::new(|| {
             "../../migrations/0004_device_continuation.sql"
         )),
         M::up(include_str!("../../migrations/0005_packing.sql")),
+        M::up(include_str!("../../migrations/0007_counts.sql")),
     ])
 });
 

@@ -6,6 +6,7 @@
 //! the calling thread, with point queries only. It never touches the network: it only wakes the
 //! sync worker after a commit.
 
+pub mod counting;
 pub mod flows;
 pub mod job;
 pub mod messages;
@@ -103,6 +104,10 @@ pub enum Screen {
     ScannerCheck,
     Exceptions,
     About,
+    /// Counting: a blind count of a location (scan a location to start one).
+    Counting,
+    /// A shift lead's approvals: counts beyond their counters' limits.
+    Approvals,
 }
 
 /// Settings the core needs from the configuration.
@@ -254,6 +259,10 @@ impl Terminal {
         self.job_as()
     }
 
+    pub fn counting(&self) -> Option<&counting::CountingController> {
+        self.job_as()
+    }
+
     /// The job open on this device, by the text that names it, if any (one job at a time).
     fn open_job_name(&self) -> Option<String> {
         self.job
@@ -363,6 +372,12 @@ impl Terminal {
             Screen::ScannerCheck => return None,
             Screen::Home => self.home_scan(&scan),
             Screen::Exceptions | Screen::About => Reply::new(Tone::Warning, Text::ChooseFromMenu),
+            // A count open reads the scan; otherwise a location's label starts one.
+            Screen::Approvals => Reply::new(Tone::Warning, Text::ChooseFromMenu),
+            Screen::Counting => match self.counting() {
+                Some(c) if !c.is_finished() => self.job_scan(&scan),
+                _ => self.start_counting(&scan),
+            },
         };
         Some(reply)
     }
@@ -964,6 +979,58 @@ impl Terminal {
             self.screen = Screen::Home;
         }
         reply
+    }
+
+    /// Starts a spot count at the location `scan` names.
+    fn start_counting(&mut self, scan: &scan::Scan) -> Reply {
+        if let Some(refusal) = self.busy() {
+            return refusal;
+        }
+        let operator = self.operator_id();
+        match counting::CountingController::start(&mut self.store, &self.config, &operator, scan) {
+            Ok((ctrl, reply)) => {
+                self.begin(Box::new(ctrl));
+                reply
+            }
+            Err(reply) => reply,
+        }
+    }
+
+    /// A lead approves or rejects a count waiting for approval (`count_id` as listed).
+    pub fn decide_count(&mut self, count_id: &str, approve: bool) -> Reply {
+        if !self.can(Role::Lead) {
+            return Reply::new(Tone::Error, Text::NotAllowed);
+        }
+        let Ok(id) = uuid::Uuid::parse_str(count_id) else {
+            return Reply::new(Tone::Error, Text::CountGone);
+        };
+        let location = self
+            .store
+            .pending_counts()
+            .unwrap_or_default()
+            .into_iter()
+            .find(|c| c.count_id == id)
+            .map(|c| c.location);
+        let operator = self.operator_id();
+        match self.store.decide_count(&operator, id, approve) {
+            Ok(true) => {
+                self.committed();
+                let location = location.unwrap_or_default();
+                if approve {
+                    Reply::new(Tone::Ok, Text::CountApproved { location })
+                } else {
+                    Reply::new(Tone::Warning, Text::CountRejected { location })
+                }
+            }
+            Ok(false) => Reply::new(Tone::Error, Text::CountGone),
+            Err(e) => e.into(),
+        }
+    }
+
+    pub fn counting_action(&mut self, action: counting::Action) -> Reply {
+        self.with_job(|c: &mut counting::CountingController, cx| {
+            c.action(cx.store, cx.operator, action, cx.today)
+        })
     }
 
     /// Starts the pick task this device holds the lease `claim` of, from its work packet.

@@ -35,5 +35,11 @@ pub fn refresh(ui: &AppWindow, t: &Terminal) {
             label: e.label.render(lang).into(),
         })
         .collect();
-    ui.global::<HomeAdapter>().set_items(super::model(items));
+    // Two columns, read row by row.
+    let (left, right): (Vec<_>, Vec<_>) =
+        items.into_iter().enumerate().partition(|(i, _)| i % 2 == 0);
+    let column = |c: Vec<(usize, MenuItem)>| super::model(c.into_iter().map(|(_, m)| m).collect());
+    let home = ui.global::<HomeAdapter>();
+    home.set_left(column(left));
+    home.set_right(column(right));
 }

@@ -6,6 +6,8 @@
 //! bounded (a notice's lines, the recent scans, a LIMIT), so a refresh never grows with the data.
 
 mod about;
+mod approvals;
+mod counting;
 mod exceptions;
 mod header;
 mod home;
@@ -77,6 +79,8 @@ pub fn connect(ui: &AppWindow, ctx: Shared) {
     scanner_check::connect(ui, ctx.clone());
     exceptions::connect(ui, ctx.clone());
     about::connect(ui, ctx.clone());
+    counting::connect(ui, ctx.clone());
+    approvals::connect(ui, ctx.clone());
     refresh(ui, &ctx);
 }
 
@@ -116,6 +120,8 @@ pub fn on_sync_progress(ui: &AppWindow, status: &crate::sync::SyncStatus) {
                 | CoreScreen::Putaway
                 | CoreScreen::Picking
                 | CoreScreen::Packing
+                | CoreScreen::Counting
+                | CoreScreen::Approvals
                 | CoreScreen::PackingStart
                 | CoreScreen::Exceptions
                 | CoreScreen::Login => true,
@@ -228,6 +234,8 @@ pub fn refresh(ui: &AppWindow, ctx: &Ctx) {
         CoreScreen::ScannerCheck => Screen::ScannerCheck,
         CoreScreen::Exceptions => Screen::Exceptions,
         CoreScreen::About => Screen::About,
+        CoreScreen::Counting => Screen::Counting,
+        CoreScreen::Approvals => Screen::Approvals,
     };
     ui.global::<AppAdapter>().set_screen(screen);
     ui.global::<AppAdapter>()
@@ -252,6 +260,8 @@ pub fn refresh(ui: &AppWindow, ctx: &Ctx) {
         CoreScreen::Exceptions => exceptions::refresh(ui, &t),
         CoreScreen::About => about::refresh(ui, &t),
         CoreScreen::ScannerCheck => {}
+        CoreScreen::Counting => counting::refresh(ui, &t),
+        CoreScreen::Approvals => approvals::refresh(ui, &t),
     }
 }
 

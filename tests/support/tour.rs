@@ -56,7 +56,7 @@ pub const KEYPAD: [&str; 13] = [
 ];
 
 /// The views of the screens: one fills the area between the feedback line and the scan field.
-const VIEWS: [&str; 13] = [
+const VIEWS: [&str; 15] = [
     "LoginView",
     "HomeView",
     "ReceivingStartView",
@@ -70,6 +70,8 @@ const VIEWS: [&str; 13] = [
     "ScannerCheckView",
     "ExceptionsView",
     "AboutView",
+    "CountingView",
+    "ApprovalsView",
 ];
 
 /// An element's rectangle: x, y, width, height.
@@ -529,6 +531,32 @@ pub fn tour(v: &mut impl Visit) {
         "packing-parcels",
         &["Label K-9001 · 1", tr("Menu")],
     );
+    tap(&window, tr("Menu"));
+    assert_eq!(screen(&ctx), Screen::Home);
+
+    // Counting: a spot count of a bin, blind, with the keypad; cancelled unit by unit.
+    tap(&window, tr("Count"));
+    assert_eq!(screen(&ctx), Screen::Counting);
+    v.at(&window, "counting-start", &[tr("Menu")]);
+    scan(&window, &guide.bins[0]);
+    let counting = ["Quantity", "Empty", "Cancel", "Finish", "Menu"].map(tr);
+    let mut counting = counting.to_vec();
+    counting.extend(["Location", "Prompt"]);
+    v.at(&window, "counting", &counting);
+    scan(&window, &code);
+    v.at(&window, "counting-item", &counting);
+    tap(&window, tr("Quantity"));
+    v.at(&window, "counting-keypad", &keypad);
+    tap(&window, tr("Cancel keypad"));
+    tap(&window, tr("Cancel"));
+    tap(&window, tr("Cancel"));
+    tap(&window, tr("Menu"));
+    assert_eq!(screen(&ctx), Screen::Home);
+
+    // Approvals: the lead's list of counts waiting (none in the tour).
+    tap(&window, tr("Approvals"));
+    assert_eq!(screen(&ctx), Screen::Approvals);
+    v.at(&window, "approvals", &[tr("Menu")]);
     tap(&window, tr("Menu"));
     assert_eq!(screen(&ctx), Screen::Home);
 }
