@@ -3,14 +3,17 @@
 //! never shows what it should hold), by scans, the keypad and a unit cancelled; the count is
 //! saved as one event and, synced, waits on the server for a shift lead, with the stock
 //! unchanged until then; the lead approves it on their terminal's list and the server's stock
-//! equals the count.
+//! equals the count. Then a lead's plan makes a count task of the bin, which the lead takes from
+//! the Count screen's list, counts under its lease, and the server finishes.
 
 mod support;
 
 use laituri::i18n::{Lang, translate};
 use laituri::terminal::Screen;
-use laituri::ui::Ctx;
-use laituri_protocol::{EventBody, Role};
+use laituri::ui::{self, Ctx};
+use laituri_protocol::{
+    CountPlanSummary, EventBody, PROTOCOL_HEADER, PROTOCOL_VERSION, Role, Task, TaskStatus, paths,
+};
 use support::ui::{has, scan, tap, value};
 
 fn fi(label: &'static str) -> &'static str {
@@ -19,6 +22,30 @@ fn fi(label: &'static str) -> &'static str {
 
 fn sv(label: &'static str) -> &'static str {
     translate(Lang::Sv, label)
+}
+
+/// An admin's request to the server, its answer decoded.
+fn admin<T: serde::de::DeserializeOwned>(url: &str, body: Option<serde_json::Value>) -> T {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let client = reqwest::Client::new();
+        let request = match body {
+            Some(b) => client.post(url).json(&b),
+            None => client.get(url),
+        };
+        let resp = request
+            .bearer_auth(laituri_server::demo::ADMIN_KEY)
+            .header(PROTOCOL_HEADER, PROTOCOL_VERSION.to_string())
+            .send()
+            .await
+            .expect("server answers");
+        let (status, text) = (resp.status(), resp.text().await.unwrap());
+        assert!(status.is_success(), "{url}: {status}: {text}");
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("{url}: {e}: {text}"))
+    })
 }
 
 fn screen(ctx: &Ctx) -> Screen {
@@ -183,4 +210,47 @@ fn a_blind_count_with_a_difference_waits_for_a_lead_who_approves_it() {
         Some(lead.badge.as_str()),
         "badge = id in the demo"
     );
+
+    // A lead's plan makes a count task of the bin; the lead takes it from the Count screen.
+    let plan: CountPlanSummary = admin(
+        &format!("{url}{}", paths::COUNT_PLANS),
+        Some(serde_json::json!({})),
+    );
+    assert_eq!(plan.created.len(), 1, "{plan:?}");
+    let synced = |window: &ui::AppWindow| {
+        let status = support::sync_ok(&sync);
+        ui::apply_status(window, &status);
+        ui::on_sync_progress(window, &status);
+    };
+    synced(&window);
+    tap(&window, sv("Menu"));
+    tap(&window, sv("Count"));
+    assert_eq!(screen(&ctx), Screen::Counting);
+    tap(&window, &bin);
+    synced(&window);
+    assert!(
+        ctx.terminal
+            .borrow()
+            .counting()
+            .and_then(|c| c.claim())
+            .is_some(),
+        "{}",
+        value(&window, "Feedback")
+    );
+    // Its bin's label first; then the lead's own count is booked at once.
+    scan(&window, &item.code);
+    assert!(has(&window, sv("Acknowledge")), "an item before the bin");
+    tap(&window, sv("Acknowledge"));
+    scan(&window, &bin);
+    for _ in 0..4 {
+        scan(&window, &item.code);
+    }
+    tap(&window, sv("Finish"));
+    tap(&window, sv("Done"));
+    synced(&window);
+    let stock = support::totals(&support::server_stock(&url, &lines[0].merchant_id));
+    assert_eq!(stock.get(&(item.product_id.clone(), bin.clone())), Some(&4));
+    let tasks: Vec<Task> = admin(&format!("{url}{}?limit=1000", paths::TASKS), None);
+    let task = tasks.iter().find(|t| t.task_id == plan.created[0]).unwrap();
+    assert_eq!(task.status, TaskStatus::Done);
 }

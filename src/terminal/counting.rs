@@ -1,5 +1,6 @@
 //! The counting controller: a blind count of one location, a spot count of any location scanned
-//! on the counting screen.
+//! on the counting screen, or a count task taken from the list (leased like a putaway task: its
+//! event carries the lease, and the server finishes the task).
 //!
 //! The screen never shows what the location should hold. When the count is finished it is
 //! recorded as one `location_counted` event, each line with what this device's stock view holds
@@ -13,7 +14,7 @@ use laituri_domain::calendar::Date;
 use laituri_domain::counting::{Count, Expect, Fact, Input, ItemScan, Line, Message, Place};
 use laituri_domain::flow::Flow;
 use laituri_domain::scan::Scan;
-use laituri_protocol::{CountLine, EventBody, GoodsCondition};
+use laituri_protocol::{CountLine, EventBody, GoodsCondition, TaskClaim};
 use uuid::Uuid;
 
 use super::messages::Text;
@@ -47,10 +48,14 @@ pub struct CountingView {
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 struct JobKey {
     location: String,
+    /// The lease of the count task, for a task's count.
+    #[serde(default)]
+    claim: Option<TaskClaim>,
 }
 
 pub struct CountingController {
     job: Count,
+    claim: Option<TaskClaim>,
 }
 
 /// True for the locations whose stock is counted: bins and quarantine.
@@ -72,7 +77,10 @@ impl CountingController {
             Ok(_) => return Err(Reply::new(Tone::Error, Text::ScanLocationToCount)),
             Err(e) => return Err(e.into()),
         };
-        let mut ctrl = CountingController { job: Count::spot() };
+        let mut ctrl = CountingController {
+            job: Count::spot(),
+            claim: None,
+        };
         let step = ctrl.job.step(
             Input::Location(Place {
                 countable: countable(&loc.kind),
@@ -90,7 +98,11 @@ impl CountingController {
         store.set_open_job(Some(&OpenJob {
             flow: FLOW.into(),
             operator_id: operator.to_string(),
-            key: serde_json::to_value(JobKey { location: loc.code }).map_err(StoreError::from)?,
+            key: serde_json::to_value(JobKey {
+                location: loc.code,
+                claim: None,
+            })
+            .map_err(StoreError::from)?,
         }))?;
         Ok((
             ctrl,
@@ -98,9 +110,41 @@ impl CountingController {
         ))
     }
 
-    /// Picks up the count this device left open: its location, counted from the start again.
+    /// Starts the count task this device holds the lease `claim` of: its bin's label is
+    /// scanned first. Records the open job with the lease.
+    pub fn start_task(
+        store: &mut Store,
+        operator: &str,
+        location: &str,
+        claim: TaskClaim,
+    ) -> Result<(CountingController, Reply), Reply> {
+        store.set_open_job(Some(&OpenJob {
+            flow: FLOW.into(),
+            operator_id: operator.to_string(),
+            key: serde_json::to_value(JobKey {
+                location: location.to_string(),
+                claim: Some(claim.clone()),
+            })
+            .map_err(StoreError::from)?,
+        }))?;
+        let ctrl = CountingController {
+            job: Count::of(location.to_string()),
+            claim: Some(claim),
+        };
+        let reply = ctrl.prompt_reply();
+        Ok((ctrl, reply))
+    }
+
+    /// Picks up the count this device left open: its location, counted from the start again
+    /// (a task's count from the scan of its bin).
     pub fn resume(store: &Store, job: &OpenJob) -> Result<CountingController, StoreError> {
         let key: JobKey = serde_json::from_value(job.key.clone())?;
+        if let Some(claim) = key.claim {
+            return Ok(CountingController {
+                job: Count::of(key.location),
+                claim: Some(claim),
+            });
+        }
         let countable = store
             .location(&key.location)?
             .is_some_and(|l| countable(&l.kind));
@@ -113,13 +157,21 @@ impl CountingController {
             Date::from_day_number(0),
         );
         count = step.next;
-        Ok(CountingController { job: count })
+        Ok(CountingController {
+            job: count,
+            claim: None,
+        })
     }
 
     /// True when the count is recorded, or when no bin is in hand (a count cancelled): either
     /// way nothing of it is open, and another job may start.
     pub fn is_finished(&self) -> bool {
-        self.job.is_finished() || self.job.location().is_none()
+        self.job.is_finished() || (self.job.location().is_none() && self.claim.is_none())
+    }
+
+    /// The lease of the count task in hand, if it is a task's count.
+    pub fn claim(&self) -> Option<&TaskClaim> {
+        self.claim.as_ref()
     }
 
     pub fn location(&self) -> Option<&str> {
@@ -132,16 +184,18 @@ impl CountingController {
 
     fn apply(&mut self, store: &mut Store, operator: &str, input: Input, today: Date) -> Reply {
         let before = self.job.location().map(str::to_string);
+        let claim = self.claim.clone();
         let result = super::seam::advance(&mut self.job, input, today, |facts| {
-            record(store, operator, facts)
+            record(store, operator, claim.as_ref(), facts)
         });
         let feedback = match result {
             Ok(feedback) => feedback,
             Err(e) => return e.into(),
         };
-        // A count cancelled or another bin scanned: the open job names the bin counted now.
+        // A spot count cancelled or another bin scanned: the open job names the bin counted
+        // now (a task's count keeps its bin and lease).
         let now = self.job.location().map(str::to_string);
-        if !self.job.is_finished() && now != before {
+        if self.claim.is_none() && !self.job.is_finished() && now != before {
             let job = now.map(|location| OpenJob {
                 flow: FLOW.into(),
                 operator_id: operator.to_string(),
@@ -244,7 +298,12 @@ fn expected(store: &Store, location: &str, line: &Line) -> Result<i64, StoreErro
 }
 
 /// Writes the finished count as one event, closing the open job, in one transaction.
-fn record(store: &mut Store, operator: &str, facts: &[Fact]) -> Result<(), StoreError> {
+fn record(
+    store: &mut Store,
+    operator: &str,
+    claim: Option<&TaskClaim>,
+    facts: &[Fact],
+) -> Result<(), StoreError> {
     let mut bodies = Vec::new();
     for fact in facts {
         let Fact::Counted { location, lines } = fact;
@@ -263,7 +322,7 @@ fn record(store: &mut Store, operator: &str, facts: &[Fact]) -> Result<(), Store
         }
         bodies.push(EventBody::LocationCounted {
             count_id: Uuid::now_v7(),
-            task: None,
+            task: claim.cloned(),
             location: location.clone(),
             lines: out,
         });

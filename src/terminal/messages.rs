@@ -759,6 +759,11 @@ fn counting(m: &CountingMessage, lang: Lang) -> String {
     use CountingMessage as C;
     match m {
         C::ScanLocation => tr!(lang, "Scan the label of the bin to count."),
+        C::GoTo { location } => tr!(
+            lang,
+            "Count {location}: go there and scan its label.",
+            location
+        ),
         C::ScanItems {
             location, lines: 0, ..
         } => tr!(

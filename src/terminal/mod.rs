@@ -964,8 +964,33 @@ impl Terminal {
         if lease.packet.task.kind == TaskKind::Pick {
             return Some(self.start_picking(claim));
         }
+        if lease.packet.task.kind == TaskKind::Count {
+            let location = lease
+                .packet
+                .task
+                .lines
+                .iter()
+                .find_map(|l| l.goods.from.as_ref().map(|p| p.location.clone()))?;
+            return Some(self.start_count_task(&location, claim));
+        }
         let container = lease.packet.task.container.clone()?;
         Some(self.start_putaway(&container, Some(claim)))
+    }
+
+    /// Starts the count task this device holds the lease `claim` of, at its bin.
+    fn start_count_task(&mut self, location: &str, claim: TaskClaim) -> Reply {
+        if let Some(refusal) = self.busy() {
+            return refusal;
+        }
+        let operator = self.operator_id();
+        match counting::CountingController::start_task(&mut self.store, &operator, location, claim)
+        {
+            Ok((ctrl, reply)) => {
+                self.begin(Box::new(ctrl));
+                reply
+            }
+            Err(reply) => reply,
+        }
     }
 
     /// A button or keypad entry on the putaway screen.

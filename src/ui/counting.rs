@@ -2,9 +2,10 @@
 //! (never what the bin should hold), and the keypad quantity.
 
 use laituri_domain::counting::Expect;
+use laituri_protocol::TaskKind;
 use slint::ComponentHandle;
 
-use super::{AppWindow, CountItem, CountingAdapter, Shared};
+use super::{AppWindow, CountItem, CountingAdapter, Shared, TaskItem};
 use crate::terminal::Terminal;
 use crate::terminal::counting::Action;
 use crate::terminal::messages::Text;
@@ -26,6 +27,15 @@ pub fn connect(ui: &AppWindow, ctx: Shared) {
             }
         });
     }
+    {
+        let (weak, ctx) = (ui.as_weak(), ctx.clone());
+        c.on_take(move |id| {
+            if let Some(ui) = weak.upgrade() {
+                let reply = ctx.terminal.borrow_mut().take_task(id.as_str());
+                super::answer(&ui, &ctx, Some(reply));
+            }
+        });
+    }
     macro_rules! on {
         ($setter:ident, $action:expr) => {{
             let (weak, ctx) = (ui.as_weak(), ctx.clone());
@@ -42,9 +52,44 @@ pub fn connect(ui: &AppWindow, ctx: Shared) {
     super::on_back(ui, ctx, |f| c.on_back(f));
 }
 
+/// How many open count tasks the list shows; any bin is counted by scanning it.
+const TASK_LIMIT: u32 = 50;
+
+/// The open count tasks: the bin, and the merchant (no quantities: counts are blind).
+fn tasks(t: &Terminal) -> Vec<TaskItem> {
+    let store = t.store();
+    store
+        .open_tasks(TaskKind::Count, TASK_LIMIT)
+        .unwrap_or_default()
+        .into_iter()
+        .map(|task| {
+            let location = task
+                .lines
+                .iter()
+                .find_map(|l| l.goods.from.as_ref().map(|p| p.location.clone()))
+                .unwrap_or_else(|| task.task_id.clone());
+            let merchant = store
+                .merchant(&task.merchant_id)
+                .ok()
+                .flatten()
+                .map(|m| m.name)
+                .unwrap_or_else(|| task.merchant_id.clone());
+            TaskItem {
+                id: task.task_id.into(),
+                label: location.into(),
+                detail: merchant.into(),
+            }
+        })
+        .collect()
+}
+
 pub fn refresh(ui: &AppWindow, t: &Terminal) {
     let c = ui.global::<CountingAdapter>();
     let lang = t.lang();
+    let no_count = t
+        .counting()
+        .is_none_or(|c| c.is_finished() && c.view().expects != Expect::Nothing);
+    c.set_tasks(super::model(if no_count { tasks(t) } else { Vec::new() }));
     let Some(ctrl) = t.counting() else {
         c.set_location("".into());
         c.set_step("location".into());
