@@ -455,8 +455,7 @@ pub(crate) fn apply_change(tx: &Transaction, change: &Change) -> Result<()> {
         Change::Stock(level) => super::stock::apply_stock_level(tx, level)?,
         Change::WorkPacket(p) => super::tasks::apply_packet(tx, p)?,
         Change::PackOrder(p) => super::packing::apply_pack_order(tx, p)?,
-        // Counts waiting for a lead are not kept on terminals yet.
-        Change::PendingCount(_) => {}
+        Change::PendingCount(c) => super::counting::apply_pending_count(tx, c)?,
         Change::ReturnableOrder(o) => super::returns::apply_returnable(tx, o)?,
         Change::Removed(Removed { kind, id }) => {
             let sql = match kind {
@@ -471,8 +470,9 @@ pub(crate) fn apply_change(tx: &Transaction, change: &Change) -> Result<()> {
                     return Ok(());
                 }
                 EntityKind::PackOrder => return super::packing::remove_pack_order(tx, id),
-                // Counts waiting for a lead are not kept on terminals yet.
-                EntityKind::PendingCount => return Ok(()),
+                EntityKind::PendingCount => {
+                    return super::counting::remove_pending_count(tx, id);
+                }
                 EntityKind::ReturnableOrder => return super::returns::remove_returnable(tx, id),
             };
             tx.prepare_cached(sql)?.execute([id])?;

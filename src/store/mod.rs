@@ -9,6 +9,7 @@
 //! UI thread makes are point look-ups on an index or bounded by a LIMIT.
 
 mod continuation;
+mod counting;
 mod master;
 mod outbox;
 mod packing;
@@ -44,6 +45,7 @@ static MIGRATIONS: LazyLock<Migrations<'static>> = LazyLock::new(|| {
         )),
         M::up(include_str!("../../migrations/0005_packing.sql")),
         M::up(include_str!("../../migrations/0006_caught_up.sql")),
+        M::up(include_str!("../../migrations/0007_counts.sql")),
         M::up(include_str!("../../migrations/0008_returns.sql")),
     ])
 });

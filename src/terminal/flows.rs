@@ -6,7 +6,7 @@ use laituri_protocol::Role;
 
 use super::job::Resume;
 use super::messages::Label;
-use super::{Screen, packing, picking, putaway, receiving};
+use super::{Screen, counting, packing, picking, putaway, receiving};
 
 pub struct Entry {
     /// The id the menu sends back when tapped.
@@ -22,7 +22,7 @@ pub struct Entry {
     pub resume: Option<Resume>,
 }
 
-pub const MENU: [Entry; 10] = [
+pub const MENU: [Entry; 12] = [
     Entry {
         id: "receiving",
         label: Label::Receiving,
@@ -101,6 +101,22 @@ pub const MENU: [Entry; 10] = [
         role: None,
         opens: Screen::About,
         screens: &[Screen::About],
+        resume: None,
+    },
+    Entry {
+        id: "counting",
+        label: Label::Counting,
+        role: Some(Role::Counting),
+        opens: Screen::Counting,
+        screens: &[Screen::Counting],
+        resume: Some(counting::resume_for),
+    },
+    Entry {
+        id: "approvals",
+        label: Label::Approvals,
+        role: Some(Role::Lead),
+        opens: Screen::Approvals,
+        screens: &[Screen::Approvals],
         resume: None,
     },
 ];

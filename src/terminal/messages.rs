@@ -6,6 +6,7 @@
 //! [`crate::i18n`]), the same ones the screens' labels come from.
 
 use laituri_domain::carton::NoBox;
+use laituri_domain::counting::Message as CountingMessage;
 use laituri_domain::moving::Message as MovingMessage;
 use laituri_domain::packing::{Confirmation, Entry, Message as PackingMessage, WeightFrom};
 use laituri_domain::picking::Message as PickingMessage;
@@ -35,6 +36,8 @@ pub enum Label {
     Stock,
     Move,
     HeldTasks,
+    Counting,
+    Approvals,
 }
 
 impl Label {
@@ -55,6 +58,8 @@ impl Label {
             Label::Stock => tr!(lang, "Stock"),
             Label::Move => tr!(lang, "Move"),
             Label::HeldTasks => tr!(lang, "Held tasks"),
+            Label::Counting => tr!(lang, "Count"),
+            Label::Approvals => tr!(lang, "Approvals"),
         }
     }
 }
@@ -255,6 +260,19 @@ pub enum Text {
         subject: super::stock::Subject,
         rows: usize,
     },
+    Counting(CountingMessage),
+    /// A scan on the counting screen that is not a location's label.
+    ScanLocationToCount,
+    /// A lead approved a count: the server books its difference.
+    CountApproved {
+        location: String,
+    },
+    /// A lead rejected a count: the server opens a recount.
+    CountRejected {
+        location: String,
+    },
+    /// The count is no longer waiting (decided already).
+    CountGone,
 }
 
 /// One recent line of a packing job, as the packing screen lists it.
@@ -764,7 +782,116 @@ impl Text {
                 task,
                 why = lease_loss(lang, why)
             ),
+            Text::Counting(m) => counting(m, lang),
+            Text::ScanLocationToCount => tr!(lang, "Scan the label of the bin to count."),
+            Text::CountApproved { location } => tr!(
+                lang,
+                "Count of {location} approved: the server books the difference.",
+                location
+            ),
+            Text::CountRejected { location } => tr!(
+                lang,
+                "Count of {location} rejected: nothing changes, and {location} is to be counted again.",
+                location
+            ),
+            Text::CountGone => tr!(
+                lang,
+                "This count was decided already. Choose another from the list."
+            ),
         }
+    }
+}
+
+fn counting(m: &CountingMessage, lang: Lang) -> String {
+    use CountingMessage as C;
+    match m {
+        C::ScanLocation => tr!(lang, "Scan the label of the bin to count."),
+        C::GoTo { location } => tr!(
+            lang,
+            "Count {location}: go there and scan its label.",
+            location
+        ),
+        C::ScanItems {
+            location, lines: 0, ..
+        } => tr!(
+            lang,
+            "Counting {location}: scan every item there, then tap Finish. Nothing there? Tap Empty.",
+            location
+        ),
+        C::ScanItems {
+            location, units, ..
+        } => tr!(
+            lang,
+            "Counting {location}: {units} units so far. Scan the rest, then tap Finish.",
+            location,
+            units
+        ),
+        C::Added { name, counted } => tr!(lang, "{name}: {counted}.", name, counted),
+        C::QuantitySet { name, counted } => {
+            tr!(lang, "{name} set to {counted}.", name, counted)
+        }
+        C::UnitCancelled { name, counted } => tr!(
+            lang,
+            "One {name} taken off: {counted} counted.",
+            name,
+            counted
+        ),
+        C::CountCancelled { location } => tr!(
+            lang,
+            "Count of {location} cancelled: nothing was recorded. Scan a bin to count.",
+            location
+        ),
+        C::Recorded {
+            location, units, ..
+        } => tr!(
+            lang,
+            "Count of {location} saved: {units} units. The server books it; a shift lead approves a large difference.",
+            location,
+            units
+        ),
+        C::RecordedEmpty { location } => tr!(
+            lang,
+            "{location} counted empty and saved. The server books it; a shift lead approves a large difference.",
+            location
+        ),
+        C::NotCountable { code } => tr!(
+            lang,
+            "{code} is not a bin: stock is counted in bins. Scan a bin's label.",
+            code
+        ),
+        C::FinishFirst { counting } => tr!(
+            lang,
+            "You are counting {counting}: finish or cancel it first.",
+            counting
+        ),
+        C::ScanLocationFirst => tr!(lang, "Scan the bin's label first, then its items."),
+        C::NeedsLot { name } => tr!(
+            lang,
+            "{name} needs its lot: scan the GS1 label with the lot.",
+            name
+        ),
+        C::NeedsExpiry { name } => tr!(
+            lang,
+            "{name} needs its expiry date: scan the GS1 label with the date.",
+            name
+        ),
+        C::ScanItemFirst => tr!(lang, "Scan an item first, then type its quantity."),
+        C::BadQuantity => tr!(lang, "That quantity is not possible. Count again."),
+        C::NothingCounted => tr!(
+            lang,
+            "Nothing counted yet: scan the items, or tap Empty if the bin is empty."
+        ),
+        C::NotEmpty { units } => tr!(
+            lang,
+            "{units} units are counted: cancel them first if the bin is empty.",
+            units
+        ),
+        C::UnknownCode { raw } => tr!(
+            lang,
+            "{raw} is not known here. Put the item aside for a shift lead and go on counting.",
+            raw
+        ),
+        C::Finished => tr!(lang, "This count is finished. Scan the next bin to count."),
     }
 }
 

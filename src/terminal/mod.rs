@@ -6,6 +6,7 @@
 //! the calling thread, with point queries only. It never touches the network: it only wakes the
 //! sync worker after a commit.
 
+pub mod counting;
 pub mod flows;
 pub mod job;
 pub mod messages;
@@ -110,6 +111,10 @@ pub enum Screen {
     HeldTasks,
     /// Moves: goods from one place to another.
     Move,
+    /// Counting: a blind count of a location (scan a location to start one).
+    Counting,
+    /// A shift lead's approvals: counts beyond their counters' limits.
+    Approvals,
 }
 
 /// Settings the core needs from the configuration.
@@ -274,6 +279,10 @@ impl Terminal {
         stock::look_up(&self.store, &self.config, self.lookup.as_ref()?).ok()
     }
 
+    pub fn counting(&self) -> Option<&counting::CountingController> {
+        self.job_as()
+    }
+
     /// The job open on this device, by the text that names it, if any (one job at a time).
     fn open_job_name(&self) -> Option<String> {
         self.job
@@ -387,6 +396,12 @@ impl Terminal {
             Screen::Exceptions | Screen::About | Screen::HeldTasks => {
                 Reply::new(Tone::Warning, Text::ChooseFromMenu)
             }
+            // A count open reads the scan; otherwise a location's label starts one.
+            Screen::Approvals => Reply::new(Tone::Warning, Text::ChooseFromMenu),
+            Screen::Counting => match self.counting() {
+                Some(c) if !c.is_finished() => self.job_scan(&scan),
+                _ => self.start_counting(&scan),
+            },
         };
         Some(reply)
     }
@@ -1082,8 +1097,33 @@ impl Terminal {
         if lease.packet.task.kind == TaskKind::Pick {
             return Some(self.start_picking(claim));
         }
+        if lease.packet.task.kind == TaskKind::Count {
+            let location = lease
+                .packet
+                .task
+                .lines
+                .iter()
+                .find_map(|l| l.goods.from.as_ref().map(|p| p.location.clone()))?;
+            return Some(self.start_count_task(&location, claim));
+        }
         let container = lease.packet.task.container.clone()?;
         Some(self.start_putaway(&container, Some(claim)))
+    }
+
+    /// Starts the count task this device holds the lease `claim` of, at its bin.
+    fn start_count_task(&mut self, location: &str, claim: TaskClaim) -> Reply {
+        if let Some(refusal) = self.busy() {
+            return refusal;
+        }
+        let operator = self.operator_id();
+        match counting::CountingController::start_task(&mut self.store, &operator, location, claim)
+        {
+            Ok((ctrl, reply)) => {
+                self.begin(Box::new(ctrl));
+                reply
+            }
+            Err(reply) => reply,
+        }
     }
 
     /// A button or keypad entry on the putaway screen.
@@ -1097,6 +1137,58 @@ impl Terminal {
             self.screen = Screen::Home;
         }
         reply
+    }
+
+    /// Starts a spot count at the location `scan` names.
+    fn start_counting(&mut self, scan: &scan::Scan) -> Reply {
+        if let Some(refusal) = self.busy() {
+            return refusal;
+        }
+        let operator = self.operator_id();
+        match counting::CountingController::start(&mut self.store, &self.config, &operator, scan) {
+            Ok((ctrl, reply)) => {
+                self.begin(Box::new(ctrl));
+                reply
+            }
+            Err(reply) => reply,
+        }
+    }
+
+    /// A lead approves or rejects a count waiting for approval (`count_id` as listed).
+    pub fn decide_count(&mut self, count_id: &str, approve: bool) -> Reply {
+        if !self.can(Role::Lead) {
+            return Reply::new(Tone::Error, Text::NotAllowed);
+        }
+        let Ok(id) = uuid::Uuid::parse_str(count_id) else {
+            return Reply::new(Tone::Error, Text::CountGone);
+        };
+        let location = self
+            .store
+            .pending_counts()
+            .unwrap_or_default()
+            .into_iter()
+            .find(|c| c.count_id == id)
+            .map(|c| c.location);
+        let operator = self.operator_id();
+        match self.store.decide_count(&operator, id, approve) {
+            Ok(true) => {
+                self.committed();
+                let location = location.unwrap_or_default();
+                if approve {
+                    Reply::new(Tone::Ok, Text::CountApproved { location })
+                } else {
+                    Reply::new(Tone::Warning, Text::CountRejected { location })
+                }
+            }
+            Ok(false) => Reply::new(Tone::Error, Text::CountGone),
+            Err(e) => e.into(),
+        }
+    }
+
+    pub fn counting_action(&mut self, action: counting::Action) -> Reply {
+        self.with_job(|c: &mut counting::CountingController, cx| {
+            c.action(cx.store, cx.operator, action, cx.today)
+        })
     }
 
     /// Starts the pick task this device holds the lease `claim` of, from its work packet.

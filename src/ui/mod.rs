@@ -6,6 +6,8 @@
 //! bounded (a notice's lines, the recent scans, a LIMIT), so a refresh never grows with the data.
 
 mod about;
+mod approvals;
+mod counting;
 mod exceptions;
 mod header;
 mod held_tasks;
@@ -81,6 +83,8 @@ pub fn connect(ui: &AppWindow, ctx: Shared) {
     stock::connect(ui, ctx.clone());
     held_tasks::connect(ui, ctx.clone());
     about::connect(ui, ctx.clone());
+    counting::connect(ui, ctx.clone());
+    approvals::connect(ui, ctx.clone());
     refresh(ui, &ctx);
 }
 
@@ -120,6 +124,8 @@ pub fn on_sync_progress(ui: &AppWindow, status: &crate::sync::SyncStatus) {
                 | CoreScreen::Putaway
                 | CoreScreen::Picking
                 | CoreScreen::Packing
+                | CoreScreen::Counting
+                | CoreScreen::Approvals
                 | CoreScreen::PackingStart
                 | CoreScreen::Exceptions
                 | CoreScreen::Stock
@@ -238,6 +244,8 @@ pub fn refresh(ui: &AppWindow, ctx: &Ctx) {
         CoreScreen::Stock => Screen::Stock,
         CoreScreen::Move => Screen::Move,
         CoreScreen::HeldTasks => Screen::HeldTasks,
+        CoreScreen::Counting => Screen::Counting,
+        CoreScreen::Approvals => Screen::Approvals,
     };
     ui.global::<AppAdapter>().set_screen(screen);
     ui.global::<AppAdapter>()
@@ -265,6 +273,8 @@ pub fn refresh(ui: &AppWindow, ctx: &Ctx) {
         CoreScreen::Move => stock::refresh_move(ui, &t),
         CoreScreen::HeldTasks => held_tasks::refresh(ui, &t),
         CoreScreen::ScannerCheck => {}
+        CoreScreen::Counting => counting::refresh(ui, &t),
+        CoreScreen::Approvals => approvals::refresh(ui, &t),
     }
 }
 

@@ -56,7 +56,7 @@ pub const KEYPAD: [&str; 13] = [
 ];
 
 /// The views of the screens: one fills the area between the feedback line and the scan field.
-const VIEWS: [&str; 16] = [
+const VIEWS: [&str; 18] = [
     "LoginView",
     "HomeView",
     "ReceivingStartView",
@@ -73,6 +73,8 @@ const VIEWS: [&str; 16] = [
     "StockView",
     "MoveView",
     "HeldTasksView",
+    "CountingView",
+    "ApprovalsView",
 ];
 
 /// An element's rectangle: x, y, width, height.
@@ -555,7 +557,7 @@ pub fn tour(v: &mut impl Visit) {
         .unwrap()[0]
         .product_id
         .clone();
-    let code = guide
+    let tote_code = guide
         .notices
         .iter()
         .flat_map(|n| &n.scans)
@@ -566,7 +568,7 @@ pub fn tour(v: &mut impl Visit) {
     scan(&window, tote);
     tap(&window, tr("Cancel"));
     scan(&window, &guide.docks[0]);
-    scan(&window, &code);
+    scan(&window, &tote_code);
     assert!(
         !value(&window, "In hand").is_empty(),
         "{}",
@@ -588,6 +590,32 @@ pub fn tour(v: &mut impl Visit) {
     tap(&window, tr("Held tasks"));
     assert_eq!(screen(&ctx), Screen::HeldTasks);
     v.at(&window, "held-tasks", &["Prompt", tr("Menu")]);
+    tap(&window, tr("Menu"));
+    assert_eq!(screen(&ctx), Screen::Home);
+
+    // Counting: a spot count of a bin, blind, with the keypad; cancelled unit by unit.
+    tap(&window, tr("Count"));
+    assert_eq!(screen(&ctx), Screen::Counting);
+    v.at(&window, "counting-start", &[tr("Menu")]);
+    scan(&window, &guide.bins[0]);
+    let counting = ["Quantity", "Empty", "Cancel", "Finish", "Menu"].map(tr);
+    let mut counting = counting.to_vec();
+    counting.extend(["Location", "Prompt"]);
+    v.at(&window, "counting", &counting);
+    scan(&window, &code);
+    v.at(&window, "counting-item", &counting);
+    tap(&window, tr("Quantity"));
+    v.at(&window, "counting-keypad", &keypad);
+    tap(&window, tr("Cancel keypad"));
+    tap(&window, tr("Cancel"));
+    tap(&window, tr("Cancel"));
+    tap(&window, tr("Menu"));
+    assert_eq!(screen(&ctx), Screen::Home);
+
+    // Approvals: the lead's list of counts waiting (none in the tour).
+    tap(&window, tr("Approvals"));
+    assert_eq!(screen(&ctx), Screen::Approvals);
+    v.at(&window, "approvals", &[tr("Menu")]);
     tap(&window, tr("Menu"));
     assert_eq!(screen(&ctx), Screen::Home);
 }

@@ -88,6 +88,10 @@ pub enum Fact {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Message {
     ScanLocation,
+    /// A task's count: go to its bin and scan the label.
+    GoTo {
+        location: String,
+    },
     /// Scan every item at the location, then finish.
     ScanItems {
         location: String,
@@ -229,7 +233,12 @@ impl Count {
 
     pub fn prompt(&self) -> Message {
         match &self.awaiting {
-            Awaiting::Location => Message::ScanLocation,
+            Awaiting::Location => match &self.assigned {
+                Some(location) => Message::GoTo {
+                    location: location.clone(),
+                },
+                None => Message::ScanLocation,
+            },
             Awaiting::Items { location } => Message::ScanItems {
                 location: location.clone(),
                 lines: self.lines.len(),

@@ -405,7 +405,7 @@ fn operators() -> Vec<OperatorInput> {
             "OP-1001",
             "Aino",
             None,
-            vec![Role::Receiving, Role::Putaway],
+            vec![Role::Receiving, Role::Putaway, Role::Counting],
             "fi",
         ),
         op(

@@ -191,8 +191,20 @@ async fn a_count_beyond_the_limits_waits_for_a_lead_and_the_approval_keeps_a_pic
     assert!(waiting.message.contains(BIN), "{}", waiting.message);
     assert!(waiting.resolved_by.is_none());
 
-    // Two units are picked before the lead decides.
+    // The warehouse's matter: a merchant's key does not see it.
     let key = s.merchant_key(KETTU).await;
+    let theirs: Vec<ExceptionView> = json_ok(
+        s.client
+            .get(s.url(paths::EXCEPTIONS))
+            .bearer_auth(&key)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert!(!theirs.iter().any(|x| x.kind == "count_needs_approval"));
+
+    // Two units are picked before the lead decides.
     post_order(&s, &key, order_of(KETTU, "K-1", &[(PRODUCT, 2)], 0)).await;
     release(&s, json!({})).await;
     let mut picker = s.device().await;

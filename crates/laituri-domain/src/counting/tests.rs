@@ -237,6 +237,12 @@ fn a_tasks_count_starts_only_at_its_location() {
         }
     );
     assert_eq!(state.expects(), Expect::Location);
+    assert_eq!(
+        state.prompt(),
+        Message::GoTo {
+            location: "A-02".into()
+        }
+    );
     let (state, _, _) = run(Count::of("A-02".into()), vec![bin("A-02")]);
     assert_eq!(state.location(), Some("A-02"));
 }

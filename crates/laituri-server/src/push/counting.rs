@@ -97,14 +97,16 @@ pub(super) fn refs(body: &EventBody, operator_id: &str, refs: &mut Refs) {
 /// tasks open at their locations, and the merchants and products of the goods found at a
 /// counted location (a count books them out when no line names them).
 pub(super) fn follow_up(world: &World, asked: &Refs, more: &mut Refs) {
-    for key in world.stock.keys() {
-        if asked.location_stock.contains(&key.location) {
-            if !asked.merchants.contains(&key.merchant_id) {
-                more.merchants.insert(key.merchant_id.clone());
-            }
-            if !asked.products.contains(&key.product_id) {
-                more.products.insert(key.product_id.clone());
-            }
+    let found = world
+        .stock
+        .keys()
+        .filter(|k| asked.location_stock.contains(&k.location));
+    for key in found {
+        if !asked.merchants.contains(&key.merchant_id) {
+            more.merchants.insert(key.merchant_id.clone());
+        }
+        if !asked.products.contains(&key.product_id) {
+            more.products.insert(key.product_id.clone());
         }
     }
     for id in &asked.counts {
