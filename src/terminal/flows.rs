@@ -22,7 +22,7 @@ pub struct Entry {
     pub resume: Option<Resume>,
 }
 
-pub const MENU: [Entry; 7] = [
+pub const MENU: [Entry; 8] = [
     Entry {
         id: "receiving",
         label: Label::Receiving,
@@ -54,6 +54,15 @@ pub const MENU: [Entry; 7] = [
         opens: Screen::PackingStart,
         screens: &[Screen::PackingStart, Screen::Packing],
         resume: Some(packing::resume_for),
+    },
+    Entry {
+        id: "returns",
+        label: Label::Returns,
+        role: Some(Role::Returns),
+        opens: Screen::Returns,
+        screens: &[Screen::Returns],
+        // A return is recorded whole at its finish: nothing to resume.
+        resume: None,
     },
     Entry {
         id: "exceptions",

@@ -2,7 +2,7 @@
 
 use slint::ComponentHandle;
 
-use super::{AppWindow, HomeAdapter, MenuItem, Shared};
+use super::{AppWindow, HomeAdapter, MenuItem, MenuRow, Shared};
 use crate::terminal::{Screen, Terminal, flows};
 
 pub fn connect(ui: &AppWindow, ctx: Shared) {
@@ -35,5 +35,15 @@ pub fn refresh(ui: &AppWindow, t: &Terminal) {
             label: e.label.render(lang).into(),
         })
         .collect();
-    ui.global::<HomeAdapter>().set_items(super::model(items));
+    let rows: Vec<MenuRow> = items
+        .chunks(2)
+        .map(|pair| MenuRow {
+            left: pair[0].clone(),
+            right: pair.get(1).cloned().unwrap_or(MenuItem {
+                id: "".into(),
+                label: "".into(),
+            }),
+        })
+        .collect();
+    ui.global::<HomeAdapter>().set_rows(super::model(rows));
 }

@@ -18,6 +18,7 @@ mod putaway;
 mod putaway_start;
 mod receiving;
 mod receiving_start;
+mod returns;
 mod scanner_check;
 
 use std::cell::RefCell;
@@ -77,6 +78,7 @@ pub fn connect(ui: &AppWindow, ctx: Shared) {
     scanner_check::connect(ui, ctx.clone());
     exceptions::connect(ui, ctx.clone());
     about::connect(ui, ctx.clone());
+    returns::connect(ui, ctx.clone());
     refresh(ui, &ctx);
 }
 
@@ -228,6 +230,7 @@ pub fn refresh(ui: &AppWindow, ctx: &Ctx) {
         CoreScreen::ScannerCheck => Screen::ScannerCheck,
         CoreScreen::Exceptions => Screen::Exceptions,
         CoreScreen::About => Screen::About,
+        CoreScreen::Returns => Screen::Returns,
     };
     ui.global::<AppAdapter>().set_screen(screen);
     ui.global::<AppAdapter>()
@@ -252,6 +255,7 @@ pub fn refresh(ui: &AppWindow, ctx: &Ctx) {
         CoreScreen::Exceptions => exceptions::refresh(ui, &t),
         CoreScreen::About => about::refresh(ui, &t),
         CoreScreen::ScannerCheck => {}
+        CoreScreen::Returns => returns::refresh(ui, &t),
     }
 }
 
