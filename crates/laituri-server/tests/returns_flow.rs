@@ -665,3 +665,25 @@ async fn a_merchant_never_reads_another_merchants_returns() {
         assert_eq!(resp.status(), StatusCode::BAD_REQUEST, "{bad}");
     }
 }
+
+#[tokio::test]
+async fn the_change_log_forgets_a_returnable_order_when_its_retention_ends() {
+    let clock = Clock::manual(1_773_563_400_000);
+    let Shipped {
+        s,
+        key,
+        desk,
+        order,
+        products,
+    } = shipped(&clock).await;
+    // 31 days later another order ships: the first one's retention has ended.
+    clock.advance(std::time::Duration::from_secs(31 * 86_400));
+    let mut picker = s.device().await;
+    let mut station = s.device().await;
+    let body = order_of(KETTU, "K-RET-2", &[(&products[0], 1)], 0);
+    let later = shipped_order(&s, &key, &mut picker, &mut station, body, PACK).await;
+    let (kept, _) = returnables(&s, &desk).await;
+    let ids: Vec<Uuid> = kept.iter().map(|o| o.order_id).collect();
+    assert_eq!(ids, vec![later.id], "only the order within its retention");
+    assert!(!ids.contains(&order.id));
+}
