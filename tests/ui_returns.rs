@@ -87,6 +87,15 @@ fn a_return_of_two_lines_and_an_unexpected_item_is_taken_in_at_the_desk() {
     );
     assert!(ctx.terminal.borrow().returns().is_some());
 
+    // The customer's name typed again is refused, never taken as an unknown item.
+    scan(&window, "asiakas");
+    assert!(
+        has(&window, sv("Acknowledge")),
+        "{}",
+        value(&window, "Feedback")
+    );
+    tap(&window, sv("Acknowledge"));
+
     // The returns tote, then the socks back to stock.
     scan(&window, TOTE);
     assert_eq!(value(&window, "Returns tote"), TOTE);

@@ -30,7 +30,7 @@ use uuid::Uuid;
 use super::messages::Text;
 use super::recognise::{Label, recognise};
 use super::{CoreConfig, Reply, Tone};
-use crate::store::{Store, StoreError};
+use crate::store::{Store, StoreError, now_ms};
 
 /// Buttons of the returns screen.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -382,7 +382,17 @@ impl ReturnsController {
             Ok(Label::Location(_)) => {
                 return Reply::new(Tone::Error, Text::Returns(Message::ScanItemFirst));
             }
-            Ok(Label::Badge(_) | Label::Notice(_) | Label::Unknown(_)) => unknown(&scan.data),
+            Ok(Label::Badge(_) | Label::Notice(_) | Label::Unknown(_)) => {
+                // A customer's name typed again is no item: it must not enter the record.
+                let typed = scan.text().unwrap_or(&scan.data).trim();
+                match store.returnables_by_name(typed, now_ms()) {
+                    Ok(named) if !named.is_empty() => {
+                        return Reply::new(Tone::Error, Text::Returns(Message::ScanItemFirst));
+                    }
+                    Ok(_) => unknown(&scan.data),
+                    Err(e) => return e.into(),
+                }
+            }
             Err(e) => return e.into(),
         };
         self.apply(store, operator, input, today)
