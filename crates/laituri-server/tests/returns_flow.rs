@@ -282,6 +282,13 @@ async fn a_return_books_goods_in_tells_the_merchant_and_restocked_goods_are_put_
     // The order is partly returned; the merchant reads the return per line.
     let after = get_order(&s, &key, order.id).await;
     assert_eq!(after.status, OrderStatus::PartlyReturned);
+    // The order counts what came back of what it shipped: not the unexpected, not the missing.
+    let back: Vec<(&str, i64)> = after
+        .returned
+        .iter()
+        .map(|l| (l.product_id.as_str(), l.quantity))
+        .collect();
+    assert_eq!(back, vec![(p1.as_str(), 1), (p2.as_str(), 1)]);
     let listed: Vec<ReturnView> = get_json(&s, &key, paths::RETURNS).await;
     assert_eq!(listed.len(), 1);
     assert_eq!(listed[0].return_id, return_id);
