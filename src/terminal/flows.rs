@@ -22,7 +22,7 @@ pub struct Entry {
     pub resume: Option<Resume>,
 }
 
-pub const MENU: [Entry; 12] = [
+pub const MENU: [Entry; 13] = [
     Entry {
         id: "receiving",
         label: Label::Receiving,
@@ -56,6 +56,23 @@ pub const MENU: [Entry; 12] = [
         resume: Some(packing::resume_for),
     },
     Entry {
+        id: "returns",
+        label: Label::Returns,
+        role: Some(Role::Returns),
+        opens: Screen::Returns,
+        screens: &[Screen::Returns],
+        // A return is recorded whole at its finish: nothing to resume.
+        resume: None,
+    },
+    Entry {
+        id: "counting",
+        label: Label::Counting,
+        role: Some(Role::Counting),
+        opens: Screen::Counting,
+        screens: &[Screen::Counting],
+        resume: Some(counting::resume_for),
+    },
+    Entry {
         id: "stock",
         label: Label::Stock,
         role: None,
@@ -72,11 +89,11 @@ pub const MENU: [Entry; 12] = [
         resume: None,
     },
     Entry {
-        id: "exceptions",
-        label: Label::Exceptions,
-        role: None,
-        opens: Screen::Exceptions,
-        screens: &[Screen::Exceptions],
+        id: "approvals",
+        label: Label::Approvals,
+        role: Some(Role::Lead),
+        opens: Screen::Approvals,
+        screens: &[Screen::Approvals],
         resume: None,
     },
     Entry {
@@ -85,6 +102,14 @@ pub const MENU: [Entry; 12] = [
         role: Some(Role::Lead),
         opens: Screen::HeldTasks,
         screens: &[Screen::HeldTasks],
+        resume: None,
+    },
+    Entry {
+        id: "exceptions",
+        label: Label::Exceptions,
+        role: None,
+        opens: Screen::Exceptions,
+        screens: &[Screen::Exceptions],
         resume: None,
     },
     Entry {
@@ -101,22 +126,6 @@ pub const MENU: [Entry; 12] = [
         role: None,
         opens: Screen::About,
         screens: &[Screen::About],
-        resume: None,
-    },
-    Entry {
-        id: "counting",
-        label: Label::Counting,
-        role: Some(Role::Counting),
-        opens: Screen::Counting,
-        screens: &[Screen::Counting],
-        resume: Some(counting::resume_for),
-    },
-    Entry {
-        id: "approvals",
-        label: Label::Approvals,
-        role: Some(Role::Lead),
-        opens: Screen::Approvals,
-        screens: &[Screen::Approvals],
         resume: None,
     },
 ];

@@ -12,6 +12,9 @@ use laituri_domain::packing::{Confirmation, Entry, Message as PackingMessage, We
 use laituri_domain::picking::Message as PickingMessage;
 use laituri_domain::putaway::{Message as PutawayMessage, Why};
 use laituri_domain::receiving::{Condition, LineSummary, Message};
+use laituri_domain::returns::{
+    Action as ReturnAction, Block, Message as ReturnsMessage, Reason as ReturnReason,
+};
 use laituri_domain::scan::{ScanNote, ScanProblem};
 
 pub use crate::i18n::Lang;
@@ -38,6 +41,7 @@ pub enum Label {
     HeldTasks,
     Counting,
     Approvals,
+    Returns,
 }
 
 impl Label {
@@ -60,6 +64,7 @@ impl Label {
             Label::HeldTasks => tr!(lang, "Held tasks"),
             Label::Counting => tr!(lang, "Count"),
             Label::Approvals => tr!(lang, "Approvals"),
+            Label::Returns => tr!(lang, "Returns"),
         }
     }
 }
@@ -273,6 +278,17 @@ pub enum Text {
     },
     /// The count is no longer waiting (decided already).
     CountGone,
+    Returns(ReturnsMessage),
+    /// Several returnable orders' customers have this name: the code finds one.
+    ReturnOrders {
+        count: usize,
+    },
+    /// Restocked goods go into a tote: its label first.
+    ReturnNeedsTote,
+    /// The returns tote was scanned.
+    ReturnTote {
+        tote: String,
+    },
 }
 
 /// One recent line of a packing job, as the packing screen lists it.
@@ -798,6 +814,17 @@ impl Text {
                 lang,
                 "This count was decided already. Choose another from the list."
             ),
+            Text::Returns(m) => returns(m, lang),
+            Text::ReturnOrders { count } => tr!(
+                lang,
+                "{count} orders match that name: scan the return label or type the order number.",
+                count
+            ),
+            Text::ReturnNeedsTote => tr!(
+                lang,
+                "Restocked goods go into a tote: scan the returns tote's label, then finish."
+            ),
+            Text::ReturnTote { tote } => tr!(lang, "Restocked goods go into {tote}.", tote),
         }
     }
 }
@@ -892,6 +919,129 @@ fn counting(m: &CountingMessage, lang: Lang) -> String {
             raw
         ),
         C::Finished => tr!(lang, "This count is finished. Scan the next bin to count."),
+    }
+}
+
+/// A reason a return came back, as a button says it.
+pub fn return_reason(lang: Lang, r: ReturnReason) -> String {
+    match r {
+        ReturnReason::Unwanted => tr!(lang, "Unwanted"),
+        ReturnReason::Defective => tr!(lang, "Defective"),
+        ReturnReason::WrongItem => tr!(lang, "Wrong item delivered"),
+        ReturnReason::Undeliverable => tr!(lang, "Undeliverable or not collected"),
+    }
+}
+
+/// What becomes of returned goods, as a button says it.
+pub fn return_action(lang: Lang, a: ReturnAction) -> String {
+    match a {
+        ReturnAction::Restock => tr!(lang, "Restock"),
+        ReturnAction::Quarantine => tr!(lang, "Quarantine for inspection"),
+        ReturnAction::Dispose => tr!(lang, "Dispose"),
+        ReturnAction::BackToMerchant => tr!(lang, "Back to the merchant"),
+    }
+}
+
+fn returns(m: &ReturnsMessage, lang: Lang) -> String {
+    use ReturnsMessage as R;
+    match m {
+        R::ScanOrder => tr!(
+            lang,
+            "Scan the return label or tracking code, or type the order number or the customer's name."
+        ),
+        R::NotFound { code } => tr!(
+            lang,
+            "No shipped order matches {code}: scan the tracking code, or type the order number or the customer's name.",
+            code
+        ),
+        R::OrderFound { reference, units } => tr!(
+            lang,
+            "Order {reference}: {units} units shipped. Scan each returned item.",
+            reference,
+            units
+        ),
+        R::ChooseReason { name, quantity } => tr!(
+            lang,
+            "{quantity} × {name}: why did it come back?",
+            quantity,
+            name
+        ),
+        R::Unexpected { name, quantity } => tr!(
+            lang,
+            "{quantity} × {name} was not in the order: it is recorded as unexpected. Why did it come back?",
+            quantity,
+            name
+        ),
+        R::UnknownItem { barcode } => tr!(
+            lang,
+            "{barcode} is no product of this merchant: it is recorded and goes to quarantine. Why did it come back?",
+            barcode
+        ),
+        R::ChooseAction { name, suggested } => tr!(
+            lang,
+            "{name}: what becomes of it? Suggested: {suggested}.",
+            name,
+            suggested = return_action(lang, *suggested)
+        ),
+        R::Recorded {
+            name,
+            quantity,
+            action,
+        } => tr!(
+            lang,
+            "{quantity} × {name}: {action}. Scan the next item or finish.",
+            quantity,
+            name,
+            action = return_action(lang, *action)
+        ),
+        R::RestockBlocked {
+            name,
+            block: Block::UnknownProduct,
+            action,
+        } => tr!(
+            lang,
+            "{name} cannot be restocked (not a product of this merchant): {action}. A shift lead is told.",
+            name,
+            action = return_action(lang, *action)
+        ),
+        R::RestockBlocked {
+            name,
+            block: Block::MerchantRule,
+            action,
+        } => tr!(
+            lang,
+            "{name} is not restocked (the merchant's rule): {action}. A shift lead is told.",
+            name,
+            action = return_action(lang, *action)
+        ),
+        R::ConfirmMissing { units } => tr!(
+            lang,
+            "{units} shipped units are not in the parcel: finish again to record them missing, or scan them.",
+            units
+        ),
+        R::ScanItemFirst => tr!(lang, "Scan a returned item, or finish the return."),
+        R::ChooseReasonFirst => tr!(
+            lang,
+            "Choose why the item in hand came back first, or cancel it."
+        ),
+        R::BadQuantity => tr!(lang, "That quantity is not possible. Count again."),
+        R::Cancelled { name } => tr!(lang, "{name} cancelled: nothing was recorded for it.", name),
+        R::NothingReturned => tr!(
+            lang,
+            "Nothing is recorded yet: scan the returned items first."
+        ),
+        R::Finished {
+            lines,
+            unexpected,
+            missing,
+        } => tr!(
+            lang,
+            "Return recorded: {lines} lines, {unexpected} unexpected, {missing} units missing.",
+            lines,
+            unexpected,
+            missing
+        ),
+        R::Over => tr!(lang, "This return is finished. Go to the menu."),
     }
 }
 

@@ -15,6 +15,7 @@ pub mod picking;
 pub mod putaway;
 pub mod receiving;
 pub mod recognise;
+pub mod returns;
 pub mod seam;
 pub mod stock;
 
@@ -47,11 +48,13 @@ pub const PIN_TRIES: u32 = 3;
 /// How long the lock lasts, from the last wrong PIN. With PINs of 4 digits, three guesses every
 /// five minutes take weeks to find one; a lead's has 6 digits.
 pub const PIN_LOCK_MINUTES: i64 = 5;
+use laituri_domain::returns::Message as ReturnsMessage;
 use messages::{Lang, Text};
 pub use packing::{PackingController, PackingView};
 pub use picking::{PickingController, PickingView};
 pub use putaway::{PutawayController, PutawayView};
 pub use receiving::{ReceivingController, ReceivingView};
+pub use returns::{ReturnsController, ReturnsView};
 
 /// The tone of an answer: the colour on screen and the sound. The floor flows decide it.
 pub use laituri_domain::receiving::Tone;
@@ -115,6 +118,8 @@ pub enum Screen {
     Counting,
     /// A shift lead's approvals: counts beyond their counters' limits.
     Approvals,
+    /// Returns: find the order, then take its returned items in.
+    Returns,
 }
 
 /// Settings the core needs from the configuration.
@@ -283,6 +288,39 @@ impl Terminal {
         self.job_as()
     }
 
+    pub fn returns(&self) -> Option<&ReturnsController> {
+        self.job_as()
+    }
+
+    /// A scan on the returns screen: the open return reads it; with none, it finds the order
+    /// and starts one.
+    fn returns_scan(&mut self, scan: &scan::Scan) -> Reply {
+        if self.returns().is_some_and(|r| !r.is_finished()) {
+            return self.job_scan(scan);
+        }
+        if let Some(refusal) = self.busy() {
+            return refusal;
+        }
+        let today = (self.today)();
+        match ReturnsController::start(&self.store, &self.config, scan, now_ms(), today) {
+            Ok((ctrl, reply)) => {
+                self.begin(Box::new(ctrl));
+                reply
+            }
+            Err(reply) => reply,
+        }
+    }
+
+    /// A button of the returns screen.
+    pub fn returns_action(&mut self, action: returns::Action) -> Reply {
+        if self.returns().is_none() {
+            return Reply::new(Tone::Error, Text::Returns(ReturnsMessage::ScanOrder));
+        }
+        self.with_job(|r: &mut ReturnsController, cx| {
+            r.action(cx.store, cx.operator, action, cx.today)
+        })
+    }
+
     /// The job open on this device, by the text that names it, if any (one job at a time).
     fn open_job_name(&self) -> Option<String> {
         self.job
@@ -402,6 +440,7 @@ impl Terminal {
                 Some(c) if !c.is_finished() => self.job_scan(&scan),
                 _ => self.start_counting(&scan),
             },
+            Screen::Returns => self.returns_scan(&scan),
         };
         Some(reply)
     }

@@ -21,6 +21,7 @@ mod putaway;
 mod putaway_start;
 mod receiving;
 mod receiving_start;
+mod returns;
 mod scanner_check;
 mod stock;
 
@@ -85,6 +86,7 @@ pub fn connect(ui: &AppWindow, ctx: Shared) {
     about::connect(ui, ctx.clone());
     counting::connect(ui, ctx.clone());
     approvals::connect(ui, ctx.clone());
+    returns::connect(ui, ctx.clone());
     refresh(ui, &ctx);
 }
 
@@ -246,6 +248,7 @@ pub fn refresh(ui: &AppWindow, ctx: &Ctx) {
         CoreScreen::HeldTasks => Screen::HeldTasks,
         CoreScreen::Counting => Screen::Counting,
         CoreScreen::Approvals => Screen::Approvals,
+        CoreScreen::Returns => Screen::Returns,
     };
     ui.global::<AppAdapter>().set_screen(screen);
     ui.global::<AppAdapter>()
@@ -275,6 +278,7 @@ pub fn refresh(ui: &AppWindow, ctx: &Ctx) {
         CoreScreen::ScannerCheck => {}
         CoreScreen::Counting => counting::refresh(ui, &t),
         CoreScreen::Approvals => approvals::refresh(ui, &t),
+        CoreScreen::Returns => returns::refresh(ui, &t),
     }
 }
 

@@ -195,6 +195,59 @@ impl Stocker {
         self.push_applied(&bodies);
     }
 
+    /// Packs the picked `order` (its goods in `tote` at `packing`) into one parcel, finishes it
+    /// and asks for its labels: the server books it and the order is shipped.
+    pub fn pack_and_ship(&mut self, order: &Order, tote: &str, packing: &str) {
+        use laituri_protocol::{
+            EventBody, GoodsCondition, LabelRequest, Parcel, Place, ShipmentLabels, StockMove,
+            WeightSource,
+        };
+        let out = order
+            .lines
+            .iter()
+            .map(|l| StockMove {
+                merchant_id: order.merchant_id.clone(),
+                product_id: l.product_id.clone(),
+                quantity: l.quantity,
+                lot: None,
+                expiry: None,
+                serial: None,
+                condition: GoodsCondition::Good,
+                from: Some(Place::in_container(packing, tote)),
+                to: None,
+                reason: None,
+            })
+            .collect();
+        self.push(&[
+            EventBody::ParcelPacked {
+                order_id: order.id,
+                location: packing.to_string(),
+                parcel: Parcel {
+                    number: 1,
+                    box_type: None,
+                    box_overridden: false,
+                    weight_g: 900,
+                    weight_source: WeightSource::Scale,
+                    contents: order.lines.clone(),
+                    tracking_number: None,
+                    tracking_url: None,
+                },
+            },
+            EventBody::PackingFinished {
+                order_id: order.id,
+                location: packing.to_string(),
+                parcels: 1,
+                moves: out,
+            },
+        ]);
+        let labels: ShipmentLabels = post(
+            &format!("{}{}", self.base, paths::LABELS),
+            Some(&self.token),
+            &LabelRequest { order_id: order.id },
+        );
+        assert_eq!(labels.parcels.len(), 1);
+    }
+
     /// Leases the task (as a lead's or another picker's device taking it over).
     pub fn take_task(&self, task_id: &str) -> WorkPacket {
         let resp: LeaseResponse = post(

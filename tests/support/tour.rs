@@ -6,7 +6,8 @@
 //! (the task list, the suggested bin, its keypad, the override reasons), and picking (the task
 //! list, waiting for the server, each step of a line, its keypad, the zero check, the drop at
 //! packing and the end), and packing (the orders at packing, the box, the items, the weight
-//! keypad, the finish, the label shown at a station without a printer, the parcels' list).
+//! keypad, the finish, the label shown at a station without a printer, the parcels' list), and
+//! returns (the order found, an item's reason and what becomes of it).
 //!
 //! The tour does not check the screens itself: at every screen it hands the window to a
 //! [`Visit`], with the labels of the buttons that screen must show. [`fits`] is the layout check
@@ -56,7 +57,7 @@ pub const KEYPAD: [&str; 13] = [
 ];
 
 /// The views of the screens: one fills the area between the feedback line and the scan field.
-const VIEWS: [&str; 18] = [
+const VIEWS: [&str; 19] = [
     "LoginView",
     "HomeView",
     "ReceivingStartView",
@@ -75,6 +76,7 @@ const VIEWS: [&str; 18] = [
     "HeldTasksView",
     "CountingView",
     "ApprovalsView",
+    "ReturnsView",
 ];
 
 /// An element's rectangle: x, y, width, height.
@@ -200,6 +202,7 @@ pub fn tour(v: &mut impl Visit) {
         "Putaway",
         "Picking",
         "Packing",
+        "Returns",
         "Exceptions",
         "Scanner check",
         "About",
@@ -616,6 +619,44 @@ pub fn tour(v: &mut impl Visit) {
     tap(&window, tr("Approvals"));
     assert_eq!(screen(&ctx), Screen::Approvals);
     v.at(&window, "approvals", &[tr("Menu")]);
+    tap(&window, tr("Menu"));
+    assert_eq!(screen(&ctx), Screen::Home);
+
+    // Returns: the shipped order comes back; found by its number, an item, its reason and
+    // what becomes of it.
+    synced(&window, &sync);
+    tap(&window, tr("Returns"));
+    assert_eq!(screen(&ctx), Screen::Returns);
+    v.at(&window, "returns", &["Prompt", tr("Menu")]);
+    scan(&window, "K-9001");
+    let items = ["Order", "Prompt", tr("Finish return"), tr("Menu")];
+    v.at(&window, "returns-items", &items);
+    scan(&window, &code);
+    let mut reasons: Vec<&str> = [
+        "Unwanted",
+        "Defective",
+        "Wrong item delivered",
+        "Undeliverable or not collected",
+        "Cancel",
+    ]
+    .map(tr)
+    .to_vec();
+    reasons.push("Prompt");
+    v.at(&window, "returns-reason", &reasons);
+    tap(&window, tr("Unwanted"));
+    let mut actions: Vec<&str> = [
+        "Restock",
+        "Quarantine for inspection",
+        "Dispose",
+        "Back to the merchant",
+        "Cancel",
+    ]
+    .map(tr)
+    .to_vec();
+    actions.push("Prompt");
+    v.at(&window, "returns-action", &actions);
+    tap(&window, tr("Cancel"));
+    tap(&window, tr("Cancel"));
     tap(&window, tr("Menu"));
     assert_eq!(screen(&ctx), Screen::Home);
 }

@@ -183,6 +183,10 @@ pub struct Order {
     pub parcels: Vec<crate::Parcel>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub shipment: Option<crate::Shipment>,
+    /// What customers' returns brought back of it, per product (only what it shipped: the
+    /// returns themselves, line by line, are `GET RETURNS?order_id=`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub returned: Vec<OrderLine>,
     /// Server time, Unix milliseconds: made, last changed (the status too), personal data erased.
     pub created_at_ms: i64,
     pub modified_at_ms: i64,

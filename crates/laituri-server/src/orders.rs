@@ -191,6 +191,7 @@ impl OrderRow {
         Ok(Order {
             parcels: self.packing.parcels.clone(),
             shipment: self.packing.shipment.clone(),
+            returned: self.packing.returned.clone(),
             id: self.id,
             merchant_id: self.merchant_id.clone(),
             reference: self.reference.clone(),

@@ -102,6 +102,7 @@ pub fn ship(order: &OrderRow, booked: &Booked, now_ms: i64) -> Vec<Effect> {
         order_id: order.id,
         labels: booked.labels.clone(),
     });
+    effects.push(Effect::PruneReturnables { now_ms });
     if booked.returnable_for_ms > 0 {
         effects.push(Effect::Publish {
             device: None,
@@ -154,6 +155,10 @@ pub struct Shipping {
 
 /// How long a shipped order stays returnable on the terminals unless the warehouse says.
 pub const RETURNS_RETENTION_DAYS: u32 = 30;
+
+/// Returnable orders past their retention a shipment deletes from the change log at most (it
+/// adds one).
+pub const PRUNED_PER_SHIPMENT: u32 = 2;
 
 impl Shipping {
     /// The built-in demo carrier, sending from the demo warehouse.

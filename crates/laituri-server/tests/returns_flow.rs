@@ -282,6 +282,13 @@ async fn a_return_books_goods_in_tells_the_merchant_and_restocked_goods_are_put_
     // The order is partly returned; the merchant reads the return per line.
     let after = get_order(&s, &key, order.id).await;
     assert_eq!(after.status, OrderStatus::PartlyReturned);
+    // The order counts what came back of what it shipped: not the unexpected, not the missing.
+    let back: Vec<(&str, i64)> = after
+        .returned
+        .iter()
+        .map(|l| (l.product_id.as_str(), l.quantity))
+        .collect();
+    assert_eq!(back, vec![(p1.as_str(), 1), (p2.as_str(), 1)]);
     let listed: Vec<ReturnView> = get_json(&s, &key, paths::RETURNS).await;
     assert_eq!(listed.len(), 1);
     assert_eq!(listed[0].return_id, return_id);
@@ -664,4 +671,26 @@ async fn a_merchant_never_reads_another_merchants_returns() {
             .unwrap();
         assert_eq!(resp.status(), StatusCode::BAD_REQUEST, "{bad}");
     }
+}
+
+#[tokio::test]
+async fn the_change_log_forgets_a_returnable_order_when_its_retention_ends() {
+    let clock = Clock::manual(1_773_563_400_000);
+    let Shipped {
+        s,
+        key,
+        desk,
+        order,
+        products,
+    } = shipped(&clock).await;
+    // 31 days later another order ships: the first one's retention has ended.
+    clock.advance(std::time::Duration::from_secs(31 * 86_400));
+    let mut picker = s.device().await;
+    let mut station = s.device().await;
+    let body = order_of(KETTU, "K-RET-2", &[(&products[0], 1)], 0);
+    let later = shipped_order(&s, &key, &mut picker, &mut station, body, PACK).await;
+    let (kept, _) = returnables(&s, &desk).await;
+    let ids: Vec<Uuid> = kept.iter().map(|o| o.order_id).collect();
+    assert_eq!(ids, vec![later.id], "only the order within its retention");
+    assert!(!ids.contains(&order.id));
 }

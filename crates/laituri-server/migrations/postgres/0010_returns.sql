@@ -20,7 +20,9 @@ CREATE TABLE returns (
 CREATE INDEX returns_by_merchant ON returns (warehouse_id, merchant_id, id);
 CREATE INDEX returns_by_order ON returns (warehouse_id, order_id);
 
--- The change log's entries of returnable orders hold a customer's name: an erasure, a whole
--- return and the end of their retention delete them by order.
+-- The change log's entries of returnable orders hold a customer's name: an erasure and a
+-- whole return delete them by order, the end of their retention oldest first.
 CREATE INDEX changes_returnable ON changes (warehouse_id, entity_id)
+    WHERE entity = 'returnable_order';
+CREATE INDEX changes_returnable_by_age ON changes (warehouse_id, cursor)
     WHERE entity = 'returnable_order';

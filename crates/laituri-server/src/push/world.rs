@@ -302,7 +302,8 @@ impl World {
             | Effect::ResolveException { .. }
             | Effect::Notify(_)
             | Effect::SaveReturn(_)
-            | Effect::DropReturnable { .. } => {}
+            | Effect::DropReturnable { .. }
+            | Effect::PruneReturnables { .. } => {}
         }
     }
 }
@@ -397,6 +398,11 @@ pub enum Effect {
     /// Every terminal forgets a returnable order (and the change log its earlier entries, which
     /// hold the customer's name): appends its removal.
     DropReturnable { order_id: Uuid, merchant_id: String },
+    /// Deletes the change log's oldest [`crate::shipping::PRUNED_PER_SHIPMENT`] entries of
+    /// returnable orders whose retention ended by `now_ms` (terminals forget them by their own
+    /// clock): each shipment prunes a little more than it adds, so the log keeps no customer's
+    /// name much past its retention.
+    PruneReturnables { now_ms: i64 },
 }
 
 impl Effect {

@@ -1375,6 +1375,20 @@ impl SqliteLedger<'_, '_> {
                 order_id,
                 merchant_id,
             } => drop_returnable(tx, wh, *order_id, merchant_id)?,
+            Effect::PruneReturnables { now_ms } => {
+                tx.prepare_cached(
+                    "DELETE FROM changes WHERE cursor IN (
+                         SELECT cursor FROM changes
+                         WHERE warehouse_id = ?1 AND entity = 'returnable_order'
+                         ORDER BY cursor LIMIT ?3)
+                       AND json_extract(data, '$.keep_until_ms') <= ?2",
+                )?
+                .execute(params![
+                    wh,
+                    now_ms,
+                    crate::shipping::PRUNED_PER_SHIPMENT
+                ])?;
+            }
             Effect::Notify(n) => {
                 tx.prepare_cached(
                     "INSERT INTO webhook_events (warehouse_id, event_id, merchant_id, kind,

@@ -642,6 +642,18 @@ impl<'a, 't> PgLedger<'a, 't> {
                     ),
                 ],
             ),
+            Effect::PruneReturnables { now_ms } => Stmt::new(
+                "DELETE FROM changes WHERE warehouse_id = $1 AND cursor IN (
+                     SELECT cursor FROM changes
+                     WHERE warehouse_id = $1 AND entity = 'returnable_order'
+                     ORDER BY cursor LIMIT $3)
+                   AND (data::jsonb ->> 'keep_until_ms')::bigint <= $2",
+                vec![
+                    self.wh(),
+                    Box::new(*now_ms),
+                    Box::new(i64::from(crate::shipping::PRUNED_PER_SHIPMENT)),
+                ],
+            ),
             Effect::SaveReturn(r) => Stmt::new(
                 "INSERT INTO returns (warehouse_id, return_id, merchant_id, order_id, reference,
                      device_id, seq, location, tote, lines, received_at_ms)
