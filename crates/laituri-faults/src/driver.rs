@@ -109,6 +109,10 @@ pub struct DriverConfig {
     /// Percent of the menu's choices that move part of a bin holding the merchant's goods into
     /// another bin of its zones (item scans, now and then the keypad), when one holds goods.
     pub move_pct: u32,
+    /// Percent of the menu's choices that count a bin holding only the merchant's goods (an
+    /// operator with the counting role): blind, by scans and the keypad, found as the view
+    /// holds it or one off, now and then interrupted by a kill and resumed.
+    pub count_pct: u32,
 }
 
 impl DriverConfig {
@@ -146,6 +150,7 @@ impl DriverConfig {
             packer: false,
             stop_file: None,
             move_pct: 10,
+            count_pct: 10,
         }
     }
 
@@ -205,6 +210,8 @@ impl DriverConfig {
         }
         a.push("--move-pct".into());
         a.push(self.move_pct.to_string());
+        a.push("--count-pct".into());
+        a.push(self.count_pct.to_string());
         a
     }
 
@@ -559,6 +566,9 @@ impl Session {
         {
             return self.move_step(before);
         }
+        if self.terminal.counting().is_some_and(|c| !c.is_finished()) {
+            return self.count_step(before);
+        }
         let open = self.terminal.receiving().is_some_and(|r| !r.is_closed());
         if !open {
             self.terminal.home();
@@ -569,6 +579,9 @@ impl Session {
                 return Ok(confirmed);
             }
             if let Some(confirmed) = self.menu_move(before)? {
+                return Ok(confirmed);
+            }
+            if let Some(confirmed) = self.menu_count(before)? {
                 return Ok(confirmed);
             }
             if let Err(r) = self.terminal.open(Screen::ReceivingStart) {
@@ -806,6 +819,123 @@ impl Session {
             .context("a scan on the move screen always answers")?;
         let confirmed = self.record("move-to", before, &r)?;
         self.terminal.home();
+        Ok(confirmed)
+    }
+
+    /// What the device's view holds loose of the driver's product at `bin`: `Some` only when the
+    /// bin holds nothing else (a count names every line it finds; the driver scans one product).
+    fn own_goods_in(&self, bin: &str) -> anyhow::Result<Option<i64>> {
+        let product = self
+            .terminal
+            .store()
+            .products_by_barcode(&laituri::terminal::recognise::product_code(
+                &laituri_domain::scan::interpret(&self.config.gtin, &self.terminal.scan_options()),
+            ))?
+            .into_iter()
+            .find(|p| p.merchant_id == self.config.merchant)
+            .map(|p| p.product_id);
+        let Some(product) = product else {
+            return Ok(None);
+        };
+        let rows = self.terminal.store().location_contents(bin)?;
+        if rows.is_empty()
+            || rows
+                .iter()
+                .any(|r| r.product_id != product || r.container.is_some() || r.lot.is_some())
+        {
+            return Ok(None);
+        }
+        Ok(Some(rows.iter().map(|r| r.quantity).sum()))
+    }
+
+    /// From the menu: a bin of the merchant's zones that holds only the driver's goods, scanned
+    /// on the counting screen. `None` when the clerk does something else, or may not count.
+    fn menu_count(&mut self, before: u64) -> anyhow::Result<Option<bool>> {
+        if !self.terminal.can(laituri_protocol::Role::Counting)
+            || self.rng.random_range(0..100) >= self.config.count_pct
+        {
+            return Ok(None);
+        }
+        let mut countable = Vec::new();
+        for bin in self.zone_bins()? {
+            if self.own_goods_in(&bin)?.is_some_and(|q| q > 0) {
+                countable.push(bin);
+            }
+        }
+        if countable.is_empty() {
+            return Ok(None);
+        }
+        let bin = countable[self.rng.random_range(0..countable.len())].clone();
+        if let Err(r) = self.terminal.open(Screen::Counting) {
+            return self.record("count-open", before, &r).map(Some);
+        }
+        let r = self
+            .terminal
+            .scan(&bin)
+            .context("a scan on the counting screen always answers")?;
+        self.record("count-location", before, &r).map(Some)
+    }
+
+    /// The next step of an open count: the item scanned once, then the keypad sets what is
+    /// found (as the view holds it, or one off), then Finish, after which the counter leaves
+    /// for the menu. A count resumed after a kill goes on from its journal.
+    fn count_step(&mut self, before: u64) -> anyhow::Result<bool> {
+        if *self.terminal.screen() != Screen::Counting
+            && let Err(r) = self.terminal.open(Screen::Counting)
+        {
+            return self.record("count-open", before, &r);
+        }
+        let view = self
+            .terminal
+            .counting()
+            .map(|c| c.view())
+            .context("a count is open")?;
+        let Some(location) = view.location.clone() else {
+            let r = self
+                .terminal
+                .counting_action(laituri::terminal::counting::Action::Cancel);
+            self.terminal.home();
+            return self.record("count-cancel", before, &r);
+        };
+        let known = self.own_goods_in(&location)?.unwrap_or(0).max(0);
+        let (action, reply) = match view.lines.first() {
+            None if known == 0 => (
+                "count-empty",
+                self.terminal
+                    .counting_action(laituri::terminal::counting::Action::Empty),
+            ),
+            None => (
+                "count-item",
+                self.terminal
+                    .scan(&self.config.gtin.clone())
+                    .context("a scan on the counting screen always answers")?,
+            ),
+            Some(line) => {
+                let found = match self.rng.random_range(0..10) {
+                    0..=6 => known,
+                    7 | 8 => (known - 1).max(1),
+                    _ => known + 1,
+                };
+                // The keypad once, after the first scan; then the count is finished.
+                if line.2 == 1 && found != 1 {
+                    (
+                        "count-qty",
+                        self.terminal
+                            .counting_action(laituri::terminal::counting::Action::Quantity(found)),
+                    )
+                } else {
+                    (
+                        "count-finish",
+                        self.terminal
+                            .counting_action(laituri::terminal::counting::Action::Finish),
+                    )
+                }
+            }
+        };
+        let confirmed = self.record(action, before, &reply)?;
+        if action == "count-finish" || action == "count-empty" {
+            self.terminal.home();
+        }
         Ok(confirmed)
     }
 

@@ -79,6 +79,8 @@ pub struct Rig {
     pub confirmed_putaways: u64,
     /// Confirmed `stock_moved` events (part of a bin moved into another).
     pub confirmed_moves: u64,
+    /// Confirmed `location_counted` events (a bin counted).
+    pub confirmed_counts: u64,
     pub partial_events: u64,
     /// Terminals that went on under a new device id (their database was restored from a backup).
     pub continued_terminals: u64,
@@ -131,6 +133,7 @@ impl Rig {
             confirmed_events: 0,
             confirmed_putaways: 0,
             confirmed_moves: 0,
+            confirmed_counts: 0,
             partial_events: 0,
             continued_terminals: 0,
             picking_events: BTreeMap::new(),
@@ -179,6 +182,7 @@ impl Rig {
             confirmed_events: 0,
             confirmed_putaways: 0,
             confirmed_moves: 0,
+            confirmed_counts: 0,
             partial_events: 0,
             problems: Vec::new(),
             runs: 0,
@@ -331,6 +335,7 @@ impl Rig {
         self.confirmed_events += c.confirmed_events;
         self.confirmed_putaways += c.confirmed_putaways;
         self.confirmed_moves += c.confirmed_moves;
+        self.confirmed_counts += c.confirmed_counts;
         self.partial_events += c.partial;
         for p in &c.problems {
             self.problems.push(format!("{}: {p}", run.name));

@@ -45,8 +45,8 @@ fn suite_on(
     println!("fault totals, {name}: {totals}");
     println!(
         "putaway, {name}: confirmed put_away events={} partial={}; moves: confirmed \
-         stock_moved events={}",
-        rig.confirmed_putaways, rig.partial_events, rig.confirmed_moves
+         stock_moved events={}; counts: confirmed location_counted events={}",
+        rig.confirmed_putaways, rig.partial_events, rig.confirmed_moves, rig.confirmed_counts
     );
     if totals.picks > 0 {
         println!(
@@ -116,7 +116,13 @@ fn lost_requests_and_responses_resets_blackholes_and_flapping_lose_and_double_no
 
 #[test]
 fn picking_under_kills_and_network_faults_loses_doubles_and_shares_nothing() {
-    let t = suite("picking", |rig| scenario::picking_under_faults(rig, 97, 4));
+    let mut counts = 0;
+    let t = suite("picking", |rig| {
+        scenario::picking_under_faults(rig, 97, 4)?;
+        counts = rig.confirmed_counts;
+        Ok(())
+    });
+    assert!(counts > 0, "no bin was counted");
     assert!(t.kills > 0 && t.faults > 0, "{t}");
     assert!(t.picks > 0, "nothing was picked: {t}");
 }

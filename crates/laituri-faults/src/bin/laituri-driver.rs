@@ -107,6 +107,9 @@ struct ScanArgs {
     /// Percent of the menu's choices that move part of a bin into another bin.
     #[arg(long, default_value_t = 10)]
     move_pct: u32,
+    /// Percent of the menu's choices that count a bin (an operator who counts).
+    #[arg(long, default_value_t = 10)]
+    count_pct: u32,
 }
 
 #[derive(Debug, clap::Args)]
@@ -151,6 +154,7 @@ fn scan(a: ScanArgs) -> anyhow::Result<()> {
     c.packer = a.packer;
     c.stop_file = a.stop_file;
     c.move_pct = a.move_pct.min(100);
+    c.count_pct = a.count_pct.min(100);
     let summary = driver::run(&c)?;
     println!("{}", serde_json::to_string(&summary)?);
     Ok(())
