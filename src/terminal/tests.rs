@@ -116,7 +116,7 @@ pub fn fixtures() -> Vec<Change> {
                 name: "Aino".into(),
                 badge: "OP-1001".into(),
                 pin: None,
-                roles: vec![Role::Receiving, Role::Putaway],
+                roles: vec![Role::Receiving, Role::Putaway, Role::Counting],
                 language: "en".into(),
                 count_limits: None,
             }
@@ -930,4 +930,63 @@ fn a_station_still_catching_up_with_the_server_does_not_start_packing() {
     t.store_mut().set_caught_up(crate::store::now_ms()).unwrap();
     let r = t.scan("T-7").unwrap();
     assert_eq!(*t.screen(), Screen::Packing, "{:?}", r.text);
+}
+
+#[test]
+fn a_count_expects_the_devices_own_unconfirmed_moves_and_resumes_at_its_bin() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("t.sqlite3");
+    let item = gtin13("641234500001");
+    {
+        let mut t = terminal_at(&path);
+        t.scan("OP-1001");
+        t.scan("ASN-1");
+        t.scan("T-1");
+        for _ in 0..3 {
+            t.scan(&item);
+        }
+        t.receiving_action(Action::RequestClose);
+        t.receiving_action(Action::Confirm);
+        t.home();
+        // Three units put away into A-01: moves the server has not confirmed yet.
+        t.scan(&item);
+        assert_eq!(tone(t.scan("A-01")), Tone::Done);
+        t.home();
+
+        t.open(Screen::Counting).unwrap();
+        assert_eq!(t.screen(), &Screen::Counting);
+        assert_eq!(tone(t.scan("DOCK-1")), Tone::Error, "a dock is not counted");
+        assert!(t.counting().is_none());
+        assert_eq!(tone(t.scan("A-01")), Tone::Ok);
+        assert_eq!(tone(t.scan(&item)), Tone::Ok);
+        // The battery is pulled in the middle of the count: nothing of it was recorded.
+    }
+    let mut t = terminal_at(&path);
+    t.scan("OP-1001");
+    t.open(Screen::Counting).unwrap();
+    let view = t.counting().expect("the count resumes").view();
+    assert_eq!(view.location.as_deref(), Some("A-01"));
+    assert!(view.lines.is_empty(), "counted again from the start");
+    let before = t.store().counts().unwrap().last_seq;
+    t.scan(&item);
+    t.scan(&item);
+    assert_eq!(t.store().counts().unwrap().last_seq, before);
+    assert_eq!(t.counting_action(counting::Action::Finish).tone, Tone::Done);
+    let recorded = t.store().recent_events("location_counted", 5).unwrap();
+    let (
+        EventBody::LocationCounted {
+            location, lines, ..
+        },
+        _,
+    ) = &recorded[0]
+    else {
+        panic!("{recorded:?}");
+    };
+    assert_eq!(location, "A-01");
+    assert_eq!(
+        (lines[0].counted, lines[0].expected),
+        (2, 3),
+        "expected: pulled levels plus this device's unconfirmed putaway"
+    );
+    assert_eq!(t.store().open_job().unwrap(), None);
 }

@@ -531,3 +531,175 @@ fn recount(world: &World, ctx: &Ctx, count: &CountRow) -> Vec<Effect> {
     }))
     .to_vec()
 }
+
+#[cfg(test)]
+mod tests {
+    use laituri_protocol::{CountLimits, Event, GoodsCondition};
+
+    use super::*;
+    use crate::push::tests::{DEV, code, world};
+    use crate::push::{Refs, decide_batch, decode};
+
+    fn key() -> StockKey {
+        StockKey {
+            merchant_id: "M1".into(),
+            product_id: "P1".into(),
+            location: "A-01".into(),
+            container: None,
+            lot: None,
+            expiry: None,
+            condition: GoodsCondition::Good,
+        }
+    }
+
+    fn counted(id: u128, n: i64) -> EventBody {
+        EventBody::LocationCounted {
+            count_id: Uuid::from_u128(id),
+            task: None,
+            location: "A-01".into(),
+            lines: vec![CountLine {
+                merchant_id: "M1".into(),
+                product_id: "P1".into(),
+                lot: None,
+                expiry: None,
+                condition: GoodsCondition::Good,
+                container: None,
+                counted: n,
+                expected: 0,
+            }],
+        }
+    }
+
+    /// Decides `events` (operator, body) as one batch over `w`; answers each outcome's code.
+    fn run(w: &mut World, events: &[(&str, EventBody)]) -> Vec<String> {
+        let evs: Vec<Event> = events
+            .iter()
+            .enumerate()
+            .map(|(i, (op, b))| Event::new(Uuid::now_v7(), DEV, i as u64 + 1, *op, 0, b))
+            .collect();
+        let decoded: Vec<_> = evs.iter().map(decode).collect();
+        let _ = Refs::collect(&evs, &decoded);
+        let (outcomes, _) = decide_batch(w, DEV, &evs, decoded);
+        outcomes.iter().map(code).collect()
+    }
+
+    fn setup(limits: Option<CountLimits>) -> World {
+        let mut w = world();
+        w.stock.insert(key(), 10);
+        w.operators.insert(
+            "counter".into(),
+            OperatorRef {
+                lead: false,
+                limits,
+            },
+        );
+        w.operators.insert(
+            "lead".into(),
+            OperatorRef {
+                lead: true,
+                limits: None,
+            },
+        );
+        w
+    }
+
+    #[test]
+    fn a_count_is_booked_within_limits_and_waits_beyond_them() {
+        let three = Some(CountLimits {
+            max_quantity: Some(3),
+            max_percent: None,
+        });
+        #[allow(clippy::type_complexity)]
+        let cases: Vec<(&str, Option<CountLimits>, &str, i64, i64, &str)> = vec![
+            ("within 3 units", three, "counter", 8, 8, "booked"),
+            ("beyond 3 units", three, "counter", 6, 10, "pending"),
+            ("no limits: waits", None, "counter", 9, 10, "pending"),
+            ("a lead's count", None, "lead", 0, 0, "booked"),
+            (
+                "an unknown operator has no limits",
+                three,
+                "nobody",
+                9,
+                10,
+                "pending",
+            ),
+            ("no difference", None, "counter", 10, 10, "booked"),
+        ];
+        for (name, limits, op, n, level, status) in cases {
+            let mut w = setup(limits);
+            assert_eq!(run(&mut w, &[(op, counted(1, n))]), ["applied"], "{name}");
+            assert_eq!(w.level(&key()), level, "{name}");
+            assert_eq!(
+                w.counts[&Uuid::from_u128(1)].status.as_str(),
+                status,
+                "{name}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_lead_decides_a_pending_count_once_in_the_same_batch_too() {
+        let mut w = setup(None);
+        let outcomes = run(
+            &mut w,
+            &[
+                ("counter", counted(1, 4)),
+                ("counter", decided_body(1, true)),
+                ("lead", decided_body(1, true)),
+                ("lead", decided_body(1, false)),
+                ("lead", counted(1, 4)),
+            ],
+        );
+        assert_eq!(
+            outcomes,
+            [
+                "applied",
+                "not_a_lead",
+                "applied",
+                "count_already_decided",
+                "count_already_recorded"
+            ]
+        );
+        assert_eq!(w.level(&key()), 4);
+        assert_eq!(
+            w.counts[&Uuid::from_u128(1)].decided_by.as_deref(),
+            Some("lead")
+        );
+    }
+
+    #[test]
+    fn a_rejected_count_changes_nothing_and_a_recount_is_open_until_counted() {
+        let mut w = setup(None);
+        let outcomes = run(
+            &mut w,
+            &[
+                ("counter", counted(1, 4)),
+                ("lead", decided_body(1, false)),
+                ("counter", counted(2, 3)),
+                ("lead", decided_body(2, false)),
+            ],
+        );
+        assert_eq!(outcomes, ["applied"; 4]);
+        assert_eq!(w.level(&key()), 10);
+        // The second count finished the first recount; its rejection opened the next one.
+        let recounts: Vec<TaskStatus> = w
+            .tasks
+            .values()
+            .filter(|t| t.task.reason.as_deref() == Some(recount_reason("A-01").as_str()))
+            .map(|t| t.task.status)
+            .collect();
+        assert_eq!(recounts.len(), 2);
+        assert_eq!(
+            recounts.iter().filter(|s| **s == TaskStatus::Open).count(),
+            1,
+            "{recounts:?}"
+        );
+    }
+
+    fn decided_body(id: u128, approve: bool) -> EventBody {
+        EventBody::CountDecided {
+            count_id: Uuid::from_u128(id),
+            approve,
+        }
+    }
+}
