@@ -1024,9 +1024,52 @@ impl fmt::Display for DemoGuide {
         )?;
         writeln!(f, "   looked up moves whole to the location scanned.")?;
         writeln!(f)?;
+        let with_role = |role: Role| -> String {
+            self.operators
+                .iter()
+                .filter(|o| o.roles.contains(&role))
+                .map(|o| o.badge.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
         writeln!(
             f,
-            "8. Scan {} to see an unknown barcode recorded for a shift lead.",
+            "8. Return ({}): once an order is packed and shipped, open Returns and scan its tracking",
+            with_role(Role::Returns)
+        )?;
+        writeln!(
+            f,
+            "   code or return label, or type its number or the customer's name. Scan each item that"
+        )?;
+        writeln!(
+            f,
+            "   came back, choose why and what becomes of it (the merchant's rules may decide), scan a"
+        )?;
+        writeln!(
+            f,
+            "   tote for what goes back on the shelf (e.g. {}), and finish: a putaway task follows.",
+            self.totes.last().map(String::as_str).unwrap_or("")
+        )?;
+        writeln!(f)?;
+        writeln!(
+            f,
+            "9. Count ({}): open Count and scan a bin ({} has a count task after the short pick),",
+            with_role(Role::Counting),
+            p.short_bin
+        )?;
+        writeln!(
+            f,
+            "   then every item in it (or Qty, or Empty), and Finish: the count is blind. A difference"
+        )?;
+        writeln!(
+            f,
+            "   beyond the counter's limits waits for a lead under Approvals ({}).",
+            with_role(Role::Lead)
+        )?;
+        writeln!(f)?;
+        writeln!(
+            f,
+            "10. Scan {} to see an unknown barcode recorded for a shift lead.",
             self.unknown_barcode
         )?;
         Ok(())
