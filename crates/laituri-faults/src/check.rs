@@ -57,6 +57,8 @@ pub struct RunCheck {
     pub confirmed_moves: u64,
     /// Confirmed `location_counted` events: bins counted.
     pub confirmed_counts: u64,
+    /// Confirmed `return_received` events: customers' returns taken in.
+    pub confirmed_returns: u64,
     /// Confirmed events the server answered `Partial` (goods moved, task progress refused).
     pub partial: u64,
     /// Confirmed actions of picking that recorded something (a pick, a short pick, a zero check,
@@ -317,6 +319,9 @@ pub fn check_run(
             }
             if e.event_type == "location_counted" {
                 check.confirmed_counts += 1;
+            }
+            if e.event_type == "return_received" {
+                check.confirmed_returns += 1;
             }
             match outbox.get(&e.seq) {
                 Some((id, _)) if *id == e.event_id => {}

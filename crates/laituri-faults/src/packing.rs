@@ -11,7 +11,8 @@
 //!   unit twice, nor leaves one out;
 //! - no order was finished by two devices (a device and the ids it went on under count as one);
 //! - once the network is healthy the station asks for labels until they arrive
-//!   ([`await_labels`], bounded), and then every finished order is `shipped`, each parcel with a
+//!   ([`await_labels`], bounded), and then every finished order is `shipped` (or, when the
+//!   station took a return of it since, `partly_returned` or `returned`), each parcel with a
 //!   tracking number, and the station holds its labels.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -210,10 +211,16 @@ pub fn check_packed(
             }
         }
         let order = server_order(server_url, order_id)?;
+        // A shipped order may have come back since, partly or wholly (a return taken in).
+        let after_shipping = [
+            OrderStatus::Shipped,
+            OrderStatus::PartlyReturned,
+            OrderStatus::Returned,
+        ];
         let wanted = if labels {
-            vec![OrderStatus::Shipped]
+            after_shipping.to_vec()
         } else {
-            vec![OrderStatus::Packed, OrderStatus::Shipped]
+            [&[OrderStatus::Packed][..], &after_shipping].concat()
         };
         if !wanted.contains(&order.status) {
             c.lost += 1;
@@ -223,7 +230,7 @@ pub fn check_packed(
                 order.status.as_str()
             ));
         }
-        c.shipped += u64::from(order.status == OrderStatus::Shipped);
+        c.shipped += u64::from(after_shipping.contains(&order.status));
         c.parcels += order.parcels.len() as u64;
         c.multi_parcel += u64::from(order.parcels.len() > 1);
         let numbers: Vec<u32> = order.parcels.iter().map(|p| p.number).collect();

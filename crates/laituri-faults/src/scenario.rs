@@ -81,6 +81,8 @@ pub struct Rig {
     pub confirmed_moves: u64,
     /// Confirmed `location_counted` events (a bin counted).
     pub confirmed_counts: u64,
+    /// Confirmed `return_received` events (a customer's return taken in).
+    pub confirmed_returns: u64,
     pub partial_events: u64,
     /// Terminals that went on under a new device id (their database was restored from a backup).
     pub continued_terminals: u64,
@@ -134,6 +136,7 @@ impl Rig {
             confirmed_putaways: 0,
             confirmed_moves: 0,
             confirmed_counts: 0,
+            confirmed_returns: 0,
             partial_events: 0,
             continued_terminals: 0,
             picking_events: BTreeMap::new(),
@@ -183,6 +186,7 @@ impl Rig {
             confirmed_putaways: 0,
             confirmed_moves: 0,
             confirmed_counts: 0,
+            confirmed_returns: 0,
             partial_events: 0,
             problems: Vec::new(),
             runs: 0,
@@ -336,6 +340,7 @@ impl Rig {
         self.confirmed_putaways += c.confirmed_putaways;
         self.confirmed_moves += c.confirmed_moves;
         self.confirmed_counts += c.confirmed_counts;
+        self.confirmed_returns += c.confirmed_returns;
         self.partial_events += c.partial;
         for p in &c.problems {
             self.problems.push(format!("{}: {p}", run.name));

@@ -260,23 +260,30 @@ fn packing_report(name: &str, t: &Totals, tally: &scenario::PackTally) {
 #[test]
 fn packing_under_kills_and_network_faults_packs_each_order_once() {
     let mut tally = scenario::PackTally::default();
+    let mut returns = 0;
     let t = suite("packing", |rig| {
         let ran = scenario::packing_under_faults(rig, 113, 2);
         tally = rig.packing.clone();
+        returns = rig.confirmed_returns;
         ran
     });
     packing_report("packing", &t, &tally);
+    println!("returns, packing: confirmed return_received events={returns}");
     assert!(t.kills > 0 && t.faults > 0, "{t}");
+    assert!(returns > 0, "no return of a shipped order was taken in");
 }
 
 #[test]
 fn packing_while_the_server_is_killed_packs_each_order_once() {
     let mut tally = scenario::PackTally::default();
+    let mut returns = 0;
     let t = suite("packing, server kill -9", |rig| {
         let ran = scenario::packing_server_kills(rig, 127, 2);
         tally = rig.packing.clone();
+        returns = rig.confirmed_returns;
         ran
     });
     packing_report("packing, server kill -9", &t, &tally);
+    println!("returns, packing, server kill -9: confirmed return_received events={returns}");
     assert!(t.kills > 0, "{t}");
 }

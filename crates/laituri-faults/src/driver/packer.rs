@@ -39,6 +39,9 @@ use super::{DriverConfig, Session};
 /// The events a packing job records.
 pub const PACKING: [&str; 2] = ["parcel_packed", "packing_finished"];
 
+/// Percent of a packer's choices from the menu that take a return of a shipped order.
+const RETURN_PCT: u32 = 25;
+
 /// How long a packer goes on after the stop file appeared, at most.
 const STOP_WITHIN: Duration = Duration::from_secs(60);
 
@@ -118,10 +121,16 @@ impl Session {
         if self.terminal.packing().is_some_and(|p| !p.is_finished()) {
             return self.pack_step(before);
         }
+        if self.terminal.returns().is_some_and(|r| !r.is_finished()) {
+            return self.return_step(before);
+        }
         self.terminal.home();
         if let Some((order, parcel)) = self.label_to_confirm()? {
             let r = self.terminal.label_handled(&order, parcel);
             return self.record("label-handled", before, &r);
+        }
+        if let Some(confirmed) = self.menu_return(before)? {
+            return Ok(confirmed);
         }
         // A new order only after a sync round of this process pulled to the end of the change
         // log: a station that is still pulling its history lists orders that were packed since
@@ -156,6 +165,132 @@ impl Session {
             }
         };
         self.record("pack-start", before, &r)
+    }
+
+    /// Now and then, from the menu: the return of an order this station's pull lists as
+    /// returnable (shipped) and that no return of this station names yet, found by its number on
+    /// the returns screen. `None` when the packer packs instead.
+    fn menu_return(&mut self, before: u64) -> anyhow::Result<Option<bool>> {
+        if self.rng.random_range(0..100) >= RETURN_PCT {
+            return Ok(None);
+        }
+        let returned: Vec<uuid::Uuid> = self
+            .terminal
+            .store()
+            .recent_events("return_received", 200)?
+            .into_iter()
+            .filter_map(|(body, _)| match body {
+                laituri_protocol::EventBody::ReturnReceived { order_id, .. } => Some(order_id),
+                _ => None,
+            })
+            .collect();
+        let candidates: Vec<(String, String)> = self
+            .reader
+            .prepare_cached(
+                "SELECT order_id, reference FROM returnable_orders ORDER BY keep_until_ms DESC
+                 LIMIT 50",
+            )?
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<Result<_, _>>()?;
+        let Some((_, reference)) = candidates
+            .into_iter()
+            .find(|(id, _)| uuid::Uuid::parse_str(id).is_ok_and(|id| !returned.contains(&id)))
+        else {
+            return Ok(None);
+        };
+        if let Err(r) = self.terminal.open(Screen::Returns) {
+            return self.record("return-open", before, &r).map(Some);
+        }
+        let r = self
+            .terminal
+            .scan(&reference)
+            .context("a scan on the returns screen answers")?;
+        self.record("return-find", before, &r).map(Some)
+    }
+
+    /// The next step of the return in hand: one or two of the order's items (now and then one
+    /// it did not ship), a reason and what becomes of each, a tote when something is restocked,
+    /// then Finish (and Finish again for what did not come back). The return is recorded whole
+    /// at its finish.
+    fn return_step(&mut self, before: u64) -> anyhow::Result<bool> {
+        use laituri::terminal::returns::Action as Ret;
+        use laituri_domain::returns::{Action as Disposition, Expect as RetExpect, Reason};
+        if *self.terminal.screen() != Screen::Returns
+            && let Err(r) = self.terminal.open(Screen::Returns)
+        {
+            return self.record("return-open", before, &r);
+        }
+        let ctrl = self.terminal.returns().context("a return is open")?;
+        let view = ctrl.view();
+        let lines = ctrl.lines().to_vec();
+        let restocks = lines
+            .iter()
+            .any(|l| l.action == Some(Disposition::Restock) && l.product_id.is_some());
+        let shipped = self
+            .terminal
+            .store()
+            .returnable_by_code(&view.reference, laituri::store::now_ms())?
+            .map(|o| {
+                o.lines
+                    .into_iter()
+                    .map(|l| l.product_id)
+                    .collect::<Vec<_>>()
+            })
+            .unwrap_or_default();
+        let (action, reply) = match view.expects {
+            RetExpect::Item if lines.len() < 2 && !shipped.is_empty() => {
+                // An item of the order, or now and then the merchant's product it did not ship.
+                let product = if self.rng.random_range(0..100) < 10 {
+                    self.config.gtin.clone()
+                } else {
+                    let pick = self.rng.random_range(0..shipped.len());
+                    self.unit_barcode(&shipped[pick])?
+                };
+                (
+                    "return-item",
+                    self.terminal
+                        .scan(&product)
+                        .context("a scan on the returns screen answers")?,
+                )
+            }
+            RetExpect::Item if restocks && view.tote.is_none() => {
+                let tote = format!("T-RET-{before}");
+                (
+                    "return-tote",
+                    self.terminal.scan(&tote).context("a tote scan answers")?,
+                )
+            }
+            RetExpect::Item | RetExpect::ConfirmMissing => {
+                ("return-finish", self.terminal.returns_action(Ret::Finish))
+            }
+            RetExpect::Reason => {
+                let reason = Reason::ALL[self.rng.random_range(0..Reason::ALL.len())];
+                (
+                    "return-reason",
+                    self.terminal.returns_action(Ret::Reason(reason)),
+                )
+            }
+            RetExpect::Action => {
+                let action = if self.rng.random_range(0..2) == 0 {
+                    Disposition::Restock
+                } else {
+                    Disposition::ALL[self.rng.random_range(0..Disposition::ALL.len())]
+                };
+                (
+                    "return-action",
+                    self.terminal.returns_action(Ret::Disposition(action)),
+                )
+            }
+            RetExpect::Order | RetExpect::Nothing => {
+                self.terminal.home();
+                return Ok(true);
+            }
+        };
+        let confirmed = self.record(action, before, &reply)?;
+        if self.terminal.returns().is_some_and(|r| r.is_finished()) {
+            self.terminal.home();
+        }
+        Ok(confirmed)
     }
 
     /// The unit barcode of `product` as its label reads (GTIN-13 for a stored GTIN-14).
