@@ -86,6 +86,10 @@ fn main() {
                 }),
             ],
         );
+        // The pull reached the end of the change log, as a station's does before it packs.
+        store
+            .set_caught_up(laituri::store::now_ms())
+            .expect("caught up");
     }
     run(size, &work, full);
     for suffix in ["", "-wal", "-shm"] {
