@@ -784,8 +784,7 @@ impl Session {
     }
 
     /// The next step of a move with goods in hand: now and then the keypad (a quantity up to
-    /// what the view holds, or one past it), else the bin they go to, after which the clerk
-    /// leaves for the menu.
+    /// what the view holds), else the bin they go to, after which the clerk leaves for the menu.
     fn move_step(&mut self, before: u64) -> anyhow::Result<bool> {
         let view = self
             .terminal
@@ -799,8 +798,8 @@ impl Session {
         }
         let known: i64 = view.rows.iter().map(|r| r.2).sum();
         let in_hand = view.in_hand.as_ref().map_or(0, |h| h.1);
-        if in_hand == 1 && self.rng.random_range(0..100) < 30 {
-            let n = self.rng.random_range(1..=known.clamp(1, 4) + 1);
+        if in_hand == 1 && known > 1 && self.rng.random_range(0..100) < 30 {
+            let n = self.rng.random_range(1..=known.min(4));
             let r = self
                 .terminal
                 .move_action(laituri::terminal::stock::Action::Quantity(n));
