@@ -27,9 +27,7 @@ const LEAD: &str = "OP-1900";
 
 /// The next event of `dev`, recorded by `operator`.
 fn by(dev: &mut Device, operator: &str, body: &EventBody) -> Event {
-    let mut ev = dev.event(body);
-    ev.operator_id = operator.into();
-    ev
+    dev.event_by(operator, body)
 }
 
 fn line(counted: i64) -> CountLine {

@@ -2,7 +2,8 @@
 //! into a bin keeps its goods in it, part of a bin moves into another bin, a move that leaves
 //! the warehouse or takes goods off a picker's cart is refused with nothing booked, and the
 //! merchant's stock totals do not change. A shift lead's release of a lease held by a device
-//! that went away opens the task again, and that device's later progress is refused as taken.
+//! that went away opens the task again (anyone else's release is refused), and that device's
+//! later progress is refused as taken.
 
 mod common;
 
@@ -42,8 +43,21 @@ fn moved(container: Option<&str>, moves: Vec<StockMove>) -> EventBody {
     }
 }
 
+/// The demo's shift lead, and an operator who is not one.
+const LEAD: &str = "OP-1900";
+const CLERK: &str = "OP-1001";
+
 async fn push(s: &TestServer, dev: &mut Device, bodies: &[EventBody]) -> Vec<EventOutcome> {
-    let evs: Vec<_> = bodies.iter().map(|b| dev.event(b)).collect();
+    push_by(s, dev, CLERK, bodies).await
+}
+
+async fn push_by(
+    s: &TestServer,
+    dev: &mut Device,
+    operator: &str,
+    bodies: &[EventBody],
+) -> Vec<EventOutcome> {
+    let evs: Vec<_> = bodies.iter().map(|b| dev.event_by(operator, b)).collect();
     let resp: PushResponse = json_ok(s.push(dev, &evs).await).await;
     resp.results.into_iter().map(|r| r.outcome).collect()
 }
@@ -194,7 +208,13 @@ async fn a_lead_gives_back_a_lease_and_the_gone_device_is_refused_as_taken() {
         task_id: task_id.clone(),
         holder: gone.id,
     };
+    // Only a shift lead gives a task back: a clerk's release is refused and changes nothing.
     let out = push(&s, &mut lead, std::slice::from_ref(&revoke)).await;
+    assert_eq!(code(&out[0]), "not_a_lead", "{out:?}");
+    let tasks: Vec<Task> = s.admin_get(paths::TASKS).await;
+    let task = tasks.iter().find(|t| t.task_id == task_id).unwrap();
+    assert_eq!(task.status, TaskStatus::Leased);
+    let out = push_by(&s, &mut lead, LEAD, std::slice::from_ref(&revoke)).await;
     assert_eq!(code(&out[0]), "applied", "{out:?}");
     let tasks: Vec<Task> = s.admin_get(paths::TASKS).await;
     let task = tasks.iter().find(|t| t.task_id == task_id).unwrap();
@@ -202,7 +222,7 @@ async fn a_lead_gives_back_a_lease_and_the_gone_device_is_refused_as_taken() {
     assert_eq!(task.leased_to, None);
 
     // Given back twice (a second lead, or the first again): nothing more happens.
-    let out = push(&s, &mut lead, &[revoke]).await;
+    let out = push_by(&s, &mut lead, LEAD, &[revoke]).await;
     assert_eq!(code(&out[0]), "applied");
 
     // The device comes back: its goods still move, its progress is refused as taken.

@@ -454,7 +454,7 @@ impl Refs {
             putaway::refs(body, &mut refs);
             picking::refs(body, &mut refs);
             packing::refs(body, &mut refs);
-            moving::refs(body, &mut refs);
+            moving::refs(body, &event.operator_id, &mut refs);
             counting::refs(body, &event.operator_id, &mut refs);
             returns::refs(body, &mut refs);
         }
@@ -672,7 +672,7 @@ pub fn decide_event(
             }])
         }
         body @ (EventBody::StockMoved { .. } | EventBody::LeaseRevoked { .. }) => {
-            moving::decide(body, world, &ctx)
+            moving::decide(body, world, &ctx, &event.operator_id)
         }
         body @ (EventBody::LocationCounted { .. } | EventBody::CountDecided { .. }) => {
             counting::decide(body, world, &ctx, &event.operator_id)

@@ -21,19 +21,21 @@ use super::rejected;
 use super::world::{Ctx, Decision, Effect, Refs, World};
 use crate::tasks;
 
-/// Adds what deciding a move or a lease's release reads.
-pub(super) fn refs(body: &EventBody, refs: &mut Refs) {
+/// Adds what deciding a move or a lease's release reads (the lead who released it).
+pub(super) fn refs(body: &EventBody, operator_id: &str, refs: &mut Refs) {
     match body {
         EventBody::StockMoved { moves, .. } => moves::refs(moves, refs),
         EventBody::LeaseRevoked { task_id, .. } => {
             refs.tasks.insert(task_id.clone());
+            refs.operators.insert(operator_id.to_string());
         }
         _ => {}
     }
 }
 
-/// Decides `stock_moved` and `lease_revoked`; anything else is refused.
-pub(super) fn decide(body: EventBody, world: &World, ctx: &Ctx) -> Decision {
+/// Decides `stock_moved` and `lease_revoked` (recorded by `operator_id`); anything else is
+/// refused.
+pub(super) fn decide(body: EventBody, world: &World, ctx: &Ctx, operator_id: &str) -> Decision {
     match body {
         EventBody::StockMoved {
             container, moves, ..
@@ -42,6 +44,16 @@ pub(super) fn decide(body: EventBody, world: &World, ctx: &Ctx) -> Decision {
             None => Decision::applied(moves::effects(world, ctx, &moves)),
         },
         EventBody::LeaseRevoked { task_id, holder } => {
+            if !world.operators.get(operator_id).is_some_and(|o| o.lead) {
+                return rejected(
+                    "not_a_lead",
+                    format!(
+                        "operator {operator_id} is not a shift lead: only a lead gives back the \
+                         task of a device that went away; ask a lead to do it on their terminal"
+                    ),
+                )
+                .into();
+            }
             let Some(row) = world.tasks.get(&task_id) else {
                 return rejected(
                     "unknown_task",
@@ -298,6 +310,14 @@ mod tests {
         });
         let granted = tasks::grant(&row, holder, 0).expect("open task").row;
         w.apply(&Effect::SaveTask(granted));
+        // The events of these tests are recorded by operator "op": a shift lead here.
+        w.operators.insert(
+            "op".into(),
+            crate::push::counting::OperatorRef {
+                lead: true,
+                limits: None,
+            },
+        );
         w
     }
 
@@ -325,8 +345,19 @@ mod tests {
         assert_eq!(outcomes, ["applied"]);
         assert!(fx.is_empty(), "{fx:?}");
         assert_eq!(w.tasks["putaway-T-0001"].task.status, TaskStatus::Leased);
+        // Not a lead: refused, the lease untouched.
+        let mut w = leased(gone);
+        w.operators.clear();
+        let (outcomes, fx) = run(&mut w, &[revoke(gone)]);
+        assert_eq!(outcomes, ["not_a_lead"]);
+        assert!(
+            !fx.iter().any(|e| matches!(e, Effect::SaveTask(_))),
+            "{fx:?}"
+        );
+        assert_eq!(w.tasks["putaway-T-0001"].task.status, TaskStatus::Leased);
         // An unknown task.
-        let mut w = world();
+        let mut w = leased(gone);
+        w.tasks.clear();
         let (outcomes, _) = run(&mut w, &[revoke(gone)]);
         assert_eq!(outcomes, ["unknown_task"]);
     }

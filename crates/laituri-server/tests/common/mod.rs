@@ -391,4 +391,11 @@ impl Device {
             body,
         )
     }
+
+    /// The next event of this device, recorded by `operator` (a shift lead's, say).
+    pub fn event_by(&mut self, operator: &str, body: &EventBody) -> Event {
+        let mut ev = self.event(body);
+        ev.operator_id = operator.into();
+        ev
+    }
 }
