@@ -457,6 +457,10 @@ impl Refs {
             moving::refs(body, &event.operator_id, &mut refs);
             counting::refs(body, &event.operator_id, &mut refs);
             returns::refs(body, &mut refs);
+            if let EventBody::ExceptionResolved { .. } = body {
+                // Only a shift lead resolves: who did is looked up.
+                refs.operators.insert(event.operator_id.clone());
+            }
         }
         receiving::close_refs(received, &mut refs);
         refs
@@ -664,6 +668,22 @@ pub fn decide_event(
             packing::decide(body, world, &ctx)
         }
         body @ EventBody::ReturnReceived { .. } => returns::decide(body, world, &ctx),
+        EventBody::ExceptionResolved { .. }
+            if !world
+                .operators
+                .get(&event.operator_id)
+                .is_some_and(|o| o.lead) =>
+        {
+            rejected(
+                "not_a_lead",
+                format!(
+                    "operator {} is not a shift lead: only a lead resolves an exception; ask a \
+                     lead to resolve it on their terminal",
+                    event.operator_id
+                ),
+            )
+            .into()
+        }
         EventBody::ExceptionResolved { device_id, seq } => {
             Decision::applied(vec![Effect::ResolveException {
                 device_id,
@@ -1381,6 +1401,36 @@ pub(crate) mod tests {
             })
             .collect();
         assert_eq!(levels, vec![4, 6]);
+    }
+
+    #[test]
+    fn only_a_shift_lead_resolves_an_exception() {
+        let resolve = EventBody::ExceptionResolved {
+            device_id: Uuid::from_u128(9),
+            seq: 3,
+        };
+        // The events of these tests are recorded by operator "op".
+        let mut w = world();
+        let (outcomes, fx) = run(&mut w, std::slice::from_ref(&resolve));
+        assert_eq!(outcomes, ["not_a_lead"]);
+        assert!(
+            !fx.iter()
+                .any(|e| matches!(e, Effect::ResolveException { .. }))
+        );
+        let mut w = world();
+        w.operators.insert(
+            "op".into(),
+            counting::OperatorRef {
+                lead: true,
+                limits: None,
+            },
+        );
+        let (outcomes, fx) = run(&mut w, &[resolve]);
+        assert_eq!(outcomes, ["applied"]);
+        assert!(
+            fx.iter()
+                .any(|e| matches!(e, Effect::ResolveException { seq: 3, .. }))
+        );
     }
 
     pub(crate) fn tote_key() -> StockKey {
