@@ -733,13 +733,21 @@ impl Terminal {
 
     /// A scan on the move screen: the open move job reads it, or it starts one.
     fn move_scan(&mut self, scan: &scan::Scan) -> Reply {
+        if let Some(refusal) = self.begin_moving() {
+            return refusal;
+        }
+        self.job_scan(scan)
+    }
+
+    /// Makes a move the open job unless it is one already; `Some` is why not (another job).
+    fn begin_moving(&mut self) -> Option<Reply> {
         if self.mover().is_none() {
             if let Some(refusal) = self.busy() {
-                return refusal;
+                return Some(refusal);
             }
             self.begin(Box::new(stock::MoveController::new()));
         }
-        self.job_scan(scan)
+        None
     }
 
     /// Moves goods from the place last looked up: opens the move screen with it in hand.
@@ -754,11 +762,8 @@ impl Terminal {
         else {
             return Reply::new(Tone::Error, Text::NothingToDo);
         };
-        if self.mover().is_none() {
-            if let Some(refusal) = self.busy() {
-                return refusal;
-            }
-            self.begin(Box::new(stock::MoveController::new()));
+        if let Some(refusal) = self.begin_moving() {
+            return refusal;
         }
         self.screen = Screen::Move;
         self.with_job(|m: &mut stock::MoveController, cx| {

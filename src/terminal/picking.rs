@@ -467,12 +467,11 @@ impl PickingController {
                             .find(|m| line.is_some_and(|l| l.goods.merchant_id == m.merchant_id))
                     })
                     .unwrap_or(&matches[0]);
-                let count = i64::from(scan.count().unwrap_or(1).max(1));
                 Input::Item(ItemScan {
                     merchant_id: m.merchant_id.clone(),
                     product_id: m.product_id.clone(),
                     name: m.name.clone(),
-                    units: i64::from(m.pack_qty) * count,
+                    units: super::recognise::units(m, scan),
                     lot: scan.lot().map(str::to_string),
                     expiry: scan.expiry().or(scan.best_before()),
                     serial: scan.serial().map(str::to_string),

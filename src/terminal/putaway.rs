@@ -345,16 +345,12 @@ impl PutawayController {
                     .lines()
                     .first()
                     .map(|l| l.goods.merchant_id.clone());
-                let m = matches
-                    .iter()
-                    .find(|m| Some(&m.merchant_id) == merchant.as_ref())
-                    .unwrap_or(&matches[0]);
-                let count = i64::from(scan.count().unwrap_or(1).max(1));
+                let m = super::recognise::of_merchant(&matches, merchant.as_deref());
                 Input::Item(ItemScan {
                     merchant_id: m.merchant_id.clone(),
                     product_id: m.product_id.clone(),
                     name: m.name.clone(),
-                    units: i64::from(m.pack_qty) * count,
+                    units: super::recognise::units(m, scan),
                     lot: scan.lot().map(str::to_string),
                     expiry: scan.expiry().or(scan.best_before()),
                     serial: scan.serial().map(str::to_string),

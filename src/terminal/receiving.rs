@@ -341,7 +341,6 @@ impl ReceivingController {
                 }
             }
         };
-        let count = i64::from(scan.count().unwrap_or(1).max(1));
         Ok(Input::Item(ItemScan {
             product: Product {
                 id: m.product_id.clone(),
@@ -350,7 +349,7 @@ impl ReceivingController {
                 track_expiry: m.track_expiry,
                 track_serial: m.track_serial,
             },
-            units: i64::from(m.pack_qty) * count,
+            units: super::recognise::units(&m, scan),
             lot: scan.lot().map(str::to_string),
             expiry: scan.expiry().or(scan.best_before()),
             serial: scan.serial().map(str::to_string),

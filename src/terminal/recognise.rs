@@ -42,6 +42,20 @@ pub fn product_code(scan: &Scan) -> String {
         .unwrap_or_else(|| scan.data.clone())
 }
 
+/// Units a product's scan stands for: its barcode's pack (a case code counts its pack) times
+/// the count a GS1 label carries.
+pub fn units(m: &ProductMatch, scan: &Scan) -> i64 {
+    i64::from(m.pack_qty) * i64::from(scan.count().unwrap_or(1).max(1))
+}
+
+/// The product of `merchant` among the products a shared barcode names, else the first.
+pub fn of_merchant<'a>(matches: &'a [ProductMatch], merchant: Option<&str>) -> &'a ProductMatch {
+    matches
+        .iter()
+        .find(|m| Some(m.merchant_id.as_str()) == merchant)
+        .unwrap_or(&matches[0])
+}
+
 /// What `scan` is on this device.
 pub fn recognise(store: &Store, config: &CoreConfig, scan: &Scan) -> Result<Label, StoreError> {
     let text = scan

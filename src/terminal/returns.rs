@@ -364,12 +364,12 @@ impl ReturnsController {
             Ok(Label::Product { matches, code }) => {
                 match matches.iter().find(|m| m.merchant_id == merchant) {
                     Some(m) => {
-                        let count = i64::from(scan.count().unwrap_or(1).max(1));
+                        let units = super::recognise::units(m, scan);
                         Input::Item(Item {
                             product_id: Some(m.product_id.clone()),
                             name: m.name.clone(),
                             barcode: code,
-                            units: i64::from(m.pack_qty) * count,
+                            units,
                             lot: scan.lot().map(str::to_string),
                             expiry: scan.expiry().or(scan.best_before()),
                         })

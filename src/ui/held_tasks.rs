@@ -8,7 +8,6 @@ use super::{AppWindow, HeldTaskItem, HeldTasksAdapter, Shared};
 use crate::store::LineState;
 use crate::terminal::Terminal;
 use crate::terminal::messages::Label;
-use crate::tr;
 
 const LIMIT: u32 = 100;
 
@@ -50,7 +49,7 @@ pub fn refresh(ui: &AppWindow, t: &Terminal) {
             let kind = match task.kind {
                 TaskKind::Putaway => Label::Putaway.render(lang),
                 TaskKind::Pick => Label::Picking.render(lang),
-                TaskKind::Count => tr!(lang, "Count"),
+                TaskKind::Count => Label::Counting.render(lang),
             };
             let merchant = store
                 .merchant(&task.merchant_id)
