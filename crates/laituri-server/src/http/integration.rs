@@ -349,18 +349,41 @@ pub async fn get_receipts(
     Ok(paged(&uri, items, page.limit, |r| r.receipt_id.to_string()))
 }
 
+/// The UUID a path names, or what is wrong with it: `{raw:?} is not a {kind} id: {kind} ids
+/// are UUIDs as listed by GET {listed_by}`.
+fn uuid_in_path(
+    path: Result<Path<String>, PathRejection>,
+    kind: &str,
+    listed_by: &str,
+) -> Result<Uuid, ApiFailure> {
+    let Path(raw) = path.map_err(|e| ApiFailure::bad_request(e.body_text()))?;
+    Uuid::parse_str(&raw).map_err(|_| {
+        ApiFailure::bad_request(format!(
+            "{raw:?} is not a {kind} id: {kind} ids are UUIDs as listed by GET {listed_by}"
+        ))
+    })
+}
+
+/// The `after=` of a listing paged by ascending ids (0 when left out), or what is wrong with it:
+/// `after={a:?} is not {an_id}: pass the id of the last {item} seen, ...`.
+fn after_id(after: Option<&str>, an_id: &str, item: &str) -> Result<u64, ApiFailure> {
+    match after.filter(|a| !a.is_empty()) {
+        Some(a) => a.parse::<u64>().map_err(|_| {
+            ApiFailure::bad_request(format!(
+                "after={a:?} is not {an_id}: pass the id of the last {item} seen, or leave it \
+                 out to start from the first"
+            ))
+        }),
+        None => Ok(0),
+    }
+}
+
 pub async fn get_receipt(
     caller: Caller,
     State(state): State<AppState>,
     path: Result<Path<String>, PathRejection>,
 ) -> Result<Response, ApiFailure> {
-    let Path(raw) = path.map_err(|e| ApiFailure::bad_request(e.body_text()))?;
-    let id = Uuid::parse_str(&raw).map_err(|_| {
-        ApiFailure::bad_request(format!(
-            "{raw:?} is not a receipt id: receipt ids are UUIDs as listed by GET {}",
-            paths::RECEIPTS
-        ))
-    })?;
+    let id = uuid_in_path(path, "receipt", paths::RECEIPTS)?;
     // Another merchant's receipt is "not known" to a merchant's key: whether it exists is not
     // this caller's business.
     match state.store().receipt(id, &caller.scope).await? {
@@ -383,15 +406,7 @@ pub async fn get_exceptions(
     uri: Uri,
     QueryParams(p): QueryParams<ExceptionParams>,
 ) -> Result<Response, ApiFailure> {
-    let after = match p.after.as_deref().filter(|a| !a.is_empty()) {
-        Some(a) => a.parse::<u64>().map_err(|_| {
-            ApiFailure::bad_request(format!(
-                "after={a:?} is not an exception id: pass the id of the last exception seen, or \
-                 leave it out to start from the first"
-            ))
-        })?,
-        None => 0,
-    };
+    let after = after_id(p.after.as_deref(), "an exception id", "exception")?;
     let limit = page_limit(p.limit);
     let items = state
         .store()
@@ -416,15 +431,7 @@ pub async fn get_returns(
     uri: Uri,
     QueryParams(p): QueryParams<ReturnParams>,
 ) -> Result<Response, ApiFailure> {
-    let after = match p.after.as_deref().filter(|a| !a.is_empty()) {
-        Some(a) => a.parse::<u64>().map_err(|_| {
-            ApiFailure::bad_request(format!(
-                "after={a:?} is not a return's id: pass the id of the last return seen, or \
-                 leave it out to start from the first"
-            ))
-        })?,
-        None => 0,
-    };
+    let after = after_id(p.after.as_deref(), "a return's id", "return")?;
     let order_id = match p.order_id.as_deref().filter(|o| !o.is_empty()) {
         Some(o) => Some(Uuid::parse_str(o).map_err(|_| {
             ApiFailure::bad_request(format!(
@@ -449,13 +456,7 @@ pub async fn get_return(
     State(state): State<AppState>,
     path: Result<Path<String>, PathRejection>,
 ) -> Result<Response, ApiFailure> {
-    let Path(raw) = path.map_err(|e| ApiFailure::bad_request(e.body_text()))?;
-    let id = Uuid::parse_str(&raw).map_err(|_| {
-        ApiFailure::bad_request(format!(
-            "{raw:?} is not a return id: return ids are UUIDs as listed by GET {}",
-            paths::RETURNS
-        ))
-    })?;
+    let id = uuid_in_path(path, "return", paths::RETURNS)?;
     match state.store().return_view(id, &caller.scope).await? {
         Some(r) => Ok(Json(r).into_response()),
         None => Err(ApiFailure::not_found(format!(
