@@ -1,6 +1,6 @@
-//! Headless UI test of the shift lead's list of tasks devices hold, through the real Slint
-//! components, the real SQLite file and the real server on 127.0.0.1:0: a device leases the
-//! putaway of a tote and goes away; the lead sees the task with the device holding it, gives it
+//! Headless UI test of the shift lead's list of tasks devices hold (`ui/views/held_tasks.slint`),
+//! through the real Slint components, the real SQLite file and the real server on 127.0.0.1:0:
+//! a device leases the putaway of a tote and goes away; the lead sees the task with the device holding it, gives it
 //! back (confirmed), sees it given back before the sync, and after the sync the task is open on
 //! the server and what the gone device then sends under its lease is refused as taken.
 

@@ -1,4 +1,5 @@
-//! Headless UI test of packing at a 1280x800 station through the real Slint components, the
+//! Headless UI test of packing at a 1280x800 station (`ui/views/packing_start.slint`,
+//! `ui/views/packing.slint`) through the real Slint components, the
 //! real SQLite file, the real server on 127.0.0.1:0 and a test printer (a TCP listener on
 //! 127.0.0.1 that keeps what it is sent): orders picked to packing through the server's APIs
 //! are pulled as pack orders; the demo's Swedish-speaking lead scans a tote and packs the order

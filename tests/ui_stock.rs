@@ -1,6 +1,7 @@
-//! Headless UI test of the stock screens through the real Slint components, the real SQLite
-//! file and the real server on 127.0.0.1:0: the outdoor shop's goods lie in a bin and in a tote
-//! at the dock; the shift lead looks up the bin and an item, moves the whole tote into another
+//! Headless UI test of the stock screens (`ui/views/stock.slint`, `ui/views/moving.slint`) through
+//! the real Slint components, the real SQLite file and the real server on 127.0.0.1:0: the
+//! outdoor shop's goods lie in a bin and in a tote at the dock; the shift lead scans the bin at
+//! the menu (its look-up opens), looks up the bin and an item, moves the whole tote into another
 //! bin from the look-up, moves part of the bin by item scans and the keypad (a wrong scan and
 //! more than the terminal knows are answered, nothing recorded by the wrong one), sees the moves
 //! on the look-up as saved on the device, and after the sync the server's stock is where the
@@ -47,6 +48,17 @@ fn look_up_a_bin_and_an_item_move_a_whole_tote_and_part_of_a_bin() {
     support::sync_ok(&sync);
     let (ctx, window) = support::ui::open_window(&db);
     log_in_lead(&ctx, &window, &server.guide, Role::Putaway);
+
+    // A bin scanned at the menu shows what it holds.
+    scan(&window, BIN_1);
+    assert_eq!(
+        screen(&ctx),
+        Screen::Stock,
+        "{}",
+        value(&window, "Feedback")
+    );
+    assert_eq!(value(&window, "Looked up"), BIN_1);
+    tap(&window, sv("Menu"));
 
     // The stock screen: a bin's contents, and how old the terminal's view is.
     tap(&window, sv("Stock"));
