@@ -317,6 +317,18 @@ impl Store {
             .optional()?)
     }
 
+    /// What a screen calls a merchant: its name, or its id when this device does not know it.
+    pub fn merchant_label(&self, id: &str) -> Result<String> {
+        Ok(self
+            .merchant(id)?
+            .map_or_else(|| id.to_string(), |m| m.name))
+    }
+
+    /// What a screen calls a product: its name, or its id when this device does not know it.
+    pub fn product_label(&self, id: &str) -> Result<String> {
+        Ok(self.product_name(id)?.unwrap_or_else(|| id.to_string()))
+    }
+
     pub fn product_tracking(&self, id: &str) -> Result<Option<ProductMatch>> {
         Ok(self
             .conn()

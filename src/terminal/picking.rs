@@ -270,9 +270,7 @@ impl PickingController {
             };
             let bin = from.location.clone();
             let g = &tl.goods;
-            let name = store
-                .product_name(&g.product_id)?
-                .unwrap_or_else(|| g.product_id.clone());
+            let name = store.product_label(&g.product_id)?;
             let key = (order_id.to_string(), line_id.clone());
             let picked = done.picked.get(&key).copied().unwrap_or(0);
             // A line finished short comes back done: its quantity is what was picked of it.
@@ -503,10 +501,8 @@ impl PickingController {
         events.truncate(RECENT_LINES as usize);
         let name = |product: &str| {
             store
-                .product_name(product)
-                .ok()
-                .flatten()
-                .unwrap_or_else(|| product.to_string())
+                .product_label(product)
+                .unwrap_or_else(|_| product.to_string())
         };
         let mut out = Vec::new();
         for (_, body, state) in events {

@@ -130,9 +130,7 @@ impl PutawayController {
         {
             at = r.location.clone();
             merchant.get_or_insert_with(|| r.merchant_id.clone());
-            let name = store
-                .product_name(&r.product_id)?
-                .unwrap_or_else(|| r.product_id.clone());
+            let name = store.product_label(&r.product_id)?;
             lines.push(ToteLine {
                 goods: Goods {
                     merchant_id: r.merchant_id.clone(),
@@ -396,10 +394,8 @@ impl PutawayController {
             }
             for m in moves {
                 let name = store
-                    .product_name(&m.product_id)
-                    .ok()
-                    .flatten()
-                    .unwrap_or(m.product_id);
+                    .product_label(&m.product_id)
+                    .unwrap_or_else(|_| m.product_id.clone());
                 let to = m.to.map(|p| p.location).unwrap_or_default();
                 out.push((format!("{} × {name}", m.quantity), format!("→ {to}"), state));
             }

@@ -81,9 +81,7 @@ fn setup_for(
             })?;
             let mut lines = Vec::with_capacity(notice.lines.len());
             for l in &notice.lines {
-                let name = store
-                    .product_name(&l.product_id)?
-                    .unwrap_or_else(|| l.product_id.clone());
+                let name = store.product_label(&l.product_id)?;
                 lines.push(ExpectedLine {
                     product_id: l.product_id.clone(),
                     name,
@@ -161,9 +159,7 @@ impl ReceivingController {
         let container = store.receipt_last_container(open.receipt_id)?;
         let mut recorded = Vec::with_capacity(totals.len());
         for (product_id, condition, units) in totals {
-            let name = store
-                .product_name(&product_id)?
-                .unwrap_or_else(|| product_id.clone());
+            let name = store.product_label(&product_id)?;
             let condition = match condition.as_str() {
                 "good" => Condition::Good,
                 "damaged" => Condition::Damaged,
@@ -329,9 +325,7 @@ impl ReceivingController {
                         let Some(first) = matches_first else {
                             return Ok(Input::Unknown(scan.data.clone()));
                         };
-                        let merchant = store
-                            .merchant(&first.merchant_id)?
-                            .map_or(first.merchant_id.clone(), |m| m.name);
+                        let merchant = store.merchant_label(&first.merchant_id)?;
                         return Ok(Input::Foreign {
                             raw: scan.data.clone(),
                             name: first.name,

@@ -226,9 +226,7 @@ impl ReturnsController {
     fn order(store: &Store, found: &ReturnableOrder) -> Result<Order, StoreError> {
         let mut lines = Vec::new();
         for l in &found.lines {
-            let name = store
-                .product_name(&l.product_id)?
-                .unwrap_or_else(|| l.product_id.clone());
+            let name = store.product_label(&l.product_id)?;
             lines.push(Shipped {
                 product_id: l.product_id.clone(),
                 name,

@@ -74,13 +74,8 @@ fn rows_of(store: &Store, rows: Vec<StockRowLocal>) -> Result<Vec<LookupRow>, St
         .map(|r| {
             Ok(LookupRow {
                 place: place_of(&r),
-                product: store
-                    .product_name(&r.product_id)?
-                    .unwrap_or_else(|| r.product_id.clone()),
-                merchant: store
-                    .merchant(&r.merchant_id)?
-                    .map(|m| m.name)
-                    .unwrap_or_else(|| r.merchant_id.clone()),
+                product: store.product_label(&r.product_id)?,
+                merchant: store.merchant_label(&r.merchant_id)?,
                 lot: r.lot,
                 expiry: r.expiry,
                 condition: r.condition,
@@ -159,9 +154,7 @@ fn goods_of(store: &Store, r: &StockRowLocal) -> Result<Goods, StoreError> {
     Ok(Goods {
         merchant_id: r.merchant_id.clone(),
         product_id: r.product_id.clone(),
-        name: store
-            .product_name(&r.product_id)?
-            .unwrap_or_else(|| r.product_id.clone()),
+        name: store.product_label(&r.product_id)?,
         lot: r.lot.clone(),
         expiry: r.expiry.as_deref().and_then(Date::parse_iso),
         condition: r.condition.as_str().to_string(),
@@ -335,10 +328,8 @@ impl MoveController {
             }
             for m in moves {
                 let name = store
-                    .product_name(&m.product_id)
-                    .ok()
-                    .flatten()
-                    .unwrap_or_else(|| m.product_id.clone());
+                    .product_label(&m.product_id)
+                    .unwrap_or_else(|_| m.product_id.clone());
                 out.push((
                     format!("{} × {name}", m.quantity),
                     format!("{} → {}", place(&m.from), place(&m.to)),

@@ -40,10 +40,8 @@ pub fn refresh(ui: &AppWindow, t: &Terminal) {
                 .map(|l| {
                     let name = t
                         .store()
-                        .product_name(&l.product_id)
-                        .ok()
-                        .flatten()
-                        .unwrap_or_else(|| l.product_id.clone());
+                        .product_label(&l.product_id)
+                        .unwrap_or_else(|_| l.product_id.clone());
                     let name = match &l.lot {
                         Some(lot) => format!("{name} · {lot}"),
                         None => name,

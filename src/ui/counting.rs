@@ -69,11 +69,8 @@ fn tasks(t: &Terminal) -> Vec<TaskItem> {
                 .find_map(|l| l.goods.from.as_ref().map(|p| p.location.clone()))
                 .unwrap_or_else(|| task.task_id.clone());
             let merchant = store
-                .merchant(&task.merchant_id)
-                .ok()
-                .flatten()
-                .map(|m| m.name)
-                .unwrap_or_else(|| task.merchant_id.clone());
+                .merchant_label(&task.merchant_id)
+                .unwrap_or_else(|_| task.merchant_id.clone());
             TaskItem {
                 id: task.task_id.into(),
                 label: location.into(),

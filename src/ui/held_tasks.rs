@@ -52,11 +52,8 @@ pub fn refresh(ui: &AppWindow, t: &Terminal) {
                 TaskKind::Count => Label::Counting.render(lang),
             };
             let merchant = store
-                .merchant(&task.merchant_id)
-                .ok()
-                .flatten()
-                .map(|m| m.name)
-                .unwrap_or_else(|| task.merchant_id.clone());
+                .merchant_label(&task.merchant_id)
+                .unwrap_or_else(|_| task.merchant_id.clone());
             let device = task
                 .leased_to
                 .map(|d| d.simple().to_string())

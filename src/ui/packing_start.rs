@@ -146,11 +146,8 @@ pub fn refresh(ui: &AppWindow, t: &Terminal) {
         .into_iter()
         .map(|o| {
             let merchant = store
-                .merchant(&o.merchant_id)
-                .ok()
-                .flatten()
-                .map(|m| m.name)
-                .unwrap_or_else(|| o.merchant_id.clone());
+                .merchant_label(&o.merchant_id)
+                .unwrap_or_else(|_| o.merchant_id.clone());
             let units: i64 = o.goods.iter().map(|g| g.quantity.max(0)).sum();
             let units = trn!(lang, "{n} unit", "{n} units", units);
             PackOrderItem {

@@ -43,11 +43,8 @@ pub fn refresh(ui: &AppWindow, t: &Terminal) {
         .into_iter()
         .map(|task| {
             let merchant = store
-                .merchant(&task.merchant_id)
-                .ok()
-                .flatten()
-                .map(|m| m.name)
-                .unwrap_or_else(|| task.merchant_id.clone());
+                .merchant_label(&task.merchant_id)
+                .unwrap_or_else(|_| task.merchant_id.clone());
             let orders = trn!(lang, "{n} order", "{n} orders", task.orders.len());
             let lines = messages::lines(lang, task.lines.len());
             PickTaskItem {

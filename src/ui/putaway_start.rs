@@ -32,11 +32,8 @@ pub fn refresh(ui: &AppWindow, t: &Terminal) {
         .into_iter()
         .map(|task| {
             let merchant = store
-                .merchant(&task.merchant_id)
-                .ok()
-                .flatten()
-                .map(|m| m.name)
-                .unwrap_or_else(|| task.merchant_id.clone());
+                .merchant_label(&task.merchant_id)
+                .unwrap_or_else(|_| task.merchant_id.clone());
             let units: i64 = task.lines.iter().map(|l| l.goods.quantity).sum();
             TaskItem {
                 id: task.task_id.clone().into(),

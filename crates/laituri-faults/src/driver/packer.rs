@@ -320,7 +320,7 @@ impl Session {
                 .map(|g| &g.product_id)
                 .chain(pack.inserts.iter().map(|l| &l.product_id))
             {
-                let name = store.product_name(p)?.unwrap_or_else(|| p.clone());
+                let name = store.product_label(p)?;
                 products.insert(name, p.clone());
             }
         }
