@@ -68,14 +68,31 @@ fn place_of(r: &StockRowLocal) -> String {
     }
 }
 
+/// The rows as the screen shows them. Names are looked up once per product and merchant: a
+/// product's places are many rows of one product, a bin's rows mostly one merchant's.
 fn rows_of(store: &Store, rows: Vec<StockRowLocal>) -> Result<Vec<LookupRow>, StoreError> {
+    let mut products = std::collections::HashMap::new();
+    let mut merchants = std::collections::HashMap::new();
+    let named = |cache: &mut std::collections::HashMap<String, String>,
+                 id: &str,
+                 look: &dyn Fn(&str) -> Result<String, StoreError>|
+     -> Result<String, StoreError> {
+        if let Some(name) = cache.get(id) {
+            return Ok(name.clone());
+        }
+        let name = look(id)?;
+        cache.insert(id.to_string(), name.clone());
+        Ok(name)
+    };
     rows.into_iter()
         .filter(|r| r.quantity != 0)
         .map(|r| {
             Ok(LookupRow {
                 place: place_of(&r),
-                product: store.product_label(&r.product_id)?,
-                merchant: store.merchant_label(&r.merchant_id)?,
+                product: named(&mut products, &r.product_id, &|id| store.product_label(id))?,
+                merchant: named(&mut merchants, &r.merchant_id, &|id| {
+                    store.merchant_label(id)
+                })?,
                 lot: r.lot,
                 expiry: r.expiry,
                 condition: r.condition,
